@@ -1,0 +1,49 @@
+# klpkit developer targets. `make test` is the README's test command.
+GO ?= go
+# Where the QEMU test lab keeps its kernel, packages and source tree.
+KLPKIT_LAB_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/klpkit/lab
+export KLPKIT_LAB_DIR
+
+.PHONY: all build test test-unit lint bench deps lab demo fuzz clean
+
+all: build lint test-unit
+
+build:
+	$(GO) build ./...
+
+# Debian packages the tests need (root; apt-get update first).
+deps:
+	grep -v '^\s*#' .ci/packages.txt | sed 's/#.*//' | xargs apt-get install -y --no-install-recommends
+
+# The whole suite, VM tests included: prepares the lab first (cached).
+test: lab
+	KLPKIT_VMTEST=1 ./.ci/gotest -count=1 -timeout 45m ./...
+
+# Fast unit tests only: VM tests skip with a message.
+test-unit:
+	./.ci/gotest ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Short fuzz runs of every fuzz target (longer: FUZZTIME=5m make fuzz).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; done
+
+lab:
+	$(GO) run ./internal/lab/cmd/klplab prepare
+
+demo: lab
+	$(GO) run ./internal/lab/cmd/klplab demo
+
+clean:
+	$(GO) clean -testcache

@@ -1,0 +1,3 @@
+// Package internal holds helpers that no user of klpkit should import: the
+// QEMU test lab, the ELF writer and shared test helpers live below it.
+package internal
