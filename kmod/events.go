@@ -1,0 +1,77 @@
+package kmod
+
+import "time"
+
+// EventKind says what a progress Event reports.
+type EventKind int
+
+// Progress events, in the order a load or unload emits them.
+const (
+	EventLoading    EventKind = iota // about to load Module (Path set)
+	EventBusyRetry                   // EBUSY; retrying after a pause (Attempt set)
+	EventWaiting                     // waiting for Module's transition
+	EventSignalled                   // fake signals sent to stalled tasks
+	EventTransition                  // transition done (Elapsed set)
+	EventStalled                     // transition stalled (Tasks set)
+	EventReverting                   // unloading after a stall
+	EventDisabling                   // writing 0 to enabled
+	EventUnloading                   // delete_module
+	EventRetired                     // an older patch was unloaded (Module)
+)
+
+// Event is one step of a load or unload, for progress output.
+type Event struct {
+	Kind    EventKind
+	Module  string
+	Path    string
+	Attempt int
+	Elapsed time.Duration
+	Tasks   []Task
+}
+
+// Timing holds the waits and retries of loads and unloads. Zero fields take
+// kpatch's values.
+type Timing struct {
+	// BusyRetries is how many times EBUSY is retried after the first attempt
+	// (default 4: five attempts, kpatch's MAX_LOAD_ATTEMPTS); negative means
+	// no retry.
+	BusyRetries int
+	// BusyInterval is the pause between attempts (default 2s).
+	BusyInterval time.Duration
+	// SignalAfter is how long a transition may take before stalled tasks are
+	// signalled where the kernel supports it (default 15s).
+	SignalAfter time.Duration
+	// TransitionTimeout bounds a transition (default 75s, kpatch's 15 + 60);
+	// the context's deadline may end it sooner.
+	TransitionTimeout time.Duration
+	// RefTimeout bounds the wait for the module's refcnt to reach 0
+	// (default 15s).
+	RefTimeout time.Duration
+	// RevertTimeout bounds the revert after a stall; it runs even when the
+	// context is done (default 30s).
+	RevertTimeout time.Duration
+}
+
+func (t *Timing) withDefaults() Timing {
+	var v Timing
+	if t != nil {
+		v = *t
+	}
+	def := func(d *time.Duration, val time.Duration) {
+		if *d <= 0 {
+			*d = val
+		}
+	}
+	switch {
+	case v.BusyRetries == 0:
+		v.BusyRetries = 4
+	case v.BusyRetries < 0:
+		v.BusyRetries = 0
+	}
+	def(&v.BusyInterval, 2*time.Second)
+	def(&v.SignalAfter, 15*time.Second)
+	def(&v.TransitionTimeout, 75*time.Second)
+	def(&v.RefTimeout, 15*time.Second)
+	def(&v.RevertTimeout, 30*time.Second)
+	return v
+}

@@ -1,0 +1,207 @@
+package kmod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// LoadOptions tune Load. nil means defaults.
+type LoadOptions struct {
+	// Force skips kmod's checks (livepatch marker, vermagic); the kernel
+	// still checks.
+	Force bool
+	// Params are module parameters ("" for none).
+	Params string
+	// Timing overrides retries and waits.
+	Timing *Timing
+	// RetireOlder unloads every other livepatch once this one is live and
+	// its transition done: for cumulative patches on kernels without atomic
+	// replace (Photon 3.0's 4.19). Newest first, so stacks unwind in order.
+	RetireOlder bool
+	// Progress receives events (nil = none).
+	Progress func(Event)
+}
+
+// LoadResult says what Load did.
+type LoadResult struct {
+	Module     *Module
+	Transition time.Duration // how long the transition took
+	Retired    []string      // patches unloaded by RetireOlder
+}
+
+func (o *LoadOptions) progress() func(Event) {
+	if o == nil || o.Progress == nil {
+		return func(Event) {}
+	}
+	return o.Progress
+}
+
+// Load loads a livepatch module file (plain, .gz, .xz or .zst), waits for
+// its transition and returns once the patch is fully applied. On a
+// transition that does not finish within the timing or ctx it reverts (disable,
+// wait, unload) and returns a *StalledError naming the tasks that held it up.
+func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*LoadResult, error) {
+	if opts == nil {
+		opts = &LoadOptions{}
+	}
+	t := opts.Timing.withDefaults()
+	progress := opts.progress()
+	m, err := ReadModule(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkLoadable(m, opts.Force); err != nil {
+		return nil, err
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := s.clearStale(ctx, t, m.Name); err != nil {
+		return nil, err
+	}
+	progress(Event{Kind: EventLoading, Module: m.Name, Path: path})
+	err = retryBusy(ctx, t, m.Name, false, progress, func() error { return s.insert(m) })
+	if err != nil {
+		return nil, err
+	}
+	res := &LoadResult{Module: m}
+	if !s.HasLivepatch() {
+		return res, nil // forced onto a kernel without livepatch: nothing to wait for
+	}
+	elapsed, tasks, err := s.waitTransition(ctx, t, m.Name, true, false, progress)
+	res.Transition = elapsed
+	if err != nil {
+		return nil, s.revert(ctx, t, m.Name, tasks, progress)
+	}
+	progress(Event{Kind: EventTransition, Module: m.Name, Elapsed: elapsed})
+	if opts.RetireOlder {
+		res.Retired, err = s.retireOthers(ctx, t, m.Name, progress)
+		if err != nil {
+			return res, fmt.Errorf("%s is live, but retiring older patches failed: %w", m.Name, err)
+		}
+	}
+	return res, nil
+}
+
+// checkLoadable refuses what the kernel would refuse, with a clearer error.
+func (s *System) checkLoadable(m *Module, force bool) error {
+	if force {
+		return nil
+	}
+	if !m.Info.Livepatch {
+		return fmt.Errorf("%s: %w (no livepatch=Y in .modinfo)", m.Path, ErrNotLivepatch)
+	}
+	if !s.HasLivepatch() {
+		return ErrNoKernelLivepatch
+	}
+	rel, err := s.Release()
+	if err != nil {
+		return fmt.Errorf("kernel release: %w", err)
+	}
+	if m.Info.Release() != rel {
+		return &VermagicError{Module: m.Path, Have: m.Info.Vermagic, Want: rel}
+	}
+	return nil
+}
+
+// clearStale removes a same-named module that is loaded but no longer a live
+// patch (disabled or replaced), as kpatch does; a live one is ErrAlreadyLoaded.
+func (s *System) clearStale(ctx context.Context, t Timing, name string) error {
+	if !s.moduleLoaded(name) {
+		return nil
+	}
+	if fileExists(s.livepatchPath(name)) {
+		return &OpError{Op: "load", Module: name, Kind: ErrAlreadyLoaded, Err: syscall.EEXIST}
+	}
+	if err := s.waitRefcnt(ctx, t, name); err != nil {
+		return &OpError{Op: "load", Module: name, Kind: ErrAlreadyLoaded, Err: err}
+	}
+	if err := s.kernel().DeleteModule(name, DeleteNonblock); err != nil && !errors.Is(err, syscall.ENOENT) {
+		return &OpError{Op: "delete_module", Module: name, Kind: ErrAlreadyLoaded, Err: err}
+	}
+	return nil
+}
+
+// insert does one load attempt: finit_module on the file (asking the kernel
+// to decompress when it can), init_module on the image when finit_module is
+// missing or the kernel cannot decompress.
+func (s *System) insert(m *Module) error {
+	k := s.kernel()
+	flags := 0
+	if m.Compression != CompressNone {
+		if !s.kernelDecompresses(m.Compression) {
+			return s.initModule(m)
+		}
+		flags = ModuleInitCompressedFile
+	}
+	f, err := os.Open(m.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	err = k.FinitModule(f, "", flags)
+	if errors.Is(err, syscall.ENOSYS) || (flags != 0 && (errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EINVAL))) {
+		return s.initModule(m)
+	}
+	if err != nil {
+		return &OpError{Op: "finit_module", Module: m.Name, Kind: s.classifyLoad(err), Err: err}
+	}
+	return nil
+}
+
+func (s *System) initModule(m *Module) error {
+	if err := s.kernel().InitModule(m.Image, ""); err != nil {
+		return &OpError{Op: "init_module", Module: m.Name, Kind: s.classifyLoad(err), Err: err}
+	}
+	return nil
+}
+
+// kernelDecompresses reports whether /sys/module/compression names c: the
+// kernel decompresses only the format it was built with (5.17+).
+func (s *System) kernelDecompresses(c Compression) bool {
+	v, err := s.readAttr(s.sysPath("module", "compression"))
+	return err == nil && strings.TrimSpace(v) == c.String()
+}
+
+// revert undoes a load whose transition stalled: write 0 to enabled (which
+// reverses the transition), wait for the patch to go, unload the module. It
+// runs on a fresh deadline because ctx may be what expired.
+func (s *System) revert(ctx context.Context, t Timing, name string, tasks []Task, progress func(Event)) error {
+	progress(Event{Kind: EventReverting, Module: name})
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.RevertTimeout)
+	defer cancel()
+	rt := t
+	rt.TransitionTimeout = t.RevertTimeout
+	serr := &StalledError{Patch: name, Tasks: tasks}
+	if err := s.unloadLocked(ctx, rt, name, progress); err != nil {
+		serr.RevertErr = err
+		return serr
+	}
+	serr.Reverted = true
+	return serr
+}
+
+// retireOthers unloads every livepatch module other than keep, newest first.
+func (s *System) retireOthers(ctx context.Context, t Timing, keep string, progress func(Event)) ([]string, error) {
+	var retired []string
+	var errs []error
+	for _, name := range s.livepatchModules() {
+		if name == keep {
+			continue
+		}
+		if err := s.unloadLocked(ctx, t, name, progress); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		retired = append(retired, name)
+		progress(Event{Kind: EventRetired, Module: name})
+	}
+	return retired, errors.Join(errs...)
+}

@@ -1,0 +1,157 @@
+package kmod
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Kernel is the module syscall surface kmod needs. The zero System uses the
+// host's (HostKernel); kmodtest.Kernel is a fake for tests.
+type Kernel interface {
+	// FinitModule loads the module read from f (finit_module(2)).
+	FinitModule(f *os.File, params string, flags int) error
+	// InitModule loads the module image (init_module(2)).
+	InitModule(image []byte, params string) error
+	// DeleteModule unloads the named module (delete_module(2)).
+	DeleteModule(name string, flags int) error
+	// Release is the running kernel's release, as uname -r prints it.
+	Release() (string, error)
+}
+
+// Flags for Kernel.FinitModule and Kernel.DeleteModule, with the kernel's values
+// (so that every platform compiles).
+const (
+	ModuleInitIgnoreModversions = 1
+	ModuleInitIgnoreVermagic    = 2
+	ModuleInitCompressedFile    = 4
+	DeleteNonblock              = 0o4000 // O_NONBLOCK
+)
+
+// System is one host's modules, sysfs and install store. The zero value is
+// the real host; tests point the roots at a temporary tree and Kernel at a
+// fake (package kmodtest does both).
+type System struct {
+	// SysRoot is sysfs (default /sys).
+	SysRoot string
+	// ProcRoot is procfs (default /proc).
+	ProcRoot string
+	// ModulesRoot is the kernel module tree (default /lib/modules); the
+	// Photon store lives in it.
+	ModulesRoot string
+	// KpatchRoot is the upstream kpatch store (default /var/lib/kpatch).
+	KpatchRoot string
+	// Store picks where Install writes (default StorePhoton). Both stores
+	// are always read.
+	Store StoreLayout
+	// LockPath is the lock file that serialises loads and unloads between
+	// processes (default /run/klpkit-kmod.lock).
+	LockPath string
+	// Kernel does the module syscalls (nil = the host's).
+	Kernel Kernel
+	// Logger receives progress (nil = discard).
+	Logger *slog.Logger
+	// PollInterval is how often sysfs is polled while waiting (default 100ms).
+	PollInterval time.Duration
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func (s *System) sysPath(elem ...string) string {
+	return filepath.Join(append([]string{orDefault(s.SysRoot, "/sys")}, elem...)...)
+}
+
+func (s *System) procPath(elem ...string) string {
+	return filepath.Join(append([]string{orDefault(s.ProcRoot, "/proc")}, elem...)...)
+}
+
+func (s *System) livepatchPath(elem ...string) string {
+	return s.sysPath(append([]string{"kernel", "livepatch"}, elem...)...)
+}
+
+func (s *System) kernel() Kernel {
+	if s.Kernel == nil {
+		return HostKernel{}
+	}
+	return s.Kernel
+}
+
+func (s *System) log() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+func (s *System) poll() time.Duration {
+	if s.PollInterval <= 0 {
+		return 100 * time.Millisecond
+	}
+	return s.PollInterval
+}
+
+// Release returns the running kernel's release (uname -r).
+func (s *System) Release() (string, error) { return s.kernel().Release() }
+
+// readAttr reads a sysfs/procfs attribute without its trailing newline.
+func (s *System) readAttr(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(b), "\n"), nil
+}
+
+// writeAttr writes a sysfs attribute the way the kernel expects: one write,
+// no truncation (sysfs ignores it), no create.
+func writeAttr(path, value string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(f, value)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// HasLivepatch reports whether the kernel has CONFIG_LIVEPATCH.
+func (s *System) HasLivepatch() bool {
+	fi, err := os.Stat(s.livepatchPath())
+	return err == nil && fi.IsDir()
+}
+
+// moduleLoaded reports whether /sys/module/<name> exists.
+func (s *System) moduleLoaded(name string) bool {
+	_, err := os.Stat(s.sysPath("module", name))
+	return err == nil
+}
+
+// refcnt returns /sys/module/<name>/refcnt; -1 with an error when unreadable.
+func (s *System) refcnt(name string) (int, error) {
+	v, err := s.readAttr(s.sysPath("module", name, "refcnt"))
+	if err != nil {
+		return -1, err
+	}
+	var n int
+	for _, c := range strings.TrimSpace(v) {
+		if c < '0' || c > '9' {
+			return -1, errors.New("refcnt " + v)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
+}
+
+// ModuleName is the kernel's spelling of a module name: '-' becomes '_'.
+func ModuleName(name string) string { return strings.ReplaceAll(name, "-", "_") }

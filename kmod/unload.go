@@ -1,0 +1,157 @@
+package kmod
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// UnloadOptions tune Unload and UnloadAll. nil means defaults.
+type UnloadOptions struct {
+	Timing   *Timing
+	Progress func(Event)
+}
+
+func (o *UnloadOptions) parts() (Timing, func(Event)) {
+	if o == nil {
+		return (*Timing)(nil).withDefaults(), func(Event) {}
+	}
+	p := o.Progress
+	if p == nil {
+		p = func(Event) {}
+	}
+	return o.Timing.withDefaults(), p
+}
+
+// ResolveName turns what a user typed into the in-kernel module name: a
+// path to a module file gives the name inside the file
+// (.gnu.linkonce.this_module); a name is taken without directory and
+// extension, with '-' spelt '_'.
+func ResolveName(target string) (string, error) {
+	if strings.ContainsRune(target, '/') || strings.Contains(target, ".ko") {
+		if fileExists(target) {
+			m, err := ReadModule(target)
+			if err != nil {
+				return "", err
+			}
+			return m.Name, nil
+		}
+		if strings.ContainsRune(target, '/') {
+			return "", fmt.Errorf("%s: no such module file", target)
+		}
+	}
+	name := filepath.Base(target)
+	if base, ok := moduleFileBase(name); ok {
+		name = base
+	}
+	return ModuleName(name), nil
+}
+
+// Unload disables a livepatch module, waits for its transition to end, its
+// sysfs directory to go and its reference count to reach 0, then removes it.
+// target is a module name in either spelling or a path to its file. A
+// replaced patch (no sysfs directory left) is removed without the disable
+// step. It returns the in-kernel name.
+func (s *System) Unload(ctx context.Context, target string, opts *UnloadOptions) (string, error) {
+	t, progress := opts.parts()
+	name, err := ResolveName(target)
+	if err != nil {
+		return "", err
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return name, err
+	}
+	defer unlock()
+	return name, s.unloadLocked(ctx, t, name, progress)
+}
+
+func (s *System) unloadLocked(ctx context.Context, t Timing, name string, progress func(Event)) error {
+	hasDir := fileExists(s.livepatchPath(name))
+	if !hasDir && !s.moduleLoaded(name) {
+		return fmt.Errorf("%s: %w", name, ErrNotLoaded)
+	}
+	if hasDir {
+		if enabled, _ := s.readBool(s.livepatchPath(name, "enabled")); enabled {
+			progress(Event{Kind: EventDisabling, Module: name})
+			err := retryBusy(ctx, t, name, false, progress, func() error {
+				return writeAttr(s.livepatchPath(name, "enabled"), "0")
+			})
+			if err != nil && fileExists(s.livepatchPath(name)) {
+				return &OpError{Op: "disable", Module: name, Kind: s.classifyLoad(err), Err: err}
+			}
+		}
+		if _, tasks, err := s.waitTransition(ctx, t, name, false, true, progress); err != nil {
+			return &StalledError{Patch: name, Tasks: tasks}
+		}
+	}
+	if err := s.waitRefcnt(ctx, t, name); err != nil {
+		return err
+	}
+	progress(Event{Kind: EventUnloading, Module: name})
+	err := retryBusy(ctx, t, name, true, progress, func() error {
+		return s.kernel().DeleteModule(name, DeleteNonblock)
+	})
+	if err != nil && !errors.Is(err, syscall.ENOENT) {
+		return &OpError{Op: "delete_module", Module: name, Kind: s.classifyLoad(err), Err: err}
+	}
+	return nil
+}
+
+// livepatchModules lists loaded livepatch modules newest first: the
+// highest stack_order first where the kernel shows it, else /proc/modules
+// order (the kernel lists the newest module first). Replaced patches,
+// which have left sysfs but are still loaded (taint K), are included.
+func (s *System) livepatchModules() []string {
+	var names []string
+	seen := map[string]bool{}
+	mods, _ := s.Modules()
+	for _, m := range mods {
+		if m.Livepatch() || fileExists(s.livepatchPath(m.Name)) {
+			names = append(names, m.Name)
+			seen[m.Name] = true
+		}
+	}
+	lps, _ := s.Livepatches()
+	order := map[string]int{}
+	for _, lp := range lps {
+		if !seen[lp.Name] {
+			names = append(names, lp.Name)
+		}
+		order[lp.Name] = lp.StackOrder
+	}
+	sort.SliceStable(names, func(i, j int) bool { return order[names[i]] > order[names[j]] })
+	return names
+}
+
+// UnloadAll unloads every livepatch module, newest first, in passes until a
+// pass unloads nothing. It returns the names unloaded and an error joining
+// the failures of the modules left.
+func (s *System) UnloadAll(ctx context.Context, opts *UnloadOptions) ([]string, error) {
+	t, progress := opts.parts()
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var done []string
+	for {
+		var errs []error
+		progressed := false
+		for _, name := range s.livepatchModules() {
+			if err := s.unloadLocked(ctx, t, name, progress); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			done = append(done, name)
+			progressed = true
+		}
+		if len(errs) == 0 || !progressed || ctx.Err() != nil {
+			return done, errors.Join(errs...)
+		}
+	}
+}
