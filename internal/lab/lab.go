@@ -1,0 +1,117 @@
+package lab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// ErrNotPrepared means the lab directory holds no complete lab: run `make lab`.
+var ErrNotPrepared = errors.New("lab not prepared (run `make lab`)")
+
+// manifestName is the file Prepare writes last; its presence means the lab is complete.
+const manifestName = "lab.json"
+
+// Lab is a prepared lab kernel: every path is absolute.
+type Lab struct {
+	Dir           string `json:"-"`              // the lab directory
+	KernelRelease string `json:"kernel_release"` // uname -r of the lab kernel, e.g. 6.1.0-56-amd64
+	Version       string `json:"version"`        // Debian package version, e.g. 6.1.192-2
+	Vmlinuz       string `json:"vmlinuz"`        // bootable kernel image
+	Config        string `json:"config"`         // the kernel's .config (from the headers: complete)
+	Vmlinux       string `json:"vmlinux"`        // vmlinux with symbols and DWARF (from -dbg)
+	SystemMap     string `json:"system_map"`     // the real System.map (from -dbg)
+	HeadersDir    string `json:"headers_dir"`    // /lib/modules/<release>/build
+	SourceDir     string `json:"source_dir"`     // prepared source tree; "" if not requested
+}
+
+// Open reads the lab prepared in dir and checks that its files still exist.
+// It returns an error wrapping ErrNotPrepared when dir holds no complete lab.
+func Open(dir string) (*Lab, error) {
+	data, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("lab directory %s: %w", dir, ErrNotPrepared)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	var l Lab
+	if err := json.Unmarshal(data, &l); err != nil {
+		return nil, fmt.Errorf("lab manifest %s: %w", filepath.Join(dir, manifestName), err)
+	}
+	l.Dir = dir
+	for _, p := range l.paths() {
+		if p.path == "" && p.optional {
+			continue
+		}
+		if _, err := os.Stat(p.path); err != nil {
+			return nil, fmt.Errorf("lab %s: %s missing (%v): %w", dir, p.what, err, ErrNotPrepared)
+		}
+	}
+	return &l, nil
+}
+
+type labPath struct {
+	what, path string
+	optional   bool
+}
+
+func (l *Lab) paths() []labPath {
+	return []labPath{
+		{"vmlinuz", l.Vmlinuz, false},
+		{"config", l.Config, false},
+		{"vmlinux", l.Vmlinux, false},
+		{"System.map", l.SystemMap, false},
+		{"headers", l.HeadersDir, false},
+		{"source tree", l.SourceDir, true},
+	}
+}
+
+// writeManifest records l in its directory atomically.
+func (l *Lab) writeManifest() error {
+	data, err := json.MarshalIndent(l, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(l.Dir, manifestName), append(data, '\n'))
+}
+
+// writeFileAtomic writes data to a temporary file beside name and renames it into place.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// DirFromEnv returns the lab directory the make targets use:
+// $KLPKIT_LAB_DIR, else $XDG_CACHE_HOME/klpkit/lab, else
+// $HOME/.cache/klpkit/lab. Pass os.Getenv (commands and tests do).
+func DirFromEnv(getenv func(string) string) string {
+	if d := getenv("KLPKIT_LAB_DIR"); d != "" {
+		return d
+	}
+	if d := getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "klpkit", "lab")
+	}
+	if d := getenv("HOME"); d != "" {
+		return filepath.Join(d, ".cache", "klpkit", "lab")
+	}
+	return filepath.Join(os.TempDir(), "klpkit-lab")
+}
