@@ -1,0 +1,193 @@
+package livepatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+)
+
+// ApplyOptions tunes Apply. The zero value applies for real, forwards.
+type ApplyOptions struct {
+	// DryRun checks that everything applies and changes nothing.
+	DryRun bool
+	// Reverse undoes the patches (patch -R), last patch first.
+	Reverse bool
+	// Logger receives one debug line per file and hunk offsets; nil: silent.
+	Logger *slog.Logger
+}
+
+// ApplyResult says what Apply did (or, in a dry run, would do).
+type ApplyResult struct {
+	Files []FileResult
+	// Changed lists the tree paths written, created or removed, in order.
+	Changed []string
+}
+
+// FileResult is the outcome for one file diff of one patch.
+type FileResult struct {
+	Source string
+	Op     Op
+	Path   string // path after the patch (old path for deletes)
+	Hunks  []HunkResult
+}
+
+// Apply applies patches in order to the tree at root. All files of all
+// patches are staged in memory first; the tree changes only if everything
+// applies, and a failure while writing restores every file touched.
+func Apply(ctx context.Context, root string, patches []*Patch, opts *ApplyOptions) (*ApplyResult, error) {
+	if opts == nil {
+		opts = &ApplyOptions{}
+	}
+	t, res, err := stage(ctx, root, patches, opts)
+	if err != nil {
+		return nil, err
+	}
+	res.Changed = t.changed()
+	if opts.DryRun {
+		return res, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := commit(t, res.Changed); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// stage applies the patches to an in-memory copy of the files they touch.
+func stage(ctx context.Context, root string, patches []*Patch, opts *ApplyOptions) (*memTree, *ApplyResult, error) {
+	if len(patches) == 0 {
+		return nil, nil, ErrNoPatches
+	}
+	order := patches
+	if opts.Reverse {
+		order = make([]*Patch, len(patches))
+		for i, p := range patches {
+			order[len(patches)-1-i] = p.Reverse()
+		}
+	}
+	t := newMemTree(root)
+	res := &ApplyResult{}
+	for _, p := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		for _, f := range p.Files {
+			hr, err := applyFile(t, p.Source, f)
+			if err != nil {
+				return nil, nil, err
+			}
+			fr := FileResult{Source: p.Source, Op: f.Op, Path: f.Path(), Hunks: hr}
+			res.Files = append(res.Files, fr)
+			logFile(opts.Logger, fr)
+		}
+	}
+	return t, res, nil
+}
+
+func logFile(l *slog.Logger, fr FileResult) {
+	if l == nil {
+		return
+	}
+	l.Debug("patching file", "patch", fr.Source, "op", fr.Op.String(), "path", fr.Path)
+	for _, h := range fr.Hunks {
+		if h.Offset != 0 {
+			l.Info("hunk applied with offset", "patch", fr.Source, "path", fr.Path, "hunk", h.Hunk, "line", h.At, "offset", h.Offset)
+		}
+	}
+}
+
+// applyFile applies one file diff to the staged tree.
+func applyFile(t *memTree, source string, f *FileDiff) ([]HunkResult, error) {
+	fail := func(path string, err error) error {
+		return &FileError{Source: source, File: path, Op: f.Op, Err: err}
+	}
+	switch f.Op {
+	case OpModify:
+		m, err := t.get(f.OldPath)
+		if err != nil {
+			return nil, fail(f.OldPath, err)
+		}
+		if !m.exists {
+			return nil, fail(f.OldPath, ErrFileMissing)
+		}
+		hr, err := applyHunks(source, f.OldPath, m, f.Hunks)
+		if err == nil && f.NewMode != 0 {
+			m.mode = f.NewMode
+		}
+		return hr, err
+	case OpCreate:
+		m, err := t.get(f.NewPath)
+		if err != nil {
+			return nil, fail(f.NewPath, err)
+		}
+		if m.exists && len(m.lines) > 0 {
+			return nil, fail(f.NewPath, ErrFileExists)
+		}
+		m.lines, m.noEOL = nil, false
+		hr, err := applyHunks(source, f.NewPath, m, f.Hunks)
+		m.exists, m.mode = true, modeOr(f.NewMode, m.mode)
+		return hr, err
+	case OpDelete:
+		m, err := t.get(f.OldPath)
+		if err != nil {
+			return nil, fail(f.OldPath, err)
+		}
+		if !m.exists {
+			return nil, fail(f.OldPath, ErrFileMissing)
+		}
+		hr, err := applyHunks(source, f.OldPath, m, f.Hunks)
+		if err != nil {
+			return nil, err
+		}
+		if len(m.lines) > 0 && !f.deleteAny {
+			return nil, fail(f.OldPath, fmt.Errorf("%w: file still has %d lines after removing the patch's lines", ErrHunkFailed, len(m.lines)))
+		}
+		*m = memFile{}
+		return hr, nil
+	case OpRename, OpCopy:
+		return moveFile(t, source, f, fail)
+	}
+	return nil, fail(f.Path(), errors.New("unknown file operation"))
+}
+
+func moveFile(t *memTree, source string, f *FileDiff, fail func(string, error) error) ([]HunkResult, error) {
+	src, err := t.get(f.OldPath)
+	if err != nil {
+		return nil, fail(f.OldPath, err)
+	}
+	if !src.exists {
+		return nil, fail(f.OldPath, ErrFileMissing)
+	}
+	dst, err := t.get(f.NewPath)
+	if err != nil {
+		return nil, fail(f.NewPath, err)
+	}
+	if dst.exists && f.NewPath != f.OldPath {
+		return nil, fail(f.NewPath, ErrFileExists)
+	}
+	moved := src.clone()
+	hr, err := applyHunks(source, f.NewPath, moved, f.Hunks)
+	if err != nil {
+		return nil, err
+	}
+	moved.mode = modeOr(f.NewMode, src.mode)
+	if f.Op == OpRename {
+		*src = memFile{}
+	}
+	*dst = *moved
+	return hr, nil
+}
+
+func modeOr(m, def fs.FileMode) fs.FileMode {
+	if m != 0 {
+		return m
+	}
+	if def != 0 {
+		return def
+	}
+	return 0o644
+}

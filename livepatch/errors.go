@@ -1,0 +1,91 @@
+package livepatch
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinels callers can branch on with errors.Is.
+var (
+	// ErrMalformedPatch: the patch text is not a valid unified diff.
+	ErrMalformedPatch = errors.New("malformed patch")
+	// ErrUnsafePath: a path in the patch escapes the tree (absolute or "..").
+	ErrUnsafePath = errors.New("path escapes the tree")
+	// ErrBinaryPatch: the patch carries a binary diff, which cannot be applied.
+	ErrBinaryPatch = errors.New("binary patch")
+	// ErrHunkFailed: a hunk's context was not found in the file.
+	ErrHunkFailed = errors.New("hunk does not apply")
+	// ErrFileExists: a file the patch creates already exists.
+	ErrFileExists = errors.New("file to create already exists")
+	// ErrFileMissing: a file the patch modifies, deletes or renames is missing.
+	ErrFileMissing = errors.New("file to patch is missing")
+	// ErrNoPatches: an operation got no patches at all.
+	ErrNoPatches = errors.New("no patches given")
+	// ErrInvalidModule: module metadata breaks the kernel's or kbuild's rules.
+	ErrInvalidModule = errors.New("invalid livepatch module metadata")
+)
+
+// ParseError says where in which patch file the text is malformed.
+type ParseError struct {
+	Source string // patch file name
+	Line   int    // 1-based line in the patch file; 0 if unknown
+	Msg    string
+	Err    error // a sentinel (ErrMalformedPatch, ErrUnsafePath, ErrBinaryPatch) or a go-diff error
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Source, e.Msg)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// HunkError says which hunk of which patch failed on which file, and what
+// lines it expected there.
+type HunkError struct {
+	Source   string // patch file
+	File     string // tree path
+	Hunk     int    // 1-based hunk number within the file diff
+	Line     int    // line of the hunk header in the patch file
+	At       int    // 1-based line in the file where the hunk was expected
+	Expected []string
+	Reason   string
+}
+
+func (e *HunkError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s: hunk #%d (patch line %d) does not apply at line %d", e.Source, e.File, e.Hunk, e.Line, e.At)
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	if len(e.Expected) > 0 {
+		b.WriteString("; expected:")
+		for i, l := range e.Expected {
+			if i == 8 {
+				fmt.Fprintf(&b, "\n\t... (%d more lines)", len(e.Expected)-i)
+				break
+			}
+			b.WriteString("\n\t" + strings.TrimSuffix(l, "\r"))
+		}
+	}
+	return b.String()
+}
+
+func (e *HunkError) Unwrap() error { return ErrHunkFailed }
+
+// FileError reports a file-level apply failure (missing or existing file).
+type FileError struct {
+	Source string
+	File   string
+	Op     Op
+	Err    error
+}
+
+func (e *FileError) Error() string {
+	return fmt.Sprintf("%s: %s %s: %v", e.Source, e.Op, e.File, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }

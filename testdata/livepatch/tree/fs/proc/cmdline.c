@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A small kernel-style fixture written for klpkit's livepatch tests. */
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+
+static int show_count;
+
+static int cmdline_proc_show(struct seq_file *m, void *v)
+{
+	show_count++;
+	seq_puts(m, saved_command_line);
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static int __init proc_cmdline_init(void)
+{
+	struct proc_dir_entry *pde;
+
+	pde = proc_create_single("cmdline", 0, NULL, cmdline_proc_show);
+	pde_make_permanent(pde);
+	pde->size = saved_command_line_len + 1;
+	return 0;
+}
+fs_initcall(proc_cmdline_init);
