@@ -16,6 +16,8 @@ type ApplyOptions struct {
 	Reverse bool
 	// Logger receives one debug line per file and hunk offsets; nil: silent.
 	Logger *slog.Logger
+
+	rename func(oldpath, newpath string) error // tests: inject write failures
 }
 
 // ApplyResult says what Apply did (or, in a dry run, would do).
@@ -50,6 +52,9 @@ func Apply(ctx context.Context, root string, patches []*Patch, opts *ApplyOption
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if opts.rename != nil {
+		t.rename = opts.rename
 	}
 	if err := commit(t, res.Changed); err != nil {
 		return nil, err

@@ -52,14 +52,14 @@ func commit(t *memTree, paths []string) (err error) {
 		dst := t.hostPath(rel)
 		if t.pristine[rel].exists {
 			backup := freeName(dst + ".klpkit-orig")
-			if err := os.Rename(dst, backup); err != nil {
+			if err := t.rename(dst, backup); err != nil {
 				return fmt.Errorf("move %s aside: %w", rel, err)
 			}
 			cleanup = append(cleanup, backup)
 			undo = append(undo, func() error { return os.Rename(backup, dst) })
 		}
 		if tmp, ok := temps[rel]; ok {
-			if err := os.Rename(tmp, dst); err != nil {
+			if err := t.rename(tmp, dst); err != nil {
 				return fmt.Errorf("write %s: %w", rel, err)
 			}
 			undo = append(undo, func() error { return os.Remove(dst) })

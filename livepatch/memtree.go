@@ -64,10 +64,12 @@ type memTree struct {
 	files    map[string]*memFile // current state
 	pristine map[string]*memFile // as read from disk
 	order    []string            // paths in first-touched order
+
+	rename func(oldpath, newpath string) error // os.Rename; tests inject failures
 }
 
 func newMemTree(root string) *memTree {
-	return &memTree{root: root, files: map[string]*memFile{}, pristine: map[string]*memFile{}}
+	return &memTree{root: root, files: map[string]*memFile{}, pristine: map[string]*memFile{}, rename: os.Rename}
 }
 
 func (t *memTree) hostPath(rel string) string {

@@ -99,26 +99,24 @@ func detectStrip(p *Patch, tree string) int {
 			}
 		}
 	}
-	for _, f := range p.Files {
-		name := f.OldName
-		if f.Op == OpCreate {
-			name = f.NewName
-		}
-		first, _, nested := strings.Cut(name, "/")
-		if !nested {
-			return 0
-		}
-		newFirst, _, _ := strings.Cut(f.NewName, "/")
-		if f.Op == OpModify && first != newFirst {
-			return 1
-		}
-		if first == "a" || first == "b" {
-			return 1
-		}
-		if kernelTopLevel[first] {
-			return 0
-		}
+	if len(p.Files) == 0 {
 		return 1
+	}
+	// The first file decides, as in patch(1).
+	f := p.Files[0]
+	name := f.OldName
+	if f.Op == OpCreate {
+		name = f.NewName
+	}
+	first, _, nested := strings.Cut(name, "/")
+	newFirst, _, _ := strings.Cut(f.NewName, "/")
+	switch {
+	case !nested:
+		return 0
+	case f.Op == OpModify && first != newFirst, first == "a", first == "b":
+		return 1
+	case kernelTopLevel[first]:
+		return 0
 	}
 	return 1
 }
