@@ -1,4 +1,27 @@
 // Package kmod loads, unloads, installs and inspects livepatch kernel
 // modules at run time, through the module syscalls and sysfs, as the kpatch
 // tool does, in a form that fleet agents can embed.
+//
+// A System is one host. Its zero value is the real one: /sys, /proc,
+// /lib/modules, /var/lib/kpatch and the host's finit_module, init_module and
+// delete_module. Tests point the roots at a temporary tree and Kernel at a
+// fake; package kmodtest provides both.
+//
+// Load reads a module (plain, .ko.gz, .ko.xz or .ko.zst: the kernel
+// decompresses when /sys/module/compression names the format, kmod does
+// otherwise), checks it is a livepatch built for the running kernel, loads
+// it (finit_module, falling back to init_module), retries EBUSY as kpatch
+// does, and waits for the transition. A transition that does not finish is
+// reverted and reported as a *StalledError with the tasks that held it up.
+// Unload disables, waits for the patch to leave sysfs and its reference to
+// drop, and removes the module; UnloadAll does every livepatch, newest first.
+// Loads and unloads are serialised across processes by a lock file.
+//
+// Install and Uninstall manage the boot store. The default layout is
+// Photon's kpatch 0.9.8 one, /lib/modules/<kver>/livepatches; the upstream
+// /var/lib/kpatch/<kver> is always read too (see StoreLayout).
+//
+// Errors wrap sentinels (ErrNotLivepatch, ErrVermagic, ErrAlreadyLoaded,
+// ErrSignatureRequired, ErrTransitionStalled, ...) and, for syscall
+// failures, the errno, so errors.Is works with both.
 package kmod

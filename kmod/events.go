@@ -75,3 +75,11 @@ func (t *Timing) withDefaults() Timing {
 	def(&v.RevertTimeout, 30*time.Second)
 	return v
 }
+
+func (k EventKind) String() string {
+	names := [...]string{"loading", "busy-retry", "waiting", "signalled", "transition-done", "stalled", "reverting", "disabling", "unloading", "retired"}
+	if int(k) < len(names) {
+		return names[k]
+	}
+	return "event"
+}

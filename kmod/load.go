@@ -34,13 +34,6 @@ type LoadResult struct {
 	Retired    []string      // patches unloaded by RetireOlder
 }
 
-func (o *LoadOptions) progress() func(Event) {
-	if o == nil || o.Progress == nil {
-		return func(Event) {}
-	}
-	return o.Progress
-}
-
 // Load loads a livepatch module file (plain, .gz, .xz or .zst), waits for
 // its transition and returns once the patch is fully applied. On a
 // transition that does not finish within the timing or ctx it reverts (disable,
@@ -50,7 +43,7 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 		opts = &LoadOptions{}
 	}
 	t := opts.Timing.withDefaults()
-	progress := opts.progress()
+	progress := s.reporter(opts.Progress)
 	m, err := ReadModule(path)
 	if err != nil {
 		return nil, err

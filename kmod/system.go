@@ -85,11 +85,17 @@ func (s *System) kernel() Kernel {
 	return s.Kernel
 }
 
-func (s *System) log() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+// reporter sends each event to p (if any) and to the Logger (if any).
+func (s *System) reporter(p func(Event)) func(Event) {
+	return func(ev Event) {
+		if s.Logger != nil {
+			s.Logger.Debug("kmod", "event", ev.Kind, "module", ev.Module, "path", ev.Path,
+				"attempt", ev.Attempt, "elapsed", ev.Elapsed, "tasks", len(ev.Tasks))
+		}
+		if p != nil {
+			p(ev)
+		}
 	}
-	return s.Logger
 }
 
 func (s *System) poll() time.Duration {

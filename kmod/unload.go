@@ -16,15 +16,11 @@ type UnloadOptions struct {
 	Progress func(Event)
 }
 
-func (o *UnloadOptions) parts() (Timing, func(Event)) {
+func (s *System) unloadParts(o *UnloadOptions) (Timing, func(Event)) {
 	if o == nil {
-		return (*Timing)(nil).withDefaults(), func(Event) {}
+		return (*Timing)(nil).withDefaults(), s.reporter(nil)
 	}
-	p := o.Progress
-	if p == nil {
-		p = func(Event) {}
-	}
-	return o.Timing.withDefaults(), p
+	return o.Timing.withDefaults(), s.reporter(o.Progress)
 }
 
 // ResolveName turns what a user typed into the in-kernel module name: a
@@ -57,7 +53,7 @@ func ResolveName(target string) (string, error) {
 // replaced patch (no sysfs directory left) is removed without the disable
 // step. It returns the in-kernel name.
 func (s *System) Unload(ctx context.Context, target string, opts *UnloadOptions) (string, error) {
-	t, progress := opts.parts()
+	t, progress := s.unloadParts(opts)
 	name, err := ResolveName(target)
 	if err != nil {
 		return "", err
@@ -132,7 +128,7 @@ func (s *System) livepatchModules() []string {
 // pass unloads nothing. It returns the names unloaded and an error joining
 // the failures of the modules left.
 func (s *System) UnloadAll(ctx context.Context, opts *UnloadOptions) ([]string, error) {
-	t, progress := opts.parts()
+	t, progress := s.unloadParts(opts)
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return nil, err
