@@ -22,6 +22,8 @@ var (
 	ErrFileMissing = errors.New("file to patch is missing")
 	// ErrNoPatches: an operation got no patches at all.
 	ErrNoPatches = errors.New("no patches given")
+	// ErrNoChanges: the patches, taken together, change nothing.
+	ErrNoChanges = errors.New("patches change nothing")
 	// ErrInvalidModule: module metadata breaks the kernel's or kbuild's rules.
 	ErrInvalidModule = errors.New("invalid livepatch module metadata")
 )

@@ -85,3 +85,5 @@ func mustParse(t testing.TB, files ...string) []*Patch {
 	require.NoError(t, err)
 	return ps
 }
+
+func lookPatch() (string, error) { return exec.LookPath("patch") }
