@@ -1,0 +1,99 @@
+package rpmpkg
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"testing"
+
+	"github.com/google/rpmpack"
+	"github.com/stretchr/testify/require"
+)
+
+// testEntry is a raw cpio entry for hand-made (often hostile) payloads.
+type testEntry struct {
+	name  string
+	mode  uint32
+	data  string
+	links uint32
+	inode uint32
+	size  int64 // -1 = len(data); otherwise the header claims this size
+}
+
+func reg(name, data string) testEntry {
+	return testEntry{name: name, mode: cpioReg | 0o644, data: data, size: -1}
+}
+func dir(name string) testEntry { return testEntry{name: name, mode: cpioDir | 0o755, size: -1} }
+func symlink(name, target string) testEntry {
+	return testEntry{name: name, mode: cpioSymlink | 0o777, data: target, size: -1}
+}
+
+// cpioBytes encodes entries in newc format; trailer adds TRAILER!!!.
+func cpioBytes(entries []testEntry, trailer bool) []byte {
+	var b bytes.Buffer
+	write := func(e testEntry) {
+		size := e.size
+		if size < 0 {
+			size = int64(len(e.data))
+		}
+		links := e.links
+		if links == 0 {
+			links = 1
+		}
+		fmt.Fprintf(&b, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+			e.inode, e.mode, 0, 0, links, 1700000000, size, 0, 0, 0, 0, len(e.name)+1, 0)
+		b.WriteString(e.name)
+		b.WriteByte(0)
+		for b.Len()%4 != 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(e.data)
+		for b.Len()%4 != 0 {
+			b.WriteByte(0)
+		}
+	}
+	for i, e := range entries {
+		if e.inode == 0 {
+			e.inode = uint32(i + 1)
+		}
+		write(e)
+	}
+	if trailer {
+		write(testEntry{name: cpioTrailer, size: -1})
+	}
+	return b.Bytes()
+}
+
+// packageWithPayload wraps a raw cpio stream in a valid RPM (gzip payload,
+// correct digests), so tests exercise the extractor, not the digests.
+func packageWithPayload(t testing.TB, cpio []byte) []byte {
+	t.Helper()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(cpio)
+	require.NoError(t, zw.Close())
+	return packageWithRawPayload(t, gz.Bytes(), "gzip", uint32(len(cpio)))
+}
+
+func packageWithRawPayload(t testing.TB, payload []byte, compressor string, size uint32) []byte {
+	t.Helper()
+	r, err := rpmpack.NewRPM(rpmpack.RPMMetaData{Name: "hostile", Version: "1", Release: "1", Compressor: compressor})
+	require.NoError(t, err)
+	sum := sha256.Sum256(payload)
+	r.AddCustomTag(tagPayloadDigest, rpmpack.EntryStringSlice([]string{hex.EncodeToString(sum[:])}))
+	var buf bytes.Buffer
+	require.NoError(t, r.Write(&buf))
+	p, err := splitPackage(buf.Bytes())
+	require.NoError(t, err)
+	sig, err := signatureHeader(p.header, payload, size, nil)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	out.Write(p.lead)
+	out.Write(sig)
+	out.Write(make([]byte, (8-len(sig)%8)%8))
+	out.Write(p.header)
+	out.Write(payload)
+	return out.Bytes()
+}

@@ -1,0 +1,386 @@
+package rpmpkg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+)
+
+// Default extraction bounds. cpio entries cannot exceed 4 GiB anyway; a
+// debuginfo vmlinux is about 1 GB.
+const (
+	DefaultMaxFileSize  = 4 << 30
+	DefaultMaxTotalSize = 32 << 30
+	maxEntries          = 1 << 20
+)
+
+// ExtractOptions configure Extract; nil = extract everything with the
+// default bounds.
+type ExtractOptions struct {
+	// Filter selects entries by their cleaned payload path, relative,
+	// without "./" or "/" (e.g. "usr/lib/debug/lib/modules/6.1.0-1.ph5/
+	// vmlinux-6.1.0-1.ph5"). nil = all. Parent directories of a selected
+	// entry are created whether or not they are selected.
+	Filter func(name string) bool
+	// MaxFileSize bounds one entry; MaxTotalSize bounds the uncompressed
+	// payload read, written or skipped. 0 = the defaults above.
+	MaxFileSize, MaxTotalSize int64
+	// Progress, when set, is called after each written entry.
+	Progress func(ExtractEvent)
+}
+
+// ExtractEvent reports one written entry.
+type ExtractEvent struct {
+	Name    string // cleaned payload path
+	Size    int64  // bytes of this entry
+	Files   int    // entries written so far
+	Written int64  // bytes written so far
+}
+
+// EntryType is the kind of an extracted entry.
+type EntryType int
+
+// Entry kinds.
+const (
+	TypeFile EntryType = iota
+	TypeDir
+	TypeSymlink
+	TypeHardlink
+)
+
+func (t EntryType) String() string {
+	return [...]string{"file", "dir", "symlink", "hardlink"}[t]
+}
+
+// ExtractedFile is one entry Extract wrote.
+type ExtractedFile struct {
+	Name       string // cleaned payload path, relative
+	Path       string // the path written, inside dest
+	Type       EntryType
+	Mode       fs.FileMode
+	Size       int64
+	LinkTarget string // symlink target, or the hard link's first name
+}
+
+// ExtractResult lists what Extract wrote.
+type ExtractResult struct {
+	Info    *Info
+	Files   []ExtractedFile
+	Written int64    // bytes of regular files written
+	Skipped []string // selected entries of kinds not extracted (devices, fifos)
+}
+
+// Extract writes the payload of the RPM read from r into dest (created if
+// missing). It verifies the header digest, each regular file's digest
+// against the header, and the payload digest. Entries that would land
+// outside dest are refused: names with "..", symlinks whose target is
+// absolute or climbs out, and entries whose parent is a symlink. Files are
+// written to a temporary name and renamed; on any error, everything
+// Extract created is removed again and the error names the entry.
+func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions) (*ExtractResult, error) {
+	var o ExtractOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	if o.MaxTotalSize <= 0 {
+		o.MaxTotalSize = DefaultMaxTotalSize
+	}
+	info, h, err := readVerified(r)
+	if err != nil {
+		return nil, err
+	}
+	if f := info.PayloadFormat; f != "cpio" && f != "" {
+		return nil, fmt.Errorf("package %s: %w: payload format %q", info.Name, ErrUnsupported, f)
+	}
+	pv, err := newPayloadVerifier(r, info)
+	if err != nil {
+		return nil, err
+	}
+	dec, closeDec, err := decompressor(info.PayloadCompressor, pv)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", info.Name, err)
+	}
+	defer closeDec()
+
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
+	}
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
+	}
+	defer root.Close()
+
+	x := &extractor{
+		ctx: ctx, root: root, dest: dest, opts: &o, meta: headerFiles(h, info),
+		result: &ExtractResult{Info: info},
+		dirs:   map[string]bool{".": true},
+		links:  map[linkKey]*linkGroup{},
+	}
+	if err := x.run(newCPIOReader(dec)); err != nil {
+		x.undo()
+		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
+	}
+	ok, err := pv.finish(ctx, 1<<62)
+	if err != nil {
+		x.undo()
+		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
+	}
+	info.Digests.PayloadVerified = ok
+	return x.result, nil
+}
+
+// headerFiles maps cleaned names to what the header says about them: rpm
+// installs with the header's mtimes and checks its digests (rpmpack, for
+// one, leaves cpio mtimes at 0).
+func headerFiles(h *rawHeaders, info *Info) map[string]fileMeta {
+	algo := "md5" // rpm's default without FILEDIGESTALGO
+	if t := h.pkg.Header.GetTag(5011); t != nil {
+		algo = hashName(int(t.Int64()))
+	}
+	m := make(map[string]fileMeta, len(info.Files))
+	for _, f := range info.Files {
+		rel, ok := cleanEntryName(f.Name)
+		if !ok {
+			continue
+		}
+		meta := fileMeta{mtime: f.MTime}
+		if f.Digest != "" && f.Mode.IsRegular() {
+			meta.algo, meta.digest = algo, f.Digest
+		}
+		m[rel] = meta
+	}
+	return m
+}
+
+type fileMeta struct {
+	algo, digest string
+	mtime        time.Time
+}
+
+// mtime is the header's mtime for rel, else the cpio one.
+func (x *extractor) mtime(rel string, cpioTime uint32) time.Time {
+	if m, ok := x.meta[rel]; ok && !m.mtime.IsZero() {
+		return m.mtime
+	}
+	return time.Unix(int64(cpioTime), 0)
+}
+
+// linkKey identifies the members of a hard-link set in a cpio archive.
+type linkKey struct{ major, minor, inode uint32 }
+
+// linkGroup tracks a hard-link set: rpm stores the data once, with the
+// last member; earlier members have size 0.
+type linkGroup struct {
+	pending []pendingLink // selected members waiting for the data
+	written string        // name the data went to
+}
+
+type pendingLink struct {
+	rel string
+	hdr cpioHeader
+}
+
+type extractor struct {
+	ctx    context.Context
+	root   *os.Root
+	dest   string
+	opts   *ExtractOptions
+	meta   map[string]fileMeta
+	result *ExtractResult
+
+	dirs    map[string]bool // known real directories (relative)
+	created []string        // everything created, in order, for undo
+	links   map[linkKey]*linkGroup
+	dirMeta []ExtractedFile // directory mtimes are set last
+	mtimes  map[string]time.Time
+}
+
+func (x *extractor) run(cr *cpioReader) error {
+	x.mtimes = map[string]time.Time{}
+	for n := 0; ; n++ {
+		if err := x.ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := cr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if n >= maxEntries {
+			return fmt.Errorf("%w: more than %d entries", ErrTooLarge, maxEntries)
+		}
+		if cr.src.n+hdr.Size > x.opts.MaxTotalSize {
+			return entryErr(hdr.Name, ErrTooLarge, "payload exceeds %d bytes", x.opts.MaxTotalSize)
+		}
+		if err := x.entry(hdr, cr); err != nil {
+			return err
+		}
+	}
+	if err := x.flushLinks(); err != nil {
+		return err
+	}
+	return x.finishDirs()
+}
+
+func (x *extractor) entry(hdr *cpioHeader, data io.Reader) error {
+	rel, ok := cleanEntryName(hdr.Name)
+	if !ok {
+		return entryErr(hdr.Name, ErrUnsafePath, "name leaves the destination")
+	}
+	if rel == "." {
+		return nil // the package root itself
+	}
+	selected := x.opts.Filter == nil || x.opts.Filter(rel)
+	if hdr.Mode&cpioTypeMask == cpioReg && hdr.Size > x.opts.MaxFileSize {
+		return entryErr(hdr.Name, ErrTooLarge, "%d bytes, limit %d", hdr.Size, x.opts.MaxFileSize)
+	}
+	if hdr.Mode&cpioTypeMask == cpioReg && hdr.Links > 1 {
+		// Even unselected members matter: one of them may carry the data.
+		return x.hardlink(hdr, rel, data, selected)
+	}
+	if !selected {
+		return nil
+	}
+	perm := fs.FileMode(hdr.Mode & 0o777)
+	switch hdr.Mode & cpioTypeMask {
+	case cpioDir:
+		if err := x.mkdirs(hdr.Name, rel); err != nil {
+			return err
+		}
+		x.mtimes[rel] = x.mtime(rel, hdr.MTime)
+		x.dirMeta = append(x.dirMeta, ExtractedFile{Name: rel, Path: x.path(rel), Type: TypeDir, Mode: perm | fs.ModeDir})
+		return nil
+	case cpioSymlink:
+		return x.symlink(hdr, rel, data)
+	case cpioReg:
+		return x.file(hdr, rel, data)
+	}
+	x.result.Skipped = append(x.result.Skipped, rel)
+	return nil
+}
+
+func (x *extractor) path(rel string) string { return filepath.Join(x.dest, filepath.FromSlash(rel)) }
+
+// mkdirs makes rel and its parents as real directories, refusing to pass
+// through a symlink or a file.
+func (x *extractor) mkdirs(entry, rel string) error {
+	for _, d := range append(parentDirs(rel), rel) {
+		if x.dirs[d] {
+			continue
+		}
+		fi, err := x.root.Lstat(d)
+		switch {
+		case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+			return entryErr(entry, ErrUnsafePath, "parent %q is a symlink", d)
+		case err == nil && !fi.IsDir():
+			return entryErr(entry, ErrUnsafePath, "parent %q is not a directory", d)
+		case errors.Is(err, fs.ErrNotExist):
+			if err := x.root.Mkdir(d, 0o755); err != nil {
+				return &EntryError{Entry: entry, Err: err}
+			}
+			x.created = append(x.created, d)
+		case err != nil:
+			return &EntryError{Entry: entry, Err: err}
+		}
+		x.dirs[d] = true
+	}
+	return nil
+}
+
+func (x *extractor) parents(entry, rel string) error {
+	if dir := path.Dir(rel); dir != "." {
+		return x.mkdirs(entry, dir)
+	}
+	return nil
+}
+
+func (x *extractor) symlink(hdr *cpioHeader, rel string, data io.Reader) error {
+	if hdr.Size > cpioMaxName {
+		return entryErr(hdr.Name, ErrMalformed, "symlink target of %d bytes", hdr.Size)
+	}
+	b := make([]byte, hdr.Size)
+	if _, err := io.ReadFull(data, b); err != nil {
+		return entryErr(hdr.Name, ErrMalformed, "truncated symlink target: %v", err)
+	}
+	target := string(b)
+	if !symlinkStaysInside(rel, target) {
+		return entryErr(hdr.Name, ErrUnsafePath, "symlink target %q leaves the destination", target)
+	}
+	if err := x.parents(hdr.Name, rel); err != nil {
+		return err
+	}
+	if err := x.clearFor(hdr.Name, rel); err != nil {
+		return err
+	}
+	if err := x.root.Symlink(target, rel); err != nil {
+		return &EntryError{Entry: hdr.Name, Err: err}
+	}
+	x.created = append(x.created, rel)
+	x.dirs[rel] = false
+	x.add(ExtractedFile{Name: rel, Path: x.path(rel), Type: TypeSymlink, Mode: fs.ModeSymlink | 0o777, LinkTarget: target})
+	return nil
+}
+
+// clearFor removes a non-directory already at rel (rpm replaces files).
+func (x *extractor) clearFor(entry, rel string) error {
+	fi, err := x.root.Lstat(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return &EntryError{Entry: entry, Err: err}
+	}
+	if fi.IsDir() {
+		return entryErr(entry, ErrUnsafePath, "a directory is in the way")
+	}
+	if err := x.root.Remove(rel); err != nil {
+		return &EntryError{Entry: entry, Err: err}
+	}
+	return nil
+}
+
+func (x *extractor) add(f ExtractedFile) {
+	x.result.Files = append(x.result.Files, f)
+	if f.Type == TypeFile {
+		x.result.Written += f.Size
+	}
+	if x.opts.Progress != nil {
+		x.opts.Progress(ExtractEvent{Name: f.Name, Size: f.Size, Files: len(x.result.Files), Written: x.result.Written})
+	}
+}
+
+// finishDirs applies directory modes and mtimes once nothing more is
+// written into them.
+func (x *extractor) finishDirs() error {
+	for i := len(x.dirMeta) - 1; i >= 0; i-- {
+		d := x.dirMeta[i]
+		if err := x.root.Chmod(d.Name, d.Mode.Perm()|0o700); err != nil {
+			return &EntryError{Entry: d.Name, Err: err}
+		}
+		mt := x.mtimes[d.Name]
+		if err := x.root.Chtimes(d.Name, mt, mt); err != nil {
+			return &EntryError{Entry: d.Name, Err: err}
+		}
+		x.add(d)
+	}
+	return nil
+}
+
+// undo removes what this extraction created, newest first.
+func (x *extractor) undo() {
+	for i := len(x.created) - 1; i >= 0; i-- {
+		_ = x.root.Remove(x.created[i])
+	}
+}

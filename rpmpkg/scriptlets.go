@@ -1,0 +1,67 @@
+package rpmpkg
+
+import (
+	"strings"
+)
+
+// The livepatch scriptlets. rpm passes $1 = how many instances of the
+// package will be installed when the transaction is done: %pre/%post see 1
+// on install and 2 on upgrade; %preun/%postun see 0 on erase and 1 on
+// upgrade. On upgrade rpm runs the new %post before the old %preun, so the
+// old %preun must do nothing then, or it would remove the patch the new
+// package just loaded (Photon's template ignores $1 and has that bug).
+//
+// Names are checked by Package validation (letters, digits, _.+-), so
+// single quotes are safe.
+
+const preScript = `# Refuse to install on any kernel but the target.
+target=@KERNEL@
+running=$(uname -r)
+if [ "$running" != "$target" ]; then
+	echo "ABORT: livepatch @MODULE@ is for kernel $target, but the running kernel is $running" >&2
+	exit 1
+fi
+exit 0
+`
+
+const postScript = `ko=@FILE@
+mod=@MODULE@
+if [ "${1:-1}" -gt 1 ]; then
+	# Upgrade: the old package's patch has the same module name, so it must
+	# leave before the new one can load; drop its boot copy too.
+	kpatch unload "$mod" >/dev/null 2>&1 || :
+	kpatch uninstall "$mod" >/dev/null 2>&1 || :
+fi
+if ! kpatch install "$ko"; then
+	echo "livepatch $mod: kpatch install $ko failed; it will not load at boot" >&2
+fi
+if ! kpatch load "$ko"; then
+	echo "livepatch $mod: kpatch load $ko failed; the running kernel is not patched" >&2
+	exit 1
+fi
+exit 0
+`
+
+const preunScript = `mod=@MODULE@
+if [ "${1:-0}" -ge 1 ]; then
+	# Upgrade: the new package's %post already replaced the patch.
+	exit 0
+fi
+# Never fail: a failing %preun would wedge rpm -e.
+kpatch unload "$mod" || echo "livepatch $mod: not unloaded (already unloaded?)" >&2
+kpatch uninstall "$mod" || echo "livepatch $mod: not uninstalled (already uninstalled?)" >&2
+exit 0
+`
+
+func livepatchScriptlets(kernel, module, file string) Scriptlets {
+	r := strings.NewReplacer("@KERNEL@", shellQuote(kernel), "@MODULE@", shellQuote(module), "@FILE@", shellQuote(file))
+	return Scriptlets{
+		Pre:   r.Replace(preScript),
+		Post:  r.Replace(postScript),
+		PreUn: r.Replace(preunScript),
+	}
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
