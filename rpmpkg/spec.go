@@ -19,7 +19,9 @@ type Spec struct {
 	// Epoch, when not nil, is written as the EPOCH tag (no tag otherwise).
 	Epoch *uint32
 	// Arch is the package architecture ("x86_64", "noarch"; "" = "noarch").
-	// "src" makes a source package (see Source).
+	// "src" makes a source package (see Source) whose ARCH tag is
+	// "noarch"; a source package with Arch "x86_64" has ARCH x86_64, as
+	// rpmbuild writes.
 	Arch string
 	// Source makes a source RPM: lead type 1, SOURCEPACKAGE=1, no SOURCERPM
 	// tag (rpm treats a header without SOURCERPM as a source header), and
@@ -68,6 +70,9 @@ const (
 	FlagGhost     FileFlag = 1 << 6
 	FlagLicense   FileFlag = 1 << 7
 	FlagReadme    FileFlag = 1 << 8
+	// FlagSpecFile marks the spec file of a source package; Write sets it
+	// on a source package's "*.spec" file.
+	FlagSpecFile FileFlag = 1 << 5
 )
 
 // File is one payload entry.
@@ -95,11 +100,18 @@ func (s *Spec) FileName() string {
 
 func (s *Spec) isSource() bool { return s.Source || s.Arch == "src" }
 
+// arch is the architecture in the file name.
 func (s *Spec) arch() string {
-	switch {
-	case s.isSource():
+	if s.isSource() {
 		return "src"
-	case s.Arch == "":
+	}
+	return s.headerArch()
+}
+
+// headerArch is the ARCH tag. rpmbuild writes the build architecture (or
+// noarch) into source packages too; source-ness is SOURCERPM's absence.
+func (s *Spec) headerArch() string {
+	if s.Arch == "" || s.Arch == "src" {
 		return "noarch"
 	}
 	return s.Arch
@@ -148,7 +160,7 @@ func (s *Spec) metadata() rpmpack.RPMMetaData {
 	md := rpmpack.RPMMetaData{
 		Name: s.Name, Version: s.Version, Release: s.Release,
 		Summary: s.Summary, Description: s.Description,
-		Arch: s.arch(), OS: "linux",
+		Arch: s.headerArch(), OS: "linux",
 		Vendor: s.Vendor, URL: s.URL, Packager: s.Packager, Group: s.Group,
 		Licence: s.License, BuildHost: s.BuildHost, Compressor: s.Compressor,
 		Epoch: rpmpack.NoEpoch, BuildTime: s.BuildTime,
@@ -181,6 +193,10 @@ func (s *Spec) rpmFile(f File) rpmpack.RPMFile {
 		mt = uint32(mtime.Unix())
 	}
 	mode := uint(f.Mode.Perm()) | suidBits(f.Mode)
+	flags := f.Flags
+	if s.isSource() && strings.HasSuffix(f.Name, ".spec") {
+		flags |= FlagSpecFile
+	}
 	body := f.Body
 	switch {
 	case f.Mode.IsDir():
@@ -194,7 +210,7 @@ func (s *Spec) rpmFile(f File) rpmpack.RPMFile {
 	}
 	return rpmpack.RPMFile{
 		Name: f.Name, Body: body, Mode: mode, Owner: owner, Group: group,
-		MTime: mt, Type: rpmpack.FileType(f.Flags),
+		MTime: mt, Type: rpmpack.FileType(flags),
 	}
 }
 
