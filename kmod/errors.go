@@ -69,10 +69,10 @@ func (e *VermagicError) Is(target error) bool { return target == ErrVermagic }
 
 // Task is a task the kernel has not yet switched to the patch's target state.
 type Task struct {
-	PID   int    // thread group id (the /proc/<pid> directory)
-	TID   int    // thread id
-	Comm  string // command name
-	Stack string // kernel stack, empty when unreadable
+	PID   int    `json:"pid"`   // thread group id (the /proc/<pid> directory)
+	TID   int    `json:"tid"`   // thread id
+	Comm  string `json:"comm"`  // command name
+	Stack string `json:"stack"` // kernel stack, empty when unreadable
 }
 
 // StalledError reports a transition that did not finish, with the tasks that

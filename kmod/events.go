@@ -52,7 +52,8 @@ type Timing struct {
 	RevertTimeout time.Duration
 }
 
-func (t *Timing) withDefaults() Timing {
+// WithDefaults returns t (nil allowed) with zero fields set to their defaults.
+func (t *Timing) WithDefaults() Timing {
 	var v Timing
 	if t != nil {
 		v = *t

@@ -42,7 +42,7 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 	if opts == nil {
 		opts = &LoadOptions{}
 	}
-	t := opts.Timing.withDefaults()
+	t := opts.Timing.WithDefaults()
 	progress := s.reporter(opts.Progress)
 	m, err := ReadModule(path)
 	if err != nil {

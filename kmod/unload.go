@@ -18,9 +18,9 @@ type UnloadOptions struct {
 
 func (s *System) unloadParts(o *UnloadOptions) (Timing, func(Event)) {
 	if o == nil {
-		return (*Timing)(nil).withDefaults(), s.reporter(nil)
+		return (*Timing)(nil).WithDefaults(), s.reporter(nil)
 	}
-	return o.Timing.withDefaults(), s.reporter(o.Progress)
+	return o.Timing.WithDefaults(), s.reporter(o.Progress)
 }
 
 // ResolveName turns what a user typed into the in-kernel module name: a

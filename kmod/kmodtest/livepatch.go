@@ -36,26 +36,29 @@ func (k *Kernel) addPatch(name string) {
 	}
 	p := &patch{name: name, replace: spec.Replace, target: true, transition: true}
 	k.patches = append(k.patches, p)
-	dir := k.patchDir(name)
-	k.put(dir+"/enabled", "1")
-	k.put(dir+"/transition", "1")
-	k.put(dir+"/force", "0")
+	// Build the directory aside and rename it into place: sysfs shows a
+	// patch whole, never half made. Tasks get their state first.
+	k.updateTaskStates()
+	stage := ".stage-" + name
+	k.put(stage+"/enabled", "1")
+	k.put(stage+"/transition", "1")
+	k.put(stage+"/force", "0")
 	if k.cfg.Signal {
-		k.put(dir+"/signal", "0")
+		k.put(stage+"/signal", "0")
 	}
 	if k.cfg.ReplaceAttr {
-		k.put(dir+"/replace", map[bool]string{false: "0", true: "1"}[spec.Replace])
+		k.put(stage+"/replace", map[bool]string{false: "0", true: "1"}[spec.Replace])
 	}
 	if k.cfg.StackOrder {
-		k.put(dir+"/stack_order", fmt.Sprint(len(k.patches)))
+		k.put(stage+"/stack_order", fmt.Sprint(len(k.patches)))
 	}
 	for _, obj := range sortedObjects(spec) {
-		k.put(dir+"/"+obj+"/patched", "1")
+		k.put(stage+"/"+obj+"/patched", "1")
 		for _, fn := range spec.Objects[obj] {
-			os.MkdirAll(k.path(dir+"/"+obj+"/"+fn+",1"), 0o755)
+			os.MkdirAll(k.path(stage+"/"+obj+"/"+fn+",1"), 0o755)
 		}
 	}
-	k.updateTaskStates()
+	os.Rename(k.path(stage), k.path(k.patchDir(name)))
 }
 
 // read returns a file's trimmed contents ("" when unreadable).

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/klpkit/klpkit/kmod"
+	"github.com/spf13/pflag"
+)
+
+// flags are the options shared by the subcommands that use them.
+type flags struct {
+	fs      *pflag.FlagSet
+	all     bool
+	kver    string
+	store   string
+	timeout time.Duration
+	json    bool
+}
+
+func (a *app) parse(name string, args []string, setup func(*flags)) (*flags, []string, error) {
+	f := &flags{fs: pflag.NewFlagSet(name, pflag.ContinueOnError)}
+	f.fs.SetOutput(a.stderr)
+	f.fs.Usage = func() {}
+	setup(f)
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, nil, a.usage()
+		}
+		fmt.Fprintf(a.stderr, "kpatch: %v\n", err)
+		return nil, nil, a.usage()
+	}
+	switch f.store {
+	case "", "photon":
+		a.sys.Store = kmod.StorePhoton
+	case "upstream":
+		a.sys.Store = kmod.StoreUpstream
+	default:
+		return nil, nil, fmt.Errorf("--store %q: want photon or upstream", f.store)
+	}
+	return f, f.fs.Args(), nil
+}
+
+func storeFlags(f *flags) {
+	f.fs.StringVar(&f.store, "store", "", "install store: photon or upstream")
+}
+
+func waitFlags(f *flags) {
+	storeFlags(f)
+	f.fs.BoolVarP(&f.all, "all", "a", false, "every module")
+	f.fs.DurationVar(&f.timeout, "timeout", 0, "transition timeout")
+}
+
+func (a *app) timingFor(f *flags) kmod.Timing {
+	var t kmod.Timing
+	if a.timing != nil {
+		t = *a.timing
+	}
+	if f.timeout > 0 {
+		t.TransitionTimeout = f.timeout
+	}
+	return t.WithDefaults()
+}
+
+func (a *app) load(ctx context.Context, args []string) error {
+	f, rest, err := a.parse("load", args, waitFlags)
+	if err != nil {
+		return err
+	}
+	t := a.timingFor(f)
+	opts := &kmod.LoadOptions{Timing: &t, Progress: a.progress(t)}
+	if f.all {
+		if len(rest) != 0 {
+			return a.usage()
+		}
+		return a.loadAll(ctx, opts)
+	}
+	if len(rest) != 1 {
+		return a.usage()
+	}
+	path, err := a.findModule(rest[0])
+	if err != nil {
+		return err
+	}
+	if _, err := a.sys.Load(ctx, path, opts); err != nil {
+		return fmt.Errorf("failed to load module %s: %w", rest[0], err)
+	}
+	return nil
+}
+
+// loadAll loads every module installed for the running kernel. One failure
+// does not stop the others; the summary names those that failed.
+func (a *app) loadAll(ctx context.Context, opts *kmod.LoadOptions) error {
+	if cmdline, err := os.ReadFile(filepath.Join(orDefault(a.sys.ProcRoot, "/proc"), "cmdline")); err == nil {
+		for _, w := range strings.Fields(string(cmdline)) {
+			if w == "kpatch.enable=0" {
+				fmt.Fprintln(a.stdout, "kpatch.enable=0 on the kernel command line: not loading patch modules")
+				return nil
+			}
+		}
+	}
+	rel, err := a.sys.Release()
+	if err != nil {
+		return fmt.Errorf("kernel release: %w", err)
+	}
+	inst, err := a.sys.Installed(rel)
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, in := range inst {
+		if _, err := a.sys.Load(ctx, in.Path, opts); err != nil {
+			if errors.Is(err, kmod.ErrAlreadyLoaded) {
+				fmt.Fprintf(a.stdout, "module %s already loaded\n", in.Name)
+				continue
+			}
+			fmt.Fprintf(a.stderr, "kpatch: failed to load module %s: %v\n", in.Name, err)
+			failed = append(failed, in.Name)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d patch modules failed to load: %s", len(failed), len(inst), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// findModule resolves a load argument as kpatch does: a name with ".ko" is
+// a path or a file in the store; any other name is an installed module in
+// either spelling.
+func (a *app) findModule(arg string) (string, error) {
+	if strings.Contains(arg, ".ko") {
+		if _, err := os.Stat(arg); err == nil {
+			return arg, nil
+		}
+		if strings.ContainsRune(arg, '/') {
+			return "", fmt.Errorf("module %s not found", arg)
+		}
+	}
+	rel, err := a.sys.Release()
+	if err != nil {
+		return "", fmt.Errorf("kernel release: %w", err)
+	}
+	found, err := a.sys.FindInstalled(arg, rel)
+	if err != nil {
+		return "", fmt.Errorf("module %s not found", arg)
+	}
+	return found[0].Path, nil
+}
+
+func (a *app) unload(ctx context.Context, args []string) error {
+	f, rest, err := a.parse("unload", args, waitFlags)
+	if err != nil {
+		return err
+	}
+	t := a.timingFor(f)
+	opts := &kmod.UnloadOptions{Timing: &t, Progress: a.progress(t)}
+	if f.all {
+		if len(rest) != 0 {
+			return a.usage()
+		}
+		if _, err := a.sys.UnloadAll(ctx, opts); err != nil {
+			return fmt.Errorf("failed to unload all patch modules: %w", err)
+		}
+		return nil
+	}
+	if len(rest) != 1 {
+		return a.usage()
+	}
+	if _, err := a.sys.Unload(ctx, rest[0], opts); err != nil {
+		return fmt.Errorf("failed to unload module %s: %w", rest[0], err)
+	}
+	return nil
+}
+
+func kverFlags(f *flags) {
+	storeFlags(f)
+	f.fs.StringVarP(&f.kver, "kernel-version", "k", "", "kernel version")
+}
+
+func (a *app) install(args []string) error {
+	f, rest, err := a.parse("install", args, kverFlags)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return a.usage()
+	}
+	kver := f.kver
+	if kver == "" {
+		if kver, err = a.sys.Release(); err != nil {
+			return fmt.Errorf("kernel release: %w", err)
+		}
+	}
+	fmt.Fprintf(a.stdout, "installing %s (%s)\n", rest[0], kver)
+	if _, err := a.sys.Install(rest[0], &kmod.InstallOptions{KernelVersion: kver}); err != nil {
+		return err
+	}
+	if a.enableUnit != nil {
+		if err := a.enableUnit(); err != nil {
+			fmt.Fprintf(a.stderr, "kpatch: warning: %v\n", err)
+		}
+	}
+	return nil
+}
+
+func (a *app) uninstall(args []string) error {
+	f, rest, err := a.parse("uninstall", args, kverFlags)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return a.usage()
+	}
+	if strings.ContainsRune(rest[0], '/') {
+		return fmt.Errorf("uninstall: give the module name, not a path: %s", rest[0])
+	}
+	kver := f.kver
+	if kver == "" {
+		if kver, err = a.sys.Release(); err != nil {
+			return fmt.Errorf("kernel release: %w", err)
+		}
+	}
+	fmt.Fprintf(a.stdout, "uninstalling %s (%s)\n", rest[0], kver)
+	_, err = a.sys.Uninstall(rest[0], kver)
+	return err
+}
+
+func (a *app) info(args []string) error {
+	if len(args) != 1 {
+		return a.usage()
+	}
+	m, err := a.sys.Info(args[0])
+	if err != nil {
+		return fmt.Errorf("module %s not found: %w", args[0], err)
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "Patch information for %s:\n", args[0])
+	field := func(k, v string) { fmt.Fprintf(w, "%-16s%s\n", k+":", v) }
+	field("filename", m.Path)
+	for _, fl := range m.Info.Fields {
+		field(fl.Key, fl.Value)
+	}
+	field("module name", m.Name)
+	field("signed", map[bool]string{false: "no", true: "yes"}[m.Signed])
+	field("compression", m.Compression.String())
+	return nil
+}
+
+func (a *app) signal(args []string) error {
+	if len(args) != 0 {
+		return a.usage()
+	}
+	p, err := a.sys.Signal()
+	switch {
+	case errors.Is(err, kmod.ErrNotInTransition):
+		return errors.New("no patch module in transition")
+	case errors.Is(err, kmod.ErrUnsupported):
+		fmt.Fprintln(a.stderr, "kpatch: Livepatch process signaling is performed automatically on your system.")
+		return nil
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(a.stdout, "signaled stalled processes of patch module %s\n", p)
+	return nil
+}
+
+func (a *app) force(args []string) error {
+	if len(args) > 1 {
+		return a.usage()
+	}
+	name := ""
+	if len(args) == 1 {
+		name = args[0]
+	}
+	fmt.Fprintln(a.stderr, "kpatch: WARNING: forcing the transition leaves the patch module in the kernel for good: it can never be removed. Plan a reboot.")
+	p, err := a.sys.Force(name)
+	if errors.Is(err, kmod.ErrNotInTransition) {
+		return errors.New("no patch module in transition")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "forced patch module %s to complete its transition\n", p)
+	return nil
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/klpkit/klpkit/kmod"
+)
+
+// progress prints kmod events the way kpatch prints its steps (stdout).
+func (a *app) progress(timing kmod.Timing) func(kmod.Event) {
+	waited := false
+	return func(ev kmod.Event) {
+		w := a.stdout
+		switch ev.Kind {
+		case kmod.EventLoading:
+			fmt.Fprintf(w, "loading patch module: %s\n", ev.Path)
+		case kmod.EventBusyRetry:
+			fmt.Fprintf(w, "module %s busy, retrying in %v (attempt %d of %d)\n", ev.Module, timing.BusyInterval, ev.Attempt+1, timing.BusyRetries+1)
+		case kmod.EventWaiting:
+			waited = true
+			fmt.Fprintf(w, "waiting (up to %d seconds) for patch transition to complete...\n", seconds(timing.TransitionTimeout))
+		case kmod.EventSignalled:
+			fmt.Fprintln(w, "patch transition has stalled! signaling stalled process(es)")
+		case kmod.EventTransition:
+			if waited {
+				fmt.Fprintf(w, "transition complete (%d seconds)\n", seconds(ev.Elapsed))
+			}
+		case kmod.EventStalled:
+			writeStalled(w, ev.Tasks)
+		case kmod.EventReverting:
+			fmt.Fprintf(w, "module %s did not complete its transition, unloading...\n", ev.Module)
+		case kmod.EventDisabling:
+			fmt.Fprintf(w, "disabling patch module: %s\n", ev.Module)
+		case kmod.EventUnloading:
+			fmt.Fprintf(w, "unloading patch module: %s\n", ev.Module)
+		case kmod.EventRetired:
+			fmt.Fprintf(w, "retired older patch module: %s\n", ev.Module)
+		}
+	}
+}
+
+// writeStalled prints kpatch's stalled-process report.
+func writeStalled(w io.Writer, tasks []kmod.Task) {
+	if len(tasks) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Stalled processes:")
+	for _, t := range tasks {
+		fmt.Fprintf(w, "%d %s\n", t.TID, t.Comm)
+		fmt.Fprintln(w, "stack:")
+		if t.Stack != "" {
+			fmt.Fprintln(w, t.Stack)
+		}
+	}
+}

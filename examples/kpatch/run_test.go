@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klpkit/klpkit/kmod"
+	"github.com/klpkit/klpkit/kmod/kmodtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+type cliEnv struct {
+	k   *kmodtest.Kernel
+	a   *app
+	dir string
+	out *bytes.Buffer
+	err *bytes.Buffer
+}
+
+func newCLI(t *testing.T, cfg *kmodtest.Config) *cliEnv {
+	t.Helper()
+	k := kmodtest.New(t, cfg)
+	e := &cliEnv{k: k, dir: t.TempDir(), out: &bytes.Buffer{}, err: &bytes.Buffer{}}
+	e.a = &app{sys: k.System(), stdout: e.out, stderr: e.err, timing: kmodtest.FastTiming()}
+	return e
+}
+
+// run runs the command and returns its error; output stays in out and err.
+func (e *cliEnv) run(args ...string) error {
+	e.out.Reset()
+	e.err.Reset()
+	return e.a.run(args)
+}
+
+func (e *cliEnv) module(t *testing.T, file, name string, spec ...kmodtest.ModuleSpec) string {
+	t.Helper()
+	s := kmodtest.ModuleSpec{Name: name, Livepatch: true}
+	if len(spec) > 0 {
+		s = spec[0]
+	}
+	p, err := kmodtest.WriteModule(e.dir, file, s)
+	require.NoError(t, err)
+	return p
+}
+
+func TestLoadListUnload(t *testing.T) {
+	e := newCLI(t, nil)
+	path := e.module(t, "livepatch-foo.ko", "livepatch_foo")
+	require.NoError(t, e.run("load", path))
+	assert.Contains(t, e.out.String(), "loading patch module: "+path+"\n")
+	assert.Empty(t, e.err.String())
+
+	require.NoError(t, e.run("list"))
+	assert.Equal(t, "Loaded patch modules:\nlivepatch_foo [enabled]\n\nInstalled patch modules:\n", e.out.String())
+
+	require.NoError(t, e.run("unload", "livepatch-foo"))
+	assert.Equal(t, "disabling patch module: livepatch_foo\nwaiting (up to 0 seconds) for patch transition to complete...\nunloading patch module: livepatch_foo\n", e.out.String())
+	assert.Empty(t, e.k.Loaded())
+}
+
+func TestInstallLoadAllUninstall(t *testing.T) {
+	e := newCLI(t, nil)
+	a := e.module(t, "livepatch-a.ko", "livepatch_a")
+	b := e.module(t, "livepatch-b.ko.xz", "livepatch_b")
+	for _, p := range []string{a, b} {
+		require.NoError(t, e.run("install", p))
+		assert.Contains(t, e.out.String(), "installing "+p+" ("+kmodtest.DefaultRelease+")")
+	}
+	assert.Empty(t, e.k.Loaded(), "install does not load")
+
+	require.NoError(t, e.run("load", "--all"))
+	assert.ElementsMatch(t, []string{"livepatch_a", "livepatch_b"}, e.k.Loaded())
+
+	require.NoError(t, e.run("list"))
+	assert.Equal(t, "Loaded patch modules:\nlivepatch_a [enabled]\nlivepatch_b [enabled]\n\nInstalled patch modules:\n"+
+		"livepatch_a ("+kmodtest.DefaultRelease+")\nlivepatch_b ("+kmodtest.DefaultRelease+")\n", e.out.String())
+
+	require.NoError(t, e.run("unload", "--all"))
+	assert.Empty(t, e.k.Loaded())
+
+	// load by installed name, either spelling; uninstall by file name.
+	require.NoError(t, e.run("load", "livepatch_a"))
+	require.NoError(t, e.run("unload", "livepatch_a"))
+	require.NoError(t, e.run("load", "livepatch-b"))
+	require.NoError(t, e.run("uninstall", "livepatch-a.ko"))
+	require.NoError(t, e.run("uninstall", "livepatch_b"))
+	require.NoError(t, e.run("list"))
+	assert.Equal(t, "Loaded patch modules:\nlivepatch_b [enabled]\n\nInstalled patch modules:\n", e.out.String())
+}
+
+func TestLoadAllContinuesPastFailures(t *testing.T) {
+	e := newCLI(t, nil)
+	for _, n := range []string{"a", "b", "c"} {
+		require.NoError(t, e.run("install", e.module(t, n+".ko", n)))
+	}
+	e.k.Fail("load", syscall.EPERM, 1) // the first module, a, fails
+	err := e.run("load", "--all")
+	require.Error(t, err)
+	assert.Equal(t, []string{"c", "b"}, e.k.Loaded())
+	assert.Contains(t, e.err.String(), "kpatch: failed to load module a:")
+	assert.Contains(t, e.err.String(), "kpatch: 1 of 3 patch modules failed to load: a\n")
+}
+
+func TestLoadAllHonoursKpatchEnable(t *testing.T) {
+	e := newCLI(t, nil)
+	require.NoError(t, e.run("install", e.module(t, "a.ko", "a")))
+	require.NoError(t, os.WriteFile(filepath.Join(e.k.Root, "proc", "cmdline"), []byte("quiet kpatch.enable=0\n"), 0o644))
+	require.NoError(t, e.run("load", "--all"))
+	assert.Empty(t, e.k.Loaded())
+}
+
+func TestFailuresExitOneWithKpatchPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		setup  func(t *testing.T, e *cliEnv) []string
+		stderr string
+	}{
+		{"missing module", func(t *testing.T, e *cliEnv) []string { return []string{"load", "/nonexistent/x.ko"} }, "kpatch: module /nonexistent/x.ko not found\n"},
+		{"not installed", func(t *testing.T, e *cliEnv) []string { return []string{"load", "nothing"} }, "kpatch: module nothing not found\n"},
+		{"not a livepatch", func(t *testing.T, e *cliEnv) []string {
+			return []string{"load", e.module(t, "p.ko", "p", kmodtest.ModuleSpec{Name: "p"})}
+		}, "not a livepatch module"},
+		{"wrong vermagic", func(t *testing.T, e *cliEnv) []string {
+			return []string{"load", e.module(t, "p.ko", "p", kmodtest.ModuleSpec{Name: "p", Livepatch: true, Vermagic: "5.10.4-1.ph4 SMP "})}
+		}, `module has "5.10.4-1.ph4 SMP ", kernel is "` + kmodtest.DefaultRelease + `"`},
+		{"install wrong kernel", func(t *testing.T, e *cliEnv) []string {
+			return []string{"install", "-k", "5.10.4-1.ph4", e.module(t, "p.ko", "p")}
+		}, "vermagic mismatch"},
+		{"unload not loaded", func(t *testing.T, e *cliEnv) []string { return []string{"unload", "p"} }, "kpatch: failed to unload module p: p: module not loaded\n"},
+		{"uninstall path", func(t *testing.T, e *cliEnv) []string { return []string{"uninstall", "/x/p.ko"} }, "not a path"},
+		{"uninstall missing", func(t *testing.T, e *cliEnv) []string { return []string{"uninstall", "p"} }, "module not installed"},
+		{"signal without transition", func(t *testing.T, e *cliEnv) []string { return []string{"signal"} }, "kpatch: no patch module in transition\n"},
+		{"force without transition", func(t *testing.T, e *cliEnv) []string { return []string{"force"} }, "kpatch: no patch module in transition\n"},
+		{"bad store", func(t *testing.T, e *cliEnv) []string { return []string{"list", "--store=x"} }, `--store "x"`},
+		{"unknown", func(t *testing.T, e *cliEnv) []string { return []string{"frobnicate"} }, "kpatch: subcommand frobnicate not recognized\nusage: kpatch"},
+		{"no args", func(t *testing.T, e *cliEnv) []string { return nil }, "usage: kpatch <command>"},
+		{"help", func(t *testing.T, e *cliEnv) []string { return []string{"help"} }, "Valid commands:"},
+		{"bad flag", func(t *testing.T, e *cliEnv) []string { return []string{"load", "--bogus"} }, "unknown flag: --bogus"},
+		{"load without module", func(t *testing.T, e *cliEnv) []string { return []string{"load"} }, "usage: kpatch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newCLI(t, nil)
+			args := tc.setup(t, e)
+			require.Error(t, e.run(args...))
+			assert.Contains(t, e.err.String(), tc.stderr)
+			assert.Empty(t, e.k.Loaded())
+		})
+	}
+}
+
+func TestRunRealEntryPoint(t *testing.T) {
+	var out, errb bytes.Buffer
+	require.NoError(t, run([]string{"version"}, &out, &errb))
+	assert.Equal(t, version+"\n", out.String())
+	require.Error(t, run([]string{"help"}, &out, &errb))
+}
+
+func TestStalledLoadReportsAndReverts(t *testing.T) {
+	e := newCLI(t, nil)
+	e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stack: "[<0>] cmdline_proc_show+0x10/0x30", Stubborn: true})
+	require.Error(t, e.run("load", e.module(t, "a.ko", "a")))
+	assert.Contains(t, e.out.String(), "\nStalled processes:\n42 sleepy\nstack:\n[<0>] cmdline_proc_show+0x10/0x30\n")
+	assert.Contains(t, e.out.String(), "module a did not complete its transition, unloading...\n")
+	assert.Contains(t, e.err.String(), "kpatch: failed to load module")
+	assert.Contains(t, e.err.String(), "transition stalled")
+	assert.Empty(t, e.k.Loaded())
+}
+
+// loadInBackground starts a load that will stall on a stubborn task; the
+// returned channel yields its result.
+func loadInBackground(t *testing.T, e *cliEnv, path string) chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.a.sys.Load(t.Context(), path, &kmod.LoadOptions{Timing: &kmod.Timing{TransitionTimeout: time.Minute}})
+		done <- err
+	}()
+	require.Eventually(t, func() bool {
+		l, err := e.a.sys.List()
+		return err == nil && l.InTransition != ""
+	}, 5*time.Second, time.Millisecond)
+	return done
+}
+
+func TestSignalAndForce(t *testing.T) {
+	e := newCLI(t, &kmodtest.Config{Signal: true})
+	e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stubborn: true})
+	done := loadInBackground(t, e, e.module(t, "a.ko", "a"))
+
+	require.NoError(t, e.run("signal"))
+	assert.Equal(t, "signaled stalled processes of patch module a\n", e.out.String())
+	require.NoError(t, e.run("force", "a"))
+	assert.Contains(t, e.err.String(), "can never be removed")
+	require.NoError(t, <-done, "forced transition completes the load")
+
+	require.NoError(t, e.run("list"))
+	assert.Contains(t, e.out.String(), "a [enabled]\n")
+	require.Error(t, e.run("unload", "a"))
+	assert.Contains(t, e.err.String(), "forced")
+}
+
+func TestSignalAutomatic(t *testing.T) {
+	e := newCLI(t, nil)
+	e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stubborn: true})
+	done := loadInBackground(t, e, e.module(t, "a.ko", "a"))
+	require.NoError(t, e.run("signal"))
+	assert.Equal(t, "kpatch: Livepatch process signaling is performed automatically on your system.\n", e.err.String())
+	require.NoError(t, e.run("force"))
+	require.NoError(t, <-done)
+}
+
+// TestListGolden checks the byte layout Cockpit parses, with a stalled
+// transition in progress, and the JSON form.
+func TestListGolden(t *testing.T) {
+	e := newCLI(t, &kmodtest.Config{ReplaceAttr: true, StackOrder: true})
+	cve := e.module(t, "livepatch-cve-2023-1.ko", "livepatch_cve_2023_1")
+	require.NoError(t, e.run("load", cve))
+	require.NoError(t, e.run("install", cve))
+	old := e.module(t, "livepatch-old.ko.zst", "livepatch_old", kmodtest.ModuleSpec{Name: "livepatch_old", Livepatch: true, Vermagic: "5.10.4-1.ph4 SMP "})
+	require.NoError(t, e.run("install", "--store=upstream", "-k", "5.10.4-1.ph4", old))
+	e.k.AddTask(kmodtest.Task{PID: 4242, Comm: "kworker/0:1", Stack: "[<0>] worker_thread+0xab/0x3b0\n[<0>] kthread+0xe4/0x110", Stubborn: true})
+	done := loadInBackground(t, e, e.module(t, "livepatch-b.ko", "livepatch_b"))
+
+	require.NoError(t, e.run("list"))
+	golden(t, "list.golden", e.out.Bytes())
+	require.NoError(t, e.run("list", "--json"))
+	golden(t, "list.json.golden", bytes.ReplaceAll(e.out.Bytes(), []byte(e.k.Root), []byte("ROOT")))
+
+	require.NoError(t, e.run("force"))
+	require.NoError(t, <-done)
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.Equal(t, string(want), string(got))
+}
