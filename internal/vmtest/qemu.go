@@ -21,6 +21,7 @@ const (
 	defaultQEMU  = "qemu-system-x86_64"
 	tailLines    = 40
 	defaultAppnd = "console=ttyS0 panic=-1 quiet"
+	dmesgHeader  = "vmtest: dmesg:"
 )
 
 // Outcomes of a boot that did not pass. Every *BootError matches exactly one.
@@ -39,13 +40,38 @@ type BootError struct {
 	Duration time.Duration
 }
 
+// Error names the outcome and shows the end of the serial log. For a failed
+// guest test it shows the test's own output and then the end of the dmesg
+// the guest printed, so the failure message is never pushed out by the log.
 func (e *BootError) Error() string {
-	msg := e.Kind.Error()
+	var b strings.Builder
+	b.WriteString(e.Kind.Error())
 	if e.Detail != "" {
-		msg += ": " + e.Detail
+		b.WriteString(": " + e.Detail)
 	}
-	return fmt.Sprintf("%s (after %s)\n--- serial console, last %d lines ---\n%s", msg,
-		e.Duration.Round(100*time.Millisecond), tailLines, Tail(e.Serial, tailLines))
+	fmt.Fprintf(&b, " (after %s)", e.Duration.Round(100*time.Millisecond))
+	output, dmesg := splitGuestOutput(e.Serial)
+	if e.Kind == ErrGuestFailed && output != "" {
+		fmt.Fprintf(&b, "\n--- guest test output ---\n%s", Tail(output, 2*tailLines))
+		fmt.Fprintf(&b, "\n--- serial console (guest dmesg), last %d lines ---\n%s", tailLines/2, Tail(dmesg, tailLines/2))
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\n--- serial console, last %d lines ---\n%s", tailLines, Tail(e.Serial, tailLines))
+	return b.String()
+}
+
+// splitGuestOutput cuts a serial log into the guest test's output (from the
+// first "=== RUN" line) and what the harness printed after it (dmesg, verdict).
+func splitGuestOutput(log string) (output, rest string) {
+	start := strings.Index(log, "=== RUN")
+	if start < 0 {
+		return "", log
+	}
+	output = log[start:]
+	if end := strings.Index(output, dmesgHeader); end >= 0 {
+		return output[:end], output[end:]
+	}
+	return output, ""
 }
 
 func (e *BootError) Unwrap() error { return e.Kind }
