@@ -1,0 +1,151 @@
+package photon
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Cache is a directory of downloaded packages keyed by their SHA-256:
+//
+//	<Dir>/sha256/<digest>/<file name>   complete, verified files
+//	<Dir>/names/<file name>             digest of a file fetched without a known checksum
+//	<Dir>/partial/<key>.part            downloads in progress (resumable)
+//
+// A file appears under sha256/ only by a rename after its checksum was
+// verified, so an interrupted run never leaves a file that looks complete.
+type Cache struct {
+	Dir string
+}
+
+func (c *Cache) objectPath(sum, name string) string {
+	return filepath.Join(c.Dir, "sha256", sum, name)
+}
+
+func (c *Cache) partialPath(key string) string {
+	return filepath.Join(c.Dir, "partial", key+".part")
+}
+
+func (c *Cache) namePath(name string) string {
+	return filepath.Join(c.Dir, "names", name)
+}
+
+// Lookup returns the cached file with digest sum, if present.
+func (c *Cache) Lookup(sum, name string) (string, bool) {
+	p := c.objectPath(sum, name)
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+		return p, true
+	}
+	return "", false
+}
+
+// LookupName returns the cached file last fetched as name without a known
+// checksum, and its digest.
+func (c *Cache) LookupName(name string) (path, sum string, ok bool) {
+	data, err := os.ReadFile(c.namePath(name))
+	if err != nil {
+		return "", "", false
+	}
+	sum, err = parseSHA256(string(data))
+	if err != nil {
+		return "", "", false
+	}
+	path, ok = c.Lookup(sum, name)
+	return path, sum, ok
+}
+
+// commit verifies the partial file and moves it into place. want may be
+// empty when no checksum is known; the name index is written then.
+func (c *Cache) commit(partial, name, want string) (string, string, error) {
+	got, err := fileSHA256(partial)
+	if err != nil {
+		return "", "", err
+	}
+	if want != "" && got != want {
+		return "", got, &ChecksumError{File: name, Want: want, Got: got}
+	}
+	dst := c.objectPath(got, name)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", got, err
+	}
+	if err := os.Rename(partial, dst); err != nil {
+		return "", got, err
+	}
+	if want == "" {
+		if err := writeFileAtomic(c.namePath(name), []byte(got+"\n")); err != nil {
+			return "", got, err
+		}
+	}
+	return dst, got, nil
+}
+
+// ErrChecksumMismatch is returned when a file's SHA-256 differs from the
+// repository metadata's.
+var ErrChecksumMismatch = errors.New("photon: checksum mismatch")
+
+// ChecksumError names the file and both digests.
+type ChecksumError struct {
+	File, URL, Want, Got string
+}
+
+func (e *ChecksumError) Error() string {
+	where := e.File
+	if e.URL != "" {
+		where += " from " + e.URL
+	}
+	return fmt.Sprintf("photon: checksum mismatch: %s has sha256 %s, the repository metadata says %s", where, e.Got, e.Want)
+}
+
+func (e *ChecksumError) Unwrap() error { return ErrChecksumMismatch }
+
+func fileSHA256(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("hashing %s: %w", name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeFileAtomic writes data to a temp file beside name and renames it.
+func writeFileAtomic(name string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// partialKey names the partial download of a file: by digest when known.
+func partialKey(name, sum string) string {
+	if sum != "" {
+		return sum
+	}
+	return "name-" + strings.ReplaceAll(name, string(filepath.Separator), "_")
+}

@@ -1,0 +1,121 @@
+package photon
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// ErrCompilerMismatch is returned when the local compiler differs from the
+// one that built the kernel: objects it builds would not match vmlinux.
+var ErrCompilerMismatch = errors.New("photon: gcc/kernel version mismatch")
+
+// CompilerMismatchError gives both compiler identifications.
+type CompilerMismatchError struct {
+	Vmlinux string // path of the kernel image
+	Kernel  string // the kernel's .comment, e.g. "GCC: (GCC) 10.5.0"
+	Local   string // the local compiler's
+}
+
+func (e *CompilerMismatchError) Error() string {
+	need := compilerVersion(e.Kernel)
+	if need == "" {
+		need = e.Kernel
+	}
+	return fmt.Sprintf("photon: gcc/kernel version mismatch: %s was built with %q, the local compiler is %q; install gcc %s to build livepatches for this kernel",
+		e.Vmlinux, e.Kernel, e.Local, need)
+}
+
+func (e *CompilerMismatchError) Unwrap() error { return ErrCompilerMismatch }
+
+// NeededVersion is the gcc version that built the kernel, e.g. "10.5.0".
+func (e *CompilerMismatchError) NeededVersion() string { return compilerVersion(e.Kernel) }
+
+var versionRE = regexp.MustCompile(`\b(\d+\.\d+(?:\.\d+)?)\b`)
+
+// compilerVersion picks the last dotted version in a .comment string:
+// "GCC: (Debian 12.2.0-14) 12.2.0" -> "12.2.0".
+func compilerVersion(comment string) string {
+	m := versionRE.FindAllString(comment, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1]
+}
+
+// ELFCompiler returns the first "GCC:" string of an ELF file's .comment
+// section, as kpatch-build compares it.
+func ELFCompiler(path string) (s string, err error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("photon: %s: %w", path, err)
+	}
+	defer f.Close()
+	defer func() {
+		if r := recover(); r != nil { // debug/elf can panic on corrupt input
+			s, err = "", fmt.Errorf("photon: %s: corrupt ELF: %v", path, r)
+		}
+	}()
+	sec := f.Section(".comment")
+	if sec == nil {
+		return "", fmt.Errorf("photon: %s has no .comment section (cannot tell which compiler built it)", path)
+	}
+	data, err := sec.Data()
+	if err != nil {
+		return "", fmt.Errorf("photon: %s: .comment: %w", path, err)
+	}
+	for _, part := range bytes.Split(data, []byte{0}) {
+		if bytes.HasPrefix(part, []byte("GCC:")) {
+			return string(part), nil
+		}
+	}
+	return "", fmt.Errorf("photon: %s: .comment names no GCC compiler", path)
+}
+
+// LocalCompiler compiles a trivial file with cc the way kpatch-build checks
+// it (-c -pg -ffunction-sections) and returns the object's GCC string. Any
+// compiler output is an error.
+func LocalCompiler(ctx context.Context, cc, tmpDir string) (string, error) {
+	if cc == "" {
+		cc = "gcc"
+	}
+	dir, err := os.MkdirTemp(tmpDir, "cc-check-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	src := filepath.Join(dir, "check.c")
+	if err := os.WriteFile(src, []byte("int klpkit_check(void) { return 0; }\n"), 0o644); err != nil {
+		return "", err
+	}
+	obj := filepath.Join(dir, "check.o")
+	cmd := exec.CommandContext(ctx, cc, "-c", "-pg", "-ffunction-sections", "-o", obj, src)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		return "", fmt.Errorf("photon: compiler check: %s failed on a trivial file: %v %s", cc, err, strings.TrimSpace(string(out)))
+	}
+	return ELFCompiler(obj)
+}
+
+// CheckCompiler compares the compiler that built vmlinux with cc.
+func CheckCompiler(ctx context.Context, vmlinux, cc, tmpDir string) (kernelCC string, err error) {
+	kernelCC, err = ELFCompiler(vmlinux)
+	if err != nil {
+		return "", err
+	}
+	local, err := LocalCompiler(ctx, cc, tmpDir)
+	if err != nil {
+		return kernelCC, err
+	}
+	if local != kernelCC {
+		return kernelCC, &CompilerMismatchError{Vmlinux: vmlinux, Kernel: kernelCC, Local: local}
+	}
+	return kernelCC, nil
+}

@@ -1,0 +1,285 @@
+package photon
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// appliedPatches lists, per fixture kernel, the patches its spec's %prep
+// must apply on x86_64 (derived by reading the fixture specs by hand).
+func appliedPatches() map[string][]string {
+	const (
+		kmsg   = "linux-4.14-Log-kmsg-dump-on-panic.patch"
+		tcp    = "double-tcp_mem-limits.patch"
+		vmw    = "x86-vmware-Use-Efficient-and-Correct-ALTERNATIVEs.patch"
+		cve    = "CVE-2022-0001-sched-fix.patch"
+		rt     = "rt-sched-Add-preempt-rt-states.patch"
+		fips   = "crypto-fips-self-tests.patch"
+		sev    = "x86-sev-es-vmware-hypercall.patch"
+		vmci   = "vmci-fix-queue-pair.patch"
+		lv108  = "localversion-rt108.patch"
+		lv67   = "localversion-rt67.patch"
+		i40eFx = "i40e-photon-build-fix.patch"
+	)
+	return map[string][]string{
+		"4.19.247-2.ph3":           {kmsg, tcp, vmw, cve},
+		"4.19.325-1.ph3-aws":       {kmsg, cve},
+		"4.19.247-rt108-10.ph3-rt": {kmsg, tcp, rt, lv108},
+		"5.10.118-3.ph4":           {kmsg, tcp, vmw, cve, fips, sev, vmci, i40eFx},
+		"5.10.237-1.ph4-aws":       {kmsg, tcp, cve, vmci},
+		"5.10.118-rt67-3.ph4-rt":   {kmsg, vmw, cve, lv67, rt, i40eFx},
+		"6.1.138-2.ph5":            {cve, kmsg, tcp, vmw, sev, fips, vmci},
+		"6.1.138-1.ph5-rt":         {kmsg, vmw, sev, rt},
+		"6.1.138-1.ph5-esx":        {kmsg, vmci},
+	}
+}
+
+// expectedTree computes the tree %prep must produce, independently of
+// patch(1): the fixture tree plus, per applied patch, its marker line or its
+// new file. Symlinks are listed as "-> target".
+func expectedTree(t *testing.T, patches []string, dir string) map[string]string {
+	t.Helper()
+	want := map[string]string{}
+	if dir == "tree" {
+		want["tools/Makefile"] = "-> ../Makefile"
+	}
+	base := filepath.Join(fixtureDir, dir)
+	require.NoError(t, filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(base, p)
+		data, err := os.ReadFile(p)
+		want[filepath.ToSlash(rel)] = string(data)
+		return err
+	}))
+	for _, name := range patches {
+		text := string(readFixture(t, "patches/"+name))
+		var target string
+		for _, l := range strings.Split(text, "\n") {
+			if rest, ok := strings.CutPrefix(l, "+++ b/"); ok {
+				target = rest
+			}
+		}
+		if _, exists := want[target]; !exists && !strings.Contains(text, "--- /dev/null") {
+			continue // a patch for the other tree (i40e vs kernel)
+		}
+		if strings.Contains(text, "--- /dev/null") {
+			if (dir == "tree") != (target != "src/i40e_main.c") {
+				continue
+			}
+			lines := strings.Split(strings.TrimSpace(text), "\n")
+			want[target] = strings.TrimPrefix(lines[len(lines)-1], "+") + "\n"
+			continue
+		}
+		want[target] += "/* photon patch: " + name + " */\n"
+	}
+	return want
+}
+
+func readTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.Type()&fs.ModeSymlink != 0 {
+			link, err := os.Readlink(p)
+			got[filepath.ToSlash(rel)] = "-> " + link
+			return err
+		}
+		data, err := os.ReadFile(p)
+		got[filepath.ToSlash(rel)] = string(data)
+		return err
+	}))
+	return got
+}
+
+// localCompiler returns the local gcc's .comment string, or "" (with the
+// check to be skipped) when gcc is missing outside CI.
+func localCompiler(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("gcc is required in CI: %v", err)
+		}
+		return ""
+	}
+	cc, err := LocalCompiler(context.Background(), "gcc", t.TempDir())
+	require.NoError(t, err)
+	return cc
+}
+
+func requirePatch(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("patch"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("GNU patch is required in CI (.ci/packages.txt): %v", err)
+		}
+		t.Skip("needs GNU patch in PATH")
+	}
+}
+
+func fastDownload() *DownloadOptions {
+	return &DownloadOptions{Attempts: 3, Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, StallTimeout: 300 * time.Millisecond}
+}
+
+func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
+	requirePatch(t)
+	cc := localCompiler(t)
+	kernels := fixtureKernels()
+	root := buildRepo(t, kernels, repoOptions{comment: cc})
+	srv := httptest.NewServer(newFaultServer(root))
+	defer srv.Close()
+	repo := &Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir(), Download: fastDownload()}
+	work := t.TempDir()
+	applied := appliedPatches()
+	for _, s := range kernels {
+		t.Run(s, func(t *testing.T) {
+			k := MustParseKernel(s)
+			var mu sync.Mutex
+			var steps []PrepareStep
+			src, err := repo.Prepare(context.Background(), k, &PrepareOptions{
+				Dir: work, SkipCompilerCheck: cc == "",
+				Progress: func(ev PrepareEvent) { mu.Lock(); steps = append(steps, ev.Step); mu.Unlock() },
+			})
+			require.NoError(t, err)
+			assert.Equal(t, filepath.Join(work, s), src.Dir)
+			assert.Equal(t, filepath.Join(work, s, "BUILD", "linux-"+k.Version.String()), src.Tree)
+
+			// The tree holds exactly the expected patched content.
+			got := readTree(t, src.Tree)
+			config := got[".config"]
+			delete(got, ".config")
+			assert.Equal(t, expectedTree(t, applied[s], "tree"), got)
+
+			// The out-of-tree driver got its own patches (pushd/popd).
+			if i40e := filepath.Join(filepath.Dir(src.Tree), "i40e-"+i40eVersion); dirExists(i40e) {
+				assert.Equal(t, expectedTree(t, applied[s], "i40e"), readTree(t, i40e))
+			} else {
+				assert.NotContains(t, applied[s], "i40e-photon-build-fix.patch")
+			}
+
+			// .config: the flavor's config with the target's LOCALVERSION.
+			name, err := k.ConfigFile()
+			require.NoError(t, err)
+			want := string(setConfigString(readFixture(t, "configs/"+name), "CONFIG_LOCALVERSION", k.LocalVersion()))
+			assert.Equal(t, want, config)
+			assert.Equal(t, filepath.Join(src.Tree, ".config"), src.Config)
+			rel, err := treeRelease(src.Tree, k)
+			require.NoError(t, err)
+			assert.Equal(t, s, rel)
+
+			// vmlinux from the debuginfo RPM, and its compiler.
+			assert.Equal(t, filepath.Join(work, s, "debug", filepath.FromSlash(strings.TrimPrefix(k.VmlinuxPath(), "/"))), src.Vmlinux)
+			if cc != "" {
+				assert.Equal(t, cc, src.Compiler)
+			}
+			assert.Equal(t, filepath.Join(src.Tree, "Module.symvers"), src.ModuleSymvers)
+			assert.NoFileExists(t, src.ModuleSymvers)
+			assert.Contains(t, steps, StepPatch)
+			assert.Equal(t, StepDone, steps[len(steps)-1])
+
+			// A second Prepare reuses the finished tree.
+			again, err := repo.Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: cc == ""})
+			require.NoError(t, err)
+			assert.Equal(t, src.Tree, again.Tree)
+			assert.Equal(t, src.Vmlinux, again.Vmlinux)
+		})
+	}
+	// Nothing half-done is left in the work directory.
+	entries, err := os.ReadDir(work)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	want := append([]string(nil), kernels...)
+	sort.Strings(want)
+	assert.Equal(t, want, names)
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func TestPrepareCompilerMismatch(t *testing.T) {
+	requirePatch(t)
+	if localCompiler(t) == "" {
+		t.Skip("needs gcc for the compiler check")
+	}
+	k := MustParseKernel("5.10.118-3.ph4")
+	root := buildRepo(t, []string{k.String()}, repoOptions{comment: "GCC: (GCC) 10.5.0"})
+	repo := &Repo{Dir: root}
+	work := t.TempDir()
+	_, err := repo.Prepare(context.Background(), k, &PrepareOptions{Dir: work})
+	require.ErrorIs(t, err, ErrCompilerMismatch)
+	var me *CompilerMismatchError
+	require.True(t, errors.As(err, &me))
+	assert.Equal(t, "10.5.0", me.NeededVersion())
+	assert.Contains(t, err.Error(), "install gcc 10.5.0")
+	assert.NoDirExists(t, filepath.Join(work, k.String()), "a failed check leaves no prepared tree")
+
+	src, err := repo.Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
+	require.NoError(t, err)
+	assert.Equal(t, "GCC: (GCC) 10.5.0", src.Compiler)
+}
+
+func TestPrepareUnsupportedSpec(t *testing.T) {
+	requirePatch(t)
+	k := MustParseKernel("6.1.138-1.ph5-rt")
+	cases := map[string]struct{ old, new, reason string }{
+		"include":       {"%autopatch -p1 -m301 -M717\n", "%include %{SOURCE1}\n", "%include"},
+		"shell command": {"%autopatch -p1 -m301 -M717\n", "rm -rf Documentation\n", `command "rm"`},
+		"shell expand":  {"%global fips 0", "%global fips %(echo 0)", "shell expansion"},
+		"bad condition": {"%if 0%{?fips}\n%autopatch -p1 -m1008", "%if fips\n%autopatch -p1 -m1008", "unsupported text"},
+		"regex sed":     {"sed -i 's/CONFIG_LOCALVERSION=\"-rt\"/", "sed -i 's/CONFIG_LOCALVERSION=.*/", "literal"},
+		"setup option":  {"%setup -q -n linux-%{version}", "%setup -q -x -n linux-%{version}", "%setup option"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			root := buildRepo(t, []string{k.String()}, repoOptions{specEdit: func(s string) string {
+				require.Contains(t, s, c.old)
+				return strings.Replace(s, c.old, c.new, 1)
+			}})
+			work := t.TempDir()
+			_, err := (&Repo{Dir: root}).Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
+			require.ErrorIs(t, err, ErrUnsupportedSpec)
+			var se *SpecError
+			require.True(t, errors.As(err, &se))
+			assert.Equal(t, "linux-rt.spec", se.File)
+			assert.Positive(t, se.Line)
+			assert.Contains(t, err.Error(), c.reason)
+			entries, _ := os.ReadDir(work)
+			assert.Empty(t, entries, "no output after a spec error")
+		})
+	}
+}
+
+func TestPrepareSpecMismatch(t *testing.T) {
+	requirePatch(t)
+	root := buildRepo(t, []string{"5.10.118-3.ph4"}, repoOptions{})
+	k := MustParseKernel("5.10.118-3.ph4")
+	other := MustParseKernel("5.10.118-4.ph4")
+	srpm := filepath.Join(root, SourcePackage.RepoPath(k.Release()), k.SourceRPM())
+	_, err := Prepare(context.Background(), other, srpm, "", &PrepareOptions{Dir: t.TempDir()})
+	require.ErrorIs(t, err, ErrSpecMismatch)
+	assert.Contains(t, err.Error(), "5.10.118-4.ph4")
+}

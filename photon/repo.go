@@ -1,0 +1,290 @@
+package photon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Public roots of Photon's package repositories. Both hosts serve the same
+// paths; kpatch moved to the Broadcom host in 2026, so it is tried first.
+const (
+	BroadcomBaseURL = "https://packages.broadcom.com/photon"
+	VMwareBaseURL   = "https://packages.vmware.com/photon"
+)
+
+// DefaultBaseURLs returns the public repository roots, in the order tried.
+func DefaultBaseURLs() []string { return []string{BroadcomBaseURL, VMwareBaseURL} }
+
+// PackageKind tells the two packages a kernel needs apart.
+type PackageKind int
+
+const (
+	// SourcePackage is the kernel's source RPM (spec, tarball, patches, configs).
+	SourcePackage PackageKind = iota
+	// DebuginfoPackage is the kernel's x86_64 debuginfo RPM (vmlinux).
+	DebuginfoPackage
+)
+
+func (p PackageKind) String() string {
+	if p == DebuginfoPackage {
+		return "debuginfo RPM"
+	}
+	return "source RPM"
+}
+
+// FileName is the package file of kernel k.
+func (p PackageKind) FileName(k Kernel) string {
+	if p == DebuginfoPackage {
+		return k.DebuginfoRPM()
+	}
+	return k.SourceRPM()
+}
+
+// RepoPath is the repository directory of kind p for release r, relative
+// to a base URL: "4.0/photon_srpms_4.0_x86_64" or
+// "4.0/photon_debuginfo_4.0_x86_64".
+func (p PackageKind) RepoPath(r Release) string {
+	kind := "srpms"
+	if p == DebuginfoPackage {
+		kind = "debuginfo"
+	}
+	return fmt.Sprintf("%s/photon_%s_%s_x86_64", r, kind, r)
+}
+
+// PackagePath is the conventional path of k's package file inside its
+// repository directory (debuginfo RPMs sit in an x86_64/ subdirectory).
+func (p PackageKind) PackagePath(k Kernel) string {
+	if p == DebuginfoPackage {
+		return "x86_64/" + p.FileName(k)
+	}
+	return p.FileName(k)
+}
+
+// Repo says where a kernel's source and debuginfo RPMs come from. The zero
+// value fetches from the public hosts; CacheDir must be set for downloads.
+type Repo struct {
+	// SourceRPMPath and DebuginfoRPMPath are local files to use as they are
+	// (auto_livepatch.sh's -s and -v, SRC_RPM_LOCAL_PATH).
+	SourceRPMPath, DebuginfoRPMPath string
+	// Dir is a local directory holding the RPMs, either flat or in the
+	// repository layout (<Dir>/4.0/photon_srpms_4.0_x86_64/...). When set, no
+	// network access is made for a package found there.
+	Dir string
+	// BaseURLs are repository roots (a mirror, or the public hosts) tried in
+	// order; nil means DefaultBaseURLs.
+	BaseURLs []string
+	// NoMetadata skips repodata and goes straight to the known file names
+	// (no checksum verification then).
+	NoMetadata bool
+	// CacheDir holds downloads (see Cache).
+	CacheDir string
+	// Download tunes HTTP fetching, retries and progress.
+	Download *DownloadOptions
+}
+
+func (r *Repo) baseURLs() []string {
+	if len(r.BaseURLs) > 0 {
+		return r.BaseURLs
+	}
+	return DefaultBaseURLs()
+}
+
+// Fetch returns a local path to kernel k's package of the given kind:
+// the explicit file, a file in Dir, or a verified download in the cache.
+func (r *Repo) Fetch(ctx context.Context, k Kernel, kind PackageKind) (string, error) {
+	if p, ok, err := r.local(k, kind); ok || err != nil {
+		return p, err
+	}
+	req, err := r.Locate(ctx, k, kind)
+	if err != nil {
+		return "", err
+	}
+	if r.CacheDir == "" {
+		return "", fmt.Errorf("photon: fetch %s: Repo.CacheDir is not set", req.File)
+	}
+	c := &Cache{Dir: r.CacheDir}
+	return c.Download(ctx, req, r.Download)
+}
+
+// local finds the package in the explicit paths or in Dir.
+func (r *Repo) local(k Kernel, kind PackageKind) (string, bool, error) {
+	explicit := r.SourceRPMPath
+	if kind == DebuginfoPackage {
+		explicit = r.DebuginfoRPMPath
+	}
+	if explicit != "" {
+		fi, err := os.Stat(explicit)
+		if err != nil {
+			return "", false, fmt.Errorf("photon: local %s for %s: %w", kind, k, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return "", false, fmt.Errorf("photon: local %s for %s: %s is not a regular file", kind, k, explicit)
+		}
+		return explicit, true, nil
+	}
+	if r.Dir == "" {
+		return "", false, nil
+	}
+	for _, p := range []string{
+		filepath.Join(r.Dir, kind.FileName(k)),
+		filepath.Join(r.Dir, filepath.FromSlash(kind.RepoPath(k.Release())+"/"+kind.PackagePath(k))),
+	} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, true, nil
+		}
+	}
+	if len(r.BaseURLs) == 0 {
+		// A local directory alone means offline: do not silently go online.
+		return "", false, &NotFoundError{File: kind.FileName(k), What: kind.String(), Release: k.Release(), URLs: []string{r.Dir}}
+	}
+	return "", false, nil
+}
+
+// Locate works out where to download k's package from and, when the
+// repository metadata lists it, its SHA-256 and size.
+func (r *Repo) Locate(ctx context.Context, k Kernel, kind PackageKind) (DownloadRequest, error) {
+	req := DownloadRequest{File: kind.FileName(k), What: kind.String(), Release: k.Release()}
+	var fallback []string
+	for _, base := range r.baseURLs() {
+		repoURL := strings.TrimSuffix(base, "/") + "/" + kind.RepoPath(k.Release())
+		if !r.NoMetadata && req.SHA256 == "" {
+			entry, found, err := r.lookupMetadata(ctx, repoURL, req.File)
+			if err != nil {
+				return req, err
+			}
+			if found {
+				req.URLs = append(req.URLs, repoURL+"/"+entry.Href)
+				req.SHA256, req.Size = entry.SHA256, entry.Size
+				continue
+			}
+		}
+		fallback = append(fallback, repoURL+"/"+kind.PackagePath(k))
+	}
+	for _, u := range fallback {
+		if !contains(req.URLs, u) {
+			req.URLs = append(req.URLs, u)
+		}
+	}
+	return req, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// lookupMetadata reads repoURL's repodata and finds the package file name.
+// A repository without repodata (404) is not an error: found is false.
+func (r *Repo) lookupMetadata(ctx context.Context, repoURL, file string) (PackageEntry, bool, error) {
+	o := r.Download.withDefaults()
+	mdURL := repoURL + "/repodata/repomd.xml"
+	data, err := getSmall(ctx, mdURL, maxRepomdSize, &o)
+	if errors.Is(err, errHTTPNotFound) {
+		return PackageEntry{}, false, nil
+	}
+	if err != nil {
+		return PackageEntry{}, false, err
+	}
+	md, err := ParseRepoMD(strings.NewReader(string(data)))
+	if err != nil {
+		return PackageEntry{}, false, fmt.Errorf("%s: %w", mdURL, err)
+	}
+	primary, err := md.Primary()
+	if err != nil {
+		return PackageEntry{}, false, fmt.Errorf("%s: %w", mdURL, err)
+	}
+	primaryURL := repoURL + "/" + primary.Location.Href
+	pdata, err := getSmall(ctx, primaryURL, maxPrimarySize, &o)
+	if err != nil {
+		if errors.Is(err, errHTTPNotFound) {
+			return PackageEntry{}, false, fmt.Errorf("%w: %s lists %s, which is missing (HTTP 404)", ErrBadRepodata, mdURL, primaryURL)
+		}
+		return PackageEntry{}, false, err
+	}
+	pkgs, err := ReadPrimary(primary, pdata, func(p PackageEntry) bool { return p.FileName() == file })
+	if err != nil {
+		return PackageEntry{}, false, fmt.Errorf("%s: %w", primaryURL, err)
+	}
+	if len(pkgs) == 0 {
+		return PackageEntry{}, false, nil
+	}
+	return pkgs[0], true, nil
+}
+
+// getSmall fetches a metadata file into memory, retrying transient errors.
+func getSmall(ctx context.Context, url string, limit int64, o *DownloadOptions) ([]byte, error) {
+	wait := o.Backoff
+	var last error
+	for attempt := 1; attempt <= o.Attempts; attempt++ {
+		data, err := getOnce(ctx, url, limit, o)
+		if err == nil {
+			return data, nil
+		}
+		var te *transientError
+		if !errors.As(err, &te) {
+			return nil, err
+		}
+		last = err
+		if attempt == o.Attempts {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("photon: fetch %s: %w", url, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, o.MaxBackoff)
+	}
+	return nil, fmt.Errorf("photon: fetch %s failed after %d attempts: %w", url, o.Attempts, last)
+}
+
+func getOnce(ctx context.Context, url string, limit int64, o *DownloadOptions) ([]byte, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("photon: fetch %s: %w", url, err)
+	}
+	watch := newStallWatch(o.StallTimeout, cancel)
+	defer watch.stop()
+	resp, err := o.Client.Do(req)
+	dr := DownloadRequest{File: path.Base(url)}
+	if err != nil {
+		return nil, wrapAttemptErr(dr, url, watch, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return nil, errHTTPNotFound
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return nil, &transientError{fmt.Errorf("photon: fetch %s: %s", url, resp.Status)}
+	default:
+		return nil, fmt.Errorf("photon: fetch %s: %s", url, resp.Status)
+	}
+	var buf strings.Builder
+	pw := &progressWriter{w: &buf, watch: watch}
+	n, err := io.Copy(pw, io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, wrapAttemptErr(dr, url, watch, err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrBadRepodata, url, limit)
+	}
+	if resp.ContentLength >= 0 && n != resp.ContentLength {
+		return nil, &transientError{fmt.Errorf("photon: fetch %s: got %d of %d bytes", url, n, resp.ContentLength)}
+	}
+	return []byte(buf.String()), nil
+}

@@ -1,0 +1,426 @@
+package photon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// prepRunner executes a spec's %prep lines the way rpmbuild -bp would, for
+// the subset of commands Photon's kernel specs use.
+type prepRunner struct {
+	ctx       context.Context
+	spec      *Spec
+	sourceDir string // the SRPM's files (rpmbuild's SOURCES)
+	buildDir  string // rpmbuild's BUILD: every path must stay under it
+	cwd       string
+	stack     []string // pushd
+	patchCmd  string
+	progress  func(PrepareEvent)
+}
+
+func (r *prepRunner) run() error {
+	r.cwd = r.buildDir
+	for _, l := range r.spec.Prep {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.exec(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *prepRunner) fail(l SpecLine, format string, args ...any) error {
+	return &SpecError{File: r.spec.File, Line: l.Line, Text: l.Text, Reason: fmt.Sprintf(format, args...)}
+}
+
+func (r *prepRunner) exec(l SpecLine) error {
+	args, err := shellWords(l.Text)
+	if err != nil {
+		return r.fail(l, "%v", err)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	cmd := args[0]
+	switch {
+	case cmd == "%setup":
+		return r.setup(l, args[1:])
+	case cmd == "%autopatch":
+		return r.autopatch(l, args[1:])
+	case cmd == "%patch" || strings.HasPrefix(cmd, "%patch") && isDigits(cmd[len("%patch"):]):
+		return r.patchDirective(l, cmd, args[1:])
+	case cmd == "pushd" && len(args) == 2:
+		dir, err := r.inside(l, args[1])
+		if err != nil {
+			return err
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return r.fail(l, "pushd: %s is not a directory", args[1])
+		}
+		r.stack = append(r.stack, r.cwd)
+		r.cwd = dir
+		return nil
+	case cmd == "popd" && len(args) == 1:
+		if len(r.stack) == 0 {
+			return r.fail(l, "popd with an empty directory stack")
+		}
+		r.cwd = r.stack[len(r.stack)-1]
+		r.stack = r.stack[:len(r.stack)-1]
+		return nil
+	case cmd == "cd" && len(args) == 2:
+		dir, err := r.inside(l, args[1])
+		if err != nil {
+			return err
+		}
+		r.cwd = dir
+		return nil
+	case cmd == "make":
+		return r.make(l, args[1:])
+	case cmd == "cp":
+		return r.copy(l, args[1:])
+	case cmd == "sed":
+		return r.sed(l, args[1:])
+	}
+	if strings.HasPrefix(cmd, "%") {
+		return r.fail(l, "directive %s is not supported in %%prep", cmd)
+	}
+	return r.fail(l, "command %q is not supported in %%prep", cmd)
+}
+
+// inside resolves p against cwd and requires it to stay under the build or
+// source directory.
+func (r *prepRunner) inside(l SpecLine, p string) (string, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(r.cwd, p)
+	}
+	p = filepath.Clean(p)
+	for _, root := range []string{r.buildDir, r.sourceDir} {
+		if p == root || strings.HasPrefix(p, root+string(filepath.Separator)) {
+			return p, nil
+		}
+	}
+	return "", r.fail(l, "path %s leaves the build directory", p)
+}
+
+// setup implements %setup [-q] [-n name] [-T] [-D] [-c] [-b N] [-a N].
+func (r *prepRunner) setup(l SpecLine, args []string) error {
+	name := r.spec.Name + "-" + r.spec.Version
+	var noDefault, noDelete, create bool
+	var before, after []int
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch a {
+		case "-q":
+		case "-T":
+			noDefault = true
+		case "-D":
+			noDelete = true
+		case "-c":
+			create = true
+		case "-n", "-b", "-a":
+			if i+1 >= len(args) {
+				return r.fail(l, "%%setup %s needs a value", a)
+			}
+			i++
+			if a == "-n" {
+				name = args[i]
+				continue
+			}
+			n, err := strconv.Atoi(args[i])
+			if err != nil {
+				return r.fail(l, "%%setup %s %q: not a source number", a, args[i])
+			}
+			if a == "-b" {
+				before = append(before, n)
+			} else {
+				after = append(after, n)
+			}
+		default:
+			return r.fail(l, "%%setup option %q is not supported", a)
+		}
+	}
+	if name == "" || strings.ContainsAny(name, "/\\") || name == "." || name == ".." {
+		return r.fail(l, "%%setup -n %q is not a plain directory name", name)
+	}
+	dir := filepath.Join(r.buildDir, name)
+	if !noDelete {
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	unpackIn := r.buildDir
+	if create {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		unpackIn = dir
+	}
+	if !noDefault {
+		if err := r.unpack(l, 0, unpackIn); err != nil {
+			return err
+		}
+	}
+	for _, n := range before {
+		if err := r.unpack(l, n, r.buildDir); err != nil {
+			return err
+		}
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return r.fail(l, "%%setup: source did not unpack to %s", name)
+	}
+	r.cwd = dir
+	for _, n := range after {
+		if err := r.unpack(l, n, dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *prepRunner) unpack(l SpecLine, n int, into string) error {
+	file, ok := r.spec.Sources[n]
+	if !ok {
+		return r.fail(l, "Source%d is not defined", n)
+	}
+	r.emit(PrepareEvent{Step: StepUnpack, Detail: file})
+	if err := unpackTarball(r.ctx, filepath.Join(r.sourceDir, file), into); err != nil {
+		return r.fail(l, "unpacking Source%d: %v", n, err)
+	}
+	return nil
+}
+
+func (r *prepRunner) emit(ev PrepareEvent) {
+	if r.progress != nil {
+		r.progress(ev)
+	}
+}
+
+// patchOptions parses the options %patch and %autopatch share.
+type patchOptions struct {
+	strip   int
+	reverse bool
+	fuzz    int
+}
+
+func (r *prepRunner) autopatch(l SpecLine, args []string) error {
+	opts := patchOptions{}
+	lo, hi := 0, int(^uint(0)>>1)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		flag, val := a, ""
+		if len(a) > 2 && strings.HasPrefix(a, "-") {
+			flag, val = a[:2], a[2:]
+		}
+		switch flag {
+		case "-v", "-q":
+			continue
+		case "-p", "-m", "-M":
+		default:
+			return r.fail(l, "%%autopatch option %q is not supported", a)
+		}
+		if val == "" {
+			if i+1 >= len(args) {
+				return r.fail(l, "%%autopatch %s needs a value", flag)
+			}
+			i++
+			val = args[i]
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 {
+			return r.fail(l, "%%autopatch %s %q: not a number", flag, val)
+		}
+		switch flag {
+		case "-p":
+			opts.strip = n
+		case "-m":
+			lo = n
+		case "-M":
+			hi = n
+		}
+	}
+	var nums []int
+	for n := range r.spec.Patches {
+		if n >= lo && n <= hi {
+			nums = append(nums, n)
+		}
+	}
+	sort.Ints(nums)
+	for _, n := range nums {
+		if err := r.applyPatch(l, n, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// patchDirective implements %patchN [-p N] [-R] [-F N] and %patch [-P] N.
+func (r *prepRunner) patchDirective(l SpecLine, cmd string, args []string) error {
+	opts := patchOptions{}
+	var nums []int
+	if cmd != "%patch" {
+		n, _ := strconv.Atoi(cmd[len("%patch"):])
+		nums = append(nums, n)
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		flag, val := a, ""
+		if len(a) > 2 && strings.HasPrefix(a, "-") {
+			flag, val = a[:2], a[2:]
+		}
+		switch {
+		case flag == "-R" && val == "":
+			opts.reverse = true
+			continue
+		case flag == "-s" && val == "" || flag == "-E" && val == "":
+			continue
+		case flag == "-p" || flag == "-P" || flag == "-F":
+		case !strings.HasPrefix(a, "-") && cmd == "%patch":
+			val = a
+			flag = "-P"
+		default:
+			return r.fail(l, "%%patch option %q is not supported", a)
+		}
+		if val == "" {
+			if i+1 >= len(args) {
+				return r.fail(l, "%%patch %s needs a value", flag)
+			}
+			i++
+			val = args[i]
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 {
+			return r.fail(l, "%%patch %s %q: not a number", flag, val)
+		}
+		switch flag {
+		case "-p":
+			opts.strip = n
+		case "-F":
+			opts.fuzz = n
+		default:
+			nums = append(nums, n)
+		}
+	}
+	if len(nums) == 0 {
+		return r.fail(l, "%%patch without a patch number")
+	}
+	for _, n := range nums {
+		if err := r.applyPatch(l, n, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyPatch runs GNU patch as rpmbuild does (fuzz 0, no backup files).
+func (r *prepRunner) applyPatch(l SpecLine, n int, opts patchOptions) error {
+	file, ok := r.spec.Patches[n]
+	if !ok {
+		return r.fail(l, "Patch%d is not defined", n)
+	}
+	src := filepath.Join(r.sourceDir, file)
+	if _, err := os.Stat(src); err != nil {
+		return r.fail(l, "Patch%d: %s is not in the source RPM", n, file)
+	}
+	r.emit(PrepareEvent{Step: StepPatch, Detail: file})
+	args := []string{"-p" + strconv.Itoa(opts.strip), "--fuzz=" + strconv.Itoa(opts.fuzz),
+		"--no-backup-if-mismatch", "--batch", "--forward", "-s", "-i", src}
+	if opts.reverse {
+		args = append(args, "-R")
+	}
+	cmd := exec.CommandContext(r.ctx, r.patchCmd, args...)
+	cmd.Dir = r.cwd
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return &PatchError{Patch: file, Number: n, Dir: r.cwd, Output: strings.TrimSpace(out.String()), Err: err}
+	}
+	return nil
+}
+
+// PatchError reports a Photon patch that did not apply.
+type PatchError struct {
+	Patch  string
+	Number int
+	Dir    string
+	Output string
+	Err    error
+}
+
+func (e *PatchError) Error() string {
+	return fmt.Sprintf("photon: Patch%d (%s) does not apply in %s: %v: %s", e.Number, e.Patch, e.Dir, e.Err, e.Output)
+}
+
+func (e *PatchError) Unwrap() error { return e.Err }
+
+// make supports only "make [-jN|-s|V=n] mrproper", which on a fresh tree
+// removes the configuration files.
+func (r *prepRunner) make(l SpecLine, args []string) error {
+	targets := 0
+	for _, a := range args {
+		switch {
+		case a == "mrproper":
+			targets++
+		case strings.HasPrefix(a, "-j") || a == "-s" || strings.HasPrefix(a, "V="):
+		default:
+			return r.fail(l, "only \"make mrproper\" is supported in %%prep")
+		}
+	}
+	if targets != 1 {
+		return r.fail(l, "only \"make mrproper\" is supported in %%prep")
+	}
+	for _, f := range []string{".config", ".config.old", "Module.symvers"} {
+		if err := os.Remove(filepath.Join(r.cwd, f)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// shellWords splits a command line on blanks, honouring single and double
+// quotes, and refuses shell syntax the interpreter does not model.
+func shellWords(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				return nil, fmt.Errorf("unterminated quote")
+			}
+			q := s[i+1 : i+1+j]
+			if c == '"' && strings.ContainsAny(q, "$`\\") {
+				return nil, fmt.Errorf("shell expansion inside double quotes is not supported")
+			}
+			cur.WriteString(q)
+			inWord = true
+			i += j + 1
+		case strings.IndexByte("$`;&|<>(){}*?[]~\\", c) >= 0:
+			return nil, fmt.Errorf("shell syntax %q is not supported", string(c))
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}

@@ -1,0 +1,177 @@
+package photon
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// copy implements cp [-a|-r|-p|-f ...] SRC... DST inside the build tree.
+func (r *prepRunner) copy(l SpecLine, args []string) error {
+	recursive := false
+	var paths []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			for _, f := range a[1:] {
+				switch f {
+				case 'a', 'r', 'R':
+					recursive = true
+				case 'p', 'f', 'v':
+				default:
+					return r.fail(l, "cp option -%c is not supported", f)
+				}
+			}
+			continue
+		}
+		paths = append(paths, a)
+	}
+	if len(paths) < 2 {
+		return r.fail(l, "cp needs a source and a destination")
+	}
+	dstArg := paths[len(paths)-1]
+	dst, err := r.inside(l, dstArg)
+	if err != nil {
+		return err
+	}
+	dstIsDir := false
+	if fi, err := os.Stat(dst); err == nil && fi.IsDir() {
+		dstIsDir = true
+	}
+	if len(paths) > 2 && !dstIsDir {
+		return r.fail(l, "cp: %s is not a directory", dstArg)
+	}
+	for _, srcArg := range paths[:len(paths)-1] {
+		src, err := r.inside(l, srcArg)
+		if err != nil {
+			return err
+		}
+		fi, err := os.Lstat(src)
+		if err != nil {
+			return r.fail(l, "cp: %v", err)
+		}
+		target := dst
+		if dstIsDir {
+			target = filepath.Join(dst, filepath.Base(src))
+		}
+		switch {
+		case fi.IsDir() && !recursive:
+			return r.fail(l, "cp: %s is a directory (no -r)", srcArg)
+		case fi.IsDir():
+			err = copyTree(src, target)
+		case fi.Mode().IsRegular():
+			err = copyFile(src, target, fi.Mode().Perm())
+		default:
+			return r.fail(l, "cp: %s is not a regular file or directory", srcArg)
+		}
+		if err != nil {
+			return r.fail(l, "cp: %v", err)
+		}
+	}
+	return nil
+}
+
+func copyTree(src, dst string) error {
+	return filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case fi.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case fi.Mode().IsRegular():
+			return copyFile(p, target, fi.Mode().Perm())
+		case fi.Mode()&os.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		}
+		return fmt.Errorf("%s: unsupported file type", p)
+	})
+}
+
+func copyFile(src, dst string, perm os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm|0o200)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// sed supports only in-place literal substitution: sed -i 's/OLD/NEW/[g]' FILE...
+// (Photon uses it to rewrite CONFIG_LOCALVERSION). Patterns with regular
+// expression operators are refused rather than guessed.
+func (r *prepRunner) sed(l SpecLine, args []string) error {
+	if len(args) < 3 || args[0] != "-i" {
+		return r.fail(l, "only \"sed -i 's/OLD/NEW/' FILE\" is supported")
+	}
+	old, repl, global, err := parseSedSubst(args[1])
+	if err != nil {
+		return r.fail(l, "%v", err)
+	}
+	for _, f := range args[2:] {
+		p, err := r.inside(l, f)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return r.fail(l, "sed: %v", err)
+		}
+		lines := strings.SplitAfter(string(data), "\n")
+		for i, line := range lines {
+			if global {
+				lines[i] = strings.ReplaceAll(line, old, repl)
+			} else {
+				lines[i] = strings.Replace(line, old, repl, 1)
+			}
+		}
+		if err := writeFileAtomic(p, []byte(strings.Join(lines, ""))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseSedSubst(expr string) (old, repl string, global bool, err error) {
+	if len(expr) < 4 || expr[0] != 's' {
+		return "", "", false, fmt.Errorf("sed expression %q is not s/OLD/NEW/", expr)
+	}
+	parts := strings.Split(expr[2:], expr[1:2])
+	if len(parts) != 3 || parts[0] == "" {
+		return "", "", false, fmt.Errorf("sed expression %q is not s/OLD/NEW/", expr)
+	}
+	switch parts[2] {
+	case "":
+	case "g":
+		global = true
+	default:
+		return "", "", false, fmt.Errorf("sed flags %q are not supported", parts[2])
+	}
+	if strings.ContainsAny(parts[0], `\^$*[]`) || strings.ContainsAny(parts[1], `\&`) {
+		return "", "", false, fmt.Errorf("sed expression %q uses regular expression syntax; only literal text is supported", expr)
+	}
+	// "." matches any character in sed; literal matching is only the same
+	// when the text has none, so refuse dots in the pattern too.
+	if strings.Contains(parts[0], ".") {
+		return "", "", false, fmt.Errorf("sed pattern %q contains \".\"; only literal text is supported", parts[0])
+	}
+	return parts[0], parts[1], global, nil
+}

@@ -1,0 +1,193 @@
+package photon
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/bzip2"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ulikunitz/xz"
+)
+
+// ErrUnsafeArchive is returned for a tarball entry that would land outside
+// the directory it is unpacked into.
+var ErrUnsafeArchive = errors.New("photon: unsafe path in archive")
+
+// maxTarballSize bounds the unpacked size of one source tarball (a kernel
+// tree is about 1.3 GB).
+const maxTarballSize = 16 << 30
+
+// unpackTarball unpacks a .tar, .tar.gz/.tgz, .tar.xz or .tar.bz2 file into dir.
+func unpackTarball(ctx context.Context, file, dir string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
+	name := filepath.Base(file)
+	switch {
+	case strings.HasSuffix(name, ".tar.xz") || strings.HasSuffix(name, ".txz"):
+		xr, err := xz.NewReader(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		r = xr
+	case strings.HasSuffix(name, ".tar.gz") || strings.HasSuffix(name, ".tgz"):
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		defer zr.Close()
+		r = zr
+	case strings.HasSuffix(name, ".tar.bz2"):
+		r = bzip2.NewReader(r)
+	case strings.HasSuffix(name, ".tar"):
+	default:
+		return fmt.Errorf("%s: not a tarball this interpreter unpacks (.tar, .tar.gz, .tar.xz, .tar.bz2)", name)
+	}
+	if err := untar(ctx, r, dir); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func untar(ctx context.Context, r io.Reader, dir string) error {
+	dir = filepath.Clean(dir)
+	tr := tar.NewReader(r)
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if h.Typeflag == tar.TypeXGlobalHeader {
+			continue
+		}
+		target, err := safeJoin(dir, h.Name)
+		if err != nil {
+			return err
+		}
+		if err := noSymlinkParents(dir, target); err != nil {
+			return err
+		}
+		mode := os.FileMode(h.Mode).Perm() | 0o200
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(target, mode|0o700); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			total += h.Size
+			if h.Size < 0 || total > maxTarballSize {
+				return fmt.Errorf("unpacked size exceeds %d bytes", int64(maxTarballSize))
+			}
+			if err := writeEntry(tr, target, mode, h.Size); err != nil {
+				return err
+			}
+		case tar.TypeSymlink:
+			if filepath.IsAbs(h.Linkname) {
+				return fmt.Errorf("%w: symlink %s points to absolute %s", ErrUnsafeArchive, h.Name, h.Linkname)
+			}
+			if _, err := safeJoin(dir, filepath.Join(filepath.Dir(relTo(dir, target)), h.Linkname)); err != nil {
+				return fmt.Errorf("%w: symlink %s -> %s leaves the tree", ErrUnsafeArchive, h.Name, h.Linkname)
+			}
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			os.Remove(target)
+			if err := os.Symlink(h.Linkname, target); err != nil {
+				return err
+			}
+		case tar.TypeLink:
+			src, err := safeJoin(dir, h.Linkname)
+			if err != nil {
+				return err
+			}
+			if err := noSymlinkParents(dir, src); err != nil {
+				return err
+			}
+			os.Remove(target)
+			if err := os.Link(src, target); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%w: entry %s has unsupported type %q", ErrUnsafeArchive, h.Name, h.Typeflag)
+		}
+	}
+}
+
+func relTo(root, p string) string {
+	rel, err := filepath.Rel(root, p)
+	if err != nil {
+		return p
+	}
+	return rel
+}
+
+// safeJoin joins an archive name to root, refusing absolute names and "..".
+func safeJoin(root, name string) (string, error) {
+	if name == "" || filepath.IsAbs(name) || strings.HasPrefix(name, "/") || strings.ContainsRune(name, 0) {
+		return "", fmt.Errorf("%w: %q", ErrUnsafeArchive, name)
+	}
+	p := filepath.Join(root, name)
+	if p != root && !strings.HasPrefix(p, root+string(filepath.Separator)) {
+		return "", fmt.Errorf("%w: %q leaves the directory", ErrUnsafeArchive, name)
+	}
+	return p, nil
+}
+
+// noSymlinkParents refuses to write through a symlink the archive created.
+func noSymlinkParents(root, target string) error {
+	rel := relTo(root, filepath.Dir(target))
+	if rel == "." {
+		return nil
+	}
+	cur := root
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if os.IsNotExist(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("%w: %s goes through symlink %s", ErrUnsafeArchive, relTo(root, target), relTo(root, cur))
+		}
+	}
+	return nil
+}
+
+func writeEntry(r io.Reader, target string, mode os.FileMode, size int64) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	os.Remove(target) // never write through an existing link
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(f, io.LimitReader(r, size))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n != size {
+		err = fmt.Errorf("%s: truncated entry", target)
+	}
+	return err
+}

@@ -1,0 +1,3 @@
+/* drivers/misc/vmw_vmci.c */
+int vmci_init(void)
+{ return 0; }

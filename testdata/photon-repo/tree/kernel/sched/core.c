@@ -1,0 +1,3 @@
+/* kernel/sched/core.c */
+void schedule(void)
+{ }
