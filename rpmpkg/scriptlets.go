@@ -15,10 +15,11 @@ import (
 // single quotes are safe.
 
 const preScript = `# Refuse to install on any kernel but the target.
+mod=@MODULE@
 target=@KERNEL@
 running=$(uname -r)
 if [ "$running" != "$target" ]; then
-	echo "ABORT: livepatch @MODULE@ is for kernel $target, but the running kernel is $running" >&2
+	echo "ABORT: livepatch $mod is for kernel $target, but the running kernel is $running" >&2
 	exit 1
 fi
 exit 0
@@ -28,9 +29,10 @@ const postScript = `ko=@FILE@
 mod=@MODULE@
 if [ "${1:-1}" -gt 1 ]; then
 	# Upgrade: the old package's patch has the same module name, so it must
-	# leave before the new one can load; drop its boot copy too.
-	kpatch unload "$mod" >/dev/null 2>&1 || :
-	kpatch uninstall "$mod" >/dev/null 2>&1 || :
+	# leave before the new one can load; drop its boot copy too. (No
+	# /dev/null redirections: image builds run rpm --root without /dev.)
+	kpatch unload "$mod" || :
+	kpatch uninstall "$mod" || :
 fi
 if ! kpatch install "$ko"; then
 	echo "livepatch $mod: kpatch install $ko failed; it will not load at boot" >&2
