@@ -1,0 +1,65 @@
+package objdiff
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNoChanges reports that the two objects differ in no function: the
+// patch changes nothing that needs live patching in this object. It is not
+// a failure; callers usually skip the object.
+var ErrNoChanges = errors.New("no functional changes")
+
+// ErrUnsupportedChange is matched (errors.Is) by every UnsupportedError.
+var ErrUnsupportedChange = errors.New("unsupported change")
+
+// UnsupportedError is a change that cannot be live patched, with what the
+// patch author can do about it.
+type UnsupportedError struct {
+	Object  string // object name from Options.Name
+	Symbol  string // the symbol concerned, if any
+	Section string // the section concerned, if any
+	Rule    string // what is not allowed
+	Hint    string // what the patch author can do
+}
+
+func (e *UnsupportedError) Error() string {
+	where := e.Symbol
+	if where == "" {
+		where = e.Section
+	} else if e.Section != "" {
+		where += " (" + e.Section + ")"
+	}
+	msg := fmt.Sprintf("%s: %s: %s", e.Object, where, e.Rule)
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrUnsupportedChange) true.
+func (e *UnsupportedError) Is(target error) bool { return target == ErrUnsupportedChange }
+
+// UnsupportedErrors collects every refusal found in one object, so that the
+// patch author sees them all at once.
+type UnsupportedErrors []*UnsupportedError
+
+func (es UnsupportedErrors) Error() string {
+	if len(es) == 1 {
+		return es[0].Error()
+	}
+	msg := fmt.Sprintf("%d unsupported changes:", len(es))
+	for _, e := range es {
+		msg += "\n\t" + e.Error()
+	}
+	return msg
+}
+
+// Unwrap lets errors.As find each UnsupportedError.
+func (es UnsupportedErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}

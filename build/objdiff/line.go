@@ -1,0 +1,77 @@
+package objdiff
+
+import (
+	"bytes"
+	"strings"
+
+	"golang.org/x/arch/x86/x86asm"
+
+	"github.com/klpkit/klpkit/internal/elfobj"
+)
+
+// lineNumberCallees take a __LINE__ value in their second or third
+// argument (WARN, might_sleep, printk-style reporting).
+var lineNumberCallees = map[string]bool{
+	"__warn_printk": true, "warn_slowpath_fmt": true, "warn_slowpath_null": true,
+	"warn_slowpath_fmt_taint": true, "__might_sleep": true, "___might_sleep": true,
+	"__might_fault": true, "__might_resched": true, "printk": true, "_printk": true,
+	"lockdep_rcu_suspicious": true, "__btrfs_abort_transaction": true,
+	"btrfs_handle_fs_error": true, "__btrfs_handle_fs_error": true, "__btrfs_panic": true,
+}
+
+// onlyLineNumbersChanged reports a text section whose only differences
+// are __LINE__ immediates loaded into the second or third argument
+// register right before a call to one of lineNumberCallees: moving code
+// around in a file must not make every WARN site look changed.
+func (d *differ) onlyLineNumbersChanged(a, b *elfobj.Section) bool {
+	if len(a.Data) != len(b.Data) || (a.Rela == nil) != (b.Rela == nil) || (a.Rela != nil && !d.relasEqual(a, b)) {
+		return false
+	}
+	ia, ib := d.orig.decode(a), d.patched.decode(b)
+	if len(ia) != len(ib) {
+		return false
+	}
+	for i := range ia {
+		x, y := ia[i], ib[i]
+		if x.off != y.off || x.len != y.len {
+			return false
+		}
+		if bytes.Equal(a.Data[x.off:x.off+x.len], b.Data[y.off:y.off+y.len]) {
+			continue
+		}
+		if !isLineLoad(x) || !isLineLoad(y) || !d.patched.callsLineUser(b, ib[i+1:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isLineLoad matches "mov $imm, %esi" and "mov $imm, %edx".
+func isLineLoad(in insn) bool {
+	if !in.ok || in.inst.Op != x86asm.MOV {
+		return false
+	}
+	reg, ok := in.inst.Args[0].(x86asm.Reg)
+	if !ok || (reg != x86asm.ESI && reg != x86asm.EDX) {
+		return false
+	}
+	_, imm := in.inst.Args[1].(x86asm.Imm)
+	return imm
+}
+
+// callsLineUser reports whether the next call among the following
+// instructions goes to a function that takes a line number.
+func (o *object) callsLineUser(sec *elfobj.Section, next []insn) bool {
+	for _, in := range next {
+		if !in.ok || in.inst.Op != x86asm.CALL {
+			continue
+		}
+		for _, r := range relas(sec) {
+			if r.Offset > uint64(in.off) && r.Offset < uint64(in.off+in.len) {
+				return lineNumberCallees[strings.TrimSuffix(r.Sym.Name, ".constprop.0")]
+			}
+		}
+		return false
+	}
+	return false
+}
