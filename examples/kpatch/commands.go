@@ -265,7 +265,9 @@ func (a *app) signal(args []string) error {
 	p, err := a.sys.Signal()
 	switch {
 	case errors.Is(err, kmod.ErrNotInTransition):
-		return errors.New("no patch module in transition")
+		// Nothing is stalled, so nothing is wrong.
+		fmt.Fprintln(a.stderr, "kpatch: no patch module in transition: nothing to signal")
+		return nil
 	case errors.Is(err, kmod.ErrUnsupported):
 		fmt.Fprintln(a.stderr, "kpatch: Livepatch process signaling is performed automatically on your system.")
 		return nil

@@ -137,7 +137,6 @@ func TestFailuresExitOneWithKpatchPrefix(t *testing.T) {
 		{"unload not loaded", func(t *testing.T, e *cliEnv) []string { return []string{"unload", "p"} }, "kpatch: failed to unload module p: p: module not loaded\n"},
 		{"uninstall path", func(t *testing.T, e *cliEnv) []string { return []string{"uninstall", "/x/p.ko"} }, "not a path"},
 		{"uninstall missing", func(t *testing.T, e *cliEnv) []string { return []string{"uninstall", "p"} }, "module not installed"},
-		{"signal without transition", func(t *testing.T, e *cliEnv) []string { return []string{"signal"} }, "kpatch: no patch module in transition\n"},
 		{"force without transition", func(t *testing.T, e *cliEnv) []string { return []string{"force"} }, "kpatch: no patch module in transition\n"},
 		{"bad store", func(t *testing.T, e *cliEnv) []string { return []string{"list", "--store=x"} }, `--store "x"`},
 		{"unknown", func(t *testing.T, e *cliEnv) []string { return []string{"frobnicate"} }, "kpatch: subcommand frobnicate not recognized\nusage: kpatch"},
@@ -204,6 +203,12 @@ func TestSignalAndForce(t *testing.T) {
 	assert.Contains(t, e.out.String(), "a [enabled]\n")
 	require.Error(t, e.run("unload", "a"))
 	assert.Contains(t, e.err.String(), "forced")
+}
+
+func TestSignalWithoutTransition(t *testing.T) {
+	e := newCLI(t, nil)
+	require.NoError(t, e.run("signal"))
+	assert.Equal(t, "kpatch: no patch module in transition: nothing to signal\n", e.err.String())
 }
 
 func TestSignalAutomatic(t *testing.T) {
