@@ -85,7 +85,7 @@ func TestApplyReportsOffsets(t *testing.T) {
 	res, err := Apply(context.Background(), root, mustParse(t, fixture("demo-quilt.patch")), &ApplyOptions{DryRun: true})
 	require.NoError(t, err)
 	require.Len(t, res.Files, 1)
-	assert.Equal(t, []HunkResult{{Hunk: 1, At: 43, Offset: -4}, {Hunk: 2, At: 56, Offset: -7}}, res.Files[0].Hunks)
+	assert.Equal(t, []HunkResult{{Hunk: 1, At: 43, Offset: -4, NewAt: 43}, {Hunk: 2, At: 56, Offset: -7, NewAt: 57}}, res.Files[0].Hunks)
 }
 
 func TestApplyFailureIsAllOrNothing(t *testing.T) {

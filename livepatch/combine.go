@@ -47,6 +47,7 @@ func diffFile(rel string, before, after *memFile) []*FileDiff {
 	a, b := diffKeys(before), diffKeys(after)
 	f.Hunks = unifiedHunks(a, b, diffLines(a, b), 3)
 	for _, h := range f.Hunks {
+		h.Section = sectionBefore(before.lines, h.OldStart-1)
 		for i := range h.Lines {
 			if t, ok := strings.CutSuffix(h.Lines[i].Text, noEOLMark); ok {
 				h.Lines[i].Text = t
@@ -72,4 +73,19 @@ func diffKeys(m *memFile) []string {
 	keys := append([]string(nil), m.lines...)
 	keys[len(keys)-1] += noEOLMark
 	return keys
+}
+
+// sectionBefore returns the last line before index end that starts with a
+// letter, '_' or '$': the function line diff -p and git print after "@@".
+func sectionBefore(lines []string, end int) string {
+	for i := min(end, len(lines)) - 1; i >= 0; i-- {
+		if l := lines[i]; l != "" && (isIdentStart(l[0]) || l[0] == '$') {
+			l = strings.TrimRight(l, " \t\r")
+			if len(l) > 80 {
+				l = l[:80]
+			}
+			return l
+		}
+	}
+	return ""
 }

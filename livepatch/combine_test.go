@@ -60,7 +60,7 @@ func TestCombineSeriesIsOneHunk(t *testing.T) {
 	want := `diff --git a/kernel/demo.c b/kernel/demo.c
 --- a/kernel/demo.c
 +++ b/kernel/demo.c
-@@ -24,8 +24,8 @@
+@@ -24,8 +24,8 @@ static int demo_check(int n)
  {
  	if (n < 0)
  		return -EINVAL;

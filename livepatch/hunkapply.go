@@ -9,6 +9,7 @@ type HunkResult struct {
 	Hunk   int // 1-based within its file diff
 	At     int // 1-based line in the file before the hunk where its old side starts
 	Offset int // At minus the line the hunk header named
+	NewAt  int // 1-based line in the patched file where its new side starts
 }
 
 // lineMatcher compares file lines with hunk lines; adaptCR lets a patch
@@ -56,6 +57,7 @@ func applyHunks(source, path string, f *memFile, hunks []*Hunk) ([]HunkResult, e
 				Reason: "context not found"}
 		}
 		out = append(out, f.lines[pos:at]...)
+		newAt := len(out) + 1
 		for _, r := range repl {
 			if m.adaptCR {
 				r += "\r"
@@ -72,7 +74,7 @@ func applyHunks(source, path string, f *memFile, hunks []*Hunk) ([]HunkResult, e
 			}
 		}
 		lastOffset = at - declared
-		results = append(results, HunkResult{Hunk: i + 1, At: at + 1, Offset: at - declared})
+		results = append(results, HunkResult{Hunk: i + 1, At: at + 1, Offset: at - declared, NewAt: newAt})
 	}
 	out = append(out, f.lines[pos:]...)
 	if len(out) == 0 {
