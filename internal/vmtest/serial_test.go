@@ -125,12 +125,12 @@ func TestPrefixLines(t *testing.T) {
 func TestIsStatic(t *testing.T) {
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	_, err = isStatic(exe)
+	_, err = IsStatic(exe)
 	require.NoError(t, err)
-	_, err = isStatic("/etc/hostname")
+	_, err = IsStatic("/etc/hostname")
 	require.Error(t, err)
 	if _, err := os.Stat("/bin/sh"); err == nil {
-		static, err := isStatic("/bin/sh")
+		static, err := IsStatic("/bin/sh")
 		require.NoError(t, err)
 		require.False(t, static, "/bin/sh is dynamically linked on Debian")
 	}

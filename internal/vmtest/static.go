@@ -12,8 +12,8 @@ import (
 	"testing"
 )
 
-// isStatic reports whether the ELF executable needs no dynamic loader.
-func isStatic(path string) (bool, error) {
+// IsStatic reports whether the ELF executable needs no dynamic loader.
+func IsStatic(path string) (bool, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return false, err
@@ -37,7 +37,7 @@ func guestBinary(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("vmtest: %v", err)
 	}
-	static, err := isStatic(exe)
+	static, err := IsStatic(exe)
 	if err != nil {
 		t.Fatalf("vmtest: test binary: %v", err)
 	}

@@ -1,0 +1,61 @@
+// Command klplab prepares klpkit's QEMU test lab and demonstrates it.
+//
+//	klplab prepare [--dir DIR] [--source=false]   fetch and cache the lab kernel (make lab)
+//	klplab info    [--dir DIR]                    print the lab's paths
+//	klplab demo    [--dir DIR] [--sample DIR]     build the sample livepatch, boot it, show the effect (make demo)
+//
+// DIR defaults to $KLPKIT_LAB_DIR, else $XDG_CACHE_HOME/klpkit/lab (~/.cache/klpkit/lab).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "klplab:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+const usage = `usage: klplab prepare [--dir DIR] [--source=false] [--jobs N]
+       klplab info [--dir DIR]
+       klplab demo [--dir DIR] [--sample DIR]`
+
+// run is the testable body of main.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{usage}
+	}
+	switch args[0] {
+	case "prepare":
+		return cmdPrepare(ctx, args[1:], stderr)
+	case "info":
+		return cmdInfo(args[1:], stdout)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case guestCommand:
+		return cmdGuest(args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/lab"
+)
+
+func TestRunUsage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	var u usageError
+	require.True(t, errors.As(run(context.Background(), nil, &out, &errOut), &u))
+	require.True(t, errors.As(run(context.Background(), []string{"frobnicate"}, &out, &errOut), &u))
+	require.True(t, errors.As(run(context.Background(), []string{"prepare", "--no-such-flag"}, &out, &errOut), &u))
+	require.NoError(t, run(context.Background(), []string{"help"}, &out, &errOut))
+	require.Contains(t, out.String(), "klplab prepare")
+}
+
+func TestInfoWithoutLab(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"info", "--dir", t.TempDir()}, &out, &out)
+	require.ErrorIs(t, err, lab.ErrNotPrepared)
+	err = run(context.Background(), []string{"demo", "--dir", filepath.Join(t.TempDir(), "none")}, &out, &out)
+	require.ErrorIs(t, err, lab.ErrNotPrepared)
+}
+
+func TestGuestRefusesOnHost(t *testing.T) {
+	err := run(context.Background(), []string{guestCommand}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err)
+}
+
+func TestConsoleLines(t *testing.T) {
+	var out bytes.Buffer
+	c := &consoleLines{w: &out, prefix: "vm| "}
+	c.Write([]byte("\x1bc\x1b[2Jfirst\r\nsec"))
+	c.Write([]byte("ond\r\n\r\nthird"))
+	c.flush()
+	require.Equal(t, "vm| first\nvm| second\nvm| third\n", out.String())
+}
+
+func TestLineHandler(t *testing.T) {
+	var out bytes.Buffer
+	log := slog.New(&lineHandler{w: &out, level: slog.LevelInfo, start: time.Now()})
+	log.Debug("hidden")
+	log.With("release", "6.1.0-56-amd64").Info("downloading", "package", "linux-image")
+	require.Equal(t, "[   0s] downloading release=6.1.0-56-amd64 package=linux-image\n", out.String())
+	require.False(t, strings.Contains(out.String(), "hidden"))
+}
