@@ -63,12 +63,12 @@ func diffFixture(t testing.TB, name string, opts *Options) (*Result, error) {
 // TestFixtures diffs one C fixture pair per rule.
 func TestFixtures(t *testing.T) {
 	cases := []struct {
-		name    string
-		opts    *Options
-		changed []string
-		new     []string
-		klp     []string // livepatch relocation targets (prefixes for name.N)
-		refusal string   // rule text of the expected UnsupportedError
+		name     string
+		opts     *Options
+		changed  []string
+		new      []string
+		klp      []string // livepatch relocation targets (prefixes for name.N)
+		refusal  string   // rule text of the expected UnsupportedError
 		noChange bool
 	}{
 		{name: "changed-function", changed: []string{"show_value"}},
