@@ -37,8 +37,14 @@ func (c *fileCheck) checkLineShift(views []hunkView, changed []changedLine) {
 			case '+':
 				run++
 				ni++
+				if firstShift == 0 && run != 0 {
+					firstShift = hv.new.first + ni - 1
+				}
 			case '-':
 				run--
+				if firstShift == 0 && run != 0 {
+					firstShift = hv.new.first + ni
+				}
 			case ' ':
 				if run != 0 {
 					sites = appendSite(sites, hv.new, ni, touched)
@@ -47,9 +53,6 @@ func (c *fileCheck) checkLineShift(views []hunkView, changed []changedLine) {
 			}
 		}
 		cum += hv.h.NewLines - hv.h.OldLines
-		if cum != 0 && firstShift == 0 {
-			firstShift = hv.new.first + hv.newStart
-		}
 		if cum != 0 && c.after != nil {
 			// With the whole file: everything up to the next hunk moves.
 			end := len(hv.new.scan.info)

@@ -81,6 +81,43 @@ func (hv hunkView) changedLines(n int) ([]changedLine, bool) {
 	return out, foldCode(oldCode) != foldCode(newCode)
 }
 
+// dropUnchangedCode removes changed lines whose code (comments removed,
+// spaces folded) reappears on the other side of the same hunk: comment
+// edits, re-indentation and moved lines are not code changes.
+func dropUnchangedCode(lines []changedLine) []changedLine {
+	count := map[string]int{}
+	fold := func(cl changedLine) string { return foldCode([]string{codeAt(cl.view, cl.idx)}) }
+	for _, cl := range lines {
+		if cl.kind == '+' {
+			count[fold(cl)]++
+		}
+	}
+	var removedKept []changedLine
+	matched := map[string]int{}
+	for _, cl := range lines {
+		if cl.kind != '-' {
+			continue
+		}
+		if k := fold(cl); count[k] > matched[k] {
+			matched[k]++
+			continue
+		}
+		removedKept = append(removedKept, cl)
+	}
+	out := removedKept
+	for _, cl := range lines {
+		if cl.kind != '+' {
+			continue
+		}
+		if k := fold(cl); matched[k] > 0 {
+			matched[k]--
+			continue
+		}
+		out = append(out, cl)
+	}
+	return out
+}
+
 // first is 1 for whole-file views; the hunk-local views index from 0.
 func codeAt(v *sideView, idx int) string {
 	if idx < 0 || idx >= len(v.scan.info) {
@@ -114,13 +151,34 @@ func (c *fileCheck) checkSource() {
 		if codeChanged {
 			c.v.codeChanged = true
 		}
-		all = append(all, lines...)
+		all = append(all, dropUnchangedCode(lines)...)
+	}
+	for _, hv := range views {
+		for _, it := range hv.new.scan.items {
+			if strings.HasPrefix(it.name, "KPATCH_SYSCALL_DEFINE") {
+				c.kpatchSyscall = true
+			}
+		}
 	}
 	oldData, newData := dataNames(views, false), dataNames(views, true)
+	c.oldFuncs = itemNames(views, itemFunction)
 	for _, cl := range all {
 		c.checkLine(cl, oldData, newData)
 	}
 	c.checkLineShift(views, all)
+}
+
+// itemNames collects the names of old-side items of one kind.
+func itemNames(views []hunkView, kind itemKind) map[string]bool {
+	out := map[string]bool{}
+	for _, hv := range views {
+		for _, it := range hv.old.scan.items {
+			if it.kind == kind {
+				out[it.name] = true
+			}
+		}
+	}
+	return out
 }
 
 func dataNames(views []hunkView, newSide bool) map[string]bool {
@@ -171,7 +229,7 @@ func (c *fileCheck) checkLine(cl changedLine, oldData, newData map[string]bool) 
 		}
 	case itemRegistration:
 		if initRegister.MatchString(it.header) {
-			c.finding(RuleInitCode, SeverityError, cl.line, key, fmt.Sprintf(
+			c.finding(RuleInitCode, SeverityError, cl.line, fmt.Sprint("registration@", cl.hunk), fmt.Sprintf(
 				"changes %s: init and exit registrations ran at boot or module load and are never re-run by a live patch; do the work from a klp pre_patch/post_patch callback instead", it.name))
 		}
 	}
@@ -191,6 +249,9 @@ func (c *fileCheck) checkOnce(cl changedLine, code string) {
 
 func (c *fileCheck) checkFunction(cl changedLine, it *cItem, info lineInfo, key string) {
 	h := it.header
+	if strings.HasPrefix(it.name, "KPATCH_SYSCALL_DEFINE") || (syscallDef.MatchString(it.name) && cl.kind == '-' && c.kpatchSyscall) {
+		return // the patch already uses kpatch's syscall macro
+	}
 	if syscallDef.MatchString(it.name) {
 		c.finding(RuleSyscallDefine, SeverityError, cl.line, key, fmt.Sprintf(
 			"changes a syscall defined with %s: its generated wrappers cannot be patched safely; replace %s with KPATCH_%s (from kpatch's kpatch-syscall.h) in the patch", it.name, it.name, it.name))
@@ -215,7 +276,7 @@ func (c *fileCheck) checkFunction(cl changedLine, it *cItem, info lineInfo, key 
 		c.finding(RuleInlineNotrace, SeverityWarning, cl.line, key, fmt.Sprintf(
 			"changes inline function %s: in the kernel 'inline' implies notrace, so if the compiler keeps it out of line it has no ftrace entry and cannot be patched (\"doesn't have patchable function entry\"); mark it __always_inline or drop 'inline'", it.name))
 	}
-	if !info.inBody && !staticKw.MatchString(h) {
+	if !info.inBody && !staticKw.MatchString(h) && c.oldFuncs[it.name] {
 		c.finding(RuleFunctionSignature, SeverityWarning, cl.line, key, fmt.Sprintf(
 			"changes the definition line of global function %s: unpatched callers in other objects still use the old prototype; keep the signature, or add a new function and patch the callers", it.name))
 	}

@@ -71,6 +71,9 @@ type fileCheck struct {
 	// With a tree: the whole file before and after this file diff.
 	before, after *memFile
 	results       []HunkResult
+
+	kpatchSyscall bool            // the new side defines a syscall with KPATCH_SYSCALL_DEFINEn
+	oldFuncs      map[string]bool // functions defined before the patch
 }
 
 func (c *fileCheck) stageWithTree(t *memTree) error {
