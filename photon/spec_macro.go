@@ -9,6 +9,10 @@ import (
 // itself would otherwise loop forever).
 const maxMacroDepth = 32
 
+// maxExpansion bounds the text one expansion may produce, so that macros
+// doubling each other cannot exhaust memory.
+const maxExpansion = 1 << 20
+
 // macroSet holds spec macros. Bodies of %define are stored unexpanded and
 // expanded on use (as rpm does); %global bodies are expanded when defined.
 type macroSet struct {
@@ -35,6 +39,9 @@ func (m *macroSet) expandDepth(s string, depth int) (string, error) {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
+		if b.Len() > maxExpansion {
+			return "", fmt.Errorf("macro expansion longer than %d bytes", maxExpansion)
+		}
 		c := s[i]
 		if c != '%' || i+1 == len(s) {
 			b.WriteByte(c)

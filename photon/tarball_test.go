@@ -1,0 +1,103 @@
+package photon
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type tarEntry struct {
+	name, link string
+	typ        byte
+	body       string
+}
+
+func makeTar(t *testing.T, entries ...tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.link, Mode: 0o644, Size: int64(len(e.body))}
+		if e.typ != tar.TypeReg {
+			h.Size = 0
+		}
+		require.NoError(t, tw.WriteHeader(h))
+		if e.typ == tar.TypeReg {
+			_, err := tw.Write([]byte(e.body))
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, tw.Close())
+	return buf.Bytes()
+}
+
+func TestUntarRefusesHostilePaths(t *testing.T) {
+	cases := map[string][]tarEntry{
+		"absolute":         {{name: "/etc/evil", typ: tar.TypeReg, body: "x"}},
+		"dotdot":           {{name: "linux/../../evil", typ: tar.TypeReg, body: "x"}},
+		"absolute symlink": {{name: "linux/l", typ: tar.TypeSymlink, link: "/etc"}},
+		"escaping symlink": {{name: "linux/l", typ: tar.TypeSymlink, link: "../../etc"}},
+		"through symlink": {
+			{name: "linux/l", typ: tar.TypeSymlink, link: "."},
+			{name: "linux/l/x", typ: tar.TypeReg, body: "x"},
+		},
+		"hardlink out": {{name: "linux/h", typ: tar.TypeLink, link: "../../etc/passwd"}},
+		"device":       {{name: "linux/dev", typ: tar.TypeChar}},
+	}
+	for name, entries := range cases {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "in")
+			require.NoError(t, os.Mkdir(dir, 0o755))
+			err := untar(context.Background(), bytes.NewReader(makeTar(t, entries...)), dir)
+			require.ErrorIs(t, err, ErrUnsafeArchive)
+			_, statErr := os.Stat(filepath.Join(parent, "evil"))
+			assert.True(t, os.IsNotExist(statErr))
+		})
+	}
+}
+
+func TestUntarKeepsInnerSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	data := makeTar(t,
+		tarEntry{name: "linux/Makefile", typ: tar.TypeReg, body: "all:\n"},
+		tarEntry{name: "linux/tools/Makefile", typ: tar.TypeSymlink, link: "../Makefile"},
+		tarEntry{name: "linux/copy", typ: tar.TypeLink, link: "linux/Makefile"},
+	)
+	require.NoError(t, untar(context.Background(), bytes.NewReader(data), dir))
+	link, err := os.Readlink(filepath.Join(dir, "linux/tools/Makefile"))
+	require.NoError(t, err)
+	assert.Equal(t, "../Makefile", link)
+	body, err := os.ReadFile(filepath.Join(dir, "linux/copy"))
+	require.NoError(t, err)
+	assert.Equal(t, "all:\n", string(body))
+}
+
+func FuzzUntar(f *testing.F) {
+	f.Add([]byte{})
+	var seed bytes.Buffer
+	tw := tar.NewWriter(&seed)
+	_ = tw.WriteHeader(&tar.Header{Name: "linux/a", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1})
+	_, _ = tw.Write([]byte("x"))
+	_ = tw.WriteHeader(&tar.Header{Name: "linux/l", Typeflag: tar.TypeSymlink, Linkname: "a"})
+	_ = tw.Close()
+	f.Add(seed.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parent := t.TempDir()
+		dir := filepath.Join(parent, "in")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		_ = untar(context.Background(), bytes.NewReader(data), dir)
+		entries, _ := os.ReadDir(parent)
+		if len(entries) != 1 {
+			t.Fatalf("untar wrote outside its directory: %v", entries)
+		}
+	})
+}
