@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/klpkit/klpkit/rpmpkg"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -187,7 +188,7 @@ func TestFetchCorruptRPM(t *testing.T) {
 	work := t.TempDir()
 	repo := bad.repo(nil)
 	_, err := repo.Prepare(context.Background(), bad.k, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
-	require.Error(t, err)
+	require.ErrorIs(t, err, rpmpkg.ErrMalformed)
 	assert.Contains(t, err.Error(), bad.k.SourceRPM())
 	entries, _ := os.ReadDir(work)
 	assert.Empty(t, entries, "no tree from a corrupt RPM")
