@@ -68,7 +68,8 @@ func applyHunks(source, path string, f *memFile, hunks []*Hunk) ([]HunkResult, e
 		if pos == len(f.lines) {
 			switch {
 			case len(repl) > 0:
-				noEOL = h.NewNoEOL
+				// A patch that does not mention the missing newline keeps it missing.
+				noEOL = h.NewNoEOL || (f.noEOL && !h.OldNoEOL && len(old) > 0)
 			case len(old) > 0:
 				noEOL = false // the new last line was followed by the old ones
 			}

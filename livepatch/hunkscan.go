@@ -55,6 +55,9 @@ func (s *hunkScanner) readFile(f *FileDiff, fd *godiff.FileDiff) error {
 		if len(fd.Hunks) > 0 {
 			return s.errorf(start, "hunks for %s without '--- '/'+++ ' header", displayName(fd))
 		}
+		if f.Op == OpModify && f.OldMode == f.NewMode {
+			return s.errorf(start, "file diff for %s changes nothing (no hunks, no mode change)", displayName(fd))
+		}
 		s.pos = start + 1
 		return nil
 	}

@@ -137,17 +137,26 @@ func fileFromGoDiff(source string, fd *godiff.FileDiff) (*FileDiff, error) {
 	}
 	for _, h := range ext {
 		h = strings.TrimRight(h, "\r")
+		if isModeHeader(h) {
+			m, err := parseMode(h)
+			if err != nil {
+				return nil, &ParseError{Source: source, Msg: err.Error(), Err: ErrMalformedPatch}
+			}
+			switch {
+			case strings.HasPrefix(h, "new file mode "):
+				f.Op, f.NewMode = OpCreate, m
+			case strings.HasPrefix(h, "deleted file mode "):
+				f.Op, f.OldMode = OpDelete, m
+			case strings.HasPrefix(h, "old mode "):
+				f.OldMode = m
+			default:
+				f.NewMode = m
+			}
+			continue
+		}
 		switch {
 		case strings.HasPrefix(h, "GIT binary patch"), strings.HasPrefix(h, "Binary files "):
 			return nil, &ParseError{Source: source, Msg: fmt.Sprintf("binary diff for %s cannot be applied or live patched; drop it from the patch", displayName(fd)), Err: ErrBinaryPatch}
-		case strings.HasPrefix(h, "new file mode "):
-			f.Op, f.NewMode = OpCreate, parseMode(h)
-		case strings.HasPrefix(h, "deleted file mode "):
-			f.Op, f.OldMode = OpDelete, parseMode(h)
-		case strings.HasPrefix(h, "old mode "):
-			f.OldMode = parseMode(h)
-		case strings.HasPrefix(h, "new mode "):
-			f.NewMode = parseMode(h)
 		case strings.HasPrefix(h, "rename from "):
 			f.Op = OpRename
 			f.OldName = "a/" + unquote(strings.TrimPrefix(h, "rename from "))
@@ -173,6 +182,9 @@ func fileFromGoDiff(source string, fd *godiff.FileDiff) (*FileDiff, error) {
 		if f.NewName == "" && f.Op != OpDelete {
 			f.NewName = n
 		}
+	}
+	if (f.Op == OpModify || f.Op == OpRename || f.Op == OpCopy) && (f.OldMode == 0) != (f.NewMode == 0) {
+		return nil, &ParseError{Source: source, Msg: fmt.Sprintf("mode change for %s needs both 'old mode' and 'new mode'", displayName(fd)), Err: ErrMalformedPatch}
 	}
 	if f.OldName == "/dev/null" {
 		f.Op = OpCreate
@@ -210,6 +222,15 @@ func gitDiffNames(args string) (string, string, bool) {
 	return o, unquote(n), ok && o != "" && n != ""
 }
 
+func isModeHeader(h string) bool {
+	for _, p := range []string{"new file mode ", "deleted file mode ", "old mode ", "new mode "} {
+		if strings.HasPrefix(h, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func hasGitHeader(ext []string) bool {
 	for _, h := range ext {
 		if strings.HasPrefix(h, "diff --git ") {
@@ -233,13 +254,15 @@ func unquote(s string) string {
 	return s
 }
 
-func parseMode(h string) os.FileMode {
+// parseMode reads the mode of a git header line; only regular files
+// (100644, 100755) can be patched.
+func parseMode(h string) (os.FileMode, error) {
 	f := strings.Fields(h)
 	m, err := strconv.ParseUint(f[len(f)-1], 8, 32)
-	if err != nil {
-		return 0
+	if err != nil || m>>9 != 0o100 {
+		return 0, fmt.Errorf("unsupported file mode in %q: only regular files (100644, 100755) can be patched, not symlinks or submodules", h)
 	}
-	return os.FileMode(m & 0o777)
+	return os.FileMode(m & 0o777), nil
 }
 
 // classifyByHunks recognises creations and deletions in diffs without git
