@@ -42,6 +42,7 @@ type repoOptions struct {
 	noRepodata  bool                // leave repodata/ out
 	specEdit    func(string) string // rewrites every spec (fault injection)
 	corruptSRPM bool                // publish a broken source RPM (with matching metadata)
+	signer      rpmpkg.Signer       // signs every package when set
 }
 
 // buildRepo writes a Photon-layout repository for kernels under a new temp dir.
@@ -55,7 +56,7 @@ func buildRepo(t testing.TB, kernels []string, o repoOptions) string {
 		if o.corruptSRPM {
 			srpm = append([]byte(nil), srpm[:len(srpm)/2]...)
 		}
-		debug := buildDebuginfo(t, k, o.comment)
+		debug := buildDebuginfo(t, k, o.comment, o.signer)
 		for _, p := range []struct {
 			kind PackageKind
 			data []byte
@@ -110,12 +111,12 @@ func buildSRPM(t testing.TB, k Kernel, o repoOptions) []byte {
 	var buf bytes.Buffer
 	require.NoError(t, rpmpkg.Write(&buf, rpmpkg.Spec{
 		Name: k.Package(), Version: k.Version.String(), Release: k.RPMRelease(), Arch: "src",
-		Summary: "Kernel", License: "GPLv2", Files: files,
+		Summary: "Kernel", License: "GPLv2", Files: files, Signer: o.signer,
 	}))
 	return buf.Bytes()
 }
 
-func buildDebuginfo(t testing.TB, k Kernel, comment string) []byte {
+func buildDebuginfo(t testing.TB, k Kernel, comment string, signer rpmpkg.Signer) []byte {
 	t.Helper()
 	if comment == "" {
 		comment = "GCC: (GCC) 12.2.0"
@@ -124,7 +125,7 @@ func buildDebuginfo(t testing.TB, k Kernel, comment string) []byte {
 	var buf bytes.Buffer
 	require.NoError(t, rpmpkg.Write(&buf, rpmpkg.Spec{
 		Name: k.Package() + "-debuginfo", Version: k.Version.String(), Release: k.RPMRelease(), Arch: "x86_64",
-		Summary: "Debug information", License: "GPLv2", Compressor: "xz",
+		Summary: "Debug information", License: "GPLv2", Compressor: "xz", Signer: signer,
 		Files: []rpmpkg.File{
 			{Name: k.VmlinuxPath(), Body: fakeVmlinux(comment), Mode: 0o644},
 			{Name: dir + "/vmlinux", Mode: fs.ModeSymlink | 0o777, LinkTarget: path.Base(k.VmlinuxPath())},

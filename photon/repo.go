@@ -86,6 +86,11 @@ type Repo struct {
 	NoMetadata bool
 	// CacheDir holds downloads (see Cache).
 	CacheDir string
+	// SigningKeys, when set, are the trusted OpenPGP public keys (armored or
+	// binary, e.g. Photon's VMWARE-RPM-GPG-KEY): every package Fetch returns,
+	// local or downloaded, must carry a valid signature by one of them
+	// (see VerifyRPMSignature).
+	SigningKeys []byte
 	// Download tunes HTTP fetching, retries and progress.
 	Download *DownloadOptions
 }
@@ -100,6 +105,17 @@ func (r *Repo) baseURLs() []string {
 // Fetch returns a local path to kernel k's package of the given kind:
 // the explicit file, a file in Dir, or a verified download in the cache.
 func (r *Repo) Fetch(ctx context.Context, k Kernel, kind PackageKind) (string, error) {
+	p, err := r.fetch(ctx, k, kind)
+	if err != nil || len(r.SigningKeys) == 0 {
+		return p, err
+	}
+	if _, err := VerifyRPMSignature(p, r.SigningKeys); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+func (r *Repo) fetch(ctx context.Context, k Kernel, kind PackageKind) (string, error) {
 	if p, ok, err := r.local(k, kind); ok || err != nil {
 		return p, err
 	}
