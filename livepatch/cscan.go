@@ -183,8 +183,9 @@ func (s *cScanner) char(i int, c byte, info *lineInfo) {
 	switch c {
 	case '{':
 		if s.depth == 0 && s.paren == 0 && !s.afterClosing {
-			kind, name := classifyBlock(s.header())
-			s.items = append(s.items, cItem{kind: kind, name: name, header: s.header(), start: s.curStart, end: i, open: true})
+			h := s.header()
+			kind, name := classifyBlock(h)
+			s.items = append(s.items, cItem{kind: kind, name: name, header: h, start: s.curStart, end: i, open: true})
 			s.pending = len(s.items) - 1
 			info.item = s.pending
 			s.backfill(s.pending, i)
@@ -265,13 +266,12 @@ func (s *cScanner) backfill(item, i int) {
 var spaces = regexp.MustCompile(`\s+`)
 
 func (s *cScanner) header() string {
-	return strings.TrimSpace(spaces.ReplaceAllString(s.cur.String(), " "))
+	return strings.Join(strings.Fields(s.cur.String()), " ")
 }
 
 var (
 	typeBlock   = regexp.MustCompile(`^(typedef\s+)?(struct|union|enum)\b[^=()]*$`)
 	identRe     = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
-	callBefore  = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*\($`)
 	attrIdents  = regexp.MustCompile(`^(__attribute__|__section|__aligned|__printf|__scanf|__acquires|__releases|__must_hold|__cold|__weak|__visible|__no_kcsan|__nocfi|__diag\w*|__counted_by|__malloc|__alloc_size|__nonnull)$`)
 	syscallDef  = regexp.MustCompile(`^(COMPAT_)?SYSCALL_DEFINE[0-6]$`)
 	registerFns = regexp.MustCompile(`^(EXPORT_SYMBOL\w*|EXPORT_PER_CPU_SYMBOL\w*|MODULE_\w+|module_\w+|\w*_initcall\w*|__setup|early_param|core_param|module_param\w*|__exitcall|__initcall)$`)
@@ -346,8 +346,8 @@ func funcName(h string) string {
 		switch h[i] {
 		case '(':
 			if depth == 0 {
-				if m := callBefore.FindStringSubmatch(h[:i+1]); m != nil && !attrIdents.MatchString(m[1]) {
-					return m[1]
+				if id := identBefore(h, i); id != "" && !attrIdents.MatchString(id) {
+					return id
 				}
 			}
 			depth++
@@ -356,6 +356,23 @@ func funcName(h string) string {
 		}
 	}
 	return lastIdent(h)
+}
+
+// identBefore returns the identifier that ends just before h[i], skipping
+// spaces.
+func identBefore(h string, i int) string {
+	j := i
+	for j > 0 && h[j-1] == ' ' {
+		j--
+	}
+	k := j
+	for k > 0 && (isIdentStart(h[k-1]) || h[k-1] >= '0' && h[k-1] <= '9') {
+		k--
+	}
+	if k == j || !isIdentStart(h[k]) {
+		return ""
+	}
+	return h[k:j]
 }
 
 var dataAttrs = regexp.MustCompile(`^(__\w+|const|volatile|static|unsigned|signed|int|long|char|short|bool|void)$`)
