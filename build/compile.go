@@ -1,0 +1,152 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// sectionFlags give every function and data object its own section, which
+// the object differ needs to compare and extract them one by one.
+var sectionFlags = []string{"-ffunction-sections", "-fdata-sections"}
+
+// compiler runs kbuild's recorded compiler commands directly: kbuild's
+// own start-up costs more than compiling one object (FACTS 10.5).
+type compiler struct {
+	tree     string
+	makeArgs []string
+	log      *slog.Logger
+}
+
+// command returns the kbuild command file of obj, running `make <obj>` once
+// in the tree when it does not exist yet.
+func (c *compiler) command(ctx context.Context, obj string) (*cmdFile, error) {
+	cmd, err := readCmdFile(c.tree, obj)
+	if err == nil {
+		return cmd, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(c.tree, strings.TrimSuffix(obj, ".o")+".c")); err != nil {
+		return nil, fmt.Errorf("no source for %s in %s: %w", obj, c.tree, err)
+	}
+	unlock, err := lockFile(ctx, filepath.Join(c.tree, ".klpkit-make.lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if cmd, err := readCmdFile(c.tree, obj); err == nil {
+		return cmd, nil // another build made it while we waited
+	}
+	args := append(slices.Clone(c.makeArgs), obj)
+	c.log.Debug("kbuild records the command", "object", obj, "args", args)
+	run := exec.CommandContext(ctx, "make", args...)
+	run.Dir = c.tree
+	if out, err := run.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("make %s: %w\n%s", obj, err, lastLines(string(out), 20))
+	}
+	return readCmdFile(c.tree, obj)
+}
+
+// compileSteps turns the recorded command of an object into the commands
+// that build it at out: the compiler call with the section flags, then
+// objtool, as kbuild runs them. Other steps (genksyms for CRCs) do not
+// change the code and are left out. With an overlay, the source and any
+// header the overlay holds come from there, while __FILE__ strings and
+// debug paths keep their tree-relative form, so unchanged code compiles
+// to the same bytes.
+func compileSteps(cmd *cmdFile, out string, ov *overlay) ([][]string, error) {
+	var steps [][]string
+	var cc []string
+	for _, step := range cmd.Steps {
+		switch {
+		case cc == nil && slices.Contains(step, "-c") && slices.Contains(step, "-o"):
+			cc = step
+		case strings.HasSuffix(step[0], "/objtool") || step[0] == "objtool":
+			if len(step) < 2 || step[len(step)-1] != cmd.Object {
+				return nil, fmt.Errorf("objtool step of %s does not end with the object", cmd.Object)
+			}
+			s := slices.Clone(step)
+			s[len(s)-1] = out
+			steps = append(steps, s)
+		}
+	}
+	if cc == nil {
+		return nil, fmt.Errorf("no compiler step in the kbuild command of %s", cmd.Object)
+	}
+	src := cmd.Source
+	if src == "" {
+		src = strings.TrimSuffix(cmd.Object, ".o") + ".c"
+	}
+	args := []string{cc[0]}
+	args = append(args, sectionFlags...)
+	if ov != nil {
+		args = append(args, "-fmacro-prefix-map="+ov.dir+"/=", "-fdebug-prefix-map="+ov.dir+"/=",
+			"-iquote", path.Dir(src))
+	}
+	sawSource := false
+	for i := 1; i < len(cc); i++ {
+		a := cc[i]
+		switch {
+		case strings.HasPrefix(a, "-Wp,-MMD,") || strings.HasPrefix(a, "-Wp,-MD,"):
+			continue // the dependency file belongs to kbuild's own build
+		case a == "-o" && i+1 < len(cc):
+			args = append(args, "-o", out)
+			i++
+			continue
+		case a == src || a == "./"+src:
+			sawSource = true
+			if ov != nil {
+				a = ov.path(src)
+			}
+		case ov != nil && a == "-include" && i+1 < len(cc):
+			f := strings.TrimPrefix(cc[i+1], "./")
+			if ov.has(f) {
+				args = append(args, a, ov.path(f))
+				i++
+				continue
+			}
+		case ov != nil && strings.HasPrefix(a, "-I") && len(a) > 2:
+			dir := strings.TrimPrefix(strings.TrimPrefix(a, "-I"), "./")
+			if st, err := os.Stat(ov.path(dir)); err == nil && st.IsDir() {
+				args = append(args, "-I"+ov.path(dir))
+			}
+		}
+		args = append(args, a)
+	}
+	if !sawSource {
+		return nil, fmt.Errorf("the kbuild command of %s does not compile %s", cmd.Object, src)
+	}
+	return append([][]string{args}, steps...), nil
+}
+
+// run executes the steps in the tree.
+func (c *compiler) run(ctx context.Context, obj string, steps [][]string) error {
+	for _, s := range steps {
+		c.log.Debug("compile", "object", obj, "argv", s)
+		cmd := exec.CommandContext(ctx, s[0], s[1:]...)
+		cmd.Dir = c.tree
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%s: %w\n%s", filepath.Base(s[0]), err, lastLines(out.String(), 30))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,32 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNotLivepatchable means the target kernel cannot take livepatches
+	// (no CONFIG_LIVEPATCH, or an option that makes them unsafe).
+	ErrNotLivepatchable = errors.New("kernel not livepatchable")
+	// ErrCompilerMismatch means the compiler differs from the kernel's.
+	ErrCompilerMismatch = errors.New("compiler differs from the kernel's")
+	// ErrUnsupportedPatch means the patch changes something a livepatch
+	// cannot (an assembly file, __init code, data layout, ...).
+	ErrUnsupportedPatch = errors.New("unsupported change")
+	// ErrNoChanges means the patches change no function of the kernel.
+	ErrNoChanges = errors.New("no functional changes found")
+)
+
+// ObjectError says which translation unit failed and why.
+type ObjectError struct {
+	Object string // tree-relative object path
+	Stage  Stage
+	Err    error
+}
+
+func (e *ObjectError) Error() string {
+	return fmt.Sprintf("%s: %s: %v", e.Stage, e.Object, e.Err)
+}
+
+func (e *ObjectError) Unwrap() error { return e.Err }

@@ -1,0 +1,130 @@
+package klp
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/klpkit/klpkit/internal/elfobj"
+)
+
+// LinkOptions says how to link a module with the kernel's own kbuild.
+type LinkOptions struct {
+	// KbuildDir is the kernel tree (or installed headers, e.g.
+	// /lib/modules/<release>/build) that `make -C` builds against. Its
+	// Module.symvers supplies the exports' CRCs.
+	KbuildDir string
+	// MakeArgs are extra make arguments, e.g. CC=gcc-12 KERNELRELEASE=...
+	MakeArgs []string
+	// WorkDir is an empty directory the module is built in; it keeps the
+	// generated source and kbuild's files for debugging.
+	WorkDir string
+	// Objects are the patch objects (as AliasFunction and RenameUndefined
+	// left them) linked into the module.
+	Objects []string
+	// Exported reports symbols the kernel exports; other undefined symbols
+	// must be .klp.sym symbols (see Finalize). Nil: none are exported.
+	Exported func(string) bool
+	// Release, when set, must be the release in the module's vermagic.
+	Release string
+	// Output receives kbuild's output; nil discards it.
+	Output io.Writer
+}
+
+// hookName is the object holding the generated klp_patch.
+const hookName = "klpkit-hook"
+
+// Link generates m's source, links it with the patch objects through
+// kbuild as an out-of-tree module, finalizes the result (see Finalize),
+// checks its vermagic and returns the module's bytes. It never writes the
+// output file: callers write the bytes atomically where they want them.
+//
+// kbuild's modpost runs with KBUILD_MODPOST_WARN=1 because the .klp.sym
+// references are undefined by design; Finalize then refuses any other
+// undefined symbol, which is the check modpost would have made.
+func Link(ctx context.Context, m *Module, o LinkOptions) ([]byte, error) {
+	src, err := m.Source()
+	if err != nil {
+		return nil, err
+	}
+	if o.KbuildDir == "" || o.WorkDir == "" {
+		return nil, fmt.Errorf("link %s: KbuildDir and WorkDir are required", m.Name)
+	}
+	if err := os.WriteFile(filepath.Join(o.WorkDir, hookName+".c"), src, 0o644); err != nil {
+		return nil, fmt.Errorf("link %s: %w", m.Name, err)
+	}
+	objs := []string{hookName + ".o"}
+	for i, obj := range o.Objects {
+		// Prebuilt objects go in as <name>_shipped: kbuild copies them to
+		// <name>, its documented way to take objects it did not compile.
+		name := fmt.Sprintf("klpkit-patch-%d.o", i)
+		data, err := os.ReadFile(obj)
+		if err != nil {
+			return nil, fmt.Errorf("link %s: %w", m.Name, err)
+		}
+		if err := os.WriteFile(filepath.Join(o.WorkDir, name+"_shipped"), data, 0o644); err != nil {
+			return nil, fmt.Errorf("link %s: %w", m.Name, err)
+		}
+		// modpost reads each object's .cmd file for the CRCs of the
+		// symbols it exports (#SYMVER lines); patch objects export none.
+		cmdFile := filepath.Join(o.WorkDir, "."+name+".cmd")
+		if err := os.WriteFile(cmdFile, []byte("# prebuilt patch object: no exports\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("link %s: %w", m.Name, err)
+		}
+		objs = append(objs, name)
+	}
+	kbuild := fmt.Sprintf("obj-m := %s.o\n%s-y := %s\n", m.Name, m.Name, strings.Join(objs, " "))
+	if err := os.WriteFile(filepath.Join(o.WorkDir, "Kbuild"), []byte(kbuild), 0o644); err != nil {
+		return nil, fmt.Errorf("link %s: %w", m.Name, err)
+	}
+	args := append([]string{"-C", o.KbuildDir, "M=" + o.WorkDir, "KBUILD_MODPOST_WARN=1"}, o.MakeArgs...)
+	args = append(args, "modules")
+	cmd := exec.CommandContext(ctx, "make", args...)
+	var tail bytes.Buffer
+	out := io.Writer(&tail)
+	if o.Output != nil {
+		out = io.MultiWriter(&tail, o.Output)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("link %s: kbuild failed: %w\n%s", m.Name, err, lastLines(tail.String(), 20))
+	}
+	ko := filepath.Join(o.WorkDir, m.Name+".ko")
+	data, err := os.ReadFile(ko)
+	if err != nil {
+		return nil, fmt.Errorf("link %s: kbuild produced no module: %w", m.Name, err)
+	}
+	f, err := elfobj.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("link %s: reading %s: %w", m.Name, ko, err)
+	}
+	if err := Finalize(f, o.Exported); err != nil {
+		return nil, fmt.Errorf("link %s: %w", m.Name, err)
+	}
+	if o.Release != "" {
+		if err := CheckVermagic(f, o.Release); err != nil {
+			return nil, fmt.Errorf("link %s: %w", m.Name, err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := elfobj.Write(&buf, f); err != nil {
+		return nil, fmt.Errorf("link %s: writing the livepatch module: %w", m.Name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,214 @@
+package klp
+
+import (
+	"bufio"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// ErrAmbiguousSymbol is wrapped by Position errors when a name occurs more
+// than once in the target and nothing tells the occurrences apart.
+var ErrAmbiguousSymbol = errors.New("ambiguous symbol")
+
+// ErrSymbolNotFound is wrapped by Position errors for names the target lacks.
+var ErrSymbolNotFound = errors.New("symbol not found in the target's symbol table")
+
+// SymbolTable is the symbol table of a patch target (vmlinux or a module):
+// what the livepatch core searches when it resolves a klp_func old_name or
+// a .klp.sym symbol, with enough structure to compute sympos.
+type SymbolTable struct {
+	// Source names the file the table came from, for errors.
+	Source string
+	syms   []tableSym
+	byName map[string][]int // indices into syms, in table order
+	// hasFiles reports STT_FILE blocks (an ELF symtab; not System.map).
+	hasFiles bool
+	// fileLocals[i] is the set of local FUNC/OBJECT names of file block i.
+	fileLocals []map[string]bool
+	// byAddress orders positions by address (vmlinux, kallsyms order) when
+	// true, by table order (modules) when false.
+	byAddress bool
+}
+
+type tableSym struct {
+	name  string
+	addr  uint64
+	local bool
+	file  int // STT_FILE block index, -1 for none (globals, System.map)
+}
+
+// ReadVmlinux reads the symbol table of a vmlinux (or any linked ELF with a
+// .symtab). Positions are ranked by address, as kallsyms does for vmlinux.
+func ReadVmlinux(r io.ReaderAt, source string) (*SymbolTable, error) {
+	return readELFTable(r, source, true)
+}
+
+// ReadModule reads the symbol table of a kernel module (.ko). Positions
+// are counted in symbol table order, as the livepatch core does for modules.
+func ReadModule(r io.ReaderAt, source string) (*SymbolTable, error) {
+	return readELFTable(r, source, false)
+}
+
+func readELFTable(r io.ReaderAt, source string, byAddress bool) (*SymbolTable, error) {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, fmt.Errorf("symbol table %s: %w", source, err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, fmt.Errorf("symbol table %s: %w", source, err)
+	}
+	t := &SymbolTable{Source: source, byName: map[string][]int{}, hasFiles: true, byAddress: byAddress}
+	file := -1
+	for _, s := range syms {
+		typ, bind := elf.ST_TYPE(s.Info), elf.ST_BIND(s.Info)
+		if typ == elf.STT_FILE {
+			file = len(t.fileLocals)
+			t.fileLocals = append(t.fileLocals, map[string]bool{})
+			continue
+		}
+		if s.Section == elf.SHN_UNDEF || typ == elf.STT_SECTION || s.Name == "" {
+			continue
+		}
+		ts := tableSym{name: s.Name, addr: s.Value, local: bind == elf.STB_LOCAL, file: -1}
+		if ts.local && file >= 0 {
+			ts.file = file
+			if typ == elf.STT_FUNC || typ == elf.STT_OBJECT {
+				t.fileLocals[file][s.Name] = true
+			}
+		}
+		t.add(ts)
+	}
+	return t, nil
+}
+
+// ReadSystemMap reads a System.map ("address type name" lines). It has no
+// file boundaries, so a duplicated local name cannot be told apart.
+func ReadSystemMap(r io.Reader, source string) (*SymbolTable, error) {
+	t := &SymbolTable{Source: source, byName: map[string][]int{}, byAddress: true}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) < 3 || len(fields[1]) != 1 {
+			return nil, fmt.Errorf("system map %s line %d: want \"address type name\", got %q", source, line, sc.Text())
+		}
+		addr, err := strconv.ParseUint(fields[0], 16, 64)
+		if err != nil {
+			return nil, fmt.Errorf("system map %s line %d: bad address %q", source, line, fields[0])
+		}
+		typ := fields[1][0]
+		if typ == 'U' || typ == 'u' || typ == 'w' || typ == 'a' || typ == 'N' {
+			continue
+		}
+		t.add(tableSym{name: fields[2], addr: addr, local: typ >= 'a' && typ <= 'z', file: -1})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("system map %s: %w", source, err)
+	}
+	if len(t.syms) == 0 {
+		return nil, fmt.Errorf("system map %s: no symbols", source)
+	}
+	return t, nil
+}
+
+func (t *SymbolTable) add(s tableSym) {
+	t.byName[s.name] = append(t.byName[s.name], len(t.syms))
+	t.syms = append(t.syms, s)
+}
+
+// Has reports whether the table defines name.
+func (t *SymbolTable) Has(name string) bool { return len(t.byName[name]) > 0 }
+
+// Count returns how many symbols are named name.
+func (t *SymbolTable) Count(name string) int { return len(t.byName[name]) }
+
+// Position returns the sympos the livepatch core needs to find name: 0
+// when the name is unique in the target, else the 1-based rank of the
+// right occurrence (by address for vmlinux, table order for modules).
+//
+// A duplicated name is told apart by the translation unit it comes from:
+// objLocals is the set of local function and object names of the object
+// being patched, and the occurrence chosen is the one in the single
+// STT_FILE block whose locals include all of them. Without file blocks
+// (System.map) or with no or several matching blocks, Position refuses
+// with an error wrapping ErrAmbiguousSymbol.
+//
+// A global (local false) is the single non-local occurrence of its name.
+func (t *SymbolTable) Position(name string, local bool, objLocals []string) (int, error) {
+	idx := t.byName[name]
+	switch len(idx) {
+	case 0:
+		return 0, fmt.Errorf("%s: %q: %w", t.Source, name, ErrSymbolNotFound)
+	case 1:
+		return 0, nil
+	}
+	if !local {
+		var globals []int
+		for _, i := range idx {
+			if !t.syms[i].local {
+				globals = append(globals, i)
+			}
+		}
+		if len(globals) != 1 {
+			return 0, fmt.Errorf("%s: global %q occurs %d times: %w", t.Source, name, len(globals), ErrAmbiguousSymbol)
+		}
+		return t.rank(name, globals[0]), nil
+	}
+	if !t.hasFiles {
+		return 0, fmt.Errorf("%s: %q occurs %d times and a System.map cannot tell which one the patched object means; give the vmlinux with symbols instead: %w",
+			t.Source, name, len(idx), ErrAmbiguousSymbol)
+	}
+	var match []int
+	for _, i := range idx {
+		s := t.syms[i]
+		if s.file < 0 || !s.local {
+			continue
+		}
+		if containsAll(t.fileLocals[s.file], objLocals) {
+			match = append(match, i)
+		}
+	}
+	if len(match) != 1 {
+		return 0, fmt.Errorf("%s: %q occurs %d times and %d of its source files match the patched object's local symbols (source or toolchain mismatch?): %w",
+			t.Source, name, len(idx), len(match), ErrAmbiguousSymbol)
+	}
+	return t.rank(name, match[0]), nil
+}
+
+// rank returns the 1-based position of syms[want] among the symbols named name.
+func (t *SymbolTable) rank(name string, want int) int {
+	idx := slices.Clone(t.byName[name])
+	if t.byAddress {
+		slices.SortStableFunc(idx, func(a, b int) int {
+			switch {
+			case t.syms[a].addr < t.syms[b].addr:
+				return -1
+			case t.syms[a].addr > t.syms[b].addr:
+				return 1
+			}
+			return 0
+		})
+	}
+	return slices.Index(idx, want) + 1
+}
+
+func containsAll(set map[string]bool, names []string) bool {
+	for _, n := range names {
+		if !set[n] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,310 @@
+package build
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/internal/elfobj"
+)
+
+// symvers are the kernel's exports from Module.symvers: symbol to the
+// object exporting it ("vmlinux" or a module).
+type symvers map[string]string
+
+func readSymvers(path string) (symvers, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("module symvers: %w", err)
+	}
+	out := symvers{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) < 4 {
+			return nil, fmt.Errorf("module symvers %s line %d: want crc, symbol, module, export type", path, n)
+		}
+		out[f[1]] = f[2]
+	}
+	return out, sc.Err()
+}
+
+// exports returns vmlinux's exports, the set the differ keeps as normal
+// relocations; module exports become klp relocations so that the patch
+// module does not depend on (and pin) the modules it patches.
+func (r *runner) exports() (map[string]bool, error) {
+	if r.symvers == nil {
+		sv, err := readSymvers(r.tree.ModuleSymvers)
+		if err != nil {
+			return nil, err
+		}
+		r.symvers = sv
+	}
+	out := map[string]bool{}
+	for s, obj := range r.symvers {
+		if obj == "vmlinux" {
+			out[s] = true
+		}
+	}
+	return out, nil
+}
+
+func (r *runner) configHash() string {
+	data, err := os.ReadFile(r.tree.Config)
+	if err != nil {
+		return ""
+	}
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:])
+}
+
+// table returns the symbol table of target, nil for a module whose .ko
+// is not available.
+func (r *runner) table(target string) (*klp.SymbolTable, error) {
+	if t, ok := r.tables[target]; ok {
+		return t, nil
+	}
+	var t *klp.SymbolTable
+	var err error
+	if target == "vmlinux" {
+		t, err = r.readVmlinuxTable()
+	} else if ko := r.findModule(target); ko != "" {
+		var f *os.File
+		if f, err = os.Open(ko); err == nil {
+			t, err = klp.ReadModule(f, ko)
+			f.Close()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.tables == nil {
+		r.tables = map[string]*klp.SymbolTable{}
+	}
+	r.tables[target] = t
+	return t, nil
+}
+
+func (r *runner) readVmlinuxTable() (*klp.SymbolTable, error) {
+	if r.tree.Vmlinux != "" {
+		f, err := os.Open(r.tree.Vmlinux)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return klp.ReadVmlinux(f, r.tree.Vmlinux)
+	}
+	f, err := os.Open(r.tree.SystemMap)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return klp.ReadSystemMap(f, r.tree.SystemMap)
+}
+
+// findModule looks for the target module's .ko under Tree.ModulesDir.
+func (r *runner) findModule(target string) string {
+	if r.tree.ModulesDir == "" {
+		return ""
+	}
+	var found string
+	filepath.WalkDir(r.tree.ModulesDir, func(p string, d fs.DirEntry, err error) error { //nolint:errcheck // a missing module is reported by the caller
+		if err != nil || found != "" {
+			return nil
+		}
+		if !d.IsDir() && strings.ReplaceAll(strings.TrimSuffix(d.Name(), ".ko"), "-", "_") == target && strings.HasSuffix(d.Name(), ".ko") {
+			found = p
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// position returns the sympos of name in target.
+func (r *runner) position(target, name string, local bool, objLocals []string) (int, error) {
+	t, err := r.table(target)
+	if err != nil {
+		return 0, err
+	}
+	if t == nil {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("%s: module %s not found under %q: position 0 (unique) assumed for %s", target, target, r.tree.ModulesDir, name))
+		return 0, nil
+	}
+	return t.Position(name, local, objLocals)
+}
+
+// link writes the patch objects, links the module and writes it out.
+func (r *runner) link(ctx context.Context) error {
+	r.event(StageLink, 0, 1, "building patch module %s.ko", r.name)
+	linkDir := filepath.Join(r.work, "module")
+	if err := os.RemoveAll(linkDir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(linkDir, 0o755); err != nil {
+		return err
+	}
+	m := &klp.Module{Name: r.name, Description: r.opts.Description, NoReplace: r.opts.NoReplace}
+	objIndex := map[string]int{}
+	var objects []string
+	for i, u := range r.objs {
+		funcs, path, err := r.preparePatchObject(i, u)
+		if err != nil {
+			return &ObjectError{Object: u.obj, Stage: StageLink, Err: err}
+		}
+		objects = append(objects, path)
+		if len(funcs) == 0 {
+			continue
+		}
+		k, ok := objIndex[u.target]
+		if !ok {
+			k = len(m.Objects)
+			objIndex[u.target] = k
+			m.Objects = append(m.Objects, klp.Object{Name: u.target})
+		}
+		m.Objects[k].Funcs = append(m.Objects[k].Funcs, funcs...)
+	}
+	if len(m.Objects) == 0 {
+		return fmt.Errorf("no function changed, only new code was added, which nothing would call: %w", ErrNoChanges)
+	}
+	var log bytes.Buffer
+	ko, err := klp.Link(ctx, m, klp.LinkOptions{
+		KbuildDir: r.tree.KbuildDir,
+		MakeArgs:  r.tree.MakeArgs,
+		WorkDir:   linkDir,
+		Objects:   objects,
+		Exported:  func(s string) bool { _, ok := r.symvers[s]; return ok },
+		Release:   r.tree.Release,
+		Output:    &log,
+	})
+	r.linkLog = log.String()
+	if err != nil {
+		return err
+	}
+	r.event(StageLink, 1, 1, "linked %s.ko", r.name)
+	return r.output(ko)
+}
+
+// preparePatchObject writes u's patch object for the link: a global alias
+// for each changed function (the klp_func table refers to it) and every
+// reference the livepatch core must resolve renamed to its .klp.sym name.
+func (r *runner) preparePatchObject(i int, u *unit) ([]klp.Func, string, error) {
+	var buf bytes.Buffer
+	if err := u.diff.WriteObject(&buf); err != nil {
+		return nil, "", err
+	}
+	f, err := elfobj.Parse(buf.Bytes())
+	if err != nil {
+		return nil, "", fmt.Errorf("patch object: %w", err)
+	}
+	locals, err := objectLocals(u.orig)
+	if err != nil {
+		return nil, "", err
+	}
+	var funcs []klp.Func
+	for j, fn := range u.diff.Changed {
+		pos, err := r.position(u.target, fn.Name, fn.Bind == elf.STB_LOCAL, locals)
+		if err != nil {
+			return nil, "", fmt.Errorf("changed function %s: %w", fn.Name, err)
+		}
+		alias := fmt.Sprintf("klpkit_new_%d_%d", i, j)
+		if err := klp.AliasFunction(f, fn.Name, alias); err != nil {
+			return nil, "", err
+		}
+		funcs = append(funcs, klp.Func{OldName: fn.Name, Sympos: pos, NewSymbol: alias})
+	}
+	renamed := map[string]bool{}
+	for _, rel := range u.diff.Relocations {
+		if rel.Exported || renamed[rel.Symbol] {
+			continue
+		}
+		obj, pos, err := r.resolve(u, rel.Symbol, rel.Bind == elf.STB_LOCAL, rel.Livepatch, locals)
+		if err != nil {
+			return nil, "", err
+		}
+		renamed[rel.Symbol] = true
+		if obj == "" {
+			continue // an export of another module: a normal relocation
+		}
+		if err := klp.RenameUndefined(f, rel.Symbol, klp.KlpSymbolName(obj, rel.Symbol, pos)); err != nil {
+			return nil, "", err
+		}
+	}
+	var out bytes.Buffer
+	if err := elfobj.Write(&out, f); err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(r.work, "patch", fmt.Sprintf("%d-%s", i, strings.ReplaceAll(u.obj, "/", "_")))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		return nil, "", err
+	}
+	u.patch = path
+	return funcs, path, nil
+}
+
+// resolve decides who resolves a reference the patch object leaves
+// undefined: the livepatch core in u's target or in vmlinux (returning
+// that object and the symbol's position), or the module loader for
+// another module's export (returning "").
+func (r *runner) resolve(u *unit, name string, local, inObject bool, locals []string) (string, int, error) {
+	if inObject {
+		pos, err := r.position(u.target, name, local, locals)
+		return u.target, pos, err
+	}
+	if u.target != "vmlinux" {
+		if t, err := r.table(u.target); err != nil {
+			return "", 0, err
+		} else if t != nil && t.Has(name) {
+			pos, err := t.Position(name, local, nil)
+			return u.target, pos, err
+		}
+	}
+	vt, err := r.table("vmlinux")
+	if err != nil {
+		return "", 0, err
+	}
+	if vt.Has(name) {
+		pos, err := vt.Position(name, false, nil)
+		return "vmlinux", pos, err
+	}
+	if _, ok := r.symvers[name]; ok {
+		return "", 0, nil
+	}
+	if t, _ := r.table(u.target); t == nil && u.target != "vmlinux" {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("%s: symbol %s is in neither vmlinux nor the exports: assumed in module %s, position 0", u.obj, name, u.target))
+		return u.target, 0, nil
+	}
+	return "", 0, fmt.Errorf("symbol %s not found in vmlinux's symbol table or the exports", name)
+}
+
+// output writes the module atomically and the debug export.
+func (r *runner) output(ko []byte) error {
+	r.event(StageOutput, 0, 1, "writing %s.ko", r.name)
+	if err := os.MkdirAll(r.opts.OutputDir, 0o755); err != nil {
+		return err
+	}
+	dst := filepath.Join(r.opts.OutputDir, r.name+".ko")
+	if err := writeFileAtomic(dst, ko); err != nil {
+		return fmt.Errorf("writing %s: %w", dst, err)
+	}
+	r.res.Module = dst
+	if r.opts.DebugDir != "" {
+		if err := r.exportDebug(nil); err != nil {
+			return err
+		}
+	}
+	r.event(StageOutput, 1, 1, "SUCCESS: %s", dst)
+	return nil
+}

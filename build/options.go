@@ -1,0 +1,165 @@
+package build
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+)
+
+// Options configure Run. Only Tree (or Source) and Patches are required;
+// every other zero value means kpatch-build's default.
+//
+// kpatch-build and auto_livepatch map onto it like this: -s/-c/-v and the
+// kernel release give the Tree; the patch arguments (-p) are Patches; -n is
+// Name; -o is OutputDir; -R is NoReplace; -d/-D (a description file's text)
+// is Description; -j is Jobs; --skip-compiler-check is SkipCompilerCheck;
+// --debug/--skip-cleanup is KeepWork; --export-debuginfo is DebugDir.
+type Options struct {
+	// Source yields the kernel tree to build against; a *Tree is a Source.
+	Source Source
+	// Patches are patch files, applied in order (several are combined into
+	// one module).
+	Patches []string
+	// Name is the module name (kpatch-build -n); default from the patch
+	// names (livepatch.ModuleName). A trailing ".ko" is dropped.
+	Name string
+	// OutputDir receives <Name>.ko; default the current directory.
+	OutputDir string
+	// NoReplace builds a module that stacks on earlier livepatches instead
+	// of atomically replacing them (kpatch-build -R).
+	NoReplace bool
+	// Description becomes MODULE_DESCRIPTION.
+	Description string
+	// Jobs is how many objects compile at once; default the CPU count.
+	Jobs int
+	// SkipCompilerCheck skips the check that the compiler is the one the
+	// kernel was built with.
+	SkipCompilerCheck bool
+	// CacheDir keeps original objects between runs, keyed by kernel,
+	// config, compiler, command line and source contents. "" disables it.
+	CacheDir string
+	// WorkDir is where temporary files go; default a new directory under
+	// the OS temp dir, removed at the end unless KeepWork.
+	WorkDir  string
+	KeepWork bool
+	// DebugDir, when set, receives the original, patched and patch
+	// objects, the generated module source and the build log.
+	DebugDir string
+	// Progress receives an event as each stage starts and finishes.
+	Progress func(Event)
+	// Logger receives detail (commands run, per-object results); nil: none.
+	Logger *slog.Logger
+}
+
+// Source yields the prepared kernel tree a build runs against. A local
+// tree is a *Tree; a Photon kernel fetched from its repository provides
+// one the same way.
+type Source interface {
+	Tree(ctx context.Context) (*Tree, error)
+}
+
+// Tree is a prepared kernel source tree and the files that describe the
+// kernel a livepatch is for.
+type Tree struct {
+	// Release is the target kernel's uname -r; the module's vermagic must
+	// carry it. Required.
+	Release string
+	// Dir is the prepared source tree (make prepare done); objects compile
+	// here. Required. Run never modifies its sources: patched files live in
+	// an overlay. It does run `make <object>` in it once for an object
+	// whose kbuild command file is missing.
+	Dir string
+	// KbuildDir is the tree the module links against (make -C); the
+	// installed headers (/lib/modules/<release>/build) are enough. Default
+	// Dir.
+	KbuildDir string
+	// Config is the kernel's .config; default Dir/.config.
+	Config string
+	// Vmlinux is the target's vmlinux with its symbol table (positions of
+	// duplicated local names need it); SystemMap is the fallback when there
+	// is no vmlinux. One is required.
+	Vmlinux   string
+	SystemMap string
+	// ModuleSymvers lists the kernel's exports; default
+	// KbuildDir/Module.symvers.
+	ModuleSymvers string
+	// ModulesDir, when set, is searched for the target modules' .ko files
+	// (e.g. /lib/modules/<release>); their symbol tables give positions of
+	// duplicated names in modules.
+	ModulesDir string
+	// MakeArgs are passed to every make run, e.g. CC=gcc-12 HOSTCC=gcc-12.
+	MakeArgs []string
+}
+
+// Tree returns t itself: a *Tree is a Source.
+func (t *Tree) Tree(context.Context) (*Tree, error) { return t, nil }
+
+func (t *Tree) withDefaults() Tree {
+	out := *t
+	if out.KbuildDir == "" {
+		out.KbuildDir = out.Dir
+	}
+	if out.Config == "" {
+		out.Config = filepath.Join(out.Dir, ".config")
+	}
+	if out.ModuleSymvers == "" {
+		out.ModuleSymvers = filepath.Join(out.KbuildDir, "Module.symvers")
+	}
+	return out
+}
+
+// compiler returns the C compiler the make arguments name (CC=...).
+func (t *Tree) compiler() string {
+	cc := "gcc"
+	for _, a := range t.MakeArgs {
+		if v, ok := strings.CutPrefix(a, "CC="); ok {
+			cc = v
+		}
+	}
+	return cc
+}
+
+// Stage names a step of the pipeline, as Events report it.
+type Stage string
+
+// The pipeline's stages, in order.
+const (
+	StageCheck   Stage = "check"   // target, config and compiler checks
+	StagePatch   Stage = "patch"   // validate and apply the patches
+	StageCompile Stage = "compile" // original and patched objects
+	StageDiff    Stage = "diff"    // object diffing
+	StageLink    Stage = "link"    // module generation, kbuild link, klp rewrite
+	StageOutput  Stage = "output"  // the .ko and the debug export
+)
+
+// Event reports progress: a stage started (Done == 0), advanced or
+// finished (Done == Total).
+type Event struct {
+	Stage   Stage
+	Message string
+	Done    int
+	Total   int
+}
+
+// Result describes a finished build.
+type Result struct {
+	// Module is the path of the written .ko.
+	Module string
+	// Name is the module name (file name without .ko); the kernel knows it
+	// with '-' replaced by '_'.
+	Name string
+	// Objects are the translation units compiled, in patch order.
+	Objects []Object
+	// Warnings are conditions that did not stop the build.
+	Warnings []string
+}
+
+// Object is one translation unit the patch touched.
+type Object struct {
+	Path    string   // tree-relative object, e.g. fs/proc/meminfo.o
+	Target  string   // "vmlinux" or the module name
+	Changed []string // functions the module redirects
+	New     []string // new functions
+	Cached  bool     // the original object came from the cache
+}

@@ -1,0 +1,95 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/klpkit/klpkit/livepatch"
+)
+
+// overlay is the copy-on-write view of the patched tree: the files the
+// patches change, patched, under dir at their tree paths. The tree itself
+// is never written, so an interrupted build leaves it pristine.
+type overlay struct {
+	tree, dir string
+	// files are the tree paths present in the overlay after patching.
+	files map[string]bool
+	// changed lists the tree paths the patches change, in patch order.
+	changed []string
+}
+
+func makeOverlay(ctx context.Context, tree, dir string, patches []*livepatch.Patch) (*overlay, error) {
+	ov := &overlay{tree: tree, dir: dir, files: map[string]bool{}}
+	for _, p := range patches {
+		for _, fd := range p.Files {
+			for _, rel := range []string{fd.OldPath, fd.NewPath} {
+				if rel == "" {
+					continue
+				}
+				if err := ov.copyIn(rel); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	res, err := livepatch.Apply(ctx, dir, patches, nil)
+	if err != nil {
+		return nil, fmt.Errorf("applying patches: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, rel := range res.Changed {
+		if !seen[rel] {
+			seen[rel] = true
+			ov.changed = append(ov.changed, rel)
+		}
+	}
+	for rel := range ov.filesOnDisk() {
+		ov.files[rel] = true
+	}
+	return ov, nil
+}
+
+// copyIn copies tree/rel into the overlay if the tree has it.
+func (ov *overlay) copyIn(rel string) error {
+	dst := filepath.Join(ov.dir, rel)
+	if _, err := os.Lstat(dst); err == nil {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(ov.tree, rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("overlay: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("overlay: %w", err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		return fmt.Errorf("overlay: %w", err)
+	}
+	return nil
+}
+
+func (ov *overlay) filesOnDisk() map[string]bool {
+	out := map[string]bool{}
+	filepath.WalkDir(ov.dir, func(p string, d fs.DirEntry, err error) error { //nolint:errcheck // best effort listing
+		if err == nil && d.Type().IsRegular() {
+			if rel, err := filepath.Rel(ov.dir, p); err == nil {
+				out[filepath.ToSlash(rel)] = true
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// has reports whether the overlay holds tree path rel.
+func (ov *overlay) has(rel string) bool { return ov.files[rel] }
+
+// path returns the overlay's copy of tree path rel.
+func (ov *overlay) path(rel string) string { return filepath.Join(ov.dir, rel) }

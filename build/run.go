@@ -1,0 +1,203 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/livepatch"
+)
+
+// Run builds a livepatch module from opts.Patches for the kernel
+// opts.Source describes and writes it to opts.OutputDir/<name>.ko. The
+// stages are those of DESIGN.md: checks, patch, compile (only the
+// translation units the patches touch, original and patched), diff, link
+// and output. Cancelling ctx stops the running command and returns
+// ctx.Err(); the source tree is never modified, and no partial .ko is
+// written.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	r, err := newRun(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.cleanup()
+	res, err := r.run(ctx)
+	if err != nil && opts.DebugDir != "" {
+		if derr := r.exportDebug(err); derr != nil {
+			r.log.Warn("debug export", "err", derr)
+		}
+	}
+	return res, err
+}
+
+// runner holds one build's state.
+type runner struct {
+	opts    Options
+	tree    Tree
+	log     *slog.Logger
+	work    string
+	ownWork bool
+	name    string
+	config  kconfig
+	cc      string // compiler identification, part of cache keys
+	patches []*livepatch.Patch
+	ov      *overlay
+	objs    []*unit
+	res     Result
+
+	symvers symvers
+	tables  map[string]*klp.SymbolTable
+	linkLog string
+}
+
+func newRun(ctx context.Context, opts Options) (*runner, error) {
+	if opts.Source == nil {
+		return nil, errors.New("build: Options.Source is required")
+	}
+	if len(opts.Patches) == 0 {
+		return nil, errors.New("build: no patches given")
+	}
+	t, err := opts.Source.Tree(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("build: kernel source: %w", err)
+	}
+	if t == nil || t.Dir == "" || t.Release == "" {
+		return nil, errors.New("build: the kernel tree needs Dir and Release")
+	}
+	r := &runner{opts: opts, tree: t.withDefaults(), log: opts.Logger}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.opts.OutputDir == "" {
+		r.opts.OutputDir = "."
+	}
+	if r.opts.Jobs <= 0 {
+		r.opts.Jobs = max(1, numCPU())
+	}
+	r.work = opts.WorkDir
+	if r.work == "" {
+		r.work, err = os.MkdirTemp("", "klpkit-build-")
+		if err != nil {
+			return nil, fmt.Errorf("build: %w", err)
+		}
+		r.ownWork = true
+	} else if err := os.MkdirAll(r.work, 0o755); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	name, err := livepatch.ModuleName(opts.Patches, strings.TrimSuffix(opts.Name, ".ko"))
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	r.name = name
+	r.res.Name = name
+	return r, nil
+}
+
+func (r *runner) cleanup() {
+	if r.ownWork && !r.opts.KeepWork {
+		os.RemoveAll(r.work)
+	}
+}
+
+func (r *runner) event(stage Stage, done, total int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.log.Info(msg, "stage", stage)
+	if r.opts.Progress != nil {
+		r.opts.Progress(Event{Stage: stage, Message: msg, Done: done, Total: total})
+	}
+}
+
+func (r *runner) run(ctx context.Context) (*Result, error) {
+	for _, step := range []func(context.Context) error{r.check, r.patch, r.compile, r.diff, r.link} {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	res := r.res
+	return &res, nil
+}
+
+// check: target, config and compiler.
+func (r *runner) check(ctx context.Context) error {
+	r.event(StageCheck, 0, 1, "checking kernel %s", r.tree.Release)
+	if lp, ok := r.opts.Source.(interface{ Livepatchable() error }); ok {
+		if err := lp.Livepatchable(); err != nil {
+			return fmt.Errorf("kernel %s: %w: %w", r.tree.Release, ErrNotLivepatchable, err)
+		}
+	}
+	c, err := readKconfig(r.tree.Config)
+	if err != nil {
+		return err
+	}
+	if err := checkConfig(c); err != nil {
+		return fmt.Errorf("kernel %s: %w", r.tree.Release, err)
+	}
+	r.config = c
+	if r.tree.Vmlinux == "" && r.tree.SystemMap == "" {
+		return fmt.Errorf("kernel %s: need the vmlinux or System.map of the target kernel for symbol positions", r.tree.Release)
+	}
+	if r.opts.SkipCompilerCheck {
+		r.cc, err = localCompiler(ctx, r.tree.compiler())
+	} else {
+		r.cc, err = checkCompiler(ctx, r.tree.compiler(), r.tree.Vmlinux, c)
+	}
+	if err != nil {
+		return err
+	}
+	r.event(StageCheck, 1, 1, "kernel %s is livepatchable; compiler %s", r.tree.Release, r.cc)
+	return nil
+}
+
+// patch: parse, validate and apply the patches to the overlay.
+func (r *runner) patch(ctx context.Context) error {
+	r.event(StagePatch, 0, 1, "testing patch file(s)")
+	ps, err := livepatch.ParseFiles(r.opts.Patches, &livepatch.ParseOptions{Tree: r.tree.Dir})
+	if err != nil {
+		return err
+	}
+	findings, err := livepatch.Validate(ctx, ps, &livepatch.ValidateOptions{Tree: r.tree.Dir})
+	if err != nil {
+		return err
+	}
+	var refusals []string
+	for _, f := range findings {
+		if f.Severity == livepatch.SeverityWarning {
+			r.res.Warnings = append(r.res.Warnings, f.String())
+		} else {
+			refusals = append(refusals, f.String())
+		}
+	}
+	if len(refusals) > 0 {
+		return fmt.Errorf("%w:\n\t%s", ErrUnsupportedPatch, strings.Join(refusals, "\n\t"))
+	}
+	r.patches = ps
+	ovDir := filepath.Join(r.work, "overlay")
+	if err := os.RemoveAll(ovDir); err != nil {
+		return err
+	}
+	r.ov, err = makeOverlay(ctx, r.tree.Dir, ovDir, ps)
+	if err != nil {
+		return err
+	}
+	objs, warnings, err := touchedObjects(r.tree.Dir, r.ov.changed)
+	if err != nil {
+		return err
+	}
+	r.res.Warnings = append(r.res.Warnings, warnings...)
+	if len(objs) == 0 {
+		return fmt.Errorf("the patches change no C source or header: %w", ErrNoChanges)
+	}
+	for _, o := range objs {
+		r.objs = append(r.objs, &unit{obj: o})
+	}
+	r.event(StagePatch, 1, 1, "patches apply; %d object(s) to build", len(objs))
+	return nil
+}

@@ -1,0 +1,93 @@
+package build
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// touchedObjects returns the objects the changed files need recompiled: a
+// changed C file's own object, and for a changed header every object whose
+// kbuild command file lists it as a dependency. It refuses assembly files.
+func touchedObjects(tree string, changed []string) ([]string, []string, error) {
+	var objs, warnings, headers []string
+	seen := map[string]bool{}
+	add := func(o string) {
+		if !seen[o] {
+			seen[o] = true
+			objs = append(objs, o)
+		}
+	}
+	for _, rel := range changed {
+		switch ext := path.Ext(rel); {
+		case ext == ".c":
+			add(strings.TrimSuffix(rel, ".c") + ".o")
+		case ext == ".h":
+			headers = append(headers, rel)
+		case ext == ".S" || ext == ".s":
+			return nil, nil, fmt.Errorf("%s: assembly files cannot be livepatched (their code has no patchable function entries): %w", rel, ErrUnsupportedPatch)
+		case strings.HasPrefix(path.Base(rel), "Kconfig") || path.Base(rel) == "Makefile" || path.Base(rel) == "Kbuild":
+			return nil, nil, fmt.Errorf("%s: build configuration changes cannot be livepatched: %w", rel, ErrUnsupportedPatch)
+		default:
+			warnings = append(warnings, fmt.Sprintf("%s: not a C source or header, ignored", rel))
+		}
+	}
+	if len(headers) > 0 {
+		users, err := headerUsers(tree, headers)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, h := range headers {
+			if len(users[h]) == 0 {
+				return nil, nil, fmt.Errorf("header %s: no built object of the tree includes it (kbuild command files list none); build the objects that use it once with make: %w", h, ErrUnsupportedPatch)
+			}
+			for _, o := range users[h] {
+				add(o)
+			}
+		}
+	}
+	return objs, warnings, nil
+}
+
+// headerUsers maps each header to the objects whose .cmd files list it.
+func headerUsers(tree string, headers []string) (map[string][]string, error) {
+	want := map[string]bool{}
+	for _, h := range headers {
+		want[h] = true
+	}
+	users := map[string][]string{}
+	err := filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if p != tree && (strings.HasPrefix(name, ".") || name == "Documentation" || name == "tools" || name == "scripts") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".o.cmd") {
+			return nil
+		}
+		rel, _ := filepath.Rel(tree, filepath.Join(filepath.Dir(p), strings.TrimSuffix(name[1:], ".cmd")))
+		obj := filepath.ToSlash(rel)
+		c, err := readCmdFile(tree, obj)
+		if err != nil || !strings.HasSuffix(c.Source, ".c") {
+			return nil
+		}
+		for _, dep := range c.Deps {
+			if want[dep] {
+				users[dep] = append(users[dep], obj)
+			}
+		}
+		return nil
+	})
+	for _, objs := range users {
+		slices.Sort(objs)
+	}
+	return users, err
+}

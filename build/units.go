@@ -1,0 +1,240 @@
+package build
+
+import (
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/klpkit/klpkit/build/objdiff"
+	"github.com/klpkit/klpkit/internal/elfobj"
+)
+
+// unit is one translation unit through compile and diff.
+type unit struct {
+	obj     string // tree-relative object path
+	cmd     *cmdFile
+	target  string // "vmlinux" or the module's name
+	orig    string // original object
+	patched string // patched object
+	cached  bool
+	diff    *objdiff.Result
+	patch   string // the patch object written from diff
+}
+
+func numCPU() int { return runtime.NumCPU() }
+
+// placeholderOut stands for the output path in cache keys.
+const placeholderOut = "@OUT@"
+
+// compile builds every unit's original (or takes it from the cache) and
+// patched object, Jobs at a time.
+func (r *runner) compile(ctx context.Context) error {
+	total := len(r.objs)
+	r.event(StageCompile, 0, total, "building original and patched objects")
+	cc := &compiler{tree: r.tree.Dir, makeArgs: r.tree.MakeArgs, log: r.log}
+	cache := &objectCache{dir: r.opts.CacheDir}
+	base := strings.Join([]string{r.tree.Release, r.configHash(), r.cc}, "\x00")
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		done     int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, r.opts.Jobs)
+	for _, u := range r.objs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			err := r.compileUnit(ctx, cc, cache, base, u)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				return
+			}
+			done++
+			r.event(StageCompile, done, total, "built %s (%s)", u.obj, u.target)
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+func (r *runner) compileUnit(ctx context.Context, cc *compiler, cache *objectCache, base string, u *unit) error {
+	fail := func(err error) error { return &ObjectError{Object: u.obj, Stage: StageCompile, Err: err} }
+	cmd, err := cc.command(ctx, u.obj)
+	if err != nil {
+		return fail(err)
+	}
+	u.cmd = cmd
+	u.target = targetOf(cmd)
+	u.orig = filepath.Join(r.work, "orig", u.obj)
+	u.patched = filepath.Join(r.work, "patched", u.obj)
+	for _, p := range []string{u.orig, u.patched} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fail(err)
+		}
+	}
+	keySteps, err := compileSteps(cmd, placeholderOut, nil)
+	if err != nil {
+		return fail(err)
+	}
+	key := cache.key(base, r.tree.Dir, cmd, keySteps)
+	if cache.get(key, u.orig) {
+		u.cached = true
+	} else {
+		steps, err := compileSteps(cmd, u.orig, nil)
+		if err != nil {
+			return fail(err)
+		}
+		if err := cc.run(ctx, u.obj, steps); err != nil {
+			return fail(fmt.Errorf("original: %w", err))
+		}
+		if err := cache.put(key, u.orig); err != nil {
+			r.log.Warn("object cache", "object", u.obj, "err", err)
+		}
+	}
+	if err := r.ov.copyIn(cmd.Source); err != nil {
+		return fail(err)
+	}
+	r.ov.files[cmd.Source] = true
+	steps, err := compileSteps(cmd, u.patched, r.ov)
+	if err != nil {
+		return fail(err)
+	}
+	if err := cc.run(ctx, u.obj, steps); err != nil {
+		return fail(fmt.Errorf("patched: %w", err))
+	}
+	return nil
+}
+
+// targetOf returns the object a translation unit is linked into: kbuild
+// compiles module code with -DMODULE and names the module in
+// KBUILD_MODNAME; everything else is built into vmlinux.
+func targetOf(cmd *cmdFile) string {
+	module, name := false, ""
+	for _, step := range cmd.Steps {
+		for _, a := range step {
+			if a == "-DMODULE" {
+				module = true
+			}
+			if v, ok := strings.CutPrefix(a, "-DKBUILD_MODNAME="); ok {
+				name = strings.Trim(v, `"`)
+			}
+		}
+	}
+	if module && name != "" {
+		return strings.ReplaceAll(name, "-", "_")
+	}
+	return "vmlinux"
+}
+
+// diff compares every unit's objects and writes the patch objects.
+func (r *runner) diff(ctx context.Context) error {
+	total := len(r.objs)
+	r.event(StageDiff, 0, total, "extracting new and modified ELF sections")
+	exported, err := r.exports()
+	if err != nil {
+		return err
+	}
+	var refusals []error
+	var changed []*unit
+	for i, u := range r.objs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, err := diffFiles(u, exported)
+		switch {
+		case errors.Is(err, objdiff.ErrNoChanges):
+			r.event(StageDiff, i+1, total, "%s: no functional changes", u.obj)
+			continue
+		case errors.Is(err, objdiff.ErrUnsupportedChange):
+			refusals = append(refusals, &ObjectError{Object: u.obj, Stage: StageDiff, Err: fmt.Errorf("%w: %w", ErrUnsupportedPatch, err)})
+			continue
+		case err != nil:
+			return &ObjectError{Object: u.obj, Stage: StageDiff, Err: err}
+		}
+		u.diff = res
+		for _, w := range res.Warnings {
+			r.res.Warnings = append(r.res.Warnings, u.obj+": "+w)
+		}
+		changed = append(changed, u)
+		r.event(StageDiff, i+1, total, "%s: %d changed, %d new function(s)", u.obj, len(res.Changed), len(res.New))
+	}
+	if len(refusals) > 0 {
+		return errors.Join(refusals...)
+	}
+	if len(changed) == 0 {
+		return fmt.Errorf("%w in %d object(s)", ErrNoChanges, total)
+	}
+	for _, u := range r.objs {
+		o := Object{Path: u.obj, Target: u.target, Cached: u.cached}
+		if u.diff != nil {
+			for _, f := range u.diff.Changed {
+				o.Changed = append(o.Changed, f.Name)
+			}
+			for _, f := range u.diff.New {
+				o.New = append(o.New, f.Name)
+			}
+		}
+		r.res.Objects = append(r.res.Objects, o)
+	}
+	r.objs = changed
+	return nil
+}
+
+func diffFiles(u *unit, exported map[string]bool) (*objdiff.Result, error) {
+	of, err := os.Open(u.orig)
+	if err != nil {
+		return nil, err
+	}
+	defer of.Close()
+	pf, err := os.Open(u.patched)
+	if err != nil {
+		return nil, err
+	}
+	defer pf.Close()
+	return objdiff.Diff(of, pf, &objdiff.Options{Name: u.obj, Parent: u.target, Exported: exported})
+}
+
+// objectLocals returns the local function and object names of an object:
+// what tells its STT_FILE block apart in vmlinux's symbol table.
+func objectLocals(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := elfobj.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var names []string
+	for _, s := range f.Symbols[1:] {
+		// Compiler-numbered names (foo.isra.0, bar.1) are left out: only
+		// plain names are sure to be spelt the same in vmlinux.
+		if s.Bind == elf.STB_LOCAL && s.Section != nil && (s.Type == elf.STT_FUNC || s.Type == elf.STT_OBJECT) && !strings.Contains(s.Name, ".") {
+			names = append(names, s.Name)
+		}
+	}
+	return names, nil
+}
