@@ -63,7 +63,12 @@ func (d *differ) correlate() error {
 		}
 	}
 	// Symbols: section symbols and bundled symbols follow their sections;
-	// others pair by name and type.
+	// others pair by name and type, first match in file order.
+	symByBase := map[string][]*elfobj.Symbol{}
+	for _, b := range d.patched.f.Symbols[1:] {
+		k := baseName(b.Name)
+		symByBase[k] = append(symByBase[k], b)
+	}
 	for _, a := range d.orig.f.Symbols[1:] {
 		if a.Type == elf.STT_SECTION {
 			if a.Section != nil {
@@ -86,7 +91,7 @@ func (d *differ) correlate() error {
 				}
 			}
 		}
-		for _, b := range d.patched.f.Symbols[1:] {
+		for _, b := range symByBase[baseName(a.Name)] {
 			if d.patched.sym[b].twin == nil && b.Type == a.Type && namesMatch(a.Name, b.Name) &&
 				!neverCorrelated(b.Name) && !isStaticLocal(b) && d.bundlingAgrees(a, b) {
 				d.pairSymbols(a, b)
@@ -131,12 +136,7 @@ func (d *differ) bundlingAgrees(a, b *elfobj.Symbol) bool {
 }
 
 func (o *object) sectionSymbol(s *elfobj.Section) *elfobj.Symbol {
-	for _, sym := range o.f.Symbols {
-		if sym.Type == elf.STT_SECTION && sym.Section == s {
-			return sym
-		}
-	}
-	return nil
+	return o.sec[s].symbol
 }
 
 // referencedStatics returns the static locals a function (and its

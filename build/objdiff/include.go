@@ -137,10 +137,8 @@ func (d *differ) includeSection(sec *elfobj.Section) {
 	if ss := p.sectionSymbol(sec); ss != nil {
 		p.sym[ss].include = true
 	}
-	for _, s := range p.f.Symbols {
-		if s.Section == sec && (s.Type == elf.STT_FUNC || s.Type == elf.STT_OBJECT) {
-			p.sym[s].include = true
-		}
+	for _, s := range st.defined {
+		p.sym[s].include = true
 	}
 	if sec.Rela == nil || isSpecial(sec.Name) {
 		return

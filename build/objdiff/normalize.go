@@ -127,10 +127,7 @@ func (o *object) replaceSectionReferences() {
 // covering finds the FUNC or OBJECT symbol of sec that contains offset t.
 func (o *object) covering(sec *elfobj.Section, t int64) *elfobj.Symbol {
 	var zeroSized *elfobj.Symbol
-	for _, s := range o.f.Symbols {
-		if s.Section != sec || (s.Type != elf.STT_FUNC && s.Type != elf.STT_OBJECT) {
-			continue
-		}
+	for _, s := range o.sec[sec].defined {
 		if t >= int64(s.Value) && t < int64(s.Value+s.Size) {
 			return s
 		}

@@ -24,7 +24,9 @@ func (s status) String() string {
 type secState struct {
 	twin    *elfobj.Section
 	status  status
-	bundled *elfobj.Symbol // the FUNC/OBJECT the section exists for
+	bundled *elfobj.Symbol   // the FUNC/OBJECT the section exists for
+	symbol  *elfobj.Symbol   // the section symbol
+	defined []*elfobj.Symbol // FUNC and OBJECT symbols defined in it
 	include bool
 }
 
@@ -59,6 +61,18 @@ func newObject(name string, f *elfobj.File) *object {
 	}
 	for _, s := range f.Symbols {
 		o.sym[s] = &symState{}
+		if s.Section == nil {
+			continue
+		}
+		st := o.sec[s.Section]
+		switch s.Type {
+		case elf.STT_SECTION:
+			if st.symbol == nil {
+				st.symbol = s
+			}
+		case elf.STT_FUNC, elf.STT_OBJECT:
+			st.defined = append(st.defined, s)
+		}
 	}
 	return o
 }

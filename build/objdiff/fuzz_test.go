@@ -1,0 +1,31 @@
+package objdiff
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzDiff mutates the patched object of a small fixture pair: whatever
+// the bytes, Diff returns a result or an error, never panics.
+func FuzzDiff(f *testing.F) {
+	dir := filepath.Join("..", "..", "..", "shared", "testdata", "kpatch-unit", "x86_64")
+	orig, err := os.ReadFile(filepath.Join(dir, "cold-change-sub.ORIG.o"))
+	if err != nil {
+		f.Skip("needs ../shared/testdata/kpatch-unit (the kpatch unit corpus)")
+	}
+	patched, err := os.ReadFile(filepath.Join(dir, "cold-change-sub.PATCHED.o"))
+	if err != nil {
+		f.Skip("needs the kpatch unit corpus")
+	}
+	f.Add(patched)
+	f.Add(orig)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Diff(bytes.NewReader(orig), bytes.NewReader(data), &Options{Name: "fuzz.o"})
+		if err == nil {
+			_ = res.WriteObject(io.Discard)
+		}
+	})
+}

@@ -1,0 +1,174 @@
+package objdiff
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/lab"
+)
+
+// labTree returns the lab's prepared kernel source tree and headers dir,
+// or skips: these tests need `make lab` with the source tree prepared.
+func labTree(t testing.TB) (source, headers string) {
+	t.Helper()
+	l, err := lab.Open(lab.DirFromEnv(os.Getenv))
+	if err != nil {
+		t.Skipf("needs the test lab's kernel source tree (make lab): %v", err)
+	}
+	if l.SourceDir == "" {
+		t.Skip("needs the test lab's prepared kernel source tree (the lab was prepared without it)")
+	}
+	if _, err := os.Stat(filepath.Join(l.SourceDir, "fs", "proc", ".meminfo.o.cmd")); err != nil {
+		t.Skip("needs fs/proc/meminfo.o built once in the lab source tree (its .cmd file is the compiler line template)")
+	}
+	return l.SourceDir, l.HeadersDir
+}
+
+// kbuildLine returns kbuild's recorded compiler and objtool commands for
+// fs/proc/meminfo.o, used as the template for any object of the tree.
+func kbuildLine(t testing.TB, tree string) (cc, objtool string) {
+	data, err := os.ReadFile(filepath.Join(tree, "fs", "proc", ".meminfo.o.cmd"))
+	require.NoError(t, err)
+	line, _, _ := strings.Cut(string(data), "\n")
+	_, cmd, ok := strings.Cut(line, ":=")
+	require.True(t, ok, "unexpected .cmd format")
+	cc, objtool, _ = strings.Cut(cmd, ";")
+	return strings.TrimSpace(cc), strings.TrimSpace(objtool)
+}
+
+// compileKernelObject compiles src (a copy of tree/rel, maybe patched)
+// with kbuild's flags and objtool, as kbuild would compile rel, into out.
+func compileKernelObject(t testing.TB, tree, rel, src, out string) {
+	t.Helper()
+	cc, objtool := kbuildLine(t, tree)
+	cc = strings.Replace(cc, "-Wp,-MMD,fs/proc/.meminfo.o.d", "", 1)
+	cc = strings.Replace(cc, "-c -o fs/proc/meminfo.o fs/proc/meminfo.c", "", 1)
+	base := strings.TrimSuffix(filepath.Base(rel), ".c")
+	cc = strings.ReplaceAll(cc, `"meminfo"`, `"`+base+`"`)
+	args := cc + " -I " + filepath.Dir(rel) + " -c -o " + out + " " + src
+	cmd := exec.Command("sh", "-c", args)
+	cmd.Dir = tree
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Run(), "compiling %s: %s", rel, stderr.String())
+	if objtool != "" {
+		objtool = strings.Replace(objtool, "fs/proc/meminfo.o", out, 1)
+		cmd := exec.Command("sh", "-c", objtool)
+		cmd.Dir = tree
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "objtool: %s", out)
+	}
+}
+
+// buildKernelPair compiles tree/rel as it is and with old replaced by new.
+func buildKernelPair(t testing.TB, tree, rel, old, new string) (orig, patched string) {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join(tree, rel))
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(string(text), old), "patch anchor in %s", rel)
+	dir := t.TempDir()
+	base := strings.TrimSuffix(filepath.Base(rel), ".c")
+	srcs := map[string][]byte{"orig": text, "patched": []byte(strings.Replace(string(text), old, new, 1))}
+	outs := map[string]string{}
+	for side, body := range srcs {
+		src := filepath.Join(dir, side, base+".c")
+		require.NoError(t, os.MkdirAll(filepath.Dir(src), 0o755))
+		require.NoError(t, os.WriteFile(src, body, 0o644))
+		outs[side] = filepath.Join(dir, side, base+".o")
+		compileKernelObject(t, tree, rel, src, outs[side])
+	}
+	return outs["orig"], outs["patched"]
+}
+
+// readSymvers reads the exported symbols of a Module.symvers file.
+func readSymvers(t testing.TB, path string) map[string]bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	out := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if fields := strings.Split(sc.Text(), "\t"); len(fields) >= 2 {
+			out[fields[1]] = true
+		}
+	}
+	return out
+}
+
+// TestKernelMeminfo builds fs/proc/meminfo.o of the lab kernel twice with
+// a one-line patch and diffs the pair with the 6.1 default entry sizes:
+// real special sections (ORC, return thunks, static calls, mcount) and
+// kbuild flags.
+func TestKernelMeminfo(t *testing.T) {
+	tree, headers := labTree(t)
+	orig, patched := buildKernelPair(t, tree, "fs/proc/meminfo.c",
+		`show_val_kb(m, "MemTotal:       ", i.totalram);`,
+		`show_val_kb(m, "MemTotal(klp):  ", i.totalram);`)
+	res, err := Diff(mustOpen(t, orig), mustOpen(t, patched), &Options{
+		Name: "fs/proc/meminfo.o", Sizes: DefaultSizes,
+		Exported: readSymvers(t, filepath.Join(headers, "Module.symvers")),
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"meminfo_proc_show"}, names(res.Changed))
+	require.Empty(t, res.New)
+	klp := res.LivepatchSymbols()
+	require.Contains(t, klp, "arch_report_meminfo", "non-exported callee resolved by the livepatch core")
+	var sections []string
+	for _, s := range res.out.Sections {
+		sections = append(sections, s.Name)
+	}
+	for _, want := range []string{"__mcount_loc", ".orc_unwind", ".orc_unwind_ip", ".return_sites"} {
+		require.Contains(t, sections, want, "special section regenerated for the included function")
+	}
+	for _, r := range res.Relocations {
+		if r.Symbol == "seq_printf" {
+			require.True(t, r.Exported)
+			require.False(t, r.Livepatch)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "meminfo-patch.o")
+	require.NoError(t, res.WriteFile(path))
+	checkObjectTools(t, path)
+	t.Logf("sections %v", sections)
+	t.Logf("included %d symbols, %d relocations left (%d klp: %v)", len(res.Included), len(res.Relocations), len(klp), klp)
+}
+
+// TestKernelNoChange builds meminfo.o twice with a comment-only patch.
+func TestKernelNoChange(t *testing.T) {
+	tree, _ := labTree(t)
+	orig, patched := buildKernelPair(t, tree, "fs/proc/meminfo.c",
+		"static int meminfo_proc_show(struct seq_file *m, void *v)\n",
+		"/* klpkit: comment only */\nstatic int meminfo_proc_show(struct seq_file *m, void *v)\n")
+	_, err := Diff(mustOpen(t, orig), mustOpen(t, patched), &Options{Name: "fs/proc/meminfo.o", Sizes: DefaultSizes})
+	require.ErrorIs(t, err, ErrNoChanges)
+}
+
+// schedCorePatch is a one-line change to idle_cpu() in kernel/sched/core.c.
+var schedCorePatch = [2]string{"int idle_cpu(int cpu)\n{\n", "int idle_cpu(int cpu)\n{\n\tbarrier();\n\tif (cpu < 0)\n\t\treturn 0;\n"}
+
+// TestKernelSchedCore diffs the largest object FACTS.md measures kpatch
+// on: 1,389 sections, jump labels, static calls, alternatives, ORC.
+func TestKernelSchedCore(t *testing.T) {
+	tree, headers := labTree(t)
+	orig, patched := buildKernelPair(t, tree, "kernel/sched/core.c", schedCorePatch[0], schedCorePatch[1])
+	res, err := Diff(mustOpen(t, orig), mustOpen(t, patched), &Options{
+		Name: "kernel/sched/core.o", Sizes: DefaultSizes,
+		Exported: readSymvers(t, filepath.Join(headers, "Module.symvers")),
+	})
+	require.NoError(t, err)
+	// gcc inlines idle_cpu() into these callers, so they change too.
+	require.Equal(t, []string{"available_idle_cpu", "get_nohz_timer_target", "idle_cpu", "nohz_csd_func", "scheduler_tick"}, names(res.Changed))
+	path := filepath.Join(t.TempDir(), "core-patch.o")
+	require.NoError(t, res.WriteFile(path))
+	checkObjectTools(t, path)
+	t.Logf("changed %v, %d relocations left, klp targets %v", names(res.Changed), len(res.Relocations), res.LivepatchSymbols())
+}
