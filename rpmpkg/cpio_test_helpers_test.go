@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/rpmpack"
@@ -79,21 +81,55 @@ func packageWithPayload(t testing.TB, cpio []byte) []byte {
 
 func packageWithRawPayload(t testing.TB, payload []byte, compressor string, size uint32) []byte {
 	t.Helper()
-	r, err := rpmpack.NewRPM(rpmpack.RPMMetaData{Name: "hostile", Version: "1", Release: "1", Compressor: compressor})
-	require.NoError(t, err)
+	tmpl := payloadTemplate(compressor)
+	require.NoError(t, tmpl.err)
+	// Swap the placeholder digest for the real one: same length, so the
+	// header layout is unchanged and only the signature header is redone.
 	sum := sha256.Sum256(payload)
-	r.AddCustomTag(tagPayloadDigest, rpmpack.EntryStringSlice([]string{hex.EncodeToString(sum[:])}))
-	var buf bytes.Buffer
-	require.NoError(t, r.Write(&buf))
-	p, err := splitPackage(buf.Bytes())
-	require.NoError(t, err)
-	sig, err := signatureHeader(p.header, payload, size, nil)
+	header := bytes.Replace(tmpl.header, []byte(placeholderDigest), []byte(hex.EncodeToString(sum[:])), 1)
+	sig, err := signatureHeader(header, payload, size, nil)
 	require.NoError(t, err)
 	var out bytes.Buffer
-	out.Write(p.lead)
+	out.Write(tmpl.lead)
 	out.Write(sig)
 	out.Write(make([]byte, (8-len(sig)%8)%8))
-	out.Write(p.header)
+	out.Write(header)
 	out.Write(payload)
 	return out.Bytes()
 }
+
+var placeholderDigest = strings.Repeat("5a", 32)
+
+type template struct {
+	lead, header []byte
+	err          error
+}
+
+// payloadTemplate builds (once per compressor) a package whose payload
+// digest is a placeholder; fuzzing calls packageWithRawPayload a lot.
+var payloadTemplate = func() func(string) template {
+	var mu sync.Mutex
+	cache := map[string]template{}
+	return func(compressor string) template {
+		mu.Lock()
+		defer mu.Unlock()
+		if tmpl, ok := cache[compressor]; ok {
+			return tmpl
+		}
+		tmpl := template{}
+		r, err := rpmpack.NewRPM(rpmpack.RPMMetaData{Name: "hostile", Version: "1", Release: "1", Compressor: compressor})
+		if err == nil {
+			r.AddCustomTag(tagPayloadDigest, rpmpack.EntryStringSlice([]string{placeholderDigest}))
+			var buf bytes.Buffer
+			if err = r.Write(&buf); err == nil {
+				var p *rawPackage
+				if p, err = splitPackage(buf.Bytes()); err == nil {
+					tmpl.lead, tmpl.header = p.lead, p.header
+				}
+			}
+		}
+		tmpl.err = err
+		cache[compressor] = tmpl
+		return tmpl
+	}
+}()

@@ -1,4 +1,19 @@
-// Package rpmpkg writes livepatch RPMs and reads RPMs safely: header
-// inspection, digest verification and payload extraction of source and
-// debuginfo packages, refusing entries that would escape the destination.
+// Package rpmpkg writes livepatch RPMs and reads RPMs safely.
+//
+// Writing: Write encodes any package described by a Spec (binary or source,
+// files, directories, symlinks, relations, scriptlets, optional OpenPGP
+// signatures) on top of github.com/google/rpmpack; Build makes the livepatch
+// package Photon's auto_livepatch.sh --rpm produces: NAME-VER-REL.phN.x86_64.rpm
+// with the module at /var/opt/kpatch/modules/NAME.ko, Requires: kpatch, and
+// scriptlets that check `uname -r` exactly, install and load the module, and
+// unload it on erase without ever failing rpm -e. Unlike Photon's template
+// the scriptlets honour $1, so an upgrade leaves the new patch loaded. The
+// same inputs and BuildTime (SOURCE_DATE_EPOCH) give the same bytes.
+//
+// Reading: Read and Inspect report header fields, files and scriptlets and
+// verify the header SHA256 and the payload digest. Headers are bounds-checked
+// before github.com/cavaliergopher/rpm decodes them. Extract writes a payload
+// (gzip, xz, lzma, zstd, bzip2) into a directory through os.Root, refusing
+// entries that would escape it, bounding sizes, verifying each file's digest,
+// and removing everything it wrote when anything fails.
 package rpmpkg

@@ -90,11 +90,14 @@ func readHeaderStruct(r io.Reader, what string) ([]byte, error) {
 	if count == 0 || count > maxHeaderIndex || size > maxHeaderData {
 		return nil, fmt.Errorf("%w: %s: %d entries, %d data bytes: out of bounds", ErrMalformed, what, count, size)
 	}
-	b := make([]byte, 16+16*int(count)+int(size))
-	copy(b, intro)
-	if _, err := io.ReadFull(r, b[16:]); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, what, noEOF(err))
+	// Grow with the data actually read, not with what the header claims.
+	var buf bytes.Buffer
+	buf.Write(intro)
+	want := int64(16*count) + int64(size)
+	if n, err := io.CopyN(&buf, r, want); err != nil {
+		return nil, fmt.Errorf("%w: %s: %d of %d bytes: %w", ErrMalformed, what, n, want, noEOF(err))
 	}
+	b := buf.Bytes()
 	store := b[16+16*count:]
 	for i := range int(count) {
 		ix := b[16+16*i : 32+16*i]
