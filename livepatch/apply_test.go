@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -204,4 +205,41 @@ func TestApplyRefusesSymlinkedParent(t *testing.T) {
 	got, _ := os.ReadFile(filepath.Join(outside, "f"))
 	assert.Equal(t, "a\n", string(got))
 	assert.False(t, strings.Contains(err.Error(), outside))
+}
+
+// TestApplyContextAnchorsLikeGNU: hunks with uneven context are anchored at
+// a file edge, and hunks that moved still apply, exactly as GNU patch
+// --fuzz=0 decides.
+func TestApplyContextAnchorsLikeGNU(t *testing.T) {
+	bin := needGNUPatch(t)
+	var file strings.Builder
+	for i := 1; i <= 20; i++ {
+		file.WriteString(strconv.Itoa(i) + "\n")
+	}
+	cases := map[string]string{
+		"even context, moved":         "@@ -5,5 +5,5 @@\n 8\n 9\n-10\n+X\n 11\n 12\n",
+		"short prefix, middle":        "@@ -9,5 +9,5 @@\n 9\n-10\n+X\n 11\n 12\n 13\n",
+		"short prefix, moved":         "@@ -5,5 +5,5 @@\n 9\n-10\n+X\n 11\n 12\n 13\n",
+		"short prefix, claims line 1": "@@ -1,5 +1,5 @@\n 9\n-10\n+X\n 11\n 12\n 13\n",
+		"short prefix, at start":      "@@ -2,5 +2,5 @@\n 1\n-2\n+X\n 3\n 4\n 5\n",
+		"short suffix, middle":        "@@ -8,5 +8,5 @@\n 8\n 9\n 10\n-11\n+X\n 12\n",
+		"short suffix, at end":        "@@ -16,5 +16,5 @@\n 16\n 17\n 18\n-19\n+X\n 20\n",
+		"short suffix, moved to end":  "@@ -10,5 +10,5 @@\n 16\n 17\n 18\n-19\n+X\n 20\n",
+		"no context":                  "@@ -10 +10 @@\n-10\n+X\n",
+		"pure insert":                 "@@ -10,0 +11 @@\n+X\n",
+	}
+	for name, hunk := range cases {
+		t.Run(name, func(t *testing.T) {
+			ours, theirs := t.TempDir(), t.TempDir()
+			for _, d := range []string{ours, theirs} {
+				require.NoError(t, os.WriteFile(filepath.Join(d, "f"), []byte(file.String()), 0o644))
+			}
+			pf := filepath.Join(t.TempDir(), "p.patch")
+			require.NoError(t, os.WriteFile(pf, []byte("--- a/f\n+++ b/f\n"+hunk), 0o644))
+			_, ourErr := Apply(context.Background(), ours, mustParse(t, pf), nil)
+			gnuErr := gnuPatch(t, bin, theirs, false, pf)
+			require.Equal(t, gnuErr == nil, ourErr == nil, "GNU patch: %v; klpkit: %v", gnuErr, ourErr)
+			assert.Equal(t, snapshot(t, theirs), snapshot(t, ours))
+		})
+	}
 }

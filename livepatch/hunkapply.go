@@ -51,7 +51,11 @@ func applyHunks(source, path string, f *memFile, hunks []*Hunk) ([]HunkResult, e
 		if h.OldLines == 0 {
 			declared = h.OldStart
 		}
-		at, ok := findHunk(m, f.lines, old, pos, declared+lastOffset, h.OldNoEOL)
+		anchor := h.anchor()
+		at, ok := findHunk(m, f.lines, old, pos, declared+lastOffset, h.OldNoEOL || anchor == anchorEnd)
+		if ok && anchor == anchorStart && at != 0 {
+			ok = false
+		}
 		if !ok {
 			return nil, &HunkError{Source: source, File: path, Hunk: i + 1, Line: h.Line, At: max(declared+lastOffset, 0) + 1, Expected: old,
 				Reason: "context not found"}
@@ -114,4 +118,39 @@ func matchAt(m lineMatcher, lines, old []string, at int, mustEndAtEOF bool) bool
 		}
 	}
 	return true
+}
+
+type hunkAnchor int
+
+const (
+	anchorNone hunkAnchor = iota
+	anchorStart
+	anchorEnd
+)
+
+// anchor reports where a hunk with uneven context must apply, as GNU
+// patch does without fuzz: diff only cuts context short at a file's edge,
+// so less trailing context means the end of the file, and less leading
+// context in a hunk that starts at line 1 means its start.
+func (h *Hunk) anchor() hunkAnchor {
+	prefix, suffix := 0, 0
+	for _, l := range h.Lines {
+		if l.Kind != ' ' {
+			break
+		}
+		prefix++
+	}
+	for i := len(h.Lines) - 1; i >= 0 && h.Lines[i].Kind == ' '; i-- {
+		suffix++
+	}
+	if prefix == len(h.Lines) {
+		return anchorNone // context only
+	}
+	switch {
+	case suffix < prefix:
+		return anchorEnd
+	case prefix < suffix && h.OldStart <= 1:
+		return anchorStart
+	}
+	return anchorNone
 }
