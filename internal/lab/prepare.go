@@ -79,6 +79,12 @@ func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 	if err := os.MkdirAll(p.kdir, 0o755); err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
+	// Leftovers of an interrupted run (temporary files are renamed into
+	// place only when complete).
+	stale, _ := filepath.Glob(filepath.Join(p.kdir, ".*.tmp*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
 	l := &Lab{
 		Dir:           p.cfg.Dir,
 		KernelRelease: k.Release,

@@ -52,11 +52,11 @@ func (e *BootError) Error() string {
 	fmt.Fprintf(&b, " (after %s)", e.Duration.Round(100*time.Millisecond))
 	output, dmesg := splitGuestOutput(e.Serial)
 	if e.Kind == ErrGuestFailed && output != "" {
-		fmt.Fprintf(&b, "\n--- guest test output ---\n%s", Tail(output, 2*tailLines))
-		fmt.Fprintf(&b, "\n--- serial console (guest dmesg), last %d lines ---\n%s", tailLines/2, Tail(dmesg, tailLines/2))
+		fmt.Fprintf(&b, "\n--- guest test output ---\n%s", prefixLines(Tail(output, 2*tailLines)))
+		fmt.Fprintf(&b, "\n--- serial console (guest dmesg), last %d lines ---\n%s", tailLines/2, prefixLines(Tail(dmesg, tailLines/2)))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "\n--- serial console, last %d lines ---\n%s", tailLines, Tail(e.Serial, tailLines))
+	fmt.Fprintf(&b, "\n--- serial console, last %d lines ---\n%s", tailLines, prefixLines(Tail(e.Serial, tailLines)))
 	return b.String()
 }
 

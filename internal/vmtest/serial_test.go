@@ -106,12 +106,15 @@ func TestClassifyTimeout(t *testing.T) {
 
 func TestBootErrorShowsTestOutputBeforeDmesg(t *testing.T) {
 	dmesg := strings.Repeat("[ 0.1] noise\n", 200)
-	log := "boot\n=== RUN   T\n    x_test.go:3: the real failure\n" + dmesgHeader + "\n" + dmesg + "vmtest: guest verdict FAIL\n"
+	log := "boot\n=== RUN   T\n    x_test.go:3: the real failure\n--- FAIL: T/guest (0.00s)\n" + dmesgHeader + "\n" + dmesg + "vmtest: guest verdict FAIL\n"
 	err := &BootError{Kind: ErrGuestFailed, Serial: log}
 	msg := err.Error()
 	require.Contains(t, msg, "the real failure")
 	require.Contains(t, msg, "guest verdict FAIL")
 	require.Less(t, strings.Count(msg, "noise"), 25)
+	for _, line := range strings.Split(msg, "\n") {
+		require.False(t, strings.HasPrefix(strings.TrimSpace(line), "--- FAIL"), "raw guest result line %q would count as a host test", line)
+	}
 }
 
 func TestGuestArgs(t *testing.T) {
