@@ -163,3 +163,36 @@ func TestFixtureOutputContents(t *testing.T) {
 	}
 	_ = os.Remove(path)
 }
+
+// TestFixtureFixupRegions checks that .fixup keeps only the regions of
+// kept __ex_table entries, and that the entry points at its new offset.
+func TestFixtureFixupRegions(t *testing.T) {
+	res, err := diffFixture(t, "fixup", nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"read_first"}, names(res.Changed))
+	var fixup, ex []byte
+	var exRelas int
+	for _, s := range res.out.Sections {
+		switch s.Name {
+		case ".fixup":
+			fixup = s.Data
+			require.NotNil(t, s.Rela)
+			require.Len(t, s.Rela.Relas, 1, "the jump back")
+			require.Equal(t, "read_first", s.Rela.Relas[0].Sym.Name, "jumps back into the patched copy")
+		case "__ex_table":
+			ex = s.Data
+			exRelas = len(s.Rela.Relas)
+			for _, r := range s.Rela.Relas {
+				if r.Sym.Name == ".fixup" {
+					require.Equal(t, int64(0), r.Addend, "entry points at the first kept region")
+				}
+			}
+		}
+	}
+	require.Len(t, ex, 12, "one exception table entry")
+	require.Equal(t, 2, exRelas)
+	require.NotEmpty(t, fixup)
+	path := filepath.Join(t.TempDir(), "patch.o")
+	require.NoError(t, res.WriteFile(path))
+	checkObjectTools(t, path)
+}

@@ -111,6 +111,7 @@ func (d *differ) includeSpecialSections() error {
 			}
 		}
 	}
+	d.rebuildFixup()
 	if len(errs) > 0 {
 		return errs
 	}
@@ -153,7 +154,9 @@ func (d *differ) rebuildEntries(sec *elfobj.Section, size int, keep []int, entri
 			nr := *r
 			nr.Offset = r.Offset - uint64(i*size) + uint64(n*size)
 			rs.Relas = append(rs.Relas, &nr)
-			d.includeSymbol(r.Sym)
+			if !isFixup(r.Sym.Section) { // .fixup is rebuilt region by region
+				d.includeSymbol(r.Sym)
+			}
 		}
 	}
 	out.Size = uint64(len(out.Data))
