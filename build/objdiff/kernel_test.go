@@ -45,9 +45,16 @@ func kbuildLine(t testing.TB, tree string) (cc, objtool string) {
 
 // compileKernelObject compiles src (a copy of tree/rel, maybe patched)
 // with kbuild's flags and objtool, as kbuild would compile rel, into out.
-func compileKernelObject(t testing.TB, tree, rel, src, out string) {
+// Objects of modules (module != "") get kbuild's -DMODULE and names.
+func compileKernelObject(t testing.TB, tree, rel, module, src, out string) {
 	t.Helper()
 	cc, objtool := kbuildLine(t, tree)
+	if module != "" {
+		cc = strings.ReplaceAll(cc, `-DKBUILD_MODFILE='"fs/proc/proc"'`, `-DKBUILD_MODFILE='"`+strings.TrimSuffix(rel, ".c")+`"'`)
+		cc = strings.ReplaceAll(cc, `-DKBUILD_MODNAME='"proc"' -D__KBUILD_MODNAME=kmod_proc`,
+			`-DKBUILD_MODNAME='"`+module+`"' -D__KBUILD_MODNAME=kmod_`+module+` -DMODULE`)
+		objtool = strings.Replace(objtool, "objtool ", "objtool --module ", 1)
+	}
 	cc = strings.Replace(cc, "-Wp,-MMD,fs/proc/.meminfo.o.d", "", 1)
 	cc = strings.Replace(cc, "-c -o fs/proc/meminfo.o fs/proc/meminfo.c", "", 1)
 	base := strings.TrimSuffix(filepath.Base(rel), ".c")
@@ -69,6 +76,11 @@ func compileKernelObject(t testing.TB, tree, rel, src, out string) {
 
 // buildKernelPair compiles tree/rel as it is and with old replaced by new.
 func buildKernelPair(t testing.TB, tree, rel, old, new string) (orig, patched string) {
+	return buildKernelModulePair(t, tree, rel, "", old, new)
+}
+
+// buildKernelModulePair is buildKernelPair for an object of module.
+func buildKernelModulePair(t testing.TB, tree, rel, module, old, new string) (orig, patched string) {
 	t.Helper()
 	text, err := os.ReadFile(filepath.Join(tree, rel))
 	require.NoError(t, err)
@@ -82,7 +94,7 @@ func buildKernelPair(t testing.TB, tree, rel, old, new string) (orig, patched st
 		require.NoError(t, os.MkdirAll(filepath.Dir(src), 0o755))
 		require.NoError(t, os.WriteFile(src, body, 0o644))
 		outs[side] = filepath.Join(dir, side, base+".o")
-		compileKernelObject(t, tree, rel, src, outs[side])
+		compileKernelObject(t, tree, rel, module, src, outs[side])
 	}
 	return outs["orig"], outs["patched"]
 }
@@ -171,4 +183,31 @@ func TestKernelSchedCore(t *testing.T) {
 	require.NoError(t, res.WriteFile(path))
 	checkObjectTools(t, path)
 	t.Logf("changed %v, %d relocations left, klp targets %v", names(res.Changed), len(res.Relocations), res.LivepatchSymbols())
+}
+
+// TestKernelModuleObject diffs an object of a module (fs/nls/nls_utf8.c,
+// CONFIG_NLS_UTF8=m): the module's own statics become livepatch
+// relocations, exports of vmlinux stay normal relocations.
+func TestKernelModuleObject(t *testing.T) {
+	tree, headers := labTree(t)
+	orig, patched := buildKernelModulePair(t, tree, "fs/nls/nls_utf8.c", "nls_utf8",
+		"\t\t*out = '?';\n\t\treturn -EINVAL;",
+		"\t\t*out = '_';\n\t\treturn -EINVAL;")
+	res, err := Diff(mustOpen(t, orig), mustOpen(t, patched), &Options{
+		Name: "fs/nls/nls_utf8.o", Parent: "nls_utf8", Sizes: DefaultSizes,
+		Exported: readSymvers(t, filepath.Join(headers, "Module.symvers")),
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"uni2char"}, names(res.Changed))
+	require.Equal(t, "nls_utf8", res.Parent)
+	for _, r := range res.Relocations {
+		if r.Symbol == "utf32_to_utf8" {
+			require.True(t, r.Exported, "utf32_to_utf8 is a vmlinux export")
+			require.False(t, r.Livepatch)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "nls_utf8-patch.o")
+	require.NoError(t, res.WriteFile(path))
+	checkObjectTools(t, path)
+	t.Logf("relocations: %d, klp targets %v", len(res.Relocations), res.LivepatchSymbols())
 }
