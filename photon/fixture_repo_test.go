@@ -31,7 +31,7 @@ const i40eVersion = "2.22.18"
 func fixtureKernels() []string {
 	return []string{
 		"4.19.247-2.ph3", "4.19.325-1.ph3-aws", "4.19.247-rt108-10.ph3-rt",
-		"5.10.118-3.ph4", "5.10.237-1.ph4-aws", "5.10.118-rt67-3.ph4-rt",
+		"5.10.118-3.ph4", "5.10.118-3.kat.ph4", "5.10.237-1.ph4-aws", "5.10.118-rt67-3.ph4-rt",
 		"6.1.138-2.ph5", "6.1.138-1.ph5-rt", "6.1.138-1.ph5-esx",
 	}
 }
@@ -101,7 +101,7 @@ func buildSRPM(t testing.TB, k Kernel, o repoOptions) []byte {
 		{Name: "linux-" + k.Version.String() + ".tar.xz", Body: kernelTarball(t, k.Version.String())},
 		{Name: "i40e-" + i40eVersion + ".tar.gz", Body: dirTarball(t, "i40e", "i40e-"+i40eVersion, false)},
 	}
-	for _, dir := range []string{"configs", "patches"} {
+	for _, dir := range []string{"configs", "patches", "inc"} {
 		entries, err := os.ReadDir(filepath.Join(fixtureDir, dir))
 		require.NoError(t, err)
 		for _, e := range entries {

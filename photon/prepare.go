@@ -135,7 +135,7 @@ func prepareIn(ctx context.Context, k Kernel, srpm, debuginfo, dir string, o *Pr
 		return nil, fmt.Errorf("photon: %s: %%prep did not create linux-%s", spec.File, spec.Version)
 	}
 	emit(o, StepConfig, "")
-	config, err := installConfig(k, spec, sources, tree)
+	config, err := installConfig(k, spec, sources, tree, func(step PrepareStep, detail string) { emit(o, step, detail) })
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func readKernelSpec(k Kernel, sources string, o *PrepareOptions) (*Spec, error) 
 
 // installConfig copies the flavor's config into the tree as .config and
 // sets CONFIG_LOCALVERSION, then checks the resulting kernel release.
-func installConfig(k Kernel, spec *Spec, sources, tree string) (string, error) {
+func installConfig(k Kernel, spec *Spec, sources, tree string, emitTo func(PrepareStep, string)) (string, error) {
 	name, err := k.ConfigFile()
 	if err != nil {
 		return "", err
@@ -189,6 +189,10 @@ func installConfig(k Kernel, spec *Spec, sources, tree string) (string, error) {
 	data, err := os.ReadFile(filepath.Join(sources, name))
 	if err != nil {
 		return "", fmt.Errorf("photon: %s: the source RPM has no config %s for flavor %s (Source1 is %q)", spec.File, name, k.Flavor, spec.Sources[1])
+	}
+	data, err = applyConfigIncludes(spec, sources, data, emitTo)
+	if err != nil {
+		return "", err
 	}
 	data = setConfigString(data, "CONFIG_LOCALVERSION", k.LocalVersion())
 	config := filepath.Join(tree, ".config")

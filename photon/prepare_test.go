@@ -33,14 +33,16 @@ func appliedPatches() map[string][]string {
 		lv108  = "localversion-rt108.patch"
 		lv67   = "localversion-rt67.patch"
 		i40eFx = "i40e-photon-build-fix.patch"
+		kat    = "kat-build-test-harness.patch"
 	)
 	return map[string][]string{
 		"4.19.247-2.ph3":           {kmsg, tcp, vmw, cve},
 		"4.19.325-1.ph3-aws":       {kmsg, cve},
 		"4.19.247-rt108-10.ph3-rt": {kmsg, tcp, rt, lv108},
 		"5.10.118-3.ph4":           {kmsg, tcp, vmw, cve, fips, sev, vmci, i40eFx},
+		"5.10.118-3.kat.ph4":       {kmsg, tcp, vmw, cve, kat, sev, vmci, i40eFx},
 		"5.10.237-1.ph4-aws":       {kmsg, tcp, cve, vmci},
-		"5.10.118-rt67-3.ph4-rt":   {kmsg, vmw, cve, lv67, rt, i40eFx},
+		"5.10.118-rt67-3.ph4-rt":   {kmsg, vmw, cve, lv67, rt, fips, i40eFx},
 		"6.1.138-2.ph5":            {cve, kmsg, tcp, vmw, sev, fips, vmci},
 		"6.1.138-1.ph5-rt":         {kmsg, vmw, sev, rt},
 		"6.1.138-1.ph5-esx":        {kmsg, vmci},
@@ -154,9 +156,17 @@ func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
 			k := MustParseKernel(s)
 			var mu sync.Mutex
 			var steps []PrepareStep
+			var include []string
 			src, err := repo.Prepare(context.Background(), k, &PrepareOptions{
 				Dir: work, SkipCompilerCheck: cc == "",
-				Progress: func(ev PrepareEvent) { mu.Lock(); steps = append(steps, ev.Step); mu.Unlock() },
+				Progress: func(ev PrepareEvent) {
+					mu.Lock()
+					steps = append(steps, ev.Step)
+					if strings.Contains(ev.Detail, "%include") {
+						include = append(include, ev.Detail)
+					}
+					mu.Unlock()
+				},
 			})
 			require.NoError(t, err)
 			assert.Equal(t, filepath.Join(work, s), src.Dir)
@@ -179,6 +189,13 @@ func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
 			name, err := k.ConfigFile()
 			require.NoError(t, err)
 			want := string(setConfigString(readFixture(t, "configs/"+name), "CONFIG_LOCALVERSION", k.LocalVersion()))
+			if s == "5.10.118-rt67-3.ph4-rt" {
+				// %build includes modify_kernel_configs.inc (fips on): m -> y.
+				want = strings.ReplaceAll(want, "CANISTER=m", "CANISTER=y")
+				want = strings.ReplaceAll(want, "CANISTER_AEAD=m", "CANISTER_AEAD=y")
+				assert.Contains(t, include, "applied %include modify_kernel_configs.inc")
+				assert.Contains(t, include, "skipped %include check_for_config_applicability.inc: it does more than edit .config")
+			}
 			assert.Equal(t, want, config)
 			assert.Equal(t, filepath.Join(src.Tree, ".config"), src.Config)
 			rel, err := treeRelease(src.Tree, k)

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,7 +34,7 @@ func rpmbuildTopdir(t *testing.T, k Kernel) (string, string) {
 	sources := filepath.Join(top, "SOURCES")
 	writeFile(t, filepath.Join(sources, "linux-"+k.Version.String()+".tar.xz"), kernelTarball(t, k.Version.String()))
 	writeFile(t, filepath.Join(sources, "i40e-"+i40eVersion+".tar.gz"), dirTarball(t, "i40e", "i40e-"+i40eVersion, false))
-	for _, dir := range []string{"configs", "patches"} {
+	for _, dir := range []string{"configs", "patches", "inc"} {
 		entries, err := os.ReadDir(filepath.Join(fixtureDir, dir))
 		require.NoError(t, err)
 		for _, e := range entries {
@@ -49,6 +50,9 @@ func rpmbuildCmd(ctx context.Context, rpmbuild, top string, k Kernel, args ...st
 	base := []string{"--nodeps", "--target", "x86_64", "--define", "_topdir " + top, "--define", "dist " + k.Release().DistTag(), "--define", "_buildshell /bin/bash", // Photon's sh is bash (pushd)
 
 		"--define", "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm"}
+	if strings.Contains(string(k.Variant), "kat") {
+		base = append(base, "--define", "kat_build 1")
+	}
 	return exec.CommandContext(ctx, rpmbuild, append(base, args...)...)
 }
 

@@ -50,6 +50,10 @@ type Spec struct {
 	Sources, Patches map[int]string
 	// Prep holds the %prep lines in order, continuation lines joined.
 	Prep []SpecLine
+	// BuildIncludes are the files %build pulls in with %include (conditions
+	// resolved, paths expanded), e.g. Photon's modify_kernel_configs.inc,
+	// which edits .config before the kernel is built.
+	BuildIncludes []SpecLine
 }
 
 // SpecLine is one logical line of a spec with its first line number.
@@ -170,6 +174,14 @@ func (p *specParser) line(l SpecLine, depth int) error {
 			}
 			p.sawPrep = true
 		}
+		return nil
+	}
+	if p.section == "%build" && word == "%include" {
+		file, err := p.macros.expand(rest)
+		if err != nil {
+			return p.fail(l, "%v", err)
+		}
+		p.spec.BuildIncludes = append(p.spec.BuildIncludes, SpecLine{Line: l.Line, Text: strings.TrimSpace(file)})
 		return nil
 	}
 	if !p.relevant() {

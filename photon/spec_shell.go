@@ -135,15 +135,8 @@ func (r *prepRunner) sed(l SpecLine, args []string) error {
 		if err != nil {
 			return r.fail(l, "sed: %v", err)
 		}
-		lines := strings.SplitAfter(string(data), "\n")
-		for i, line := range lines {
-			if global {
-				lines[i] = strings.ReplaceAll(line, old, repl)
-			} else {
-				lines[i] = strings.Replace(line, old, repl, 1)
-			}
-		}
-		if err := writeFileAtomic(p, []byte(strings.Join(lines, ""))); err != nil {
+		out := applySed(string(data), sedEdit{old, repl, global})
+		if err := writeFileAtomic(p, []byte(out)); err != nil {
 			return err
 		}
 	}
