@@ -39,7 +39,7 @@ func SetupGuest() error {
 	return nil
 }
 
-// Dmesg returns the kernel log buffer.
+// Dmesg returns the kernel log buffer, without the "<6>" priority prefixes.
 func Dmesg() (string, error) {
 	const actionReadAll, actionSizeBuffer = 3, 10 // syslog(2) SYSLOG_ACTION_*
 	size, err := unix.Klogctl(actionSizeBuffer, nil)
@@ -51,7 +51,7 @@ func Dmesg() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("syslog: %w", err)
 	}
-	return string(buf[:n]), nil
+	return syslogPrefix.ReplaceAllString(string(buf[:n]), ""), nil
 }
 
 // ExitGuest ends the VM with a verdict (VerdictPass or VerdictFail): it

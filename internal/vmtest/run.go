@@ -34,9 +34,6 @@ type Config struct {
 
 const defaultTimeout = 2 * time.Minute
 
-// syslogPrefix is the "<6>" priority at the start of each kernel log line.
-var syslogPrefix = regexp.MustCompile(`(?m)^<[0-9]+>`)
-
 // Run boots the lab kernel with the running test binary as /init and runs
 // guest inside the VM as this very test: the guest's t.Log output and
 // failures (plus dmesg on failure) come back into this test's output, and a
@@ -147,7 +144,7 @@ func runGuest(t *testing.T, guest func(t *testing.T)) {
 	case !passed:
 		verdict = VerdictFail
 		if log, err := Dmesg(); err == nil {
-			fmt.Printf("%s\n%s", dmesgHeader, syslogPrefix.ReplaceAllString(log, ""))
+			fmt.Printf("%s\n%s", dmesgHeader, log)
 		}
 	case skipped:
 		verdict = VerdictFail

@@ -12,6 +12,9 @@ import (
 // escapes such as ESC c (reset), and OSC strings.
 var ansiEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_a-z])`)
 
+// syslogPrefix is the "<6>" priority at the start of each kernel log line.
+var syslogPrefix = regexp.MustCompile(`(?m)^<[0-9]+>`)
+
 // CleanSerial removes carriage returns, terminal escapes and other control
 // characters (except newline and tab) from a serial console capture.
 func CleanSerial(b []byte) string {
