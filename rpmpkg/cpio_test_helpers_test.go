@@ -72,11 +72,16 @@ func cpioBytes(entries []testEntry, trailer bool) []byte {
 // correct digests), so tests exercise the extractor, not the digests.
 func packageWithPayload(t testing.TB, cpio []byte) []byte {
 	t.Helper()
+	return packageWithRawPayload(t, gzipBytes(t, cpio), "gzip", uint32(len(cpio)))
+}
+
+func gzipBytes(t testing.TB, b []byte) []byte {
+	t.Helper()
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	_, _ = zw.Write(cpio)
+	_, _ = zw.Write(b)
 	require.NoError(t, zw.Close())
-	return packageWithRawPayload(t, gz.Bytes(), "gzip", uint32(len(cpio)))
+	return gz.Bytes()
 }
 
 func packageWithRawPayload(t testing.TB, payload []byte, compressor string, size uint32) []byte {

@@ -78,11 +78,16 @@ type ExtractResult struct {
 
 // Extract writes the payload of the RPM read from r into dest (created if
 // missing). It verifies the header digest, each regular file's digest
-// against the header, and the payload digest. Entries that would land
-// outside dest are refused: names with "..", symlinks whose target is
-// absolute or climbs out, and entries whose parent is a symlink. Files are
-// written to a temporary name and renamed; on any error, everything
-// Extract created is removed again and the error names the entry.
+// against the header, and the payload digest. dest stands for the package
+// root: "/usr/x" and "./usr/x" (how rpmpack and rpmbuild store names) both
+// land in dest/usr/x. Entries that would land outside dest are refused with
+// ErrUnsafePath: names with "..", symlinks whose target is absolute or
+// climbs out of dest, and entries whose parent is a symlink or a file.
+// Devices, fifos and sockets are listed in Skipped, not created. Modes keep
+// the permission bits only; owners are not changed; mtimes come from the
+// header. Files are written to a temporary name and renamed; on any error,
+// everything Extract created is removed again (including files it replaced)
+// and the error is an *EntryError naming the entry where there is one.
 func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions) (*ExtractResult, error) {
 	var o ExtractOptions
 	if opts != nil {
@@ -130,7 +135,7 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 		x.undo()
 		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
 	}
-	ok, err := pv.finish(ctx, 1<<62)
+	ok, err := pv.finish(ctx, o.MaxTotalSize) // bytes after the archive end
 	if err != nil {
 		x.undo()
 		return nil, fmt.Errorf("extract %s: %w", info.Name, err)

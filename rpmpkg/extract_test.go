@@ -203,3 +203,23 @@ func TestExtractPreexistingSymlinkInDest(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnsafePath)
 	assert.Empty(t, treeOf(t, outside))
 }
+
+func TestExtractOverExistingTree(t *testing.T) {
+	dest := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dest, "var/opt/kpatch/modules"), 0o755))
+	ko := filepath.Join(dest, "var/opt/kpatch/modules/livepatch-cve-2024-1234.ko")
+	require.NoError(t, os.WriteFile(ko, []byte("old"), 0o600))
+	_, err := Extract(context.Background(), bytes.NewReader(buildBytes(t, testPackage())), dest, nil)
+	require.NoError(t, err)
+	got, _ := os.ReadFile(ko)
+	assert.Equal(t, testPackage().Module, got, "an existing file is replaced, as rpm does")
+
+	// A directory where the package has a file is refused, naming the entry.
+	dest = t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dest, "var/opt/kpatch/modules/livepatch-cve-2024-1234.ko"), 0o755))
+	_, err = Extract(context.Background(), bytes.NewReader(buildBytes(t, testPackage())), dest, nil)
+	var ee *EntryError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, "/var/opt/kpatch/modules/livepatch-cve-2024-1234.ko", ee.Entry)
+	assert.DirExists(t, filepath.Join(dest, "var/opt/kpatch/modules/livepatch-cve-2024-1234.ko"), "pre-existing content is left alone")
+}

@@ -81,6 +81,7 @@ var (
 	safeName    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]*$`)
 	safeKernel  = regexp.MustCompile(`^[0-9][A-Za-z0-9_.+~-]*$`)
 	distInUname = regexp.MustCompile(`\.(ph[0-9]+)(?:-|$)`)
+	distTag     = regexp.MustCompile(`^ph[0-9]+$`)
 )
 
 // withDefaults validates p and fills in defaults; it reads ModulePath only
@@ -115,7 +116,7 @@ func (p Package) withDefaults(readModule bool) (Package, error) {
 		}
 		dist = m[1]
 	}
-	if !regexp.MustCompile(`^ph[0-9]+$`).MatchString(dist) {
+	if !distTag.MatchString(dist) {
 		return bad("dist %q is not phN", p.Dist)
 	}
 	p.Dist = dist

@@ -7,14 +7,22 @@ import (
 	"github.com/google/rpmpack"
 )
 
-// relationOps maps an operator to a Relation carrying its sense bits
-// (rpmpack's sense type is unexported).
-var relationOps = map[string]rpmpack.Relation{
-	"<":  {Sense: rpmpack.SenseLess},
-	"<=": {Sense: rpmpack.SenseLess | rpmpack.SenseEqual},
-	"=":  {Sense: rpmpack.SenseEqual},
-	">=": {Sense: rpmpack.SenseGreater | rpmpack.SenseEqual},
-	">":  {Sense: rpmpack.SenseGreater},
+// relationFor returns a Relation carrying op's sense bits (rpmpack's
+// sense type is unexported, so go through its constants).
+func relationFor(op string) (rpmpack.Relation, bool) {
+	switch op {
+	case "<":
+		return rpmpack.Relation{Sense: rpmpack.SenseLess}, true
+	case "<=":
+		return rpmpack.Relation{Sense: rpmpack.SenseLess | rpmpack.SenseEqual}, true
+	case "=":
+		return rpmpack.Relation{Sense: rpmpack.SenseEqual}, true
+	case ">=":
+		return rpmpack.Relation{Sense: rpmpack.SenseGreater | rpmpack.SenseEqual}, true
+	case ">":
+		return rpmpack.Relation{Sense: rpmpack.SenseGreater}, true
+	}
+	return rpmpack.Relation{}, false
 }
 
 // parseRelation parses "name" or "name OP version". rpmpack's own parser
@@ -25,7 +33,7 @@ func parseRelation(s string) (*rpmpack.Relation, error) {
 	case 1:
 		return &rpmpack.Relation{Name: f[0]}, nil
 	case 3:
-		rel, ok := relationOps[f[1]]
+		rel, ok := relationFor(f[1])
 		if !ok {
 			return nil, fmt.Errorf("relation %q: unknown operator %q (want one of < <= = >= >)", s, f[1])
 		}

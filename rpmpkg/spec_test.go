@@ -114,3 +114,17 @@ func TestParseSourceDateEpoch(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func TestRelationsRoundTrip(t *testing.T) {
+	s := testSourceSpec()
+	s.Source, s.Arch = false, "x86_64"
+	s.Files = []File{{Name: "/x", Mode: 0o644, Body: []byte("x")}}
+	s.Requires = []string{"kpatch >= 0.9.8", "a < 2", "b <= 3", "c = 4", "d > 5", "e"}
+	s.Conflicts = []string{"old-livepatch"}
+	s.Obsoletes = []string{"livepatch-prev < 2"}
+	info, err := Read(bytes.NewReader(writeBytes(t, s)))
+	require.NoError(t, err)
+	assert.Equal(t, s.Requires, info.Requires)
+	assert.Equal(t, s.Conflicts, info.Conflicts)
+	assert.Equal(t, s.Obsoletes, info.Obsoletes)
+}
