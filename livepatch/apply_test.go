@@ -243,3 +243,18 @@ func TestApplyContextAnchorsLikeGNU(t *testing.T) {
 		})
 	}
 }
+
+func TestApplyCRLFPatchFile(t *testing.T) {
+	data, err := os.ReadFile(fixture("cmdline-marker.patch"))
+	require.NoError(t, err)
+	crlf := strings.ReplaceAll(string(data), "\n", "\r\n")
+	ps, err := Parse("crlf-mail.patch", []byte(crlf), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "proc: mark /proc/cmdline as live patched", ps[0].Subject)
+	ours, want := copyTree(t, fixtureTree), copyTree(t, fixtureTree)
+	_, err = Apply(context.Background(), ours, ps, nil)
+	require.NoError(t, err)
+	_, err = Apply(context.Background(), want, mustParse(t, fixture("cmdline-marker.patch")), nil)
+	require.NoError(t, err)
+	assert.Equal(t, snapshot(t, want), snapshot(t, ours))
+}

@@ -136,10 +136,10 @@ func ExampleModuleName() {
 	name, _ := livepatch.ModuleName([]string{"/root/CVE-2024-1234 fix.patch"}, "")
 	fmt.Println(name, livepatch.KernelModuleName(name))
 	fmt.Println(livepatch.AutoLivepatchName("/root/CVE-2023-1234_netfilter.patch", time.Date(2026, 11, 27, 13, 7, 3, 0, time.UTC)))
-	m := livepatch.Module{Name: name, Description: "Fix \"cmdline\"\nleak", Replace: true}
-	fmt.Println(m.Validate() == nil, m.CDescription(), livepatch.License)
+	m := livepatch.Module{Name: name, Description: "Fix \"cmdline\"\nleak"}
+	fmt.Println(m.Validate() == nil, m.Replace(), m.CDescription(), livepatch.License)
 	// Output:
 	// livepatch-CVE-2024-1234-fix livepatch_CVE_2024_1234_fix
 	// CVE-2023-1234_netfil-27Nov2026-13_07_03
-	// true Fix \"cmdline\" leak GPL
+	// true true Fix \"cmdline\" leak GPL
 }

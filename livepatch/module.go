@@ -76,10 +76,14 @@ type Module struct {
 	Name string
 	// Description becomes MODULE_DESCRIPTION; free text.
 	Description string
-	// Replace makes the patch an atomic replace of all earlier livepatches
-	// (klp_patch.replace). kpatch-build's default; unsupported before 5.1.
-	Replace bool
+	// NonReplace turns off atomic replace (kpatch-build -R): by default a
+	// new livepatch replaces all earlier ones (klp_patch.replace), which
+	// kernels before 5.1 (Photon 3.0) do not support.
+	NonReplace bool
 }
+
+// Replace reports the value of klp_patch.replace for this module.
+func (m *Module) Replace() bool { return !m.NonReplace }
 
 // License is the only module license a livepatch can have: the klp API is
 // EXPORT_SYMBOL_GPL.

@@ -45,6 +45,8 @@ func TestKernelModuleName(t *testing.T) {
 	assert.Equal(t, "livepatch_fix_cmdline", KernelModuleName("livepatch-fix-cmdline"))
 	assert.Equal(t, "livepatch_foo", KernelModuleName("livepatch-foo.ko"))
 	assert.Equal(t, "livepatch_foo", (&Module{Name: "livepatch-foo"}).KernelName())
+	assert.True(t, (&Module{}).Replace(), "atomic replace is the default")
+	assert.False(t, (&Module{NonReplace: true}).Replace())
 }
 
 func TestModuleValidate(t *testing.T) {

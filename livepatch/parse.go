@@ -50,7 +50,7 @@ func Parse(source string, data []byte, opts *ParseOptions) ([]*Patch, error) {
 	if bytes.IndexByte(data, 0) >= 0 {
 		return nil, &ParseError{Source: source, Msg: "patch contains NUL bytes (binary data, not a text diff)", Err: ErrBinaryPatch}
 	}
-	lines := splitLines(string(data))
+	lines := stripMailCRs(splitLines(string(data)))
 	var out []*Patch
 	for _, c := range splitMails(lines) {
 		p, err := parseChunk(source, c, opts)
@@ -65,6 +65,26 @@ func Parse(source string, data []byte, opts *ParseOptions) ([]*Patch, error) {
 		return nil, &ParseError{Source: source, Msg: "no file diffs found (expected unified diff headers '--- ' and '+++ ')", Err: ErrMalformedPatch}
 	}
 	return out, nil
+}
+
+// stripMailCRs drops the '\r' of every line when all lines have one: the
+// patch file itself was converted to CRLF (a mailer, an editor), not the
+// files it patches. Patches for CRLF files keep their CRs in hunk lines
+// only, while their headers end in '\n'.
+func stripMailCRs(lines []string) []string {
+	if len(lines) == 0 {
+		return lines
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "\r") {
+			return lines
+		}
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.TrimSuffix(l, "\r")
+	}
+	return out
 }
 
 // splitLines splits text into lines without their '\n' (a '\r' stays).
