@@ -146,13 +146,14 @@ func (s *System) classifyLoad(err error) error {
 	if !errors.As(err, &errno) {
 		return nil
 	}
+	if isSignatureErrno(errno) {
+		return ErrSignatureRequired
+	}
 	switch errno {
 	case syscall.EEXIST:
 		return ErrAlreadyLoaded
 	case syscall.EBUSY:
 		return ErrBusy
-	case syscall.ENOKEY, syscall.EKEYREJECTED, syscall.EBADMSG:
-		return ErrSignatureRequired
 	case syscall.ENOSYS:
 		return ErrUnsupported
 	case syscall.EPERM:

@@ -34,3 +34,9 @@ func (HostKernel) Release() (string, error) {
 	}
 	return unix.ByteSliceToString(u.Release[:]), nil
 }
+
+// isSignatureErrno reports the errnos of a missing, unknown or malformed
+// module signature.
+func isSignatureErrno(e unix.Errno) bool {
+	return e == unix.ENOKEY || e == unix.EKEYREJECTED || e == unix.EBADMSG
+}

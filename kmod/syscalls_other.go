@@ -2,7 +2,10 @@
 
 package kmod
 
-import "os"
+import (
+	"os"
+	"syscall"
+)
 
 // HostKernel does the module syscalls on the running kernel; outside Linux
 // every call returns ErrUnsupported.
@@ -19,3 +22,6 @@ func (HostKernel) DeleteModule(string, int) error { return ErrUnsupported }
 
 // Release returns ErrUnsupported.
 func (HostKernel) Release() (string, error) { return "", ErrUnsupported }
+
+// isSignatureErrno is false: there are no module signatures here.
+func isSignatureErrno(syscall.Errno) bool { return false }

@@ -21,6 +21,9 @@ const (
 	DefaultVermagic = DefaultRelease + " SMP preempt mod_unload modversions "
 )
 
+// errENOKEY is Linux's ENOKEY, spelt out so that the fake builds everywhere.
+const errENOKEY = syscall.Errno(126)
+
 // Config describes the fake kernel. The zero value is a 6.1 kernel with
 // livepatch, no in-kernel decompression, no signal file.
 type Config struct {
@@ -325,7 +328,7 @@ func (k *Kernel) load(img []byte) error {
 		return syscall.ENOEXEC
 	}
 	if !m.Signed && k.cfg.SigEnforce {
-		return syscall.ENOKEY
+		return errENOKEY
 	}
 	if !m.Signed && k.cfg.Lockdown {
 		return syscall.EPERM
