@@ -96,6 +96,9 @@ type DownloadRequest struct {
 	URLs    []string // tried in order; a 404 moves on to the next
 	SHA256  string   // expected digest; "" when the metadata gives none
 	Size    int64    // expected size; 0 when unknown
+	// Verify, if set, checks the complete file before it enters the cache
+	// (used when there is no SHA256 to compare with); an error discards it.
+	Verify func(path string) error
 }
 
 // Download fetches req into the cache and returns the path of the verified
@@ -156,6 +159,12 @@ func (c *Cache) downloadURL(ctx context.Context, req DownloadRequest, url, parti
 	var last error
 	for attempt := 1; attempt <= o.Attempts; attempt++ {
 		err := fetchOnce(ctx, req, url, partial, attempt, o)
+		if err == nil && req.Verify != nil {
+			if verr := req.Verify(partial); verr != nil {
+				os.Remove(partial)
+				return "", fmt.Errorf("photon: download %s from %s: %w", req.File, url, verr)
+			}
+		}
 		if err == nil {
 			p, _, err := c.commit(partial, req.File, req.SHA256)
 			if err == nil {
@@ -217,6 +226,14 @@ func fetchOnce(ctx context.Context, req DownloadRequest, url, partial string, at
 	have, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return err
+	}
+	if req.SHA256 == "" && have > 0 {
+		// Without a checksum, bytes from an earlier run could belong to an
+		// older file of the same name: start over rather than splice.
+		if err := restart(f); err != nil {
+			return err
+		}
+		have = 0
 	}
 	if req.Size > 0 && have > req.Size {
 		if err := restart(f); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klpkit/klpkit/rpmpkg"
 	"github.com/stretchr/testify/assert"
@@ -247,4 +248,43 @@ func TestFetchNeedsCacheDir(t *testing.T) {
 	_, err := (&Repo{NoMetadata: true}).Fetch(context.Background(), MustParseKernel("6.1.138-2.ph5"), SourcePackage)
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "CacheDir"))
+}
+
+func TestFetchWithoutRepodataRejectsCorruptRPM(t *testing.T) {
+	e := newFetchEnv(t, repoOptions{noRepodata: true})
+	e.server.set(e.srpm, faultCorrupt, 0)
+	_, err := e.repo(nil).Fetch(context.Background(), e.k, SourcePackage)
+	require.Error(t, err, "without a checksum the RPM's own digests must hold")
+	assert.Contains(t, err.Error(), e.k.SourceRPM())
+	objects, partials := cacheState(t, e.cache)
+	assert.Empty(t, objects)
+	assert.Empty(t, partials)
+	_, _, ok := (&Cache{Dir: e.cache}).LookupName(e.k.SourceRPM())
+	assert.False(t, ok)
+
+	e.server.clear()
+	_, err = e.repo(nil).Fetch(context.Background(), e.k, SourcePackage)
+	require.NoError(t, err)
+}
+
+func TestFetchCanceled(t *testing.T) {
+	e := newFetchEnv(t, repoOptions{})
+	e.server.set(e.srpm, faultStall, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	repo := e.repo(func(ev DownloadEvent) {
+		if ev.Bytes > 0 {
+			cancel() // the user gives up mid-body
+		}
+	})
+	repo.Download.StallTimeout = time.Minute
+	_, err := repo.Fetch(ctx, e.k, SourcePackage)
+	require.ErrorIs(t, err, context.Canceled)
+	objects, partials := cacheState(t, e.cache)
+	assert.Empty(t, objects)
+	assert.Len(t, partials, 1, "the partial file is kept for a resume")
+
+	e.server.clear()
+	_, err = e.repo(nil).Fetch(context.Background(), e.k, SourcePackage)
+	require.NoError(t, err)
+	assert.Positive(t, e.server.ranges.Load())
 }

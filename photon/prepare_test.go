@@ -300,3 +300,44 @@ func TestPrepareSpecMismatch(t *testing.T) {
 	require.ErrorIs(t, err, ErrSpecMismatch)
 	assert.Contains(t, err.Error(), "5.10.118-4.ph4")
 }
+
+func TestPrepareRefusesHostilePatch(t *testing.T) {
+	requirePatch(t)
+	k := MustParseKernel("6.1.138-1.ph5-esx")
+	root := buildRepo(t, []string{k.String()}, repoOptions{specEdit: func(s string) string {
+		s = strings.Replace(s, "Patch1521:", "Patch9999:      zz-hostile-path.patch\nPatch1521:", 1)
+		return strings.Replace(s, "%patch1521 -p1\n", "%patch1521 -p1\n%patch9999 -p1\n", 1)
+	}})
+	parent := t.TempDir()
+	work := filepath.Join(parent, "work")
+	_, err := (&Repo{Dir: root}).Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
+	var pe *PatchError
+	require.True(t, errors.As(err, &pe), "got %v", err)
+	assert.Equal(t, 9999, pe.Number)
+	assert.Contains(t, err.Error(), "zz-hostile-path.patch")
+	var escaped []string
+	_ = filepath.WalkDir(parent, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "escape.c" {
+			escaped = append(escaped, p)
+		}
+		return nil
+	})
+	assert.Empty(t, escaped)
+}
+
+func TestPrepareDebuginfoWithoutVmlinux(t *testing.T) {
+	requirePatch(t)
+	k := MustParseKernel("6.1.138-2.ph5")
+	other := MustParseKernel("6.1.138-1.ph5-rt")
+	root := buildRepo(t, []string{k.String(), other.String()}, repoOptions{})
+	srpm, err := (&Repo{Dir: root}).Fetch(context.Background(), k, SourcePackage)
+	require.NoError(t, err)
+	wrong, err := (&Repo{Dir: root}).Fetch(context.Background(), other, DebuginfoPackage)
+	require.NoError(t, err)
+	work := t.TempDir()
+	_, err = Prepare(context.Background(), k, srpm, wrong, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "has no /usr/lib/debug/lib/modules/6.1.138-2.ph5/vmlinux-6.1.138-2.ph5")
+	entries, _ := os.ReadDir(work)
+	assert.Empty(t, entries)
+}

@@ -126,6 +126,11 @@ func (r *Repo) fetch(ctx context.Context, k Kernel, kind PackageKind) (string, e
 	if r.CacheDir == "" {
 		return "", fmt.Errorf("photon: fetch %s: Repo.CacheDir is not set", req.File)
 	}
+	if req.SHA256 == "" {
+		// No metadata to check against: at least require a self-consistent
+		// RPM (header and payload digests) before caching it.
+		req.Verify = func(p string) error { return verifyRPMDigests(ctx, p) }
+	}
 	c := &Cache{Dir: r.CacheDir}
 	return c.Download(ctx, req, r.Download)
 }

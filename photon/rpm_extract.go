@@ -20,3 +20,15 @@ func extractRPM(ctx context.Context, file, dest string, filter func(string) bool
 	_, err = rpmpkg.Extract(ctx, f, dest, &rpmpkg.ExtractOptions{Filter: filter})
 	return err
 }
+
+// verifyRPMDigests reads a whole RPM file and checks its header and payload
+// digests.
+func verifyRPMDigests(ctx context.Context, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = rpmpkg.Inspect(ctx, f, nil)
+	return err
+}
