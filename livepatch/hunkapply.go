@@ -62,11 +62,23 @@ func applyHunks(source, path string, f *memFile, hunks []*Hunk) ([]HunkResult, e
 		}
 		out = append(out, f.lines[pos:at]...)
 		newAt := len(out) + 1
-		for _, r := range repl {
-			if m.adaptCR {
-				r += "\r"
+		// Context lines keep the file's own text (its line ending may differ
+		// from the patch's); added lines take the patch's.
+		k := at
+		for _, l := range h.Lines {
+			switch l.Kind {
+			case ' ':
+				out = append(out, f.lines[k])
+				k++
+			case '-':
+				k++
+			case '+':
+				r := l.Text
+				if m.adaptCR {
+					r += "\r"
+				}
+				out = append(out, r)
 			}
-			out = append(out, r)
 		}
 		pos = at + len(old)
 		if pos == len(f.lines) {
