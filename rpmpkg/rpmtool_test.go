@@ -18,10 +18,14 @@ import (
 func needTool(t *testing.T, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found: CI installs Debian's rpm package (.ci/packages.txt)", name)
+		pkg := map[string]string{"sh": "dash", "ldd": "libc-bin"}[name]
+		if pkg == "" {
+			pkg = "rpm"
 		}
-		t.Skipf("needs %s (Debian package rpm)", name)
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found: CI installs Debian's %s package (.ci/packages.txt)", name, pkg)
+		}
+		t.Skipf("needs %s (Debian package %s)", name, pkg)
 	}
 }
 

@@ -22,9 +22,7 @@ type scriptHost struct {
 }
 
 func newScriptHost(t *testing.T, uname string) *scriptHost {
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("needs sh")
-	}
+	needTool(t, "sh")
 	h := &scriptHost{t: t, state: t.TempDir(), modules: t.TempDir(), uname: uname}
 	return h
 }
