@@ -1,7 +1,10 @@
 package livepatch
 
 import (
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -169,4 +172,31 @@ func TestParseErrors(t *testing.T) {
 	_, err := ParseFiles([]string{fixture("binary.patch")}, nil)
 	require.ErrorIs(t, err, ErrBinaryPatch)
 	assert.Contains(t, err.Error(), "blob.bin")
+}
+
+func TestParseSeries(t *testing.T) {
+	ps, err := ParseSeries("../testdata/livepatch/quilt", nil)
+	require.NoError(t, err)
+	require.Len(t, ps, 2)
+	assert.Equal(t, 1, ps[0].Strip)
+	assert.Equal(t, 0, ps[1].Strip)
+	assert.Equal(t, "fs/proc/cmdline.c", ps[1].Files[0].NewPath)
+	res, err := Apply(context.Background(), fixtureTree, ps, &ApplyOptions{DryRun: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"kernel/demo.c", "fs/proc/cmdline.c"}, res.Changed)
+
+	dir := t.TempDir()
+	write := func(series string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "series"), []byte(series), 0o644))
+	}
+	write("../escape.patch\n")
+	_, err = ParseSeries(dir, nil)
+	require.ErrorIs(t, err, ErrUnsafePath)
+	write("# only comments\n\n")
+	_, err = ParseSeries(dir, nil)
+	require.ErrorIs(t, err, ErrNoPatches)
+	write("x.patch -R\n")
+	_, err = ParseSeries(dir, nil)
+	require.ErrorIs(t, err, ErrMalformedPatch)
+	assert.Contains(t, err.Error(), "series:1")
 }
