@@ -36,11 +36,17 @@ type Package struct {
 	// Kernel is the target `uname -r`, e.g. "6.1.83-5.ph5" or
 	// "5.10.118-rt67-3.ph4-rt". The %pre check compares it exactly.
 	Kernel string
-	// Dist is the dist tag ("ph5" or ".ph5"); "" = taken from Kernel.
+	// Dist is the dist tag: "ph5", ".ph5" or the Photon release "5.0";
+	// "" = taken from Kernel.
 	Dist string
 
-	Summary                                             string // "" = DefaultSummary
-	Description                                         string // "" = a generated one naming the module and kernel
+	Summary string // "" = DefaultSummary
+	// Description is the package description (the module's own description
+	// is separate). When empty, DescriptionPath is read; when both are
+	// empty, a description naming the module and kernel is generated.
+	Description     string
+	DescriptionPath string
+
 	Vendor, Group, License, Distribution, Packager, URL string
 
 	// Module is the .ko image; when nil, ModulePath is read.
@@ -109,6 +115,9 @@ func (p Package) withDefaults(readModule bool) (Package, error) {
 		p.Release = "1"
 	}
 	dist := strings.TrimPrefix(p.Dist, ".")
+	if release := strings.TrimSuffix(dist, ".0"); release != "" && strings.Trim(release, "0123456789") == "" {
+		dist = "ph" + release // a Photon release: "5.0" or "5"
+	}
 	if dist == "" {
 		m := distInUname.FindStringSubmatch(p.Kernel)
 		if m == nil {
@@ -122,6 +131,13 @@ func (p Package) withDefaults(readModule bool) (Package, error) {
 	p.Dist = dist
 	if !strings.HasSuffix(p.Release, "."+dist) {
 		p.Release += "." + dist
+	}
+	if p.Description == "" && p.DescriptionPath != "" {
+		b, err := os.ReadFile(p.DescriptionPath)
+		if err != nil {
+			return p, fmt.Errorf("livepatch package %q: read description: %w", p.Name, err)
+		}
+		p.Description = strings.TrimRight(string(b), "\n")
 	}
 	defaults := []struct {
 		field *string

@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -89,6 +92,8 @@ func TestPackageFileName(t *testing.T) {
 		{Package{Name: "lp", Kernel: "6.1.83-5.ph5"}, "lp-1-1.ph5.x86_64.rpm"},
 		{Package{Name: "lp", Kernel: "4.19.247-11.ph3-rt", Dist: ".ph3"}, "lp-1-1.ph3.x86_64.rpm"},
 		{Package{Name: "lp", Kernel: "6.1.0-custom", Dist: "ph5"}, "lp-1-1.ph5.x86_64.rpm"},
+		{Package{Name: "lp", Kernel: "6.1.0-custom", Dist: "5.0"}, "lp-1-1.ph5.x86_64.rpm"},
+		{Package{Name: "lp", Kernel: "4.19.325-1.ph3", Dist: "3"}, "lp-1-1.ph3.x86_64.rpm"},
 		{Package{Name: "lp", Release: "4.ph5", Kernel: "6.1.83-5.ph5"}, "lp-1-4.ph5.x86_64.rpm"},
 	}
 	for _, tt := range tests {
@@ -124,4 +129,17 @@ func TestBuildRejectsBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDescriptionFromFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "desc.txt")
+	require.NoError(t, os.WriteFile(f, []byte("Fixes the frobnicator.\nSecond line.\n"), 0o644))
+	p := testPackage()
+	p.DescriptionPath = f
+	info, err := Read(bytes.NewReader(buildBytes(t, p)))
+	require.NoError(t, err)
+	assert.Equal(t, "Fixes the frobnicator.\nSecond line.", info.Description)
+
+	p.DescriptionPath = filepath.Join(t.TempDir(), "missing")
+	assert.Error(t, Build(io.Discard, p))
 }
