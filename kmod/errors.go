@@ -127,6 +127,8 @@ func (e *OpError) Error() string {
 		if e.Kind == ErrSignatureRequired {
 			msg += " (sign it with the kernel's scripts/sign-file and a key in the kernel's keyring, e.g. enrolled with mokutil)"
 		}
+	} else if errors.Is(e.Err, syscall.ENOEXEC) {
+		msg += " (the kernel refused the module's format or version magic; dmesg says which)"
 	}
 	return msg
 }

@@ -212,7 +212,19 @@ func (a *app) install(args []string) error {
 			fmt.Fprintf(a.stderr, "kpatch: warning: %v\n", err)
 		}
 	}
+	a.refreshIndex(kver)
 	return nil
+}
+
+// refreshIndex runs the depmod hook, warning on failure: the store is
+// already right, only modinfo's view is stale.
+func (a *app) refreshIndex(kver string) {
+	if a.depmod == nil || a.sys.Store != kmod.StorePhoton {
+		return
+	}
+	if err := a.depmod(kver); err != nil {
+		fmt.Fprintf(a.stderr, "kpatch: warning: %v\n", err)
+	}
 }
 
 func (a *app) uninstall(args []string) error {
@@ -233,8 +245,11 @@ func (a *app) uninstall(args []string) error {
 		}
 	}
 	fmt.Fprintf(a.stdout, "uninstalling %s (%s)\n", rest[0], kver)
-	_, err = a.sys.Uninstall(rest[0], kver)
-	return err
+	if _, err = a.sys.Uninstall(rest[0], kver); err != nil {
+		return err
+	}
+	a.refreshIndex(kver)
+	return nil
 }
 
 func (a *app) info(args []string) error {

@@ -63,12 +63,16 @@ type app struct {
 	timing *kmod.Timing
 	// enableUnit enables kpatch.service after an install (nil: skip).
 	enableUnit func() error
+	// depmod refreshes the module index for a kernel after install and
+	// uninstall, as Photon's kpatch does, so modinfo finds the module
+	// (nil: skip).
+	depmod func(kver string) error
 }
 
 // run is the command: args without the program name. It reports failures on
 // stderr and returns them; main exits 1.
 func run(args []string, stdout, stderr io.Writer) error {
-	a := &app{sys: &kmod.System{}, stdout: stdout, stderr: stderr, enableUnit: enableUnit}
+	a := &app{sys: &kmod.System{}, stdout: stdout, stderr: stderr, enableUnit: enableUnit, depmod: depmod}
 	return a.run(args)
 }
 
@@ -131,6 +135,22 @@ func enableUnit() error {
 	out, err := exec.Command("systemctl", "enable", "kpatch.service").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("systemctl enable kpatch.service: %v: %s", err, out)
+	}
+	return nil
+}
+
+// depmod runs depmod for kver where depmod and the kernel's module tree
+// exist.
+func depmod(kver string) error {
+	if _, err := exec.LookPath("depmod"); err != nil {
+		return nil
+	}
+	if _, err := os.Stat("/lib/modules/" + kver + "/modules.dep"); err != nil {
+		return nil
+	}
+	out, err := exec.Command("depmod", "-a", kver).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("depmod -a %s: %v: %s", kver, err, out)
 	}
 	return nil
 }

@@ -252,3 +252,15 @@ func golden(t *testing.T, name string, got []byte) {
 	require.NoError(t, err, "run go test -update to create %s", path)
 	assert.Equal(t, string(want), string(got))
 }
+
+func TestInstallHooks(t *testing.T) {
+	e := newCLI(t, nil)
+	var calls []string
+	e.a.enableUnit = func() error { calls = append(calls, "enable"); return nil }
+	e.a.depmod = func(kver string) error { calls = append(calls, "depmod "+kver); return nil }
+	require.NoError(t, e.run("install", e.module(t, "a.ko", "a")))
+	require.NoError(t, e.run("uninstall", "a"))
+	require.NoError(t, e.run("install", "--store=upstream", e.module(t, "b.ko", "b")))
+	d := "depmod " + kmodtest.DefaultRelease
+	assert.Equal(t, []string{"enable", d, d, "enable"}, calls, "depmod only for the Photon store, under /lib/modules")
+}
