@@ -16,6 +16,7 @@ import (
 //	<Dir>/sha256/<digest>/<file name>   complete, verified files
 //	<Dir>/names/<file name>             digest of a file fetched without a known checksum
 //	<Dir>/partial/<key>.part            downloads in progress (resumable)
+//	<Dir>/locks/<key>.lock              held while a download is in progress
 //
 // A file appears under sha256/ only by a rename after its checksum was
 // verified, so an interrupted run never leaves a file that looks complete.
@@ -29,6 +30,10 @@ func (c *Cache) objectPath(sum, name string) string {
 
 func (c *Cache) partialPath(key string) string {
 	return filepath.Join(c.Dir, "partial", key+".part")
+}
+
+func (c *Cache) lockPath(key string) string {
+	return filepath.Join(c.Dir, "locks", key+".lock")
 }
 
 func (c *Cache) namePath(name string) string {

@@ -124,9 +124,23 @@ func (c *Cache) Download(ctx context.Context, req DownloadRequest, opts *Downloa
 		return "", fmt.Errorf("photon: download %s: no URL given", req.File)
 	}
 	o := opts.withDefaults()
-	partial := c.partialPath(partialKey(req.File, req.SHA256))
-	if err := os.MkdirAll(filepath.Dir(partial), 0o755); err != nil {
-		return "", err
+	key := partialKey(req.File, req.SHA256)
+	partial := c.partialPath(key)
+	for _, d := range []string{filepath.Dir(partial), filepath.Dir(c.lockPath(key))} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	unlock, err := lockFile(ctx, c.lockPath(key))
+	if err != nil {
+		return "", fmt.Errorf("photon: download %s: waiting for another download of it: %w", req.File, err)
+	}
+	defer unlock()
+	// Another run may have finished it while this one waited.
+	if req.SHA256 != "" {
+		if p, ok := c.Lookup(req.SHA256, req.File); ok {
+			return p, nil
+		}
 	}
 	var notFound []string
 	for _, url := range req.URLs {

@@ -288,3 +288,26 @@ func TestFetchCanceled(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, e.server.ranges.Load())
 }
+
+func TestDownloadConcurrentRunsShareOneTransfer(t *testing.T) {
+	e := newFetchEnv(t, repoOptions{})
+	req, err := e.repo(nil).Locate(context.Background(), e.k, DebuginfoPackage)
+	require.NoError(t, err)
+	before := e.server.requests.Load()
+	var wg sync.WaitGroup
+	paths := make([]string, 4)
+	errs := make([]error, 4)
+	for i := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			paths[i], errs[i] = (&Cache{Dir: e.cache}).Download(context.Background(), req, fastDownload())
+		}()
+	}
+	wg.Wait()
+	for i := range paths {
+		require.NoError(t, errs[i])
+		assert.Equal(t, paths[0], paths[i])
+	}
+	assert.Equal(t, before+1, e.server.requests.Load(), "one transfer; the others wait and reuse it")
+}
