@@ -33,6 +33,10 @@ type ExtractOptions struct {
 	MaxFileSize, MaxTotalSize int64
 	// Progress, when set, is called after each written entry.
 	Progress func(ExtractEvent)
+	// SkipEscapingSymlinks lists symlinks whose target is absolute or
+	// leaves dest in ExtractResult.Skipped instead of failing (some
+	// debuginfo packages carry absolute links). They are never created.
+	SkipEscapingSymlinks bool
 }
 
 // ExtractEvent reports one written entry.
@@ -72,8 +76,10 @@ type ExtractedFile struct {
 type ExtractResult struct {
 	Info    *Info
 	Files   []ExtractedFile
-	Written int64    // bytes of regular files written
-	Skipped []string // selected entries of kinds not extracted (devices, fifos)
+	Written int64 // bytes of regular files written
+	// Skipped lists selected entries not extracted: devices, fifos,
+	// sockets, and escaping symlinks with SkipEscapingSymlinks.
+	Skipped []string
 }
 
 // Extract writes the payload of the RPM read from r into dest (created if
@@ -321,6 +327,10 @@ func (x *extractor) symlink(hdr *cpioHeader, rel string, data io.Reader) error {
 	}
 	target := string(b)
 	if !symlinkStaysInside(rel, target) {
+		if x.opts.SkipEscapingSymlinks {
+			x.result.Skipped = append(x.result.Skipped, rel)
+			return nil
+		}
 		return entryErr(hdr.Name, ErrUnsafePath, "symlink target %q leaves the destination", target)
 	}
 	if err := x.parents(hdr.Name, rel); err != nil {

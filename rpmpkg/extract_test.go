@@ -223,3 +223,16 @@ func TestExtractOverExistingTree(t *testing.T) {
 	assert.Equal(t, "/var/opt/kpatch/modules/livepatch-cve-2024-1234.ko", ee.Entry)
 	assert.DirExists(t, filepath.Join(dest, "var/opt/kpatch/modules/livepatch-cve-2024-1234.ko"), "pre-existing content is left alone")
 }
+
+func TestExtractSkipEscapingSymlinks(t *testing.T) {
+	raw := packageWithPayload(t, cpioBytes([]testEntry{
+		symlink("./usr/lib/debug/.build-id/ab/cd", "/lib/modules/6.1/vmlinux"),
+		symlink("./up", "../../x"),
+		reg("./usr/lib/debug/vmlinux", "ELF"),
+	}, true))
+	dest := t.TempDir()
+	res, err := Extract(context.Background(), bytes.NewReader(raw), dest, &ExtractOptions{SkipEscapingSymlinks: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"usr/lib/debug/.build-id/ab/cd", "up"}, res.Skipped)
+	assert.Equal(t, []string{"usr/", "usr/lib/", "usr/lib/debug/", "usr/lib/debug/vmlinux"}, treeOf(t, dest))
+}
