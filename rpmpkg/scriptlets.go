@@ -38,6 +38,8 @@ if ! kpatch install "$ko"; then
 	echo "livepatch $mod: kpatch install $ko failed; it will not load at boot" >&2
 fi
 if ! kpatch load "$ko"; then
+	# A patch that does not load now must not be loaded at boot either.
+	kpatch uninstall "$mod" || :
 	echo "livepatch $mod: kpatch load $ko failed; the running kernel is not patched" >&2
 	exit 1
 fi

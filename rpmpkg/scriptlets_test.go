@@ -124,6 +124,7 @@ func TestPostScriptLoadFailureFails(t *testing.T) {
 	out, code := h.run(scriptsFor(t, "6.1.83-5.ph5", "lp").Post, "1")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "not patched")
+	assert.Empty(t, h.state1("installed-lp"), "the boot copy is removed again")
 }
 
 func TestPreunScriptNeverFails(t *testing.T) {
