@@ -24,7 +24,10 @@ import (
 // fixtureDir holds the synthetic repository's ingredients.
 const fixtureDir = "../testdata/photon-repo"
 
-const i40eVersion = "2.22.18"
+const (
+	i40eVersion = "2.22.18"
+	jentDir     = "jitterentropy-3.4.1-1"
+)
 
 // fixtureKernels are the kernels of the synthetic repository: every
 // release and flavor, old and new rt formats.
@@ -100,8 +103,9 @@ func buildSRPM(t testing.TB, k Kernel, o repoOptions) []byte {
 		{Name: k.Package() + ".spec", Body: []byte(spec)},
 		{Name: "linux-" + k.Version.String() + ".tar.xz", Body: kernelTarball(t, k.Version.String())},
 		{Name: "i40e-" + i40eVersion + ".tar.gz", Body: dirTarball(t, "i40e", "i40e-"+i40eVersion, false)},
+		{Name: jentDir + ".tar.gz", Body: dirTarball(t, "jitterentropy", jentDir, false)},
 	}
-	for _, dir := range []string{"configs", "patches", "inc"} {
+	for _, dir := range []string{"configs", "patches", "sources"} {
 		entries, err := os.ReadDir(filepath.Join(fixtureDir, dir))
 		require.NoError(t, err)
 		for _, e := range entries {

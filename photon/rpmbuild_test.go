@@ -34,7 +34,8 @@ func rpmbuildTopdir(t *testing.T, k Kernel) (string, string) {
 	sources := filepath.Join(top, "SOURCES")
 	writeFile(t, filepath.Join(sources, "linux-"+k.Version.String()+".tar.xz"), kernelTarball(t, k.Version.String()))
 	writeFile(t, filepath.Join(sources, "i40e-"+i40eVersion+".tar.gz"), dirTarball(t, "i40e", "i40e-"+i40eVersion, false))
-	for _, dir := range []string{"configs", "patches", "inc"} {
+	writeFile(t, filepath.Join(sources, jentDir+".tar.gz"), dirTarball(t, "jitterentropy", jentDir, false))
+	for _, dir := range []string{"configs", "patches", "sources"} {
 		entries, err := os.ReadDir(filepath.Join(fixtureDir, dir))
 		require.NoError(t, err)
 		for _, e := range entries {

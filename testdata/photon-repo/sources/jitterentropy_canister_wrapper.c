@@ -1,0 +1,1 @@
+/* jitterentropy_canister_wrapper.c (fixture) */
