@@ -47,6 +47,9 @@ var (
 	ErrForced = errors.New("patch was forced and cannot be removed")
 	// ErrNotInTransition: force or signal was asked of a patch not in transition.
 	ErrNotInTransition = errors.New("no patch in transition")
+	// ErrStackingEnforced: kernels before 5.1 only let the topmost enabled
+	// patch be disabled; the one asked for lies below a newer one.
+	ErrStackingEnforced = errors.New("kernel before 5.1 only disables the topmost patch (unload the newer patches first)")
 	// ErrBadModule: the file is not a usable kernel module (not ELF, truncated,
 	// no .modinfo, unknown compression).
 	ErrBadModule = errors.New("not a valid kernel module")

@@ -20,8 +20,13 @@ type LoadOptions struct {
 	// Timing overrides retries and waits.
 	Timing *Timing
 	// RetireOlder unloads every other livepatch once this one is live and
-	// its transition done: for cumulative patches on kernels without atomic
-	// replace (Photon 3.0's 4.19). Newest first, so stacks unwind in order.
+	// its transition done: for cumulative patches loaded without atomic
+	// replace. Newest first, so stacks unwind in order. Kernels before 5.1
+	// (Photon 3.0's 4.19) only let the topmost patch be disabled, so there
+	// the older patches cannot be retired while the new one stays live: Load
+	// then leaves them alone and returns ErrStackingEnforced, with the new
+	// patch live; they are harmless beneath a cumulative patch and go at
+	// the next reboot (uninstall them) or with unload --all.
 	RetireOlder bool
 	// Progress receives events (nil = none).
 	Progress func(Event)
@@ -185,6 +190,17 @@ func (s *System) revert(ctx context.Context, t Timing, name string, tasks []Task
 func (s *System) retireOthers(ctx context.Context, t Timing, keep string, progress func(Event)) ([]string, error) {
 	var retired []string
 	var errs []error
+	if s.stackingEnforced() {
+		var below []string
+		for _, name := range s.livepatchModules() {
+			if name != keep && fileExists(s.livepatchPath(name)) {
+				below = append(below, name)
+			}
+		}
+		if len(below) > 0 {
+			return nil, fmt.Errorf("%s lie below %s: %w", strings.Join(below, ", "), keep, ErrStackingEnforced)
+		}
+	}
 	for _, name := range s.livepatchModules() {
 		if name == keep {
 			continue

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
@@ -182,7 +183,9 @@ func TestLoadStallRevertsAndReportsTasks(t *testing.T) {
 	e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stack: "[<0>] cmdline_proc_show+0x10/0x30", Stubborn: true})
 	e.k.AddTask(kmodtest.Task{PID: 7, Comm: "bash"})
 	var events []kmod.Event
-	_, err := e.sys.Load(ctx(t), e.module(t, "a.ko", "a"), loadOpts(&events))
+	o := loadOpts(&events)
+	o.Timing.TransitionTimeout = 300 * time.Millisecond
+	_, err := e.sys.Load(ctx(t), e.module(t, "a.ko", "a"), o)
 	require.ErrorIs(t, err, kmod.ErrTransitionStalled)
 	var se *kmod.StalledError
 	require.ErrorAs(t, err, &se)

@@ -62,7 +62,7 @@ func TestLoadListUnload(t *testing.T) {
 	assert.Equal(t, "Loaded patch modules:\nlivepatch_foo [enabled]\n\nInstalled patch modules:\n", e.out.String())
 
 	require.NoError(t, e.run("unload", "livepatch-foo"))
-	assert.Equal(t, "disabling patch module: livepatch_foo\nwaiting (up to 0 seconds) for patch transition to complete...\nunloading patch module: livepatch_foo\n", e.out.String())
+	assert.Equal(t, "disabling patch module: livepatch_foo\nwaiting (up to 5 seconds) for patch transition to complete...\nunloading patch module: livepatch_foo\n", e.out.String())
 	assert.Empty(t, e.k.Loaded())
 }
 
@@ -165,6 +165,7 @@ func TestRunRealEntryPoint(t *testing.T) {
 func TestStalledLoadReportsAndReverts(t *testing.T) {
 	e := newCLI(t, nil)
 	e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stack: "[<0>] cmdline_proc_show+0x10/0x30", Stubborn: true})
+	e.a.timing.TransitionTimeout = 300 * time.Millisecond
 	require.Error(t, e.run("load", e.module(t, "a.ko", "a")))
 	assert.Contains(t, e.out.String(), "\nStalled processes:\n42 sleepy\nstack:\n[<0>] cmdline_proc_show+0x10/0x30\n")
 	assert.Contains(t, e.out.String(), "module a did not complete its transition, unloading...\n")

@@ -181,10 +181,13 @@ func (k *Kernel) System() *kmod.System {
 	}
 }
 
-// FastTiming is a kmod.Timing for tests: short waits, kpatch's retry count.
+// FastTiming is a kmod.Timing for tests: millisecond retries and signals,
+// kpatch's retry count, and waits long enough (5s) that a loaded machine
+// does not turn a normal transition into a stall. Tests that expect a stall
+// set a shorter TransitionTimeout: stubborn tasks never switch.
 func FastTiming() *kmod.Timing {
 	return &kmod.Timing{BusyInterval: time.Millisecond, SignalAfter: 20 * time.Millisecond,
-		TransitionTimeout: 200 * time.Millisecond, RefTimeout: 200 * time.Millisecond, RevertTimeout: time.Second}
+		TransitionTimeout: 5 * time.Second, RefTimeout: 5 * time.Second, RevertTimeout: 5 * time.Second}
 }
 
 // SetPatch says what the module called name registers when loaded.
