@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -21,11 +20,10 @@ type runner struct {
 func (r *runner) command(ctx context.Context, dir, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	// Own process group: cancelling kills helpers too (dpkg-deb forks a
-	// decompressor, make forks compilers), and Wait stops waiting for pipes
-	// a killed grandchild still holds.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// Cancelling kills the helpers too (dpkg-deb forks a decompressor, make
+	// forks compilers), and Wait stops waiting for pipes a killed
+	// grandchild still holds.
+	killProcessGroupOnCancel(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	if len(r.env) > 0 {
 		cmd.Env = append(cmd.Environ(), r.env...)

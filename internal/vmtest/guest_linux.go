@@ -9,10 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// guestEnv is set on the guest kernel's command line ("VMTEST_GUEST=1"
-// has no dot, so the kernel hands it to init as an environment variable).
-const guestEnv = "VMTEST_GUEST"
-
 // InGuest reports whether this process is the /init of a vmtest guest.
 func InGuest() bool {
 	return os.Getpid() == 1 && os.Getenv(guestEnv) == "1"

@@ -34,6 +34,10 @@ type Config struct {
 
 const defaultTimeout = 2 * time.Minute
 
+// guestEnv is set on the guest kernel's command line ("VMTEST_GUEST=1"
+// has no dot, so the kernel hands it to init as an environment variable).
+const guestEnv = "VMTEST_GUEST"
+
 // Run boots the lab kernel with the running test binary as /init and runs
 // guest inside the VM as this very test: the guest's t.Log output and
 // failures (plus dmesg on failure) come back into this test's output, and a

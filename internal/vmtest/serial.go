@@ -9,8 +9,8 @@ import (
 
 // ansiEscape matches the terminal control sequences firmware and kernels
 // print on the serial line: CSI sequences (ESC [ ... final byte), two-byte
-// escapes such as ESC c (reset), and OSC strings.
-var ansiEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_a-z])`)
+// escapes such as ESC c (reset) or ESC 7 (save cursor), and OSC strings.
+var ansiEscape = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[0-9=>@-Z\\-_a-z])`)
 
 // syslogPrefix is the "<6>" priority at the start of each kernel log line.
 var syslogPrefix = regexp.MustCompile(`(?m)^<[0-9]+>`)

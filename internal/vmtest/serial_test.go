@@ -20,6 +20,7 @@ func TestCleanSerial(t *testing.T) {
 		{"colours", "\x1b[0;32mOK\x1b[0m done", "OK done"},
 		{"private mode", "\x1b[?25lhidden\x1b[?25h", "hidden"},
 		{"osc title", "\x1b]0;title\x07text", "text"},
+		{"save and restore cursor", "\x1b7x\x1b8", "x"},
 		{"other controls", "a\x00b\x07c\td", "abc\td"},
 		{"utf8 kept", "µs ✓", "µs ✓"},
 	}
