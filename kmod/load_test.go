@@ -267,7 +267,9 @@ func TestForceStalledPatch(t *testing.T) {
 	}()
 	_, err := e.sys.Load(ctx(t), e.module(t, "a.ko", "a"), loadOpts(nil))
 	require.NoError(t, err, "forced transition completes")
-	_, err = e.sys.Unload(ctx(t), "a", unloadOpts(nil))
+	uo := unloadOpts(nil)
+	uo.Timing.RefTimeout = 200 * time.Millisecond // the reference never drops
+	_, err = e.sys.Unload(ctx(t), "a", uo)
 	require.Error(t, err, "a forced patch can never be removed")
 	assert.Contains(t, err.Error(), "forced")
 }

@@ -202,6 +202,7 @@ func TestSignalAndForce(t *testing.T) {
 
 	require.NoError(t, e.run("list"))
 	assert.Contains(t, e.out.String(), "a [enabled]\n")
+	e.a.timing.RefTimeout = 200 * time.Millisecond // the reference never drops
 	require.Error(t, e.run("unload", "a"))
 	assert.Contains(t, e.err.String(), "forced")
 }
