@@ -1,15 +1,17 @@
 package build_test
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
@@ -37,7 +39,7 @@ func labTree(t *testing.T, l *lab.Lab) *build.Tree {
 }
 
 // buildPatch builds one module from patches against the lab kernel.
-func buildPatch(t *testing.T, l *lab.Lab, name string, noReplace bool, patches ...string) string {
+func buildPatch(t *testing.T, tree *build.Tree, name string, noReplace bool, patches ...string) string {
 	t.Helper()
 	var paths []string
 	for _, p := range patches {
@@ -46,7 +48,7 @@ func buildPatch(t *testing.T, l *lab.Lab, name string, noReplace bool, patches .
 	out := t.TempDir()
 	start := time.Now()
 	res, err := build.Run(t.Context(), build.Options{
-		Source:    labTree(t, l),
+		Source:    tree,
 		Patches:   paths,
 		Name:      name,
 		NoReplace: noReplace,
@@ -71,53 +73,203 @@ func (e effect) read(t *testing.T) string {
 	return string(b)
 }
 
-// vmCase is one livepatch proven in the guest: built, loaded, its effect
-// checked, unloaded, its effect gone.
+func (e effect) requireLive(t *testing.T) {
+	t.Helper()
+	got := e.read(t)
+	t.Logf("%s = %q", e.file, got)
+	require.Contains(t, got, e.want, "%s while the patch is live", e.file)
+}
+
+func (e effect) requireGone(t *testing.T) {
+	t.Helper()
+	require.NotContains(t, e.read(t), e.want, "%s without the patch", e.file)
+}
+
+// vmModule is one livepatch module a case builds on the host.
+type vmModule struct {
+	patches   []string
+	noReplace bool
+}
+
+// vmCase is a livepatch scenario proven in the guest. The host builds
+// each module (guest path /klp/<case>-<i>.ko); guest runs the scenario.
 type vmCase struct {
 	name    string
-	patches []string
-	effects []effect
+	modules []vmModule
+	// extra builds more guest files on the host and may adjust the tree.
+	extra func(t *testing.T, l *lab.Lab, tree *build.Tree) []vmtest.File
+	guest func(t *testing.T, kos []string)
 }
+
+func one(patch string) []vmModule { return []vmModule{{patches: []string{patch}}} }
+
+// loadUnload is the basic scenario: effects absent, load, present,
+// unload, absent again.
+func loadUnload(effects ...effect) func(t *testing.T, kos []string) {
+	return func(t *testing.T, kos []string) {
+		for _, e := range effects {
+			e.requireGone(t)
+		}
+		name := load(t, kos[0])
+		for _, e := range effects {
+			e.requireLive(t)
+		}
+		unload(t, name)
+		for _, e := range effects {
+			e.requireGone(t)
+		}
+	}
+}
+
+func load(t *testing.T, ko string) string {
+	t.Helper()
+	var sys kmod.System
+	res, err := sys.Load(t.Context(), ko, nil)
+	require.NoError(t, err, "load %s", ko)
+	t.Logf("loaded %s (transition %v)", res.Module.Name, res.Transition)
+	return res.Module.Name
+}
+
+func unload(t *testing.T, name string) {
+	t.Helper()
+	var sys kmod.System
+	_, err := sys.Unload(t.Context(), name, nil)
+	require.NoError(t, err, "unload %s", name)
+	require.NoDirExists(t, "/sys/module/"+name)
+}
+
+// counter returns the number after key in the contents of e's file.
+func counter(t *testing.T, e effect, key string) int {
+	t.Helper()
+	got := e.read(t)
+	i := strings.Index(got, key)
+	require.GreaterOrEqual(t, i, 0, "%s lacks %q: %q", e.file, key, got)
+	n, err := strconv.Atoi(strings.TrimRight(strings.Fields(got[i+len(key):])[0], "\n"))
+	require.NoError(t, err)
+	return n
+}
+
+var (
+	cmdlineEffect = effect{"/proc/cmdline", " klpkit=cmdline-string\n"}
+	versionEffect = effect{"/proc/version", "klpkit-static-data reads="}
+	loadavgEffect = effect{"/proc/loadavg", " klpkit-calls="}
+	uptimeEffect  = effect{"/proc/uptime", " klpkit-processes="}
+	binfmtEffect  = effect{"/mnt/binfmt/status", "enabled klpkit-module\n"}
+)
 
 var vmCases = []vmCase{
-	{name: "cmdline", patches: []string{"cmdline-string.patch"},
-		effects: []effect{{"/proc/cmdline", " klpkit=cmdline-string\n"}}},
+	{name: "cmdline", modules: one("cmdline-string.patch"), guest: loadUnload(cmdlineEffect)},
+	{name: "new-function", modules: one("meminfo-new-function.patch"),
+		guest: loadUnload(effect{"/proc/meminfo", "\nKlpkitNewFunction: 1\n"})},
+	{name: "static-data", modules: one("version-static-data.patch"), guest: func(t *testing.T, kos []string) {
+		versionEffect.requireGone(t)
+		name := load(t, kos[0])
+		first := counter(t, versionEffect, "reads=")
+		require.Equal(t, first+1, counter(t, versionEffect, "reads="), "the new static counter counts")
+		unload(t, name)
+		versionEffect.requireGone(t)
+	}},
+	{name: "static-local", modules: one("loadavg-static-local.patch"), guest: func(t *testing.T, kos []string) {
+		loadavgEffect.requireGone(t)
+		name := load(t, kos[0])
+		first := counter(t, loadavgEffect, "klpkit-calls=")
+		require.Equal(t, first+1, counter(t, loadavgEffect, "klpkit-calls="), "the new static local counts")
+		unload(t, name)
+		loadavgEffect.requireGone(t)
+	}},
+	{name: "nonexported-call", modules: one("uptime-nonexported-call.patch"), guest: func(t *testing.T, kos []string) {
+		uptimeEffect.requireGone(t)
+		name := load(t, kos[0])
+		require.Positive(t, counter(t, uptimeEffect, "klpkit-processes="), "nr_processes() through a .klp.rela relocation")
+		unload(t, name)
+		uptimeEffect.requireGone(t)
+	}},
+	{name: "clone-and-warn", modules: one("netstat-clone-warn.patch"),
+		guest: loadUnload(effect{"/sys/class/net/lo/statistics/rx_bytes", " klpkit-clone\n"})},
+	{name: "module", modules: one("binfmt-misc-module.patch"), extra: binfmtModule, guest: func(t *testing.T, kos []string) {
+		// The livepatch loads first; the module it patches later, when
+		// the livepatch core applies the module's klp relocations.
+		name := load(t, kos[0])
+		require.NoError(t, lab.LoadModule("/klp/binfmt_misc.ko"))
+		require.NoError(t, os.MkdirAll("/mnt/binfmt", 0o755))
+		require.NoError(t, unix.Mount("binfmt_misc", "/mnt/binfmt", "binfmt_misc", 0, ""))
+		binfmtEffect.requireLive(t)
+		unload(t, name)
+		binfmtEffect.requireGone(t)
+		require.Equal(t, "enabled\n", binfmtEffect.read(t))
+	}},
+	{name: "combined", modules: []vmModule{{patches: []string{"cmdline-string.patch", "version-static-data.patch"}}},
+		guest: loadUnload(cmdlineEffect, versionEffect)},
+	{name: "replace", modules: append(one("cmdline-string.patch"), one("uptime-nonexported-call.patch")...), guest: func(t *testing.T, kos []string) {
+		first := load(t, kos[0])
+		cmdlineEffect.requireLive(t)
+		second := load(t, kos[1])
+		uptimeEffect.requireLive(t)
+		cmdlineEffect.requireGone(t) // replaced atomically
+		require.NoDirExists(t, "/sys/kernel/livepatch/"+first)
+		unload(t, first) // replaced: removed without a disable
+		unload(t, second)
+		uptimeEffect.requireGone(t)
+	}},
+	{name: "stack", modules: []vmModule{{patches: []string{"cmdline-string.patch"}}, {patches: []string{"loadavg-static-local.patch"}, noReplace: true}},
+		guest: func(t *testing.T, kos []string) {
+			first := load(t, kos[0])
+			second := load(t, kos[1])
+			cmdlineEffect.requireLive(t) // -R: both stay live
+			loadavgEffect.requireLive(t)
+			unload(t, second)
+			loadavgEffect.requireGone(t)
+			cmdlineEffect.requireLive(t)
+			unload(t, first)
+			cmdlineEffect.requireGone(t)
+		}},
 }
 
-// TestPatchesInVM builds every patch of testdata/patches that must work,
-// loads each module in the lab VM with package kmod, and checks its
-// effect before, during and after.
+// binfmtModule builds binfmt_misc.ko (a module of the lab kernel's config)
+// from the lab source for the guest, and lets the build read its symbols.
+func binfmtModule(t *testing.T, l *lab.Lab, tree *build.Tree) []vmtest.File {
+	src := t.TempDir()
+	for _, f := range []string{"fs/binfmt_misc.c", "fs/internal.h"} {
+		data, err := os.ReadFile(filepath.Join(l.SourceDir, f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(src, filepath.Base(f)), data, 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(src, "Kbuild"), []byte("obj-m := binfmt_misc.o\n"), 0o644))
+	out := t.TempDir()
+	kos, err := l.BuildModule(t.Context(), src, out, nil)
+	require.NoError(t, err)
+	tree.ModulesDir = out
+	return []vmtest.File{{Guest: "/klp/binfmt_misc.ko", Host: kos[0]}}
+}
+
+// TestPatchesInVM builds the patches of testdata/patches that must work,
+// loads the modules in the lab VM with package kmod, and checks their
+// effects before, during and after.
 func TestPatchesInVM(t *testing.T) {
 	for _, c := range vmCases {
 		t.Run(c.name, func(t *testing.T) {
-			ko := "/klp/" + c.name + ".ko"
+			var kos []string
+			for i := range c.modules {
+				kos = append(kos, fmt.Sprintf("/klp/%s-%d.ko", c.name, i))
+			}
 			vmtest.Run(t, vmtest.Config{
 				Timeout: 3 * time.Minute,
+				// TCG on a busy host can fail the boot-time timer check
+				// ("IO-APIC + timer doesn't work!" panic).
+				Append: "no_timer_check",
 				Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
-					return []vmtest.File{{Guest: ko, Host: buildPatch(t, l, "", false, c.patches...)}}
+					tree := labTree(t, l)
+					var files []vmtest.File
+					if c.extra != nil {
+						files = c.extra(t, l, tree)
+					}
+					for i, m := range c.modules {
+						name := fmt.Sprintf("klpkit-%s-%d", c.name, i)
+						files = append(files, vmtest.File{Guest: kos[i], Host: buildPatch(t, tree, name, m.noReplace, m.patches...)})
+					}
+					return files
 				},
-			}, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-				defer cancel()
-				var sys kmod.System
-				before := make([]string, len(c.effects))
-				for i, e := range c.effects {
-					before[i] = e.read(t)
-					require.NotContains(t, before[i], e.want, "before loading")
-				}
-				res, err := sys.Load(ctx, ko, nil)
-				require.NoError(t, err)
-				for _, e := range c.effects {
-					got := e.read(t)
-					t.Logf("while loaded: %s = %q", e.file, got)
-					require.Contains(t, got, e.want)
-				}
-				_, err = sys.Unload(ctx, res.Module.Name, nil)
-				require.NoError(t, err)
-				for i, e := range c.effects {
-					require.Equal(t, before[i], e.read(t), "after unloading")
-				}
-			})
+			}, func(t *testing.T) { c.guest(t, kos) })
 		})
 	}
 }
@@ -129,7 +281,11 @@ type refusalCase struct {
 	says  string // a phrase of the message
 }
 
-var refusalCases = []refusalCase{}
+var refusalCases = []refusalCase{
+	{"refuse-init-change.patch", build.ErrUnsupportedPatch, "__init"},
+	{"refuse-data-layout.patch", build.ErrUnsupportedPatch, "kcore_need_update"},
+	{"refuse-assembly.patch", build.ErrUnsupportedPatch, "assembly"},
+}
 
 // TestRefusedPatches checks that patches a livepatch cannot carry are
 // refused with an error naming the rule.
