@@ -146,7 +146,7 @@ func (o *object) referencedStatics(fn *elfobj.Symbol) []*elfobj.Symbol {
 	seen := map[*elfobj.Symbol]bool{}
 	funcs := append([]*elfobj.Symbol{fn}, o.sym[fn].children...)
 	for _, f := range funcs {
-		if o.sec[f.Section].bundled != f {
+		if f.Section == nil || o.sec[f.Section].bundled != f {
 			continue
 		}
 		for _, r := range relas(f.Section) {

@@ -56,8 +56,15 @@ func (o *Options) withDefaults() Options {
 // (matching ErrUnsupportedChange and *UnsupportedError) for changes that
 // cannot be live patched, and otherwise a Result that can write the patch
 // object.
-func Diff(orig, patched io.ReaderAt, opts *Options) (*Result, error) {
+func Diff(orig, patched io.ReaderAt, opts *Options) (res *Result, err error) {
 	o := opts.withDefaults()
+	defer func() {
+		// Inputs are checked as they are read; this is the last line of
+		// defence for an input no check foresaw: an error, not a crash.
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("%s: internal error on unexpected input (please report): %v", o.Name, p)
+		}
+	}()
 	of, err := elfobj.Read(orig)
 	if err != nil {
 		return nil, fmt.Errorf("%s: original object: %w", o.Name, err)

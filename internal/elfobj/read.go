@@ -15,6 +15,10 @@ var ErrMalformed = errors.New("malformed ELF object")
 // maxObjectSize bounds what Read loads into memory.
 const maxObjectSize = 1 << 30
 
+// maxAlign bounds section alignment (kernel objects use at most a page;
+// vmlinux-level 2 MiB alignment never appears in a relocatable object).
+const maxAlign = 1 << 21
+
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
@@ -158,6 +162,9 @@ func (p *parser) sections(hdr *elf.Header64) error {
 		if i > 0 {
 			if s.Name, err = cstring(names, h.Name); err != nil {
 				return malformed("section %d name: %v", i, err)
+			}
+			if a := h.Addralign; a > maxAlign || a&(a-1) != 0 {
+				return malformed("section %d (%s): alignment %#x is not a power of two up to %#x", i, s.Name, a, maxAlign)
 			}
 			if s.Type != elf.SHT_NOBITS {
 				data, err := p.slice(h.Off, h.Size, fmt.Sprintf("section %d (%s)", i, s.Name))

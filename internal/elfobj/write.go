@@ -240,12 +240,18 @@ func (l *writer) build() error {
 			continue
 		}
 		if a := h.Addralign; a > 1 {
+			if a > maxAlign || a&(a-1) != 0 {
+				return fmt.Errorf("writing ELF: section %s: alignment %#x is not a power of two up to %#x", s.Name, a, maxAlign)
+			}
 			off = (off + a - 1) &^ (a - 1)
 		}
 		h.Off, h.Size = off, uint64(len(l.data[i]))
 		off += h.Size
 	}
 	l.shoff = (off + 7) &^ 7
+	if l.shoff > maxObjectSize {
+		return fmt.Errorf("writing ELF: object would be %d bytes, more than %d", l.shoff, maxObjectSize)
+	}
 	if len(l.secs) >= int(elf.SHN_LORESERVE) {
 		l.headers[0].Size = uint64(len(l.secs))
 	}
