@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/cavaliergopher/cpio"
 	"github.com/stretchr/testify/require"
@@ -108,4 +109,19 @@ func BenchmarkWriteInitramfs(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestPruneStaticCache(t *testing.T) {
+	dir := t.TempDir()
+	old, fresh, keep := filepath.Join(dir, "old.test"), filepath.Join(dir, "fresh.test"), filepath.Join(dir, "keep.test")
+	for _, p := range []string{old, fresh, keep} {
+		require.NoError(t, os.WriteFile(p, nil, 0o644))
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	require.NoError(t, os.Chtimes(old, past, past))
+	require.NoError(t, os.Chtimes(keep, past, past))
+	pruneStaticCache(dir, keep)
+	require.NoFileExists(t, old)
+	require.FileExists(t, fresh)
+	require.FileExists(t, keep)
 }

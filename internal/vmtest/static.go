@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // IsStatic reports whether the ELF executable needs no dynamic loader.
@@ -67,7 +68,26 @@ func guestBinary(t testing.TB) string {
 	if err := os.Rename(tmp, out); err != nil {
 		t.Fatalf("vmtest: %v", err)
 	}
+	pruneStaticCache(dir, out)
 	return out
+}
+
+// pruneStaticCache deletes static test binaries (and leftovers of
+// interrupted builds) not touched for an hour: every code change makes a
+// new one.
+func pruneStaticCache(dir, keep string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		info, err := e.Info()
+		if err != nil || p == keep || time.Since(info.ModTime()) < time.Hour {
+			continue
+		}
+		os.Remove(p)
+	}
 }
 
 // goTool is the go command: from PATH, else the one go test usually lives beside.
