@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -278,6 +279,11 @@ func (p *preparer) sourcePrepare(ctx context.Context, l *Lab) error {
 	p.log.Info("configuring source", "make", "olddefconfig")
 	if err := p.run.run(ctx, src, "make", append(args, "olddefconfig")...); err != nil {
 		return err
+	}
+	// The headers' .config is complete, so olddefconfig should not change
+	// it; if it does, the source does not match the headers' kernel.
+	if got, err := os.ReadFile(filepath.Join(src, ".config")); err == nil && !bytes.Equal(got, cfg) {
+		p.log.Warn("olddefconfig changed the headers' .config: the source tree may not match the lab kernel")
 	}
 	p.log.Info("preparing source", "make", "prepare", "jobs", p.cfg.Jobs)
 	if err := p.run.run(ctx, src, "make", append(args, fmt.Sprintf("-j%d", p.cfg.Jobs), "prepare")...); err != nil {
