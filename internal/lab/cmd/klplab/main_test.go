@@ -54,4 +54,7 @@ func TestLineHandler(t *testing.T) {
 	log.With("release", "6.1.0-56-amd64").Info("downloading", "package", "linux-image")
 	require.Equal(t, "[   0s] downloading release=6.1.0-56-amd64 package=linux-image\n", out.String())
 	require.False(t, strings.Contains(out.String(), "hidden"))
+	out.Reset()
+	log.Warn("config differs")
+	require.Equal(t, "[   0s] warning: config differs\n", out.String())
 }

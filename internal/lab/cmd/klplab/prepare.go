@@ -75,7 +75,11 @@ func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >
 
 func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[%4ds] %s", int(time.Since(h.start).Seconds()), r.Message)
+	fmt.Fprintf(&b, "[%4ds] ", int(time.Since(h.start).Seconds()))
+	if r.Level >= slog.LevelWarn {
+		b.WriteString("warning: ")
+	}
+	b.WriteString(r.Message)
 	add := func(a slog.Attr) bool {
 		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
 		return true
