@@ -7,31 +7,43 @@ import (
 	"strings"
 )
 
-// applyConfigIncludes applies the %build includes that only edit .config
-// (every command "sed -i 's/OLD/NEW/' .config", like Photon's
-// modify_kernel_configs.inc) to config, in spec order. Includes that do
-// anything else (such as check_for_config_applicability.inc, which only
-// checks the config) do not change the config the kernel was built with and
-// are skipped with a progress event.
+// applyConfigIncludes handles the files %prep and %build pull in with
+// %include, in spec order:
+//
+//   - a file that only edits .config (every command "sed -i 's/OLD/NEW/'
+//     .config", like Photon's modify_kernel_configs.inc) is applied to config;
+//   - a file that only checks .config (echo, make olddefconfig, sed or diff
+//     on .config, like check_for_config_applicability.inc) is skipped: Prepare
+//     writes .config itself and the build regenerates what olddefconfig makes;
+//   - anything else is an error in %prep, and skipped in %build, whose other
+//     steps (compiling, canister checks) the klpkit build does its own way.
+//
+// Each decision is reported as a StepConfig event.
 func applyConfigIncludes(spec *Spec, sources string, config []byte, emit func(PrepareStep, string)) ([]byte, error) {
-	for _, inc := range spec.BuildIncludes {
-		file := filepath.Clean(inc.Text)
+	for _, inc := range spec.ConfigIncludes {
+		file := filepath.Clean(inc.File)
+		fail := func(reason string) error {
+			return &SpecError{File: spec.File, Line: inc.Line, Text: "%include " + inc.File, Reason: reason}
+		}
 		if filepath.Dir(file) != filepath.Clean(sources) {
-			return nil, &SpecError{File: spec.File, Line: inc.Line, Text: "%include " + inc.Text, Reason: "%include of a file outside the source RPM"}
+			return nil, fail("%include of a file outside the source RPM")
 		}
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return nil, &SpecError{File: spec.File, Line: inc.Line, Text: "%include " + inc.Text, Reason: fmt.Sprintf("%s is not in the source RPM", filepath.Base(file))}
+			return nil, fail(fmt.Sprintf("%s is not in the source RPM", filepath.Base(file)))
 		}
-		edits, ok := configEdits(string(data))
-		if !ok {
-			emit(StepConfig, "skipped %include "+filepath.Base(file)+": it does more than edit .config")
+		name := filepath.Base(file)
+		if edits, ok := configEdits(string(data)); ok {
+			emit(StepConfig, "applied %include "+name)
+			for _, e := range edits {
+				config = []byte(applySed(string(config), e))
+			}
 			continue
 		}
-		emit(StepConfig, "applied %include "+filepath.Base(file))
-		for _, e := range edits {
-			config = []byte(applySed(string(config), e))
+		if inc.Section == "%prep" && !configCheckOnly(string(data)) {
+			return nil, fail(fmt.Sprintf("%s in %%prep does more than edit or check .config", name))
 		}
+		emit(StepConfig, "skipped %include "+name+": it does more than edit .config")
 	}
 	return config, nil
 }
@@ -41,25 +53,62 @@ type sedEdit struct {
 	global    bool
 }
 
-// configEdits parses a script made only of "sed -i 's/A/B/' .config" lines.
-func configEdits(script string) ([]sedEdit, bool) {
-	var edits []sedEdit
+// scriptCommands splits a shell script into commands, skipping blank
+// lines and comments; ok is false on shell syntax shellWords refuses.
+func scriptCommands(script string) (cmds [][]string, ok bool) {
 	for _, l := range logicalLines(script) {
 		t := strings.TrimSpace(l.Text)
 		if t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
 		words, err := shellWords(t)
-		if err != nil || len(words) != 4 || words[0] != "sed" || words[1] != "-i" || words[3] != ".config" {
+		if err != nil || len(words) == 0 {
 			return nil, false
 		}
-		old, repl, global, err := parseSedSubst(words[2])
+		cmds = append(cmds, words)
+	}
+	return cmds, true
+}
+
+// configEdits parses a script made only of "sed -i 's/A/B/' .config" lines.
+func configEdits(script string) ([]sedEdit, bool) {
+	cmds, ok := scriptCommands(script)
+	if !ok {
+		return nil, false
+	}
+	var edits []sedEdit
+	for _, w := range cmds {
+		if len(w) != 4 || w[0] != "sed" || w[1] != "-i" || w[3] != ".config" {
+			return nil, false
+		}
+		old, repl, global, err := parseSedSubst(w[2])
 		if err != nil {
 			return nil, false
 		}
 		edits = append(edits, sedEdit{old, repl, global})
 	}
 	return edits, len(edits) > 0
+}
+
+// configCheckOnly reports a script that only looks at .config: echo,
+// make [vars] olddefconfig, sed -i ... .config, diff of .config files.
+func configCheckOnly(script string) bool {
+	cmds, ok := scriptCommands(strings.ReplaceAll(script, "%{?_smp_mflags}", ""))
+	if !ok || len(cmds) == 0 {
+		return false
+	}
+	for _, w := range cmds {
+		last := w[len(w)-1]
+		switch {
+		case w[0] == "echo":
+		case w[0] == "make" && last == "olddefconfig":
+		case w[0] == "sed" && len(w) == 4 && w[1] == "-i" && last == ".config":
+		case w[0] == "diff" && strings.HasPrefix(last, ".config"):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // applySed performs a literal s/old/repl/[g] on every line of text.

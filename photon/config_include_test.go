@@ -26,14 +26,14 @@ func TestConfigEdits(t *testing.T) {
 	}
 }
 
-func TestBuildIncludes(t *testing.T) {
+func TestConfigIncludes(t *testing.T) {
 	dir := t.TempDir()
 	body := "%global fips 1\n%prep\n%build\n%if 0%{?fips}\n%include %{SOURCE17}\n%else\n%include %{SOURCE18}\n%endif\n%include %{SOURCE5}\n%install\n%include other.inc\n"
 	s, err := ParseSpec("t.spec", []byte("Name: linux\nVersion: 1.0.0\nRelease: 1\nSource5: check.inc\nSource17: modify.inc\nSource18: kat.inc\n"+body), SpecOptions{SourceDir: dir})
 	require.NoError(t, err)
-	require.Len(t, s.BuildIncludes, 2)
-	assert.Equal(t, filepath.Join(dir, "modify.inc"), s.BuildIncludes[0].Text)
-	assert.Equal(t, filepath.Join(dir, "check.inc"), s.BuildIncludes[1].Text)
+	require.Len(t, s.ConfigIncludes, 2)
+	assert.Equal(t, filepath.Join(dir, "modify.inc"), s.ConfigIncludes[0].File)
+	assert.Equal(t, filepath.Join(dir, "check.inc"), s.ConfigIncludes[1].File)
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "modify.inc"), []byte("sed -i 's/X=m/X=y/' .config\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "check.inc"), []byte("make olddefconfig\nsed -i 's/X=y/X=m/' .config\n"), 0o644))

@@ -39,7 +39,7 @@ func appliedPatches() map[string][]string {
 		"4.19.247-2.ph3":           {kmsg, tcp, vmw, cve},
 		"4.19.325-1.ph3-aws":       {kmsg, cve},
 		"4.19.247-rt108-10.ph3-rt": {kmsg, tcp, rt, lv108},
-		"5.10.118-3.ph4":           {kmsg, tcp, vmw, cve, fips, sev, vmci, i40eFx},
+		"5.10.118-3.ph4":           {kmsg, tcp, vmw, cve, fips, sev, vmci, i40eFx, "fips-canister-binary-fix.patch"},
 		"5.10.118-3.kat.ph4":       {kmsg, tcp, vmw, cve, kat, sev, vmci, i40eFx},
 		"5.10.237-1.ph4-aws":       {kmsg, tcp, cve, vmci},
 		"5.10.118-rt67-3.ph4-rt":   {kmsg, vmw, cve, lv67, rt, fips, i40eFx},
@@ -183,6 +183,9 @@ func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
 					want["crypto/jitterentropy-3.4.1/"+name] = body
 				}
 				want["crypto/jitterentropy-3.4.1/jitterentropy_canister_wrapper.c"] = string(readFixture(t, "sources/jitterentropy_canister_wrapper.c"))
+				// ... and fills in the SBAT template with sed -e ... > linux-sbat.csv.
+				want["linux-sbat.csv"] = strings.NewReplacer("@@NAME@@", "linux", "@@VERSION_RELEASE@@", s, "@@LINUX_PH_GEN@@", "1").
+					Replace(string(readFixture(t, "sources/linux-sbat.csv.in")))
 			}
 			assert.Equal(t, want, got)
 

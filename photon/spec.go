@@ -3,6 +3,7 @@ package photon
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -50,11 +51,24 @@ type Spec struct {
 	Sources, Patches map[int]string
 	// Prep holds the %prep lines in order, continuation lines joined.
 	Prep []SpecLine
-	// BuildIncludes are the files %build pulls in with %include (conditions
-	// resolved, paths expanded), e.g. Photon's modify_kernel_configs.inc,
-	// which edits .config before the kernel is built.
-	BuildIncludes []SpecLine
+	// ConfigIncludes are the files %prep and %build pull in with %include
+	// (conditions resolved, paths expanded), e.g. Photon's
+	// modify_kernel_configs.inc, which edits .config before the kernel is
+	// built, or check_for_config_applicability.inc, which only checks it.
+	// Preamble includes (patch lists such as preempt_rt.patches) are read
+	// while parsing and become part of the spec.
+	ConfigIncludes []SpecInclude
 }
+
+// SpecInclude is one %include of %prep or %build.
+type SpecInclude struct {
+	Line    int
+	Section string // "%prep" or "%build"
+	File    string // expanded path
+}
+
+// maxIncludeDepth bounds nested preamble %include files.
+const maxIncludeDepth = 4
 
 // SpecLine is one logical line of a spec with its first line number.
 type SpecLine struct {
@@ -105,6 +119,9 @@ func ParseSpec(file string, data []byte, opts SpecOptions) (*Spec, error) {
 	for name, v := range map[string]string{
 		"_arch": opts.Arch, "_target_cpu": opts.Arch, "dist": opts.Dist, "nil": "",
 		"_smp_mflags": "", "_sourcedir": opts.SourceDir,
+		// rpm's build macros as Photon's specs use them in %prep.
+		"make_build": "make", "__make": "make",
+		"_host": opts.Arch + "-unknown-linux-gnu", "_build": opts.Arch + "-unknown-linux-gnu",
 	} {
 		p.macros.define(name, v)
 	}
@@ -176,12 +193,12 @@ func (p *specParser) line(l SpecLine, depth int) error {
 		}
 		return nil
 	}
-	if p.section == "%build" && word == "%include" {
+	if word == "%include" && (p.section == "%build" || p.section == "%prep") {
 		file, err := p.macros.expand(rest)
 		if err != nil {
 			return p.fail(l, "%v", err)
 		}
-		p.spec.BuildIncludes = append(p.spec.BuildIncludes, SpecLine{Line: l.Line, Text: strings.TrimSpace(file)})
+		p.spec.ConfigIncludes = append(p.spec.ConfigIncludes, SpecInclude{Line: l.Line, Section: p.section, File: strings.TrimSpace(file)})
 		return nil
 	}
 	if !p.relevant() {
@@ -194,7 +211,7 @@ func (p *specParser) line(l SpecLine, depth int) error {
 		p.macros.undefine(rest)
 		return nil
 	case "%include":
-		return p.fail(l, "%%include is not supported")
+		return p.include(l, rest, depth)
 	}
 	if p.section == "%prep" {
 		if t == "" || strings.HasPrefix(t, "#") {
@@ -304,12 +321,46 @@ func (p *specParser) define(l SpecLine, word, rest string) error {
 	return nil
 }
 
+// include reads a preamble %include file from the source directory and
+// parses its lines in place, as rpm does.
+func (p *specParser) include(l SpecLine, rest string, depth int) error {
+	if depth >= maxIncludeDepth {
+		return p.fail(l, "%%include nested deeper than %d levels", maxIncludeDepth)
+	}
+	file, err := p.macros.expand(rest)
+	if err != nil {
+		return p.fail(l, "%v", err)
+	}
+	file = filepath.Clean(strings.TrimSpace(file))
+	if p.opts.SourceDir == "" || filepath.Dir(file) != filepath.Clean(p.opts.SourceDir) {
+		return p.fail(l, "%%include of %s, which is not a file of the source RPM", file)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return p.fail(l, "%%include: %s is not in the source RPM", filepath.Base(file))
+	}
+	if len(data) > maxSpecSize {
+		return p.fail(l, "%%include: %s is larger than %d bytes", filepath.Base(file), maxSpecSize)
+	}
+	for _, il := range logicalLines(string(data)) {
+		// Errors name the including line; the included file has no spec of its own.
+		if err := p.line(SpecLine{Line: l.Line, Text: il.Text}, depth+1); err != nil {
+			var se *SpecError
+			if errors.As(err, &se) {
+				se.Reason = fmt.Sprintf("in %s line %d: %s", filepath.Base(file), il.Line, se.Reason)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 // preamble handles tag lines and %{...} lines outside sections.
 func (p *specParser) preamble(l SpecLine, t string, depth int) error {
 	if t == "" || strings.HasPrefix(t, "#") {
 		return nil
 	}
-	if strings.HasPrefix(t, "%{") && depth == 0 {
+	if strings.HasPrefix(t, "%{") && depth < maxIncludeDepth {
 		// e.g. %{!?python3_sitelib: %define python3_sitelib ...}
 		text, err := p.macros.expand(t)
 		if err != nil {

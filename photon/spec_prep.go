@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,13 +28,26 @@ type prepRunner struct {
 
 func (r *prepRunner) run() error {
 	r.cwd = r.buildDir
+	var ifs []shellIf
 	for _, l := range r.spec.Prep {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
+		if handled, err := shellConditional(l, &ifs); handled || err != nil {
+			if err != nil {
+				return r.fail(l, "%v", err)
+			}
+			continue
+		}
+		if !shellActive(ifs) {
+			continue
+		}
 		if err := r.exec(l); err != nil {
 			return err
 		}
+	}
+	if len(ifs) > 0 {
+		return r.fail(r.spec.Prep[len(r.spec.Prep)-1], "shell if without fi at the end of %%prep")
 	}
 	return nil
 }
@@ -43,6 +57,14 @@ func (r *prepRunner) fail(l SpecLine, format string, args ...any) error {
 }
 
 func (r *prepRunner) exec(l SpecLine) error {
+	if m := patchRedirectRE.FindStringSubmatch(l.Text); m != nil {
+		// patch -pN < FILE: Photon applies the FIPS canister's binary patches this way.
+		return r.patchFromFile(l, m[1], m[2])
+	}
+	if m := sedRedirectRE.FindStringSubmatch(l.Text); m != nil {
+		// sed -e ... IN > OUT: Photon 5.0 fills in linux-sbat.csv this way.
+		return r.sedToFile(l, m[1], m[2])
+	}
 	args, err := shellWords(l.Text)
 	if err != nil {
 		return r.fail(l, "%v", err)
@@ -89,6 +111,8 @@ func (r *prepRunner) exec(l SpecLine) error {
 		return r.copy(l, args[1:])
 	case cmd == "sed":
 		return r.sed(l, args[1:])
+	case cmd == "mkdir":
+		return r.mkdir(l, args[1:])
 	}
 	if strings.HasPrefix(cmd, "%") {
 		return r.fail(l, "directive %s is not supported in %%prep", cmd)
@@ -320,15 +344,35 @@ func (r *prepRunner) patchDirective(l SpecLine, cmd string, args []string) error
 	return nil
 }
 
+var patchRedirectRE = regexp.MustCompile(`^patch\s+-p(\d+)\s*<\s*(\S+)$`)
+
+// patchFromFile implements "patch -pN < FILE" for a file of the source RPM
+// (GNU patch's default fuzz then is 2, as the spec's shell would run it).
+func (r *prepRunner) patchFromFile(l SpecLine, strip, file string) error {
+	src, err := r.inside(l, file)
+	if err != nil {
+		return err
+	}
+	if filepath.Dir(src) != r.sourceDir {
+		return r.fail(l, "patch input %s is not a file of the source RPM", file)
+	}
+	n, _ := strconv.Atoi(strip)
+	return r.runPatch(l, -1, filepath.Base(src), patchOptions{strip: n, fuzz: 2})
+}
+
 // applyPatch runs GNU patch as rpmbuild does (fuzz 0, no backup files).
 func (r *prepRunner) applyPatch(l SpecLine, n int, opts patchOptions) error {
 	file, ok := r.spec.Patches[n]
 	if !ok {
 		return r.fail(l, "Patch%d is not defined", n)
 	}
+	return r.runPatch(l, n, file, opts)
+}
+
+func (r *prepRunner) runPatch(l SpecLine, n int, file string, opts patchOptions) error {
 	src := filepath.Join(r.sourceDir, file)
 	if _, err := os.Stat(src); err != nil {
-		return r.fail(l, "Patch%d: %s is not in the source RPM", n, file)
+		return r.fail(l, "patch %s is not in the source RPM", file)
 	}
 	r.emit(PrepareEvent{Step: StepPatch, Detail: file})
 	args := []string{"-p" + strconv.Itoa(opts.strip), "--fuzz=" + strconv.Itoa(opts.fuzz),
@@ -349,14 +393,18 @@ func (r *prepRunner) applyPatch(l SpecLine, n int, opts patchOptions) error {
 // PatchError reports a Photon patch that did not apply.
 type PatchError struct {
 	Patch  string
-	Number int
+	Number int // -1 for a "patch < FILE" command
 	Dir    string
 	Output string
 	Err    error
 }
 
 func (e *PatchError) Error() string {
-	return fmt.Sprintf("photon: Patch%d (%s) does not apply in %s: %v: %s", e.Number, e.Patch, e.Dir, e.Err, e.Output)
+	what := fmt.Sprintf("Patch%d (%s)", e.Number, e.Patch)
+	if e.Number < 0 {
+		what = "patch " + e.Patch
+	}
+	return fmt.Sprintf("photon: %s does not apply in %s: %v: %s", what, e.Dir, e.Err, e.Output)
 }
 
 func (e *PatchError) Unwrap() error { return e.Err }

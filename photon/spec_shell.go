@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -167,4 +168,78 @@ func parseSedSubst(expr string) (old, repl string, global bool, err error) {
 		return "", "", false, fmt.Errorf("sed pattern %q contains \".\"; only literal text is supported", parts[0])
 	}
 	return parts[0], parts[1], global, nil
+}
+
+// mkdir implements mkdir [-p] DIR... inside the build tree.
+func (r *prepRunner) mkdir(l SpecLine, args []string) error {
+	parents := false
+	var dirs []string
+	for _, a := range args {
+		switch {
+		case a == "-p":
+			parents = true
+		case strings.HasPrefix(a, "-"):
+			return r.fail(l, "mkdir option %s is not supported", a)
+		default:
+			dirs = append(dirs, a)
+		}
+	}
+	if len(dirs) == 0 {
+		return r.fail(l, "mkdir needs a directory")
+	}
+	for _, d := range dirs {
+		p, err := r.inside(l, d)
+		if err != nil {
+			return err
+		}
+		if parents {
+			err = os.MkdirAll(p, 0o755)
+		} else {
+			err = os.Mkdir(p, 0o755)
+		}
+		if err != nil {
+			return r.fail(l, "mkdir: %v", err)
+		}
+	}
+	return nil
+}
+
+// sedRedirectRE matches "sed -e EXPR... IN > OUT" (one output redirection).
+var sedRedirectRE = regexp.MustCompile(`^(sed\s.*\S)\s*>\s*(\S+)$`)
+
+// sedToFile implements sed -e 's/A/B/[g]'... IN > OUT with literal edits.
+func (r *prepRunner) sedToFile(l SpecLine, command, out string) error {
+	words, err := shellWords(command)
+	if err != nil {
+		return r.fail(l, "%v", err)
+	}
+	var edits []sedEdit
+	i := 1
+	for ; i+1 < len(words) && words[i] == "-e"; i += 2 {
+		old, repl, global, err := parseSedSubst(words[i+1])
+		if err != nil {
+			return r.fail(l, "%v", err)
+		}
+		edits = append(edits, sedEdit{old, repl, global})
+	}
+	if len(edits) == 0 || i != len(words)-1 {
+		return r.fail(l, "only \"sed -e 's/OLD/NEW/'... IN > OUT\" is supported")
+	}
+	in, err := r.inside(l, words[i])
+	if err != nil {
+		return err
+	}
+	dst, err := r.inside(l, out)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(in)
+	if err != nil {
+		return r.fail(l, "sed: %v", err)
+	}
+	text := string(data)
+	for _, e := range edits {
+		text = applySed(text, e)
+	}
+	return writeFileAtomic(dst, []byte(text))
 }

@@ -2,6 +2,7 @@ package photon
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -102,7 +103,8 @@ func TestParseSpecErrors(t *testing.T) {
 		"undefined macro":    "%prep\necho %{nope}\n",
 		"shell expansion":    "%prep\necho %(date)\n",
 		"expression":         "%prep\necho %[1+1]\n",
-		"include":            "%prep\n%include foo.inc\n",
+		"include missing":    "%include %{SOURCE0}\n%prep\n",
+		"include outside":    "%include /etc/passwd\n%prep\n",
 		"unknown directive":  "%bcond_with foo\n%prep\n",
 		"bad condition":      "%prep\n%if fips\n%endif\n",
 		"parametric":         "%define f(x) y\n%prep\n",
@@ -134,6 +136,56 @@ func bomb() string {
 	}
 	b.WriteString("%define m30 xxxxxxxxxxxxxxxx\n%prep\n%{m0}\n")
 	return b.String()
+}
+
+func TestParseSpecPreambleInclude(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "rt.patches"), []byte("# list\nPatch301: a.patch\n%ifarch x86_64\nPatch302: b.patch\n%endif\n%include %{SOURCE3}\n"))
+	writeFile(t, filepath.Join(dir, "more.patches"), []byte("Patch303: c.patch\n"))
+	writeFile(t, filepath.Join(dir, "loop.patches"), []byte("%include %{SOURCE4}\n"))
+	head := "Name: linux-rt\nVersion: 6.1.10\nRelease: 1%{?dist}\nSource2: rt.patches\nSource3: more.patches\nSource4: loop.patches\n"
+	s, err := ParseSpec("t.spec", []byte(head+"%include %{SOURCE2}\n%prep\n"), SpecOptions{Dist: ".ph5", SourceDir: dir})
+	require.NoError(t, err)
+	assert.Equal(t, map[int]string{301: "a.patch", 302: "b.patch", 303: "c.patch"}, s.Patches)
+
+	_, err = ParseSpec("t.spec", []byte(head+"%include %{SOURCE4}\n%prep\n"), SpecOptions{SourceDir: dir})
+	require.ErrorIs(t, err, ErrUnsupportedSpec)
+	assert.Contains(t, err.Error(), "nested deeper")
+
+	writeFile(t, filepath.Join(dir, "bad.patches"), []byte("Patch1: a.patch\n%bcond_with x\n"))
+	_, err = ParseSpec("t.spec", []byte(head+"Source5: bad.patches\n%include %{SOURCE5}\n%prep\n"), SpecOptions{SourceDir: dir})
+	require.ErrorIs(t, err, ErrUnsupportedSpec)
+	assert.Contains(t, err.Error(), "in bad.patches line 2")
+}
+
+func TestShellConditional(t *testing.T) {
+	run := func(lines ...string) ([]string, error) {
+		var ifs []shellIf
+		var kept []string
+		for i, text := range lines {
+			h, err := shellConditional(SpecLine{Line: i + 1, Text: text}, &ifs)
+			if err != nil {
+				return nil, err
+			}
+			if !h && shellActive(ifs) {
+				kept = append(kept, text)
+			}
+		}
+		return kept, nil
+	}
+	kept, err := run("a", "if [ x86_64 != x86_64 ]; then", "b", "else", "c", "fi", "d")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "c", "d"}, kept)
+	kept, err = run(`if [ "a" = "a" ]; then`, "if [ 1 != 2 ]; then", "x", "fi", "fi")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"x"}, kept)
+	kept, err = run("if [ a == b ]; then", "if [ -f x ]; then", "y", "fi", "fi")
+	require.NoError(t, err, "an unsupported test inside a false branch is never evaluated")
+	assert.Empty(t, kept)
+	for _, bad := range [][]string{{"fi"}, {"else"}, {"if [ -f .config ]; then"}, {"if grep -q x .config; then"}} {
+		_, err := run(bad...)
+		assert.Error(t, err, bad)
+	}
 }
 
 func TestEvalCondition(t *testing.T) {
