@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/elfobj"
 )
 
 // kernelCFlags are the code generation flags of an x86_64 kernel build
@@ -19,7 +21,7 @@ import (
 var kernelCFlags = []string{
 	"-O2", "-ffunction-sections", "-fdata-sections", "-pg", "-mfentry", "-mrecord-mcount",
 	"-mcmodel=kernel", "-fno-pic", "-mno-red-zone", "-fno-asynchronous-unwind-tables",
-	"-fno-stack-protector", "-fno-common", "-fno-strict-aliasing", "-nostdinc",
+	"-fno-stack-protector", "-fno-common", "-fno-strict-aliasing", "-nostdinc", "-g",
 }
 
 func findCC(t testing.TB) string {
@@ -114,6 +116,28 @@ func TestFixtures(t *testing.T) {
 			require.NoError(t, res.WriteFile(path))
 			checkObjectTools(t, path)
 		})
+	}
+}
+
+// TestFixtureDebugInfoPruned: DWARF of the included function is kept,
+// relocated only against what the patch object defines.
+func TestFixtureDebugInfoPruned(t *testing.T) {
+	res, err := diffFixture(t, "changed-function", nil)
+	require.NoError(t, err)
+	var info bool
+	for _, s := range res.out.Sections {
+		if s.Name == ".debug_info" {
+			info = true
+			require.NotNil(t, s.Rela)
+			for _, r := range s.Rela.Relas {
+				require.NotNil(t, r.Sym.Section, "debug relocation against defined %s", r.Sym.Name)
+				require.NotEqual(t, ".text.untouched", r.Sym.Section.Name)
+			}
+		}
+	}
+	require.True(t, info, ".debug_info kept")
+	for _, r := range res.Relocations {
+		require.False(t, isDebug(&elfobj.Section{Name: r.Section}), "debug relocations are not left for the linker")
 	}
 }
 

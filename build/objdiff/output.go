@@ -27,8 +27,8 @@ func (d *differ) buildOutput(res *Result) error {
 		src := s
 		if r, ok := d.rebuilt[s]; ok {
 			src = r
-		} else if s.IsRela() || isSpecial(s.Name) || s.Type == elf.SHT_GROUP || isDebug(s) || s.Name == "__mcount_loc" ||
-			(!p.sec[s].include && s.Name != ".note.GNU-stack") {
+		} else if s.IsRela() || isSpecial(s.Name) || s.Type == elf.SHT_GROUP || s.Name == "__mcount_loc" ||
+			(!p.sec[s].include && s.Name != ".note.GNU-stack" && !isDebug(s)) {
 			continue
 		}
 		out := &elfobj.Section{Name: src.Name, Type: src.Type, Flags: src.Flags &^ elf.SHF_GROUP, Addr: src.Addr,
@@ -134,6 +134,14 @@ func (o *output) relocations(src, out *elfobj.Section) {
 	rs := &elfobj.Section{Name: src.Rela.Name, Type: elf.SHT_RELA, Flags: src.Rela.Flags &^ elf.SHF_GROUP, Addralign: 8, Entsize: 24, Target: out}
 	out.Rela = rs
 	for _, r := range src.Rela.Relas {
+		if isDebug(out) {
+			// Debug info keeps only what describes the patch object's own
+			// code and data; other entries are left unrelocated.
+			if t := o.sym[r.Sym]; t != nil && t.Section != nil {
+				rs.Relas = append(rs.Relas, &elfobj.Rela{Offset: r.Offset, Type: r.Type, Sym: t, Addend: r.Addend})
+			}
+			continue
+		}
 		target := o.outSym(r.Sym)
 		rs.Relas = append(rs.Relas, &elfobj.Rela{Offset: r.Offset, Type: r.Type, Sym: target, Addend: r.Addend})
 		if !target.IsUndefined() {

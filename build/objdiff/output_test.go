@@ -23,6 +23,7 @@ func checkObjectTools(t *testing.T, path string) {
 	}
 	for _, args := range [][]string{
 		{"readelf", "-a", "-W", path},
+		{"readelf", "--debug-dump=info,abbrev,line", path},
 		{"objdump", "-dr", path},
 		{"ld", "-r", "-o", path + ".linked.o", path},
 	} {
