@@ -3,7 +3,6 @@ package klp
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/klpkit/klpkit/livepatch"
@@ -122,7 +121,7 @@ func cString(s string) string {
 		case r == '\n':
 			b.WriteString(`\n`)
 		case r < 0x20 || r >= 0x7f:
-			b.WriteString(`\` + strconv.FormatInt(int64(r)|0o400, 8)[1:])
+			fmt.Fprintf(&b, `\%03o`, r)
 		default:
 			b.WriteByte(r)
 		}

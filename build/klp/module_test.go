@@ -1,0 +1,77 @@
+package klp
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func testModule() *Module {
+	return &Module{
+		Name:        "livepatch-fix",
+		Description: "Fix \"CVE-2026-0001\"\nsecond line",
+		Objects: []Object{
+			{Name: "vmlinux", Funcs: []Func{
+				{OldName: "cmdline_proc_show", NewSymbol: "klpkit_new_0_0"},
+				{OldName: "netstat_show.constprop.0", Sympos: 2, NewSymbol: "klpkit_new_1_0"},
+			}},
+			{Name: "binfmt_misc", Funcs: []Func{{OldName: "bm_status_read", NewSymbol: "klpkit_new_2_0"}}},
+		},
+	}
+}
+
+func TestModuleSourceGolden(t *testing.T) {
+	for _, tc := range []struct {
+		golden    string
+		noReplace bool
+	}{{"module.c.golden", false}, {"module-noreplace.c.golden", true}} {
+		m := testModule()
+		m.NoReplace = tc.noReplace
+		src, err := m.Source()
+		require.NoError(t, err)
+		path := filepath.Join("testdata", tc.golden)
+		if *update {
+			require.NoError(t, os.WriteFile(path, src, 0o644))
+		}
+		want, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(src), "go test ./build/klp -update rewrites %s", path)
+	}
+}
+
+func TestModuleValidate(t *testing.T) {
+	for name, edit := range map[string]func(*Module){
+		"bad name":        func(m *Module) { m.Name = "live patch" },
+		"long name":       func(m *Module) { m.Name = string(make([]byte, 60)) },
+		"no objects":      func(m *Module) { m.Objects = nil },
+		"dotted object":   func(m *Module) { m.Objects[1].Name = "binfmt.misc" },
+		"dashed object":   func(m *Module) { m.Objects[1].Name = "binfmt-misc" },
+		"twice":           func(m *Module) { m.Objects[1].Name = "vmlinux" },
+		"no funcs":        func(m *Module) { m.Objects[1].Funcs = nil },
+		"bad new symbol":  func(m *Module) { m.Objects[0].Funcs[0].NewSymbol = "x.y" },
+		"negative sympos": func(m *Module) { m.Objects[0].Funcs[0].Sympos = -1 },
+	} {
+		m := testModule()
+		edit(m)
+		_, err := m.Source()
+		require.Error(t, err, name)
+	}
+}
+
+func TestCString(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":      `"plain"`,
+		`q"b\`:       `"q\"b\\"`,
+		"nl\nx":      `"nl\nx"`,
+		"tab\tx\x01": `"tab\011x\001"`,
+		"é":          `"\303\251"`,
+	} {
+		assert.Equal(t, want, cString(in), in)
+	}
+}

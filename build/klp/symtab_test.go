@@ -1,0 +1,132 @@
+package klp
+
+import (
+	"bytes"
+	"debug/elf"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/elfobj"
+)
+
+// fakeVmlinux is a symbol table with two translation units that both
+// define a static "show", one also a static "helper", and a global "show"
+// elsewhere is absent on purpose; "dup" is a global defined twice.
+func fakeVmlinux(t *testing.T) []byte {
+	t.Helper()
+	text := &elfobj.Section{Name: ".text", Type: elf.SHT_PROGBITS, Flags: elf.SHF_ALLOC | elf.SHF_EXECINSTR, Addralign: 16, Data: make([]byte, 0x100)}
+	f := &elfobj.File{Machine: elf.EM_X86_64, Sections: []*elfobj.Section{{}, text}}
+	sym := func(name string, typ elf.SymType, bind elf.SymBind, addr uint64) *elfobj.Symbol {
+		s := &elfobj.Symbol{Name: name, Type: typ, Bind: bind, Value: addr}
+		if typ == elf.STT_FILE {
+			s.Shndx = elf.SHN_ABS
+		} else {
+			s.Section = text
+		}
+		return s
+	}
+	f.Symbols = []*elfobj.Symbol{
+		{},
+		sym("b.c", elf.STT_FILE, elf.STB_LOCAL, 0),
+		sym("show", elf.STT_FUNC, elf.STB_LOCAL, 0x80), // higher address, earlier in the table
+		sym("other", elf.STT_OBJECT, elf.STB_LOCAL, 0x90),
+		sym("a.c", elf.STT_FILE, elf.STB_LOCAL, 0),
+		sym("show", elf.STT_FUNC, elf.STB_LOCAL, 0x10),
+		sym("helper", elf.STT_FUNC, elf.STB_LOCAL, 0x20),
+		sym("dup", elf.STT_FUNC, elf.STB_GLOBAL, 0x30),
+		sym("dup", elf.STT_FUNC, elf.STB_GLOBAL, 0x40),
+		sym("unique", elf.STT_FUNC, elf.STB_GLOBAL, 0x50),
+	}
+	var buf bytes.Buffer
+	require.NoError(t, elfobj.Write(&buf, f))
+	return buf.Bytes()
+}
+
+func TestPositionVmlinux(t *testing.T) {
+	tab, err := ReadVmlinux(bytes.NewReader(fakeVmlinux(t)), "vmlinux")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		local  bool
+		locals []string
+		want   int
+		err    error
+	}{
+		{"unique", false, nil, 0, nil},
+		{"helper", true, []string{"show", "helper"}, 0, nil},
+		{"show", true, []string{"show", "helper"}, 1, nil}, // a.c's show is at the lower address
+		{"show", true, []string{"show", "other"}, 2, nil},  // b.c's
+		{"show", true, []string{"show"}, 0, ErrAmbiguousSymbol},
+		{"show", true, []string{"show", "missing"}, 0, ErrAmbiguousSymbol},
+		{"dup", false, nil, 0, ErrAmbiguousSymbol},
+		{"absent", true, nil, 0, ErrSymbolNotFound},
+	} {
+		got, err := tab.Position(tc.name, tc.local, tc.locals)
+		if tc.err != nil {
+			require.ErrorIs(t, err, tc.err, "%s %v", tc.name, tc.locals)
+			assert.Contains(t, err.Error(), tc.name)
+			continue
+		}
+		require.NoError(t, err, "%s %v", tc.name, tc.locals)
+		assert.Equal(t, tc.want, got, "%s %v", tc.name, tc.locals)
+	}
+	assert.True(t, tab.Has("helper"))
+	assert.Equal(t, 2, tab.Count("show"))
+}
+
+func TestPositionModuleTableOrder(t *testing.T) {
+	tab, err := ReadModule(bytes.NewReader(fakeVmlinux(t)), "mod.ko")
+	require.NoError(t, err)
+	got, err := tab.Position("show", true, []string{"show", "helper"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, got, "modules count in symbol table order, not by address")
+}
+
+const systemMap = `ffffffff81000000 T _stext
+ffffffff81000010 t show
+ffffffff81000020 t helper
+ffffffff81000080 t show
+ffffffff81000090 T unique
+ffffffff81000095 U undefined_here
+`
+
+func TestPositionSystemMap(t *testing.T) {
+	tab, err := ReadSystemMap(strings.NewReader(systemMap), "System.map")
+	require.NoError(t, err)
+	got, err := tab.Position("helper", true, []string{"helper", "show"})
+	require.NoError(t, err)
+	assert.Equal(t, 0, got)
+	_, err = tab.Position("show", true, []string{"helper", "show"})
+	require.ErrorIs(t, err, ErrAmbiguousSymbol)
+	assert.Contains(t, err.Error(), "System.map cannot tell")
+	assert.False(t, tab.Has("undefined_here"))
+}
+
+func TestReadSystemMapErrors(t *testing.T) {
+	for name, in := range map[string]string{
+		"empty":       "",
+		"short line":  "ffffffff81000000 T\n",
+		"bad address": "zzzz T x\n",
+		"bad type":    "ffffffff81000000 TT x\n",
+	} {
+		_, err := ReadSystemMap(strings.NewReader(in), "map")
+		require.Error(t, err, name)
+	}
+}
+
+func FuzzReadSystemMap(f *testing.F) {
+	f.Add(systemMap)
+	f.Add("0 t a\n0 t a\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		tab, err := ReadSystemMap(strings.NewReader(in), "map")
+		if err != nil {
+			return
+		}
+		for name := range tab.byName {
+			tab.Position(name, true, nil) //nolint:errcheck // must not panic
+		}
+	})
+}
