@@ -42,9 +42,9 @@ func TestCheckConfig(t *testing.T) {
 
 func TestAfterProgramName(t *testing.T) {
 	for in, want := range map[string]string{
-		"gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0":      "(Debian 12.2.0-14+deb12u1) 12.2.0",
-		"gcc (GCC) 12.2.0":                              "(GCC) 12.2.0",
-		"(Debian 12.2.0-14+deb12u1) 12.2.0":             "(Debian 12.2.0-14+deb12u1) 12.2.0",
+		"gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0":       "(Debian 12.2.0-14+deb12u1) 12.2.0",
+		"gcc (GCC) 12.2.0":                               "(GCC) 12.2.0",
+		"(Debian 12.2.0-14+deb12u1) 12.2.0":              "(Debian 12.2.0-14+deb12u1) 12.2.0",
 		"x86_64-linux-gnu-gcc-12 (Debian 12.2.0) 12.2.0": "(Debian 12.2.0) 12.2.0",
 	} {
 		assert.Equal(t, want, afterProgramName(in), in)
