@@ -1,5 +1,8 @@
 # klpkit developer targets. `make test` is the README's test command.
 GO ?= go
+# Static test binaries: VM tests run them as the guest's /init, and a static
+# build skips vmtest's rebuild of each test binary.
+export CGO_ENABLED ?= 0
 # Where the QEMU test lab keeps its kernel, packages and source tree.
 KLPKIT_LAB_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/klpkit/lab
 export KLPKIT_LAB_DIR

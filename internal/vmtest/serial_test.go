@@ -143,7 +143,7 @@ func TestIsStatic(t *testing.T) {
 func TestQEMUArgs(t *testing.T) {
 	args := strings.Join(qemuArgs(BootConfig{Kernel: "/k", Append: "x=1 -- -test.v"}, "/i"), " ")
 	for _, want := range []string{"-kernel /k", "-initrd /i", "-m 512", "-smp 1", "-nic none", "-no-reboot",
-		"isa-debug-exit,iobase=0xf4,iosize=0x04", "console=ttyS0 panic=-1 quiet x=1 -- -test.v"} {
+		"isa-debug-exit,iobase=0xf4,iosize=0x04", "console=ttyS0 panic=-1 quiet no_timer_check x=1 -- -test.v"} {
 		require.Contains(t, args, want)
 	}
 }
