@@ -220,3 +220,48 @@ func TestFixtureFixupRegions(t *testing.T) {
 	require.NoError(t, res.WriteFile(path))
 	checkObjectTools(t, path)
 }
+
+// TestFixtureFunctionPointer: taking the address of a changed function
+// yields the original's address (a klp relocation), while calls go to
+// the patched copy.
+func TestFixtureFunctionPointer(t *testing.T) {
+	res, err := diffFixture(t, "function-pointer", nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"handler", "setup"}, names(res.Changed))
+	var pointer bool
+	for _, r := range res.Relocations {
+		if r.Symbol == "handler" {
+			pointer = true
+			require.True(t, r.Livepatch)
+			require.Equal(t, ".text.setup", r.Section)
+		}
+	}
+	require.True(t, pointer, "function pointer to the original handler")
+	var defined, undefined int
+	for _, s := range res.out.Symbols {
+		if s.Name == "handler" {
+			if s.IsUndefined() {
+				undefined++
+			} else {
+				defined++
+			}
+		}
+	}
+	require.Equal(t, 1, defined, "patched copy of handler")
+	require.Equal(t, 1, undefined, "reference to the original handler")
+	for _, rs := range res.out.Sections {
+		if rs.Name != ".rela.text.setup" {
+			continue
+		}
+		var call bool
+		for _, r := range rs.Relas {
+			if r.Sym.Name == "handler" && !r.Sym.IsUndefined() {
+				call = true
+			}
+		}
+		require.True(t, call, "the direct call goes to the patched copy")
+	}
+	path := filepath.Join(t.TempDir(), "patch.o")
+	require.NoError(t, res.WriteFile(path))
+	checkObjectTools(t, path)
+}

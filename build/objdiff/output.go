@@ -4,6 +4,8 @@ import (
 	"debug/elf"
 	"strings"
 
+	"golang.org/x/arch/x86/x86asm"
+
 	"github.com/klpkit/klpkit/internal/elfobj"
 )
 
@@ -14,6 +16,9 @@ type output struct {
 	sec map[*elfobj.Section]*elfobj.Section // patched (or rebuilt) -> output
 	sym map[*elfobj.Symbol]*elfobj.Symbol
 	res *Result
+	// originals are undefined references to the running kernel's copy of
+	// changed functions whose address the patch takes.
+	originals map[*elfobj.Symbol]*elfobj.Symbol
 }
 
 // buildOutput creates the patch object and fills the Result's symbol and
@@ -21,7 +26,8 @@ type output struct {
 func (d *differ) buildOutput(res *Result) error {
 	p := d.patched
 	o := &output{d: d, res: res, sec: map[*elfobj.Section]*elfobj.Section{}, sym: map[*elfobj.Symbol]*elfobj.Symbol{},
-		f: &elfobj.File{OSABI: p.f.OSABI, ABIVersion: p.f.ABIVersion, Machine: p.f.Machine, Flags: p.f.Flags}}
+		originals: map[*elfobj.Symbol]*elfobj.Symbol{},
+		f:         &elfobj.File{OSABI: p.f.OSABI, ABIVersion: p.f.ABIVersion, Machine: p.f.Machine, Flags: p.f.Flags}}
 	o.f.Sections = append(o.f.Sections, &elfobj.Section{})
 	for _, s := range p.f.Sections[1:] {
 		src := s
@@ -143,11 +149,22 @@ func (o *output) relocations(src, out *elfobj.Section) {
 			continue
 		}
 		target := o.outSym(r.Sym)
+		if o.takesAddressOfChanged(src, r) {
+			target = o.originalOf(r.Sym)
+		}
 		rs.Relas = append(rs.Relas, &elfobj.Rela{Offset: r.Offset, Type: r.Type, Sym: target, Addend: r.Addend})
 		if !target.IsUndefined() {
 			continue
 		}
 		orig := o.d.patched.sym[r.Sym].twin
+		if target.Section == nil && orig != nil && target.Name == orig.Name && o.originals[r.Sym] == target {
+			// A pointer to a changed function: the original's address.
+			rel := Relocation{Section: out.Name, Offset: r.Offset, Type: r.Type, Addend: r.Addend,
+				Symbol: orig.Name, Bind: orig.Bind, SymType: orig.Type, DefinedInObject: true, Exported: o.d.opts.Exported[orig.Name]}
+			rel.Livepatch = !rel.Exported
+			o.res.Relocations = append(o.res.Relocations, rel)
+			continue
+		}
 		rel := Relocation{Section: out.Name, Offset: r.Offset, Type: r.Type, Addend: r.Addend,
 			Symbol: r.Sym.Name, Bind: r.Sym.Bind, SymType: r.Sym.Type, Exported: o.d.opts.Exported[r.Sym.Name]}
 		if orig != nil {
@@ -190,4 +207,48 @@ func (o *output) mcountLoc() {
 		sec.Rela = &elfobj.Section{Name: ".rela__mcount_loc", Type: elf.SHT_RELA, Flags: elf.SHF_INFO_LINK, Addralign: 8, Entsize: 24, Target: sec, Relas: entries}
 		o.f.Sections = append(o.f.Sections, sec.Rela)
 	}
+}
+
+// takesAddressOfChanged reports a relocation that takes the address of a
+// changed function (a function pointer, not a call). It must yield the
+// original's address, as everywhere else in the kernel, so that pointer
+// comparisons and registrations keep working; calls go to the new copy.
+func (o *output) takesAddressOfChanged(sec *elfobj.Section, r *elfobj.Rela) bool {
+	p := o.d.patched
+	st := p.sym[r.Sym]
+	if !isFunc(r.Sym) || st.status != statusChanged || st.twin == nil || st.parent != nil || isSpecial(sec.Name) {
+		return false
+	}
+	// Only the function's entry address is a function pointer; labels
+	// inside it (_THIS_IP_, jumps back from .cold code) are not.
+	if p.targetOffset(sec, r) != 0 {
+		return false
+	}
+	switch r.Type {
+	case elf.R_X86_64_64, elf.R_X86_64_32, elf.R_X86_64_32S:
+		return true
+	case elf.R_X86_64_PC32, elf.R_X86_64_PLT32:
+		if !isText(sec) {
+			return true
+		}
+		in, ok := p.insnAt(sec, r.Offset)
+		return ok && in.inst.Op != x86asm.CALL && !strings.HasPrefix(in.inst.Op.String(), "J")
+	}
+	return false
+}
+
+// originalOf returns the undefined symbol naming the kernel's copy of a
+// changed function.
+func (o *output) originalOf(s *elfobj.Symbol) *elfobj.Symbol {
+	if u := o.originals[s]; u != nil {
+		return u
+	}
+	tw := o.d.patched.sym[s].twin
+	u := &elfobj.Symbol{Name: tw.Name, Bind: elf.STB_GLOBAL, Type: elf.STT_FUNC, Shndx: elf.SHN_UNDEF}
+	if tw.Bind == elf.STB_WEAK {
+		u.Bind = elf.STB_WEAK
+	}
+	o.originals[s] = u
+	o.f.Symbols = append(o.f.Symbols, u)
+	return u
 }
