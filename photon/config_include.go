@@ -33,6 +33,9 @@ func applyConfigIncludes(spec *Spec, sources string, config []byte, emit func(Pr
 			return nil, fail(fmt.Sprintf("%s is not in the source RPM", filepath.Base(file)))
 		}
 		name := filepath.Base(file)
+		if isApplyPatchHelper(string(data)) {
+			continue // used by %prep itself
+		}
 		if edits, ok := configEdits(string(data)); ok {
 			emit(StepConfig, "applied %include "+name)
 			for _, e := range edits {

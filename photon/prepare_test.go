@@ -191,7 +191,12 @@ func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
 
 			// The out-of-tree driver got its own patches (pushd/popd).
 			if i40e := filepath.Join(filepath.Dir(src.Tree), "i40e-"+i40eVersion); dirExists(i40e) {
-				assert.Equal(t, expectedTree(t, applied[s], "i40e"), readTree(t, i40e))
+				want := expectedTree(t, applied[s], "i40e")
+				if k.Release() == 4 && k.Flavor == Generic {
+					// 4.0's spec drops the depmod line with sed -i '/depmod/d'.
+					want["src/Makefile"] = strings.Replace(want["src/Makefile"], "\tdepmod -a\n", "", 1)
+				}
+				assert.Equal(t, want, readTree(t, i40e))
 			} else {
 				assert.NotContains(t, applied[s], "i40e-photon-build-fix.patch")
 			}

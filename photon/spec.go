@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -51,6 +52,9 @@ type Spec struct {
 	Sources, Patches map[int]string
 	// Prep holds the %prep lines in order, continuation lines joined.
 	Prep []SpecLine
+	// RawPatches maps the PatchN: lines of the spec text itself, regardless
+	// of conditionals, as Photon's ApplyPatch.inc helper reads them (grep).
+	RawPatches map[int]string
 	// ConfigIncludes are the files %prep and %build pull in with %include
 	// (conditions resolved, paths expanded), e.g. Photon's
 	// modify_kernel_configs.inc, which edits .config before the kernel is
@@ -133,6 +137,7 @@ func ParseSpec(file string, data []byte, opts SpecOptions) (*Spec, error) {
 			return nil, err
 		}
 	}
+	p.spec.RawPatches = rawPatches(string(data))
 	if len(p.conds) > 0 {
 		return nil, &SpecError{File: file, Reason: "missing %endif at end of file"}
 	}
@@ -144,6 +149,19 @@ func ParseSpec(file string, data []byte, opts SpecOptions) (*Spec, error) {
 		return nil, &SpecError{File: file, Reason: "spec has no %prep section"}
 	}
 	return s, nil
+}
+
+var rawPatchRE = regexp.MustCompile(`(?m)^Patch([0-9]+):[ \t]*(\S+)`)
+
+// rawPatches reads "PatchN: file" lines from the spec text as grep would.
+func rawPatches(text string) map[int]string {
+	out := map[int]string{}
+	for _, m := range rawPatchRE.FindAllStringSubmatch(text, -1) {
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			out[n] = path.Base(m[2])
+		}
+	}
+	return out
 }
 
 // logicalLines joins backslash-continued lines.
@@ -198,7 +216,12 @@ func (p *specParser) line(l SpecLine, depth int) error {
 		if err != nil {
 			return p.fail(l, "%v", err)
 		}
-		p.spec.ConfigIncludes = append(p.spec.ConfigIncludes, SpecInclude{Line: l.Line, Section: p.section, File: strings.TrimSpace(file)})
+		file = strings.TrimSpace(file)
+		p.spec.ConfigIncludes = append(p.spec.ConfigIncludes, SpecInclude{Line: l.Line, Section: p.section, File: file})
+		if p.section == "%prep" {
+			// The runner needs it in order too (helpers such as ApplyPatch.inc).
+			p.spec.Prep = append(p.spec.Prep, SpecLine{Line: l.Line, Text: "%include " + file})
+		}
 		return nil
 	}
 	if !p.relevant() {

@@ -23,6 +23,8 @@ type prepRunner struct {
 	cwd       string
 	stack     []string // pushd
 	patchCmd  string
+	// applyPatch is set once %prep includes Photon's ApplyPatch.inc helper.
+	applyPatchHelper bool
 	progress  func(PrepareEvent)
 }
 
@@ -60,6 +62,10 @@ func (r *prepRunner) exec(l SpecLine) error {
 	if m := patchRedirectRE.FindStringSubmatch(l.Text); m != nil {
 		// patch -pN < FILE: Photon applies the FIPS canister's binary patches this way.
 		return r.patchFromFile(l, m[1], m[2])
+	}
+	if strings.Contains(l.Text, "$") {
+		// ${PWD} is the only shell variable Photon's %prep uses.
+		l.Text = strings.NewReplacer("${PWD}", r.cwd, "$PWD", r.cwd).Replace(l.Text)
 	}
 	if m := sedRedirectRE.FindStringSubmatch(l.Text); m != nil {
 		// sed -e ... IN > OUT: Photon 5.0 fills in linux-sbat.csv this way.
@@ -113,6 +119,10 @@ func (r *prepRunner) exec(l SpecLine) error {
 		return r.sed(l, args[1:])
 	case cmd == "mkdir":
 		return r.mkdir(l, args[1:])
+	case cmd == "%include" && len(args) == 2:
+		return r.include(l, args[1])
+	case cmd == "ApplyPatch" && r.applyPatchHelper:
+		return r.applyPatchRange(l, args[1:])
 	}
 	if strings.HasPrefix(cmd, "%") {
 		return r.fail(l, "directive %s is not supported in %%prep", cmd)

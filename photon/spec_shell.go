@@ -123,6 +123,9 @@ func (r *prepRunner) sed(l SpecLine, args []string) error {
 	if len(args) < 3 || args[0] != "-i" {
 		return r.fail(l, "only \"sed -i 's/OLD/NEW/' FILE\" is supported")
 	}
+	if del, ok := parseSedDelete(args[1]); ok {
+		return r.sedDelete(l, del, args[2:])
+	}
 	old, repl, global, err := parseSedSubst(args[1])
 	if err != nil {
 		return r.fail(l, "%v", err)
@@ -242,4 +245,40 @@ func (r *prepRunner) sedToFile(l SpecLine, command, out string) error {
 		text = applySed(text, e)
 	}
 	return writeFileAtomic(dst, []byte(text))
+}
+
+// parseSedDelete accepts "/LITERAL/d" (delete the lines containing LITERAL),
+// which Photon 4.0 esx uses on an out-of-tree driver's Makefile.
+func parseSedDelete(expr string) (string, bool) {
+	if len(expr) < 4 || expr[0] != '/' || !strings.HasSuffix(expr, "/d") {
+		return "", false
+	}
+	lit := expr[1 : len(expr)-2]
+	if lit == "" || strings.ContainsAny(lit, `/\^$*[].`) {
+		return "", false
+	}
+	return lit, true
+}
+
+func (r *prepRunner) sedDelete(l SpecLine, lit string, files []string) error {
+	for _, f := range files {
+		p, err := r.inside(l, f)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return r.fail(l, "sed: %v", err)
+		}
+		var kept strings.Builder
+		for _, line := range strings.SplitAfter(string(data), "\n") {
+			if !strings.Contains(line, lit) {
+				kept.WriteString(line)
+			}
+		}
+		if err := writeFileAtomic(p, []byte(kept.String())); err != nil {
+			return err
+		}
+	}
+	return nil
 }

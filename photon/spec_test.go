@@ -234,6 +234,16 @@ func TestParseSedSubst(t *testing.T) {
 	}
 }
 
+func TestParseSedDelete(t *testing.T) {
+	lit, ok := parseSedDelete("/depmod/d")
+	assert.True(t, ok)
+	assert.Equal(t, "depmod", lit)
+	for _, bad := range []string{"/a.*/d", "/^x/d", "/x/p", "//d", "s/a/b/"} {
+		_, ok := parseSedDelete(bad)
+		assert.False(t, ok, bad)
+	}
+}
+
 func TestSetConfigString(t *testing.T) {
 	assert.Equal(t, "A=y\nCONFIG_LOCALVERSION=\"-1.ph5\"\n", string(setConfigString([]byte("A=y\nCONFIG_LOCALVERSION=\"\"\n"), "CONFIG_LOCALVERSION", "-1.ph5")))
 	assert.Equal(t, "CONFIG_LOCALVERSION=\"-1.ph5\"\n", string(setConfigString([]byte("# CONFIG_LOCALVERSION is not set\n"), "CONFIG_LOCALVERSION", "-1.ph5")))
