@@ -88,6 +88,8 @@ func TestFixtures(t *testing.T) {
 		{name: "cold-child", changed: []string{"checked"}},
 		{name: "jump-label", changed: []string{"with_label"}},
 		{name: "jump-label", opts: &Options{Parent: "mymod"}, refusal: "jump label whose static key lives in the module"},
+		{name: "static-call", changed: []string{"use_static_call", "use_tracepoint_call"}},
+		{name: "static-call", opts: &Options{Parent: "mymod"}, refusal: "static call whose key lives in the module"},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"/"+c.opts.withDefaults().Parent, func(t *testing.T) {
@@ -264,4 +266,33 @@ func TestFixtureFunctionPointer(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "patch.o")
 	require.NoError(t, res.WriteFile(path))
 	checkObjectTools(t, path)
+}
+
+// TestFixtureStaticCallSites: both sites survive for vmlinux; for a module
+// the tracepoint site is dropped (and the other refused, see TestFixtures).
+func TestFixtureStaticCallSites(t *testing.T) {
+	res, err := diffFixture(t, "static-call", nil)
+	require.NoError(t, err)
+	var keys []string
+	for _, s := range res.out.Sections {
+		if s.Name == ".static_call_sites" {
+			require.Len(t, s.Data, 16)
+			for _, r := range s.Rela.Relas {
+				if strings.HasPrefix(r.Sym.Name, "__SCK__") {
+					keys = append(keys, r.Sym.Name)
+				}
+			}
+		}
+	}
+	require.Equal(t, []string{"__SCK__my_hook", "__SCK__tp_func_my_event"}, keys)
+
+	_, err = diffFixture(t, "static-call", &Options{Parent: "mymod"})
+	var all UnsupportedErrors
+	if !errors.As(err, &all) {
+		var one *UnsupportedError
+		require.True(t, errors.As(err, &one), "%v", err)
+		all = UnsupportedErrors{one}
+	}
+	require.Len(t, all, 1, "only the non-tracepoint key is refused")
+	require.Equal(t, "__SCK__my_hook", all[0].Symbol)
 }

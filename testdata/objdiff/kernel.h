@@ -25,3 +25,12 @@ static inline __attribute__((__always_inline__)) int static_branch(struct static
 l_yes:
 	return 1;
 }
+
+/* A static call site as objtool records it in .static_call_sites (6.1:
+ * two relative fields, the call and the key __SCK__<name>). */
+#define STATIC_CALL_SITE(key)						\
+	asm volatile("1: .byte 0xe8; .long 0\n\t"			\
+		     ".pushsection .static_call_sites, \"aw\"\n\t"	\
+		     ".balign 4\n\t"					\
+		     ".long 1b - ., " #key " - .\n\t"			\
+		     ".popsection\n\t" ::: "memory")
