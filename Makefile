@@ -14,8 +14,9 @@ all: build lint test-unit
 build:
 	$(GO) build ./...
 
-# Debian packages the tests need (root; apt-get update first).
+# Debian packages the tests need (root).
 deps:
+	apt-get update -qq
 	grep -v '^\s*#' .ci/packages.txt | sed 's/#.*//' | xargs apt-get install -y --no-install-recommends
 
 # The whole suite, VM tests included: prepares the lab first (cached).
