@@ -25,7 +25,7 @@ type prepRunner struct {
 	patchCmd  string
 	// applyPatch is set once %prep includes Photon's ApplyPatch.inc helper.
 	applyPatchHelper bool
-	progress  func(PrepareEvent)
+	progress         func(PrepareEvent)
 }
 
 func (r *prepRunner) run() error {
