@@ -215,7 +215,7 @@ func FuzzParse(f *testing.F) {
 	_ = dir
 	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "testdata", "kpatch-unit", "x86_64", "*.ORIG.o"))
 	for _, p := range files {
-		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 12<<10 {
 			f.Add(b)
 		}
 	}
