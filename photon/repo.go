@@ -75,8 +75,9 @@ type Repo struct {
 	// (auto_livepatch.sh's -s and -v, SRC_RPM_LOCAL_PATH).
 	SourceRPMPath, DebuginfoRPMPath string
 	// Dir is a local directory holding the RPMs, either flat or in the
-	// repository layout (<Dir>/4.0/photon_srpms_4.0_x86_64/...). When set, no
-	// network access is made for a package found there.
+	// repository layout (<Dir>/4.0/photon_srpms_4.0_x86_64/...). A package
+	// found there is used as it is. With Dir set and BaseURLs nil the Repo is
+	// offline: a package missing from Dir is ErrPackageNotFound.
 	Dir string
 	// BaseURLs are repository roots (a mirror, or the public hosts) tried in
 	// order; nil means DefaultBaseURLs.

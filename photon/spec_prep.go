@@ -23,7 +23,7 @@ type prepRunner struct {
 	cwd       string
 	stack     []string // pushd
 	patchCmd  string
-	// applyPatch is set once %prep includes Photon's ApplyPatch.inc helper.
+	// applyPatchHelper is set once %prep includes Photon's ApplyPatch.inc helper.
 	applyPatchHelper bool
 	progress         func(PrepareEvent)
 }
