@@ -34,9 +34,11 @@ func labTree(t *testing.T, l *lab.Lab) *build.Tree {
 		KbuildDir: l.HeadersDir,
 		Config:    l.Config,
 		Vmlinux:   l.Vmlinux,
-		MakeArgs:  lab.KbuildArgs(l.KernelRelease),
+		MakeArgs:  labMakeArgs(l.KernelRelease),
 	}
 }
+
+func labMakeArgs(release string) []string { return lab.KbuildArgs(release) }
 
 // buildPatch builds one module from patches against the lab kernel.
 func buildPatch(t *testing.T, tree *build.Tree, name string, noReplace bool, patches ...string) string {
@@ -186,6 +188,16 @@ var vmCases = []vmCase{
 	}},
 	{name: "clone-and-warn", modules: one("netstat-clone-warn.patch"),
 		guest: loadUnload(effect{"/sys/class/net/lo/statistics/rx_bytes", " klpkit-clone\n"})},
+	{name: "duplicate-name", modules: one("reboot-duplicate-name.patch"), guest: func(t *testing.T, kos []string) {
+		e := effect{"/sys/kernel/reboot/mode", " klpkit-duplicate-name\n"}
+		e.requireGone(t)
+		name := load(t, kos[0])
+		e.requireLive(t)
+		// kernel/reboot.c's mode_show has the lowest address of the four.
+		require.DirExists(t, "/sys/kernel/livepatch/"+name+"/vmlinux/mode_show,1")
+		unload(t, name)
+		e.requireGone(t)
+	}},
 	{name: "module", modules: one("binfmt-misc-module.patch"), extra: binfmtModule, guest: func(t *testing.T, kos []string) {
 		// The livepatch loads first; the module it patches later, when
 		// the livepatch core applies the module's klp relocations.

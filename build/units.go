@@ -230,9 +230,12 @@ func objectLocals(path string) ([]string, error) {
 	}
 	var names []string
 	for _, s := range f.Symbols[1:] {
-		// Compiler-numbered names (foo.isra.0, bar.1) are left out: only
-		// plain names are sure to be spelt the same in vmlinux.
-		if s.Bind == elf.STB_LOCAL && s.Section != nil && (s.Type == elf.STT_FUNC || s.Type == elf.STT_OBJECT) && !strings.Contains(s.Name, ".") {
+		// Left out: compiler-numbered names (foo.isra.0, bar.1) and
+		// __UNIQUE_ID_ counters, which need not be spelt the same in
+		// vmlinux, and symbols of sections the kernel link discards.
+		if s.Bind == elf.STB_LOCAL && s.Section != nil && (s.Type == elf.STT_FUNC || s.Type == elf.STT_OBJECT) &&
+			!strings.Contains(s.Name, ".") && !strings.HasPrefix(s.Name, "__UNIQUE_ID_") &&
+			s.Section.Flags&elf.SHF_ALLOC != 0 && !strings.HasPrefix(s.Section.Name, ".discard") {
 			names = append(names, s.Name)
 		}
 	}

@@ -1,0 +1,54 @@
+package build_test
+
+import (
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/vmtest"
+)
+
+// BenchmarkRunLab measures patch to .ko for a one-function patch on the
+// lab kernel (needs `make lab` and KLPKIT_VMTEST=1, as `make test` sets).
+// "cold" starts with an empty object cache and work dir (the tree is
+// prepared and kbuild's record of the object exists); "warm" reuses the
+// cached original object. Peak RSS of the build's children (compiler,
+// kbuild) and of the test process are reported as metrics.
+func BenchmarkRunLab(b *testing.B) {
+	l := vmtest.RequireLab(b)
+	if l.SourceDir == "" {
+		b.Skip("the lab has no source tree (make lab)")
+	}
+	tree := &build.Tree{Release: l.KernelRelease, Dir: l.SourceDir, KbuildDir: l.HeadersDir, Config: l.Config, Vmlinux: l.Vmlinux, MakeArgs: labMakeArgs(l.KernelRelease)}
+	patch := filepath.Join(patchDir, "meminfo-new-function.patch")
+	run := func(b *testing.B, cache string) {
+		b.Helper()
+		if _, err := build.Run(b.Context(), build.Options{Source: tree, Patches: []string{patch}, OutputDir: b.TempDir(), CacheDir: cache}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("cold", func(b *testing.B) {
+		for b.Loop() {
+			run(b, b.TempDir())
+		}
+		reportRSS(b)
+	})
+	b.Run("warm", func(b *testing.B) {
+		cache := b.TempDir()
+		run(b, cache)
+		b.ResetTimer()
+		for b.Loop() {
+			run(b, cache)
+		}
+		reportRSS(b)
+	})
+}
+
+func reportRSS(b *testing.B) {
+	var self, children syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &self) == nil && syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children) == nil {
+		b.ReportMetric(float64(self.Maxrss)/1024, "MB-peak-self")
+		b.ReportMetric(float64(children.Maxrss)/1024, "MB-peak-child")
+	}
+}

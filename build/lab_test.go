@@ -1,0 +1,73 @@
+package build_test
+
+import (
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/vmtest"
+)
+
+// TestRunLabOutputs builds on the host against the lab kernel (no VM) and
+// checks what Run leaves behind: the module's klp sections and modinfo,
+// the debug export, the object cache, and the System.map fallback.
+func TestRunLabOutputs(t *testing.T) {
+	l := vmtest.RequireLab(t)
+	for _, symbols := range []string{"vmlinux", "System.map"} {
+		t.Run(symbols, func(t *testing.T) {
+			tree := labTree(t, l)
+			if symbols == "System.map" {
+				tree.Vmlinux, tree.SystemMap = "", l.SystemMap
+			}
+			cache, debug, out := t.TempDir(), t.TempDir(), t.TempDir()
+			var stages []build.Stage
+			opts := build.Options{
+				Source: tree, Patches: []string{filepath.Join(patchDir, "uptime-nonexported-call.patch")},
+				Name: "klpkit-lab.ko", OutputDir: out, CacheDir: cache, DebugDir: debug, Description: "lab \"test\"",
+				Progress: func(e build.Event) { stages = append(stages, e.Stage) },
+			}
+			res, err := build.Run(t.Context(), opts)
+			require.NoError(t, err)
+			assert.Equal(t, filepath.Join(out, "klpkit-lab.ko"), res.Module)
+			assert.Equal(t, []build.Object{{Path: "fs/proc/uptime.o", Target: "vmlinux", Changed: []string{"uptime_proc_show"}}}, res.Objects)
+			assert.Subset(t, stages, []build.Stage{build.StageCheck, build.StagePatch, build.StageCompile, build.StageDiff, build.StageLink, build.StageOutput})
+
+			f, err := elf.Open(res.Module)
+			require.NoError(t, err)
+			defer f.Close()
+			klpRela := f.Section(".klp.rela.vmlinux..text.uptime_proc_show")
+			require.NotNil(t, klpRela, "nr_processes is not exported: a klp relocation")
+			assert.Equal(t, elf.SHF_ALLOC|elf.SHF_INFO_LINK|elf.SectionFlag(0x00100000), klpRela.Flags)
+			syms, err := f.Symbols()
+			require.NoError(t, err)
+			var klpSyms []string
+			for _, s := range syms {
+				if s.Section == elf.SectionIndex(0xff20) {
+					klpSyms = append(klpSyms, s.Name)
+				}
+			}
+			assert.Contains(t, klpSyms, ".klp.sym.vmlinux.nr_processes,0")
+			modinfo, err := f.Section(".modinfo").Data()
+			require.NoError(t, err)
+			for _, want := range []string{"livepatch=Y", "license=GPL", "description=lab \"test\"", "vermagic=" + l.KernelRelease + " ", "name=klpkit_lab"} {
+				assert.Contains(t, string(modinfo), want)
+			}
+
+			for _, p := range []string{"orig/fs/proc/uptime.o", "patched/fs/proc/uptime.o", "patch/fs/proc/uptime.o", "patched-src/fs/proc/uptime.c", "module/klpkit-hook.c", "build.log"} {
+				assert.FileExists(t, filepath.Join(debug, p))
+			}
+
+			again, err := build.Run(t.Context(), opts)
+			require.NoError(t, err)
+			assert.True(t, again.Objects[0].Cached, "second run takes the original object from the cache")
+			orig, err := os.ReadFile(filepath.Join(l.SourceDir, "fs/proc/uptime.c"))
+			require.NoError(t, err)
+			assert.NotContains(t, string(orig), "klpkit", "the lab tree is never patched")
+		})
+	}
+}
