@@ -85,6 +85,7 @@ func TestFixtures(t *testing.T) {
 		{name: "static-local", changed: []string{"count_calls"}, klp: []string{"calls."}},
 		{name: "static-local-removed", refusal: "reference to static local variable"},
 		{name: "static-helper", changed: []string{"entry"}, klp: []string{"helper"}},
+		{name: "linkage-change", refusal: "symbol changed from STB_LOCAL STT_FUNC to STB_GLOBAL STT_FUNC"},
 		{name: "cold-child", changed: []string{"checked"}},
 		{name: "jump-label", changed: []string{"with_label"}},
 		{name: "jump-label", opts: &Options{Parent: "mymod"}, refusal: "jump label whose static key lives in the module"},
