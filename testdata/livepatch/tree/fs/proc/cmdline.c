@@ -15,13 +15,10 @@ static int cmdline_proc_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* Registration differs from the kernel's own file on purpose: only the
+ * show function above matters to the patches that touch this fixture. */
 static int __init proc_cmdline_init(void)
 {
-	struct proc_dir_entry *pde;
-
-	pde = proc_create_single("cmdline", 0, NULL, cmdline_proc_show);
-	pde_make_permanent(pde);
-	pde->size = saved_command_line_len + 1;
-	return 0;
+	return proc_create_single("cmdline", 0444, NULL, cmdline_proc_show) ? 0 : -ENOMEM;
 }
 fs_initcall(proc_cmdline_init);
