@@ -1,0 +1,110 @@
+// Command photonlab builds and describes klpkit's Photon lab: the lab
+// kernel versioned as a Photon 5 kernel and the Photon-layout repository
+// serving its source and debuginfo RPMs (package photonlab).
+//
+//	photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--jobs N]
+//	photonlab info    [--dir DIR]
+//
+// DIR is package lab's directory (default $KLPKIT_LAB_DIR, else
+// ~/.cache/klpkit/lab); the Debian lab must be prepared first (klplab
+// prepare). --assets defaults to testdata/photonlab, so run it from the
+// repository root, as `make lab` does.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/photonlab"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "photonlab:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+const usage = `usage: photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--jobs N] [-v]
+       photonlab info [--dir DIR]`
+
+// run is the testable body of main.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{usage}
+	}
+	switch args[0] {
+	case "prepare":
+		return cmdPrepare(ctx, args[1:], getenv, stderr)
+	case "info":
+		return cmdInfo(args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
+}
+
+func cmdPrepare(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("prepare", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", lab.DirFromEnv(getenv), "lab cache directory (package lab's)")
+	assets := fs.String("assets", "testdata/photonlab", "spec template, config fragment and patches")
+	release := fs.String("release", "1", "RPM release of the lab kernel (uname -r is <version>-<release>.ph5)")
+	jobs := fs.Int("jobs", 0, "make -j and xz threads (default: CPU count)")
+	verbose := fs.BoolP("verbose", "v", false, "also show every command run")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("prepare takes no arguments (got %q)\n%s", fs.Args(), usage)}
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	l, err := photonlab.Prepare(ctx, photonlab.Config{
+		LabDir: *dir, Assets: *assets, Release: *release, Jobs: *jobs,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stderr, l.String())
+	return nil
+}
+
+func cmdInfo(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("info", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", lab.DirFromEnv(getenv), "lab cache directory (package lab's)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	l, err := photonlab.Open(*dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, l.String())
+	return nil
+}

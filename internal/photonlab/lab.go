@@ -1,0 +1,140 @@
+package photonlab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/klpkit/klpkit/photon"
+)
+
+// ErrNotPrepared means the Photon lab has not been built (run the
+// photonlab command's prepare, or `make lab`).
+var ErrNotPrepared = errors.New("photon lab not prepared (run `go run ./internal/photonlab/cmd/photonlab prepare`)")
+
+// manifestName is written last by Prepare: its presence means the lab is complete.
+const manifestName = "photonlab.json"
+
+// Lab is a prepared Photon lab. Every path is absolute.
+type Lab struct {
+	Dir           string `json:"-"`              // <lab>/photon/<uname>
+	KernelRelease string `json:"kernel_release"` // uname -r, e.g. 6.1.192-1.ph5
+	Version       string `json:"version"`        // kernel version, e.g. 6.1.192
+	Release       string `json:"release"`        // RPM release without dist, e.g. 1
+	Vmlinuz       string `json:"vmlinuz"`        // bootable bzImage
+	Vmlinux       string `json:"vmlinux"`        // vmlinux with symbols and DWARF
+	Config        string `json:"config"`         // the .config the kernel was built with
+	Tree          string `json:"tree"`           // patched source tree (clean: built with O=)
+	BuildDir      string `json:"build_dir"`      // the O= build directory
+	RepoDir       string `json:"repo_dir"`       // repository root: RepoDir/5.0/photon_srpms_5.0_x86_64/...
+	SourceRPM     string `json:"source_rpm"`     // the source RPM inside RepoDir
+	DebuginfoRPM  string `json:"debuginfo_rpm"`  // the debuginfo RPM inside RepoDir
+}
+
+// Kernel returns the lab kernel as package photon sees it.
+func (l *Lab) Kernel() (photon.Kernel, error) { return photon.ParseKernel(l.KernelRelease) }
+
+// PhotonDir is where Prepare keeps Photon labs inside the lab directory.
+func PhotonDir(labDir string) string { return filepath.Join(labDir, "photon") }
+
+// Open returns the newest complete Photon lab under labDir (package lab's
+// directory), or an error wrapping ErrNotPrepared.
+func Open(labDir string) (*Lab, error) {
+	entries, err := os.ReadDir(PhotonDir(labDir))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("photonlab: %w", err)
+	}
+	var best *Lab
+	var bestKernel photon.Kernel
+	for _, e := range entries {
+		k, err := photon.ParseKernel(e.Name())
+		if err != nil || !e.IsDir() {
+			continue
+		}
+		l, err := OpenDir(filepath.Join(PhotonDir(labDir), e.Name()))
+		if err != nil {
+			continue
+		}
+		if best == nil || k.Compare(bestKernel) > 0 {
+			best, bestKernel = l, k
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("photonlab: %s: %w", PhotonDir(labDir), ErrNotPrepared)
+	}
+	return best, nil
+}
+
+// OpenDir reads the Photon lab prepared in dir (<lab>/photon/<uname>).
+func OpenDir(dir string) (*Lab, error) {
+	data, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("photonlab: %s: %w", dir, ErrNotPrepared)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("photonlab: %w", err)
+	}
+	var l Lab
+	if err := json.Unmarshal(data, &l); err != nil {
+		return nil, fmt.Errorf("photonlab: manifest %s: %w", filepath.Join(dir, manifestName), err)
+	}
+	l.Dir = dir
+	if _, err := photon.ParseKernel(l.KernelRelease); err != nil {
+		return nil, fmt.Errorf("photonlab: manifest %s: %w", filepath.Join(dir, manifestName), err)
+	}
+	for what, p := range l.paths() {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("photonlab %s: %s missing (%v): %w", dir, what, err, ErrNotPrepared)
+		}
+	}
+	return &l, nil
+}
+
+func (l *Lab) paths() map[string]string {
+	return map[string]string{
+		"vmlinuz": l.Vmlinuz, "vmlinux": l.Vmlinux, "config": l.Config, "source tree": l.Tree,
+		"build directory": l.BuildDir, "repository": l.RepoDir, "source RPM": l.SourceRPM, "debuginfo RPM": l.DebuginfoRPM,
+	}
+}
+
+// String describes the lab for humans.
+func (l *Lab) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "kernel release  %s\n", l.KernelRelease)
+	for _, row := range [][2]string{{"vmlinuz", l.Vmlinuz}, {"vmlinux", l.Vmlinux}, {"config", l.Config},
+		{"source tree", l.Tree}, {"build dir", l.BuildDir}, {"repository", l.RepoDir},
+		{"source RPM", l.SourceRPM}, {"debuginfo RPM", l.DebuginfoRPM}} {
+		fmt.Fprintf(&b, "%-15s %s\n", row[0], row[1])
+	}
+	return b.String()
+}
+
+func (l *Lab) writeManifest() error {
+	data, err := json.MarshalIndent(l, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(l.Dir, manifestName), append(data, '\n'))
+}
+
+// writeFileAtomic writes data to a temporary file beside name and renames it into place.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr != nil || cerr != nil {
+		os.Remove(f.Name())
+		return errors.Join(werr, cerr)
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
