@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/kmod"
+)
+
+// cmdlineMarker is what testdata/patches/cmdline-string.patch appends.
+const cmdlineMarker = " klpkit=cmdline-string\n"
+
+// TestKpatchBuildInVM runs the command end to end against the lab kernel
+// (Debian's 6.1: source tree, headers, -dbg vmlinux) and loads the module
+// it writes in the lab VM.
+func TestKpatchBuildInVM(t *testing.T) {
+	const guestKo = "/klp/livepatch-cmdline-string.ko"
+	vmtest.Run(t, vmtest.Config{
+		Timeout: 3 * time.Minute,
+		Append:  "no_timer_check",
+		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
+			if l.SourceDir == "" {
+				t.Fatal("the lab was prepared without the source tree: run `make lab`")
+			}
+			out := t.TempDir()
+			args := []string{"-s", l.SourceDir, "--kbuild", l.HeadersDir, "-c", l.Config, "-v", l.Vmlinux,
+				"--cache", "none", "-o", out}
+			for _, m := range lab.KbuildArgs(l.KernelRelease) {
+				args = append(args, "--make-arg", m)
+			}
+			args = append(args, "../../testdata/patches/cmdline-string.patch")
+			var stdout, stderr bytes.Buffer
+			start := time.Now()
+			err := run(args, &stdout, &stderr)
+			t.Logf("kpatch-build %s (%v)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), time.Since(start).Round(time.Millisecond), stdout.String(), stderr.String())
+			require.NoError(t, err)
+			require.Contains(t, stdout.String(), "Kernel release "+l.KernelRelease+"\n", "release from the vmlinux banner")
+			require.Contains(t, stdout.String(), "\nSUCCESS\n")
+			ko := filepath.Join(out, "livepatch-cmdline-string.ko")
+			require.FileExists(t, ko)
+			return []vmtest.File{{Guest: guestKo, Host: ko}}
+		},
+	}, func(t *testing.T) {
+		cmdline := func() string {
+			b, err := os.ReadFile("/proc/cmdline")
+			require.NoError(t, err)
+			return string(b)
+		}
+		require.NotContains(t, cmdline(), cmdlineMarker)
+		var sys kmod.System
+		res, err := sys.Load(t.Context(), guestKo, nil)
+		require.NoError(t, err)
+		require.Equal(t, "livepatch_cmdline_string", res.Module.Name)
+		require.Contains(t, cmdline(), cmdlineMarker)
+		_, err = sys.Unload(t.Context(), res.Module.Name, nil)
+		require.NoError(t, err)
+		require.NotContains(t, cmdline(), cmdlineMarker)
+	})
+}

@@ -1,0 +1,34 @@
+// Command kpatch-build builds a livepatch module from source patches for a
+// kernel whose prepared source tree is on this machine (any distribution's
+// kernel), like dynup/kpatch's kpatch-build with a local tree (-s), on
+// package build.
+//
+//	kpatch-build -s DIR [-c .config] [-v vmlinux | --system-map FILE] [options] PATCH...
+//
+// Output follows kpatch-build: status lines on stdout ("Testing patch
+// file(s)", "Building patch module: X.ko", "SUCCESS"), "ERROR: ..." on
+// stderr and exit status 1 on any failure. Progress goes to stderr: one
+// line per step, or a redrawn status bar when stderr is a terminal.
+//
+// Options kpatch-build has: -s, -c, -v, -a, -j, -n, -o, -R/--non-replace,
+// --skip-cleanup, --skip-compiler-check (--skip-gcc-check), --version,
+// -h; Photon's -D/--description FILE (also -d, as auto_livepatch.sh spells
+// it; kpatch-build's debug levels are --debug here). Options of klpkit for
+// trees that split source and headers (Debian's, the test lab's): --kbuild
+// (the tree modules link against), --symvers, --modules-dir, --system-map,
+// --make-arg VAR=VALUE, --cache and --export-debug. Not supported: -r
+// (source RPMs: auto_livepatch builds Photon kernels from theirs),
+// --oot-module and -t.
+//
+// The kernel release is, in order: -a; the "Linux version" banner of the
+// vmlinux; the tree's include/config/kernel.release. When both -a and the
+// banner give one they must agree.
+package main
+
+import "os"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/klpkit/klpkit/build"
+)
+
+// version is the kpatch-build version whose interface this command follows.
+const version = "0.9.8 (klpkit)"
+
+const usageText = `usage: kpatch-build [options] <patch1 ... patchN>
+		patchN             Input patchfile(s)
+Options:
+   -h, --help              Show this help message
+   -s, --sourcedir DIR     Prepared kernel source tree (make prepare done)
+   -c, --config FILE       Kernel .config (default: <sourcedir>/.config)
+   -v, --vmlinux FILE      Original vmlinux with symbols (default:
+                           <sourcedir>/vmlinux when it exists)
+       --system-map FILE   System.map of the kernel, when there is no vmlinux
+   -a, --archversion VER   Target kernel release (uname -r); default: from
+                           the vmlinux banner or the tree
+   -j, --jobs N            Objects compiled at once (default: CPU count)
+   -n, --name NAME         Module name (default: livepatch-<patch name>)
+   -o, --output DIR        Output directory (default: current directory)
+   -R, --non-replace       Build a module that stacks on earlier livepatches
+                           instead of replacing them
+   -D, -d, --description FILE
+                           Module description (MODULE_DESCRIPTION) from FILE
+       --debug             Keep the temporary directory and log every step
+       --skip-cleanup      Keep the temporary directory
+       --skip-compiler-check
+                           Skip the compiler version check (not recommended)
+       --kbuild DIR        Tree the module links against (e.g.
+                           /lib/modules/<release>/build; default: sourcedir)
+       --symvers FILE      Module.symvers (default: <kbuild>/Module.symvers)
+       --modules-dir DIR   Where the kernel's modules are, for patches to
+                           modules (e.g. /lib/modules/<release>)
+       --make-arg VAR=VAL  Variable for every make run (repeatable), e.g.
+                           CC=gcc-12
+       --cache DIR         Cache of original objects (default: $CACHEDIR,
+                           else ~/.kpatch; "none" disables it)
+       --export-debug DIR  Write objects, module source and log to DIR
+       --version           Show the version
+`
+
+// errHelp: help was asked for; exit 0.
+var errHelp = errors.New("help")
+
+// options are the parsed command line.
+type options struct {
+	sourceDir, config, vmlinux, systemMap, release string
+	jobs                                           int
+	name, outputDir, descriptionFile               string
+	nonReplace, debug, skipCleanup, skipCC         bool
+	kbuildDir, symvers, modulesDir, cacheDir       string
+	exportDebug                                    string
+	makeArgs                                       []string
+	showVersion                                    bool
+	patches                                        []string
+}
+
+// app is the command with what tests replace.
+type app struct {
+	stdout, stderr io.Writer
+	// build is build.Run.
+	build func(context.Context, build.Options) (*build.Result, error)
+	// getenv reads the environment (CACHEDIR, HOME).
+	getenv func(string) string
+	// terminal says whether stderr is a terminal (progress bar).
+	terminal bool
+}
+
+// run is the command: args without the program name. It prints failures as
+// "ERROR: ..." on stderr and returns them; main exits 1.
+func run(args []string, stdout, stderr io.Writer) error {
+	a := &app{stdout: stdout, stderr: stderr, build: build.Run, getenv: os.Getenv, terminal: isTerminal(stderr)}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return a.run(ctx, args)
+}
+
+func (a *app) run(ctx context.Context, args []string) error {
+	err := a.main(ctx, args)
+	switch {
+	case errors.Is(err, errHelp):
+		return nil
+	case err != nil:
+		fmt.Fprintf(a.stderr, "ERROR: %s.\n", strings.TrimSuffix(err.Error(), "."))
+	}
+	return err
+}
+
+func (a *app) main(ctx context.Context, args []string) error {
+	o, err := parse(args, a.stderr)
+	if err != nil {
+		return err
+	}
+	if o.showVersion {
+		fmt.Fprintln(a.stdout, version)
+		return nil
+	}
+	bo, err := a.buildOptions(o)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(a.stdout, a.stderr, a.terminal)
+	bo.Progress = prog.event
+	res, err := a.build(ctx, bo)
+	prog.finish()
+	if err != nil {
+		if bo.KeepWork && bo.WorkDir != "" {
+			fmt.Fprintf(a.stderr, "temporary files kept in %s\n", bo.WorkDir)
+		}
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(a.stderr, "WARNING: %s\n", w)
+	}
+	var targets []string
+	for _, obj := range res.Objects {
+		if len(obj.Changed)+len(obj.New) > 0 && !contains(targets, obj.Target) {
+			targets = append(targets, obj.Target)
+		}
+	}
+	fmt.Fprintf(a.stdout, "Patched objects: %s\n", strings.Join(targets, " "))
+	if bo.KeepWork {
+		fmt.Fprintf(a.stdout, "Temporary files kept in %s\n", bo.WorkDir)
+	}
+	fmt.Fprintln(a.stdout, "SUCCESS")
+	fmt.Fprintf(a.stdout, "%s\n", res.Module)
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parse reads the command line. Patches are the positional arguments,
+// anywhere among the options (pflag's interspersed parsing).
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := pflag.NewFlagSet("kpatch-build", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	fs.StringVarP(&o.sourceDir, "sourcedir", "s", "", "")
+	fs.StringVarP(&o.config, "config", "c", "", "")
+	fs.StringVarP(&o.vmlinux, "vmlinux", "v", "", "")
+	fs.StringVar(&o.systemMap, "system-map", "", "")
+	fs.StringVarP(&o.release, "archversion", "a", "", "")
+	fs.IntVarP(&o.jobs, "jobs", "j", 0, "")
+	fs.StringVarP(&o.name, "name", "n", "", "")
+	fs.StringVarP(&o.outputDir, "output", "o", "", "")
+	fs.BoolVarP(&o.nonReplace, "non-replace", "R", false, "")
+	fs.StringVarP(&o.descriptionFile, "description", "D", "", "")
+	// -d is the spelling auto_livepatch.sh uses for the description.
+	fs.StringVarP(&o.descriptionFile, "description-file", "d", "", "")
+	_ = fs.MarkHidden("description-file")
+	fs.BoolVar(&o.debug, "debug", false, "")
+	fs.BoolVar(&o.skipCleanup, "skip-cleanup", false, "")
+	fs.BoolVar(&o.skipCC, "skip-compiler-check", false, "")
+	fs.BoolVar(&o.skipCC, "skip-gcc-check", false, "")
+	_ = fs.MarkHidden("skip-gcc-check")
+	fs.StringVar(&o.kbuildDir, "kbuild", "", "")
+	fs.StringVar(&o.symvers, "symvers", "", "")
+	fs.StringVar(&o.modulesDir, "modules-dir", "", "")
+	fs.StringArrayVar(&o.makeArgs, "make-arg", nil, "")
+	fs.StringVar(&o.cacheDir, "cache", "", "")
+	fs.StringVar(&o.exportDebug, "export-debug", "", "")
+	fs.BoolVar(&o.showVersion, "version", false, "")
+	help := fs.BoolP("help", "h", false, "")
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprint(stderr, usageText)
+		return nil, err
+	}
+	if *help {
+		fmt.Fprint(stderr, usageText)
+		return nil, errHelp
+	}
+	o.patches = fs.Args()
+	if o.showVersion {
+		return o, nil
+	}
+	if len(o.patches) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return nil, errors.New("no patch file(s) specified")
+	}
+	if o.sourceDir == "" {
+		return nil, errors.New("a kernel source tree is required (-s DIR); source RPMs: use auto_livepatch")
+	}
+	if o.jobs < 0 {
+		return nil, fmt.Errorf("-j %d: the job count must be positive", o.jobs)
+	}
+	for _, m := range o.makeArgs {
+		if k, _, ok := strings.Cut(m, "="); !ok || k == "" {
+			return nil, fmt.Errorf("--make-arg %q: want VAR=VALUE", m)
+		}
+	}
+	return o, nil
+}
+
+// buildOptions checks the files the options name and turns them into
+// build.Options.
+func (a *app) buildOptions(o *options) (build.Options, error) {
+	var bo build.Options
+	for _, p := range o.patches {
+		if err := regularFile(p); err != nil {
+			return bo, fmt.Errorf("patch file %s: %w", p, err)
+		}
+	}
+	if fi, err := os.Stat(o.sourceDir); err != nil || !fi.IsDir() {
+		return bo, fmt.Errorf("kernel source directory %s not found", o.sourceDir)
+	}
+	tree := &build.Tree{
+		Dir: o.sourceDir, KbuildDir: o.kbuildDir, Config: o.config,
+		Vmlinux: o.vmlinux, SystemMap: o.systemMap,
+		ModuleSymvers: o.symvers, ModulesDir: o.modulesDir, MakeArgs: o.makeArgs,
+	}
+	if tree.Config == "" {
+		tree.Config = filepath.Join(o.sourceDir, ".config")
+	}
+	if tree.Vmlinux == "" && tree.SystemMap == "" {
+		tree.Vmlinux = filepath.Join(o.sourceDir, "vmlinux")
+	}
+	for _, f := range []struct{ what, path string }{
+		{"config file", tree.Config}, {"vmlinux", tree.Vmlinux}, {"System.map", tree.SystemMap}, {"Module.symvers", tree.ModuleSymvers},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if err := regularFile(f.path); err != nil {
+			return bo, fmt.Errorf("%s %s: %w", f.what, f.path, err)
+		}
+	}
+	rel, err := targetRelease(o.release, tree.Vmlinux, o.sourceDir)
+	if err != nil {
+		return bo, err
+	}
+	tree.Release = rel
+	fmt.Fprintf(a.stdout, "Using source directory at %s\n", o.sourceDir)
+	fmt.Fprintf(a.stdout, "Kernel release %s\n", rel)
+
+	bo = build.Options{
+		Source: tree, Patches: o.patches, Name: o.name, OutputDir: o.outputDir,
+		NoReplace: o.nonReplace, Jobs: o.jobs, SkipCompilerCheck: o.skipCC,
+		KeepWork: o.debug || o.skipCleanup, DebugDir: o.exportDebug,
+		CacheDir: a.cacheDir(o.cacheDir),
+	}
+	if o.descriptionFile != "" {
+		data, err := os.ReadFile(o.descriptionFile)
+		if err != nil {
+			return bo, fmt.Errorf("description file %s not found", o.descriptionFile)
+		}
+		bo.Description = strings.TrimSpace(string(data))
+	}
+	if bo.KeepWork {
+		// A directory of our own, so it can be named when kept.
+		bo.WorkDir, err = os.MkdirTemp("", "kpatch-build-")
+		if err != nil {
+			return bo, err
+		}
+	}
+	if o.debug {
+		bo.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return bo, nil
+}
+
+// cacheDir is --cache, else $CACHEDIR, else ~/.kpatch (kpatch-build's);
+// "none" disables the cache.
+func (a *app) cacheDir(flag string) string {
+	switch {
+	case flag == "none":
+		return ""
+	case flag != "":
+		return flag
+	case a.getenv("CACHEDIR") != "":
+		return a.getenv("CACHEDIR")
+	case a.getenv("HOME") != "":
+		return filepath.Join(a.getenv("HOME"), ".kpatch")
+	}
+	return ""
+}
+
+// regularFile says why path is not a readable regular file.
+func regularFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return errors.New("not found")
+		}
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return errors.New("not a regular file")
+	}
+	return nil
+}
