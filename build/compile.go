@@ -13,11 +13,16 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // sectionFlags give every function and data object its own section, which
 // the object differ needs to compare and extract them one by one.
 var sectionFlags = []string{"-ffunction-sections", "-fdata-sections"}
+
+// waitDelay bounds the wait for a killed command's output pipes: make or a
+// compiler driver killed on cancellation may leave children holding them.
+const waitDelay = 5 * time.Second
 
 // compiler runs kbuild's recorded compiler commands directly: kbuild's
 // own start-up costs more than compiling one object (FACTS 10.5).
@@ -52,6 +57,7 @@ func (c *compiler) command(ctx context.Context, obj string) (*cmdFile, error) {
 	c.log.Debug("kbuild records the command", "object", obj, "args", args)
 	run := exec.CommandContext(ctx, "make", args...)
 	run.Dir = c.tree
+	run.WaitDelay = waitDelay
 	if out, err := run.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -139,6 +145,7 @@ func (c *compiler) run(ctx context.Context, obj string, steps [][]string) error 
 		c.log.Debug("compile", "object", obj, "argv", s)
 		cmd := exec.CommandContext(ctx, s[0], s[1:]...)
 		cmd.Dir = c.tree
+		cmd.WaitDelay = waitDelay
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -123,4 +124,28 @@ func TestRunCancelled(t *testing.T) {
 	dir := fakeTree(t, "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n")
 	_, err := Run(ctx, Options{Source: &Tree{Release: "r", Dir: dir, SystemMap: "x"}, Patches: []string{writePatch(t, fakePatch)}, OutputDir: t.TempDir()})
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// TestRunCancelDuringCompile cancels while the compiler runs: Run returns
+// the context's error promptly and writes nothing.
+func TestRunCancelDuringCompile(t *testing.T) {
+	dir := fakeTree(t, "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n")
+	cc := filepath.Join(t.TempDir(), "slowcc")
+	require.NoError(t, os.WriteFile(cc, []byte("#!/bin/sh\nexec sleep 60\n"), 0o755))
+	writeFile(t, filepath.Join(dir, "fs/.a.o.cmd"), "cmd_fs/a.o := "+cc+" -c -o fs/a.o fs/a.c\nsource_fs/a.o := fs/a.c\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	out := t.TempDir()
+	var compiling bool
+	start := time.Now()
+	_, err := Run(ctx, Options{
+		Source:  &Tree{Release: "r", Dir: dir, SystemMap: "unused", MakeArgs: []string{"CC=true"}},
+		Patches: []string{writePatch(t, fakePatch)}, OutputDir: out, SkipCompilerCheck: true,
+		Progress: func(e Event) { compiling = compiling || e.Stage == StageCompile },
+	})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.True(t, compiling, "the compile stage had started")
+	assert.Less(t, time.Since(start), 10*time.Second)
+	entries, _ := os.ReadDir(out)
+	assert.Empty(t, entries)
 }

@@ -33,13 +33,18 @@ func numCPU() int { return runtime.NumCPU() }
 const placeholderOut = "@OUT@"
 
 // compile builds every unit's original (or takes it from the cache) and
-// patched object, Jobs at a time.
+// patched object. Every command (make, or one compile) holds one of Jobs
+// slots, so a one-object patch compiles its two sides at once.
 func (r *runner) compile(ctx context.Context) error {
 	total := len(r.objs)
 	r.event(StageCompile, 0, total, "building original and patched objects")
-	cc := &compiler{tree: r.tree.Dir, makeArgs: r.tree.MakeArgs, log: r.log}
-	cache := &objectCache{dir: r.opts.CacheDir}
-	base := strings.Join([]string{r.tree.Release, r.configHash(), r.cc}, "\x00")
+	b := &unitBuilder{
+		r:     r,
+		cc:    &compiler{tree: r.tree.Dir, makeArgs: r.tree.MakeArgs, log: r.log},
+		cache: &objectCache{dir: r.opts.CacheDir},
+		base:  strings.Join([]string{r.tree.Release, r.configHash(), r.cc}, "\x00"),
+		slots: make(chan struct{}, r.opts.Jobs),
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -48,18 +53,11 @@ func (r *runner) compile(ctx context.Context) error {
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	sem := make(chan struct{}, r.opts.Jobs)
 	for _, u := range r.objs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			err := r.compileUnit(ctx, cc, cache, base, u)
+			err := b.build(ctx, u)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -80,9 +78,35 @@ func (r *runner) compile(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (r *runner) compileUnit(ctx context.Context, cc *compiler, cache *objectCache, base string, u *unit) error {
+// unitBuilder compiles units concurrently.
+type unitBuilder struct {
+	r     *runner
+	cc    *compiler
+	cache *objectCache
+	base  string        // kernel, config and compiler part of cache keys
+	slots chan struct{} // one per running command
+	ovMu  sync.Mutex    // guards the overlay
+}
+
+// do runs f holding a slot.
+func (b *unitBuilder) do(ctx context.Context, f func() error) error {
+	select {
+	case b.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-b.slots }()
+	return f()
+}
+
+func (b *unitBuilder) build(ctx context.Context, u *unit) error {
+	r := b.r
 	fail := func(err error) error { return &ObjectError{Object: u.obj, Stage: StageCompile, Err: err} }
-	cmd, err := cc.command(ctx, u.obj)
+	var cmd *cmdFile
+	err := b.do(ctx, func() (err error) {
+		cmd, err = b.cc.command(ctx, u.obj)
+		return err
+	})
 	if err != nil {
 		return fail(err)
 	}
@@ -99,31 +123,50 @@ func (r *runner) compileUnit(ctx context.Context, cc *compiler, cache *objectCac
 	if err != nil {
 		return fail(err)
 	}
-	key := cache.key(base, r.tree.Dir, cmd, keySteps)
-	if cache.get(key, u.orig) {
-		u.cached = true
-	} else {
-		steps, err := compileSteps(cmd, u.orig, nil)
-		if err != nil {
-			return fail(err)
-		}
-		if err := cc.run(ctx, u.obj, steps); err != nil {
-			return fail(fmt.Errorf("original: %w", err))
-		}
-		if err := cache.put(key, u.orig); err != nil {
-			r.log.Warn("object cache", "object", u.obj, "err", err)
-		}
-	}
-	if err := r.ov.copyIn(cmd.Source); err != nil {
-		return fail(err)
-	}
-	r.ov.files[cmd.Source] = true
-	steps, err := compileSteps(cmd, u.patched, r.ov)
+	origSteps, err := compileSteps(cmd, u.orig, nil)
 	if err != nil {
 		return fail(err)
 	}
-	if err := cc.run(ctx, u.obj, steps); err != nil {
-		return fail(fmt.Errorf("patched: %w", err))
+	// The patched side always compiles from the overlay, so that a patched
+	// header next to the source is found first.
+	b.ovMu.Lock()
+	err = r.ov.copyIn(cmd.Source)
+	r.ov.files[cmd.Source] = true
+	var patchedSteps [][]string
+	if err == nil {
+		patchedSteps, err = compileSteps(cmd, u.patched, r.ov)
+	}
+	b.ovMu.Unlock()
+	if err != nil {
+		return fail(err)
+	}
+
+	key := b.cache.key(b.base, r.tree.Dir, cmd, keySteps)
+	origErr := make(chan error, 1)
+	if b.cache.get(key, u.orig) {
+		u.cached = true
+		origErr <- nil
+	} else {
+		go func() {
+			origErr <- b.do(ctx, func() error {
+				if err := b.cc.run(ctx, u.obj, origSteps); err != nil {
+					return fmt.Errorf("original: %w", err)
+				}
+				if err := b.cache.put(key, u.orig); err != nil {
+					r.log.Warn("object cache", "object", u.obj, "err", err)
+				}
+				return nil
+			})
+		}()
+	}
+	patchedErr := b.do(ctx, func() error {
+		if err := b.cc.run(ctx, u.obj, patchedSteps); err != nil {
+			return fmt.Errorf("patched: %w", err)
+		}
+		return nil
+	})
+	if err := errors.Join(<-origErr, patchedErr); err != nil {
+		return fail(err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/klpkit/klpkit/internal/elfobj"
 )
@@ -85,6 +86,9 @@ func Link(ctx context.Context, m *Module, o LinkOptions) ([]byte, error) {
 	args := append([]string{"-C", o.KbuildDir, "M=" + o.WorkDir, "KBUILD_MODPOST_WARN=1"}, o.MakeArgs...)
 	args = append(args, "modules")
 	cmd := exec.CommandContext(ctx, "make", args...)
+	// On cancellation make is killed; its children may hold the output
+	// pipe, so stop waiting for it soon after.
+	cmd.WaitDelay = 5 * time.Second
 	var tail bytes.Buffer
 	out := io.Writer(&tail)
 	if o.Output != nil {
