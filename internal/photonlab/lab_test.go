@@ -1,0 +1,157 @@
+package photonlab_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/photonlab"
+	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/photon"
+)
+
+// requirePhotonLab returns the prepared Photon lab; like every lab test it
+// skips without KLPKIT_VMTEST=1 and fails when the lab is missing.
+func requirePhotonLab(t *testing.T, l *lab.Lab) *photonlab.Lab {
+	t.Helper()
+	pl, err := photonlab.Open(l.Dir)
+	if err != nil {
+		t.Fatalf("KLPKIT_VMTEST=1 but %v", err)
+	}
+	return pl
+}
+
+// TestLabKernelBootsInVM boots the Photon lab kernel and checks that it is
+// the Photon-versioned, livepatch-capable kernel built with the source
+// RPM's patches.
+func TestLabKernelBootsInVM(t *testing.T) {
+	vmtest.RunKernel(t, func(t *testing.T, l *lab.Lab) string {
+		pl := requirePhotonLab(t, l)
+		k, err := pl.Kernel()
+		require.NoError(t, err)
+		require.NoError(t, k.Livepatchable(), "the lab kernel must be a livepatchable Photon kernel")
+		return pl.Vmlinuz
+	}, vmtest.Config{
+		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
+			return []vmtest.File{{Guest: "/want-release", Data: []byte(requirePhotonLab(t, l).KernelRelease)}}
+		},
+	}, func(t *testing.T) {
+		want, err := os.ReadFile("/want-release")
+		require.NoError(t, err)
+		var u unix.Utsname
+		require.NoError(t, unix.Uname(&u))
+		require.Equal(t, string(want), unix.ByteSliceToString(u.Release[:]), "uname -r")
+		t.Logf("uname -r: %s", want)
+		require.DirExists(t, "/sys/kernel/livepatch", "CONFIG_LIVEPATCH")
+		require.FileExists(t, "/proc/modules", "CONFIG_MODULES")
+		ftrace, err := os.ReadFile("/proc/sys/kernel/ftrace_enabled")
+		require.NoError(t, err)
+		require.Equal(t, "1", strings.TrimSpace(string(ftrace)))
+		dmesg, err := vmtest.Dmesg()
+		require.NoError(t, err)
+		require.Contains(t, dmesg, "photonlab: livepatch core ready", "Patch1 of the source RPM is in the running kernel")
+	})
+}
+
+// TestRepoPreparesTheBuiltTree fetches the lab kernel's packages from its
+// repository over HTTP, as auto_livepatch does from Photon's, prepares them
+// with package photon (%prep, config, vmlinux, gcc check) and checks the
+// result is exactly what the VM's kernel was built from.
+func TestRepoPreparesTheBuiltTree(t *testing.T) {
+	pl := requirePhotonLab(t, vmtest.RequireLab(t))
+	srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
+	t.Cleanup(srv.Close)
+	k, err := pl.Kernel()
+	require.NoError(t, err)
+	repo := &photon.Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir()}
+	src, err := repo.Prepare(t.Context(), k, &photon.PrepareOptions{Dir: t.TempDir(), CC: "gcc-12"})
+	require.NoError(t, err)
+	t.Logf("prepared %s in %s (compiler %q)", k, src.Tree, src.Compiler)
+
+	requireSameTree(t, pl.Tree, src.Tree, ".config")
+	requireSameFile(t, pl.Config, src.Config)
+	requireSameFile(t, pl.Vmlinux, src.Vmlinux)
+}
+
+func requireSameFile(t *testing.T, want, got string) {
+	t.Helper()
+	a, err := os.ReadFile(want)
+	require.NoError(t, err)
+	b, err := os.ReadFile(got)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(a, b), "%s and %s differ", want, got)
+}
+
+// requireSameTree compares two trees entry by entry (type, mode, content,
+// link target), ignoring top-level names in skip.
+func requireSameTree(t *testing.T, want, got string, skip ...string) {
+	t.Helper()
+	ignored := map[string]bool{}
+	for _, s := range skip {
+		ignored[s] = true
+	}
+	list := func(root string) map[string]os.FileInfo {
+		out := map[string]os.FileInfo{}
+		require.NoError(t, filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			if ignored[rel] {
+				return nil
+			}
+			out[rel] = fi
+			return nil
+		}))
+		return out
+	}
+	a, b := list(want), list(got)
+	for rel := range a {
+		if _, ok := b[rel]; !ok {
+			t.Errorf("%s: only in %s", rel, want)
+		}
+	}
+	for rel := range b {
+		if _, ok := a[rel]; !ok {
+			t.Errorf("%s: only in %s", rel, got)
+		}
+	}
+	for rel, fa := range a {
+		fb, ok := b[rel]
+		if !ok {
+			continue
+		}
+		if fa.Mode() != fb.Mode() {
+			t.Errorf("%s: mode %v vs %v", rel, fa.Mode(), fb.Mode())
+			continue
+		}
+		switch {
+		case fa.Mode()&os.ModeSymlink != 0:
+			la, _ := os.Readlink(filepath.Join(want, rel))
+			lb, _ := os.Readlink(filepath.Join(got, rel))
+			if la != lb {
+				t.Errorf("%s: link %q vs %q", rel, la, lb)
+			}
+		case fa.Mode().IsRegular():
+			if fa.Size() != fb.Size() {
+				t.Errorf("%s: size %d vs %d", rel, fa.Size(), fb.Size())
+				continue
+			}
+			da, _ := os.ReadFile(filepath.Join(want, rel))
+			db, _ := os.ReadFile(filepath.Join(got, rel))
+			if !bytes.Equal(da, db) {
+				t.Errorf("%s: contents differ", rel)
+			}
+		}
+	}
+	require.False(t, t.Failed(), "the prepared tree differs from the lab's")
+	t.Logf("trees identical: %d entries", len(a))
+}
