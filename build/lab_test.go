@@ -71,3 +71,10 @@ func TestRunLabOutputs(t *testing.T) {
 		})
 	}
 }
+
+func TestKernelReleaseLab(t *testing.T) {
+	l := vmtest.RequireLab(t)
+	rel, err := build.KernelRelease(l.Vmlinux)
+	require.NoError(t, err)
+	assert.Equal(t, l.KernelRelease, rel)
+}

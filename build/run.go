@@ -141,6 +141,9 @@ func (r *runner) check(ctx context.Context) error {
 		return fmt.Errorf("kernel %s: %w", r.tree.Release, err)
 	}
 	r.config = c
+	if err := checkTreeMatches(&r.tree, c); err != nil {
+		return err
+	}
 	if r.tree.Vmlinux == "" && r.tree.SystemMap == "" {
 		return fmt.Errorf("kernel %s: need the vmlinux or System.map of the target kernel for symbol positions", r.tree.Release)
 	}
