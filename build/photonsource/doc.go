@@ -1,0 +1,26 @@
+// Package photonsource turns a Photon OS kernel into a build.Source: its
+// source and debuginfo RPMs are fetched from a repository (package
+// photon: a mirror, a local directory or explicit files; checksummed and
+// cached), its tree is prepared as rpmbuild -bp would, and then built once
+// with the kernel's own kbuild so that the tree has what package build needs
+// (a prepared tree, kbuild's command files and Module.symvers).
+//
+// It lives apart from both packages so that neither imports the other:
+// photon knows nothing of the build pipeline, and build nothing of Photon's
+// repositories.
+//
+//	src := &photonsource.Source{
+//		Kernel: k,
+//		Repo:   &photon.Repo{BaseURLs: []string{mirror}, CacheDir: cache},
+//		Dir:    "/var/lib/klpkit/src",
+//	}
+//	res, err := build.Run(ctx, build.Options{Source: src, Patches: patches})
+//
+// The build step is kpatch-build's: `make vmlinux modules` in the tree, once
+// (a marker file records a finished build, so later runs reuse it), which
+// takes long for a full distribution kernel. When the kernel's
+// Module.symvers is at hand (Photon's linux-devel package ships it),
+// Source.ModuleSymvers skips the full build: the tree is then only
+// prepared (make modules_prepare) and objects are compiled as the
+// pipeline needs them.
+package photonsource

@@ -1,0 +1,109 @@
+package photonsource
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// Build modes, as the marker file records them.
+const (
+	modePrepare = "modules_prepare"
+	modeFull    = "vmlinux modules"
+)
+
+// kbuild runs make in the tree once: a full build (kpatch-build's, for
+// Module.symvers and the modules) or, with a known Module.symvers, only
+// modules_prepare. A marker written afterwards lets later runs skip it; a
+// full build also satisfies a later prepare-only run. A lock keeps two
+// runs from building the same tree at once.
+func (s *Source) kbuild(ctx context.Context, tree string) error {
+	mode := modeFull
+	if s.ModuleSymvers != "" {
+		mode = modePrepare
+	}
+	if done(tree, mode) {
+		return nil
+	}
+	unlock, err := lockFile(ctx, tree+".kbuild.lock")
+	if err != nil {
+		return fmt.Errorf("photonsource: %w", err)
+	}
+	defer unlock()
+	if done(tree, mode) { // another run finished while we waited
+		return nil
+	}
+	if err := os.Remove(markerFile(tree)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	s.progress(StepKbuild, fmt.Sprintf("make %s in %s (once per kernel)", mode, tree))
+	if err := s.make(ctx, tree, "olddefconfig"); err != nil {
+		return err
+	}
+	if err := s.make(ctx, tree, strings.Fields(mode)...); err != nil {
+		return err
+	}
+	tmp := markerFile(tree) + ".tmp"
+	if err := os.WriteFile(tmp, []byte(mode+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, markerFile(tree))
+}
+
+// done reports whether an earlier run finished mode (or a full build).
+func done(tree, mode string) bool {
+	data, err := os.ReadFile(markerFile(tree))
+	if err != nil {
+		return false
+	}
+	got := strings.TrimSpace(string(data))
+	return got == mode || got == modeFull
+}
+
+// make runs make with targets in tree; a failure carries the output's tail.
+func (s *Source) make(ctx context.Context, tree string, targets ...string) error {
+	prog := s.Make
+	if prog == "" {
+		prog = "make"
+	}
+	args := append([]string{"-C", tree, "-j" + strconv.Itoa(s.jobs())}, s.MakeArgs...)
+	args = append(args, targets...)
+	s.log().Debug("run", "cmd", prog+" "+strings.Join(args, " "))
+	cmd := exec.CommandContext(ctx, prog, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return &MakeError{Dir: tree, Targets: targets, Output: tail(out.String(), 20), Err: err}
+}
+
+// MakeError is a failed make run in the kernel tree.
+type MakeError struct {
+	Dir     string
+	Targets []string
+	Output  string // the last lines of make's output
+	Err     error
+}
+
+func (e *MakeError) Error() string {
+	return fmt.Sprintf("photonsource: make %s in %s: %v\n%s", strings.Join(e.Targets, " "), e.Dir, e.Err, e.Output)
+}
+
+func (e *MakeError) Unwrap() error { return e.Err }
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,151 @@
+package photonsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/photon"
+)
+
+// ErrNoRepo means Source.Repo is nil.
+var ErrNoRepo = errors.New("photonsource: no repository given")
+
+// Source is a Photon kernel as a build.Source. Kernel, Repo and Dir are
+// required; every other zero value is a default.
+type Source struct {
+	// Kernel is the target kernel (photon.ParseKernel of its uname -r).
+	Kernel photon.Kernel
+	// Repo says where the source and debuginfo RPMs come from.
+	Repo *photon.Repo
+	// Dir holds prepared trees, one per kernel (photon.PrepareOptions.Dir).
+	Dir string
+	// Prepare tunes photon.Prepare; its Dir is replaced by Dir.
+	Prepare photon.PrepareOptions
+	// ModuleSymvers is the kernel's Module.symvers, when known (Photon's
+	// linux-devel package has it): the tree is then only prepared, not
+	// built in full.
+	ModuleSymvers string
+	// Jobs is make's -j; default the CPU count.
+	Jobs int
+	// MakeArgs are passed to every make run here and by the pipeline,
+	// e.g. CC=gcc-12.
+	MakeArgs []string
+	// Make is the make program; default "make".
+	Make string
+	// Progress, if set, receives a message as each step starts.
+	Progress func(Step, string)
+	// Logger receives commands and their output; nil: none.
+	Logger *slog.Logger
+}
+
+// Step names what Tree is doing, for Progress.
+type Step string
+
+// The steps of Tree, in order.
+const (
+	StepFetch   Step = "fetch"   // source and debuginfo RPMs
+	StepPrepare Step = "prepare" // photon.Prepare: %prep, .config, vmlinux
+	StepKbuild  Step = "kbuild"  // make in the tree (once)
+)
+
+// Livepatchable tells build.Run whether the kernel can take livepatches.
+func (s *Source) Livepatchable() error { return s.Kernel.Livepatchable() }
+
+// Tree fetches, prepares and builds the kernel's tree (each step reused
+// when an earlier run finished it) and describes it for the pipeline.
+func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
+	if s.Repo == nil {
+		return nil, ErrNoRepo
+	}
+	if s.Dir == "" {
+		return nil, errors.New("photonsource: Source.Dir is not set")
+	}
+	if err := s.Kernel.Livepatchable(); err != nil {
+		return nil, err
+	}
+	k := s.Kernel
+	s.progress(StepFetch, "fetching "+photon.SourcePackage.FileName(k))
+	srpm, err := s.Repo.Fetch(ctx, k, photon.SourcePackage)
+	if err != nil {
+		return nil, err
+	}
+	s.progress(StepFetch, "fetching "+photon.DebuginfoPackage.FileName(k))
+	debuginfo, err := s.Repo.Fetch(ctx, k, photon.DebuginfoPackage)
+	if err != nil {
+		return nil, err
+	}
+	s.progress(StepPrepare, "preparing the source tree of "+k.String())
+	po := s.Prepare
+	po.Dir = s.Dir
+	if po.CC == "" {
+		po.CC = s.compiler()
+	}
+	src, err := photon.Prepare(ctx, k, srpm, debuginfo, &po)
+	if err != nil {
+		return nil, err
+	}
+	symvers := src.ModuleSymvers
+	if s.ModuleSymvers != "" {
+		symvers = s.ModuleSymvers
+		if _, err := os.Stat(symvers); err != nil {
+			return nil, fmt.Errorf("photonsource: Module.symvers: %w", err)
+		}
+	}
+	if err := s.kbuild(ctx, src.Tree); err != nil {
+		return nil, err
+	}
+	t := &build.Tree{
+		Release:       k.String(),
+		Dir:           src.Tree,
+		Config:        src.Config,
+		Vmlinux:       src.Vmlinux,
+		ModuleSymvers: symvers,
+		MakeArgs:      append([]string(nil), s.MakeArgs...),
+	}
+	if s.ModuleSymvers == "" {
+		// The full build left the modules' .ko files in the tree.
+		t.ModulesDir = src.Tree
+	}
+	return t, nil
+}
+
+func (s *Source) progress(step Step, msg string) {
+	s.log().Info(msg, "step", step)
+	if s.Progress != nil {
+		s.Progress(step, msg)
+	}
+}
+
+func (s *Source) log() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+func (s *Source) jobs() int {
+	if s.Jobs > 0 {
+		return s.Jobs
+	}
+	return runtime.NumCPU()
+}
+
+// compiler is the CC the make arguments name, else gcc.
+func (s *Source) compiler() string {
+	cc := "gcc"
+	for _, a := range s.MakeArgs {
+		if len(a) > 3 && a[:3] == "CC=" {
+			cc = a[3:]
+		}
+	}
+	return cc
+}
+
+// markerFile records a finished kbuild step in the tree.
+func markerFile(tree string) string { return filepath.Join(tree, ".klpkit-kbuild-done") }

@@ -1,0 +1,124 @@
+package photonsource_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/build/photonsource"
+	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
+	"github.com/klpkit/klpkit/photon"
+)
+
+const kernel = "6.1.138-2.ph5"
+
+func newSource(t *testing.T, baseURL string) *photonsource.Source {
+	return &photonsource.Source{
+		Kernel:   photon.MustParseKernel(kernel),
+		Repo:     &photon.Repo{BaseURLs: []string{baseURL}, CacheDir: t.TempDir(), Download: &photon.DownloadOptions{Attempts: 1}},
+		Dir:      t.TempDir(),
+		Make:     photonsourcetest.FakeMake(t),
+		MakeArgs: []string{"CC=gcc"},
+		Prepare:  photon.PrepareOptions{SkipCompilerCheck: true},
+	}
+}
+
+func TestTreeFromMirror(t *testing.T) {
+	repo := photonsourcetest.NewRepo(t, kernel)
+	src := newSource(t, repo.Serve(t))
+	var steps []string
+	src.Progress = func(s photonsource.Step, msg string) { steps = append(steps, string(s)+": "+msg) }
+
+	tree, err := src.Tree(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, kernel, tree.Release)
+	assert.FileExists(t, filepath.Join(tree.Dir, "fs/proc/cmdline.c"))
+	cfg, err := os.ReadFile(tree.Config)
+	require.NoError(t, err)
+	assert.Contains(t, string(cfg), `CONFIG_LOCALVERSION="-2.ph5"`)
+	assert.FileExists(t, tree.Vmlinux)
+	assert.Equal(t, filepath.Join(tree.Dir, "Module.symvers"), tree.ModuleSymvers)
+	assert.FileExists(t, tree.ModuleSymvers, "the full build wrote it")
+	assert.Equal(t, tree.Dir, tree.ModulesDir)
+	assert.Equal(t, []string{"CC=gcc"}, tree.MakeArgs)
+	log, err := os.ReadFile(filepath.Join(tree.Dir, "make.log"))
+	require.NoError(t, err)
+	j := strconv.Itoa(runtime.NumCPU())
+	assert.Equal(t, "-j"+j+"\nCC=gcc\nolddefconfig\n-j"+j+"\nCC=gcc\nvmlinux\nmodules\n", string(log))
+	assert.Equal(t, []string{
+		"fetch: fetching linux-6.1.138-2.ph5.src.rpm",
+		"fetch: fetching linux-debuginfo-6.1.138-2.ph5.x86_64.rpm",
+		"prepare: preparing the source tree of 6.1.138-2.ph5",
+		"kbuild: make vmlinux modules in " + tree.Dir + " (once per kernel)",
+	}, steps)
+
+	// A second run reuses the cache, the prepared tree and the build.
+	steps = nil
+	again, err := src.Tree(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, tree, again)
+	assert.Len(t, steps, 3, "no make the second time: %q", steps)
+	log2, _ := os.ReadFile(filepath.Join(tree.Dir, "make.log"))
+	assert.Equal(t, string(log), string(log2))
+}
+
+func TestKnownSymversOnlyPrepares(t *testing.T) {
+	repo := photonsourcetest.NewRepo(t, kernel)
+	src := newSource(t, repo.Serve(t))
+	src.Jobs = 3
+	symvers := filepath.Join(t.TempDir(), "Module.symvers")
+	require.NoError(t, os.WriteFile(symvers, []byte("0x0\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n"), 0o644))
+	src.ModuleSymvers = symvers
+	tree, err := src.Tree(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, symvers, tree.ModuleSymvers)
+	assert.Empty(t, tree.ModulesDir)
+	log, err := os.ReadFile(filepath.Join(tree.Dir, "make.log"))
+	require.NoError(t, err)
+	assert.Equal(t, "-j3\nCC=gcc\nolddefconfig\n-j3\nCC=gcc\nmodules_prepare\n", string(log))
+
+	src.ModuleSymvers = filepath.Join(t.TempDir(), "missing")
+	_, err = src.Tree(t.Context())
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestTreeErrors(t *testing.T) {
+	repo := photonsourcetest.NewRepo(t, kernel)
+	url := repo.Serve(t)
+
+	src := newSource(t, url)
+	src.Kernel = photon.MustParseKernel("6.1.138-1.ph5-esx")
+	_, err := src.Tree(t.Context())
+	require.ErrorIs(t, err, photon.ErrNotLivepatchable)
+	require.ErrorIs(t, src.Livepatchable(), photon.ErrNotLivepatchable)
+
+	src = newSource(t, url)
+	src.Kernel = photon.MustParseKernel("6.1.138-9.ph5")
+	_, err = src.Tree(t.Context())
+	require.ErrorIs(t, err, photon.ErrPackageNotFound)
+	assert.Contains(t, err.Error(), "linux-6.1.138-9.ph5.src.rpm")
+
+	src = newSource(t, url)
+	src.Repo = nil
+	_, err = src.Tree(t.Context())
+	require.ErrorIs(t, err, photonsource.ErrNoRepo)
+
+	src = newSource(t, url)
+	src.Make = "false"
+	_, err = src.Tree(t.Context())
+	var me *photonsource.MakeError
+	require.ErrorAs(t, err, &me)
+	assert.Equal(t, []string{"olddefconfig"}, me.Targets)
+
+	repo.Corrupt(t, photon.MustParseKernel(kernel), photon.DebuginfoPackage)
+	src = newSource(t, url)
+	_, err = src.Tree(t.Context())
+	require.ErrorIs(t, err, photon.ErrChecksumMismatch)
+	assert.True(t, errors.Is(err, photon.ErrChecksumMismatch))
+}
