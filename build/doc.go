@@ -1,5 +1,50 @@
 // Package build is the livepatch build pipeline: kernel source and patches
-// in, a loadable livepatch module out. It compiles only the translation
-// units a patch touches, diffs them (package build/objdiff), links the
-// module (package build/klp) and reports progress through events.
+// in, a loadable livepatch module out.
+//
+//	res, err := build.Run(ctx, build.Options{
+//		Source:  &build.Tree{Release: "6.1.0-56-amd64", Dir: src, KbuildDir: headers, Vmlinux: vmlinux},
+//		Patches: []string{"fix.patch"},
+//	})
+//
+// [Run] goes through these stages, reporting an [Event] as each starts and
+// advances, and stopping with ctx.Err() when ctx is cancelled:
+//
+//   - check: the Source's own livepatchability check when it has one (a
+//     Photon kernel), CONFIG_LIVEPATCH and the options that make livepatch
+//     builds unsafe (GCC latent-entropy and randstruct plugins, IBT, split
+//     debug info), the tree's config and release against the target's, and
+//     the compiler against the one in vmlinux's .comment (or
+//     CONFIG_CC_VERSION_TEXT) unless skipped.
+//   - patch: the patches are parsed and validated (package livepatch) and
+//     applied to an overlay, a directory holding only the files they
+//     change. The source tree is never written, so an interrupted build
+//     cannot leave it patched, and several builds can share one tree.
+//   - compile: the translation units the patches touch (a changed .c file;
+//     for a changed header, every object whose kbuild .cmd file lists it)
+//     are compiled twice by running kbuild's recorded compiler command and
+//     objtool directly, with -ffunction-sections -fdata-sections added:
+//     kbuild's own start-up costs more than one compile. The patched side
+//     reads its source and patched headers from the overlay, with
+//     -fmacro-prefix-map so __FILE__ strings stay the same. When an object
+//     has no .cmd file yet, `make <object>` runs once in the tree to record
+//     it. Original objects are cached under Options.CacheDir, keyed by
+//     kernel, config, compiler, command line and the contents of every
+//     recorded dependency; entries are renamed into place, so an
+//     interrupted run never leaves a partial one. An object belongs to the
+//     module kbuild compiled it for (-DMODULE and KBUILD_MODNAME on its
+//     command line), else to vmlinux.
+//   - diff: package build/objdiff compares each pair and extracts the
+//     changed and new functions; changes a livepatch cannot carry are
+//     refused with errors matching [ErrUnsupportedPatch].
+//   - link: package build/klp generates the klp_patch registration, links
+//     it with the patch objects through kbuild against KbuildDir (the
+//     installed headers are enough) and rewrites references to symbols
+//     the kernel does not export into .klp.rela sections.
+//   - output: the module is written to OutputDir atomically, and with
+//     Options.DebugDir the objects, patched sources, generated module
+//     source and a log are exported.
+//
+// Errors wrap sentinels ([ErrNotLivepatchable], [ErrCompilerMismatch],
+// [ErrUnsupportedPatch], [ErrNoChanges]); failures tied to one translation
+// unit are *[ObjectError]s naming it and the stage.
 package build

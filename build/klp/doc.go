@@ -2,4 +2,34 @@
 // klp_patch, klp_object and klp_func structures, the kbuild link, and the
 // post-link rewrite of relocations to non-exported symbols into .klp.rela
 // sections with .klp.sym symbols.
+//
+// The steps, as package build drives them:
+//
+//  1. Patch objects are prepared for the link: [AliasFunction] gives each
+//     changed function (local in the patch object) a global alias the
+//     generated klp_func table refers to, and [RenameUndefined] renames
+//     every reference the livepatch core must resolve to its final name,
+//     .klp.sym.<object>.<symbol>,<position> ([KlpSymbolName]). Renaming
+//     before the link keeps two targets' statics of the same name apart.
+//  2. [Link] writes the [Module] source and a Kbuild file, hands the patch
+//     objects to kbuild as prebuilt (<name>_shipped) objects and runs make
+//     against the kernel tree or headers. modpost runs with
+//     KBUILD_MODPOST_WARN=1, since the .klp.sym references are undefined
+//     by design; [Finalize] then refuses any undefined symbol that is
+//     neither a .klp.sym one nor exported by the kernel, the check modpost
+//     would have made.
+//  3. [Finalize] gives the .klp.sym symbols st_shndx SHN_LIVEPATCH and moves
+//     every relocation against them out of allocated sections' relocation
+//     sections into .klp.rela.<object>.<section> sections (SHF_ALLOC |
+//     SHF_INFO_LINK | SHF_RELA_LIVEPATCH). The module is written once
+//     afterwards; its symbol table is never reordered again. [CheckVermagic]
+//     compares the vermagic with the target release.
+//
+// Positions come from a [SymbolTable]: vmlinux's ELF symbol table ranks
+// same-named symbols by address, as kallsyms does, and a module's counts
+// them in table order. A duplicated local name is told apart by the source
+// file it comes from: the STT_FILE block of vmlinux whose local function
+// and object names include all of the patched object's. A System.map has
+// no file blocks, so there a duplicated name is refused with
+// [ErrAmbiguousSymbol]: give the vmlinux instead.
 package klp
