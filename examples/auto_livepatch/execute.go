@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/rpmpkg"
+)
+
+// execute fetches, prepares, builds and packages. Outputs are made in a
+// staging directory inside the output directory and renamed into place
+// only when everything succeeded.
+func (a *app) execute(ctx context.Context, j *job) error {
+	if err := os.MkdirAll(j.output, 0o755); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	staging, err := os.MkdirTemp(j.output, ".auto_livepatch-")
+	if err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	defer os.RemoveAll(staging)
+
+	prog := newProgress(a.stdout, a.stderr, a.terminal)
+	defer prog.finish()
+	fmt.Fprintf(a.stdout, "Building livepatch module %s for kernel %s\n", j.name, j.kernel)
+	opts := build.Options{
+		Source:            a.source(j, prog),
+		Patches:           j.o.patches,
+		Name:              j.name,
+		OutputDir:         staging,
+		NoReplace:         j.noReplace,
+		Description:       j.description,
+		Jobs:              j.o.jobs,
+		SkipCompilerCheck: j.o.skipCompilerCheck,
+		CacheDir:          filepath.Join(a.cacheDir(j), "objects"),
+		DebugDir:          j.debugDir,
+		KeepWork:          j.debugDir != "",
+		Progress:          prog.event,
+	}
+	if opts.KeepWork {
+		opts.WorkDir = filepath.Join(j.debugDir, "kpatch-tmp")
+		if err := os.RemoveAll(opts.WorkDir); err != nil {
+			return err
+		}
+	}
+	res, err := a.build(ctx, opts)
+	prog.finish()
+	if err != nil {
+		if j.debugDir != "" {
+			fmt.Fprintf(a.stderr, "Debug files are in %s\n", j.debugDir)
+		}
+		return fail("Building livepatch module failed: %w", err)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(a.stderr, "WARNING: %s\n", w)
+	}
+	outputs := []string{res.Module}
+	if j.o.rpm {
+		rpmFile, err := a.packageRPM(j, res, staging)
+		if err != nil {
+			return fail("Packaging kernel module as rpm failed: %w", err)
+		}
+		outputs = append(outputs, rpmFile)
+	}
+	var final []string
+	for _, f := range outputs {
+		dst := filepath.Join(j.output, filepath.Base(f))
+		if err := os.Rename(f, dst); err != nil {
+			for _, done := range final {
+				os.Remove(done)
+			}
+			return fmt.Errorf("moving %s into %s: %w", filepath.Base(f), j.output, err)
+		}
+		final = append(final, dst)
+	}
+	fmt.Fprintf(a.stdout, "SUCCESS\nLivepatch module: %s\n", final[0])
+	if j.o.rpm {
+		fmt.Fprintf(a.stdout, "Livepatch RPM: %s\n", final[1])
+	}
+	if j.debugDir != "" {
+		fmt.Fprintf(a.stdout, "Debug files: %s\n", j.debugDir)
+	}
+	return nil
+}
+
+func (a *app) cacheDir(j *job) string {
+	if j.o.cache != "" {
+		return j.o.cache
+	}
+	return filepath.Join(a.root, defaultCache)
+}
+
+// packageRPM writes the module's RPM into dir and returns its path.
+func (a *app) packageRPM(j *job, res *build.Result, dir string) (string, error) {
+	desc := j.rpmDesc
+	if desc == "" {
+		desc = j.description
+	}
+	if desc == "" {
+		desc = "Livepatch module for Linux " + j.kernel.String()
+	}
+	p := rpmpkg.Package{
+		Name: res.Name, Version: j.o.rpmVersion, Release: j.o.rpmRelease,
+		Kernel: j.kernel.String(), ModulePath: res.Module, Description: desc,
+	}
+	if epoch := a.getenv("SOURCE_DATE_EPOCH"); epoch != "" {
+		t, err := rpmpkg.ParseSourceDateEpoch(epoch)
+		if err != nil {
+			return "", err
+		}
+		p.BuildTime = t
+	} else {
+		p.BuildTime = time.Now()
+	}
+	name, err := p.FileName()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name)
+	f, err := os.CreateTemp(dir, name+".tmp-")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(f.Name())
+	if err := rpmpkg.Build(f, p); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return path, os.Rename(f.Name(), path)
+}

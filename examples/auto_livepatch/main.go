@@ -1,0 +1,36 @@
+// Command auto_livepatch builds a livepatch module, and optionally its RPM,
+// for a Photon OS kernel from source patches, like Photon's Gen-1
+// auto_livepatch.sh (kpatch-utils), on klpkit's packages instead of docker:
+// the kernel's source and debuginfo RPMs come from Photon's repositories (or
+// a mirror, a local directory, or -s/-v files), verified against the
+// repository's checksums and cached; the tree is prepared from the source
+// RPM's spec; build.Run makes the module; rpmpkg packages it.
+//
+//	auto_livepatch -k 6.1.138-2.ph5 -p fix1.patch fix2.patch --rpm
+//
+// Options and defaults are auto_livepatch.sh's (-k -p -n -o -R
+// --export-debuginfo -d --rpm --rpm-version --rpm-release --rpm-desc -s -v
+// -h); --exportdebuginfo is accepted as Photon's docs spell it. Additions:
+// --mirror URL (repeatable), --repo-dir DIR, --cache DIR, --work DIR, -j,
+// --symvers FILE, --make-arg VAR=VALUE and --skip-compiler-check.
+//
+// Patch arguments: every -p value and every argument that is not an option
+// or an option's value is a patch, in the order given. So `-p a b c`,
+// `-p a -p b -p c` and `a b -p c` all build a, b and c; a value-taking option
+// takes exactly one value (`-n x y` makes y a patch).
+//
+// Unlike the script: -h works without root or docker; every failure prints
+// "ERROR: ..." on stderr and exits 1; nothing is written to the output
+// directory unless the whole run succeeds (the module and RPM are built in
+// a staging directory and renamed into place); -k is parsed and checked for
+// livepatch support before anything is downloaded; with --rpm the output
+// directory keeps the .ko beside the RPM.
+package main
+
+import "os"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+const usageText = `Usage: auto_livepatch [options] -p <patch>...
+Build a livepatch module (and optionally an RPM) for a Photon OS kernel.
+
+Options:
+  -k <uname -r>            target kernel (default: the running kernel)
+  -p <patch>...            patch files, one or more (mandatory); any other
+                           argument that is not an option is a patch too
+  -n <name>                module name (default: first 20 characters of the
+                           first patch's name up to its first '.', '-' and
+                           the time, e.g. CVE-2023-1234_netfil-27Nov2026-13_07_03)
+  -o <dir>                 output directory
+                           (default: /var/opt/auto_livepatch/livepatches)
+  -R                       non-replace module: stack on earlier livepatches
+                           (always on for Photon 3.0, whose kernel has no
+                           atomic replace)
+  --export-debuginfo       keep the objects, module source and build log in
+                           /var/opt/auto_livepatch/debuginfo
+                           (also spelt --exportdebuginfo)
+  -d <file>                module description (MODULE_DESCRIPTION)
+  --rpm                    also package the module as an RPM
+  --rpm-version <v>        RPM version (default: 1)
+  --rpm-release <r>        RPM release (default: 1; the dist tag is added)
+  --rpm-desc <file>        RPM description (default: the -d file, else
+                           "Livepatch module for Linux <kernel>")
+  -s <src.rpm>             use this kernel source RPM
+  -v <debuginfo.rpm>       use this kernel debuginfo RPM
+  -h, --help               show this help
+
+klpkit options:
+  --mirror <url>           repository root to fetch from, in Photon's layout
+                           (repeatable; default: the public Photon hosts)
+  --repo-dir <dir>         local directory with the RPMs (flat or in
+                           Photon's layout)
+  --cache <dir>            download and object cache
+                           (default: /var/opt/auto_livepatch/cache)
+  --work <dir>             prepared kernel trees
+                           (default: /var/opt/auto_livepatch/src)
+  -j <n>                   parallel jobs (default: CPU count)
+  --symvers <file>         the kernel's Module.symvers (from linux-devel):
+                           skips the one-time full kernel build
+  --make-arg <VAR=VALUE>   variable for every make run (repeatable)
+  --skip-compiler-check    do not require the kernel's gcc version
+
+Patch arguments: -p a b c, -p a -p b -p c and a b -p c are the same;
+a value-taking option takes exactly one value.
+`
+
+// rpmVersionChars is what rpm allows in a version or release.
+var rpmVersionChars = regexp.MustCompile(`^[A-Za-z0-9._+~^]+$`)
+
+// errHelp: help was printed; exit 0.
+var errHelp = errors.New("help")
+
+// options are the parsed command line.
+type options struct {
+	kernel, name, output, description string
+	patches                           []string
+	nonReplace, exportDebuginfo       bool
+	rpm                               bool
+	rpmVersion, rpmRelease, rpmDesc   string
+	srcRPM, debuginfoRPM              string
+	mirrors, makeArgs                 []string
+	repoDir, cache, work, symvers     string
+	jobs                              int
+	skipCompilerCheck                 bool
+	rpmVersionSet, rpmReleaseSet      bool
+}
+
+// parse reads the command line (see the package doc for the patch rule).
+func parse(args []string, stdout io.Writer) (*options, error) {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usageText)
+		return nil, errHelp
+	}
+	o := &options{}
+	fs := pflag.NewFlagSet("auto_livepatch", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVarP(&o.kernel, "kernel", "k", "", "")
+	fs.StringArrayVarP(&o.patches, "patch", "p", nil, "")
+	fs.StringVarP(&o.name, "name", "n", "", "")
+	fs.StringVarP(&o.output, "output", "o", "", "")
+	fs.BoolVarP(&o.nonReplace, "non-replace", "R", false, "")
+	fs.BoolVar(&o.exportDebuginfo, "export-debuginfo", false, "")
+	fs.BoolVar(&o.exportDebuginfo, "exportdebuginfo", false, "")
+	fs.StringVarP(&o.description, "description", "d", "", "")
+	fs.BoolVar(&o.rpm, "rpm", false, "")
+	fs.StringVar(&o.rpmVersion, "rpm-version", "1", "")
+	fs.StringVar(&o.rpmRelease, "rpm-release", "1", "")
+	fs.StringVar(&o.rpmDesc, "rpm-desc", "", "")
+	fs.StringVarP(&o.srcRPM, "src-rpm", "s", "", "")
+	fs.StringVarP(&o.debuginfoRPM, "debuginfo-rpm", "v", "", "")
+	fs.StringArrayVar(&o.mirrors, "mirror", nil, "")
+	fs.StringVar(&o.repoDir, "repo-dir", "", "")
+	fs.StringVar(&o.cache, "cache", "", "")
+	fs.StringVar(&o.work, "work", "", "")
+	fs.IntVarP(&o.jobs, "jobs", "j", 0, "")
+	fs.StringVar(&o.symvers, "symvers", "", "")
+	fs.StringArrayVar(&o.makeArgs, "make-arg", nil, "")
+	fs.BoolVar(&o.skipCompilerCheck, "skip-compiler-check", false, "")
+	help := fs.BoolP("help", "h", false, "")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%v (see auto_livepatch -h)", err)
+	}
+	if *help {
+		fmt.Fprint(stdout, usageText)
+		return nil, errHelp
+	}
+	o.patches = append(o.patches, fs.Args()...)
+	o.rpmVersionSet, o.rpmReleaseSet = fs.Changed("rpm-version"), fs.Changed("rpm-release")
+	if len(o.patches) == 0 {
+		return nil, fail("Please input at least one patch file")
+	}
+	if !o.rpm && (o.rpmVersionSet || o.rpmReleaseSet || o.rpmDesc != "") {
+		return nil, errors.New("--rpm-version, --rpm-release and --rpm-desc need --rpm")
+	}
+	for _, v := range []struct{ flag, val string }{{"--rpm-version", o.rpmVersion}, {"--rpm-release", o.rpmRelease}} {
+		if !rpmVersionChars.MatchString(v.val) {
+			return nil, fmt.Errorf("%s %q: want letters, digits and ._+~^ only", v.flag, v.val)
+		}
+	}
+	if o.jobs < 0 {
+		return nil, fmt.Errorf("-j %d: the job count must be positive", o.jobs)
+	}
+	for _, m := range o.makeArgs {
+		if k, _, ok := strings.Cut(m, "="); !ok || k == "" {
+			return nil, fmt.Errorf("--make-arg %q: want VAR=VALUE", m)
+		}
+	}
+	return o, nil
+}
+
+// fail makes an error with one of auto_livepatch.sh's messages, which
+// start with a capital letter and which scripts may match.
+func fail(format string, args ...any) error { return fmt.Errorf(format, args...) }

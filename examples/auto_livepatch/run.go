@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/build/photonsource"
+	"github.com/klpkit/klpkit/livepatch"
+	"github.com/klpkit/klpkit/photon"
+)
+
+// Defaults of auto_livepatch.sh, under app.root.
+const (
+	defaultOutput    = "var/opt/auto_livepatch/livepatches"
+	defaultDebuginfo = "var/opt/auto_livepatch/debuginfo"
+	defaultCache     = "var/opt/auto_livepatch/cache"
+	defaultWork      = "var/opt/auto_livepatch/src"
+)
+
+// app is the command with what tests replace.
+type app struct {
+	stdout, stderr io.Writer
+	// root prefixes the default directories ("/").
+	root string
+	// uname returns the running kernel's release (the default -k).
+	uname func() (string, error)
+	// now is the clock of the default module name.
+	now func() time.Time
+	// getenv reads SOURCE_DATE_EPOCH.
+	getenv func(string) string
+	// build is build.Run.
+	build func(context.Context, build.Options) (*build.Result, error)
+	// makeProg is the make program for the kernel tree ("" = make).
+	makeProg string
+	terminal bool
+}
+
+// run is the command: args without the program name. Failures are printed
+// as "ERROR: ..." on stderr and returned; main exits 1.
+func run(args []string, stdout, stderr io.Writer) error {
+	a := &app{stdout: stdout, stderr: stderr, root: "/", uname: hostRelease, now: time.Now,
+		getenv: os.Getenv, build: build.Run, terminal: isTerminal(stderr)}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return a.run(ctx, args)
+}
+
+func (a *app) run(ctx context.Context, args []string) error {
+	err := a.main(ctx, args)
+	switch {
+	case errors.Is(err, errHelp):
+		return nil
+	case err != nil:
+		fmt.Fprintf(a.stderr, "ERROR: %s\n", err)
+	}
+	return err
+}
+
+func (a *app) main(ctx context.Context, args []string) error {
+	o, err := parse(args, a.stdout)
+	if err != nil {
+		return err
+	}
+	job, err := a.plan(o)
+	if err != nil {
+		return err
+	}
+	return a.execute(ctx, job)
+}
+
+// job is a checked command line: everything run needs, nothing fetched yet.
+type job struct {
+	o           *options
+	kernel      photon.Kernel
+	name        string
+	output      string
+	description string // -d text
+	rpmDesc     string // --rpm-desc text, "" = rpmpkg's default rule
+	noReplace   bool
+	debugDir    string
+}
+
+// plan checks every input before anything is downloaded or written.
+func (a *app) plan(o *options) (*job, error) {
+	j := &job{o: o, noReplace: o.nonReplace}
+	for _, p := range o.patches {
+		if !isFile(p) {
+			return nil, fail("Couldn't find patch file %s", p)
+		}
+	}
+	if o.description != "" {
+		data, err := os.ReadFile(o.description)
+		if err != nil || !isFile(o.description) {
+			return nil, fail("Description file %s not found", o.description)
+		}
+		j.description = strings.TrimSpace(string(data))
+	}
+	if o.rpmDesc != "" {
+		data, err := os.ReadFile(o.rpmDesc)
+		if err != nil || !isFile(o.rpmDesc) {
+			return nil, fail("RPM description file %s not found", o.rpmDesc)
+		}
+		j.rpmDesc = strings.TrimSpace(string(data))
+	}
+	for _, f := range []struct{ what, path string }{{"src rpm", o.srcRPM}, {"debuginfo rpm", o.debuginfoRPM}, {"Module.symvers", o.symvers}} {
+		if f.path != "" && !isFile(f.path) {
+			return nil, fail("Failed to find local %s at %s", f.what, f.path)
+		}
+	}
+	release := o.kernel
+	if release == "" {
+		r, err := a.uname()
+		if err != nil {
+			return nil, fmt.Errorf("no -k given and the running kernel's release is unknown: %w", err)
+		}
+		release = r
+		fmt.Fprintf(a.stdout, "No kernel version given: building native patch for %s\n", release)
+	}
+	k, err := photon.ParseKernel(release)
+	if err != nil {
+		return nil, fail("Wrong kernel version detected: %s: %w (expected uname -r of a Photon kernel, e.g. 6.1.138-2.ph5 or 5.10.118-rt67-3.ph4-rt)", release, err)
+	}
+	if err := k.Livepatchable(); err != nil {
+		return nil, err
+	}
+	j.kernel = k
+	info, err := photon.Lookup(k.Release())
+	if err != nil {
+		return nil, err
+	}
+	if !info.AtomicReplace && !j.noReplace {
+		j.noReplace = true
+		fmt.Fprintf(a.stdout, "Photon %s: kernel %s has no atomic replace; building a non-replace module (-R)\n", k.Release(), info.KernelLine)
+	}
+	j.name = strings.TrimSuffix(o.name, ".ko")
+	if j.name == "" {
+		j.name = livepatch.AutoLivepatchName(o.patches[0], a.now())
+	}
+	if s := livepatch.SanitizeModuleName(j.name); s != j.name {
+		return nil, fmt.Errorf("module name %q: use at most 55 characters from [A-Za-z0-9_-] (for example %q)", j.name, s)
+	}
+	j.output = o.output
+	if j.output == "" {
+		j.output = filepath.Join(a.root, defaultOutput)
+	}
+	if o.exportDebuginfo {
+		j.debugDir = filepath.Join(a.root, defaultDebuginfo)
+	}
+	return j, nil
+}
+
+// source is where the kernel comes from.
+func (a *app) source(j *job, prog *progress) *photonsource.Source {
+	o := j.o
+	cache, work := o.cache, o.work
+	if cache == "" {
+		cache = filepath.Join(a.root, defaultCache)
+	}
+	if work == "" {
+		work = filepath.Join(a.root, defaultWork)
+	}
+	return &photonsource.Source{
+		Kernel: j.kernel,
+		Repo: &photon.Repo{
+			SourceRPMPath: o.srcRPM, DebuginfoRPMPath: o.debuginfoRPM,
+			Dir: o.repoDir, BaseURLs: o.mirrors,
+			CacheDir: filepath.Join(cache, "rpms"),
+			Download: &photon.DownloadOptions{Progress: prog.download},
+		},
+		Dir:           work,
+		Prepare:       photon.PrepareOptions{SkipCompilerCheck: o.skipCompilerCheck},
+		ModuleSymvers: o.symvers,
+		Jobs:          o.jobs,
+		MakeArgs:      o.makeArgs,
+		Make:          a.makeProg,
+		Progress:      prog.step,
+	}
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
