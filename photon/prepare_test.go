@@ -151,14 +151,15 @@ func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
 	repo := &Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir(), Download: fastDownload()}
 	work := t.TempDir()
 	applied := appliedPatches()
-	for _, s := range kernels {
+	for i, s := range kernels {
 		t.Run(s, func(t *testing.T) {
 			k := MustParseKernel(s)
+			pureGoXZ := i%2 == 1 // both tarball decoders, alternately
 			var mu sync.Mutex
 			var steps []PrepareStep
 			var include []string
 			src, err := repo.Prepare(context.Background(), k, &PrepareOptions{
-				Dir: work, SkipCompilerCheck: cc == "",
+				Dir: work, SkipCompilerCheck: cc == "", PureGoXZ: pureGoXZ,
 				Progress: func(ev PrepareEvent) {
 					mu.Lock()
 					steps = append(steps, ev.Step)

@@ -23,6 +23,7 @@ type prepRunner struct {
 	cwd       string
 	stack     []string // pushd
 	patchCmd  string
+	xzCmd     string // external xz for .tar.xz, "" = pure Go
 	// applyPatchHelper is set once %prep includes Photon's ApplyPatch.inc helper.
 	applyPatchHelper bool
 	progress         func(PrepareEvent)
@@ -226,7 +227,7 @@ func (r *prepRunner) unpack(l SpecLine, n int, into string) error {
 		return r.fail(l, "Source%d is not defined", n)
 	}
 	r.emit(PrepareEvent{Step: StepUnpack, Detail: file})
-	if err := unpackTarball(r.ctx, filepath.Join(r.sourceDir, file), into); err != nil {
+	if err := unpackTarball(r.ctx, filepath.Join(r.sourceDir, file), into, r.xzCmd); err != nil {
 		return r.fail(l, "unpacking Source%d: %v", n, err)
 	}
 	return nil

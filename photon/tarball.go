@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -24,17 +25,24 @@ var ErrUnsafeArchive = errors.New("photon: unsafe path in archive")
 // tree is about 1.3 GB).
 const maxTarballSize = 16 << 30
 
-// unpackTarball unpacks a .tar, .tar.gz/.tgz, .tar.xz or .tar.bz2 file into dir.
-func unpackTarball(ctx context.Context, file, dir string) error {
+// unpackTarball unpacks a .tar, .tar.gz/.tgz, .tar.xz or .tar.bz2 file into
+// dir. xzCmd, when set, is an external xz used to decompress .tar.xz (about
+// ten times faster than the pure-Go decoder on a kernel tarball); the
+// archive itself is always read, checked and written by untar.
+func unpackTarball(ctx context.Context, file, dir, xzCmd string) error {
+	name := filepath.Base(file)
+	isXZ := strings.HasSuffix(name, ".tar.xz") || strings.HasSuffix(name, ".txz")
+	if isXZ && xzCmd != "" {
+		return unpackWithCommand(ctx, file, dir, xzCmd)
+	}
 	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
-	name := filepath.Base(file)
 	switch {
-	case strings.HasSuffix(name, ".tar.xz") || strings.HasSuffix(name, ".txz"):
+	case isXZ:
 		xr, err := xz.NewReader(r)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -55,6 +63,35 @@ func unpackTarball(ctx context.Context, file, dir string) error {
 	}
 	if err := untar(ctx, r, dir); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// unpackWithCommand runs "xzCmd -dc file" and untars its output.
+func unpackWithCommand(ctx context.Context, file, dir, xzCmd string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, xzCmd, "-dc", file)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("%s: starting %s: %w", filepath.Base(file), xzCmd, err)
+	}
+	untarErr := untar(ctx, bufio.NewReaderSize(out, 1<<20), dir)
+	if untarErr != nil {
+		cancel() // stop xz; its exit status no longer matters
+	}
+	_, _ = io.Copy(io.Discard, out)
+	waitErr := cmd.Wait()
+	switch {
+	case untarErr != nil:
+		return fmt.Errorf("%s: %w", filepath.Base(file), untarErr)
+	case waitErr != nil:
+		return fmt.Errorf("%s: %s -dc failed: %w: %s", filepath.Base(file), xzCmd, waitErr, strings.TrimSpace(stderr.String()))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -100,4 +101,33 @@ func FuzzUntar(f *testing.F) {
 			t.Fatalf("untar wrote outside its directory: %v", entries)
 		}
 	})
+}
+
+func TestUnpackTarballGoAndExternalXZAgree(t *testing.T) {
+	xzPath, err := exec.LookPath("xz")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("xz is required in CI (xz-utils): %v", err)
+		}
+		t.Skip("needs xz (xz-utils)")
+	}
+	file := filepath.Join(t.TempDir(), "linux-6.1.10.tar.xz")
+	require.NoError(t, os.WriteFile(file, kernelTarball(t, "6.1.10"), 0o644))
+	goDir, extDir := t.TempDir(), t.TempDir()
+	require.NoError(t, unpackTarball(context.Background(), file, goDir, ""))
+	require.NoError(t, unpackTarball(context.Background(), file, extDir, xzPath))
+	assert.Equal(t, readTree(t, goDir), readTree(t, extDir))
+	assert.Contains(t, readTree(t, goDir), "linux-6.1.10/init/main.c")
+
+	err = unpackTarball(context.Background(), file, t.TempDir(), "false")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "false -dc failed")
+
+	hostile := filepath.Join(t.TempDir(), "evil.tar.xz")
+	cmd := exec.Command(xzPath, "-c")
+	cmd.Stdin = bytes.NewReader(makeTar(t, tarEntry{name: "../evil", typ: tar.TypeReg, body: "x"}))
+	data, err := cmd.Output()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(hostile, data, 0o644))
+	require.ErrorIs(t, unpackTarball(context.Background(), hostile, t.TempDir(), xzPath), ErrUnsafeArchive)
 }
