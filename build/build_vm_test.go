@@ -266,9 +266,6 @@ func TestPatchesInVM(t *testing.T) {
 			}
 			vmtest.Run(t, vmtest.Config{
 				Timeout: 3 * time.Minute,
-				// TCG on a busy host can fail the boot-time timer check
-				// ("IO-APIC + timer doesn't work!" panic).
-				Append: "no_timer_check",
 				Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
 					tree := labTree(t, l)
 					var files []vmtest.File
