@@ -29,6 +29,7 @@ type Lab struct {
 	Config        string `json:"config"`         // the .config the kernel was built with
 	Tree          string `json:"tree"`           // patched source tree (clean: built with O=)
 	BuildDir      string `json:"build_dir"`      // the O= build directory
+	ModuleSymvers string `json:"module_symvers"` // the kernel's exports with their CRCs (MODVERSIONS)
 	RepoDir       string `json:"repo_dir"`       // repository root: RepoDir/5.0/photon_srpms_5.0_x86_64/...
 	SourceRPM     string `json:"source_rpm"`     // the source RPM inside RepoDir
 	DebuginfoRPM  string `json:"debuginfo_rpm"`  // the debuginfo RPM inside RepoDir
@@ -96,7 +97,7 @@ func OpenDir(dir string) (*Lab, error) {
 func (l *Lab) paths() map[string]string {
 	return map[string]string{
 		"vmlinuz": l.Vmlinuz, "vmlinux": l.Vmlinux, "config": l.Config, "source tree": l.Tree,
-		"build directory": l.BuildDir, "repository": l.RepoDir, "source RPM": l.SourceRPM, "debuginfo RPM": l.DebuginfoRPM,
+		"build directory": l.BuildDir, "Module.symvers": l.ModuleSymvers, "repository": l.RepoDir, "source RPM": l.SourceRPM, "debuginfo RPM": l.DebuginfoRPM,
 	}
 }
 
@@ -105,7 +106,7 @@ func (l *Lab) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "kernel release  %s\n", l.KernelRelease)
 	for _, row := range [][2]string{{"vmlinuz", l.Vmlinuz}, {"vmlinux", l.Vmlinux}, {"config", l.Config},
-		{"source tree", l.Tree}, {"build dir", l.BuildDir}, {"repository", l.RepoDir},
+		{"source tree", l.Tree}, {"build dir", l.BuildDir}, {"Module.symvers", l.ModuleSymvers}, {"repository", l.RepoDir},
 		{"source RPM", l.SourceRPM}, {"debuginfo RPM", l.DebuginfoRPM}} {
 		fmt.Fprintf(&b, "%-15s %s\n", row[0], row[1])
 	}

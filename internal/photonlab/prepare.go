@@ -172,6 +172,7 @@ func (p *preparer) setup(debianVersion string) error {
 	p.l.Vmlinuz = filepath.Join(p.l.BuildDir, "arch/x86/boot/bzImage")
 	p.l.Vmlinux = filepath.Join(p.l.BuildDir, "vmlinux")
 	p.l.Config = filepath.Join(p.l.BuildDir, ".config")
+	p.l.ModuleSymvers = filepath.Join(p.l.BuildDir, "Module.symvers")
 	p.l.SourceRPM = filepath.Join(p.l.RepoDir, photon.SourcePackage.RepoPath(p.k.Release()), photon.SourcePackage.PackagePath(p.k))
 	p.l.DebuginfoRPM = filepath.Join(p.l.RepoDir, photon.DebuginfoPackage.RepoPath(p.k.Release()), photon.DebuginfoPackage.PackagePath(p.k))
 	return os.MkdirAll(filepath.Join(dir, "SOURCES"), 0o755)
@@ -335,7 +336,7 @@ func (p *preparer) build(ctx context.Context) error {
 	if got = strings.TrimSpace(got); got != p.k.String() {
 		return fmt.Errorf("the kernel built as release %q, want %q", got, p.k.String())
 	}
-	for _, f := range []string{p.l.Vmlinuz, p.l.Vmlinux} {
+	for _, f := range []string{p.l.Vmlinuz, p.l.Vmlinux, p.l.ModuleSymvers} {
 		if _, err := os.Stat(f); err != nil {
 			return fmt.Errorf("make all finished without %w", err)
 		}
