@@ -104,8 +104,10 @@ func LocalCompiler(ctx context.Context, cc, tmpDir string) (string, error) {
 	return ELFCompiler(obj)
 }
 
-// CheckCompiler compares the compiler that built vmlinux with cc.
-func CheckCompiler(ctx context.Context, vmlinux, cc, tmpDir string) (kernelCC string, err error) {
+// CheckCompiler compares the compiler that built vmlinux with cc: the whole
+// .comment string, as kpatch-build does, or with versionOnly just the gcc
+// version ("GCC: (Debian 12.2.0-14) 12.2.0" then matches "GCC: (GCC) 12.2.0").
+func CheckCompiler(ctx context.Context, vmlinux, cc, tmpDir string, versionOnly bool) (kernelCC string, err error) {
 	kernelCC, err = ELFCompiler(vmlinux)
 	if err != nil {
 		return "", err
@@ -114,7 +116,11 @@ func CheckCompiler(ctx context.Context, vmlinux, cc, tmpDir string) (kernelCC st
 	if err != nil {
 		return kernelCC, err
 	}
-	if local != kernelCC {
+	same := local == kernelCC
+	if versionOnly {
+		same = compilerVersion(local) != "" && compilerVersion(local) == compilerVersion(kernelCC)
+	}
+	if !same {
 		return kernelCC, &CompilerMismatchError{Vmlinux: vmlinux, Kernel: kernelCC, Local: local}
 	}
 	return kernelCC, nil

@@ -46,6 +46,9 @@ type PrepareOptions struct {
 	CC string
 	// SkipCompilerCheck skips the gcc check (kpatch-build --skip-compiler-check).
 	SkipCompilerCheck bool
+	// CompilerVersionOnly relaxes the check to the gcc version, ignoring the
+	// vendor text (a Debian gcc 12.2.0 for a Photon 5.0 kernel).
+	CompilerVersionOnly bool
 	// XZCommand decompresses .tar.xz sources (the kernel tarball) about ten
 	// times faster than the pure-Go decoder; "" means "xz" when it is in
 	// PATH. PureGoXZ forces the pure-Go decoder.
@@ -297,7 +300,7 @@ func checkCompiler(ctx context.Context, src *Source, o *PrepareOptions) error {
 		}
 		return nil
 	}
-	cc, err := CheckCompiler(ctx, src.Vmlinux, o.CC, src.Dir)
+	cc, err := CheckCompiler(ctx, src.Vmlinux, o.CC, src.Dir, o.CompilerVersionOnly)
 	src.Compiler = cc
 	return err
 }
