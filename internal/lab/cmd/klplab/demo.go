@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,8 +28,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", defaultDir(), "lab cache directory")
-	sample := fs.String("sample", "testdata/lab/livepatch-sample", "source directory of the sample livepatch module")
-	timeout := fs.Duration("timeout", 2*time.Minute, "time limit for the VM")
+	sample := fs.String("sample", "testdata/lab/livepatch-sample", "show the hand-written sample livepatch module in this directory instead of building one from --patch")
+	patch := fs.String("patch", "testdata/patches/cmdline-string.patch", "patch to build a livepatch from with build.Run")
+	show := fs.String("show", "/proc/cmdline", "guest file the patch changes, shown before, during and after")
+	timeout := fs.Duration("timeout", 3*time.Minute, "time limit for the VM")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -49,7 +50,6 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer os.RemoveAll(work)
 
 	say := func(format string, a ...any) { fmt.Fprintf(stdout, "==> "+format+"\n", a...) }
-	say("lab kernel %s (Debian %s)", l.KernelRelease, l.Version)
 	if static, err := vmtest.IsStatic(self); err != nil || !static {
 		say("klplab is dynamically linked (cgo); building a static copy to run as the guest's /init")
 		self = filepath.Join(work, "klplab")
@@ -57,6 +57,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
+	if !fs.Changed("sample") {
+		d := &patchDemo{lab: l, patch: *patch, show: *show, self: self, work: work, timeout: *timeout, stdout: stdout}
+		return d.run(ctx)
+	}
+	say("lab kernel %s (Debian %s)", l.KernelRelease, l.Version)
 	say("building the sample livepatch %s against %s", *sample, l.HeadersDir)
 	start := time.Now()
 	kos, err := l.BuildModule(ctx, *sample, work, nil)
@@ -89,12 +94,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // buildStatic builds klplab with CGO_ENABLED=0 (run from the module, as make does).
 func buildStatic(ctx context.Context, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/klpkit/klpkit/internal/lab/cmd/klplab")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building a static klplab (run from the klpkit module, or build klplab with CGO_ENABLED=0): %w\n%s", err, msg)
-	}
-	return nil
+	return goBuildStatic(ctx, out, "github.com/klpkit/klpkit/internal/lab/cmd/klplab")
 }
 
 // consoleLines prints the VM's serial output line by line, cleaned and prefixed.
