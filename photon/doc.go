@@ -18,4 +18,20 @@
 //
 // The release table (Releases, Lookup, Flavors) keeps every Photon fact the
 // package knows in one place.
+//
+// A Repo finds a kernel's source RPM and debuginfo RPM: in Photon's
+// repositories (repodata first, known file names as the fallback; a mirror
+// or a local directory instead of the public hosts) or as explicit files,
+// the -s and -v of auto_livepatch.sh. Downloads are resumed, retried,
+// checked against the repository's sha256 and cached by checksum, so an
+// interrupted run never leaves a file that looks complete. Repo.Prepare then
+// builds the kernel's exact tree without rpmbuild: it reads the spec,
+// interprets the subset of spec syntax Photon's kernel specs use in %prep
+// (and stops with a SpecError on anything else), applies Photon's patches,
+// installs the flavor's config with CONFIG_LOCALVERSION set, extracts vmlinux
+// from the debuginfo RPM and checks the local compiler against the one that
+// built it:
+//
+//	src, err := (&photon.Repo{BaseURLs: []string{mirror}}).Prepare(ctx, k, &photon.PrepareOptions{Dir: work})
+//	// src.Tree, src.Config, src.Vmlinux, src.Compiler
 package photon
