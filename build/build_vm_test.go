@@ -140,6 +140,13 @@ func unload(t *testing.T, name string) {
 	require.NoDirExists(t, "/sys/module/"+name)
 }
 
+func requireDmesg(t *testing.T, want string) {
+	t.Helper()
+	log, err := vmtest.Dmesg()
+	require.NoError(t, err)
+	require.Contains(t, log, want, "kernel log")
+}
+
 // counter returns the number after key in the contents of e's file.
 func counter(t *testing.T, e effect, key string) int {
 	t.Helper()
@@ -209,6 +216,16 @@ var vmCases = []vmCase{
 		unload(t, name)
 		binfmtEffect.requireGone(t)
 		require.Equal(t, "enabled\n", binfmtEffect.read(t))
+	}},
+	{name: "callbacks", modules: one("callbacks.patch"), guest: func(t *testing.T, kos []string) {
+		e := effect{"/proc/cmdline", " klpkit=callbacks\n"}
+		e.requireGone(t)
+		name := load(t, kos[0])
+		e.requireLive(t) // post_patch set the flag the patched function reads
+		requireDmesg(t, "klpkit: pre_patch callback for vmlinux")
+		unload(t, name)
+		e.requireGone(t)
+		requireDmesg(t, "klpkit: post_unpatch callback")
 	}},
 	{name: "combined", modules: []vmModule{{patches: []string{"cmdline-string.patch", "version-static-data.patch"}}},
 		guest: loadUnload(cmdlineEffect, versionEffect)},

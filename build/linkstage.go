@@ -157,12 +157,12 @@ func (r *runner) link(ctx context.Context) error {
 	objIndex := map[string]int{}
 	var objects []string
 	for i, u := range r.objs {
-		funcs, path, err := r.preparePatchObject(i, u)
+		funcs, cbs, path, err := r.preparePatchObject(i, u)
 		if err != nil {
 			return &ObjectError{Object: u.obj, Stage: StageLink, Err: err}
 		}
 		objects = append(objects, path)
-		if len(funcs) == 0 {
+		if len(funcs) == 0 && cbs == (klp.Callbacks{}) {
 			continue
 		}
 		k, ok := objIndex[u.target]
@@ -171,10 +171,19 @@ func (r *runner) link(ctx context.Context) error {
 			objIndex[u.target] = k
 			m.Objects = append(m.Objects, klp.Object{Name: u.target})
 		}
-		m.Objects[k].Funcs = append(m.Objects[k].Funcs, funcs...)
+		o := &m.Objects[k]
+		o.Funcs = append(o.Funcs, funcs...)
+		for _, cb := range []struct{ kind, sym string }{{"pre_patch", cbs.PrePatch}, {"post_patch", cbs.PostPatch}, {"pre_unpatch", cbs.PreUnpatch}, {"post_unpatch", cbs.PostUnpatch}} {
+			if cb.sym == "" {
+				continue
+			}
+			if err := o.Callbacks.Set(cb.kind, cb.sym); err != nil {
+				return &ObjectError{Object: u.obj, Stage: StageLink, Err: fmt.Errorf("target %s: %w", u.target, err)}
+			}
+		}
 	}
 	if len(m.Objects) == 0 {
-		return fmt.Errorf("no function changed, only new code was added, which nothing would call: %w", ErrNoChanges)
+		return fmt.Errorf("no function changed and no callback added; new code alone would never run: %w", ErrNoChanges)
 	}
 	var log bytes.Buffer
 	ko, err := klp.Link(ctx, m, klp.LinkOptions{
@@ -197,28 +206,30 @@ func (r *runner) link(ctx context.Context) error {
 // preparePatchObject writes u's patch object for the link: a global alias
 // for each changed function (the klp_func table refers to it) and every
 // reference the livepatch core must resolve renamed to its .klp.sym name.
-func (r *runner) preparePatchObject(i int, u *unit) ([]klp.Func, string, error) {
+func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.Callbacks, path string, err error) {
 	var buf bytes.Buffer
 	if err := u.diff.WriteObject(&buf); err != nil {
-		return nil, "", err
+		return nil, cbs, "", err
 	}
 	f, err := elfobj.Parse(buf.Bytes())
 	if err != nil {
-		return nil, "", fmt.Errorf("patch object: %w", err)
+		return nil, cbs, "", fmt.Errorf("patch object: %w", err)
 	}
 	locals, err := objectLocals(u.orig)
 	if err != nil {
-		return nil, "", err
+		return nil, cbs, "", err
 	}
-	var funcs []klp.Func
+	if cbs, err = collectCallbacks(f, i); err != nil {
+		return nil, cbs, "", err
+	}
 	for j, fn := range u.diff.Changed {
 		pos, err := r.position(u.target, fn.Name, fn.Bind == elf.STB_LOCAL, locals)
 		if err != nil {
-			return nil, "", fmt.Errorf("changed function %s: %w", fn.Name, err)
+			return nil, cbs, "", fmt.Errorf("changed function %s: %w", fn.Name, err)
 		}
 		alias := fmt.Sprintf("klpkit_new_%d_%d", i, j)
 		if err := klp.AliasFunction(f, fn.Name, alias); err != nil {
-			return nil, "", err
+			return nil, cbs, "", err
 		}
 		funcs = append(funcs, klp.Func{OldName: fn.Name, Sympos: pos, NewSymbol: alias})
 	}
@@ -229,29 +240,29 @@ func (r *runner) preparePatchObject(i int, u *unit) ([]klp.Func, string, error) 
 		}
 		obj, pos, err := r.resolve(u, rel.Symbol, rel.Bind == elf.STB_LOCAL, rel.Livepatch, locals)
 		if err != nil {
-			return nil, "", err
+			return nil, cbs, "", err
 		}
 		renamed[rel.Symbol] = true
 		if obj == "" {
 			continue // an export of another module: a normal relocation
 		}
 		if err := klp.RenameUndefined(f, rel.Symbol, klp.KlpSymbolName(obj, rel.Symbol, pos)); err != nil {
-			return nil, "", err
+			return nil, cbs, "", err
 		}
 	}
 	var out bytes.Buffer
 	if err := elfobj.Write(&out, f); err != nil {
-		return nil, "", err
+		return nil, cbs, "", err
 	}
-	path := filepath.Join(r.work, "patch", fmt.Sprintf("%d-%s", i, strings.ReplaceAll(u.obj, "/", "_")))
+	path = filepath.Join(r.work, "patch", fmt.Sprintf("%d-%s", i, strings.ReplaceAll(u.obj, "/", "_")))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, "", err
+		return nil, cbs, "", err
 	}
 	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-		return nil, "", err
+		return nil, cbs, "", err
 	}
 	u.patch = path
-	return funcs, path, nil
+	return funcs, cbs, path, nil
 }
 
 // resolve decides who resolves a reference the patch object leaves

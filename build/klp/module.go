@@ -23,11 +23,52 @@ type Module struct {
 	Objects []Object
 }
 
-// Object is one klp_object: vmlinux or a module, and its patched functions.
+// Object is one klp_object: vmlinux or a module, its patched functions and
+// its callbacks.
 type Object struct {
-	Name  string // "vmlinux" or the module name with '-' replaced by '_'
-	Funcs []Func
+	Name      string // "vmlinux" or the module name with '-' replaced by '_'
+	Funcs     []Func
+	Callbacks Callbacks
 }
+
+// Callbacks name the global symbols of an object's klp callbacks; "" for
+// none. PrePatch is int (*)(struct klp_object *), the others void.
+type Callbacks struct {
+	PrePatch, PostPatch, PreUnpatch, PostUnpatch string
+}
+
+func (c Callbacks) list() []struct{ field, sym, ret string } {
+	return []struct{ field, sym, ret string }{
+		{"pre_patch", c.PrePatch, "int"}, {"post_patch", c.PostPatch, "void"},
+		{"pre_unpatch", c.PreUnpatch, "void"}, {"post_unpatch", c.PostUnpatch, "void"},
+	}
+}
+
+// Set records sym as the callback named by kind ("pre_patch", "post_patch",
+// "pre_unpatch" or "post_unpatch"); a second one of a kind is an error,
+// as in kpatch.
+func (c *Callbacks) Set(kind, sym string) error {
+	var p *string
+	switch kind {
+	case "pre_patch":
+		p = &c.PrePatch
+	case "post_patch":
+		p = &c.PostPatch
+	case "pre_unpatch":
+		p = &c.PreUnpatch
+	case "post_unpatch":
+		p = &c.PostUnpatch
+	default:
+		return fmt.Errorf("unknown callback kind %q", kind)
+	}
+	if *p != "" {
+		return fmt.Errorf("two %s callbacks for one object (%s and %s)", kind, *p, sym)
+	}
+	*p = sym
+	return nil
+}
+
+func (c Callbacks) empty() bool { return c == Callbacks{} }
 
 // Func is one klp_func.
 type Func struct {
@@ -56,8 +97,13 @@ func (m *Module) Validate() error {
 			return fmt.Errorf("module %s: target %s listed twice", m.Name, o.Name)
 		}
 		seen[o.Name] = true
-		if len(o.Funcs) == 0 {
-			return fmt.Errorf("module %s: target %s has no functions", m.Name, o.Name)
+		if len(o.Funcs) == 0 && o.Callbacks.empty() {
+			return fmt.Errorf("module %s: target %s has no functions or callbacks", m.Name, o.Name)
+		}
+		for _, cb := range o.Callbacks.list() {
+			if cb.sym != "" && !isCIdent(cb.sym) {
+				return fmt.Errorf("module %s: target %s: bad %s callback symbol %q", m.Name, o.Name, cb.field, cb.sym)
+			}
 		}
 		for _, f := range o.Funcs {
 			if f.OldName == "" || f.NewSymbol == "" || f.Sympos < 0 || !isCIdent(f.NewSymbol) {
@@ -80,6 +126,11 @@ func (m *Module) Source() ([]byte, error) {
 		for _, f := range o.Funcs {
 			fmt.Fprintf(&b, "extern void %s(void);\n", f.NewSymbol)
 		}
+		for _, cb := range o.Callbacks.list() {
+			if cb.sym != "" {
+				fmt.Fprintf(&b, "extern %s %s(struct klp_object *obj);\n", cb.ret, cb.sym)
+			}
+		}
 	}
 	for i, o := range m.Objects {
 		fmt.Fprintf(&b, "\nstatic struct klp_func klpkit_funcs_%d[] = {\n", i)
@@ -94,7 +145,19 @@ func (m *Module) Source() ([]byte, error) {
 		if o.Name != "vmlinux" {
 			name = cString(o.Name)
 		}
-		fmt.Fprintf(&b, "\t{ .name = %s, .funcs = klpkit_funcs_%d },\n", name, i)
+		fmt.Fprintf(&b, "\t{ .name = %s, .funcs = klpkit_funcs_%d", name, i)
+		if !o.Callbacks.empty() {
+			b.WriteString(", .callbacks = {")
+			sep := " "
+			for _, cb := range o.Callbacks.list() {
+				if cb.sym != "" {
+					fmt.Fprintf(&b, "%s.%s = %s", sep, cb.field, cb.sym)
+					sep = ", "
+				}
+			}
+			b.WriteString(" }")
+		}
+		b.WriteString(" },\n")
 	}
 	b.WriteString("\t{ }\n};\n\n")
 	fmt.Fprintf(&b, "static struct klp_patch klpkit_patch = {\n\t.mod = THIS_MODULE,\n\t.objs = klpkit_objs,\n\t.replace = %t,\n};\n\n", !m.NoReplace)

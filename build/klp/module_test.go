@@ -21,7 +21,9 @@ func testModule() *Module {
 				{OldName: "cmdline_proc_show", NewSymbol: "klpkit_new_0_0"},
 				{OldName: "netstat_show.constprop.0", Sympos: 2, NewSymbol: "klpkit_new_1_0"},
 			}},
-			{Name: "binfmt_misc", Funcs: []Func{{OldName: "bm_status_read", NewSymbol: "klpkit_new_2_0"}}},
+			{Name: "binfmt_misc", Funcs: []Func{{OldName: "bm_status_read", NewSymbol: "klpkit_new_2_0"}},
+				Callbacks: Callbacks{PrePatch: "klpkit_cb_2_pre_patch", PostUnpatch: "klpkit_cb_2_post_unpatch"}},
+			{Name: "only_callbacks", Callbacks: Callbacks{PostPatch: "klpkit_cb_3_post_patch"}},
 		},
 	}
 }
@@ -53,15 +55,25 @@ func TestModuleValidate(t *testing.T) {
 		"dotted object":   func(m *Module) { m.Objects[1].Name = "binfmt.misc" },
 		"dashed object":   func(m *Module) { m.Objects[1].Name = "binfmt-misc" },
 		"twice":           func(m *Module) { m.Objects[1].Name = "vmlinux" },
-		"no funcs":        func(m *Module) { m.Objects[1].Funcs = nil },
+		"no funcs":        func(m *Module) { m.Objects[0].Funcs = nil },
 		"bad new symbol":  func(m *Module) { m.Objects[0].Funcs[0].NewSymbol = "x.y" },
 		"negative sympos": func(m *Module) { m.Objects[0].Funcs[0].Sympos = -1 },
+		"bad callback":    func(m *Module) { m.Objects[2].Callbacks.PostPatch = "a b" },
+		"nothing to do":   func(m *Module) { m.Objects[2].Callbacks = Callbacks{} },
 	} {
 		m := testModule()
 		edit(m)
 		_, err := m.Source()
 		require.Error(t, err, name)
 	}
+}
+
+func TestCallbacksSet(t *testing.T) {
+	var c Callbacks
+	require.NoError(t, c.Set("pre_unpatch", "a"))
+	require.Error(t, c.Set("pre_unpatch", "b"), "one of a kind")
+	require.Error(t, c.Set("on_load", "c"))
+	assert.Equal(t, Callbacks{PreUnpatch: "a"}, c)
 }
 
 func TestCString(t *testing.T) {
