@@ -14,12 +14,12 @@ import (
 // Verdict bytes the guest writes to the isa-debug-exit port; QEMU then
 // exits with status (v<<1)|1.
 const (
-	VerdictPass  = 1 // QEMU exit status 3
-	VerdictFail  = 2 // QEMU exit status 5
-	debugExitIO  = 0xf4
-	qbootROM     = "/usr/share/qemu/qboot.rom"
-	defaultQEMU  = "qemu-system-x86_64"
-	tailLines    = 40
+	VerdictPass = 1 // QEMU exit status 3
+	VerdictFail = 2 // QEMU exit status 5
+	debugExitIO = 0xf4
+	qbootROM    = "/usr/share/qemu/qboot.rom"
+	defaultQEMU = "qemu-system-x86_64"
+	tailLines   = 40
 	// no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer
 	// check can fail and panic the boot ("IO-APIC + timer doesn't work").
 	defaultAppnd = "console=ttyS0 panic=-1 quiet no_timer_check"
