@@ -14,9 +14,18 @@ import (
 // execute fetches, prepares, builds and packages. Outputs are made in a
 // staging directory inside the output directory and renamed into place
 // only when everything succeeded.
-func (a *app) execute(ctx context.Context, j *job) error {
+func (a *app) execute(ctx context.Context, j *job) (err error) {
+	_, statErr := os.Stat(j.output)
 	if err := os.MkdirAll(j.output, 0o755); err != nil {
 		return fmt.Errorf("output directory: %w", err)
+	}
+	if statErr != nil {
+		// Made here: leave nothing behind on failure.
+		defer func() {
+			if err != nil {
+				os.Remove(j.output)
+			}
+		}()
 	}
 	staging, err := os.MkdirTemp(j.output, ".auto_livepatch-")
 	if err != nil {
@@ -27,8 +36,13 @@ func (a *app) execute(ctx context.Context, j *job) error {
 	prog := newProgress(a.stdout, a.stderr, a.terminal)
 	defer prog.finish()
 	fmt.Fprintf(a.stdout, "Building livepatch module %s for kernel %s\n", j.name, j.kernel)
+	tree, err := a.prepare(ctx, a.source(j, prog))
+	prog.finish()
+	if err != nil {
+		return fail("Couldn't get the kernel source of %s: %w", j.kernel, err)
+	}
 	opts := build.Options{
-		Source:            a.source(j, prog),
+		Source:            tree,
 		Patches:           j.o.patches,
 		Name:              j.name,
 		OutputDir:         staging,
@@ -41,11 +55,13 @@ func (a *app) execute(ctx context.Context, j *job) error {
 		KeepWork:          j.debugDir != "",
 		Progress:          prog.event,
 	}
-	if opts.KeepWork {
-		opts.WorkDir = filepath.Join(j.debugDir, "kpatch-tmp")
-		if err := os.RemoveAll(opts.WorkDir); err != nil {
+	if j.debugDir != "" {
+		// Debug files of an earlier run would mislead: start afresh
+		// (auto_livepatch.sh meant to, but its cleanup step is dead code).
+		if err := os.RemoveAll(j.debugDir); err != nil {
 			return err
 		}
+		opts.WorkDir = filepath.Join(j.debugDir, "kpatch-tmp")
 	}
 	res, err := a.build(ctx, opts)
 	prog.finish()

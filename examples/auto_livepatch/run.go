@@ -36,6 +36,8 @@ type app struct {
 	now func() time.Time
 	// getenv reads SOURCE_DATE_EPOCH.
 	getenv func(string) string
+	// prepare fetches and prepares the kernel's tree (Source.Tree).
+	prepare func(context.Context, *photonsource.Source) (*build.Tree, error)
 	// build is build.Run.
 	build func(context.Context, build.Options) (*build.Result, error)
 	// makeProg is the make program for the kernel tree ("" = make).
@@ -47,7 +49,8 @@ type app struct {
 // as "ERROR: ..." on stderr and returned; main exits 1.
 func run(args []string, stdout, stderr io.Writer) error {
 	a := &app{stdout: stdout, stderr: stderr, root: "/", uname: hostRelease, now: time.Now,
-		getenv: os.Getenv, build: build.Run, terminal: isTerminal(stderr)}
+		getenv: os.Getenv, build: build.Run,
+		prepare: func(ctx context.Context, s *photonsource.Source) (*build.Tree, error) { return s.Tree(ctx) }, terminal: isTerminal(stderr)}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return a.run(ctx, args)
@@ -126,7 +129,7 @@ func (a *app) plan(o *options) (*job, error) {
 	}
 	k, err := photon.ParseKernel(release)
 	if err != nil {
-		return nil, fail("Wrong kernel version detected: %s: %w (expected uname -r of a Photon kernel, e.g. 6.1.138-2.ph5 or 5.10.118-rt67-3.ph4-rt)", release, err)
+		return nil, fail("Wrong kernel version detected: %s: %w", release, err)
 	}
 	if err := k.Livepatchable(); err != nil {
 		return nil, err

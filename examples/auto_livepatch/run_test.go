@@ -29,6 +29,7 @@ type cli struct {
 	a        *app
 	out, err bytes.Buffer
 	got      *build.Options
+	src      *photonsource.Source
 	tree     *build.Tree
 	fetch    bool
 	fail     error
@@ -48,15 +49,16 @@ func newCLI(t *testing.T) *cli {
 		now:      func() time.Time { return clock },
 		getenv:   func(k string) string { return c.env[k] },
 		makeProg: photonsourcetest.FakeMake(t),
+		prepare: func(ctx context.Context, s *photonsource.Source) (*build.Tree, error) {
+			c.src = s
+			if c.fetch {
+				return s.Tree(ctx)
+			}
+			return &build.Tree{Release: s.Kernel.String(), Dir: "/fake/tree"}, nil
+		},
 		build: func(ctx context.Context, o build.Options) (*build.Result, error) {
 			c.got = &o
-			if c.fetch {
-				tree, err := o.Source.Tree(ctx)
-				if err != nil {
-					return nil, err
-				}
-				c.tree = tree
-			}
+			c.tree = o.Source.(*build.Tree)
 			o.Progress(build.Event{Stage: build.StageLink, Message: "building patch module " + o.Name + ".ko", Total: 1})
 			if c.fail != nil {
 				return nil, c.fail
@@ -76,7 +78,7 @@ func newCLI(t *testing.T) *cli {
 func (c *cli) run(args ...string) error {
 	c.out.Reset()
 	c.err.Reset()
-	c.got, c.tree = nil, nil
+	c.got, c.src, c.tree = nil, nil, nil
 	return c.a.run(context.Background(), args)
 }
 
@@ -85,6 +87,13 @@ func writeFile(t *testing.T, name, body string) string {
 	p := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
 	return p
+}
+
+func writeFileAt(t *testing.T, path string) string {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	return path
 }
 
 func TestHelp(t *testing.T) {
@@ -107,7 +116,7 @@ func TestDefaults(t *testing.T) {
 	assert.Empty(t, o.Description)
 	assert.Empty(t, o.DebugDir)
 	assert.Equal(t, filepath.Join(c.a.root, defaultCache, "objects"), o.CacheDir)
-	src := o.Source.(*photonsource.Source)
+	src := c.src
 	assert.Equal(t, kernel, src.Kernel.String(), "the running kernel")
 	assert.Equal(t, filepath.Join(c.a.root, defaultWork), src.Dir)
 	assert.Equal(t, filepath.Join(c.a.root, defaultCache, "rpms"), src.Repo.CacheDir)
@@ -134,6 +143,7 @@ func TestAllOptions(t *testing.T) {
 	symvers := writeFile(t, "Module.symvers", "")
 	out, cache, work, repoDir := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	c.env["SOURCE_DATE_EPOCH"] = "1700000000"
+	stale := writeFileAt(t, filepath.Join(c.a.root, defaultDebuginfo, "orig", "old.o"))
 
 	require.NoError(t, c.run("-k", "5.10.118-rt67-3.ph4-rt", "-p", c.patch, second, "-n", "my-fix.ko", "-o", out, "-R",
 		"--exportdebuginfo", "-d", desc, "--rpm", "--rpm-version", "2", "--rpm-release", "3", "--rpm-desc", rpmDesc,
@@ -148,10 +158,11 @@ func TestAllOptions(t *testing.T) {
 	assert.Equal(t, filepath.Join(c.a.root, defaultDebuginfo), o.DebugDir)
 	assert.True(t, o.KeepWork)
 	assert.Equal(t, filepath.Join(c.a.root, defaultDebuginfo, "kpatch-tmp"), o.WorkDir)
+	assert.NoFileExists(t, stale, "debug files of an earlier run are removed")
 	assert.Equal(t, 2, o.Jobs)
 	assert.True(t, o.SkipCompilerCheck)
 	assert.Equal(t, filepath.Join(cache, "objects"), o.CacheDir)
-	src := o.Source.(*photonsource.Source)
+	src := c.src
 	assert.Equal(t, "5.10.118-rt67-3.ph4-rt", src.Kernel.String())
 	assert.Equal(t, srpm, src.Repo.SourceRPMPath)
 	assert.Equal(t, debuginfo, src.Repo.DebuginfoRPMPath)
@@ -306,15 +317,15 @@ func TestMirrorFlow(t *testing.T) {
 
 	// A package whose bytes do not match the repodata is refused.
 	repo.Corrupt(t, photon.MustParseKernel("4.19.325-1.ph3"), photon.SourcePackage)
-	out = t.TempDir()
+	out = filepath.Join(t.TempDir(), "out")
 	err := c.run("-k", "4.19.325-1.ph3", "-p", c.patch, "--mirror", url, "-o", out, "--skip-compiler-check")
 	require.ErrorIs(t, err, photon.ErrChecksumMismatch)
-	assert.Contains(t, c.err.String(), "ERROR: Building livepatch module failed: ")
-	entries, _ := os.ReadDir(out)
-	assert.Empty(t, entries)
+	assert.Contains(t, c.err.String(), "ERROR: Couldn't get the kernel source of 4.19.325-1.ph3: ")
+	assert.NoDirExists(t, out, "no output directory left behind")
+	assert.Nil(t, c.got, "no build started")
 
 	// A kernel the mirror does not have.
-	err = c.run("-k", "6.1.138-3.ph5", "-p", c.patch, "--mirror", url, "-o", t.TempDir())
+	err = c.run("-k", "6.1.138-3.ph5", "-p", c.patch, "--mirror", url, "-o", filepath.Join(t.TempDir(), "out"))
 	require.ErrorIs(t, err, photon.ErrPackageNotFound)
 	assert.True(t, strings.Contains(c.err.String(), "linux-6.1.138-3.ph5.src.rpm"), c.err.String())
 }
