@@ -129,6 +129,9 @@ func writeFileAtomic(name string, data []byte) error {
 	}
 	_, werr := f.Write(data)
 	cerr := f.Close()
+	if werr == nil && cerr == nil {
+		werr = os.Chmod(f.Name(), 0o644)
+	}
 	if werr != nil || cerr != nil {
 		os.Remove(f.Name())
 		return errors.Join(werr, cerr)

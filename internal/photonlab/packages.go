@@ -1,6 +1,7 @@
 package photonlab
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -93,7 +94,7 @@ func writeRPM(file string, spec rpmpkg.Spec) error {
 		os.Remove(f.Name())
 		return fmt.Errorf("photonlab: %s: %w", filepath.Base(file), err)
 	}
-	if err := f.Close(); err != nil {
+	if err := errors.Join(f.Close(), os.Chmod(f.Name(), 0o644)); err != nil {
 		os.Remove(f.Name())
 		return err
 	}

@@ -85,6 +85,9 @@ func repackTarball(ctx context.Context, src, dst, fromTop, toTop string, jobs in
 	if err := tmp.Close(); err != nil {
 		return "", err
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return "", err
+	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return "", err
 	}

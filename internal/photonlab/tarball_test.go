@@ -130,3 +130,16 @@ func BenchmarkRetopTar(b *testing.B) {
 		}
 	}
 }
+
+func TestRepackTarballIsReadable(t *testing.T) {
+	requireTools(t, "xz")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "in.tar.xz")
+	writeTarXZ(t, src, fakeDebianTree())
+	dst := filepath.Join(dir, "out.tar.xz")
+	_, err := repackTarball(t.Context(), src, dst, "linux-source-6.1", "linux-6.1.192", 1)
+	require.NoError(t, err)
+	fi, err := os.Stat(dst)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), "a tarball others serve and read")
+}
