@@ -29,7 +29,7 @@ type Source struct {
 	Prepare photon.PrepareOptions
 	// ModuleSymvers is the kernel's Module.symvers, when known (Photon's
 	// linux-devel package has it): the tree is then only prepared, not
-	// built in full.
+	// built in full, and the file is copied into the tree.
 	ModuleSymvers string
 	// Jobs is make's -j; default the CPU count.
 	Jobs int
@@ -90,22 +90,28 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	symvers := src.ModuleSymvers
+	var symvers []byte
 	if s.ModuleSymvers != "" {
-		symvers = s.ModuleSymvers
-		if _, err := os.Stat(symvers); err != nil {
+		if symvers, err = os.ReadFile(s.ModuleSymvers); err != nil {
 			return nil, fmt.Errorf("photonsource: Module.symvers: %w", err)
 		}
 	}
 	if err := s.kbuild(ctx, src.Tree); err != nil {
 		return nil, err
 	}
+	if symvers != nil {
+		// The module links with kbuild against this tree, whose modpost
+		// reads the tree's own Module.symvers.
+		if err := writeAtomic(src.ModuleSymvers, symvers); err != nil {
+			return nil, fmt.Errorf("photonsource: %w", err)
+		}
+	}
 	t := &build.Tree{
 		Release:       k.String(),
 		Dir:           src.Tree,
 		Config:        src.Config,
 		Vmlinux:       src.Vmlinux,
-		ModuleSymvers: symvers,
+		ModuleSymvers: src.ModuleSymvers,
 		MakeArgs:      append([]string(nil), s.MakeArgs...),
 	}
 	if s.ModuleSymvers == "" {
@@ -149,3 +155,20 @@ func (s *Source) compiler() string {
 
 // markerFile records a finished kbuild step in the tree.
 func markerFile(tree string) string { return filepath.Join(tree, ".klpkit-kbuild-done") }
+
+// writeAtomic writes data to path through a temporary file and a rename.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -77,7 +77,10 @@ func TestKnownSymversOnlyPrepares(t *testing.T) {
 	src.ModuleSymvers = symvers
 	tree, err := src.Tree(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, symvers, tree.ModuleSymvers)
+	assert.Equal(t, filepath.Join(tree.Dir, "Module.symvers"), tree.ModuleSymvers, "copied into the tree, where kbuild's modpost reads it")
+	copied, err := os.ReadFile(tree.ModuleSymvers)
+	require.NoError(t, err)
+	assert.Equal(t, "0x0\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n", string(copied))
 	assert.Empty(t, tree.ModulesDir)
 	log, err := os.ReadFile(filepath.Join(tree.Dir, "make.log"))
 	require.NoError(t, err)
