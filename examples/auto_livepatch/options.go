@@ -52,6 +52,8 @@ klpkit options:
                            skips the one-time full kernel build
   --make-arg <VAR=VALUE>   variable for every make run (repeatable)
   --skip-compiler-check    do not require the kernel's gcc version
+  --signing-key <file>     OpenPGP public key(s) (e.g. VMWARE-RPM-GPG-KEY):
+                           every kernel RPM must carry a valid signature
 
 Patch arguments: -p a b c, -p a -p b -p c and a b -p c are the same;
 a value-taking option takes exactly one value.
@@ -73,6 +75,7 @@ type options struct {
 	srcRPM, debuginfoRPM              string
 	mirrors, makeArgs                 []string
 	repoDir, cache, work, symvers     string
+	signingKey                        string
 	jobs                              int
 	skipCompilerCheck                 bool
 	rpmVersionSet, rpmReleaseSet      bool
@@ -110,6 +113,7 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.StringVar(&o.symvers, "symvers", "", "")
 	fs.StringArrayVar(&o.makeArgs, "make-arg", nil, "")
 	fs.BoolVar(&o.skipCompilerCheck, "skip-compiler-check", false, "")
+	fs.StringVar(&o.signingKey, "signing-key", "", "")
 	help := fs.BoolP("help", "h", false, "")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%v (see auto_livepatch -h)", err)

@@ -89,6 +89,7 @@ type job struct {
 	rpmDesc     string // --rpm-desc text, "" = rpmpkg's default rule
 	noReplace   bool
 	debugDir    string
+	signingKeys []byte
 }
 
 // plan checks every input before anything is downloaded or written.
@@ -117,6 +118,13 @@ func (a *app) plan(o *options) (*job, error) {
 		if f.path != "" && !isFile(f.path) {
 			return nil, fail("Failed to find local %s at %s", f.what, f.path)
 		}
+	}
+	if o.signingKey != "" {
+		keys, err := os.ReadFile(o.signingKey)
+		if err != nil || !isFile(o.signingKey) {
+			return nil, fmt.Errorf("signing key file %s not found", o.signingKey)
+		}
+		j.signingKeys = keys
 	}
 	release := o.kernel
 	if release == "" {
@@ -175,8 +183,9 @@ func (a *app) source(j *job, prog *progress) *photonsource.Source {
 		Repo: &photon.Repo{
 			SourceRPMPath: o.srcRPM, DebuginfoRPMPath: o.debuginfoRPM,
 			Dir: o.repoDir, BaseURLs: o.mirrors,
-			CacheDir: filepath.Join(cache, "rpms"),
-			Download: &photon.DownloadOptions{Progress: prog.download},
+			CacheDir:    filepath.Join(cache, "rpms"),
+			SigningKeys: j.signingKeys,
+			Download:    &photon.DownloadOptions{Progress: prog.download},
 		},
 		Dir:           work,
 		Prepare:       photon.PrepareOptions{SkipCompilerCheck: o.skipCompilerCheck},

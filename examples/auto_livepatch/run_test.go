@@ -141,6 +141,7 @@ func TestAllOptions(t *testing.T) {
 	srpm := writeFile(t, "linux.src.rpm", "")
 	debuginfo := writeFile(t, "linux-debuginfo.rpm", "")
 	symvers := writeFile(t, "Module.symvers", "")
+	key := writeFile(t, "KEY", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n")
 	out, cache, work, repoDir := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	c.env["SOURCE_DATE_EPOCH"] = "1700000000"
 	stale := writeFileAt(t, filepath.Join(c.a.root, defaultDebuginfo, "orig", "old.o"))
@@ -149,7 +150,7 @@ func TestAllOptions(t *testing.T) {
 		"--exportdebuginfo", "-d", desc, "--rpm", "--rpm-version", "2", "--rpm-release", "3", "--rpm-desc", rpmDesc,
 		"-s", srpm, "-v", debuginfo, "--mirror", "http://a.example/photon", "--mirror=http://b.example/photon",
 		"--repo-dir", repoDir, "--cache", cache, "--work", work, "-j", "2", "--symvers", symvers,
-		"--make-arg", "CC=gcc-10", "--skip-compiler-check", third))
+		"--make-arg", "CC=gcc-10", "--skip-compiler-check", "--signing-key", key, third))
 	o := c.got
 	assert.Equal(t, []string{c.patch, second, third}, o.Patches, "-p values, then the other arguments")
 	assert.Equal(t, "my-fix", o.Name)
@@ -170,6 +171,7 @@ func TestAllOptions(t *testing.T) {
 	assert.Equal(t, repoDir, src.Repo.Dir)
 	assert.Equal(t, filepath.Join(cache, "rpms"), src.Repo.CacheDir)
 	assert.Equal(t, work, src.Dir)
+	assert.Equal(t, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n", string(src.Repo.SigningKeys))
 	assert.Equal(t, symvers, src.ModuleSymvers)
 	assert.Equal(t, []string{"CC=gcc-10"}, src.MakeArgs)
 	assert.True(t, src.Prepare.SkipCompilerCheck)
@@ -246,6 +248,7 @@ func TestErrors(t *testing.T) {
 		{"below threshold", []string{"-k", "4.19.245-5.ph3-aws", "-p", c.patch}, "ERROR: "},
 		{"latent entropy", []string{"-k", "6.1.83-5.ph5", "-p", c.patch}, "ERROR: "},
 		{"bad name", []string{"-p", c.patch, "-n", "my fix"}, "ERROR: module name \"my fix\": use at most 55 characters from [A-Za-z0-9_-] (for example \"my-fix\")\n"},
+		{"missing signing key", []string{"-p", c.patch, "--signing-key", missing}, "ERROR: signing key file " + missing + " not found\n"},
 		{"negative jobs", []string{"-p", c.patch, "-j", "-1"}, "ERROR: -j -1: the job count must be positive\n"},
 		{"bad make arg", []string{"-p", c.patch, "--make-arg", "x"}, "ERROR: --make-arg \"x\": want VAR=VALUE\n"},
 	} {
