@@ -319,13 +319,19 @@ func TestRefusedPatches(t *testing.T) {
 	l := vmtest.RequireLab(t)
 	for _, c := range refusalCases {
 		t.Run(strings.TrimSuffix(c.patch, ".patch"), func(t *testing.T) {
+			out, debug := t.TempDir(), t.TempDir()
 			_, err := build.Run(t.Context(), build.Options{
-				Source: labTree(t, l), Patches: []string{filepath.Join(patchDir, c.patch)}, OutputDir: t.TempDir(),
+				Source: labTree(t, l), Patches: []string{filepath.Join(patchDir, c.patch)}, OutputDir: out, DebugDir: debug,
 			})
 			require.Error(t, err)
 			t.Logf("refused: %v", err)
 			require.True(t, errors.Is(err, c.is), "error %v does not match %v", err, c.is)
 			require.Contains(t, err.Error(), c.says)
+			entries, _ := os.ReadDir(out)
+			require.Empty(t, entries, "no module written")
+			log, err := os.ReadFile(filepath.Join(debug, "build.log"))
+			require.NoError(t, err, "the debug export explains the failure")
+			require.Contains(t, string(log), "error: ")
 		})
 	}
 }

@@ -58,3 +58,12 @@ func TestCollectCallbacksNotAFunction(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "does not point at a function")
 }
+
+func TestModuleFileName(t *testing.T) {
+	for in, want := range map[string]string{
+		"binfmt_misc.ko": "binfmt_misc", "nf-conntrack.ko": "nf_conntrack", "ext4.ko.debug": "ext4",
+		"ext4.ko.xz": "", "Makefile": "", "x.o": "",
+	} {
+		assert.Equal(t, want, moduleFileName(in), in)
+	}
+}

@@ -121,13 +121,25 @@ func (r *runner) findModule(target string) string {
 		if err != nil || found != "" {
 			return nil
 		}
-		if !d.IsDir() && strings.ReplaceAll(strings.TrimSuffix(d.Name(), ".ko"), "-", "_") == target && strings.HasSuffix(d.Name(), ".ko") {
+		if !d.IsDir() && moduleFileName(d.Name()) == target {
 			found = p
 			return filepath.SkipAll
 		}
 		return nil
 	})
 	return found
+}
+
+// moduleFileName returns the module name a file holds with '-' spelt
+// '_', for plain modules (x.ko) and debuginfo copies (x.ko.debug, as in
+// distribution debuginfo packages); "" for other files.
+func moduleFileName(file string) string {
+	for _, ext := range []string{".ko", ".ko.debug"} {
+		if name, ok := strings.CutSuffix(file, ext); ok {
+			return strings.ReplaceAll(name, "-", "_")
+		}
+	}
+	return ""
 }
 
 // position returns the sympos of name in target.

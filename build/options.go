@@ -84,9 +84,11 @@ type Tree struct {
 	// ModuleSymvers lists the kernel's exports; default
 	// KbuildDir/Module.symvers.
 	ModuleSymvers string
-	// ModulesDir, when set, is searched for the target modules' .ko files
-	// (e.g. /lib/modules/<release>); their symbol tables give positions of
-	// duplicated names in modules.
+	// ModulesDir, when set, is searched for the target modules' .ko (or
+	// .ko.debug) files, e.g. /lib/modules/<release> or a debuginfo tree;
+	// their symbol tables give positions of duplicated names in modules.
+	// Without it a module symbol is assumed unique (position 0), with a
+	// warning.
 	ModulesDir string
 	// MakeArgs are passed to every make run, e.g. CC=gcc-12 HOSTCC=gcc-12.
 	MakeArgs []string
