@@ -311,6 +311,7 @@ var refusalCases = []refusalCase{
 	{"refuse-init-change.patch", build.ErrUnsupportedPatch, "__init"},
 	{"refuse-data-layout.patch", build.ErrUnsupportedPatch, "kcore_need_update"},
 	{"refuse-assembly.patch", build.ErrUnsupportedPatch, "assembly"},
+	{"refuse-notrace.patch", build.ErrUnsupportedPatch, "notrace"},
 }
 
 // TestRefusedPatches checks that patches a livepatch cannot carry are

@@ -3,6 +3,7 @@ package build
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 )
 
 var (
@@ -30,3 +31,5 @@ func (e *ObjectError) Error() string {
 }
 
 func (e *ObjectError) Unwrap() error { return e.Err }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
