@@ -227,6 +227,19 @@ var vmCases = []vmCase{
 		e.requireGone(t)
 		requireDmesg(t, "klpkit: post_unpatch callback")
 	}},
+	{name: "header", modules: one("header-inline.patch"), extra: builtUptime, guest: func(t *testing.T, kos []string) {
+		e := effect{"/proc/uptime", ""}
+		uptime := func() float64 {
+			f, err := strconv.ParseFloat(strings.Fields(e.read(t))[0], 64)
+			require.NoError(t, err)
+			return f
+		}
+		require.Less(t, uptime(), 100000.0)
+		name := load(t, kos[0])
+		require.GreaterOrEqual(t, uptime(), 100000.0, "the inlined header change is live in uptime_proc_show")
+		unload(t, name)
+		require.Less(t, uptime(), 100000.0)
+	}},
 	{name: "combined", modules: []vmModule{{patches: []string{"cmdline-string.patch", "version-static-data.patch"}}},
 		guest: loadUnload(cmdlineEffect, versionEffect)},
 	{name: "replace", modules: append(one("cmdline-string.patch"), one("uptime-nonexported-call.patch")...), guest: func(t *testing.T, kos []string) {
@@ -252,6 +265,14 @@ var vmCases = []vmCase{
 			unload(t, first)
 			cmdlineEffect.requireGone(t)
 		}},
+}
+
+// builtUptime makes sure kbuild has recorded fs/proc/uptime.o, a user of
+// the header the header case changes: header users are found through
+// those records.
+func builtUptime(t *testing.T, l *lab.Lab, tree *build.Tree) []vmtest.File {
+	buildPatch(t, tree, "", false, "uptime-nonexported-call.patch")
+	return nil
 }
 
 // binfmtModule builds binfmt_misc.ko (a module of the lab kernel's config)

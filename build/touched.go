@@ -3,6 +3,7 @@ package build
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -39,6 +40,9 @@ func touchedObjects(tree string, changed []string) ([]string, []string, error) {
 		users, err := headerUsers(tree, headers)
 		if err != nil {
 			return nil, nil, err
+		}
+		if !fullyBuilt(tree) {
+			warnings = append(warnings, fmt.Sprintf("header(s) %s changed: only objects already built in %s were checked for users; objects never built there are not patched (build the tree once with make for a complete set)", strings.Join(headers, ", "), tree))
 		}
 		for _, h := range headers {
 			if len(users[h]) == 0 {
@@ -90,4 +94,11 @@ func headerUsers(tree string, headers []string) (map[string][]string, error) {
 		slices.Sort(objs)
 	}
 	return users, err
+}
+
+// fullyBuilt reports a tree kbuild has linked vmlinux in, where every
+// object's command file exists.
+func fullyBuilt(tree string) bool {
+	_, err := os.Stat(filepath.Join(tree, ".vmlinux.cmd"))
+	return err == nil
 }

@@ -26,7 +26,12 @@ func TestTouchedObjects(t *testing.T) {
 	objs, warnings, err := touchedObjects(tree, []string{"kernel/c.c", "include/linux/x.h", "Documentation/x.rst"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"kernel/c.o", "fs/a.o", "mm/b.o"}, objs)
-	assert.Len(t, warnings, 1)
+	assert.Len(t, warnings, 2, "the ignored file, and the header users limited to built objects")
+	assert.Contains(t, warnings[1], "only objects already built")
+	writeFile(t, filepath.Join(tree, ".vmlinux.cmd"), "")
+	_, warnings, err = touchedObjects(tree, []string{"include/linux/x.h"})
+	require.NoError(t, err)
+	assert.Empty(t, warnings, "a fully built tree has every user's record")
 
 	_, _, err = touchedObjects(tree, []string{"include/linux/unused.h"})
 	require.ErrorIs(t, err, ErrUnsupportedPatch)
