@@ -58,6 +58,12 @@ func Prepare(ctx context.Context, cfg Config) (*Lab, error) {
 	if cfg.LabDir == "" || cfg.Assets == "" {
 		return nil, errors.New("photonlab: Config.LabDir and Config.Assets are required")
 	}
+	// Commands run in other directories: make the asset paths absolute.
+	assets, err := filepath.Abs(cfg.Assets)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Assets = assets
 	return newPreparer(cfg).prepare(ctx)
 }
 
