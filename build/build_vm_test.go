@@ -101,6 +101,8 @@ type vmCase struct {
 	// extra builds more guest files on the host and may adjust the tree.
 	extra func(t *testing.T, l *lab.Lab, tree *build.Tree) []vmtest.File
 	guest func(t *testing.T, kos []string)
+	// append is added to the guest kernel's command line.
+	append string
 }
 
 func one(patch string) []vmModule { return []vmModule{{patches: []string{patch}}} }
@@ -227,6 +229,12 @@ var vmCases = []vmCase{
 		e.requireGone(t)
 		requireDmesg(t, "klpkit: post_unpatch callback")
 	}},
+	{name: "jump-label", modules: one("uptime-jump-label.patch"),
+		guest: loadUnload(effect{"/proc/uptime", "\nklpkit-jump-label=off\n"})},
+	// With delay accounting on at boot, the branch only shows "on" if the
+	// module's __jump_table entry found the key through its klp relocation.
+	{name: "jump-label-on", modules: one("uptime-jump-label.patch"), append: "delayacct",
+		guest: loadUnload(effect{"/proc/uptime", "\nklpkit-jump-label=on\n"})},
 	{name: "header", modules: one("header-inline.patch"), extra: builtUptime, guest: func(t *testing.T, kos []string) {
 		e := effect{"/proc/uptime", ""}
 		uptime := func() float64 {
@@ -304,6 +312,7 @@ func TestPatchesInVM(t *testing.T) {
 			}
 			vmtest.Run(t, vmtest.Config{
 				Timeout: 3 * time.Minute,
+				Append:  c.append,
 				Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
 					tree := labTree(t, l)
 					var files []vmtest.File
