@@ -229,6 +229,21 @@ var vmCases = []vmCase{
 		e.requireGone(t)
 		requireDmesg(t, "klpkit: post_unpatch callback")
 	}},
+	{name: "warn-once", modules: one("cmdline-warn-once.patch"), guest: func(t *testing.T, kos []string) {
+		e := effect{"/proc/cmdline", " klpkit=warned\n"}
+		e.requireGone(t)
+		name := load(t, kos[0])
+		e.requireLive(t)
+		e.requireLive(t)
+		// The WARN trap is only a warning if the module's __bug_table
+		// entry is found; the new .data.once flag makes it fire once.
+		log, err := vmtest.Dmesg()
+		require.NoError(t, err)
+		require.Equal(t, 1, strings.Count(log, "klpkit: warn once from cmdline"), "kernel log:\n%s", log)
+		require.Contains(t, log, "fs/proc/cmdline.c")
+		unload(t, name)
+		e.requireGone(t)
+	}},
 	{name: "jump-label", modules: one("uptime-jump-label.patch"),
 		guest: loadUnload(effect{"/proc/uptime", "\nklpkit-jump-label=off\n"})},
 	// With delay accounting on at boot, the branch only shows "on" if the
