@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
@@ -77,9 +78,13 @@ func headerUsers(tree string, headers []string) (map[string][]string, error) {
 		if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".o.cmd") {
 			return nil
 		}
+		data, err := os.ReadFile(p)
+		if err != nil || !mentionsAny(data, headers) {
+			return nil // most records of a built tree name none of them
+		}
 		rel, _ := filepath.Rel(tree, filepath.Join(filepath.Dir(p), strings.TrimSuffix(name[1:], ".cmd")))
 		obj := filepath.ToSlash(rel)
-		c, err := readCmdFile(tree, obj)
+		c, err := parseCmdFile(data, obj)
 		if err != nil || !strings.HasSuffix(c.Source, ".c") {
 			return nil
 		}
@@ -101,4 +106,13 @@ func headerUsers(tree string, headers []string) (map[string][]string, error) {
 func fullyBuilt(tree string) bool {
 	_, err := os.Stat(filepath.Join(tree, ".vmlinux.cmd"))
 	return err == nil
+}
+
+func mentionsAny(data []byte, names []string) bool {
+	for _, n := range names {
+		if bytes.Contains(data, []byte(n)) {
+			return true
+		}
+	}
+	return false
 }
