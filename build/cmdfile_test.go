@@ -110,6 +110,17 @@ func TestCompileStepsOverlay(t *testing.T) {
 	assert.Contains(t, cc, "-iquote")
 }
 
+// Linux 4.19 kbuild (Photon 3.0) runs recordmcount inside shell
+// conditionals after the compiler.
+func TestCompileStepsRecordmcount(t *testing.T) {
+	c, err := parseCmdFile([]byte(`cmd_fs/a.o := gcc -Wp,-MD,fs/.a.o.d -pg -c -o fs/a.o fs/a.c ; if [ "-pg" = "-pg" ]; then if [ fs/a.o != "scripts/mod/empty.o" ]; then ./scripts/recordmcount  "fs/a.o"; fi; fi;`+"\n"), "fs/a.o")
+	require.NoError(t, err)
+	steps, err := compileSteps(c, "/out/a.o", nil)
+	require.NoError(t, err)
+	require.Len(t, steps, 2)
+	assert.Equal(t, []string{"./scripts/recordmcount", "/out/a.o"}, steps[1])
+}
+
 func TestCompileStepsNoCompiler(t *testing.T) {
 	_, err := compileSteps(&cmdFile{Object: "a.o", Steps: [][]string{{"ld", "-r", "a.o"}}}, "/o", nil)
 	require.Error(t, err)

@@ -78,12 +78,16 @@ func compileSteps(cmd *cmdFile, out string, ov *overlay) ([][]string, error) {
 	var steps [][]string
 	var cc []string
 	for _, step := range cmd.Steps {
+		// Older kbuilds wrap recordmcount in "if ...; then ...; fi".
+		if step[0] == "then" && len(step) > 1 {
+			step = step[1:]
+		}
 		switch {
 		case cc == nil && slices.Contains(step, "-c") && slices.Contains(step, "-o"):
 			cc = step
-		case strings.HasSuffix(step[0], "/objtool") || step[0] == "objtool":
+		case isTool(step[0], "objtool") || isTool(step[0], "recordmcount"):
 			if len(step) < 2 || step[len(step)-1] != cmd.Object {
-				return nil, fmt.Errorf("objtool step of %s does not end with the object", cmd.Object)
+				return nil, fmt.Errorf("%s step of %s does not end with the object", path.Base(step[0]), cmd.Object)
 			}
 			s := slices.Clone(step)
 			s[len(s)-1] = out
@@ -138,6 +142,9 @@ func compileSteps(cmd *cmdFile, out string, ov *overlay) ([][]string, error) {
 	}
 	return append([][]string{args}, steps...), nil
 }
+
+// isTool reports whether argv0 runs the kbuild tool name.
+func isTool(argv0, name string) bool { return argv0 == name || strings.HasSuffix(argv0, "/"+name) }
 
 // run executes the steps in the tree.
 func (c *compiler) run(ctx context.Context, obj string, steps [][]string) error {
