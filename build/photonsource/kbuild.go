@@ -40,7 +40,7 @@ func (s *Source) kbuild(ctx context.Context, tree string) error {
 	if err := os.Remove(markerFile(tree)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	s.progress(StepKbuild, fmt.Sprintf("make %s in %s (once per kernel)", mode, tree))
+	s.progress(StepKbuild, fmt.Sprintf("running make %s in %s (once per kernel)", mode, tree))
 	if err := s.make(ctx, tree, "olddefconfig"); err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func TestTreeFromMirror(t *testing.T) {
 		"fetch: fetching linux-6.1.138-2.ph5.src.rpm",
 		"fetch: fetching linux-debuginfo-6.1.138-2.ph5.x86_64.rpm",
 		"prepare: preparing the source tree of 6.1.138-2.ph5",
-		"kbuild: make vmlinux modules in " + tree.Dir + " (once per kernel)",
+		"kbuild: running make vmlinux modules in " + tree.Dir + " (once per kernel)",
 	}, steps)
 
 	// A second run reuses the cache, the prepared tree and the build.

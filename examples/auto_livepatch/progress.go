@@ -56,7 +56,10 @@ func (p *progress) download(e photon.DownloadEvent) {
 func (p *progress) event(e build.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e.Done == 0 && e.Stage != build.StageOutput {
+	if e.Stage == build.StageOutput {
+		return // into the staging directory; the run names the final paths
+	}
+	if e.Done == 0 {
 		p.clear()
 		fmt.Fprintln(p.stdout, upper(e.Message))
 	}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/photonlab"
+	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/kmod"
+	"github.com/klpkit/klpkit/rpmpkg"
+)
+
+// requirePhotonLab returns the Photon lab (package photonlab): a kernel
+// versioned like Photon 5.0's and a repository in Photon's layout holding
+// its source and debuginfo RPMs. Like every lab test this runs only with
+// KLPKIT_VMTEST=1, and then a missing lab is a failure.
+func requirePhotonLab(t *testing.T, l *lab.Lab) *photonlab.Lab {
+	t.Helper()
+	pl, err := photonlab.Open(l.Dir)
+	if err != nil {
+		t.Fatalf("KLPKIT_VMTEST=1 but %v", err)
+	}
+	return pl
+}
+
+// TestAutoLivepatchPhotonLabInVM runs the command end to end as a Photon
+// user would, against the Photon lab's repository served on loopback
+// (--mirror): fetch and verify the kernel's RPMs, prepare its tree from the
+// spec, build the module and its RPM; then the Photon lab kernel loads the
+// module in the VM.
+func TestAutoLivepatchPhotonLabInVM(t *testing.T) {
+	const guestKo = "/klp/livepatch.ko"
+	vmtest.RunKernel(t, func(t *testing.T, l *lab.Lab) string { return requirePhotonLab(t, l).Vmlinuz }, vmtest.Config{
+		Timeout: 3 * time.Minute,
+		Append:  "no_timer_check",
+		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
+			pl := requirePhotonLab(t, l)
+			srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
+			defer srv.Close()
+			dir, out := t.TempDir(), t.TempDir()
+			args := []string{"-k", pl.KernelRelease, "-p", "../../testdata/patches/cmdline-string.patch",
+				"-n", "klpkit-photon-cmdline", "--rpm", "--rpm-version", "2", "-o", out,
+				"--mirror", srv.URL, "--cache", filepath.Join(dir, "cache"), "--work", filepath.Join(dir, "work"),
+				// The lab kernel's Module.symvers (Photon: linux-devel's) spares the one-time full build.
+				"--symvers", pl.ModuleSymvers}
+			for _, m := range lab.KbuildArgs(pl.KernelRelease) {
+				if !strings.HasPrefix(m, "KERNELRELEASE=") { // a Photon tree knows its release
+					args = append(args, "--make-arg", m)
+				}
+			}
+			var stdout, stderr bytes.Buffer
+			start := time.Now()
+			err := run(args, &stdout, &stderr)
+			t.Logf("auto_livepatch %s (%v)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), time.Since(start).Round(time.Second), stdout.String(), stderr.String())
+			require.NoError(t, err)
+			ko := filepath.Join(out, "klpkit-photon-cmdline.ko")
+			rpmFile := filepath.Join(out, "klpkit-photon-cmdline-2-1.ph5.x86_64.rpm")
+			require.FileExists(t, ko)
+			f, err := os.Open(rpmFile)
+			require.NoError(t, err)
+			defer f.Close()
+			info, err := rpmpkg.Inspect(t.Context(), f, nil)
+			require.NoError(t, err)
+			require.Equal(t, "Livepatch module for Linux "+pl.KernelRelease, info.Description)
+			return []vmtest.File{{Guest: guestKo, Host: ko}}
+		},
+	}, func(t *testing.T) {
+		cmdline := func() string {
+			b, err := os.ReadFile("/proc/cmdline")
+			require.NoError(t, err)
+			return string(b)
+		}
+		require.NotContains(t, cmdline(), cmdlineMarker)
+		var sys kmod.System
+		res, err := sys.Load(t.Context(), guestKo, nil)
+		require.NoError(t, err)
+		require.Equal(t, "klpkit_photon_cmdline", res.Module.Name)
+		require.Contains(t, cmdline(), cmdlineMarker)
+		_, err = sys.Unload(t.Context(), res.Module.Name, nil)
+		require.NoError(t, err)
+		require.NotContains(t, cmdline(), cmdlineMarker)
+	})
+}
+
+// cmdlineMarker is what testdata/patches/cmdline-string.patch appends.
+const cmdlineMarker = " klpkit=cmdline-string\n"
