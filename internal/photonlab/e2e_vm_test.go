@@ -136,6 +136,8 @@ func e2eGuest(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(want), strings.TrimSpace(string(uname)), "the VM runs the lab kernel")
 	v1, v2 := e2ePatches[0], e2ePatches[1]
+	requireNotInFile(t, "/proc/version", "photonlab-livepatch")
+	requireNotInFile(t, "/proc/cmdline", "photonlab-livepatch")
 
 	t.Log("install v1, as rpm -i: pre scriptlet, payload, post scriptlet")
 	rpmInstall(t, v1.Name)
@@ -153,9 +155,10 @@ func e2eGuest(t *testing.T) {
 	requireLive(t, v1)
 	rpmInstall(t, v2.Name)
 	requireLive(t, v2)
-	requireGone(t, v1.Name)
+	requireReplaced(t, v1.Name)
 	requireNotInFile(t, "/proc/version", v1.Version)
 	rpmErase(t, v1.Name)
+	requireGone(t, v1.Name)
 	requireLive(t, v2)
 	requireList(t, []string{v2.Name}, []string{v1.Name})
 }
@@ -217,6 +220,20 @@ func requireLive(t *testing.T, p e2ePatch) {
 	if p.Cmdline != "" {
 		requireInFile(t, "/proc/cmdline", p.Cmdline)
 	}
+}
+
+// requireReplaced waits until an atomic-replace patch has taken over from
+// a patch: its livepatch is gone, while its module stays loaded until
+// someone unloads it (the old package's %preun).
+func requireReplaced(t *testing.T, name string) {
+	t.Helper()
+	waitFor(t, func() bool {
+		_, err := os.Stat("/sys/kernel/livepatch/" + name)
+		return os.IsNotExist(err)
+	}, "%s replaced", name)
+	mods, err := os.ReadFile("/proc/modules")
+	require.NoError(t, err)
+	require.Contains(t, string(mods), name+" ", "a replaced patch's module stays until unloaded")
 }
 
 // requireGone waits until a patch has left /sys/kernel/livepatch and the
