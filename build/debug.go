@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"path/filepath"
 )
@@ -23,7 +24,7 @@ func (r *runner) exportDebug(buildErr error) error {
 		if err != nil {
 			return nil // not produced before the failure
 		}
-		return writeFileAtomic(filepath.Join(dir, rel), data)
+		return atomicfile.WriteFile(filepath.Join(dir, rel), data, 0o644)
 	}
 	for _, u := range r.objs {
 		for _, c := range []struct{ src, kind string }{{u.orig, "orig"}, {u.patched, "patched"}, {u.patch, "patch"}} {
@@ -55,5 +56,5 @@ func (r *runner) exportDebug(buildErr error) error {
 		log += "error: " + buildErr.Error() + "\n"
 	}
 	log += "\nkbuild link output:\n" + r.linkLog
-	return writeFileAtomic(filepath.Join(dir, "build.log"), []byte(log))
+	return atomicfile.WriteFile(filepath.Join(dir, "build.log"), []byte(log), 0o644)
 }

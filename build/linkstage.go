@@ -8,6 +8,7 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -319,7 +320,7 @@ func (r *runner) output(ko []byte) error {
 		return err
 	}
 	dst := filepath.Join(r.opts.OutputDir, r.name+".ko")
-	if err := writeFileAtomic(dst, ko); err != nil {
+	if err := atomicfile.WriteFile(dst, ko, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", dst, err)
 	}
 	r.res.Module = dst

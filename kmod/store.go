@@ -3,6 +3,7 @@ package kmod
 import (
 	"errors"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"sort"
@@ -202,43 +203,10 @@ func (s *System) Install(path string, opts *InstallOptions) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	if err := writeFileAtomic(dst, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(dst, data, 0o644); err != nil {
 		return "", err
 	}
 	return dst, nil
-}
-
-// writeFileAtomic writes data to a temp file beside dst, syncs it and
-// renames it into place.
-func writeFileAtomic(dst string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp*")
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return err
-	}
-	ok = true
-	return nil
 }
 
 // Uninstall removes an installed module (file name or underscore form, no

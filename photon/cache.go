@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -82,7 +83,7 @@ func (c *Cache) commit(partial, name, want string) (string, string, error) {
 		return "", got, err
 	}
 	if want == "" {
-		if err := writeFileAtomic(c.namePath(name), []byte(got+"\n")); err != nil {
+		if err := atomicfile.WriteFile(c.namePath(name), []byte(got+"\n"), 0o644); err != nil {
 			return "", got, err
 		}
 	}
@@ -119,32 +120,6 @@ func fileSHA256(name string) (string, error) {
 		return "", fmt.Errorf("hashing %s: %w", name, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// writeFileAtomic writes data to a temp file beside name and renames it.
-func writeFileAtomic(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // partialKey names the partial download of a file: by digest when known.

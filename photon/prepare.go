@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,7 +219,7 @@ func installConfig(k Kernel, spec *Spec, sources, tree string, emitTo func(Prepa
 	}
 	data = setConfigString(data, "CONFIG_LOCALVERSION", k.LocalVersion())
 	config := filepath.Join(tree, ".config")
-	if err := writeFileAtomic(config, data); err != nil {
+	if err := atomicfile.WriteFile(config, data, 0o644); err != nil {
 		return "", err
 	}
 	got, err := treeRelease(tree, k)
@@ -335,7 +336,7 @@ func writeMarker(dir string, s *Source) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, preparedMarker), data)
+	return atomicfile.WriteFile(filepath.Join(dir, preparedMarker), data, 0o644)
 }
 
 // loadPrepared returns the Source of a complete earlier Prepare in dir.

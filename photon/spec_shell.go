@@ -2,6 +2,7 @@ package photon
 
 import (
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -140,7 +141,7 @@ func (r *prepRunner) sed(l SpecLine, args []string) error {
 			return r.fail(l, "sed: %v", err)
 		}
 		out := applySed(string(data), sedEdit{old, repl, global})
-		if err := writeFileAtomic(p, []byte(out)); err != nil {
+		if err := rewriteFile(p, []byte(out)); err != nil {
 			return err
 		}
 	}
@@ -244,7 +245,7 @@ func (r *prepRunner) sedToFile(l SpecLine, command, out string) error {
 	for _, e := range edits {
 		text = applySed(text, e)
 	}
-	return writeFileAtomic(dst, []byte(text))
+	return atomicfile.WriteFile(dst, []byte(text), 0o644)
 }
 
 // parseSedDelete accepts "/LITERAL/d" (delete the lines containing LITERAL),
@@ -276,9 +277,19 @@ func (r *prepRunner) sedDelete(l SpecLine, lit string, files []string) error {
 				kept.WriteString(line)
 			}
 		}
-		if err := writeFileAtomic(p, []byte(kept.String())); err != nil {
+		if err := rewriteFile(p, []byte(kept.String())); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// rewriteFile replaces an existing file's content atomically, keeping its
+// mode as sed -i does.
+func rewriteFile(p string, data []byte) error {
+	perm := os.FileMode(0o644)
+	if st, err := os.Stat(p); err == nil {
+		perm = st.Mode().Perm()
+	}
+	return atomicfile.WriteFile(p, data, perm)
 }

@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -70,7 +70,7 @@ func extractTar(r io.Reader, want map[string]string) (missing []string, err erro
 		if hdr.Typeflag != tar.TypeReg {
 			return nil, fmt.Errorf("member %s is not a regular file (type %q)", name, hdr.Typeflag)
 		}
-		if err := copyToFile(dest, tr); err != nil {
+		if err := atomicfile.Copy(dest, 0o644, func(w io.Writer) error { _, err := io.Copy(w, tr); return err }); err != nil {
 			return nil, fmt.Errorf("member %s: %w", name, err)
 		}
 		delete(left, name)
@@ -80,34 +80,4 @@ func extractTar(r io.Reader, want map[string]string) (missing []string, err erro
 	}
 	sort.Strings(missing)
 	return missing, nil
-}
-
-// copyToFile writes r to a temporary file beside dest and renames it into place.
-func copyToFile(dest string, r io.Reader) error {
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), dest); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"path/filepath"
 )
@@ -75,29 +76,7 @@ func (l *Lab) writeManifest() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(l.Dir, manifestName), append(data, '\n'))
-}
-
-// writeFileAtomic writes data to a temporary file beside name and renames it into place.
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), name); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(l.Dir, manifestName), append(data, '\n'), 0o644)
 }
 
 // DirFromEnv returns the lab directory the make targets use:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io"
 	"log/slog"
 	"os"
@@ -130,7 +131,7 @@ func (p *preparer) done(marker string) bool {
 
 func (p *preparer) mark(marker string) error {
 	p.worked = true
-	return writeFileAtomic(filepath.Join(p.kdir, marker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"))
+	return atomicfile.WriteFile(filepath.Join(p.kdir, marker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
 }
 
 // download fetches name=version with apt-get download into a fresh
@@ -272,7 +273,7 @@ func (p *preparer) sourcePrepare(ctx context.Context, l *Lab) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(src, ".config"), cfg); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(src, ".config"), cfg, 0o644); err != nil {
 		return err
 	}
 	args := KbuildArgs(l.KernelRelease)
