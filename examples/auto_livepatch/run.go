@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/cliprogress"
 	"io"
 	"os"
 	"os/signal"
@@ -50,7 +51,7 @@ type app struct {
 func run(args []string, stdout, stderr io.Writer) error {
 	a := &app{stdout: stdout, stderr: stderr, root: "/", uname: hostRelease, now: time.Now,
 		getenv: os.Getenv, build: build.Run,
-		prepare: func(ctx context.Context, s *photonsource.Source) (*build.Tree, error) { return s.Tree(ctx) }, terminal: isTerminal(stderr)}
+		prepare: func(ctx context.Context, s *photonsource.Source) (*build.Tree, error) { return s.Tree(ctx) }, terminal: cliprogress.IsTerminal(stderr)}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return a.run(ctx, args)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/cliprogress"
 	"io"
 	"log/slog"
 	"os"
@@ -84,7 +85,7 @@ type app struct {
 // run is the command: args without the program name. It prints failures as
 // "ERROR: ..." on stderr and returns them; main exits 1.
 func run(args []string, stdout, stderr io.Writer) error {
-	a := &app{stdout: stdout, stderr: stderr, build: build.Run, getenv: os.Getenv, terminal: isTerminal(stderr)}
+	a := &app{stdout: stdout, stderr: stderr, build: build.Run, getenv: os.Getenv, terminal: cliprogress.IsTerminal(stderr)}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return a.run(ctx, args)

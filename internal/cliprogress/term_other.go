@@ -1,0 +1,8 @@
+//go:build !linux
+
+package cliprogress
+
+import "io"
+
+// IsTerminal is false off Linux: plain progress lines.
+func IsTerminal(io.Writer) bool { return false }
