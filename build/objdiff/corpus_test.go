@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,12 +122,33 @@ func names(fns []Function) []string {
 	return sorted(out)
 }
 
+// corpusDeviations are the cases where klpkit deliberately gives another
+// result than kpatch: each adjusts the expectation and says why.
+var corpusDeviations = map[string]struct {
+	reason string
+	adjust func(*corpusCase)
+}{
+	"cold-change-parent": {
+		reason: "kpatch leaves the unchanged meminfo_proc_show.cold.0 as a klp relocation into the running kernel; " +
+			"that cold part ends in a jump back into the middle of the ORIGINAL meminfo_proc_show (+0x37), so the " +
+			"patched function would resume in old code. klpkit includes the cold part with its changed parent.",
+		adjust: func(c *corpusCase) {
+			c.IncludedFunctions = append(c.IncludedFunctions, "meminfo_proc_show.cold.0")
+			c.KlpRelocationsTo = slices.DeleteFunc(c.KlpRelocationsTo, func(s string) bool { return s == "meminfo_proc_show.cold.0" })
+		},
+	},
+}
+
 // TestKpatchUnitCorpus checks klpkit's verdict against kpatch's on every
 // object pair of the public kpatch unit-test corpus.
 func TestKpatchUnitCorpus(t *testing.T) {
 	dir, cases := loadCorpus(t)
 	for _, c := range cases {
 		t.Run(c.Case, func(t *testing.T) {
+			if dev, ok := corpusDeviations[c.Case]; ok {
+				t.Logf("deliberately differs from kpatch: %s", dev.reason)
+				dev.adjust(&c)
+			}
 			res, err := diffCorpusCase(t, dir, c)
 			switch c.Expect {
 			case "nochange":

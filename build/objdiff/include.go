@@ -116,15 +116,27 @@ func (d *differ) isIgnoredNewSymbol(s *elfobj.Symbol) bool {
 
 // includeSymbol includes a symbol and, unless it is an unchanged function
 // or object (which stays a reference to the running kernel), its section.
+// A .cold part is always included with its section, changed or not: it is
+// the tail of its parent's code and jumps back into the middle of it, so
+// the running kernel's copy would return into the original parent.
 func (d *differ) includeSymbol(s *elfobj.Symbol) {
 	st := d.patched.sym[s]
 	st.include = true
 	if s.Section == nil {
 		return
 	}
-	if s.Type == elf.STT_SECTION || st.status != statusSame {
+	if s.Type == elf.STT_SECTION || st.status != statusSame || d.patched.isColdPart(s) {
 		d.includeSection(s.Section)
 	}
+}
+
+// isColdPart reports a function that is the .cold part of another.
+func (o *object) isColdPart(s *elfobj.Symbol) bool {
+	if !isFunc(s) || o.sym[s].parent == nil {
+		return false
+	}
+	_, kind := parentName(s.Name)
+	return kind == "cold"
 }
 
 func (d *differ) includeSection(sec *elfobj.Section) {
@@ -139,6 +151,15 @@ func (d *differ) includeSection(sec *elfobj.Section) {
 	}
 	for _, s := range st.defined {
 		p.sym[s].include = true
+	}
+	for _, s := range st.defined {
+		// A parent's code comes with its .cold parts, even if it does not
+		// reference them through this section's relocations.
+		for _, c := range p.sym[s].children {
+			if p.isColdPart(c) {
+				d.includeSymbol(c)
+			}
+		}
 	}
 	if sec.Rela == nil || isSpecial(sec.Name) {
 		return
