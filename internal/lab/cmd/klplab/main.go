@@ -2,7 +2,10 @@
 //
 //	klplab prepare [--dir DIR] [--source=false]   fetch and cache the lab kernel (make lab)
 //	klplab info    [--dir DIR]                    print the lab's paths
-//	klplab demo    [--dir DIR] [--sample DIR]     build the sample livepatch, boot it, show the effect (make demo)
+//	klplab demo    [--dir DIR] [--patch FILE] [--show FILE] [--sample DIR]
+//	                                              build a livepatch from a patch with build.Run, boot the
+//	                                              lab kernel, load it with the kpatch CLI, show the effect
+//	                                              (make demo); --sample builds the hand-written sample instead
 //
 // DIR defaults to $KLPKIT_LAB_DIR, else $XDG_CACHE_HOME/klpkit/lab (~/.cache/klpkit/lab).
 package main
@@ -37,7 +40,7 @@ func (u usageError) Error() string { return u.msg }
 
 const usage = `usage: klplab prepare [--dir DIR] [--source=false] [--jobs N]
        klplab info [--dir DIR]
-       klplab demo [--dir DIR] [--sample DIR]`
+       klplab demo [--dir DIR] [--patch FILE] [--show FILE] [--sample DIR]`
 
 // run is the testable body of main.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,6 +56,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case guestCommand:
 		return cmdGuest(args[1:], stdout)
+	case kpatchGuestCommand: // klplab as the demo VM's /init; powers the VM off
+		kpatchGuest(args[1:], stdout)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
