@@ -54,7 +54,8 @@ func (d *differ) compare() error {
 // are unchanged and whose relocations only point at other strings or
 // symbols: init code has run already, so what it would print or call
 // differently cannot matter to the live kernel. Changed init instructions
-// are still refused (verifyInclusion).
+// are still refused (verifyInclusion), and so is an object whose only
+// change is of this kind (initOnlyRefusal).
 func (d *differ) onlyInitReferencesChanged(a, b *elfobj.Section) bool {
 	if !strings.HasPrefix(b.Name, ".init.") && !strings.HasPrefix(b.Name, ".exit.") {
 		return false
@@ -68,6 +69,7 @@ func (d *differ) onlyInitReferencesChanged(a, b *elfobj.Section) bool {
 		}
 	}
 	d.warnf("%s: only the strings or symbols referenced by init code changed; init code is not patched", b.Name)
+	d.initOnly = append(d.initOnly, b.Name)
 	return true
 }
 
@@ -196,4 +198,23 @@ func (d *differ) propagateChildren() {
 			}
 		}
 	}
+}
+
+// RuleInitChanged is the Rule of the refusal of an object whose only change
+// is in __init or __exit code.
+const RuleInitChanged = "init-changed: only __init/__exit code changed"
+
+// initOnlyRefusal refuses an object whose only changes are strings or
+// symbols referenced by __init/__exit code. Such a change has no effect on
+// the running kernel, but "no changes" would tell the patch author that
+// the source change was understood and needs nothing; it does need
+// something, a reboot (or a module reload), and the author should know.
+func (d *differ) initOnlyRefusal() UnsupportedErrors {
+	var errs UnsupportedErrors
+	for _, sec := range d.initOnly {
+		errs = append(errs, &UnsupportedError{Object: d.name, Section: sec, Rule: RuleInitChanged,
+			Hint: "the change only affects boot-time (or module load/unload) code, which a livepatch cannot re-run: " +
+				"it takes effect only after a reboot or module reload; leave this object out of the patch or move the fix into code that runs later"})
+	}
+	return errs
 }

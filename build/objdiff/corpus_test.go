@@ -141,6 +141,14 @@ var corpusDeviations = map[string]struct {
 
 // TestKpatchUnitCorpus checks klpkit's verdict against kpatch's on every
 // object pair of the public kpatch unit-test corpus.
+//
+// __init code: a change that only alters what .init.text references (a
+// string, a callee) is "changed" when something else in the object changed
+// too (altinstr_aux, oot-issue-928: kpatch says "changed", so does klpkit,
+// with a warning); when it is the object's only change klpkit refuses it
+// (RuleInitChanged, "fail" semantics) instead of kpatch's silent
+// "no change". No corpus case has an init-only change; the fixture
+// init-string-only covers it.
 func TestKpatchUnitCorpus(t *testing.T) {
 	dir, cases := loadCorpus(t)
 	for _, c := range cases {

@@ -14,6 +14,9 @@ type differ struct {
 	patched  *object
 	opts     *Options
 	warnings []string
+	// initOnly lists __init/__exit sections whose only change is what they
+	// reference (see onlyInitReferencesChanged).
+	initOnly []string
 	// rebuilt maps special sections to their filtered copies.
 	rebuilt map[*elfobj.Section]*elfobj.Section
 }

@@ -23,7 +23,10 @@
 //     refuse what cannot be live patched ([UnsupportedError]).
 //   - output.go: build the patch object and the [Result].
 //
-// No change at all is [ErrNoChanges]. Unsupported changes are returned
+// No change at all is [ErrNoChanges]. A change that only alters what
+// __init/__exit code references is refused ([RuleInitChanged]) when it is
+// the object's only change, and a warning otherwise: a livepatch cannot
+// re-run boot-time code. Unsupported changes are returned
 // together as [UnsupportedErrors]; each names the object, the symbol or
 // section, the rule, and what the patch author can do.
 //

@@ -81,6 +81,8 @@ func TestFixtures(t *testing.T) {
 		{name: "changed-data", refusal: "changed data"},
 		{name: "data-layout", refusal: "object size mismatch"},
 		{name: "init-changed", refusal: "changed section not selected for inclusion"},
+		{name: "init-string-only", refusal: RuleInitChanged},
+		{name: "init-string-and-code", changed: []string{"runtime_value"}},
 		{name: "no-fentry", refusal: "doesn't have a patchable function entry"},
 		{name: "static-local", changed: []string{"count_calls"}, klp: []string{"calls."}},
 		{name: "static-local-removed", refusal: "reference to static local variable"},

@@ -52,7 +52,7 @@ func (o *Options) withDefaults() Options {
 }
 
 // Diff compares the original and patched object of one translation unit.
-// It returns ErrNoChanges when no function changed, UnsupportedErrors
+// It returns ErrNoChanges when nothing changed, UnsupportedErrors
 // (matching ErrUnsupportedChange and *UnsupportedError) for changes that
 // cannot be live patched, and otherwise a Result that can write the patch
 // object.
@@ -109,6 +109,10 @@ func (d *differ) run() (*Result, error) {
 	d.applyIgnores()
 	res := d.classify()
 	if len(errs) == 0 && len(res.Changed) == 0 && len(res.New) == 0 && !d.hasCallbacks() && !d.substantialChange() {
+		if len(d.initOnly) > 0 {
+			res.Warnings = append(res.Warnings, d.warnings...)
+			return res, d.initOnlyRefusal()
+		}
 		return nil, fmt.Errorf("%s: %w", d.name, ErrNoChanges)
 	}
 	errs = append(errs, d.checkFentry()...)
