@@ -104,8 +104,12 @@ func compileSteps(cmd *cmdFile, out string, ov *overlay) ([][]string, error) {
 	args := []string{cc[0]}
 	args = append(args, sectionFlags...)
 	if ov != nil {
+		inc, err := patchIncludeDir(ov) // kpatch-macros.h for the patch
+		if err != nil {
+			return nil, err
+		}
 		args = append(args, "-fmacro-prefix-map="+ov.dir+"/=", "-fdebug-prefix-map="+ov.dir+"/=",
-			"-iquote", path.Dir(src))
+			"-iquote", path.Dir(src), "-I"+inc)
 	}
 	sawSource := false
 	for i := 1; i < len(cc); i++ {

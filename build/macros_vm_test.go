@@ -1,0 +1,96 @@
+package build_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/vmtest"
+)
+
+// macroCases prove the kpatch-macros.h / kpatch-syscall.h macros: each
+// patch includes the header exactly as a kpatch patch does.
+var macroCases = []vmCase{
+	{name: "macros-callbacks-shadow", modules: one("macros-callbacks-shadow.patch"), guest: func(t *testing.T, kos []string) {
+		e := effect{"/proc/version", "klpkit-shadow reads="}
+		e.requireGone(t)
+		name := load(t, kos[0])
+		requireDmesg(t, "klpkit-macros: pre_patch for vmlinux")
+		// post_patch attached the counter at 41; each read increments it.
+		require.Equal(t, 42, counter(t, e, "reads="))
+		require.Equal(t, 43, counter(t, e, "reads="))
+		unload(t, name)
+		e.requireGone(t)
+		requireDmesg(t, "klpkit-macros: pre_unpatch, shadow reads=43")
+		requireDmesg(t, "klpkit-macros: post_unpatch, shadow freed")
+	}},
+	{name: "macros-ignore-function", modules: one("stat-ignore-function.patch"), guest: func(t *testing.T, kos []string) {
+		e := effect{"/proc/stat", "\nklpkit_ignore 1\n"}
+		e.requireGone(t)
+		name := load(t, kos[0])
+		e.requireLive(t)
+		funcs := patchedFunctions(t, name)
+		require.Contains(t, funcs, "show_stat,1")
+		require.NotContains(t, funcs, "get_idle_time,1", "KPATCH_IGNORE_FUNCTION(get_idle_time)")
+		unload(t, name)
+		e.requireGone(t)
+	}},
+	{name: "macros-syscall", modules: one("uname-syscall.patch"), guest: func(t *testing.T, kos []string) {
+		require.NotEqual(t, "klpkit-syscall", domainname(t))
+		name := load(t, kos[0])
+		require.Equal(t, "klpkit-syscall", domainname(t), "uname(2) while the patch is live")
+		funcs := patchedFunctions(t, name)
+		require.Contains(t, funcs, "__x64_sys_newuname,1")
+		require.NotContains(t, funcs, "__do_sys_newuname,1")
+		unload(t, name)
+		require.NotEqual(t, "klpkit-syscall", domainname(t))
+	}},
+}
+
+// patchedFunctions lists the functions livepatch module name patches in
+// vmlinux, as the kernel shows them: "name,sympos".
+func patchedFunctions(t *testing.T, name string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join("/sys/kernel/livepatch", name, "vmlinux"))
+	require.NoError(t, err)
+	var funcs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			funcs = append(funcs, e.Name())
+		}
+	}
+	t.Logf("%s patches %v", name, funcs)
+	return funcs
+}
+
+func domainname(t *testing.T) string {
+	t.Helper()
+	var u unix.Utsname
+	require.NoError(t, unix.Uname(&u))
+	return strings.TrimRight(string(u.Domainname[:]), "\x00")
+}
+
+// TestMacrosInVM builds patches that use klpkit's kpatch-macros.h with the
+// pipeline, loads them in the lab VM and checks each macro's effect.
+func TestMacrosInVM(t *testing.T) {
+	for _, c := range macroCases {
+		t.Run(c.name, func(t *testing.T) {
+			kos := []string{fmt.Sprintf("/klp/%s-0.ko", c.name)}
+			vmtest.Run(t, vmtest.Config{
+				Timeout: 3 * time.Minute,
+				Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
+					tree := labTree(t, l)
+					name := fmt.Sprintf("klpkit-%s", c.name)
+					return []vmtest.File{{Guest: kos[0], Host: buildPatch(t, tree, name, false, c.modules[0].patches...)}}
+				},
+			}, func(t *testing.T) { c.guest(t, kos) })
+		})
+	}
+}
