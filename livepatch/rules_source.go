@@ -145,14 +145,16 @@ var (
 // checkSource judges each changed line of a .c or .h file by where it is.
 func (c *fileCheck) checkSource() {
 	views := c.hunkViews()
-	var all []changedLine
+	var all, raw []changedLine
 	for i, hv := range views {
 		lines, codeChanged := hv.changedLines(i)
 		if codeChanged {
 			c.v.codeChanged = true
 		}
+		raw = append(raw, lines...)
 		all = append(all, dropUnchangedCode(lines)...)
 	}
+	c.newTypes = addedTypes(views, raw)
 	for _, hv := range views {
 		for _, it := range hv.new.scan.items {
 			if strings.HasPrefix(it.name, "KPATCH_SYSCALL_DEFINE") {
@@ -296,6 +298,14 @@ func (c *fileCheck) checkType(cl changedLine, it *cItem, key string) {
 	rule := RuleStructLayout
 	if c.isHeader() {
 		rule = RuleHeaderStruct
+	}
+	if c.newTypes[it.name] {
+		// No existing code or data can use a type the patch brings.
+		if c.isHeader() {
+			c.finding(rule, SeverityWarning, cl.line, key, fmt.Sprintf(
+				"adds %s %s to a header: harmless to running code, but every object including the header is rebuilt and compared; define it in the .c file that uses it if you can", what, it.name))
+		}
+		return
 	}
 	if what == "enum" {
 		c.finding(rule, SeverityWarning, cl.line, key, fmt.Sprintf(

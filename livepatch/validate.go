@@ -74,6 +74,7 @@ type fileCheck struct {
 
 	kpatchSyscall bool            // the new side defines a syscall with KPATCH_SYSCALL_DEFINEn
 	oldFuncs      map[string]bool // functions defined before the patch
+	newTypes      map[string]bool // struct/union/enum definitions the patch adds whole
 }
 
 func (c *fileCheck) stageWithTree(t *memTree) error {

@@ -105,6 +105,12 @@ var validateCases = []struct {
 
 	// Data and types in .c.
 	{name: "struct in .c", edits: []edit1{{"kernel/demo.c", "\tunsigned long flags;\n", "\tunsigned long flags;\n\tint extra;\n"}}, rule: RuleStructLayout, sev: SeverityError, treeOthers: []string{RuleLineShift}},
+	{name: "new struct in .c is fine", edits: []edit1{{"kernel/demo.c", "int demo_limit = 16;\n", "int demo_limit = 16;\n\nstruct demo_extra {\n\tint peak;\n\tunsigned long when;\n};\n"}}, treeOthers: []string{RuleLineShift}},
+	{name: "new union and enum in .c are fine", edits: []edit1{{"kernel/demo.c", "int demo_limit = 16;\n", "int demo_limit = 16;\n\nunion demo_val {\n\tint i;\n\tlong l;\n};\n\nenum demo_mode {\n\tDEMO_OFF,\n\tDEMO_ON,\n};\n"}}, treeOthers: []string{RuleLineShift}},
+	{name: "new struct and its new data", edits: []edit1{{"kernel/demo.c", "int demo_limit = 16;\n", "int demo_limit = 16;\n\nstruct demo_extra {\n\tint peak;\n};\nstatic struct demo_extra demo_extra;\n"}}, rule: RuleDataNew, sev: SeverityWarning, treeOthers: []string{RuleLineShift}},
+	{name: "existing struct redefined whole", edits: []edit1{{"kernel/demo.c", "struct demo_state {\n\tint users;\n\tunsigned long flags;\n};\n", "struct demo_state {\n\tint users;\n\tunsigned long flags;\n\tint extra;\n};\n"}}, rule: RuleStructLayout, sev: SeverityError, treeOthers: []string{RuleLineShift}},
+	{name: "existing struct renamed to a new one", edits: []edit1{{"kernel/demo.c", "struct demo_state {\n\tint users;\n", "struct demo_state2 {\n\tint users;\n"}}, rule: RuleStructLayout, sev: SeverityError, others: []string{RuleStructLayout}},
+	{name: "new struct in a header warns", edits: []edit1{{"include/linux/demo.h", "#define DEMO_MAX_USERS 64\n", "#define DEMO_MAX_USERS 64\n\nstruct demo_stats {\n\tint hits;\n};\n"}}, rule: RuleHeaderStruct, sev: SeverityWarning, line: 7},
 	{name: "global initializer", edits: []edit1{{"kernel/demo.c", "int demo_limit = 16;", "int demo_limit = 32;"}}, rule: RuleDataChanged, sev: SeverityError, line: 19},
 	{name: "static initializer block", edits: []edit1{{"kernel/demo.c", "\t.flags = 0,", "\t.flags = 1,"}}, rule: RuleDataChanged, sev: SeverityError, line: 16},
 	{name: "new static data", edits: []edit1{{"kernel/demo.c", "int demo_limit = 16;\n", "int demo_limit = 16;\nstatic int demo_peak;\n"}}, rule: RuleDataNew, sev: SeverityWarning, line: 20, treeOthers: []string{RuleLineShift}},
