@@ -2,6 +2,7 @@ package objdiff
 
 import (
 	"bytes"
+	"debug/elf"
 	"errors"
 	"os"
 	"path/filepath"
@@ -90,4 +91,41 @@ func TestNames(t *testing.T) {
 	require.True(t, neverCorrelated("__already_done.12"))
 	require.True(t, neverCorrelated("init_srcu_struct_fields.__key.14"))
 	require.False(t, neverCorrelated("calls.0"))
+}
+
+// withLivepatchRela returns obj with a .klp.rela section added next to
+// the first text section's relocations, as in a finished livepatch module.
+func withLivepatchRela(t testing.TB, obj []byte) []byte {
+	f, err := elfobj.Parse(obj)
+	require.NoError(t, err)
+	for _, s := range f.Sections {
+		if s.Rela == nil || !isText(s) {
+			continue
+		}
+		klp := &elfobj.Section{Name: ".klp.rela.vmlinux." + s.Name, Type: elf.SHT_RELA, Addralign: 8, Entsize: 24, Target: s,
+			Flags: elf.SHF_ALLOC | elf.SHF_INFO_LINK | elfobj.SHFRelaLivepatch, Relas: []*elfobj.Rela{s.Rela.Relas[0]}}
+		s.MoreRelas = append(s.MoreRelas, klp)
+		f.Sections = append(f.Sections, klp)
+		var out bytes.Buffer
+		require.NoError(t, elfobj.Write(&out, f))
+		return out.Bytes()
+	}
+	t.Fatal("no relocated text section")
+	return nil
+}
+
+// TestDiffRefusesLinkedModule: an object with two relocation sections for
+// one section (a finished livepatch module) is not compiler output; Diff
+// says so instead of comparing half of its relocations.
+func TestDiffRefusesLinkedModule(t *testing.T) {
+	orig, _ := compileFixture(t, "changed-function")
+	good, err := os.ReadFile(orig)
+	require.NoError(t, err)
+	module := withLivepatchRela(t, good)
+	_, err = Diff(bytes.NewReader(good), bytes.NewReader(module), &Options{Name: "fs/x.o"})
+	require.Error(t, err)
+	require.NotErrorIs(t, err, ErrNoChanges)
+	require.Contains(t, err.Error(), "fs/x.o: patched object: section .text.")
+	require.Contains(t, err.Error(), "has 2 relocation sections (.klp.rela.vmlinux..text.")
+	require.Contains(t, err.Error(), "expected a compiler-built object")
 }

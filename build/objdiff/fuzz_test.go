@@ -22,6 +22,7 @@ func FuzzDiff(f *testing.F) {
 	}
 	f.Add(patched)
 	f.Add(orig)
+	f.Add(withLivepatchRela(f, patched)) // a finished module: two relocation sections for one section
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Diff(bytes.NewReader(orig), bytes.NewReader(data), &Options{Name: "fuzz.o"})
 		if err == nil {

@@ -73,6 +73,14 @@ func Diff(orig, patched io.ReaderAt, opts *Options) (res *Result, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: patched object: %w", o.Name, err)
 	}
+	for _, side := range []struct {
+		what string
+		f    *elfobj.File
+	}{{"original", of}, {"patched", pf}} {
+		if err := checkCompilerOutput(side.f); err != nil {
+			return nil, fmt.Errorf("%s: %s object: %w", o.Name, side.what, err)
+		}
+	}
 	if of.OSABI != pf.OSABI || of.Flags != pf.Flags || of.Machine != pf.Machine {
 		return nil, fmt.Errorf("%s: original and patched objects have different ELF headers", o.Name)
 	}
@@ -127,4 +135,17 @@ func (d *differ) run() (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// checkCompilerOutput refuses objects that are not plain compiler output:
+// a section with several relocation sections (a finished livepatch
+// module's .klp.rela sections) is something the differ cannot compare.
+func checkCompilerOutput(f *elfobj.File) error {
+	for _, s := range f.Sections {
+		if len(s.MoreRelas) > 0 {
+			return fmt.Errorf("section %s has %d relocation sections (%s is one): expected a compiler-built object, not a linked or livepatch module",
+				s.Name, 1+len(s.MoreRelas), s.MoreRelas[0].Name)
+		}
+	}
+	return nil
 }

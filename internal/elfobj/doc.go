@@ -4,7 +4,10 @@
 // The model keeps what object diffing and livepatch generation need:
 // sections with their bytes, the symbol table indexed as the file has it
 // (the null symbol is Symbols[0]), and RELA relocations decoded into
-// pointers to symbols. Sections the model does not understand stay opaque
+// pointers to symbols. A section may have several relocation sections (a
+// finished livepatch module has .klp.rela.<obj>.<section> next to the
+// normal .rela one): Section.Rela is the ordinary one, the others are in
+// Section.MoreRelas. Sections the model does not understand stay opaque
 // bytes. Write recomputes string tables, orders symbols locals-first,
 // remaps section indices and emits .symtab_shndx when needed.
 //

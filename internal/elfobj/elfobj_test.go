@@ -57,6 +57,9 @@ func summary(f *File) string {
 		if s.Target != nil {
 			fmt.Fprintf(&b, "  target %s\n", s.Target.Name)
 		}
+		for _, r := range s.RelaSections() {
+			fmt.Fprintf(&b, "  relocated by %s\n", r.Name)
+		}
 		for _, r := range s.Relas {
 			fmt.Fprintf(&b, "  R %#x %v %s/%v %d\n", r.Offset, r.Type, r.Sym.Name, r.Sym.Type, r.Addend)
 		}
@@ -220,6 +223,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte(elf.ELFMAG))
+	f.Add(finishedModuleBytes(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		obj, err := Parse(data)
 		if err != nil {

@@ -48,8 +48,14 @@ type Section struct {
 	// Relocation sections: the section they apply to and the entries.
 	Target *Section
 	Relas  []*Rela
-	// Rela is the relocation section that applies to this section, if any.
+	// Rela is the ordinary relocation section that applies to this
+	// section, if any: the first one without SHF_RELA_LIVEPATCH.
 	Rela *Section
+	// MoreRelas are the other relocation sections that apply to this
+	// section, in file order: in a finished livepatch module, the
+	// .klp.rela.<obj>.<section> sections next to the normal .rela one.
+	// They stay separate sections; Write emits every one of them.
+	MoreRelas []*Section
 
 	// Groups (SHT_GROUP): flag word, signature symbol and member sections.
 	GroupFlags  uint32
@@ -85,6 +91,20 @@ func (s *Symbol) IsUndefined() bool { return s.Section == nil && s.Shndx == elf.
 
 // IsRela reports whether the section is a RELA relocation section.
 func (s *Section) IsRela() bool { return s.Type == elf.SHT_RELA }
+
+// IsLivepatchRela reports a .klp.rela section (SHF_RELA_LIVEPATCH), applied
+// by the livepatch core rather than the module loader.
+func (s *Section) IsLivepatchRela() bool { return s.IsRela() && s.Flags&SHFRelaLivepatch != 0 }
+
+// RelaSections returns every relocation section that applies to s:
+// Rela first, then MoreRelas.
+func (s *Section) RelaSections() []*Section {
+	var out []*Section
+	if s.Rela != nil {
+		out = append(out, s.Rela)
+	}
+	return append(out, s.MoreRelas...)
+}
 
 // Section returns the first section with the given name, or nil.
 func (f *File) Section(name string) *Section {

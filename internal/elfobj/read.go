@@ -305,10 +305,17 @@ func (p *parser) relas(s *Section, h elf.Section64) error {
 	if err != nil {
 		return err
 	}
-	if target.Rela != nil {
-		return malformed("section %s has two relocation sections", target.Name)
+	if target.IsRela() || target.Type == elf.SHT_SYMTAB || target.Type == elf.SHT_STRTAB || target.Type == elf.SHT_GROUP {
+		return malformed("relocation section %s applies to %s, a %v section", s.Name, target.Name, target.Type)
 	}
-	s.Target, target.Rela = target, s
+	// A finished livepatch module has .klp.rela.<obj>.<sec> sections next
+	// to the normal .rela<sec>: the first ordinary one is Rela.
+	s.Target = target
+	if target.Rela == nil && !s.IsLivepatchRela() {
+		target.Rela = s
+	} else {
+		target.MoreRelas = append(target.MoreRelas, s)
+	}
 	if len(s.Data)%24 != 0 {
 		return malformed("relocation section %s: size %d is not a multiple of 24", s.Name, len(s.Data))
 	}
