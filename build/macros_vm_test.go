@@ -1,6 +1,7 @@
 package build_test
 
 import (
+	"debug/elf"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/vmtest"
 )
@@ -30,6 +32,16 @@ var macroCases = []vmCase{
 		e.requireGone(t)
 		requireDmesg(t, "klpkit-macros: pre_unpatch, shadow reads=43")
 		requireDmesg(t, "klpkit-macros: post_unpatch, shadow freed")
+	}},
+	{name: "macros-load-hooks", modules: one("loadavg-load-hooks.patch"), guest: func(t *testing.T, kos []string) {
+		e := effect{"/proc/loadavg", "\nklpkit-hooks=loaded\n"}
+		e.requireGone(t)
+		name := load(t, kos[0])
+		e.requireLive(t) // the load hook ran after patching
+		requireDmesg(t, "klpkit-hooks: load hook")
+		unload(t, name)
+		e.requireGone(t)
+		requireDmesg(t, "klpkit-hooks: unload hook, hooked=1")
 	}},
 	{name: "macros-ignore-function", modules: one("stat-ignore-function.patch"), guest: func(t *testing.T, kos []string) {
 		e := effect{"/proc/stat", "\nklpkit_ignore 1\n"}
@@ -88,9 +100,44 @@ func TestMacrosInVM(t *testing.T) {
 				Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
 					tree := labTree(t, l)
 					name := fmt.Sprintf("klpkit-%s", c.name)
-					return []vmtest.File{{Guest: kos[0], Host: buildPatch(t, tree, name, false, c.modules[0].patches...)}}
+					ko := buildPatch(t, tree, name, false, c.modules[0].patches...)
+					requireNoMarkerSections(t, ko)
+					return []vmtest.File{{Guest: kos[0], Host: ko}}
 				},
 			}, func(t *testing.T) { c.guest(t, kos) })
 		})
 	}
+}
+
+// requireNoMarkerSections checks that the ignore markers, and the syscall
+// trace metadata KPATCH_IGNORE_SECTION drops, stay out of a module. (The
+// .kpatch.callbacks.* entries still travel with the callbacks' code.)
+func requireNoMarkerSections(t *testing.T, ko string) {
+	t.Helper()
+	f, err := elf.Open(ko)
+	require.NoError(t, err)
+	defer f.Close()
+	for _, s := range f.Sections {
+		name := strings.TrimPrefix(s.Name, ".rela")
+		require.False(t, strings.HasPrefix(name, ".kpatch.ignore."), "%s has section %s", ko, s.Name)
+		require.NotContains(t, []string{"__syscalls_metadata", "_ftrace_events"}, name, "%s has an ignored section", ko)
+	}
+}
+
+// TestIgnoreFunctionMatters builds the KPATCH_IGNORE_FUNCTION patch without
+// its macro: then get_idle_time is patched too, so the VM test above shows
+// the macro's effect and not an unchanged function.
+func TestIgnoreFunctionMatters(t *testing.T) {
+	l := vmtest.RequireLab(t)
+	data, err := os.ReadFile(filepath.Join(patchDir, "stat-ignore-function.patch"))
+	require.NoError(t, err)
+	const ignore = "+KPATCH_IGNORE_FUNCTION(get_idle_time);\n"
+	require.Contains(t, string(data), ignore)
+	text := strings.Replace(string(data), ignore, "+\n", 1) // keep the hunk's line count
+	p := filepath.Join(t.TempDir(), "stat-no-ignore.patch")
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+	res, err := build.Run(t.Context(), build.Options{Source: labTree(t, l), Patches: []string{p}, OutputDir: t.TempDir()})
+	require.NoError(t, err)
+	require.Len(t, res.Objects, 1)
+	require.ElementsMatch(t, []string{"show_stat", "get_idle_time"}, res.Objects[0].Changed)
 }
