@@ -124,20 +124,31 @@ func requireNoMarkerSections(t *testing.T, ko string) {
 	}
 }
 
-// TestIgnoreFunctionMatters builds the KPATCH_IGNORE_FUNCTION patch without
-// its macro: then get_idle_time is patched too, so the VM test above shows
-// the macro's effect and not an unchanged function.
-func TestIgnoreFunctionMatters(t *testing.T) {
+// TestIgnoreMatters builds the KPATCH_IGNORE_FUNCTION patch with its
+// macro removed, or replaced by KPATCH_IGNORE_SECTION on the function's
+// section: without it get_idle_time is patched too (so the VM test shows
+// the macro's effect, not an unchanged function); with either it is not.
+func TestIgnoreMatters(t *testing.T) {
 	l := vmtest.RequireLab(t)
 	data, err := os.ReadFile(filepath.Join(patchDir, "stat-ignore-function.patch"))
 	require.NoError(t, err)
 	const ignore = "+KPATCH_IGNORE_FUNCTION(get_idle_time);\n"
 	require.Contains(t, string(data), ignore)
-	text := strings.Replace(string(data), ignore, "+\n", 1) // keep the hunk's line count
-	p := filepath.Join(t.TempDir(), "stat-no-ignore.patch")
-	require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
-	res, err := build.Run(t.Context(), build.Options{Source: labTree(t, l), Patches: []string{p}, OutputDir: t.TempDir()})
-	require.NoError(t, err)
-	require.Len(t, res.Objects, 1)
-	require.ElementsMatch(t, []string{"show_stat", "get_idle_time"}, res.Objects[0].Changed)
+	for _, tc := range []struct {
+		name, line string
+		changed    []string
+	}{
+		{"none", "+\n", []string{"show_stat", "get_idle_time"}},
+		{"section", "+KPATCH_IGNORE_SECTION(\".text.get_idle_time\");\n", []string{"show_stat"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "stat.patch")
+			require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(data), ignore, tc.line, 1)), 0o644))
+			res, err := build.Run(t.Context(), build.Options{Source: labTree(t, l), Patches: []string{p}, OutputDir: t.TempDir()})
+			require.NoError(t, err)
+			require.Len(t, res.Objects, 1)
+			require.ElementsMatch(t, tc.changed, res.Objects[0].Changed)
+			requireNoMarkerSections(t, res.Module)
+		})
+	}
 }
