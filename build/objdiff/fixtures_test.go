@@ -89,6 +89,7 @@ func TestFixtures(t *testing.T) {
 		{name: "static-helper", changed: []string{"entry"}, klp: []string{"helper"}},
 		{name: "linkage-change", refusal: "symbol changed from STB_LOCAL STT_FUNC to STB_GLOBAL STT_FUNC"},
 		{name: "cold-child", changed: []string{"checked"}},
+		{name: "group-changed", refusal: "changed section is part of section group grouped_helper (COMDAT)"},
 		{name: "jump-label", changed: []string{"with_label"}},
 		{name: "jump-label", opts: &Options{Parent: "mymod"}, refusal: "jump label whose static key lives in the module"},
 		{name: "static-call", changed: []string{"use_static_call", "use_tracepoint_call"}},

@@ -2,6 +2,7 @@ package objdiff
 
 import (
 	"debug/elf"
+	"fmt"
 	"strings"
 
 	"github.com/klpkit/klpkit/internal/elfobj"
@@ -187,10 +188,10 @@ func (d *differ) mustIncludeIfChanged(s *elfobj.Section) bool {
 }
 
 // verifyInclusion refuses changed sections that were not included (e.g.
-// __init code) and existing data sections that were (their state would
-// fork between kernel and patch).
+// __init code), existing data sections that were (their state would fork
+// between kernel and patch), and changes inside section groups.
 func (d *differ) verifyInclusion() UnsupportedErrors {
-	var errs UnsupportedErrors
+	errs := d.verifyGroups()
 	for _, s := range d.patched.f.Sections[1:] {
 		st := d.patched.sec[s]
 		if s.IsRela() {
@@ -213,6 +214,35 @@ func (d *differ) verifyInclusion() UnsupportedErrors {
 		if st.include && st.status != statusNew && isData(s) {
 			errs = append(errs, &UnsupportedError{Object: d.name, Section: s.Name, Rule: "data section selected for inclusion",
 				Hint: "a patch cannot take over existing data: reference it instead of changing it, or use a shadow variable"})
+		}
+	}
+	return errs
+}
+
+// verifyGroups refuses changed or new sections that belong to a section
+// group (COMDAT) and must go into the patch object. The patch object does
+// not carry groups: dropping one silently would change how the linker
+// treats the code (deduplication against other copies), so the patch
+// author is told instead.
+func (d *differ) verifyGroups() UnsupportedErrors {
+	var errs UnsupportedErrors
+	p := d.patched
+	for _, g := range p.f.Sections[1:] {
+		if g.Type != elf.SHT_GROUP {
+			continue
+		}
+		for _, m := range g.GroupMember {
+			st := p.sec[m]
+			if m.IsRela() || st.status == statusSame || !(st.include || d.mustIncludeIfChanged(m)) {
+				continue
+			}
+			sig := ""
+			if g.GroupSig != nil {
+				sig = g.GroupSig.Name
+			}
+			errs = append(errs, &UnsupportedError{Object: d.name, Symbol: sig, Section: m.Name,
+				Rule: fmt.Sprintf("%s section is part of section group %s (COMDAT)", strings.ToLower(st.status.String()), sig),
+				Hint: "section groups cannot be carried into a livepatch: move the changed code out of the group, or patch its callers"})
 		}
 	}
 	return errs
