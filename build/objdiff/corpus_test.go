@@ -137,6 +137,15 @@ var corpusDeviations = map[string]struct {
 			c.KlpRelocationsTo = slices.DeleteFunc(c.KlpRelocationsTo, func(s string) bool { return s == "meminfo_proc_show.cold.0" })
 		},
 	},
+	"import-ns": {
+		reason: "the object was built with -fpatchable-function-entry (call padding); kpatch drops " +
+			"__patchable_function_entries on x86_64 and only regenerates __mcount_loc. klpkit keeps the entries of the " +
+			"included functions (here cmdline_proc_show's), as for every other special section, so the patch object " +
+			"describes its code like the original did (the module linker script keeps the section).",
+		adjust: func(c *corpusCase) {
+			c.OutputSpecialSections = append(c.OutputSpecialSections, "__patchable_function_entries")
+		},
+	},
 }
 
 // TestKpatchUnitCorpus checks klpkit's verdict against kpatch's on every

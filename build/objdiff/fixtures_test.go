@@ -38,12 +38,18 @@ func findCC(t testing.TB) string {
 // objects and returns their paths.
 func compileFixture(t testing.TB, name string) (orig, patched string) {
 	t.Helper()
+	return compileFixtureFlags(t, name)
+}
+
+// compileFixtureFlags is compileFixture with extra compiler flags.
+func compileFixtureFlags(t testing.TB, name string, flags ...string) (orig, patched string) {
+	t.Helper()
 	cc := findCC(t)
 	src := filepath.Join("..", "..", "testdata", "objdiff", name+".c")
 	dir := t.TempDir()
 	build := func(out string, extra ...string) string {
 		path := filepath.Join(dir, out)
-		args := append(append(append([]string{}, kernelCFlags...), extra...), "-c", "-o", path, src)
+		args := append(append(append(append([]string{}, kernelCFlags...), flags...), extra...), "-c", "-o", path, src)
 		cmd := exec.Command(cc, args...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr

@@ -29,6 +29,7 @@ func (d *differ) buildOutput(res *Result) error {
 		originals: map[*elfobj.Symbol]*elfobj.Symbol{},
 		f:         &elfobj.File{OSABI: p.f.OSABI, ABIVersion: p.f.ABIVersion, Machine: p.f.Machine, Flags: p.f.Flags}}
 	o.f.Sections = append(o.f.Sections, &elfobj.Section{})
+	sources := map[*elfobj.Section]*elfobj.Section{} // output -> the section it copies
 	for _, s := range p.f.Sections[1:] {
 		src := s
 		if r, ok := d.rebuilt[s]; ok {
@@ -40,15 +41,18 @@ func (d *differ) buildOutput(res *Result) error {
 		out := &elfobj.Section{Name: src.Name, Type: src.Type, Flags: src.Flags &^ elf.SHF_GROUP, Addr: src.Addr,
 			Addralign: src.Addralign, Entsize: src.Entsize, Size: src.Size, Data: src.Data, Info: src.Info}
 		o.sec[s], o.sec[src] = out, out
+		sources[out] = src
 		o.f.Sections = append(o.f.Sections, out)
 	}
 	// Link fields of kept sections (SHF_LINK_ORDER) must point at kept ones.
-	for src, out := range o.sec {
+	for out, src := range sources {
 		if src.Link != nil {
 			out.Link = o.sec[src.Link]
 			if out.Link == nil {
 				out.Flags &^= elf.SHF_LINK_ORDER
 			}
+		} else {
+			out.Flags &^= elf.SHF_LINK_ORDER
 		}
 	}
 	o.symbols()

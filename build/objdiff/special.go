@@ -20,6 +20,9 @@ type special struct {
 	relocs int
 	// check refuses or drops entries (keep=false) by their relocations.
 	check func(d *differ, name string, entry []*elfobj.Rela) (keep bool, err *UnsupportedError)
+	// atSectionStart: entries point at the start of a function's text
+	// section (the padding before the function symbol), not at the symbol.
+	atSectionStart bool
 }
 
 func fixed(n int) func(Sizes) int { return func(Sizes) int { return n } }
@@ -38,6 +41,9 @@ var specials = []special{
 	{name: ".altinstructions", size: func(s Sizes) int { return s.Alternative }, candidates: []int{12, 13, 14}},
 	{name: ".static_call_sites", size: func(s Sizes) int { return s.StaticCall }, check: (*differ).checkStaticCallEntry, candidates: []int{8}, relocs: 2},
 	{name: ".orc_unwind_ip", size: fixed(4)},
+	// -fpatchable-function-entry (CONFIG_CALL_PADDING): the address of each
+	// function's NOP padding, one R_X86_64_64 per function.
+	{name: "__patchable_function_entries", size: fixed(8), relocs: 1, atSectionStart: true},
 }
 
 // isSpecial reports sections rebuilt entry by entry; their relocations
@@ -60,54 +66,12 @@ func (d *differ) includeSpecialSections() error {
 	var errs UnsupportedErrors
 	d.rebuilt = map[*elfobj.Section]*elfobj.Section{}
 	for _, sp := range specials {
-		sec := d.patched.f.Section(sp.name)
-		if sec == nil || sec.Rela == nil {
-			continue
-		}
-		size, err := d.entrySize(sp, sec)
-		if err != nil {
-			return err
-		}
-		entries := make([][]*elfobj.Rela, (len(sec.Data)+size-1)/size)
-		for _, r := range sec.Rela.Relas {
-			i := int(r.Offset / uint64(size))
-			if i >= len(entries) {
-				return fmt.Errorf("%s: %s: relocation at %#x beyond the section", d.name, sp.name, r.Offset)
-			}
-			entries[i] = append(entries[i], r)
-		}
-		var keep []int
-		for i, e := range entries {
-			if !d.entryForIncludedFunction(e) {
+		for _, sec := range d.patched.f.Sections {
+			if sec.Name != sp.name || sec.Rela == nil {
 				continue
 			}
-			if sp.check != nil {
-				ok, err := sp.check(d, sp.name, e)
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				if !ok {
-					continue
-				}
-			}
-			keep = append(keep, i)
-		}
-		if len(keep) == 0 {
-			continue
-		}
-		d.rebuilt[sec] = d.rebuildEntries(sec, size, keep, entries)
-		if sp.name == ".orc_unwind_ip" {
-			if orc := d.patched.f.Section(".orc_unwind"); orc != nil {
-				orcSize := d.opts.Sizes.Orc
-				if orcSize == 0 && len(entries) > 0 {
-					orcSize = len(orc.Data) / len(entries)
-				}
-				if len(orc.Data) != len(entries)*orcSize {
-					return fmt.Errorf("%s: .orc_unwind has %d bytes for %d .orc_unwind_ip entries of %d bytes: wrong ORC entry size",
-						d.name, len(orc.Data), len(entries), orcSize)
-				}
-				d.rebuilt[orc] = d.rebuildEntries(orc, orcSize, keep, nil)
+			if err := d.rebuildSpecial(sp, sec, &errs); err != nil {
+				return err
 			}
 		}
 	}
@@ -116,6 +80,74 @@ func (d *differ) includeSpecialSections() error {
 		return errs
 	}
 	return nil
+}
+
+// rebuildSpecial rebuilds one special section (there may be several of
+// one name, e.g. __patchable_function_entries from some assemblers).
+func (d *differ) rebuildSpecial(sp special, sec *elfobj.Section, errs *UnsupportedErrors) error {
+	size, err := d.entrySize(sp, sec)
+	if err != nil {
+		return err
+	}
+	entries := make([][]*elfobj.Rela, (len(sec.Data)+size-1)/size)
+	for _, r := range sec.Rela.Relas {
+		i := int(r.Offset / uint64(size))
+		if i >= len(entries) {
+			return fmt.Errorf("%s: %s: relocation at %#x beyond the section", d.name, sp.name, r.Offset)
+		}
+		entries[i] = append(entries[i], r)
+	}
+	var keep []int
+	for i, e := range entries {
+		if !d.entryForIncludedFunction(e) && !(sp.atSectionStart && d.entryForIncludedText(e)) {
+			continue
+		}
+		if sp.check != nil {
+			ok, err := sp.check(d, sp.name, e)
+			if err != nil {
+				*errs = append(*errs, err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+		}
+		keep = append(keep, i)
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	out := d.rebuildEntries(sec, size, keep, entries)
+	if sp.atSectionStart && sec.Flags&elf.SHF_LINK_ORDER != 0 {
+		// Link to a section the patch object keeps: the first entry's.
+		out.Link = entries[keep[0]][0].Sym.Section
+	}
+	d.rebuilt[sec] = out
+	if sp.name == ".orc_unwind_ip" {
+		if orc := d.patched.f.Section(".orc_unwind"); orc != nil {
+			orcSize := d.opts.Sizes.Orc
+			if orcSize == 0 && len(entries) > 0 {
+				orcSize = len(orc.Data) / len(entries)
+			}
+			if len(orc.Data) != len(entries)*orcSize {
+				return fmt.Errorf("%s: .orc_unwind has %d bytes for %d .orc_unwind_ip entries of %d bytes: wrong ORC entry size",
+					d.name, len(orc.Data), len(entries), orcSize)
+			}
+			d.rebuilt[orc] = d.rebuildEntries(orc, orcSize, keep, nil)
+		}
+	}
+	return nil
+}
+
+// entryForIncludedText reports an entry whose first relocation points
+// into an included text section that defines functions (the padding
+// before a function has no symbol of its own without objtool's __pfx_).
+func (d *differ) entryForIncludedText(entry []*elfobj.Rela) bool {
+	if len(entry) == 0 || entry[0].Sym.Section == nil || !isText(entry[0].Sym.Section) {
+		return false
+	}
+	st := d.patched.sec[entry[0].Sym.Section]
+	return st.include && len(st.defined) > 0
 }
 
 // entryForIncludedFunction reports whether one of the entry's relocations
