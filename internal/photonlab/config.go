@@ -99,26 +99,23 @@ func setLocalVersion(config []byte, localVersion string) ([]byte, error) {
 	return bytes.Replace(config, []byte("\n"+empty+"\n"), []byte("\n"+fmt.Sprintf("CONFIG_LOCALVERSION=%q", localVersion)+"\n"), 1), nil
 }
 
-// makeConfig makes the flavor config in a scratch build directory work:
-// allnoconfig, the fragment merged with merge_config.sh, olddefconfig. The
+// makeConfig makes a flavor config in a scratch build directory work:
+// allnoconfig, the fragments merged in order with merge_config.sh,
+// olddefconfig; every fragment's options are then checked. The
 // result has CONFIG_LOCALVERSION="" as Photon's config files do.
-func makeConfig(ctx context.Context, r *runner, tree, work, fragmentFile string) ([]byte, error) {
+func makeConfig(ctx context.Context, r *runner, tree, work string, fragmentFiles ...string) ([]byte, error) {
 	if err := os.RemoveAll(work); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, err
 	}
-	fragment, err := os.ReadFile(fragmentFile)
-	if err != nil {
-		return nil, err
-	}
 	mk := append([]string{"-s", "O=" + work}, kbuildTools...)
 	if err := r.run(ctx, tree, nil, "make", append(mk, "allnoconfig")...); err != nil {
 		return nil, err
 	}
-	if err := r.run(ctx, tree, nil, "bash", "scripts/kconfig/merge_config.sh", "-m", "-O", work,
-		filepath.Join(work, ".config"), fragmentFile); err != nil {
+	merge := append([]string{"scripts/kconfig/merge_config.sh", "-m", "-O", work, filepath.Join(work, ".config")}, fragmentFiles...)
+	if err := r.run(ctx, tree, nil, "bash", merge...); err != nil {
 		return nil, err
 	}
 	if err := r.run(ctx, tree, nil, "make", append(mk, "olddefconfig")...); err != nil {
@@ -128,8 +125,14 @@ func makeConfig(ctx context.Context, r *runner, tree, work, fragmentFile string)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkConfig(fragmentFile, fragment, config); err != nil {
-		return nil, err
+	for _, f := range fragmentFiles {
+		fragment, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkConfig(f, fragment, config); err != nil {
+			return nil, err
+		}
 	}
 	return config, nil
 }

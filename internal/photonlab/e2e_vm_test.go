@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/photonlab"
 	"github.com/klpkit/klpkit/internal/vmtest"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
@@ -35,18 +36,21 @@ var e2ePatches = []e2ePatch{
 // that kernel, each RPM's payload is installed and its scriptlets are run
 // by /bin/sh with the project's kpatch CLI as `kpatch`, as rpm would.
 func TestAutoLivepatchEndToEnd(t *testing.T) {
-	vmtest.RunKernel(t, func(t *testing.T, l *lab.Lab) string {
-		return requirePhotonLab(t, l).Vmlinuz
-	}, vmtest.Config{
-		Timeout: 5 * time.Minute,
-		Setup:   e2eSetup,
-	}, e2eGuest)
+	for _, f := range labFlavors {
+		t.Run(string(f), func(t *testing.T) {
+			vmtest.RunKernel(t, func(t *testing.T, l *lab.Lab) string {
+				return requireFlavor(t, l, f).Vmlinuz
+			}, vmtest.Config{
+				Timeout: 5 * time.Minute,
+				Setup:   func(t *testing.T, l *lab.Lab) []vmtest.File { return e2eSetup(t, requireFlavor(t, l, f)) },
+			}, e2eGuest)
+		})
+	}
 }
 
 // e2eSetup (host) builds the two livepatch RPMs with the auto_livepatch
 // CLI and stages them, busybox and a static kpatch for the guest.
-func e2eSetup(t *testing.T, l *lab.Lab) []vmtest.File {
-	pl := requirePhotonLab(t, l)
+func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		t.Fatalf("the guest's /bin/sh is busybox: install busybox-static (.ci/packages.txt): %v", err)
 	}

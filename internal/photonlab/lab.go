@@ -18,21 +18,59 @@ var ErrNotPrepared = errors.New("photon lab not prepared (run `go run ./internal
 // manifestName is written last by Prepare: its presence means the lab is complete.
 const manifestName = "photonlab.json"
 
-// Lab is a prepared Photon lab. Every path is absolute.
+// Lab is a prepared Photon lab. Every path is absolute. The top-level
+// kernel fields describe the generic flavor; Flavors lists every flavor
+// built (generic first), and Flavor returns the Lab seen as one of them.
 type Lab struct {
-	Dir           string `json:"-"`              // <lab>/photon/<uname>
-	KernelRelease string `json:"kernel_release"` // uname -r, e.g. 6.1.192-1.ph5
-	Version       string `json:"version"`        // kernel version, e.g. 6.1.192
-	Release       string `json:"release"`        // RPM release without dist, e.g. 1
-	Vmlinuz       string `json:"vmlinuz"`        // bootable bzImage
-	Vmlinux       string `json:"vmlinux"`        // vmlinux with symbols and DWARF
-	Config        string `json:"config"`         // the .config the kernel was built with
-	Tree          string `json:"tree"`           // patched source tree (clean: built with O=)
-	BuildDir      string `json:"build_dir"`      // the O= build directory
-	ModuleSymvers string `json:"module_symvers"` // the kernel's exports with their CRCs (MODVERSIONS)
-	RepoDir       string `json:"repo_dir"`       // repository root: RepoDir/5.0/photon_srpms_5.0_x86_64/...
-	SourceRPM     string `json:"source_rpm"`     // the source RPM inside RepoDir
-	DebuginfoRPM  string `json:"debuginfo_rpm"`  // the debuginfo RPM inside RepoDir
+	Dir           string         `json:"-"`              // <lab>/photon/<generic uname>
+	KernelRelease string         `json:"kernel_release"` // uname -r, e.g. 6.1.192-1.ph5
+	Version       string         `json:"version"`        // kernel version, e.g. 6.1.192
+	Release       string         `json:"release"`        // RPM release without dist, e.g. 1
+	Vmlinuz       string         `json:"vmlinuz"`        // bootable bzImage
+	Vmlinux       string         `json:"vmlinux"`        // vmlinux with symbols and DWARF
+	Config        string         `json:"config"`         // the .config the kernel was built with
+	Tree          string         `json:"tree"`           // patched source tree (clean: built with O=), shared by the flavors
+	BuildDir      string         `json:"build_dir"`      // the O= build directory
+	ModuleSymvers string         `json:"module_symvers"` // the kernel's exports with their CRCs (MODVERSIONS)
+	RepoDir       string         `json:"repo_dir"`       // repository root: RepoDir/5.0/photon_srpms_5.0_x86_64/..., all flavors
+	SourceRPM     string         `json:"source_rpm"`     // the source RPM inside RepoDir
+	DebuginfoRPM  string         `json:"debuginfo_rpm"`  // the debuginfo RPM inside RepoDir
+	Flavors       []FlavorKernel `json:"flavors"`
+}
+
+// FlavorKernel is one flavor's kernel of the lab: the fields of Lab that
+// differ between flavors.
+type FlavorKernel struct {
+	Flavor        photon.Flavor `json:"flavor"`
+	KernelRelease string        `json:"kernel_release"`
+	Vmlinuz       string        `json:"vmlinuz"`
+	Vmlinux       string        `json:"vmlinux"`
+	Config        string        `json:"config"`
+	BuildDir      string        `json:"build_dir"`
+	ModuleSymvers string        `json:"module_symvers"`
+	SourceRPM     string        `json:"source_rpm"`
+	DebuginfoRPM  string        `json:"debuginfo_rpm"`
+}
+
+// ErrNoFlavor means the lab has no kernel of the flavor asked for.
+var ErrNoFlavor = errors.New("photonlab: flavor not built")
+
+// Flavor returns the lab as seen from flavor f: a copy whose kernel fields
+// are f's ("" means generic).
+func (l *Lab) Flavor(f photon.Flavor) (*Lab, error) {
+	if f == "" {
+		f = photon.Generic
+	}
+	for _, fk := range l.Flavors {
+		if fk.Flavor != f {
+			continue
+		}
+		c := *l
+		c.KernelRelease, c.Vmlinuz, c.Vmlinux, c.Config = fk.KernelRelease, fk.Vmlinuz, fk.Vmlinux, fk.Config
+		c.BuildDir, c.ModuleSymvers, c.SourceRPM, c.DebuginfoRPM = fk.BuildDir, fk.ModuleSymvers, fk.SourceRPM, fk.DebuginfoRPM
+		return &c, nil
+	}
+	return nil, fmt.Errorf("%w: %s has no %s kernel", ErrNoFlavor, l.Dir, f)
 }
 
 // Kernel returns the lab kernel as package photon sees it.
@@ -91,6 +129,17 @@ func OpenDir(dir string) (*Lab, error) {
 			return nil, fmt.Errorf("photonlab %s: %s missing (%v): %w", dir, what, err, ErrNotPrepared)
 		}
 	}
+	for _, fk := range l.Flavors {
+		fl, err := l.Flavor(fk.Flavor)
+		if err != nil {
+			return nil, err
+		}
+		for what, p := range fl.paths() {
+			if _, err := os.Stat(p); err != nil {
+				return nil, fmt.Errorf("photonlab %s: %s %s missing (%v): %w", dir, fk.Flavor, what, err, ErrNotPrepared)
+			}
+		}
+	}
 	return &l, nil
 }
 
@@ -105,6 +154,11 @@ func (l *Lab) paths() map[string]string {
 func (l *Lab) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "kernel release  %s\n", l.KernelRelease)
+	for _, fk := range l.Flavors {
+		if fk.Flavor != photon.Generic {
+			fmt.Fprintf(&b, "%-15s %s (vmlinuz %s, source RPM %s)\n", string(fk.Flavor)+" flavor", fk.KernelRelease, fk.Vmlinuz, fk.SourceRPM)
+		}
+	}
 	for _, row := range [][2]string{{"vmlinuz", l.Vmlinuz}, {"vmlinux", l.Vmlinux}, {"config", l.Config},
 		{"source tree", l.Tree}, {"build dir", l.BuildDir}, {"Module.symvers", l.ModuleSymvers}, {"repository", l.RepoDir},
 		{"source RPM", l.SourceRPM}, {"debuginfo RPM", l.DebuginfoRPM}} {

@@ -29,56 +29,82 @@ func requirePhotonLab(t *testing.T, l *lab.Lab) *photonlab.Lab {
 	return pl
 }
 
-// TestLabKernelBootsInVM boots the Photon lab kernel and checks that it is
-// the Photon-versioned, livepatch-capable kernel built with the source
-// RPM's patches.
-func TestLabKernelBootsInVM(t *testing.T) {
-	vmtest.RunKernel(t, func(t *testing.T, l *lab.Lab) string {
-		pl := requirePhotonLab(t, l)
-		k, err := pl.Kernel()
-		require.NoError(t, err)
-		require.NoError(t, k.Livepatchable(), "the lab kernel must be a livepatchable Photon kernel")
-		return pl.Vmlinuz
-	}, vmtest.Config{
-		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
-			return []vmtest.File{{Guest: "/want-release", Data: []byte(requirePhotonLab(t, l).KernelRelease)}}
-		},
-	}, func(t *testing.T) {
-		want, err := os.ReadFile("/want-release")
-		require.NoError(t, err)
-		var u unix.Utsname
-		require.NoError(t, unix.Uname(&u))
-		require.Equal(t, string(want), unix.ByteSliceToString(u.Release[:]), "uname -r")
-		t.Logf("uname -r: %s", want)
-		require.DirExists(t, "/sys/kernel/livepatch", "CONFIG_LIVEPATCH")
-		require.FileExists(t, "/proc/modules", "CONFIG_MODULES")
-		ftrace, err := os.ReadFile("/proc/sys/kernel/ftrace_enabled")
-		require.NoError(t, err)
-		require.Equal(t, "1", strings.TrimSpace(string(ftrace)))
-		dmesg, err := vmtest.Dmesg()
-		require.NoError(t, err)
-		require.Contains(t, dmesg, "photonlab: livepatch core ready", "Patch1 of the source RPM is in the running kernel")
-	})
+// labFlavors are the flavors the lab builds by default (photonlab.Config).
+var labFlavors = []photon.Flavor{photon.Generic, photon.AWS}
+
+// hostnames are the default host names the flavors' configs set.
+var hostnames = map[photon.Flavor]string{photon.Generic: "(none)", photon.AWS: "photon-aws"}
+
+// requireFlavor returns the lab seen as flavor f.
+func requireFlavor(t *testing.T, l *lab.Lab, f photon.Flavor) *photonlab.Lab {
+	t.Helper()
+	fl, err := requirePhotonLab(t, l).Flavor(f)
+	require.NoError(t, err)
+	return fl
 }
 
-// TestRepoPreparesTheBuiltTree fetches the lab kernel's packages from its
+// TestLabKernelBootsInVM boots each Photon lab kernel and checks that it is
+// the Photon-versioned, livepatch-capable kernel built from the source
+// RPM's patches and its flavor's own config.
+func TestLabKernelBootsInVM(t *testing.T) {
+	for _, f := range labFlavors {
+		t.Run(string(f), func(t *testing.T) {
+			vmtest.RunKernel(t, func(t *testing.T, l *lab.Lab) string {
+				fl := requireFlavor(t, l, f)
+				k, err := fl.Kernel()
+				require.NoError(t, err)
+				require.Equal(t, f, k.Flavor)
+				require.NoError(t, k.Livepatchable(), "the lab kernel must be a livepatchable Photon kernel")
+				return fl.Vmlinuz
+			}, vmtest.Config{
+				Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
+					return []vmtest.File{{Guest: "/want-release", Data: []byte(requireFlavor(t, l, f).KernelRelease)}}
+				},
+			}, func(t *testing.T) {
+				want, err := os.ReadFile("/want-release")
+				require.NoError(t, err)
+				var u unix.Utsname
+				require.NoError(t, unix.Uname(&u))
+				require.Equal(t, string(want), unix.ByteSliceToString(u.Release[:]), "uname -r")
+				require.Equal(t, hostnames[f], unix.ByteSliceToString(u.Nodename[:]), "uname -n: CONFIG_DEFAULT_HOSTNAME of the flavor's config")
+				t.Logf("uname -r: %s, uname -n: %s", want, hostnames[f])
+				require.DirExists(t, "/sys/kernel/livepatch", "CONFIG_LIVEPATCH")
+				require.FileExists(t, "/proc/modules", "CONFIG_MODULES")
+				ftrace, err := os.ReadFile("/proc/sys/kernel/ftrace_enabled")
+				require.NoError(t, err)
+				require.Equal(t, "1", strings.TrimSpace(string(ftrace)))
+				dmesg, err := vmtest.Dmesg()
+				require.NoError(t, err)
+				require.Contains(t, dmesg, "photonlab: livepatch core ready", "Patch1 of the source RPM is in the running kernel")
+			})
+		})
+	}
+}
+
+// TestRepoPreparesTheBuiltTree fetches each lab kernel's packages from the
 // repository over HTTP, as auto_livepatch does from Photon's, prepares them
 // with package photon (%prep, config, vmlinux, gcc check) and checks the
 // result is exactly what the VM's kernel was built from.
 func TestRepoPreparesTheBuiltTree(t *testing.T) {
-	pl := requirePhotonLab(t, vmtest.RequireLab(t))
+	l := vmtest.RequireLab(t)
+	pl := requirePhotonLab(t, l)
 	srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 	t.Cleanup(srv.Close)
-	k, err := pl.Kernel()
-	require.NoError(t, err)
-	repo := &photon.Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir()}
-	src, err := repo.Prepare(t.Context(), k, &photon.PrepareOptions{Dir: t.TempDir(), CC: "gcc-12"})
-	require.NoError(t, err)
-	t.Logf("prepared %s in %s (compiler %q)", k, src.Tree, src.Compiler)
+	for _, f := range labFlavors {
+		t.Run(string(f), func(t *testing.T) {
+			fl := requireFlavor(t, l, f)
+			k, err := fl.Kernel()
+			require.NoError(t, err)
+			repo := &photon.Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir()}
+			src, err := repo.Prepare(t.Context(), k, &photon.PrepareOptions{Dir: t.TempDir(), CC: "gcc-12"})
+			require.NoError(t, err)
+			t.Logf("prepared %s in %s (compiler %q)", k, src.Tree, src.Compiler)
 
-	requireSameTree(t, pl.Tree, src.Tree, ".config")
-	requireSameFile(t, pl.Config, src.Config)
-	requireSameFile(t, pl.Vmlinux, src.Vmlinux)
+			requireSameTree(t, fl.Tree, src.Tree, ".config")
+			requireSameFile(t, fl.Config, src.Config)
+			requireSameFile(t, fl.Vmlinux, src.Vmlinux)
+		})
+	}
 }
 
 func requireSameFile(t *testing.T, want, got string) {

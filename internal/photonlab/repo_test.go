@@ -30,9 +30,13 @@ func fakeLab(t *testing.T) *preparer {
 	ctx := t.Context()
 	require.NoError(t, p.tarball(ctx))
 	require.NoError(t, p.tree(ctx))
-	require.NoError(t, os.WriteFile(filepath.Join(p.l.Dir, "SOURCES", "config_x86_64"), []byte("CONFIG_A=y\nCONFIG_LOCALVERSION=\"\"\n# CONFIG_B is not set\n"), 0o644))
-	require.NoError(t, os.MkdirAll(p.l.BuildDir, 0o755))
-	require.NoError(t, os.WriteFile(p.l.Vmlinux, []byte("\x7fELF fake vmlinux"), 0o644))
+	for _, fb := range p.flavors {
+		name, err := fb.k.ConfigFile()
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(p.l.Dir, "SOURCES", name), []byte("CONFIG_A=y\nCONFIG_LOCALVERSION=\"\"\n# CONFIG_B is not set\n"), 0o644))
+		require.NoError(t, os.MkdirAll(fb.fk.BuildDir, 0o755))
+		require.NoError(t, os.WriteFile(fb.fk.Vmlinux, []byte("\x7fELF fake vmlinux "+fb.k.String()), 0o644))
+	}
 	require.NoError(t, p.repo(ctx))
 	return p
 }
@@ -86,12 +90,28 @@ func TestRepoLayout(t *testing.T) {
 		require.NoError(t, err)
 		pkgs, err := photon.ReadPrimary(primary, data, nil)
 		require.NoError(t, err)
-		require.Len(t, pkgs, 1)
-		sum, size, err := fileDigest(filepath.Join(repo, pkgs[0].Href))
-		require.NoError(t, err)
-		require.Equal(t, sum, pkgs[0].SHA256)
-		require.Equal(t, size, pkgs[0].Size)
+		require.Len(t, pkgs, 2, "generic and aws")
+		for _, pkg := range pkgs {
+			sum, size, err := fileDigest(filepath.Join(repo, pkg.Href))
+			require.NoError(t, err)
+			require.Equal(t, sum, pkg.SHA256)
+			require.Equal(t, size, pkg.Size)
+		}
 	}
+
+	aws, err := p.l.Flavor(photon.AWS)
+	require.NoError(t, err)
+	require.Equal(t, "6.1.192-1.ph5-aws", aws.KernelRelease)
+	require.Equal(t, filepath.Join(p.l.RepoDir, "5.0/photon_srpms_5.0_x86_64/linux-aws-6.1.192-1.ph5.src.rpm"), aws.SourceRPM)
+	src = inspect(t, aws.SourceRPM)
+	names = map[string]bool{}
+	for _, f := range src.Files {
+		names[f.Name] = true
+	}
+	require.True(t, names["linux-aws.spec"] && names["config-aws"] && names["linux-6.1.192.tar.xz"], "aws source RPM: %v", names)
+	require.False(t, names["config_x86_64"], "each flavor's source RPM carries its own config")
+	_, err = p.l.Flavor(photon.RT)
+	require.ErrorIs(t, err, ErrNoFlavor)
 }
 
 func inspect(t *testing.T, file string) *rpmpkg.Info {
@@ -111,22 +131,28 @@ func TestPhotonPreparesTheLabTree(t *testing.T) {
 	p := fakeLab(t)
 	srv := httptest.NewServer(http.FileServer(http.Dir(p.l.RepoDir)))
 	t.Cleanup(srv.Close)
-	k := photon.MustParseKernel(p.l.KernelRelease)
-	repo := &photon.Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir()}
-	src, err := repo.Prepare(t.Context(), k, &photon.PrepareOptions{Dir: t.TempDir(), SkipCompilerCheck: true})
-	require.NoError(t, err)
-
 	want := treeDigest(t, p.l.Tree, nil)
-	got := treeDigest(t, src.Tree, map[string]bool{".config": true})
-	require.Equal(t, sortedKeys(want), sortedKeys(got))
-	require.Equal(t, want, got)
+	for _, f := range []photon.Flavor{photon.Generic, photon.AWS} {
+		t.Run(string(f), func(t *testing.T) {
+			fl, err := p.l.Flavor(f)
+			require.NoError(t, err)
+			k := photon.MustParseKernel(fl.KernelRelease)
+			repo := &photon.Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir()}
+			src, err := repo.Prepare(t.Context(), k, &photon.PrepareOptions{Dir: t.TempDir(), SkipCompilerCheck: true})
+			require.NoError(t, err)
 
-	config, err := os.ReadFile(src.Config)
-	require.NoError(t, err)
-	require.Equal(t, "CONFIG_A=y\nCONFIG_LOCALVERSION=\"-1.ph5\"\n# CONFIG_B is not set\n", string(config))
-	vmlinux, err := os.ReadFile(src.Vmlinux)
-	require.NoError(t, err)
-	require.Equal(t, "\x7fELF fake vmlinux", string(vmlinux))
+			got := treeDigest(t, src.Tree, map[string]bool{".config": true})
+			require.Equal(t, sortedKeys(want), sortedKeys(got))
+			require.Equal(t, want, got)
+
+			config, err := os.ReadFile(src.Config)
+			require.NoError(t, err)
+			require.Equal(t, "CONFIG_A=y\nCONFIG_LOCALVERSION=\""+k.LocalVersion()+"\"\n# CONFIG_B is not set\n", string(config))
+			vmlinux, err := os.ReadFile(src.Vmlinux)
+			require.NoError(t, err)
+			require.Equal(t, "\x7fELF fake vmlinux "+k.String(), string(vmlinux))
+		})
+	}
 }
 
 func TestRepoIsReproducible(t *testing.T) {

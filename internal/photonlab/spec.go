@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/klpkit/klpkit/photon"
 )
 
 // Asset file names inside Config.Assets (testdata/photonlab).
@@ -76,12 +78,24 @@ func rangeOf(n int) (patchRange, bool) {
 	return patchRange{}, false
 }
 
+// specParams are what differs between the lab's specs.
+type specParams struct {
+	Name          string // package: linux, linux-aws
+	Flavor        string // generic, aws
+	Version       string // 6.1.192
+	Release       string // 1 (the spec adds %{?dist})
+	ConfigSource  string // Source1: config_%{_arch}, config-aws
+	UnameSuffix   string // "" or "-aws": what the flavor adds to uname -r
+	TarballSHA512 string
+	Patches       []Patch
+}
+
 // specInput fills linux.spec.in.
 type specInput struct {
-	Version, Release, Major string
-	TarballSHA512           string
-	Patches                 []specPatch
-	Ranges                  []patchRange
+	specParams
+	Major   string
+	Patches []specPatch
+	Ranges  []patchRange
 }
 
 type specPatch struct {
@@ -90,8 +104,22 @@ type specPatch struct {
 	Pad           string // aligns the file names as Photon's specs do
 }
 
-// renderSpec writes linux.spec from the template file.
-func renderSpec(templateFile, version, release, tarballSHA512 string, patches []Patch) ([]byte, error) {
+// specParamsFor describes kernel k's spec.
+func specParamsFor(k photon.Kernel, tarballSHA512 string, patches []Patch) (specParams, error) {
+	config, err := k.ConfigFile()
+	if err != nil {
+		return specParams{}, err
+	}
+	if config == "config_x86_64" {
+		config = "config_%{_arch}" // as Photon's generic spec writes it
+	}
+	suffix := strings.TrimPrefix(k.LocalVersion(), "-"+k.RPMRelease())
+	return specParams{Name: k.Package(), Flavor: string(k.Flavor), Version: k.Version.String(), Release: strings.TrimSuffix(k.RPMRelease(), k.Release().DistTag()),
+		ConfigSource: config, UnameSuffix: suffix, TarballSHA512: tarballSHA512, Patches: patches}, nil
+}
+
+// renderSpec writes a spec from the template file.
+func renderSpec(templateFile string, params specParams) ([]byte, error) {
 	text, err := os.ReadFile(templateFile)
 	if err != nil {
 		return nil, err
@@ -100,13 +128,12 @@ func renderSpec(templateFile, version, release, tarballSHA512 string, patches []
 	if err != nil {
 		return nil, fmt.Errorf("photonlab: spec template %s: %w", templateFile, err)
 	}
-	in := specInput{Version: version, Release: release, TarballSHA512: tarballSHA512}
-	in.Major = version
-	if i := strings.LastIndexByte(version, '.'); i > 0 {
-		in.Major = version[:i]
+	in := specInput{specParams: params, Major: params.Version}
+	if i := strings.LastIndexByte(params.Version, '.'); i > 0 {
+		in.Major = params.Version[:i]
 	}
 	last := ""
-	for _, p := range patches {
+	for _, p := range params.Patches {
 		r, _ := rangeOf(p.Number)
 		sp := specPatch{Number: p.Number, File: p.File}
 		if r.Name != last {
@@ -116,7 +143,7 @@ func renderSpec(templateFile, version, release, tarballSHA512 string, patches []
 		in.Patches = append(in.Patches, sp)
 	}
 	for _, r := range patchRanges() {
-		for _, p := range patches {
+		for _, p := range params.Patches {
 			if p.Number >= r.Min && p.Number <= r.Max {
 				in.Ranges = append(in.Ranges, r)
 				break

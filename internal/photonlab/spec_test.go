@@ -50,15 +50,28 @@ func TestReadPatchesErrors(t *testing.T) {
 func TestRenderSpecParsesAsPhoton(t *testing.T) {
 	patches, err := readPatches(filepath.Join(assetsDir, patchesDirName))
 	require.NoError(t, err)
-	text, err := renderSpec(filepath.Join(assetsDir, specTemplateName), "6.1.192", "1", strings.Repeat("ab", 64), patches)
+	for _, tt := range []struct{ uname, name, config, sed string }{
+		{"6.1.192-1.ph5", "linux", "config_x86_64", `CONFIG_LOCALVERSION="-1.ph5"`},
+		{"6.1.192-1.ph5-aws", "linux-aws", "config-aws", `CONFIG_LOCALVERSION="-1.ph5-aws"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			params, err := specParamsFor(photon.MustParseKernel(tt.uname), strings.Repeat("ab", 64), patches)
+			require.NoError(t, err)
+			text, err := renderSpec(filepath.Join(assetsDir, specTemplateName), params)
+			require.NoError(t, err)
+			checkSpec(t, text, patches, tt.name, tt.config, tt.sed)
+		})
+	}
+}
+
+func checkSpec(t *testing.T, text []byte, patches []Patch, name, config, sed string) {
+	spec, err := photon.ParseSpec(name+".spec", text, photon.SpecOptions{Arch: "x86_64", Dist: ".ph5"})
 	require.NoError(t, err)
-	spec, err := photon.ParseSpec("linux.spec", text, photon.SpecOptions{Arch: "x86_64", Dist: ".ph5"})
-	require.NoError(t, err)
-	require.Equal(t, "linux", spec.Name)
+	require.Equal(t, name, spec.Name)
 	require.Equal(t, "6.1.192", spec.Version)
 	require.Equal(t, "1.ph5", spec.Release)
 	require.Equal(t, "linux-6.1.192.tar.xz", spec.Sources[0])
-	require.Equal(t, "config_x86_64", spec.Sources[1])
+	require.Equal(t, config, spec.Sources[1])
 	for _, p := range patches {
 		require.Equal(t, p.File, spec.Patches[p.Number])
 	}
@@ -71,14 +84,15 @@ func TestRenderSpecParsesAsPhoton(t *testing.T) {
 	require.Contains(t, joined, "%autopatch -p1 -m100 -M154")
 	require.Less(t, strings.Index(joined, "-m0 "), strings.Index(joined, "-m100 "), "ranges in Photon's order")
 	require.Contains(t, string(text), "%define sha512 linux="+strings.Repeat("ab", 64))
+	require.Contains(t, joined, sed)
 }
 
 func TestRenderSpecBadTemplate(t *testing.T) {
 	dir := t.TempDir()
 	tmpl := filepath.Join(dir, "linux.spec.in")
 	require.NoError(t, os.WriteFile(tmpl, []byte("Version: {{.Nope}}\n"), 0o644))
-	_, err := renderSpec(tmpl, "6.1.1", "1", "", []Patch{{Number: 0, File: "a.patch"}})
+	_, err := renderSpec(tmpl, specParams{Version: "6.1.1", Release: "1", Patches: []Patch{{Number: 0, File: "a.patch"}}})
 	require.ErrorContains(t, err, tmpl)
-	_, err = renderSpec(filepath.Join(dir, "missing.in"), "6.1.1", "1", "", nil)
+	_, err = renderSpec(filepath.Join(dir, "missing.in"), specParams{Version: "6.1.1"})
 	require.Error(t, err)
 }

@@ -2,7 +2,7 @@
 // kernel versioned as a Photon 5 kernel and the Photon-layout repository
 // serving its source and debuginfo RPMs (package photonlab).
 //
-//	photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--jobs N]
+//	photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--flavors generic,aws] [--jobs N]
 //	photonlab info    [--dir DIR]
 //
 // DIR is package lab's directory (default $KLPKIT_LAB_DIR, else
@@ -25,6 +25,7 @@ import (
 
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/photonlab"
+	"github.com/klpkit/klpkit/photon"
 )
 
 func main() {
@@ -45,7 +46,7 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
-const usage = `usage: photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--jobs N] [-v]
+const usage = `usage: photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--flavors generic,aws] [--jobs N] [-v]
        photonlab info [--dir DIR]`
 
 // run is the testable body of main.
@@ -72,6 +73,7 @@ func cmdPrepare(ctx context.Context, args []string, getenv func(string) string, 
 	assets := fs.String("assets", "testdata/photonlab", "spec template, config fragment and patches")
 	release := fs.String("release", "1", "RPM release of the lab kernel (uname -r is <version>-<release>.ph5)")
 	jobs := fs.Int("jobs", 0, "make -j and xz threads (default: CPU count)")
+	flavors := fs.StringSlice("flavors", []string{"generic", "aws"}, "kernel flavors to build (generic is always built)")
 	verbose := fs.BoolP("verbose", "v", false, "also show every command run")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -83,8 +85,12 @@ func cmdPrepare(ctx context.Context, args []string, getenv func(string) string, 
 	if *verbose {
 		level = slog.LevelDebug
 	}
+	var fl []photon.Flavor
+	for _, f := range *flavors {
+		fl = append(fl, photon.Flavor(f))
+	}
 	l, err := photonlab.Prepare(ctx, photonlab.Config{
-		LabDir: *dir, Assets: *assets, Release: *release, Jobs: *jobs,
+		LabDir: *dir, Assets: *assets, Release: *release, Jobs: *jobs, Flavors: fl,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
