@@ -103,7 +103,7 @@ func setLocalVersion(config []byte, localVersion string) ([]byte, error) {
 // allnoconfig, the fragments merged in order with merge_config.sh,
 // olddefconfig; every fragment's options are then checked. The
 // result has CONFIG_LOCALVERSION="" as Photon's config files do.
-func makeConfig(ctx context.Context, r *runner, tree, work string, fragmentFiles ...string) ([]byte, error) {
+func makeConfig(ctx context.Context, r *runner, makeProg, tree, work string, fragmentFiles ...string) ([]byte, error) {
 	if err := os.RemoveAll(work); err != nil {
 		return nil, err
 	}
@@ -111,14 +111,14 @@ func makeConfig(ctx context.Context, r *runner, tree, work string, fragmentFiles
 		return nil, err
 	}
 	mk := append([]string{"-s", "O=" + work}, kbuildTools...)
-	if err := r.run(ctx, tree, nil, "make", append(mk, "allnoconfig")...); err != nil {
+	if err := r.run(ctx, tree, nil, makeProg, append(mk, "allnoconfig")...); err != nil {
 		return nil, err
 	}
 	merge := append([]string{"scripts/kconfig/merge_config.sh", "-m", "-O", work, filepath.Join(work, ".config")}, fragmentFiles...)
 	if err := r.run(ctx, tree, nil, "bash", merge...); err != nil {
 		return nil, err
 	}
-	if err := r.run(ctx, tree, nil, "make", append(mk, "olddefconfig")...); err != nil {
+	if err := r.run(ctx, tree, nil, makeProg, append(mk, "olddefconfig")...); err != nil {
 		return nil, err
 	}
 	config, err := os.ReadFile(filepath.Join(work, ".config"))

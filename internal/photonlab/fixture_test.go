@@ -106,7 +106,7 @@ func readTarXZ(t *testing.T, file string) (map[string]*tar.Header, map[string]st
 func fakeAssets(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{specTemplateName, fragmentName} {
+	for _, f := range []string{specTemplateName, fragmentName, fragmentName + "-aws"} {
 		data, err := os.ReadFile(filepath.Join(assetsDir, f))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), data, 0o644))

@@ -41,6 +41,8 @@ type Config struct {
 	DebianTarball string
 	// Jobs is make's -j and xz's threads; default the CPU count.
 	Jobs int
+	// Make is the make program; default "make".
+	Make string
 	// Logger receives one Info line per step and build progress. Default: discard.
 	Logger *slog.Logger
 }
@@ -72,6 +74,9 @@ func newPreparer(cfg Config) *preparer {
 	}
 	if p.cfg.Jobs <= 0 {
 		p.cfg.Jobs = runtime.NumCPU()
+	}
+	if p.cfg.Make == "" {
+		p.cfg.Make = "make"
 	}
 	if len(p.cfg.Flavors) == 0 {
 		p.cfg.Flavors = []photon.Flavor{photon.Generic, photon.AWS}

@@ -85,7 +85,7 @@ func (p *preparer) config(ctx context.Context, fb flavorBuild) error {
 	p.log.Info("making config", "uname", fb.k.String(), "base", "allnoconfig", "fragments", fb.fragments)
 	work := fb.fk.BuildDir + ".config-work"
 	defer os.RemoveAll(work)
-	config, err := makeConfig(ctx, p.run, p.l.Tree, work, fb.fragments...)
+	config, err := makeConfig(ctx, p.run, p.cfg.Make, p.l.Tree, work, fb.fragments...)
 	if err != nil {
 		return err
 	}
@@ -123,10 +123,10 @@ func (p *preparer) build(ctx context.Context, fb flavorBuild) error {
 		p.log.Info("building kernel", "uname", fb.k.String(), "make_lines", lines, "elapsed", time.Since(start).Round(time.Second))
 	}}
 	args := append([]string{"O=" + fb.fk.BuildDir}, kbuildTools...)
-	if err := p.run.run(ctx, p.l.Tree, io.MultiWriter(logFile, progress), "make", append(args, fmt.Sprintf("-j%d", p.cfg.Jobs), "all")...); err != nil {
+	if err := p.run.run(ctx, p.l.Tree, io.MultiWriter(logFile, progress), p.cfg.Make, append(args, fmt.Sprintf("-j%d", p.cfg.Jobs), "all")...); err != nil {
 		return err
 	}
-	got, err := p.run.output(ctx, p.l.Tree, "make", append(args, "-s", "kernelrelease")...)
+	got, err := p.run.output(ctx, p.l.Tree, p.cfg.Make, append(args, "-s", "kernelrelease")...)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,155 @@
+package photonlab
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/photon"
+)
+
+// fakeMake stands in for kbuild: allnoconfig writes a one-line .config,
+// all "builds" (and counts builds per directory), kernelrelease prints the
+// version and CONFIG_LOCALVERSION.
+const fakeMake = `#!/bin/sh
+out=.
+target=
+for a in "$@"; do
+	case $a in
+	O=*) out=${a#O=} ;;
+	-*|*=*) ;;
+	*) target=$a ;;
+	esac
+done
+case $target in
+allnoconfig) echo "# fake allnoconfig" > "$out/.config" ;;
+olddefconfig) ;;
+all)
+	echo built >> "$out/builds"
+	mkdir -p "$out/arch/x86/boot"
+	echo vmlinux > "$out/vmlinux"
+	echo bzImage > "$out/arch/x86/boot/bzImage"
+	echo symvers > "$out/Module.symvers" ;;
+kernelrelease) echo "6.1.192$(sed -n 's/^CONFIG_LOCALVERSION="\(.*\)"$/\1/p' "$out/.config")" ;;
+*) echo "fake make: unexpected target $target" >&2; exit 2 ;;
+esac
+`
+
+// fakeMergeConfig appends the fragments to the base config, as the real
+// merge_config.sh -m does in effect.
+const fakeMergeConfig = `#!/bin/sh
+shift 3
+base=$1
+shift
+cat "$@" >> "$base"
+`
+
+// fakePrepareEnv makes a Debian lab manifest, a fake Debian tarball (with
+// a merge_config.sh) and fake make, and returns a Config for Prepare.
+func fakePrepareEnv(t *testing.T) (Config, *bytes.Buffer) {
+	t.Helper()
+	requireTools(t, "xz", "tar", "patch", "bash")
+	dir := t.TempDir()
+	labDir := filepath.Join(dir, "lab")
+	kdir := filepath.Join(labDir, "6.1.0-56-amd64")
+	require.NoError(t, os.MkdirAll(filepath.Join(kdir, "headers"), 0o755))
+	paths := map[string]string{}
+	for _, f := range []string{"vmlinuz", "config", "vmlinux", "System.map"} {
+		paths[f] = filepath.Join(kdir, f)
+		require.NoError(t, os.WriteFile(paths[f], []byte(f), 0o644))
+	}
+	manifest, err := json.Marshal(map[string]string{"kernel_release": "6.1.0-56-amd64", "version": "6.1.192-2",
+		"vmlinuz": paths["vmlinuz"], "config": paths["config"], "vmlinux": paths["vmlinux"], "system_map": paths["System.map"],
+		"headers_dir": filepath.Join(kdir, "headers")})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(labDir, "lab.json"), manifest, 0o644))
+
+	deb := filepath.Join(dir, "linux-source-6.1.tar.xz")
+	entries := append(fakeDebianTree(),
+		fakeEntry{Name: "linux-source-6.1/scripts/kconfig/", Type: '5', Mode: 0o755},
+		fakeEntry{Name: "linux-source-6.1/scripts/kconfig/merge_config.sh", Body: fakeMergeConfig, Mode: 0o755})
+	writeTarXZ(t, deb, entries)
+	mk := filepath.Join(dir, "make")
+	require.NoError(t, os.WriteFile(mk, []byte(fakeMake), 0o755))
+	var log bytes.Buffer
+	return Config{LabDir: labDir, Assets: fakeAssets(t), DebianTarball: deb, Make: mk, Jobs: 1,
+		Logger: slog.New(slog.NewTextHandler(&log, nil))}, &log
+}
+
+func builds(t *testing.T, buildDir string) int {
+	data, err := os.ReadFile(filepath.Join(buildDir, "builds"))
+	require.NoError(t, err)
+	return strings.Count(string(data), "built")
+}
+
+// TestPrepareCachesAndRedoes runs the whole Prepare on a fake tree with a
+// fake make: the first run does every step, the second nothing, a changed
+// patch redoes the tree and everything after it (not the tarball), and a
+// lost marker redoes its step and the ones after it only.
+func TestPrepareCachesAndRedoes(t *testing.T) {
+	cfg, log := fakePrepareEnv(t)
+	ctx := t.Context()
+
+	l, err := Prepare(ctx, cfg)
+	require.NoError(t, err)
+	require.Equal(t, "6.1.192-1.ph5", l.KernelRelease)
+	aws, err := l.Flavor(photon.AWS)
+	require.NoError(t, err)
+	require.Equal(t, "6.1.192-1.ph5-aws", aws.KernelRelease)
+	require.Equal(t, 1, builds(t, l.BuildDir))
+	require.Equal(t, 1, builds(t, aws.BuildDir))
+	config, err := os.ReadFile(aws.Config)
+	require.NoError(t, err)
+	require.Contains(t, string(config), `CONFIG_LOCALVERSION="-1.ph5-aws"`)
+	require.Contains(t, string(config), `CONFIG_DEFAULT_HOSTNAME="photon-aws"`, "the aws fragment is merged")
+	opened, err := Open(cfg.LabDir)
+	require.NoError(t, err)
+	require.Equal(t, l.SourceRPM, opened.SourceRPM)
+
+	log.Reset()
+	_, err = Prepare(ctx, cfg)
+	require.NoError(t, err)
+	require.Contains(t, log.String(), "nothing to do")
+	require.Equal(t, 1, builds(t, l.BuildDir))
+
+	// The Debian tarball is only needed by the tarball step.
+	require.NoError(t, os.Remove(cfg.DebianTarball))
+	newPatch := filepath.Join(cfg.Assets, patchesDirName, "0003-add-notes.patch")
+	require.NoError(t, os.WriteFile(newPatch, []byte("--- /dev/null\n+++ b/NOTES\n@@ -0,0 +1 @@\n+notes\n"), 0o644))
+	l, err = Prepare(ctx, cfg)
+	require.NoError(t, err)
+	require.FileExists(t, filepath.Join(l.Tree, "NOTES"))
+	require.Equal(t, 2, builds(t, l.BuildDir))
+	require.Equal(t, 2, builds(t, aws.BuildDir))
+	names := map[string]bool{}
+	for _, f := range inspect(t, aws.SourceRPM).Files {
+		names[f.Name] = true
+	}
+	require.True(t, names["0003-add-notes.patch"], "the repository follows the assets")
+
+	require.NoError(t, os.Remove(filepath.Join(l.Dir, ".done-build-aws")))
+	_, err = Prepare(ctx, cfg)
+	require.NoError(t, err)
+	require.Equal(t, 2, builds(t, l.BuildDir), "generic is still done")
+	require.Equal(t, 3, builds(t, aws.BuildDir))
+}
+
+func TestPrepareNeedsTheDebianLab(t *testing.T) {
+	_, err := Prepare(t.Context(), Config{LabDir: t.TempDir(), Assets: assetsDir})
+	require.ErrorContains(t, err, "the Debian lab comes first")
+	_, err = Prepare(t.Context(), Config{})
+	require.ErrorContains(t, err, "required")
+}
+
+func TestPrepareRefusesAnUnlivepatchableFlavor(t *testing.T) {
+	cfg, _ := fakePrepareEnv(t)
+	cfg.Flavors = []photon.Flavor{photon.ESX}
+	_, err := Prepare(t.Context(), cfg)
+	require.ErrorIs(t, err, photon.ErrNotLivepatchable)
+}
