@@ -21,17 +21,31 @@
 //     order, CONFIG_LOCALVERSION="-<REL>.ph5" (so uname -r is
 //     <KVER>-<REL>.ph5, a livepatchable Photon 5 kernel) and built out of
 //     tree with gcc-12;
-//   - the packages: linux-<KVER>-<REL>.ph5.src.rpm, and
-//     linux-debuginfo-<KVER>-<REL>.ph5.x86_64.rpm holding vmlinux at
+//   - a second flavor, aws by default (uname <KVER>-<REL>.ph5-aws): its
+//     own config-aws (the fragment plus config-fragment-aws), spec
+//     (linux-aws.spec) and build, from the same tree;
+//   - the packages, for each flavor: linux[-aws]-<KVER>-<REL>.ph5.src.rpm
+//     (spec, tarball, the flavor's config, patches) and
+//     linux[-aws]-debuginfo-<KVER>-<REL>.ph5.x86_64.rpm holding vmlinux at
 //     /usr/lib/debug/lib/modules/<uname>/vmlinux-<uname>, in Photon's
 //     repository layout (5.0/photon_srpms_5.0_x86_64/,
 //     5.0/photon_debuginfo_5.0_x86_64/x86_64/) with repodata in each.
 //
 // [Prepare] does all of it once and caches it under the lab directory
-// (<lab>/photon/<uname>): each step ends by writing a marker file, so an
-// interrupted step is redone and a finished one skipped, and redoing a step
-// invalidates the steps after it. [Open] returns a prepared lab's paths.
+// (<lab>/photon/<generic uname>): each step ends by writing a marker file
+// holding the digest of its inputs, so an interrupted step is redone, a
+// finished one skipped, a step whose assets changed redone, and redoing a
+// step invalidates the steps after it. [Open] returns a prepared lab's
+// paths, generic flavor first; [Lab.Flavor] gives another flavor's.
 // Tests serve [Lab.RepoDir] on loopback (net/http/httptest) and point
-// photon.Repo.BaseURLs at it. The command photonlab (internal/photonlab/cmd/photonlab)
-// drives Prepare for `make lab`.
+// photon.Repo.BaseURLs (or auto_livepatch --mirror) at it. The command
+// photonlab (internal/photonlab/cmd/photonlab) drives Prepare for `make lab`.
+//
+// The package's VM tests boot each flavor's kernel (vmtest.RunKernel),
+// check that package photon prepares, from the served repository, exactly
+// the tree and .config the kernel was built from, and run the end-to-end
+// flow: auto_livepatch -k <uname> -p <patch> --rpm against the loopback
+// repository, then, in the VM, each RPM's payload installed and its
+// scriptlets run by busybox sh with the project's kpatch CLI, removal, and
+// a cumulative second patch replacing the first (testdata/photonlab/livepatch).
 package photonlab
