@@ -2,6 +2,7 @@ package build_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -51,6 +52,21 @@ func BenchmarkRunLab(b *testing.B) {
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
 			run(b, b.TempDir())
+		}
+		reportRSS(b)
+	})
+	// The baseline: one `make fs/proc/meminfo.o` through kbuild, the least
+	// a kbuild-driven tool (kpatch-build) spends per touched object and side.
+	b.Run("baseline-kbuild-object", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			os.Remove(filepath.Join(l.SourceDir, "fs/proc/meminfo.o"))
+			b.StartTimer()
+			args := append([]string{"-C", l.SourceDir, "-s"}, tree.MakeArgs...)
+			cmd := exec.CommandContext(b.Context(), "make", append(args, "fs/proc/meminfo.o")...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("make fs/proc/meminfo.o: %v\n%s", err, out)
+			}
 		}
 		reportRSS(b)
 	})
