@@ -44,8 +44,11 @@ fuzz:
 	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x $$pkg || exit 1; \
 	  done; done
 
+# The Debian lab kernel with its source, then the Photon lab built from it
+# (a Photon-versioned kernel per flavor and a Photon-layout repository).
 lab:
 	$(GO) run ./internal/lab/cmd/klplab prepare
+	$(GO) run ./internal/photonlab/cmd/photonlab prepare
 
 demo: lab
 	$(GO) run ./internal/lab/cmd/klplab demo

@@ -39,7 +39,8 @@ func requirePhotonLab(t *testing.T, l *lab.Lab) *photonlab.Lab {
 // module in the VM.
 func TestAutoLivepatchPhotonLabInVM(t *testing.T) {
 	const guestKo = "/klp/livepatch.ko"
-	vmtest.RunKernel(t, func(t *testing.T, l *lab.Lab) string { return requirePhotonLab(t, l).Vmlinuz }, vmtest.Config{
+	vmtest.Run(t, vmtest.Config{
+		Kernel:  func(t *testing.T, l *lab.Lab) string { return requirePhotonLab(t, l).Vmlinuz },
 		Timeout: 3 * time.Minute,
 		Append:  "no_timer_check",
 		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {

@@ -41,7 +41,7 @@
 // photon.Repo.BaseURLs (or auto_livepatch --mirror) at it. The command
 // photonlab (internal/photonlab/cmd/photonlab) drives Prepare for `make lab`.
 //
-// The package's VM tests boot each flavor's kernel (vmtest.RunKernel),
+// The package's VM tests boot each flavor's kernel (vmtest.Config.Kernel),
 // check that package photon prepares, from the served repository, exactly
 // the tree and .config the kernel was built from, and run the end-to-end
 // flow: auto_livepatch -k <uname> -p <patch> --rpm against the loopback

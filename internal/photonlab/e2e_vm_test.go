@@ -38,9 +38,8 @@ var e2ePatches = []e2ePatch{
 func TestAutoLivepatchEndToEnd(t *testing.T) {
 	for _, f := range labFlavors {
 		t.Run(string(f), func(t *testing.T) {
-			vmtest.RunKernel(t, func(t *testing.T, l *lab.Lab) string {
-				return requireFlavor(t, l, f).Vmlinuz
-			}, vmtest.Config{
+			vmtest.Run(t, vmtest.Config{
+				Kernel:  func(t *testing.T, l *lab.Lab) string { return requireFlavor(t, l, f).Vmlinuz },
 				Timeout: 5 * time.Minute,
 				Setup:   func(t *testing.T, l *lab.Lab) []vmtest.File { return e2eSetup(t, requireFlavor(t, l, f)) },
 			}, e2eGuest)

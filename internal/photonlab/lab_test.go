@@ -49,14 +49,15 @@ func requireFlavor(t *testing.T, l *lab.Lab, f photon.Flavor) *photonlab.Lab {
 func TestLabKernelBootsInVM(t *testing.T) {
 	for _, f := range labFlavors {
 		t.Run(string(f), func(t *testing.T) {
-			vmtest.RunKernel(t, func(t *testing.T, l *lab.Lab) string {
-				fl := requireFlavor(t, l, f)
-				k, err := fl.Kernel()
-				require.NoError(t, err)
-				require.Equal(t, f, k.Flavor)
-				require.NoError(t, k.Livepatchable(), "the lab kernel must be a livepatchable Photon kernel")
-				return fl.Vmlinuz
-			}, vmtest.Config{
+			vmtest.Run(t, vmtest.Config{
+				Kernel: func(t *testing.T, l *lab.Lab) string {
+					fl := requireFlavor(t, l, f)
+					k, err := fl.Kernel()
+					require.NoError(t, err)
+					require.Equal(t, f, k.Flavor)
+					require.NoError(t, k.Livepatchable(), "the lab kernel must be a livepatchable Photon kernel")
+					return fl.Vmlinuz
+				},
 				Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
 					return []vmtest.File{{Guest: "/want-release", Data: []byte(requireFlavor(t, l, f).KernelRelease)}}
 				},

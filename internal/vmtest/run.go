@@ -30,6 +30,9 @@ type Config struct {
 	Append string
 	// MemoryMB is the guest RAM; default 512.
 	MemoryMB int
+	// Kernel picks the kernel image to boot instead of the lab's Debian
+	// kernel (for example a Photon lab kernel); nil boots the lab kernel.
+	Kernel KernelFunc
 }
 
 const defaultTimeout = 2 * time.Minute
@@ -63,6 +66,12 @@ func Try(t *testing.T, cfg Config, guest func(t *testing.T)) error {
 		return nil
 	}
 	l := RequireLab(t)
+	image := l.Vmlinuz
+	if cfg.Kernel != nil {
+		if image = cfg.Kernel(t, l); image == "" {
+			return errors.New("vmtest: Config.Kernel returned no kernel image")
+		}
+	}
 	files := append([]File{{Guest: "/init", Host: guestBinary(t), Mode: 0o755}}, cfg.Files...)
 	if cfg.Setup != nil {
 		files = append(files, cfg.Setup(t, l)...)
@@ -79,7 +88,7 @@ func Try(t *testing.T, cfg Config, guest func(t *testing.T)) error {
 		defer cancelDeadline()
 	}
 	res, err := Boot(ctx, BootConfig{
-		Kernel:   l.Vmlinuz,
+		Kernel:   image,
 		Files:    files,
 		Append:   strings.TrimSpace(cfg.Append + " " + guestEnv + "=1 -- " + guestArgs(t.Name())),
 		MemoryMB: cfg.MemoryMB,
@@ -88,7 +97,7 @@ func Try(t *testing.T, cfg Config, guest func(t *testing.T)) error {
 	if err != nil {
 		return err
 	}
-	t.Logf("vmtest: guest passed in %s; its console:\n%s", res.Duration.Round(100*time.Millisecond), prefixLines(res.Serial))
+	t.Logf("vmtest: guest passed in %s on %s; its console:\n%s", res.Duration.Round(100*time.Millisecond), image, prefixLines(res.Serial))
 	return nil
 }
 
