@@ -18,7 +18,8 @@
 // Patch arguments: every -p value and every argument that is not an option
 // or an option's value is a patch, in the order given. So `-p a b c`,
 // `-p a -p b -p c` and `a b -p c` all build a, b and c; a value-taking option
-// takes exactly one value (`-n x y` makes y a patch).
+// takes exactly one value (`-n x y` makes y a patch), and never an option
+// (`-o -R` is an error, as in the script).
 //
 // Unlike the script: -h works without root or docker; every failure prints
 // "ERROR: ..." on stderr and exits 1; nothing is written to the output

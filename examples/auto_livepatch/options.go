@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -115,6 +116,9 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.BoolVar(&o.skipCompilerCheck, "skip-compiler-check", false, "")
 	fs.StringVar(&o.signingKey, "signing-key", "", "")
 	help := fs.BoolP("help", "h", false, "")
+	if err := checkValues(fs, args); err != nil {
+		return nil, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%v (see auto_livepatch -h)", err)
 	}
@@ -144,6 +148,38 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+// checkValues refuses a value-taking option followed by another option,
+// as auto_livepatch.sh does: pflag would take "-o -R" as the directory
+// "-R". Negative numbers ("-j -1") are values; "--x=-y" says what it means.
+func checkValues(fs *pflag.FlagSet, args []string) error {
+	for i := 0; i+1 < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return nil
+		}
+		var f *pflag.Flag
+		switch {
+		case strings.HasPrefix(a, "--") && !strings.Contains(a, "="):
+			f = fs.Lookup(a[2:])
+		case len(a) == 2 && a[0] == '-' && a[1] != '-':
+			f = fs.ShorthandLookup(a[1:])
+		}
+		if f == nil || f.NoOptDefVal != "" {
+			continue // not an option, or one without a value
+		}
+		if v := args[i+1]; len(v) > 1 && v[0] == '-' && !isNumber(v[1:]) {
+			return fmt.Errorf("%s needs a value, not the option %s", a, v)
+		}
+		i++ // skip the value
+	}
+	return nil
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
 }
 
 // fail makes an error with one of auto_livepatch.sh's messages, which

@@ -351,3 +351,27 @@ func TestProgressOutput(t *testing.T) {
 	p.finish()
 	assert.Equal(t, "[=====>              ] fetch   x.rpm 1.0 MiB of 4.0 MiB\r\033[K", errw.String())
 }
+
+// A value-taking option followed by another option is an error, as in
+// auto_livepatch.sh ("X needs at least one argument"): pflag alone would
+// take "-o -R" as the output directory "-R" and build a replace module.
+func TestValueOptionFollowedByOption(t *testing.T) {
+	t.Chdir(t.TempDir())
+	c := newCLI(t)
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-o", "-R", "-p", c.patch}, "ERROR: -o needs a value, not the option -R\n"},
+		{[]string{"--output", "--rpm", "-p", c.patch}, "ERROR: --output needs a value, not the option --rpm\n"},
+		{[]string{"-p", "-R", c.patch}, "ERROR: -p needs a value, not the option -R\n"},
+		{[]string{"-p", c.patch, "-k", "-n", "x"}, "ERROR: -k needs a value, not the option -n\n"},
+	} {
+		err := c.run(tc.args...)
+		require.Error(t, err, "%q", tc.args)
+		assert.Equal(t, tc.msg, c.err.String(), "%q", tc.args)
+		assert.Nil(t, c.got, "%q: nothing built", tc.args)
+	}
+	assert.NoDirExists(t, "-R", "no directory named after an option")
+	assert.NoDirExists(t, "--rpm", "no directory named after an option")
+}
