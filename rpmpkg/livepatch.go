@@ -28,7 +28,8 @@ type Package struct {
 	// Name is the package name; the module file is Name.ko (Photon's rule).
 	Name string
 	// ModuleName is the kernel's name for the loaded module, used by
-	// kpatch unload/uninstall. "" = Name with '-' replaced by '_'.
+	// kpatch unload (uninstall names the file, Name). "" = Name with '-'
+	// replaced by '_'.
 	ModuleName string
 	// Version and Release default to "1" and "1"; Release gets the dist
 	// tag appended (".ph5").
@@ -196,7 +197,7 @@ func (p Package) Spec() (*Spec, error) {
 			varOpt, modules,
 			{Name: p.ModuleFile(), Mode: 0o644, Body: p.Module},
 		},
-		Scripts: livepatchScriptlets(p.Kernel, p.ModuleName, p.ModuleFile()),
+		Scripts: livepatchScriptlets(p.Kernel, p.ModuleName, p.Name, p.ModuleFile()),
 		Signer:  p.Signer,
 	}, nil
 }

@@ -12,7 +12,9 @@ import (
 // package just loaded (Photon's template ignores $1 and has that bug).
 //
 // Names are checked by Package validation (letters, digits, _.+-), so
-// single quotes are safe.
+// single quotes are safe. unload takes the in-kernel module name; uninstall
+// takes the installed file's name (Package.Name), which differs from it when
+// Package.ModuleName is set.
 
 const preScript = `# Refuse to install on any kernel but the target.
 mod=@MODULE@
@@ -27,19 +29,20 @@ exit 0
 
 const postScript = `ko=@FILE@
 mod=@MODULE@
+installed=@INSTALLED@
 if [ "${1:-1}" -gt 1 ]; then
 	# Upgrade: the old package's patch has the same module name, so it must
 	# leave before the new one can load; drop its boot copy too. (No
 	# /dev/null redirections: image builds run rpm --root without /dev.)
 	kpatch unload "$mod" || :
-	kpatch uninstall "$mod" || :
+	kpatch uninstall "$installed" || :
 fi
 if ! kpatch install "$ko"; then
 	echo "livepatch $mod: kpatch install $ko failed; it will not load at boot" >&2
 fi
 if ! kpatch load "$ko"; then
 	# A patch that does not load now must not be loaded at boot either.
-	kpatch uninstall "$mod" || :
+	kpatch uninstall "$installed" || :
 	echo "livepatch $mod: kpatch load $ko failed; the running kernel is not patched" >&2
 	exit 1
 fi
@@ -47,18 +50,22 @@ exit 0
 `
 
 const preunScript = `mod=@MODULE@
+installed=@INSTALLED@
 if [ "${1:-0}" -ge 1 ]; then
 	# Upgrade: the new package's %post already replaced the patch.
 	exit 0
 fi
 # Never fail: a failing %preun would wedge rpm -e.
 kpatch unload "$mod" || echo "livepatch $mod: not unloaded (already unloaded?)" >&2
-kpatch uninstall "$mod" || echo "livepatch $mod: not uninstalled (already uninstalled?)" >&2
+kpatch uninstall "$installed" || echo "livepatch $mod: not uninstalled (already uninstalled?)" >&2
 exit 0
 `
 
-func livepatchScriptlets(kernel, module, file string) Scriptlets {
-	r := strings.NewReplacer("@KERNEL@", shellQuote(kernel), "@MODULE@", shellQuote(module), "@FILE@", shellQuote(file))
+// livepatchScriptlets: module is the in-kernel name, installed the name
+// kpatch uninstall finds the installed file by, file the packaged path.
+func livepatchScriptlets(kernel, module, installed, file string) Scriptlets {
+	r := strings.NewReplacer("@KERNEL@", shellQuote(kernel), "@MODULE@", shellQuote(module),
+		"@INSTALLED@", shellQuote(installed), "@FILE@", shellQuote(file))
 	return Scriptlets{
 		Pre:   r.Replace(preScript),
 		Post:  r.Replace(postScript),

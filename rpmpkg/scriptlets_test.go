@@ -168,3 +168,25 @@ func TestUpgradeKeepsTheNewPatchLoaded(t *testing.T) {
 		"kpatch install " + h.modules + "/lp.ko", "kpatch load " + h.modules + "/lp.ko",
 	}, h.log(), "the old %preun does nothing on upgrade")
 }
+
+// A module whose in-kernel name differs from the package (file) name is
+// installed as Name.ko, so uninstall must name the file, not the module:
+// otherwise rpm -e leaves it in the store and it loads again at boot.
+func TestUninstallNamesTheInstalledFile(t *testing.T) {
+	p := testPackage()
+	p.Name, p.ModuleName, p.Kernel = "lp", "klp_other", "6.1.83-5.ph5"
+	spec, err := p.Spec()
+	require.NoError(t, err)
+	s := spec.Scripts
+	h := newScriptHost(t, "6.1.83-5.ph5")
+	h.installKo("lp", "v1")
+	_, code := h.run(s.Post, "1")
+	require.Equal(t, 0, code)
+	require.Equal(t, "v1", h.state1("installed-lp"))
+
+	out, code := h.run(s.PreUn, "0")
+	assert.Equal(t, 0, code, out)
+	assert.Empty(t, h.state1("installed-lp"), "rpm -e removes the boot copy")
+	assert.Contains(t, h.log(), "kpatch unload klp_other", "unload names the in-kernel module")
+	assert.Contains(t, h.log(), "kpatch uninstall lp")
+}
