@@ -51,6 +51,16 @@ func (s *System) storeDir(l StoreLayout, kver string) string {
 	return filepath.Join(orDefault(s.ModulesRoot, "/lib/modules"), kver, "livepatches")
 }
 
+// checkKernelVersion refuses a kernel version that is not one plain
+// directory name: it is joined into store paths ("../x" would leave the
+// store) and matched by filepath.Glob ("*" would match every kernel).
+func checkKernelVersion(kver string) error {
+	if kver == "" || kver == "." || kver == ".." || strings.ContainsAny(kver, "/*?[\\\x00") {
+		return fmt.Errorf("kernel version %q: want a uname -r string, one directory name without glob characters", kver)
+	}
+	return nil
+}
+
 // StoreDir is where Install puts modules for kver.
 func (s *System) StoreDir(kver string) string { return s.storeDir(s.Store, kver) }
 
@@ -83,6 +93,9 @@ func (s *System) Installed(kver string) ([]Installed, error) {
 	for _, l := range s.layouts() {
 		pattern := s.storeDir(l, "*")
 		if kver != "" {
+			if err := checkKernelVersion(kver); err != nil {
+				return nil, err
+			}
 			pattern = s.storeDir(l, kver)
 		}
 		dirs, err := filepath.Glob(pattern)
@@ -184,6 +197,9 @@ func (s *System) Install(path string, opts *InstallOptions) (string, error) {
 		if kver, err = s.Release(); err != nil {
 			return "", fmt.Errorf("kernel release: %w", err)
 		}
+	}
+	if err := checkKernelVersion(kver); err != nil {
+		return "", fmt.Errorf("install %s: %w", path, err)
 	}
 	if !opts.Force {
 		if !m.Info.Livepatch {

@@ -144,3 +144,30 @@ func TestListWithoutLivepatchKernel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, l.Loaded)
 }
+
+// A kernel version is one directory name: "../x" must not write outside the
+// store, and glob characters must not match other kernels' modules.
+func TestStoreRefusesBadKernelVersions(t *testing.T) {
+	e := newEnv(t, nil)
+	src := e.module(t, "a.ko", "a")
+	for _, kver := range []string{"../../escape", "a/b", "..", ".", "6.1.0/.."} {
+		_, err := e.sys.Install(src, &kmod.InstallOptions{KernelVersion: kver, Force: true})
+		require.Error(t, err, kver)
+		assert.Contains(t, err.Error(), kver)
+	}
+	assert.NoDirExists(t, filepath.Join(e.k.Root, "escape"))
+
+	for _, kver := range []string{"other-1", "other-2"} {
+		_, err := e.sys.Install(src, &kmod.InstallOptions{KernelVersion: kver, Force: true})
+		require.NoError(t, err)
+	}
+	for _, kver := range []string{"*", "other-?", "other-[12]"} {
+		_, err := e.sys.Uninstall("a", kver)
+		require.Error(t, err, kver)
+		_, err = e.sys.Installed(kver)
+		require.Error(t, err, kver)
+	}
+	inst, err := e.sys.Installed("")
+	require.NoError(t, err)
+	assert.Len(t, inst, 2, "nothing uninstalled")
+}
