@@ -132,6 +132,9 @@ func untar(ctx context.Context, r io.Reader, dir string) error {
 			if h.Size < 0 || total > maxTarballSize {
 				return fmt.Errorf("unpacked size exceeds %d bytes", int64(maxTarballSize))
 			}
+			if err := removeNonDir(dir, target); err != nil {
+				return err
+			}
 			if err := writeEntry(tr, target, mode, h.Size); err != nil {
 				return err
 			}
@@ -142,10 +145,15 @@ func untar(ctx context.Context, r io.Reader, dir string) error {
 			if _, err := safeJoin(dir, filepath.Join(filepath.Dir(relTo(dir, target)), h.Linkname)); err != nil {
 				return fmt.Errorf("%w: symlink %s -> %s leaves the tree", ErrUnsafeArchive, h.Name, h.Linkname)
 			}
+			if err := noDotDotAfterSymlink(dir, filepath.Dir(target), h.Linkname); err != nil {
+				return fmt.Errorf("%w: symlink %s -> %s: %w", ErrUnsafeArchive, h.Name, h.Linkname, err)
+			}
 			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 				return err
 			}
-			os.Remove(target)
+			if err := removeNonDir(dir, target); err != nil {
+				return err
+			}
 			if err := os.Symlink(h.Linkname, target); err != nil {
 				return err
 			}
@@ -157,7 +165,14 @@ func untar(ctx context.Context, r io.Reader, dir string) error {
 			if err := noSymlinkParents(dir, src); err != nil {
 				return err
 			}
-			os.Remove(target)
+			// A hard link to a symlink copies its relative target to a new
+			// directory, where it may point elsewhere (out of the tree).
+			if fi, err := os.Lstat(src); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+				return fmt.Errorf("%w: hard link %s to symlink %s", ErrUnsafeArchive, h.Name, h.Linkname)
+			}
+			if err := removeNonDir(dir, target); err != nil {
+				return err
+			}
 			if err := os.Link(src, target); err != nil {
 				return err
 			}
@@ -210,11 +225,11 @@ func noSymlinkParents(root, target string) error {
 	return nil
 }
 
+// writeEntry creates target (which removeNonDir cleared) with size bytes of r.
 func writeEntry(r io.Reader, target string, mode os.FileMode, size int64) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
 	}
-	os.Remove(target) // never write through an existing link
 	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return err
@@ -227,4 +242,53 @@ func writeEntry(r io.Reader, target string, mode os.FileMode, size int64) error 
 		err = fmt.Errorf("%s: truncated entry", target)
 	}
 	return err
+}
+
+// removeNonDir clears the way for an entry at target: an earlier file or
+// link is removed (never written through), but a directory is refused.
+// Replacing an empty directory with a link would change what symlinks
+// already checked by noDotDotAfterSymlink resolve to.
+func removeNonDir(root, target string) error {
+	fi, err := os.Lstat(target)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%w: %s replaces a directory", ErrUnsafeArchive, relTo(root, target))
+	}
+	return os.Remove(target)
+}
+
+// noDotDotAfterSymlink walks a symlink's target from the link's directory
+// and refuses a ".." that follows a component which is itself a symlink:
+// the kernel resolves "l/.." from where l points, not lexically, so a chain
+// such as "d/l -> .." and "d/m -> l/.." would climb out of the tree although
+// each target looks inside it.
+func noDotDotAfterSymlink(root, linkDir, linkname string) error {
+	cur := linkDir
+	viaSymlink := ""
+	for _, part := range strings.Split(filepath.ToSlash(linkname), "/") {
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			if viaSymlink != "" {
+				return fmt.Errorf("\"..\" after %s, a symlink or a path not yet unpacked", viaSymlink)
+			}
+			cur = filepath.Dir(cur)
+			continue
+		}
+		cur = filepath.Join(cur, part)
+		if viaSymlink != "" {
+			continue
+		}
+		// A component that does not exist yet may still become a symlink.
+		if fi, err := os.Lstat(cur); err != nil || fi.Mode()&os.ModeSymlink != 0 {
+			viaSymlink = relTo(root, cur)
+		}
+	}
+	return nil
 }

@@ -49,6 +49,25 @@ func TestUntarRefusesHostilePaths(t *testing.T) {
 			{name: "linux/l/x", typ: tar.TypeReg, body: "x"},
 		},
 		"hardlink out": {{name: "linux/h", typ: tar.TypeLink, link: "../../etc/passwd"}},
+		// Each target looks inside lexically; resolved, linux/d/m is in/.. .
+		"symlink chain up": {
+			{name: "linux/d/", typ: tar.TypeDir},
+			{name: "linux/d/l", typ: tar.TypeSymlink, link: ".."},
+			{name: "linux/d/m", typ: tar.TypeSymlink, link: "l/../.."},
+		},
+		"dotdot after a path not yet unpacked": {
+			{name: "linux/a/x", typ: tar.TypeSymlink, link: "d/../../.."},
+			{name: "linux/a/d", typ: tar.TypeSymlink, link: ".."},
+		},
+		"directory replaced by a symlink": {
+			{name: "linux/a/d/", typ: tar.TypeDir},
+			{name: "linux/a/x", typ: tar.TypeSymlink, link: "d/../.."},
+			{name: "linux/a/d", typ: tar.TypeSymlink, link: ".."},
+		},
+		"hardlink to a symlink": {
+			{name: "linux/a/b/l", typ: tar.TypeSymlink, link: "../../.."},
+			{name: "linux/h", typ: tar.TypeLink, link: "linux/a/b/l"},
+		},
 		"device":       {{name: "linux/dev", typ: tar.TypeChar}},
 	}
 	for name, entries := range cases {
