@@ -68,7 +68,7 @@ func TestUntarRefusesHostilePaths(t *testing.T) {
 			{name: "linux/a/b/l", typ: tar.TypeSymlink, link: "../../.."},
 			{name: "linux/h", typ: tar.TypeLink, link: "linux/a/b/l"},
 		},
-		"device":       {{name: "linux/dev", typ: tar.TypeChar}},
+		"device": {{name: "linux/dev", typ: tar.TypeChar}},
 	}
 	for name, entries := range cases {
 		t.Run(name, func(t *testing.T) {
