@@ -130,3 +130,21 @@ func FuzzReadSystemMap(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadELFTable(f *testing.F) {
+	f.Add(fakeVmlinux(&testing.T{}))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, read := range []func([]byte) (*SymbolTable, error){
+			func(b []byte) (*SymbolTable, error) { return ReadVmlinux(bytes.NewReader(b), "vmlinux") },
+			func(b []byte) (*SymbolTable, error) { return ReadModule(bytes.NewReader(b), "m.ko") },
+		} {
+			tab, err := read(in)
+			if err != nil {
+				continue
+			}
+			for name := range tab.byName {
+				tab.Position(name, true, nil) //nolint:errcheck // must not panic
+			}
+		}
+	})
+}
