@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -23,10 +22,10 @@ func readKconfig(path string) (kconfig, error) {
 
 func parseKconfig(data []byte) kconfig {
 	c := kconfig{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// Split, not bufio.Scanner: a scanner stops at an over-long line and
+	// would hide every option after it from checkConfig.
+	for _, raw := range bytes.Split(data, []byte("\n")) {
+		line := strings.TrimSpace(string(raw))
 		if !strings.HasPrefix(line, "CONFIG_") {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,15 @@ func TestCheckConfig(t *testing.T) {
 	assert.Equal(t, "gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0", c["CONFIG_CC_VERSION_TEXT"], "quotes removed")
 	_, unset := c["CONFIG_X86_KERNEL_IBT"]
 	assert.False(t, unset, "\"is not set\" lines are not values")
+}
+
+// A line over bufio.Scanner's limit once hid every option after it, so an
+// unsafe option past a long comment went unnoticed.
+func TestCheckConfigAfterLongLine(t *testing.T) {
+	config := "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n# " + strings.Repeat("x", 2<<20) + "\nCONFIG_RANDSTRUCT_FULL=y\n"
+	err := checkConfig(parseKconfig([]byte(config)))
+	require.ErrorIs(t, err, ErrNotLivepatchable)
+	assert.Contains(t, err.Error(), "CONFIG_RANDSTRUCT_FULL")
 }
 
 func TestAfterProgramName(t *testing.T) {
