@@ -1,6 +1,7 @@
 package kmod_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -101,6 +102,22 @@ func TestLoadBusyGivesUp(t *testing.T) {
 	require.ErrorIs(t, err, syscall.EBUSY)
 	assert.Len(t, e.k.Calls(), 5, "kpatch's five attempts")
 	assert.Empty(t, e.k.Loaded())
+}
+
+// A caller's deadline that ends the busy retries must show in the error,
+// not only the last EBUSY: the caller asked to stop, the kernel did not
+// refuse for good.
+func TestLoadBusyStopsOnContext(t *testing.T) {
+	e := newEnv(t, nil)
+	e.k.Fail("load", syscall.EBUSY, 5)
+	opts := loadOpts(nil)
+	opts.Timing.BusyInterval = time.Hour
+	c, cancel := context.WithTimeout(ctx(t), 50*time.Millisecond)
+	defer cancel()
+	_, err := e.sys.Load(c, e.module(t, "a.ko", "a"), opts)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, syscall.EBUSY)
+	assert.Len(t, e.k.Calls(), 1)
 }
 
 func TestLoadRefusals(t *testing.T) {

@@ -22,7 +22,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // retryBusy runs op until it stops failing with EBUSY (or EAGAIN when
-// again is set), at most 1+BusyRetries times.
+// again is set), at most 1+BusyRetries times. When ctx ends the retries the
+// error wraps both the last failure and ctx's error.
 func retryBusy(ctx context.Context, t Timing, module string, again bool, progress func(Event), op func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := op()
@@ -32,7 +33,7 @@ func retryBusy(ctx context.Context, t Timing, module string, again bool, progres
 		}
 		progress(Event{Kind: EventBusyRetry, Module: module, Attempt: attempt})
 		if serr := sleep(ctx, t.BusyInterval); serr != nil {
-			return err
+			return fmt.Errorf("%w (stopped retrying: %w)", err, serr)
 		}
 	}
 }
