@@ -74,6 +74,7 @@ func (s *Source) make(ctx context.Context, tree string, targets ...string) error
 	args = append(args, targets...)
 	s.log().Debug("run", "cmd", prog+" "+strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, prog, args...)
+	stopGroupOnCancel(cmd)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
