@@ -78,6 +78,11 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 	if err != nil {
 		return nil, s.revert(ctx, t, m.Name, tasks, progress)
 	}
+	if m.Info.Livepatch && !fileExists(s.livepatchPath(m.Name)) {
+		// Out of transition because the patch went: someone disabled it.
+		return nil, fmt.Errorf("%s: the patch left %s before its transition finished (disabled by another tool?): the kernel is not patched",
+			m.Name, s.livepatchPath(m.Name))
+	}
 	progress(Event{Kind: EventTransition, Module: m.Name, Elapsed: elapsed})
 	if opts.RetireOlder {
 		res.Retired, err = s.retireOthers(ctx, t, m.Name, progress)

@@ -224,6 +224,24 @@ func TestLoadStallEndsOnSignal(t *testing.T) {
 	assert.Equal(t, []string{"a"}, e.k.Patches())
 }
 
+// A patch disabled by someone else while Load waits for its transition
+// vanishes from sysfs; Load must not report it applied.
+func TestLoadFailsWhenPatchDisabledDuringTransition(t *testing.T) {
+	e := newEnv(t, nil)
+	e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stubborn: true})
+	opts := loadOpts(nil)
+	opts.Progress = func(ev kmod.Event) {
+		if ev.Kind == kmod.EventWaiting {
+			enabled := filepath.Join(e.k.Root, "sys/kernel/livepatch", ev.Module, "enabled")
+			require.NoError(t, os.WriteFile(enabled, []byte("0"), 0o644))
+		}
+	}
+	_, err := e.sys.Load(ctx(t), e.module(t, "a.ko", "a"), opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "a")
+	assert.Empty(t, e.k.Patches(), "the kernel is not patched")
+}
+
 func TestLoadClearsDisabledLeftover(t *testing.T) {
 	e := newEnv(t, &kmodtest.Config{})
 	a := e.module(t, "a.ko", "a")
