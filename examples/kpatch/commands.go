@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,8 +258,11 @@ func (a *app) info(args []string) error {
 		return a.usage()
 	}
 	m, err := a.sys.Info(args[0])
-	if err != nil {
+	if errors.Is(err, kmod.ErrNotInstalled) || errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("module %s not found: %w", args[0], err)
+	}
+	if err != nil {
+		return err // names the file and what is wrong with it
 	}
 	w := a.stdout
 	fmt.Fprintf(w, "Patch information for %s:\n", args[0])

@@ -266,3 +266,19 @@ func TestInstallHooks(t *testing.T) {
 	d := "depmod " + kmodtest.DefaultRelease
 	assert.Equal(t, []string{"enable", d, d, "enable"}, calls, "depmod only for the Photon store, under /lib/modules")
 }
+
+// info on a file that exists but is no module says what is wrong with it,
+// not that it was not found.
+func TestInfoMalformedModuleIsNotNotFound(t *testing.T) {
+	e := newCLI(t, nil)
+	bad := filepath.Join(e.dir, "bad.ko")
+	require.NoError(t, os.WriteFile(bad, []byte("junk"), 0o644))
+	require.Error(t, e.run("info", bad))
+	assert.Contains(t, e.err.String(), "kpatch: ")
+	assert.Contains(t, e.err.String(), "not a valid kernel module")
+	assert.NotContains(t, e.err.String(), "not found")
+
+	e.err.Reset()
+	require.Error(t, e.run("info", "nothing"))
+	assert.Contains(t, e.err.String(), "kpatch: module nothing not found")
+}
