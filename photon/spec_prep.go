@@ -132,18 +132,59 @@ func (r *prepRunner) exec(l SpecLine) error {
 }
 
 // inside resolves p against cwd and requires it to stay under the build or
-// source directory.
+// source directory, both as written and with the symlinks on its way
+// followed (a tarball or a "cp -r" can leave a link that points out).
 func (r *prepRunner) inside(l SpecLine, p string) (string, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(r.cwd, p)
 	}
 	p = filepath.Clean(p)
-	for _, root := range []string{r.buildDir, r.sourceDir} {
+	if !underRoot(p, r.buildDir, r.sourceDir) {
+		return "", r.fail(l, "path %s leaves the build directory", p)
+	}
+	real, err := resolveExisting(p)
+	if err != nil {
+		return "", r.fail(l, "%v", err)
+	}
+	build, err1 := filepath.EvalSymlinks(r.buildDir)
+	sources, err2 := filepath.EvalSymlinks(r.sourceDir)
+	if err1 != nil || err2 != nil || !underRoot(real, build, sources) {
+		return "", r.fail(l, "path %s leads through a symlink to %s, outside the build directory", p, real)
+	}
+	return p, nil
+}
+
+// underRoot reports whether the clean path p is one of roots or below one.
+func underRoot(p string, roots ...string) bool {
+	for _, root := range roots {
 		if p == root || strings.HasPrefix(p, root+string(filepath.Separator)) {
-			return p, nil
+			return true
 		}
 	}
-	return "", r.fail(l, "path %s leaves the build directory", p)
+	return false
+}
+
+// resolveExisting follows the symlinks of the longest existing prefix of
+// the clean absolute path p and appends the rest unchanged.
+func resolveExisting(p string) (string, error) {
+	rest := ""
+	for cur := p; ; cur = filepath.Dir(cur) {
+		real, err := filepath.EvalSymlinks(cur)
+		if err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if !os.IsNotExist(err) {
+			return "", err
+		}
+		if _, lerr := os.Lstat(cur); lerr == nil {
+			// A dangling symlink: writing to it would create its target.
+			return "", fmt.Errorf("%s is a symlink to a missing file", cur)
+		}
+		if filepath.Dir(cur) == cur {
+			return "", err
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+	}
 }
 
 // setup implements %setup [-q] [-n name] [-T] [-D] [-c] [-b N] [-a N].
