@@ -16,13 +16,14 @@ import (
 // commands write outside, although the path reads as inside.
 func TestPrepRunnerRefusesWritesThroughEscapingSymlinks(t *testing.T) {
 	cases := map[string]string{
-		"mkdir":          "mkdir -p out/evil",
-		"cp into link":   "cp SOURCES_FILE out/evil",
-		"cp onto link":   "cp SOURCES_FILE file-link",
-		"sed redirect":   "sed -e 's/a/b/' SOURCES_FILE > out/evil",
-		"cd then mkdir":  "cd out",
-		"dangling link":  "cp SOURCES_FILE dangling",
-		"pushd the link": "pushd out",
+		"mkdir":                             "mkdir -p out/evil",
+		"cp into link":                      "cp SOURCES_FILE out/evil",
+		"cp onto link":                      "cp SOURCES_FILE file-link",
+		"sed redirect":                      "sed -e 's/a/b/' SOURCES_FILE > out/evil",
+		"cd then mkdir":                     "cd out",
+		"dangling link":                     "cp SOURCES_FILE dangling",
+		"pushd the link":                    "pushd out",
+		"cp -r into a dir holding the link": "cp -r srcdir/out .",
 	}
 	for name, cmd := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -39,6 +40,8 @@ func TestPrepRunnerRefusesWritesThroughEscapingSymlinks(t *testing.T) {
 			require.NoError(t, os.Symlink("../../outside", filepath.Join(build, "linux", "out")))
 			require.NoError(t, os.Symlink("../../outside/victim", filepath.Join(build, "linux", "file-link")))
 			require.NoError(t, os.Symlink("../../outside/new", filepath.Join(build, "linux", "dangling")))
+			require.NoError(t, os.MkdirAll(filepath.Join(build, "linux", "srcdir", "out"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(build, "linux", "srcdir", "out", "evil"), []byte("x\n"), 0o644))
 
 			line := SpecLine{Line: 7, Text: filepath.ToSlash(strings.ReplaceAll(cmd, "SOURCES_FILE", src))}
 			spec := &Spec{File: "t.spec", Prep: []SpecLine{{Line: 6, Text: "cd linux"}, line, {Line: 8, Text: "mkdir -p evil2"}}}

@@ -61,7 +61,10 @@ func (r *prepRunner) copy(l SpecLine, args []string) error {
 		case fi.IsDir() && !recursive:
 			return r.fail(l, "cp: %s is a directory (no -r)", srcArg)
 		case fi.IsDir():
-			err = copyTree(src, target)
+			err = copyTree(src, target, func(p string) error {
+				_, err := r.inside(l, p)
+				return err
+			})
 		case fi.Mode().IsRegular():
 			err = copyFile(src, target, fi.Mode().Perm())
 		default:
@@ -74,7 +77,9 @@ func (r *prepRunner) copy(l SpecLine, args []string) error {
 	return nil
 }
 
-func copyTree(src, dst string) error {
+// copyTree copies src to dst; check vets each destination path, since an
+// existing dst may hold symlinks that point elsewhere.
+func copyTree(src, dst string, check func(string) error) error {
 	return filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -84,6 +89,9 @@ func copyTree(src, dst string) error {
 			return err
 		}
 		target := filepath.Join(dst, rel)
+		if err := check(target); err != nil {
+			return err
+		}
 		switch {
 		case fi.IsDir():
 			return os.MkdirAll(target, 0o755)
