@@ -57,7 +57,7 @@ func (c *compiler) command(ctx context.Context, obj string) (*cmdFile, error) {
 	c.log.Debug("kbuild records the command", "object", obj, "args", args)
 	run := exec.CommandContext(ctx, "make", args...)
 	run.Dir = c.tree
-	run.WaitDelay = waitDelay
+	stopGroupOnCancel(run)
 	if out, err := run.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
