@@ -45,13 +45,18 @@ func (x *extractor) writeFile(hdr *cpioHeader, rel string, data io.Reader) error
 			return fail(entryErr(hdr.Name, ErrUnsupported, "%v", err))
 		}
 	}
-	w := io.Writer(f)
+	w := &recordingWriter{w: f}
 	if sum != nil {
-		w = io.MultiWriter(f, sum)
+		w.w = io.MultiWriter(f, sum)
 	}
 	n, err := copyCtx(x.ctx, w, io.LimitReader(data, hdr.Size), hdr.Size)
 	if err != nil {
-		return fail(&EntryError{Entry: hdr.Name, Err: fmt.Errorf("%w: %w", ErrMalformed, noEOF(err))})
+		// Only a failure reading the payload means the package is bad; a
+		// cancelled ctx or a full disk is not the package's fault.
+		if w.err == nil && x.ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", ErrMalformed, noEOF(err))
+		}
+		return fail(&EntryError{Entry: hdr.Name, Err: err})
 	}
 	if n != hdr.Size {
 		return fail(entryErr(hdr.Name, ErrMalformed, "truncated: %d of %d bytes", n, hdr.Size))
@@ -84,6 +89,20 @@ func (x *extractor) writeFile(hdr *cpioHeader, rel string, data io.Reader) error
 	x.created = append(x.created, rel)
 	x.dirs[rel] = false
 	return nil
+}
+
+// recordingWriter keeps the first write error, to tell it from a read error.
+type recordingWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordingWriter) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 func newFileHash(algo string) (hash.Hash, error) {

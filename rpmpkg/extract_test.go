@@ -3,7 +3,9 @@ package rpmpkg
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -235,4 +237,37 @@ func TestExtractSkipEscapingSymlinks(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"usr/lib/debug/.build-id/ab/cd", "up"}, res.Skipped)
 	assert.Equal(t, []string{"usr/", "usr/lib/", "usr/lib/debug/", "usr/lib/debug/vmlinux"}, treeOf(t, dest))
+}
+
+// cancelAfter cancels a context once n bytes have been read through it.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	m, err := c.r.Read(p)
+	if c.n -= m; c.n <= 0 {
+		c.cancel()
+	}
+	return m, err
+}
+
+// A cancellation in the middle of a file is the caller's doing, not a
+// malformed package: callers that branch on ErrMalformed (to re-download or
+// reject the package) must not see it.
+func TestExtractCanceledMidFileIsNotMalformed(t *testing.T) {
+	p := testPackage()
+	p.Module = make([]byte, 4<<20)
+	_, _ = rand.Read(p.Module) // incompressible: the copy takes many reads
+	data := buildBytes(t, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dest := t.TempDir()
+	_, err := Extract(ctx, &cancelAfter{r: bytes.NewReader(data), n: len(data) / 2, cancel: cancel}, dest, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.NotErrorIs(t, err, ErrMalformed)
+	assert.Contains(t, err.Error(), "livepatch-cve-2024-1234.ko", "names the entry")
+	assert.Empty(t, treeOf(t, dest))
 }
