@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Options configure Run. Only Tree (or Source) and Patches are required;
+// Options configure Run. Only Source and Patches are required;
 // every other zero value means kpatch-build's default.
 //
 // kpatch-build and auto_livepatch map onto it like this: -s/-c/-v and the

@@ -18,8 +18,9 @@ import (
 // stages are those of DESIGN.md: checks, patch, compile (only the
 // translation units the patches touch, original and patched), diff, link
 // and output. Cancelling ctx stops the running command and returns
-// ctx.Err(); the source tree is never modified, and no partial .ko is
-// written.
+// ctx.Err(); the tree's sources are never modified (patched files live in
+// an overlay; see Tree.Dir for the one make run Run may do in the tree),
+// and no partial .ko is written.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	r, err := newRun(ctx, opts)
 	if err != nil {
