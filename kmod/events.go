@@ -79,7 +79,7 @@ func (t *Timing) WithDefaults() Timing {
 
 func (k EventKind) String() string {
 	names := [...]string{"loading", "busy-retry", "waiting", "signalled", "transition-done", "stalled", "reverting", "disabling", "unloading", "retired"}
-	if int(k) < len(names) {
+	if k >= 0 && int(k) < len(names) {
 		return names[k]
 	}
 	return "event"
