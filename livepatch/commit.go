@@ -14,6 +14,7 @@ import (
 func commit(t *memTree, paths []string) (err error) {
 	var undo []func() error
 	var cleanup []string
+	kept := map[string]bool{} // backups a failed rollback could not restore
 	defer func() {
 		if err != nil {
 			for i := len(undo) - 1; i >= 0; i-- {
@@ -23,7 +24,9 @@ func commit(t *memTree, paths []string) (err error) {
 			}
 		}
 		for _, p := range cleanup {
-			_ = os.Remove(p)
+			if !kept[p] {
+				_ = os.Remove(p)
+			}
 		}
 	}()
 
@@ -56,7 +59,13 @@ func commit(t *memTree, paths []string) (err error) {
 				return fmt.Errorf("move %s aside: %w", rel, err)
 			}
 			cleanup = append(cleanup, backup)
-			undo = append(undo, func() error { return os.Rename(backup, dst) })
+			undo = append(undo, func() error {
+				if err := t.rename(backup, dst); err != nil {
+					kept[backup] = true // the only copy of the original now
+					return fmt.Errorf("restore %s (the original is kept as %s): %w", rel, backup, err)
+				}
+				return nil
+			})
 		}
 		if tmp, ok := temps[rel]; ok {
 			if err := t.rename(tmp, dst); err != nil {
