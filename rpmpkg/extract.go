@@ -59,7 +59,11 @@ const (
 )
 
 func (t EntryType) String() string {
-	return [...]string{"file", "dir", "symlink", "hardlink"}[t]
+	names := [...]string{"file", "dir", "symlink", "hardlink"}
+	if t < 0 || int(t) >= len(names) {
+		return fmt.Sprintf("EntryType(%d)", int(t))
+	}
+	return names[t]
 }
 
 // ExtractedFile is one entry Extract wrote.

@@ -271,3 +271,10 @@ func TestExtractCanceledMidFileIsNotMalformed(t *testing.T) {
 	assert.Contains(t, err.Error(), "livepatch-cve-2024-1234.ko", "names the entry")
 	assert.Empty(t, treeOf(t, dest))
 }
+
+func TestEntryTypeString(t *testing.T) {
+	assert.Equal(t, "file", TypeFile.String())
+	assert.Equal(t, "hardlink", TypeHardlink.String())
+	assert.Equal(t, "EntryType(7)", EntryType(7).String(), "no panic outside the enum")
+	assert.Equal(t, "EntryType(-1)", EntryType(-1).String())
+}
