@@ -75,14 +75,26 @@ func newInfo(h *rawHeaders) (*Info, error) {
 		License: p.License(), Vendor: p.Vendor(), URL: p.URL(), Packager: p.Packager(),
 		Distribution: p.Distribution(), BuildHost: p.BuildHost(),
 		PayloadFormat: p.PayloadFormat(), PayloadCompressor: p.PayloadCompression(),
-		Requires: relations(p.Requires), Provides: relations(p.Provides),
-		Conflicts: relations(p.Conflicts), Obsoletes: relations(p.Obsoletes),
 		Scripts: Scriptlets{
 			PreTrans: hdr.GetTag(tagPreTrans).String(), Pre: p.PreInstallScript(),
 			Post: p.PostInstallScript(), PreUn: p.PreUninstallScript(),
 			PostUn: p.PostUninstallScript(), PostTrans: hdr.GetTag(tagPostTrans).String(),
 		},
 		Signed: p.Signature.GetTag(sigTagRSA) != nil || p.Signature.GetTag(sigTagPGP) != nil,
+	}
+	for _, r := range []struct {
+		kind string
+		get  func() []rpm.Dependency
+		dst  *[]string
+	}{
+		{"requires", p.Requires, &info.Requires}, {"provides", p.Provides, &info.Provides},
+		{"conflicts", p.Conflicts, &info.Conflicts}, {"obsoletes", p.Obsoletes, &info.Obsoletes},
+	} {
+		rel, err := relations(r.kind, r.get)
+		if err != nil {
+			return nil, err
+		}
+		*r.dst = rel
 	}
 	if g := p.Groups(); len(g) > 0 {
 		info.Group = g[0]
@@ -100,10 +112,12 @@ func newInfo(h *rawHeaders) (*Info, error) {
 
 // relations renders dependencies as "name OP version", leaving out rpmlib()
 // and other rpm-internal ones only if the caller filters them.
-func relations(get func() []rpm.Dependency) (out []string) {
+// cavaliergopher indexes the parallel name/flags/version tags without
+// checking their lengths, so a panic there means a malformed header.
+func relations(kind string, get func() []rpm.Dependency) (out []string, err error) {
 	defer func() {
-		if recover() != nil {
-			out = nil // inconsistent relation tags: report none
+		if v := recover(); v != nil {
+			out, err = nil, fmt.Errorf("%w: %s tags are inconsistent: %v", ErrMalformed, kind, v)
 		}
 	}()
 	for _, d := range get() {
@@ -120,7 +134,7 @@ func relations(get func() []rpm.Dependency) (out []string) {
 		}
 		out = append(out, s)
 	}
-	return out
+	return out, nil
 }
 
 func senseOp(flags int) string {

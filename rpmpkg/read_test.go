@@ -93,3 +93,29 @@ func TestExtractSkipsRootAndSpecialEntries(t *testing.T) {
 	assert.Equal(t, []string{"file"}, treeOf(t, dest))
 	assert.Equal(t, []string{"fifo"}, res.Skipped)
 }
+
+// A header whose relation tags disagree (names without flags) is malformed;
+// Read must say so rather than report a package without Requires.
+func TestReadInconsistentRelationsIsMalformed(t *testing.T) {
+	f, err := splitPackage(buildBytes(t, testPackage()))
+	require.NoError(t, err)
+	hdr, err := dropHeaderTag(f.header, 1048) // REQUIREFLAGS
+	require.NoError(t, err)
+	sig, err := signatureHeader(hdr, f.payload, f.payloadSize, nil)
+	require.NoError(t, err)
+	var pkg bytes.Buffer
+	pkg.Write(f.lead)
+	pkg.Write(sig)
+	pkg.Write(make([]byte, (8-len(sig)%8)%8))
+	pkg.Write(hdr)
+	pkg.Write(f.payload)
+
+	info, err := Read(bytes.NewReader(pkg.Bytes()))
+	require.ErrorIs(t, err, ErrMalformed, "got Requires %v", func() any {
+		if info != nil {
+			return info.Requires
+		}
+		return nil
+	}())
+	assert.Contains(t, err.Error(), "require")
+}
