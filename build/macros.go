@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"path"
 	"path/filepath"
@@ -38,30 +39,9 @@ func patchIncludeDir(ov *overlay) (string, error) {
 		if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, data) {
 			continue
 		}
-		if err := writeFileAtomic(dst, data); err != nil {
+		if err := atomicfile.WriteFile(dst, data, 0o644); err != nil {
 			return "", fmt.Errorf("patch headers: %w", err)
 		}
 	}
 	return dir, nil
-}
-
-// writeFileAtomic writes data to name through a temporary file renamed
-// into place, so a reader never sees a partial header.
-func writeFileAtomic(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-"+filepath.Base(name)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }

@@ -11,34 +11,63 @@ import (
 )
 
 // KernelRelease returns the release (uname -r) in a vmlinux's banner
-// ("Linux version 6.1.0-56-amd64 (...)"), as kpatch-build does for -s
-// without a target release.
-func KernelRelease(vmlinux string) (string, error) {
+// ("Linux version 6.1.0-56-amd64 (...)" in .rodata), as kpatch-build does
+// for -s without a target release. A corrupt ELF file is an error, never a
+// panic.
+func KernelRelease(vmlinux string) (rel string, err error) {
 	f, err := elf.Open(vmlinux)
 	if err != nil {
-		return "", fmt.Errorf("kernel release: %w", err)
+		return "", fmt.Errorf("vmlinux %s: %w", vmlinux, err)
 	}
 	defer f.Close()
+	defer func() {
+		// debug/elf can panic on corrupt input.
+		if r := recover(); r != nil {
+			rel, err = "", fmt.Errorf("vmlinux %s: corrupt ELF: %v", vmlinux, r)
+		}
+	}()
 	sec := f.Section(".rodata")
-	if sec == nil {
-		return "", fmt.Errorf("kernel release: %s has no .rodata", vmlinux)
+	if sec == nil || sec.Type == elf.SHT_NOBITS {
+		return "", fmt.Errorf("vmlinux %s has no .rodata section to read the kernel version from", vmlinux)
 	}
 	data, err := sec.Data()
 	if err != nil {
-		return "", fmt.Errorf("kernel release: %s: %w", vmlinux, err)
+		return "", fmt.Errorf("vmlinux %s: .rodata: %w", vmlinux, err)
 	}
-	const banner = "Linux version "
-	for rest := data; ; {
-		i := bytes.Index(rest, []byte(banner))
+	if rel = bannerRelease(data); rel == "" {
+		return "", fmt.Errorf("vmlinux %s: no \"Linux version\" banner in .rodata", vmlinux)
+	}
+	return rel, nil
+}
+
+// bannerPrefix starts the kernel's linux_banner: "Linux version <release> (...".
+var bannerPrefix = []byte("Linux version ")
+
+// bannerRelease finds the first "Linux version <release> " in data whose
+// release is one uname -r could print (the printk format string that also
+// holds the prefix does not count), or "".
+func bannerRelease(data []byte) string {
+	for {
+		i := bytes.Index(data, bannerPrefix)
 		if i < 0 {
-			return "", fmt.Errorf("kernel release: no %q banner in %s", strings.TrimSpace(banner), vmlinux)
+			return ""
 		}
-		rest = rest[i+len(banner):]
-		end := bytes.IndexAny(rest, " \x00")
-		if end > 0 && !bytes.ContainsAny(rest[:end], "%\n") {
-			return string(rest[:end]), nil
+		data = data[i+len(bannerPrefix):]
+		end := bytes.IndexAny(data, " \x00\n")
+		if end > 0 && end < 256 && data[end] == ' ' && validRelease(data[:end]) {
+			return string(data[:end])
 		}
 	}
+}
+
+// validRelease accepts what uname -r can print: printable, no slash.
+func validRelease(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || c == '/' || c == '%' {
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // checkTreeMatches catches a tree prepared for another kernel before

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -35,4 +36,36 @@ func TestKernelReleaseErrors(t *testing.T) {
 	writeFile(t, notELF, "Linux version 6.1.0 (not an ELF)")
 	_, err = KernelRelease(notELF)
 	require.Error(t, err)
+}
+
+const debianBanner = "\x00\x00Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2\n\x00"
+
+func TestBannerRelease(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{debianBanner, "6.1.0-56-amd64"},
+		{"Linux version 6.1.118-7.ph5 (root@photon) #1-photon SMP", "6.1.118-7.ph5"},
+		{"%s Linux version %s (%s)\x00Linux version 5.10.118-rt67-3.ph4-rt (x) #1", "5.10.118-rt67-3.ph4-rt"},
+		{"Linux version ", ""},
+		{"Linux version 6.1\x00", ""},
+		{"no banner here", ""},
+	} {
+		assert.Equal(t, c.want, bannerRelease([]byte(c.in)), "%q", c.in)
+	}
+}
+
+// FuzzKernelRelease: the banner reader never panics on hostile files.
+func FuzzKernelRelease(f *testing.F) {
+	f.Add([]byte(debianBanner))
+	f.Add([]byte("\x7fELF\x02\x01\x01"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "vmlinux")
+		require.NoError(t, os.WriteFile(path, data, 0o644))
+		rel, err := KernelRelease(path)
+		if err == nil {
+			assert.True(t, validRelease([]byte(rel)))
+		}
+		if rel := bannerRelease(data); rel != "" {
+			assert.True(t, validRelease([]byte(rel)))
+		}
+	})
 }
