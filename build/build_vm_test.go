@@ -1,3 +1,5 @@
+//go:build linux
+
 package build_test
 
 import (

@@ -1,3 +1,5 @@
+//go:build linux
+
 package vmtest_test
 
 import (
