@@ -57,14 +57,15 @@ func BenchmarkRunLab(b *testing.B) {
 		}
 		reportRSS(b)
 	})
-	// The baseline: one `make fs/proc/meminfo.o` through kbuild, the least
-	// a kbuild-driven tool (kpatch-build) spends per touched object and side.
+	// The baseline: one `make fs/proc/meminfo.o` through kbuild with the
+	// section flags, the least a kbuild-driven tool (kpatch-build) spends
+	// per touched object and side.
 	b.Run("baseline-kbuild-object", func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
 			os.Remove(filepath.Join(l.SourceDir, "fs/proc/meminfo.o"))
 			b.StartTimer()
-			args := append([]string{"-C", l.SourceDir, "-s"}, tree.MakeArgs...)
+			args := append([]string{"-C", l.SourceDir, "-s", "KCFLAGS=-ffunction-sections -fdata-sections"}, tree.MakeArgs...)
 			cmd := exec.CommandContext(b.Context(), "make", append(args, "fs/proc/meminfo.o")...)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				b.Fatalf("make fs/proc/meminfo.o: %v\n%s", err, out)
