@@ -311,3 +311,47 @@ func TestDownloadConcurrentRunsShareOneTransfer(t *testing.T) {
 	}
 	assert.Equal(t, before+1, e.server.requests.Load(), "one transfer; the others wait and reuse it")
 }
+
+// TestFetchFallsBackToTheOtherHost: the first host is down (its metadata
+// answers 503 every time) or serves corrupt metadata; the package comes from
+// the second host, verified against that host's repodata.
+func TestFetchFallsBackToTheOtherHost(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		fault fault
+	}{{"host down", faultError}, {"corrupt repodata", faultCorrupt}} {
+		t.Run(c.name, func(t *testing.T) {
+			bad, good := newFetchEnv(t, repoOptions{}), newFetchEnv(t, repoOptions{})
+			md := "/" + SourcePackage.RepoPath(bad.k.Release()) + "/repodata/repomd.xml"
+			bad.server.set(md, c.fault, 0)
+			r := good.repo(nil)
+			r.BaseURLs = []string{bad.url, good.url}
+			req, err := r.Locate(context.Background(), good.k, SourcePackage)
+			require.NoError(t, err)
+			assert.NotEmpty(t, req.SHA256, "the checksum comes from the good host's repodata")
+			require.NotEmpty(t, req.URLs)
+			assert.True(t, strings.HasPrefix(req.URLs[0], good.url), "first URL %s is the good host's", req.URLs[0])
+			for _, u := range req.URLs {
+				assert.False(t, strings.HasPrefix(u, bad.url), "the failing host %s is skipped", u)
+			}
+			p, err := r.Fetch(context.Background(), good.k, SourcePackage)
+			require.NoError(t, err)
+			assert.FileExists(t, p)
+		})
+	}
+}
+
+// TestLocateEveryHostFails names every host's problem.
+func TestLocateEveryHostFails(t *testing.T) {
+	a, b := newFetchEnv(t, repoOptions{}), newFetchEnv(t, repoOptions{})
+	md := "/" + SourcePackage.RepoPath(a.k.Release()) + "/repodata/repomd.xml"
+	a.server.set(md, faultError, 0)
+	b.server.set(md, faultError, 0)
+	r := a.repo(nil)
+	r.BaseURLs = []string{a.url, b.url}
+	_, err := r.Locate(context.Background(), a.k, SourcePackage)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no repository could be read")
+	assert.Contains(t, err.Error(), a.url)
+	assert.Contains(t, err.Error(), b.url)
+}

@@ -175,12 +175,21 @@ func (r *Repo) local(k Kernel, kind PackageKind) (string, bool, error) {
 func (r *Repo) Locate(ctx context.Context, k Kernel, kind PackageKind) (DownloadRequest, error) {
 	req := DownloadRequest{File: kind.FileName(k), What: kind.String(), Release: k.Release()}
 	var fallback []string
+	var hostErrs []error
 	for _, base := range r.baseURLs() {
 		repoURL := strings.TrimSuffix(base, "/") + "/" + kind.RepoPath(k.Release())
 		if !r.NoMetadata && req.SHA256 == "" {
 			entry, found, err := r.lookupMetadata(ctx, repoURL, req.File)
+			if ctx.Err() != nil {
+				return req, ctx.Err()
+			}
 			if err != nil {
-				return req, err
+				// An unreachable host or broken metadata on one host (the
+				// VMware and Broadcom hosts mirror each other) must not stop
+				// the fetch from the other: skip this host, say why if no
+				// other one serves the package.
+				hostErrs = append(hostErrs, err)
+				continue
 			}
 			if found {
 				req.URLs = append(req.URLs, repoURL+"/"+entry.Href)
@@ -194,6 +203,9 @@ func (r *Repo) Locate(ctx context.Context, k Kernel, kind PackageKind) (Download
 		if !contains(req.URLs, u) {
 			req.URLs = append(req.URLs, u)
 		}
+	}
+	if len(req.URLs) == 0 && len(hostErrs) > 0 {
+		return req, fmt.Errorf("%s %s: no repository could be read: %w", req.What, req.File, errors.Join(hostErrs...))
 	}
 	return req, nil
 }
