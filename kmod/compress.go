@@ -69,13 +69,18 @@ func decompress(c Compression, data []byte) ([]byte, error) {
 		}
 		r = zr
 	case CompressXZ:
+		if err := checkXZDicts(data); err != nil {
+			return nil, err
+		}
 		xr, err := xz.NewReader(bytes.NewReader(data))
 		if err != nil {
 			return nil, fmt.Errorf("xz: %w", err)
 		}
 		r = xr
 	case CompressZstd:
-		zr, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1))
+		// Bound the window, as the xz dictionary is bounded above.
+		zr, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxWindow(maxXZDict), zstd.WithDecoderMaxMemory(maxModuleSize))
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}

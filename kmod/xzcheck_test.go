@@ -1,0 +1,104 @@
+package kmod
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/ulikunitz/xz"
+)
+
+func xzCompress(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := xz.NewWriter(&buf)
+	require.NoError(t, err)
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return buf.Bytes()
+}
+
+// withDict rewrites the first block's LZMA2 dictionary byte and fixes the
+// block header's CRC32, as a hostile file would.
+func withDict(t testing.TB, xzData []byte, code byte) []byte {
+	t.Helper()
+	out := bytes.Clone(xzData)
+	size := (int(out[12]) + 1) * 4
+	h := out[12 : 12+size]
+	i := bytes.Index(h[2:size-4], []byte{0x21, 0x01})
+	require.GreaterOrEqual(t, i, 0, "no LZMA2 filter in the block header")
+	h[2+i+2] = code
+	binary.LittleEndian.PutUint32(h[size-4:], crc32.ChecksumIEEE(h[:size-4]))
+	return out
+}
+
+func TestXZDictionaryLimit(t *testing.T) {
+	image := bytes.Repeat([]byte("\x7fELF module text "), 1000)
+	good := xzCompress(t, image)
+	out, c, err := Decompress(good)
+	require.NoError(t, err)
+	assert.Equal(t, CompressXZ, c)
+	assert.Equal(t, image, out)
+
+	// 4 GiB - 1 (code 40) and 128 MiB (code 30): refused before any allocation.
+	for _, code := range []byte{40, 30} {
+		_, _, err := Decompress(withDict(t, good, code))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "dictionary of")
+	}
+	// 64 MiB (code 28) is the limit and still decodes.
+	out, _, err = Decompress(withDict(t, good, 28))
+	require.NoError(t, err)
+	assert.Equal(t, image, out)
+}
+
+func TestXZLayoutErrors(t *testing.T) {
+	good := xzCompress(t, []byte("module"))
+	for name, data := range map[string][]byte{
+		"truncated":       good[:len(good)-3],
+		"bad footer":      append(bytes.Clone(good[:len(good)-2]), 'X', 'X'),
+		"header checksum": func() []byte { b := bytes.Clone(good); b[13] ^= 0xff; return b }(),
+		"only magic":      bytes.Clone(magicXZ),
+	} {
+		_, _, err := Decompress(data)
+		assert.Error(t, err, name)
+	}
+}
+
+// TestXZFromTheXZTool: files made by xz(1) the way kbuild compresses
+// modules, including two concatenated streams with padding, pass the check.
+func TestXZFromTheXZTool(t *testing.T) {
+	if _, err := exec.LookPath("xz"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("xz(1) is missing (xz-utils, .ci/packages.txt)")
+		}
+		t.Skip("needs xz(1) (xz-utils)")
+	}
+	part := func(s string) []byte {
+		cmd := exec.Command("xz", "--check=crc32", "--lzma2=dict=1MiB", "-c")
+		cmd.Stdin = bytes.NewReader([]byte(s))
+		out, err := cmd.Output()
+		require.NoError(t, err)
+		return out
+	}
+	data := append(part("first stream "), 0, 0, 0, 0)
+	data = append(data, part("second stream")...)
+	require.NoError(t, checkXZDicts(data))
+	out, _, err := Decompress(data)
+	require.NoError(t, err)
+	assert.Equal(t, "first stream second stream", string(out))
+}
+
+func FuzzCheckXZDicts(f *testing.F) {
+	f.Add(xzCompress(f, []byte("module")))
+	f.Add(withDict(f, xzCompress(f, []byte("x")), 40))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_ = checkXZDicts(data) // never panics
+	})
+}
