@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/klpkit/klpkit/build"
@@ -52,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	a := &app{stdout: stdout, stderr: stderr, root: "/", uname: hostRelease, now: time.Now,
 		getenv: os.Getenv, build: build.Run,
 		prepare: func(ctx context.Context, s *photonsource.Source) (*build.Tree, error) { return s.Tree(ctx) }, terminal: cliprogress.IsTerminal(stderr)}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return a.run(ctx, args)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/klpkit/klpkit/kmod"
@@ -77,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func (a *app) run(args []string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := a.dispatch(ctx, args)
 	if err != nil && !errors.Is(err, errUsage) {
