@@ -123,6 +123,12 @@ func (s *System) clearStale(ctx context.Context, t Timing, name string) error {
 	if fileExists(s.livepatchPath(name)) {
 		return &OpError{Op: "load", Module: name, Kind: ErrAlreadyLoaded, Err: syscall.EEXIST}
 	}
+	if !s.taintedLivepatch(name) {
+		// Not a leftover livepatch but another module of the same name:
+		// never remove it on the way.
+		return &OpError{Op: "load", Module: name, Kind: ErrAlreadyLoaded,
+			Err: fmt.Errorf("a module named %s that is not a livepatch is loaded: %w", name, syscall.EEXIST)}
+	}
 	if err := s.waitRefcnt(ctx, t, name); err != nil {
 		return &OpError{Op: "load", Module: name, Kind: ErrAlreadyLoaded, Err: err}
 	}

@@ -123,7 +123,7 @@ func TestPatchScenariosInVM(t *testing.T) {
 			assert.Contains(t, kinds(events), kmod.EventReverting)
 			assert.NoDirExists(t, "/sys/kernel/livepatch/klpkit_stall", "kernel left unpatched")
 			assert.NoDirExists(t, "/sys/module/klpkit_stall")
-			_, err = sys.Unload(ctx, "klpkit_sleeper", nil)
+			_, err = sys.Unload(ctx, "klpkit_sleeper", &kmod.UnloadOptions{AnyModule: true})
 			require.NoError(t, err)
 		})
 	})

@@ -143,6 +143,14 @@ func (s *System) moduleLoaded(name string) bool {
 	return err == nil
 }
 
+// taintedLivepatch reports whether a loaded module carries the livepatch
+// taint (K in /sys/module/<name>/taint): true for every livepatch module,
+// enabled, disabled or replaced, and for nothing else.
+func (s *System) taintedLivepatch(name string) bool {
+	v, err := s.readAttr(s.sysPath("module", name, "taint"))
+	return err == nil && strings.ContainsRune(v, 'K')
+}
+
 // refcnt returns /sys/module/<name>/refcnt; -1 with an error when unreadable.
 func (s *System) refcnt(name string) (int, error) {
 	v, err := s.readAttr(s.sysPath("module", name, "refcnt"))

@@ -14,6 +14,10 @@ import (
 type UnloadOptions struct {
 	Timing   *Timing
 	Progress func(Event)
+	// AnyModule lets Unload remove a module that is not a livepatch. By
+	// default such a module is refused (ErrNotLivepatch), so that a typo
+	// or a name clash cannot unload a driver in use.
+	AnyModule bool
 }
 
 func (s *System) unloadParts(o *UnloadOptions) (Timing, func(Event)) {
@@ -63,6 +67,11 @@ func (s *System) Unload(ctx context.Context, target string, opts *UnloadOptions)
 		return name, err
 	}
 	defer unlock()
+	if (opts == nil || !opts.AnyModule) && s.moduleLoaded(name) &&
+		!fileExists(s.livepatchPath(name)) && !s.taintedLivepatch(name) {
+		return name, fmt.Errorf("%s is loaded but is not a livepatch module (no livepatch taint in %s): %w; remove it with rmmod if that is meant",
+			name, s.sysPath("module", name, "taint"), ErrNotLivepatch)
+	}
 	return name, s.unloadLocked(ctx, t, name, progress)
 }
 
