@@ -139,7 +139,15 @@ func (r *prepRunner) sed(l SpecLine, args []string) error {
 	if err != nil {
 		return r.fail(l, "%v", err)
 	}
-	for _, f := range args[2:] {
+	return r.sedInPlace(l, args[2:], func(text string) string {
+		return applySed(text, sedEdit{old, repl, global})
+	})
+}
+
+// sedInPlace is sed -i: each file, checked to lie inside the build area, is
+// rewritten with edit applied, keeping its mode.
+func (r *prepRunner) sedInPlace(l SpecLine, files []string, edit func(string) string) error {
+	for _, f := range files {
 		p, err := r.inside(l, f)
 		if err != nil {
 			return err
@@ -148,8 +156,7 @@ func (r *prepRunner) sed(l SpecLine, args []string) error {
 		if err != nil {
 			return r.fail(l, "sed: %v", err)
 		}
-		out := applySed(string(data), sedEdit{old, repl, global})
-		if err := rewriteFile(p, []byte(out)); err != nil {
+		if err := rewriteFile(p, []byte(edit(string(data)))); err != nil {
 			return err
 		}
 	}
@@ -270,26 +277,15 @@ func parseSedDelete(expr string) (string, bool) {
 }
 
 func (r *prepRunner) sedDelete(l SpecLine, lit string, files []string) error {
-	for _, f := range files {
-		p, err := r.inside(l, f)
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return r.fail(l, "sed: %v", err)
-		}
+	return r.sedInPlace(l, files, func(text string) string {
 		var kept strings.Builder
-		for _, line := range strings.SplitAfter(string(data), "\n") {
+		for _, line := range strings.SplitAfter(text, "\n") {
 			if !strings.Contains(line, lit) {
 				kept.WriteString(line)
 			}
 		}
-		if err := rewriteFile(p, []byte(kept.String())); err != nil {
-			return err
-		}
-	}
-	return nil
+		return kept.String()
+	})
 }
 
 // rewriteFile replaces an existing file's content atomically, keeping its
