@@ -15,24 +15,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/labtest"
 	"github.com/klpkit/klpkit/internal/photonlab"
 	"github.com/klpkit/klpkit/internal/vmtest"
-	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
-
-// requirePhotonLab returns the Photon lab (package photonlab): a kernel
-// versioned like Photon 5.0's and a repository in Photon's layout holding
-// its source and debuginfo RPMs. Like every lab test this runs only with
-// KLPKIT_VMTEST=1, and then a missing lab is a failure.
-func requirePhotonLab(t *testing.T, l *lab.Lab) *photonlab.Lab {
-	t.Helper()
-	pl, err := photonlab.Open(l.Dir)
-	if err != nil {
-		t.Fatalf("KLPKIT_VMTEST=1 but %v", err)
-	}
-	return pl
-}
 
 // TestAutoLivepatchPhotonLabInVM runs the command end to end as a Photon
 // user would, against the Photon lab's repository served on loopback
@@ -42,11 +29,11 @@ func requirePhotonLab(t *testing.T, l *lab.Lab) *photonlab.Lab {
 func TestAutoLivepatchPhotonLabInVM(t *testing.T) {
 	const guestKo = "/klp/livepatch.ko"
 	vmtest.Run(t, vmtest.Config{
-		Kernel:  func(t *testing.T, l *lab.Lab) string { return requirePhotonLab(t, l).Vmlinuz },
+		Kernel:  func(t *testing.T, l *lab.Lab) string { return photonlab.Require(t, l).Vmlinuz },
 		Timeout: 3 * time.Minute,
 		Append:  "no_timer_check",
 		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
-			pl := requirePhotonLab(t, l)
+			pl := photonlab.Require(t, l)
 			srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 			defer srv.Close()
 			dir, out := t.TempDir(), t.TempDir()
@@ -77,22 +64,6 @@ func TestAutoLivepatchPhotonLabInVM(t *testing.T) {
 			return []vmtest.File{{Guest: guestKo, Host: ko}}
 		},
 	}, func(t *testing.T) {
-		cmdline := func() string {
-			b, err := os.ReadFile("/proc/cmdline")
-			require.NoError(t, err)
-			return string(b)
-		}
-		require.NotContains(t, cmdline(), cmdlineMarker)
-		var sys kmod.System
-		res, err := sys.Load(t.Context(), guestKo, nil)
-		require.NoError(t, err)
-		require.Equal(t, "klpkit_photon_cmdline", res.Module.Name)
-		require.Contains(t, cmdline(), cmdlineMarker)
-		_, err = sys.Unload(t.Context(), res.Module.Name, nil)
-		require.NoError(t, err)
-		require.NotContains(t, cmdline(), cmdlineMarker)
+		labtest.LoadShowsMarker(t, guestKo, "klpkit_photon_cmdline", "/proc/cmdline", labtest.CmdlineMarker)
 	})
 }
-
-// cmdlineMarker is what testdata/patches/cmdline-string.patch appends.
-const cmdlineMarker = " klpkit=cmdline-string\n"

@@ -4,7 +4,6 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,12 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/labtest"
 	"github.com/klpkit/klpkit/internal/vmtest"
-	"github.com/klpkit/klpkit/kmod"
 )
-
-// cmdlineMarker is what testdata/patches/cmdline-string.patch appends.
-const cmdlineMarker = " klpkit=cmdline-string\n"
 
 // TestKpatchBuildInVM runs the command end to end against the lab kernel
 // (Debian's 6.1: source tree, headers, -dbg vmlinux) and loads the module
@@ -51,19 +47,6 @@ func TestKpatchBuildInVM(t *testing.T) {
 			return []vmtest.File{{Guest: guestKo, Host: ko}}
 		},
 	}, func(t *testing.T) {
-		cmdline := func() string {
-			b, err := os.ReadFile("/proc/cmdline")
-			require.NoError(t, err)
-			return string(b)
-		}
-		require.NotContains(t, cmdline(), cmdlineMarker)
-		var sys kmod.System
-		res, err := sys.Load(t.Context(), guestKo, nil)
-		require.NoError(t, err)
-		require.Equal(t, "livepatch_cmdline_string", res.Module.Name)
-		require.Contains(t, cmdline(), cmdlineMarker)
-		_, err = sys.Unload(t.Context(), res.Module.Name, nil)
-		require.NoError(t, err)
-		require.NotContains(t, cmdline(), cmdlineMarker)
+		labtest.LoadShowsMarker(t, guestKo, "livepatch_cmdline_string", "/proc/cmdline", labtest.CmdlineMarker)
 	})
 }

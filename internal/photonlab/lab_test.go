@@ -20,17 +20,6 @@ import (
 	"github.com/klpkit/klpkit/photon"
 )
 
-// requirePhotonLab returns the prepared Photon lab; like every lab test it
-// skips without KLPKIT_VMTEST=1 and fails when the lab is missing.
-func requirePhotonLab(t *testing.T, l *lab.Lab) *photonlab.Lab {
-	t.Helper()
-	pl, err := photonlab.Open(l.Dir)
-	if err != nil {
-		t.Fatalf("KLPKIT_VMTEST=1 but %v", err)
-	}
-	return pl
-}
-
 // labFlavors are the flavors the lab builds by default (photonlab.Config).
 var labFlavors = []photon.Flavor{photon.Generic, photon.AWS}
 
@@ -40,7 +29,7 @@ var hostnames = map[photon.Flavor]string{photon.Generic: "(none)", photon.AWS: "
 // requireFlavor returns the lab seen as flavor f.
 func requireFlavor(t *testing.T, l *lab.Lab, f photon.Flavor) *photonlab.Lab {
 	t.Helper()
-	fl, err := requirePhotonLab(t, l).Flavor(f)
+	fl, err := photonlab.Require(t, l).Flavor(f)
 	require.NoError(t, err)
 	return fl
 }
@@ -90,7 +79,7 @@ func TestLabKernelBootsInVM(t *testing.T) {
 // result is exactly what the VM's kernel was built from.
 func TestRepoPreparesTheBuiltTree(t *testing.T) {
 	l := vmtest.RequireLab(t)
-	pl := requirePhotonLab(t, l)
+	pl := photonlab.Require(t, l)
 	srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 	t.Cleanup(srv.Close)
 	for _, f := range labFlavors {
