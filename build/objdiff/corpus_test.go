@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/testcorpus"
 )
 
 // corpusCase is one line of kpatch-unit/expected.jsonl.
@@ -30,30 +32,8 @@ type corpusCase struct {
 	OutputSpecialSections []string `json:"output_special_sections"`
 }
 
-// sharedDir finds ../shared next to the module root, or skips.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "testdata", "kpatch-unit", "expected.jsonl")); err != nil {
-		t.Skipf("kpatch unit corpus not available under %s", shared)
-	}
-	return shared
-}
-
 func loadCorpus(t testing.TB) (string, []corpusCase) {
-	dir := filepath.Join(sharedDir(t), "testdata", "kpatch-unit")
+	dir := testcorpus.KpatchUnit(t)
 	f, err := os.Open(filepath.Join(dir, "expected.jsonl"))
 	require.NoError(t, err)
 	defer f.Close()

@@ -6,15 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/klpkit/klpkit/internal/testcorpus"
 )
 
 // FuzzDiff mutates the patched object of a small fixture pair: whatever
 // the bytes, Diff returns a result or an error, never panics.
 func FuzzDiff(f *testing.F) {
-	dir := filepath.Join("..", "..", "..", "shared", "testdata", "kpatch-unit", "x86_64")
+	dir := filepath.Join(testcorpus.KpatchUnit(f), "x86_64")
 	orig, err := os.ReadFile(filepath.Join(dir, "cold-change-sub.ORIG.o"))
 	if err != nil {
-		f.Skip("needs ../shared/testdata/kpatch-unit (the kpatch unit corpus)")
+		f.Skip("needs the kpatch unit corpus")
 	}
 	patched, err := os.ReadFile(filepath.Join(dir, "cold-change-sub.PATCHED.o"))
 	if err != nil {

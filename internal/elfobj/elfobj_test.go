@@ -11,29 +11,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/testcorpus"
 )
 
-// corpusDir finds ../shared/testdata/kpatch-unit/x86_64 next to the module root.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "testdata", "kpatch-unit", "x86_64")
-	if _, err := os.Stat(c); err != nil {
-		t.Skipf("kpatch unit corpus not available at %s", c)
-	}
-	return c
-}
+// corpusDir is the kpatch unit corpus's objects (../shared), or skips.
+func corpusDir(t testing.TB) string { return filepath.Join(testcorpus.KpatchUnit(t), "x86_64") }
 
 func corpusObjects(t testing.TB) []string {
 	files, err := filepath.Glob(filepath.Join(corpusDir(t), "*.o"))
@@ -214,9 +197,8 @@ func TestParseErrors(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	dir, _ := os.Getwd()
-	_ = dir
-	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "testdata", "kpatch-unit", "x86_64", "*.ORIG.o"))
+	corpus, _ := testcorpus.KpatchUnitDir() // seeds only: fuzzing runs without it
+	files, _ := filepath.Glob(filepath.Join(corpus, "x86_64", "*.ORIG.o"))
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil && len(b) < 12<<10 {
 			f.Add(b)
