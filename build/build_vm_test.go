@@ -174,22 +174,10 @@ var vmCases = []vmCase{
 	{name: "cmdline", modules: one("cmdline-string.patch"), guest: loadUnload(cmdlineEffect)},
 	{name: "new-function", modules: one("meminfo-new-function.patch"),
 		guest: loadUnload(effect{"/proc/meminfo", "\nKlpkitNewFunction: 1\n"})},
-	{name: "static-data", modules: one("version-static-data.patch"), guest: func(t *testing.T, kos []string) {
-		versionEffect.requireGone(t)
-		name := load(t, kos[0])
-		first := counter(t, versionEffect, "reads=")
-		require.Equal(t, first+1, counter(t, versionEffect, "reads="), "the new static counter counts")
-		unload(t, name)
-		versionEffect.requireGone(t)
-	}},
-	{name: "static-local", modules: one("loadavg-static-local.patch"), guest: func(t *testing.T, kos []string) {
-		loadavgEffect.requireGone(t)
-		name := load(t, kos[0])
-		first := counter(t, loadavgEffect, "klpkit-calls=")
-		require.Equal(t, first+1, counter(t, loadavgEffect, "klpkit-calls="), "the new static local counts")
-		unload(t, name)
-		loadavgEffect.requireGone(t)
-	}},
+	{name: "static-data", modules: one("version-static-data.patch"),
+		guest: loadCountsUp(versionEffect, "reads=", "the new static counter counts")},
+	{name: "static-local", modules: one("loadavg-static-local.patch"),
+		guest: loadCountsUp(loadavgEffect, "klpkit-calls=", "the new static local counts")},
 	{name: "nonexported-call", modules: one("uptime-nonexported-call.patch"), guest: func(t *testing.T, kos []string) {
 		uptimeEffect.requireGone(t)
 		name := load(t, kos[0])
@@ -381,5 +369,18 @@ func TestRefusedPatches(t *testing.T) {
 			require.NoError(t, err, "the debug export explains the failure")
 			require.Contains(t, string(log), "error: ")
 		})
+	}
+}
+
+// loadCountsUp loads the module, checks that the counter the patch prints
+// after key goes up by one between two reads, and unloads.
+func loadCountsUp(e effect, key, why string) func(t *testing.T, kos []string) {
+	return func(t *testing.T, kos []string) {
+		e.requireGone(t)
+		name := load(t, kos[0])
+		first := counter(t, e, key)
+		require.Equal(t, first+1, counter(t, e, key), why)
+		unload(t, name)
+		e.requireGone(t)
 	}
 }
