@@ -25,6 +25,13 @@
 //     afterwards; its symbol table is never reordered again. [CheckVermagic]
 //     compares the vermagic with the target release.
 //
+// The generated source ([Module.Source]) builds against the headers of any
+// kernel from 4.15 on: LINUX_VERSION_CODE picks the livepatch API before
+// 5.1 (module_init registers, then enables the patch; module_exit
+// unregisters it) or from 5.1 (klp_enable_patch alone). Atomic replace
+// exists only from 5.1; a replace module compiled against older headers
+// stops with an #error (package build refuses such builds earlier).
+//
 // Positions come from a [SymbolTable]: vmlinux's ELF symbol table ranks
 // same-named symbols by address, as kallsyms does, and a module's counts
 // them in table order. A duplicated local name is told apart by the source
