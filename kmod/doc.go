@@ -17,6 +17,16 @@
 // drop, and removes the module; UnloadAll does every livepatch, newest first.
 // Loads and unloads are serialised across processes by a lock file.
 //
+// Kernels before 5.1 (Photon 3.0's 4.19) have no atomic replace and stack
+// patches strictly: a disabled patch stays registered until its module goes,
+// only the topmost enabled patch can be disabled, and a patch is enabled
+// only above an enabled one. kmod follows those rules rather than retrying
+// the kernel's EBUSY, and says which patch is in the way
+// (ErrStackingEnforced). LoadOptions.RetireOlder retires the patches a
+// cumulative one makes redundant; before 5.1 that needs a handover (the new
+// patch down, the older ones out, the new one up again), which runs only
+// with LoadOptions.AllowUnpatchedWindow.
+//
 // Install and Uninstall manage the boot store. The default layout is
 // Photon's kpatch 0.9.8 one, /lib/modules/<kver>/livepatches; the upstream
 // /var/lib/kpatch/<kver> is always read too (see StoreLayout).

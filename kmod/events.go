@@ -7,16 +7,19 @@ type EventKind int
 
 // Progress events, in the order a load or unload emits them.
 const (
-	EventLoading    EventKind = iota // about to load Module (Path set)
-	EventBusyRetry                   // EBUSY; retrying after a pause (Attempt set)
-	EventWaiting                     // waiting for Module's transition
-	EventSignalled                   // fake signals sent to stalled tasks
-	EventTransition                  // transition done (Elapsed set)
-	EventStalled                     // transition stalled (Tasks set)
-	EventReverting                   // unloading after a stall
-	EventDisabling                   // writing 0 to enabled
-	EventUnloading                   // delete_module
-	EventRetired                     // an older patch was unloaded (Module)
+	EventLoading      EventKind = iota // about to load Module (Path set)
+	EventBusyRetry                     // EBUSY; retrying after a pause (Attempt set)
+	EventWaiting                       // waiting for Module's transition
+	EventSignalled                     // fake signals sent to stalled tasks
+	EventTransition                    // transition done (Elapsed set)
+	EventStalled                       // transition stalled (Tasks set)
+	EventReverting                     // unloading after a stall
+	EventDisabling                     // writing 0 to enabled
+	EventUnloading                     // delete_module
+	EventRetired                       // an older patch was unloaded (Module)
+	EventHandover                      // before 5.1: Module goes down so that older patches can be retired
+	EventEnabling                      // writing 1 to enabled (a handover bringing a patch back)
+	EventHandoverDone                  // the handover is over (Elapsed: how long Module was down)
 )
 
 // Event is one step of a load or unload, for progress output.
@@ -78,7 +81,7 @@ func (t *Timing) WithDefaults() Timing {
 }
 
 func (k EventKind) String() string {
-	names := [...]string{"loading", "busy-retry", "waiting", "signalled", "transition-done", "stalled", "reverting", "disabling", "unloading", "retired"}
+	names := [...]string{"loading", "busy-retry", "waiting", "signalled", "transition-done", "stalled", "reverting", "disabling", "unloading", "retired", "handover", "enabling", "handover-done"}
 	if k >= 0 && int(k) < len(names) {
 		return names[k]
 	}

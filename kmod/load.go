@@ -21,13 +21,21 @@ type LoadOptions struct {
 	Timing *Timing
 	// RetireOlder unloads every other livepatch once this one is live and
 	// its transition done: for cumulative patches loaded without atomic
-	// replace. Newest first, so stacks unwind in order. Kernels before 5.1
-	// (Photon 3.0's 4.19) only let the topmost patch be disabled, so there
-	// the older patches cannot be retired while the new one stays live: Load
-	// then leaves them alone and returns ErrStackingEnforced, with the new
-	// patch live; they are harmless beneath a cumulative patch and go at
-	// the next reboot (uninstall them) or with unload --all.
+	// replace. Newest first, so stacks unwind in order.
+	//
+	// Kernels before 5.1 (Photon 3.0's 4.19) disable only the topmost
+	// patch, so the older ones can go only by a handover: the new patch is
+	// disabled, the older ones are disabled and unloaded, and the new one
+	// is enabled again. In between, the kernel runs without the new
+	// patch's fixes, and for a moment without any: Load does that only
+	// with AllowUnpatchedWindow. Without it Load leaves the older patches
+	// live beneath the new one, where a cumulative patch overrides them,
+	// and returns ErrStackingEnforced with the new patch live.
 	RetireOlder bool
+	// AllowUnpatchedWindow lets RetireOlder hand over on kernels before
+	// 5.1 (see RetireOlder). LoadResult.Handover says how long the new
+	// patch was down.
+	AllowUnpatchedWindow bool
 	// Progress receives events (nil = none).
 	Progress func(Event)
 }
@@ -37,6 +45,9 @@ type LoadResult struct {
 	Module     *Module
 	Transition time.Duration // how long the transition took
 	Retired    []string      // patches unloaded by RetireOlder
+	// Handover is how long the new patch was disabled while RetireOlder
+	// handed over on a kernel before 5.1 (0: no handover).
+	Handover time.Duration
 }
 
 // Load loads a livepatch module file (plain, .gz, .xz or .zst), waits for
@@ -64,6 +75,12 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 	if err := s.clearStale(ctx, t, m.Name); err != nil {
 		return nil, err
 	}
+	if m.Info.Livepatch {
+		if below := s.topDisabled(); below != "" {
+			return nil, fmt.Errorf("%s is loaded but disabled, and kernels before 5.1 enable a new patch only on top of an enabled one: unload %s first: %w",
+				below, below, ErrStackingEnforced)
+		}
+	}
 	progress(Event{Kind: EventLoading, Module: m.Name, Path: path})
 	err = retryBusy(ctx, t, m.Name, false, progress, func() error { return s.insert(m) })
 	if err != nil {
@@ -78,14 +95,14 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 	if err != nil {
 		return nil, s.revert(ctx, t, m.Name, tasks, progress)
 	}
-	if m.Info.Livepatch && !fileExists(s.livepatchPath(m.Name)) {
-		// Out of transition because the patch went: someone disabled it.
+	if m.Info.Livepatch && !s.patchEnabled(m.Name) {
+		// Out of transition but not enabled: someone disabled it.
 		return nil, fmt.Errorf("%s: the patch left %s before its transition finished (disabled by another tool?): the kernel is not patched",
 			m.Name, s.livepatchPath(m.Name))
 	}
 	progress(Event{Kind: EventTransition, Module: m.Name, Elapsed: elapsed})
 	if opts.RetireOlder {
-		res.Retired, err = s.retireOthers(ctx, t, m.Name, progress)
+		res.Retired, res.Handover, err = s.retireOthers(ctx, t, m.Name, opts.AllowUnpatchedWindow, progress)
 		if err != nil {
 			return res, fmt.Errorf("%s is live, but retiring older patches failed: %w", m.Name, err)
 		}
@@ -115,12 +132,13 @@ func (s *System) checkLoadable(m *Module, force bool) error {
 }
 
 // clearStale removes a same-named module that is loaded but no longer a live
-// patch (disabled or replaced), as kpatch does; a live one is ErrAlreadyLoaded.
+// patch (disabled or replaced), as kpatch does; a live one, or one still in
+// transition, is ErrAlreadyLoaded.
 func (s *System) clearStale(ctx context.Context, t Timing, name string) error {
 	if !s.moduleLoaded(name) {
 		return nil
 	}
-	if fileExists(s.livepatchPath(name)) {
+	if !s.patchInactive(name) {
 		return &OpError{Op: "load", Module: name, Kind: ErrAlreadyLoaded, Err: syscall.EEXIST}
 	}
 	if !s.taintedLivepatch(name) {
@@ -195,33 +213,4 @@ func (s *System) revert(ctx context.Context, t Timing, name string, tasks []Task
 	}
 	serr.Reverted = true
 	return serr
-}
-
-// retireOthers unloads every livepatch module other than keep, newest first.
-func (s *System) retireOthers(ctx context.Context, t Timing, keep string, progress func(Event)) ([]string, error) {
-	var retired []string
-	var errs []error
-	if s.stackingEnforced() {
-		var below []string
-		for _, name := range s.livepatchModules() {
-			if name != keep && fileExists(s.livepatchPath(name)) {
-				below = append(below, name)
-			}
-		}
-		if len(below) > 0 {
-			return nil, fmt.Errorf("%s lie below %s: %w", strings.Join(below, ", "), keep, ErrStackingEnforced)
-		}
-	}
-	for _, name := range s.livepatchModules() {
-		if name == keep {
-			continue
-		}
-		if err := s.unloadLocked(ctx, t, name, progress); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		retired = append(retired, name)
-		progress(Event{Kind: EventRetired, Module: name})
-	}
-	return retired, errors.Join(errs...)
 }

@@ -166,7 +166,7 @@ func (s *System) Signal() (string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return p, ErrUnsupported
 	}
-	if err := writeAttr(path, "1"); err != nil {
+	if err := s.writeAttr(path, "1"); err != nil {
 		return p, &OpError{Op: "write signal", Module: p, Err: err}
 	}
 	return p, nil
@@ -182,7 +182,7 @@ func (s *System) Force(name string) (string, error) {
 	if t, _ := s.readBool(s.livepatchPath(name, "transition")); name == "" || !t {
 		return name, ErrNotInTransition
 	}
-	if err := writeAttr(s.livepatchPath(name, "force"), "1"); err != nil {
+	if err := s.writeAttr(s.livepatchPath(name, "force"), "1"); err != nil {
 		return name, &OpError{Op: "write force", Module: name, Err: err}
 	}
 	return name, nil

@@ -117,6 +117,24 @@ func (s *System) readAttr(path string) (string, error) {
 	return strings.TrimRight(string(b), "\n"), nil
 }
 
+// AttrWriter is implemented by a Kernel that also takes the writes to
+// livepatch control files (enabled, force, signal). Those writes are kernel
+// operations: on a real host they act before write(2) returns and fail with
+// the kernel's errno. A fake kernel implements this to act the same way; the
+// real one needs nothing, kmod then writes the file.
+type AttrWriter interface {
+	WriteAttr(path, value string) error
+}
+
+// writeAttr writes a livepatch control file through the Kernel when it takes
+// such writes, else to the file.
+func (s *System) writeAttr(path, value string) error {
+	if w, ok := s.kernel().(AttrWriter); ok {
+		return w.WriteAttr(path, value)
+	}
+	return writeAttr(path, value)
+}
+
 // writeAttr writes a sysfs attribute the way the kernel expects: one write,
 // no truncation (sysfs ignores it), no create.
 func writeAttr(path, value string) error {

@@ -81,13 +81,13 @@ func (s *System) unloadLocked(ctx context.Context, t Timing, name string, progre
 		return fmt.Errorf("%s: %w", name, ErrNotLoaded)
 	}
 	if hasDir {
-		if enabled, _ := s.readBool(s.livepatchPath(name, "enabled")); enabled {
+		if s.patchEnabled(name) {
 			if above := s.newerPatch(name); above != "" && s.stackingEnforced() {
 				return fmt.Errorf("%s lies below %s: %w", name, above, ErrStackingEnforced)
 			}
 			progress(Event{Kind: EventDisabling, Module: name})
 			err := retryBusy(ctx, t, name, false, progress, func() error {
-				return writeAttr(s.livepatchPath(name, "enabled"), "0")
+				return s.writeAttr(s.livepatchPath(name, "enabled"), "0")
 			})
 			if err != nil && fileExists(s.livepatchPath(name)) {
 				return &OpError{Op: "disable", Module: name, Kind: s.classifyLoad(err), Err: err}
@@ -134,34 +134,6 @@ func (s *System) livepatchModules() []string {
 	}
 	sort.SliceStable(names, func(i, j int) bool { return order[names[i]] > order[names[j]] })
 	return names
-}
-
-// newerPatch returns a livepatch loaded after name that is still in sysfs.
-func (s *System) newerPatch(name string) string {
-	var newer string
-	for _, n := range s.livepatchModules() { // newest first
-		if n == name {
-			return newer
-		}
-		if fileExists(s.livepatchPath(n)) {
-			newer = n
-		}
-	}
-	return ""
-}
-
-// stackingEnforced reports a kernel before 5.1, which only disables the
-// topmost patch. An unreadable release counts as a modern kernel.
-func (s *System) stackingEnforced() bool {
-	rel, err := s.Release()
-	if err != nil {
-		return false
-	}
-	var major, minor int
-	if n, _ := fmt.Sscanf(rel, "%d.%d", &major, &minor); n != 2 {
-		return false
-	}
-	return major < 5 || (major == 5 && minor < 1)
 }
 
 // UnloadAll unloads every livepatch module, newest first, in passes until a

@@ -162,33 +162,3 @@ func TestResolveName(t *testing.T) {
 	_, err := kmod.ResolveName("/no/such/file.ko")
 	require.Error(t, err)
 }
-
-// Kernels before 5.1 only disable the topmost patch: kmod says so instead of
-// retrying EBUSY, and UnloadAll's newest-first order works there.
-func TestStackingEnforcedBefore51(t *testing.T) {
-	const rel = "4.19.283-1.ph3"
-	e := newEnv(t, &kmodtest.Config{Release: rel, Vermagic: rel + " SMP mod_unload modversions ", Signal: true})
-	for _, n := range []string{"p1", "p2"} {
-		p, err := kmodtest.WriteModule(e.dir, n+".ko", kmodtest.ModuleSpec{Name: n, Livepatch: true, Vermagic: rel + " SMP mod_unload modversions "})
-		require.NoError(t, err)
-		_, err = e.sys.Load(ctx(t), p, loadOpts(nil))
-		require.NoError(t, err)
-	}
-	_, err := e.sys.Unload(ctx(t), "p1", unloadOpts(nil))
-	require.ErrorIs(t, err, kmod.ErrStackingEnforced)
-	assert.Contains(t, err.Error(), "p1 lies below p2")
-	assert.Equal(t, []string{"p1", "p2"}, e.k.Patches(), "nothing touched")
-
-	p3, err := kmodtest.WriteModule(e.dir, "p3.ko", kmodtest.ModuleSpec{Name: "p3", Livepatch: true, Vermagic: rel + " SMP mod_unload modversions "})
-	require.NoError(t, err)
-	o := loadOpts(nil)
-	o.RetireOlder = true
-	res, err := e.sys.Load(ctx(t), p3, o)
-	require.ErrorIs(t, err, kmod.ErrStackingEnforced)
-	require.NotNil(t, res, "the new patch is live")
-	assert.Equal(t, []string{"p1", "p2", "p3"}, e.k.Patches())
-
-	done, err := e.sys.UnloadAll(ctx(t), unloadOpts(nil))
-	require.NoError(t, err)
-	assert.Equal(t, []string{"p3", "p2", "p1"}, done)
-}

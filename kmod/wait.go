@@ -38,8 +38,8 @@ func retryBusy(ctx context.Context, t Timing, module string, again bool, progres
 	}
 }
 
-// waitTransition waits until patch name is out of transition (or its sysfs
-// directory is gone when gone is set, as after a disable). It signals stalled
+// waitTransition waits until patch name is out of transition (or, when gone
+// is set, as after a disable, until it patches nothing: see patchInactive). It signals stalled
 // tasks once SignalAfter has passed where the kernel has the signal file. On
 // timeout it returns the stalled tasks and ErrTransitionStalled.
 func (s *System) waitTransition(ctx context.Context, t Timing, name string, target, gone bool, progress func(Event)) (time.Duration, []Task, error) {
@@ -50,8 +50,7 @@ func (s *System) waitTransition(ctx context.Context, t Timing, name string, targ
 	for {
 		done := false
 		if gone {
-			_, err := os.Stat(s.livepatchPath(name))
-			done = os.IsNotExist(err)
+			done = s.patchInactive(name)
 		} else {
 			tr, ok := s.readBool(s.livepatchPath(name, "transition"))
 			done = !ok || !tr
@@ -65,7 +64,7 @@ func (s *System) waitTransition(ctx context.Context, t Timing, name string, targ
 		}
 		if !signalled && time.Since(start) >= t.SignalAfter {
 			signalled = true
-			if sig := s.livepatchPath(name, "signal"); fileExists(sig) && writeAttr(sig, "1") == nil {
+			if sig := s.livepatchPath(name, "signal"); fileExists(sig) && s.writeAttr(sig, "1") == nil {
 				progress(Event{Kind: EventSignalled, Module: name})
 			}
 		}

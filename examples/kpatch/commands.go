@@ -22,6 +22,8 @@ type flags struct {
 	store   string
 	timeout time.Duration
 	json    bool
+	// load only
+	retireOlder, allowWindow bool
 }
 
 func (a *app) parse(name string, args []string, setup func(*flags)) (*flags, []string, error) {
@@ -68,13 +70,22 @@ func (a *app) timingFor(f *flags) kmod.Timing {
 	return t.WithDefaults()
 }
 
+func loadFlags(f *flags) {
+	waitFlags(f)
+	f.fs.BoolVar(&f.retireOlder, "retire-older", false, "unload the other patch modules once this one is live")
+	f.fs.BoolVar(&f.allowWindow, "allow-unpatched-window", false, "before 5.1, let --retire-older take this patch down for a moment")
+}
+
 func (a *app) load(ctx context.Context, args []string) error {
-	f, rest, err := a.parse("load", args, waitFlags)
+	f, rest, err := a.parse("load", args, loadFlags)
 	if err != nil {
 		return err
 	}
+	if f.allowWindow && !f.retireOlder {
+		return fmt.Errorf("--allow-unpatched-window goes with --retire-older")
+	}
 	t := a.timingFor(f)
-	opts := &kmod.LoadOptions{Timing: &t, Progress: a.progress(t)}
+	opts := &kmod.LoadOptions{Timing: &t, Progress: a.progress(t), RetireOlder: f.retireOlder, AllowUnpatchedWindow: f.allowWindow}
 	if f.all {
 		if len(rest) != 0 {
 			return a.usage()

@@ -19,7 +19,11 @@
 //   - install -k picks the store directory, not just the vermagic check;
 //   - load --all skips loading when the kernel command line has
 //     kpatch.enable=0 (kpatch.service checks that too);
-//   - force exists (with a warning: the module can then never be removed).
+//   - force exists (with a warning: the module can then never be removed);
+//   - load --retire-older unloads the patch modules a cumulative
+//     non-replace patch makes redundant; on kernels before 5.1 only with
+//     --allow-unpatched-window, since the new patch must go down and up
+//     again for the ones below it to leave.
 //
 // kpatch.service beside this file runs `kpatch load --all` at boot.
 package main

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/klpkit/klpkit/kmod"
 )
@@ -36,6 +37,12 @@ func (a *app) progress(timing kmod.Timing) func(kmod.Event) {
 			fmt.Fprintf(w, "unloading patch module: %s\n", ev.Module)
 		case kmod.EventRetired:
 			fmt.Fprintf(w, "retired older patch module: %s\n", ev.Module)
+		case kmod.EventHandover:
+			fmt.Fprintf(w, "kernel before 5.1: taking %s down to retire the patch modules below it\n", ev.Module)
+		case kmod.EventEnabling:
+			fmt.Fprintf(w, "enabling patch module: %s\n", ev.Module)
+		case kmod.EventHandoverDone:
+			fmt.Fprintf(w, "%s is live again after %s\n", ev.Module, ev.Elapsed.Round(time.Millisecond))
 		}
 	}
 }

@@ -26,8 +26,11 @@ Valid commands:
       uninstall patch module
    load --all
       load all installed patch modules into the running kernel
-   load <module>
-      load patch module into the running kernel
+   load [--retire-older [--allow-unpatched-window]] <module>
+      load patch module into the running kernel; --retire-older then
+      unloads the other patch modules (for a cumulative non-replace
+      patch); kernels before 5.1 retire them only by taking the new
+      patch down and up again, which --allow-unpatched-window permits
    unload --all
       unload all patch modules from the running kernel
    unload <module>

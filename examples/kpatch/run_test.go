@@ -282,3 +282,47 @@ func TestInfoMalformedModuleIsNotNotFound(t *testing.T) {
 	require.Error(t, e.run("info", "nothing"))
 	assert.Contains(t, e.err.String(), "kpatch: module nothing not found")
 }
+
+// On Photon 3.0's 4.19, load --retire-older asks for the unpatched window
+// before it hands over, then does it and says how long the patch was down.
+func TestLoadRetireOlderBefore51(t *testing.T) {
+	const rel = "4.19.325-1.ph3"
+	vermagic := rel + " SMP mod_unload modversions "
+	e := newCLI(t, &kmodtest.Config{Release: rel, Vermagic: vermagic})
+	mod := func(name string) string {
+		return e.module(t, name+".ko", name, kmodtest.ModuleSpec{Name: name, Livepatch: true, Vermagic: vermagic})
+	}
+	require.NoError(t, e.run("load", mod("livepatch_v1")))
+	cum := mod("livepatch_v2")
+
+	require.Error(t, e.run("load", "--allow-unpatched-window", cum))
+	assert.Contains(t, e.err.String(), "--allow-unpatched-window goes with --retire-older")
+
+	err := e.run("load", "--retire-older", cum)
+	require.ErrorIs(t, err, kmod.ErrStackingEnforced)
+	assert.Contains(t, e.err.String(), "kpatch: failed to load module "+cum)
+	assert.Contains(t, e.err.String(), "livepatch_v1 lie below livepatch_v2")
+	require.NoError(t, e.run("list"))
+	assert.Equal(t, "Loaded patch modules:\nlivepatch_v1 [enabled]\nlivepatch_v2 [enabled]\n\nInstalled patch modules:\n", e.out.String())
+
+	require.NoError(t, e.run("unload", "livepatch_v2"))
+	require.NoError(t, e.run("load", "--retire-older", "--allow-unpatched-window", cum))
+	out := e.out.String()
+	for _, want := range []string{
+		"kernel before 5.1: taking livepatch_v2 down to retire the patch modules below it\n",
+		"disabling patch module: livepatch_v2\n",
+		"unloading patch module: livepatch_v1\n",
+		"retired older patch module: livepatch_v1\n",
+		"enabling patch module: livepatch_v2\n",
+		"livepatch_v2 is live again after ",
+	} {
+		assert.Contains(t, out, want)
+	}
+	assert.Equal(t, []string{"livepatch_v2"}, e.k.Loaded())
+
+	// Disabled by hand, a 4.19 patch stays listed until unloaded.
+	require.NoError(t, e.k.WriteAttr(filepath.Join(e.k.Root, "sys/kernel/livepatch/livepatch_v2/enabled"), "0"))
+	require.Eventually(t, func() bool {
+		return e.run("list") == nil && e.out.String() == "Loaded patch modules:\nlivepatch_v2 [disabled]\n\nInstalled patch modules:\n"
+	}, 5*time.Second, time.Millisecond)
+}

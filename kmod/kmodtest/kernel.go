@@ -26,6 +26,15 @@ const errENOKEY = syscall.Errno(126)
 
 // Config describes the fake kernel. The zero value is a 6.1 kernel with
 // livepatch, no in-kernel decompression, no signal file.
+//
+// A Release before 5.1 (Photon 3.0's 4.19) gets that kernel's livepatch
+// rules: a disabled patch stays registered, its directory reading enabled
+// 0, until its module is removed; it can be enabled again; only the topmost
+// enabled patch can be disabled and only a patch whose predecessor is
+// enabled can be enabled (a load on top of a disabled patch fails EBUSY);
+// there is no atomic replace, and the signal file exists. A write that
+// breaks these rules is undone, as the kernel's EBUSY would leave it, and
+// recorded in Rejected.
 type Config struct {
 	Release  string // uname -r (default DefaultRelease)
 	Vermagic string // what modules must carry (default Release + " SMP preempt mod_unload modversions ")
@@ -87,6 +96,8 @@ type Kernel struct {
 	woken    map[int]bool
 	failures map[string][]syscall.Errno
 	calls    []string
+	rejected []string
+	legacy   bool // a kernel before 5.1
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -131,6 +142,10 @@ func Start(dir string, cfg *Config) (*Kernel, error) {
 	}
 	if k.cfg.Vermagic == "" {
 		k.cfg.Vermagic = k.cfg.Release + " SMP preempt mod_unload modversions "
+	}
+	k.legacy = before51(k.cfg.Release)
+	if k.legacy {
+		k.cfg.Signal = true
 	}
 	if k.cfg.TransitionTicks <= 0 {
 		k.cfg.TransitionTicks = 3
@@ -236,6 +251,14 @@ func (k *Kernel) Loaded() []string {
 		out = append(out, m.name)
 	}
 	return out
+}
+
+// Rejected returns the sysfs writes the fake undid because the kernel would
+// have refused them (EBUSY), e.g. "enabled p1=0: p2 above it is enabled".
+func (k *Kernel) Rejected() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.rejected...)
 }
 
 // Patches returns the patches in sysfs in stack order.
@@ -354,6 +377,11 @@ func (k *Kernel) load(img []byte) error {
 				return syscall.EBUSY
 			}
 		}
+		if n := len(k.patches); k.legacy && n > 0 && !k.patches[n-1].target {
+			// klp_enable_patch in the module's init: the patch below is
+			// disabled, so the init fails and the module goes.
+			return syscall.EBUSY
+		}
 		mod.livepatch, mod.refcnt = true, 1
 		k.addPatch(m.Name)
 	}
@@ -385,6 +413,11 @@ func (k *Kernel) DeleteModule(name string, flags int) error {
 		if m.refcnt != 0 {
 			return syscall.EWOULDBLOCK
 		}
+		if p := k.patch(name); p != nil {
+			// Before 5.1 a disabled patch is registered until its
+			// module's exit unregisters it.
+			k.removePatch(p)
+		}
 		k.modules = append(k.modules[:i], k.modules[i+1:]...)
 		k.vanish("sys/module/" + name)
 		k.writeProcModules()
@@ -412,6 +445,24 @@ func (k *Kernel) module(name string) *module {
 		}
 	}
 	return nil
+}
+
+func (k *Kernel) patch(name string) *patch {
+	for _, p := range k.patches {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// before51 reports a release older than 5.1; an unparsable one is modern.
+func before51(release string) bool {
+	var major, minor int
+	if n, _ := fmt.Sscanf(release, "%d.%d", &major, &minor); n != 2 {
+		return false
+	}
+	return major < 5 || (major == 5 && minor < 1)
 }
 
 func (k *Kernel) setRefcnt(name string, n int) {

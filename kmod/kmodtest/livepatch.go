@@ -3,7 +3,9 @@ package kmodtest
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -34,7 +36,7 @@ func (k *Kernel) addPatch(name string) {
 	if !ok || spec.Objects == nil {
 		spec.Objects = map[string][]string{"vmlinux": {"cmdline_proc_show"}}
 	}
-	p := &patch{name: name, replace: spec.Replace, target: true, transition: true}
+	p := &patch{name: name, replace: spec.Replace && !k.legacy, target: true, transition: true}
 	k.patches = append(k.patches, p)
 	// Build the directory aside and rename it into place: sysfs shows a
 	// patch whole, never half made. Tasks get their state first.
@@ -67,38 +69,24 @@ func (k *Kernel) read(rel string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// tick applies what tests wrote to control files by hand (kmod writes
+// through WriteAttr) and moves transitions on.
 func (k *Kernel) tick() {
 	for _, p := range append([]*patch(nil), k.patches...) {
 		dir := k.patchDir(p.name)
-		switch v := k.read(dir + "/enabled"); {
-		case v == "0" && p.target, v == "1" && !p.target:
-			// The kernel reverses a transition when the opposite value is
-			// written during it, and starts unpatching on 0 otherwise.
-			p.target = v == "1"
-			if !p.transition {
-				p.transition, p.ticks = true, 0
-				k.put(dir+"/transition", "1")
-			}
-			k.updateTaskStates()
-		}
-		if k.read(dir+"/force") == "1" {
-			k.put(dir+"/force", "0")
-			if p.transition {
-				if m := k.module(p.name); m != nil {
-					m.forced = true
-				}
-				k.complete(p)
-				continue
+		if v := k.read(dir + "/enabled"); v != onOff(p.target) {
+			if k.store(p, "enabled", v) != nil {
+				k.put(dir+"/enabled", onOff(p.target)) // the write failed
 			}
 		}
-		if k.cfg.Signal && k.read(dir+"/signal") == "1" {
-			k.put(dir+"/signal", "0")
-			for _, t := range k.tasks {
-				if t.WakesOnSignal {
-					k.woken[t.PID] = true
-				}
+		for _, attr := range []string{"force", "signal"} {
+			if k.read(dir+"/"+attr) == "1" {
+				k.put(dir+"/"+attr, "0")
+				k.store(p, attr, "1")
 			}
-			k.updateTaskStates()
+		}
+		if k.patch(p.name) == nil {
+			continue // forced away
 		}
 		if p.transition {
 			p.ticks++
@@ -107,6 +95,110 @@ func (k *Kernel) tick() {
 			}
 		}
 	}
+}
+
+// WriteAttr implements kmod.AttrWriter: a write to a patch's enabled, force
+// or signal file acts at once and fails as the kernel's would.
+func (k *Kernel) WriteAttr(path, value string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	rel, err := filepath.Rel(k.Root, path)
+	parts := strings.Split(filepath.ToSlash(rel), "/")
+	if err != nil || len(parts) != 5 || strings.Join(parts[:3], "/") != "sys/kernel/livepatch" {
+		return os.WriteFile(path, []byte(value), 0o644)
+	}
+	p := k.patch(parts[3])
+	if p == nil {
+		return syscall.ENOENT
+	}
+	k.calls = append(k.calls, fmt.Sprintf("write %s/%s=%s", p.name, parts[4], value))
+	return k.store(p, parts[4], strings.TrimSpace(value))
+}
+
+// store is the kernel's side of a write to one of p's control files.
+func (k *Kernel) store(p *patch, attr, v string) error {
+	if v != "0" && v != "1" {
+		return syscall.EINVAL
+	}
+	on := v == "1"
+	switch attr {
+	case "enabled":
+		if on == p.target {
+			return syscall.EINVAL // already in the requested state
+		}
+		if !p.transition {
+			// Not a reversal: a fresh enable or disable.
+			if why := k.refuse(p, on); why != "" {
+				k.rejected = append(k.rejected, fmt.Sprintf("enabled %s=%s: %s", p.name, v, why))
+				return syscall.EBUSY
+			}
+			p.transition, p.ticks = true, 0
+			k.put(k.patchDir(p.name)+"/transition", "1")
+			if on {
+				k.setRefcnt(p.name, 1) // try_module_get on enable
+			}
+		}
+		p.target = on
+		k.put(k.patchDir(p.name)+"/enabled", v)
+		k.updateTaskStates()
+	case "force":
+		if !on {
+			return nil
+		}
+		if !p.transition {
+			return syscall.EINVAL
+		}
+		if m := k.module(p.name); m != nil {
+			m.forced = true
+		}
+		k.complete(p)
+	case "signal":
+		if !k.cfg.Signal {
+			return syscall.ENOENT
+		}
+		if !on {
+			return nil
+		}
+		if !p.transition {
+			return syscall.EINVAL
+		}
+		for _, t := range k.tasks {
+			if t.WakesOnSignal {
+				k.woken[t.PID] = true
+			}
+		}
+		k.updateTaskStates()
+	default:
+		return syscall.EACCES
+	}
+	return nil
+}
+
+func onOff(b bool) string { return map[bool]string{false: "0", true: "1"}[b] }
+
+// refuse says why the kernel would answer EBUSY to enabling (on) or
+// disabling p outside its own transition, or "" when it would not.
+func (k *Kernel) refuse(p *patch, on bool) string {
+	for _, q := range k.patches {
+		if q.transition {
+			return q.name + " is in transition"
+		}
+	}
+	if !k.legacy {
+		return ""
+	}
+	for i, q := range k.patches {
+		if q != p {
+			continue
+		}
+		if !on && i+1 < len(k.patches) && k.patches[i+1].target {
+			return k.patches[i+1].name + " above it is enabled"
+		}
+		if on && i > 0 && !k.patches[i-1].target {
+			return k.patches[i-1].name + " below it is disabled"
+		}
+	}
+	return ""
 }
 
 // blocked reports a stubborn task holding up p's transition to patched.
@@ -123,7 +215,8 @@ func (k *Kernel) blocked(p *patch) bool {
 }
 
 // complete ends p's transition: patched (replacing older patches if p is a
-// replace patch) or unpatched (its directory goes, its reference drops).
+// replace patch) or unpatched (its reference drops; since 5.1 its directory
+// goes too, before it a disabled patch stays until its module is removed).
 func (k *Kernel) complete(p *patch) {
 	p.transition = false
 	dir := k.patchDir(p.name)
@@ -136,6 +229,12 @@ func (k *Kernel) complete(p *patch) {
 					k.removePatch(old)
 				}
 			}
+		}
+		k.put(dir+"/transition", "0")
+	} else if k.legacy {
+		// The reference drops before the transition reads done.
+		if m := k.module(p.name); m != nil && !m.forced {
+			k.setRefcnt(p.name, 0)
 		}
 		k.put(dir+"/transition", "0")
 	} else {
