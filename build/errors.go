@@ -17,6 +17,11 @@ var (
 	ErrUnsupportedPatch = errors.New("unsupported change")
 	// ErrNoChanges means the patches change no function of the kernel.
 	ErrNoChanges = errors.New("no functional changes found")
+	// ErrReplaceUnsupported means a replace module (Options.NoReplace
+	// false) was asked for a kernel without atomic replace (before Linux
+	// 5.1, such as Photon 3.0's 4.19): build with NoReplace. The words are
+	// kpatch-build's.
+	ErrReplaceUnsupported = errors.New("the kernel doesn't support klp replace")
 )
 
 // ObjectError says which translation unit failed and why.

@@ -27,7 +27,9 @@ type Options struct {
 	// OutputDir receives <Name>.ko; default the current directory.
 	OutputDir string
 	// NoReplace builds a module that stacks on earlier livepatches instead
-	// of atomically replacing them (kpatch-build -R).
+	// of atomically replacing them (kpatch-build -R). Kernels before 5.1
+	// (Photon 3.0) have no atomic replace: Run refuses a replace build for
+	// them with ErrReplaceUnsupported before compiling anything.
 	NoReplace bool
 	// Description becomes MODULE_DESCRIPTION.
 	Description string

@@ -71,6 +71,9 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 		return nil, errors.New("build: the kernel tree needs Dir and Release")
 	}
 	r := &runner{opts: opts, tree: t.withDefaults(), log: opts.Logger}
+	if err := checkReplace(&r.tree, opts.NoReplace); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
