@@ -20,6 +20,10 @@
 // (source RPMs: auto_livepatch builds Photon kernels from theirs),
 // --oot-module and -t.
 //
+// Kernels before 5.1 (Photon 3.0's 4.19) have no atomic replace: without
+// -R the build stops before compiling anything with kpatch-build's
+// "ERROR: The kernel doesn't support klp replace." and exit status 1.
+//
 // The kernel release is, in order: -a; the "Linux version" banner of the
 // vmlinux; the tree's include/config/kernel.release. When both -a and the
 // banner give one they must agree.

@@ -36,7 +36,8 @@ Options:
    -n, --name NAME         Module name (default: livepatch-<patch name>)
    -o, --output DIR        Output directory (default: current directory)
    -R, --non-replace       Build a module that stacks on earlier livepatches
-                           instead of replacing them
+                           instead of replacing them (required for kernels
+                           before 5.1, such as Photon 3.0's 4.19)
    -D, -d, --description FILE
                            Module description (MODULE_DESCRIPTION) from FILE
        --debug             Keep the temporary directory and log every step
@@ -55,6 +56,10 @@ Options:
        --export-debug DIR  Write objects, module source and log to DIR
        --version           Show the version
 `
+
+// replaceHint follows kpatch-build's refusal of a replace module for a
+// kernel before 5.1 (Photon 3.0's 4.19 and other 4.x kernels).
+const replaceHint = "Atomic replace needs Linux 5.1 or later: build with -R (--non-replace) for a module that stacks on the livepatches already loaded."
 
 // errHelp: help was asked for; exit 0.
 var errHelp = errors.New("help")
@@ -97,6 +102,9 @@ func (a *app) run(ctx context.Context, args []string) error {
 	switch {
 	case errors.Is(err, errHelp):
 		return nil
+	case errors.Is(err, build.ErrReplaceUnsupported):
+		// kpatch-build's words for a kernel before 5.1, then what to do.
+		fmt.Fprintf(a.stderr, "ERROR: The kernel doesn't support klp replace.\n%s\n", replaceHint)
 	case err != nil:
 		fmt.Fprintf(a.stderr, "ERROR: %s.\n", strings.TrimSuffix(err.Error(), "."))
 	}

@@ -212,6 +212,21 @@ func TestBuildFailure(t *testing.T) {
 	require.NoError(t, os.RemoveAll(c.got.WorkDir))
 }
 
+// TestReplaceUnsupported runs the real build.Run for a 4.19 kernel
+// without -R: it stops before building, and the CLI says so in
+// kpatch-build's words and exits 1.
+func TestReplaceUnsupported(t *testing.T) {
+	c := newCLI(t)
+	c.a.build = build.Run
+	sysmap := filepath.Join(t.TempDir(), "System.map")
+	require.NoError(t, os.WriteFile(sysmap, nil, 0o644))
+	err := c.run("-s", c.tree, "--system-map", sysmap, "-a", "4.19.325-1.ph3", "-o", t.TempDir(), c.patch)
+	require.ErrorIs(t, err, build.ErrReplaceUnsupported)
+	assert.Equal(t, "ERROR: The kernel doesn't support klp replace.\n"+
+		"Atomic replace needs Linux 5.1 or later: build with -R (--non-replace) for a module that stacks on the livepatches already loaded.\n", c.err.String())
+	assert.Equal(t, "Using source directory at "+c.tree+"\nKernel release 4.19.325-1.ph3\n", c.out.String(), "nothing built")
+}
+
 // TestRunExitStatus checks the real entry point: failures return an error
 // (main exits 1), help does not.
 func TestRunExitStatus(t *testing.T) {
