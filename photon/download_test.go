@@ -191,7 +191,7 @@ func TestFetchCorruptRPM(t *testing.T) {
 	_, err := repo.Prepare(context.Background(), bad.k, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
 	require.ErrorIs(t, err, rpmpkg.ErrMalformed)
 	assert.Contains(t, err.Error(), bad.k.SourceRPM())
-	entries, _ := os.ReadDir(work)
+	entries := outputs(work)
 	assert.Empty(t, entries, "no tree from a corrupt RPM")
 
 	good := newFetchEnv(t, repoOptions{})

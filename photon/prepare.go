@@ -68,6 +68,12 @@ const preparedMarker = ".klpkit-prepared.json"
 // Prepare builds kernel k's patched source tree from its source RPM, as
 // rpmbuild -bp would on x86_64, sets up .config for k's flavor and uname,
 // and extracts vmlinux from the debuginfo RPM (skipped when debuginfo is "").
+//
+// Processes preparing one kernel in one Dir take turns (a lock file beside
+// the tree), and a complete earlier tree is reused, never rebuilt under a
+// process that may be using it. The compiler check runs last: a mismatch
+// keeps the prepared tree, for a rerun with another compiler or the check
+// skipped.
 func Prepare(ctx context.Context, k Kernel, srpm, debuginfo string, opts *PrepareOptions) (*Source, error) {
 	if opts == nil || opts.Dir == "" {
 		return nil, errors.New("photon: Prepare: PrepareOptions.Dir is not set")
@@ -76,40 +82,89 @@ func Prepare(ctx context.Context, k Kernel, srpm, debuginfo string, opts *Prepar
 	if o.PatchCommand == "" {
 		o.PatchCommand = "patch"
 	}
-	final := filepath.Join(o.Dir, k.String())
-	if src, ok := loadPrepared(final, k); ok && (debuginfo == "") == (src.Vmlinux == "") {
-		if err := checkCompiler(ctx, src, &o); err != nil {
-			return nil, err
-		}
-		return src, nil
-	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(o.Dir, "."+k.String()+".tmp-")
+	lock := filepath.Join(o.Dir, "."+k.String()+".lock")
+	unlock, err := lockFile(ctx, lock)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("photon: waiting for %s: %w", lock, err)
 	}
-	defer os.RemoveAll(tmp) // gone after the rename on success
-
-	src, err := prepareIn(ctx, k, srpm, debuginfo, tmp, &o)
+	defer unlock()
+	src, err := prepareLocked(ctx, k, srpm, debuginfo, filepath.Join(o.Dir, k.String()), &o)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkCompiler(ctx, src, &o); err != nil {
 		return nil, err
 	}
+	emit(&o, StepDone, src.Dir)
+	return src, nil
+}
+
+// prepareLocked reuses or completes the tree in final, or prepares it aside
+// and renames it into place.
+func prepareLocked(ctx context.Context, k Kernel, srpm, debuginfo, final string, o *PrepareOptions) (*Source, error) {
+	if src, ok := loadPrepared(final, k); ok {
+		switch {
+		case debuginfo == "":
+			src.Vmlinux = "" // not asked for: no compiler check either
+			return src, nil
+		case src.Vmlinux == "":
+			return addVmlinux(ctx, k, debuginfo, src, o)
+		}
+		return src, nil
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(final), "."+k.String()+".tmp-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp) // gone after the rename on success
+
+	src, err := prepareIn(ctx, k, srpm, debuginfo, tmp, o)
+	if err != nil {
+		return nil, err
+	}
 	if err := writeMarker(tmp, src); err != nil {
 		return nil, err
 	}
+	// What is left in final has no valid marker: an interrupted run's.
 	if err := os.RemoveAll(final); err != nil {
 		return nil, err
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		return nil, err
 	}
-	src = src.relocate(tmp, final)
-	emit(&o, StepDone, final)
+	return src.relocate(tmp, final), nil
+}
+
+// addVmlinux extracts vmlinux into a tree prepared earlier without it.
+func addVmlinux(ctx context.Context, k Kernel, debuginfo string, src *Source, o *PrepareOptions) (*Source, error) {
+	emit(o, StepVmlinux, debuginfo)
+	tmp, err := os.MkdirTemp(src.Dir, ".debug-tmp-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	vmlinux, err := extractVmlinux(ctx, k, debuginfo, tmp)
+	if err != nil {
+		return nil, err
+	}
+	debug := filepath.Join(src.Dir, "debug")
+	if err := os.RemoveAll(debug); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, debug); err != nil {
+		return nil, err
+	}
+	rel, err := filepath.Rel(tmp, vmlinux)
+	if err != nil {
+		return nil, err
+	}
+	src.Vmlinux = filepath.Join(debug, rel)
+	if err := writeMarker(src.Dir, src); err != nil {
+		return nil, err
+	}
 	return src, nil
 }
 

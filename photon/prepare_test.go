@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,12 +238,7 @@ func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
 		})
 	}
 	// Nothing half-done is left in the work directory.
-	entries, err := os.ReadDir(work)
-	require.NoError(t, err)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
+	names := outputs(work)
 	sort.Strings(names)
 	want := append([]string(nil), kernels...)
 	sort.Strings(want)
@@ -269,11 +265,78 @@ func TestPrepareCompilerMismatch(t *testing.T) {
 	require.True(t, errors.As(err, &me))
 	assert.Equal(t, "10.5.0", me.NeededVersion())
 	assert.Contains(t, err.Error(), "install gcc 10.5.0")
-	assert.NoDirExists(t, filepath.Join(work, k.String()), "a failed check leaves no prepared tree")
+	assert.FileExists(t, filepath.Join(work, k.String(), preparedMarker), "the tree stays for a rerun")
 
-	src, err := repo.Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
+	var steps []PrepareStep
+	src, err := repo.Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: true,
+		Progress: func(ev PrepareEvent) { steps = append(steps, ev.Step) }})
 	require.NoError(t, err)
 	assert.Equal(t, "GCC: (GCC) 10.5.0", src.Compiler)
+	assert.Equal(t, []PrepareStep{StepCompiler, StepDone}, steps, "the rerun reuses the tree")
+}
+
+// Two processes preparing one kernel take turns: the second reuses the
+// first's tree instead of preparing it again and replacing it under the
+// first's feet.
+func TestPrepareConcurrentSameKernel(t *testing.T) {
+	requirePatch(t)
+	k := MustParseKernel("5.10.118-3.ph4")
+	repo := &Repo{Dir: buildRepo(t, []string{k.String()}, repoOptions{})}
+	srpm, err := repo.Fetch(context.Background(), k, SourcePackage)
+	require.NoError(t, err)
+	work := t.TempDir()
+	var extracts atomic.Int32
+	opts := &PrepareOptions{Dir: work, Progress: func(ev PrepareEvent) {
+		if ev.Step == StepExtract {
+			extracts.Add(1)
+		}
+	}}
+	var wg sync.WaitGroup
+	trees := make([]string, 3)
+	errs := make([]error, 3)
+	for i := range trees {
+		wg.Go(func() {
+			src, err := Prepare(context.Background(), k, srpm, "", opts)
+			errs[i] = err
+			if err == nil {
+				trees[i] = src.Tree
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	assert.Equal(t, int32(1), extracts.Load(), "prepared once")
+	assert.Equal(t, trees[0], trees[1])
+	assert.Equal(t, trees[0], trees[2])
+	assert.FileExists(t, filepath.Join(trees[0], "Makefile"))
+}
+
+// A tree prepared without debuginfo gets vmlinux added later, without
+// preparing the source again.
+func TestPrepareAddsVmlinuxLater(t *testing.T) {
+	requirePatch(t)
+	k := MustParseKernel("5.10.118-3.ph4")
+	repo := &Repo{Dir: buildRepo(t, []string{k.String()}, repoOptions{})}
+	srpm, err := repo.Fetch(context.Background(), k, SourcePackage)
+	require.NoError(t, err)
+	debuginfo, err := repo.Fetch(context.Background(), k, DebuginfoPackage)
+	require.NoError(t, err)
+	work := t.TempDir()
+	src, err := Prepare(context.Background(), k, srpm, "", &PrepareOptions{Dir: work, SkipCompilerCheck: true})
+	require.NoError(t, err)
+	assert.Empty(t, src.Vmlinux)
+
+	var steps []PrepareStep
+	src, err = Prepare(context.Background(), k, srpm, debuginfo, &PrepareOptions{Dir: work, SkipCompilerCheck: true,
+		Progress: func(ev PrepareEvent) { steps = append(steps, ev.Step) }})
+	require.NoError(t, err)
+	assert.Equal(t, []PrepareStep{StepVmlinux, StepCompiler, StepDone}, steps)
+	assert.FileExists(t, src.Vmlinux)
+	assert.Equal(t, filepath.Join(work, k.String(), "debug"), src.Vmlinux[:len(filepath.Join(work, k.String(), "debug"))])
+
+	again, err := Prepare(context.Background(), k, srpm, debuginfo, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
+	require.NoError(t, err)
+	assert.Equal(t, src.Vmlinux, again.Vmlinux, "the marker records it")
 }
 
 func TestPrepareUnsupportedSpec(t *testing.T) {
@@ -301,7 +364,7 @@ func TestPrepareUnsupportedSpec(t *testing.T) {
 			assert.Equal(t, "linux-rt.spec", se.File)
 			assert.Positive(t, se.Line)
 			assert.Contains(t, err.Error(), c.reason)
-			entries, _ := os.ReadDir(work)
+			entries := outputs(work)
 			assert.Empty(t, entries, "no output after a spec error")
 		})
 	}
@@ -355,6 +418,18 @@ func TestPrepareDebuginfoWithoutVmlinux(t *testing.T) {
 	_, err = Prepare(context.Background(), k, srpm, wrong, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "has no /usr/lib/debug/lib/modules/6.1.138-2.ph5/vmlinux-6.1.138-2.ph5")
-	entries, _ := os.ReadDir(work)
+	entries := outputs(work)
 	assert.Empty(t, entries)
+}
+
+// outputs lists what Prepare left in dir, its lock files aside.
+func outputs(dir string) []string {
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".lock") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
