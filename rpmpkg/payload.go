@@ -2,13 +2,14 @@ package rpmpkg
 
 import (
 	"compress/bzip2"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
-	"github.com/ulikunitz/xz/lzma"
+
+	"github.com/klpkit/klpkit/internal/xzguard"
 )
 
 // decompressor opens the payload stream for the PAYLOADCOMPRESSOR name.
@@ -25,18 +26,18 @@ func decompressor(name string, r io.Reader) (io.Reader, func(), error) {
 		}
 		zr.Multistream(true)
 		return zr, func() { _ = zr.Close() }, nil
-	case "xz":
-		zr, err := xz.NewReader(r)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: xz payload: %w", ErrMalformed, err)
+	case "xz", "lzma":
+		// The guard bounds the decoder's dictionary: payloads of local
+		// RPMs are decoded before anything has verified them.
+		open := xzguard.NewXZReader
+		if name == "lzma" {
+			open = xzguard.NewLZMAReader
 		}
-		return zr, nop, nil
-	case "lzma":
-		zr, err := lzma.NewReader(r)
+		zr, err := open(r, nil)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: lzma payload: %w", ErrMalformed, err)
+			return nil, nil, guardError(name, err)
 		}
-		return zr, nop, nil
+		return guardedPayload{zr, name}, nop, nil
 	case "zstd":
 		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
 		if err != nil {
@@ -49,4 +50,32 @@ func decompressor(name string, r io.Reader) (io.Reader, func(), error) {
 		return r, nop, nil
 	}
 	return nil, nil, fmt.Errorf("%w: payload compressor %q", ErrUnsupported, name)
+}
+
+// guardError gives an xz or lzma payload error this package's sentinel.
+func guardError(name string, err error) error {
+	sentinel := ErrMalformed
+	switch {
+	case errors.Is(err, xzguard.ErrLimit):
+		sentinel = ErrTooLarge
+	case errors.Is(err, xzguard.ErrUnsupported):
+		sentinel = ErrUnsupported
+	case !errors.Is(err, xzguard.ErrFormat):
+		return err // the input's own read error
+	}
+	return fmt.Errorf("%w: %s payload: %w", sentinel, name, err)
+}
+
+// guardedPayload says which payload a decoding error is about.
+type guardedPayload struct {
+	r    io.Reader
+	name string
+}
+
+func (p guardedPayload) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && err != io.EOF {
+		err = guardError(p.name, err)
+	}
+	return n, err
 }

@@ -1,0 +1,61 @@
+package rpmpkg
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"testing"
+
+	"github.com/cavaliergopher/rpm"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// payloadOffset returns where the compressed payload of raw starts.
+func payloadOffset(t *testing.T, raw []byte) int {
+	t.Helper()
+	r := bytes.NewReader(raw)
+	_, err := rpm.Read(r)
+	require.NoError(t, err)
+	return len(raw) - r.Len()
+}
+
+// TestExtractHostileXZPayload: an RPM whose xz payload asks for a 4 GiB
+// dictionary (a 300-byte way to make ulikunitz/xz allocate 4 GiB) is
+// refused before the decoder allocates it, with an error naming the
+// package and the problem.
+func TestExtractHostileXZPayload(t *testing.T) {
+	p := testPackage()
+	p.Compressor = "xz"
+	raw := buildBytes(t, p)
+	off := payloadOffset(t, raw)
+	require.Equal(t, "\xfd7zXZ\x00", string(raw[off:off+6]))
+	// The first block header follows the 12-byte stream header.
+	h := raw[off+12:]
+	size := (int(h[0]) + 1) * 4
+	i := bytes.Index(h[2:size-4], []byte{0x21, 0x01})
+	require.GreaterOrEqual(t, i, 0, "no LZMA2 filter in the first block header")
+	h[2+i+2] = 40 // 4 GiB - 1
+	binary.LittleEndian.PutUint32(h[size-4:], crc32.ChecksumIEEE(h[:size-4]))
+
+	dest := t.TempDir()
+	_, err := Extract(context.Background(), bytes.NewReader(raw), dest, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "livepatch-cve-2024-1234")
+	assert.Contains(t, err.Error(), "xz payload: xz block 1 at byte 12: dictionary of 4294967295 bytes (about 4096 MiB) exceeds the 64 MiB limit")
+	assert.Empty(t, treeOf(t, dest))
+}
+
+func TestExtractHostileLZMAPayload(t *testing.T) {
+	p := testPackage()
+	p.Compressor = "lzma"
+	raw := buildBytes(t, p)
+	off := payloadOffset(t, raw)
+	binary.LittleEndian.PutUint32(raw[off+1:], 1<<31-1)
+	binary.LittleEndian.PutUint64(raw[off+5:], 1<<64-1)
+
+	_, err := Extract(context.Background(), bytes.NewReader(raw), t.TempDir(), nil)
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.Contains(t, err.Error(), "package livepatch-cve-2024-1234: RPM payload too large: lzma payload: lzma at byte 0: dictionary of 2147483647 bytes (about 2048 MiB) exceeds the 64 MiB limit")
+}
