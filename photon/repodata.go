@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/klpkit/klpkit/internal/xzguard"
 )
 
 // ErrBadRepodata marks repository metadata (repomd.xml or its primary list)
@@ -217,7 +217,7 @@ func Decompress(name string, r io.Reader) (io.ReadCloser, error) {
 		}
 		return zr, nil
 	case strings.HasSuffix(name, ".xz"):
-		zr, err := xz.NewReader(r)
+		zr, err := xzguard.NewXZReader(r, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrBadRepodata, name, err)
 		}

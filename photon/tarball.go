@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ulikunitz/xz"
+	"github.com/klpkit/klpkit/internal/xzguard"
 )
 
 // ErrUnsafeArchive is returned for a tarball entry that would land outside
@@ -43,7 +43,7 @@ func unpackTarball(ctx context.Context, file, dir, xzCmd string) error {
 	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
 	switch {
 	case isXZ:
-		xr, err := xz.NewReader(r)
+		xr, err := xzguard.NewXZReader(r, nil)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -67,11 +67,19 @@ func unpackTarball(ctx context.Context, file, dir, xzCmd string) error {
 	return nil
 }
 
-// unpackWithCommand runs "xzCmd -dc file" and untars its output.
+// unpackWithCommand runs "xzCmd -dc" on file and untars its output. The
+// file reaches xz through xzguard, which bounds xz's dictionary too.
 func unpackWithCommand(ctx context.Context, file, dir, xzCmd string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, xzCmd, "-dc", file)
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	guarded := &guardedInput{r: xzguard.NewGuard(f, nil)}
+	cmd := exec.CommandContext(ctx, xzCmd, "-dc")
+	cmd.Stdin = guarded
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -88,12 +96,29 @@ func unpackWithCommand(ctx context.Context, file, dir, xzCmd string) error {
 	_, _ = io.Copy(io.Discard, out)
 	waitErr := cmd.Wait()
 	switch {
+	case guarded.err != nil: // the cause of whatever xz and untar saw; Wait ordered the write
+		return fmt.Errorf("%s: %w", filepath.Base(file), guarded.err)
 	case untarErr != nil:
 		return fmt.Errorf("%s: %w", filepath.Base(file), untarErr)
 	case waitErr != nil:
 		return fmt.Errorf("%s: %s -dc failed: %w: %s", filepath.Base(file), xzCmd, waitErr, strings.TrimSpace(stderr.String()))
 	}
 	return nil
+}
+
+// guardedInput remembers the guard's error, which xz only sees as an
+// early end of its input.
+type guardedInput struct {
+	r   io.Reader
+	err error
+}
+
+func (g *guardedInput) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		g.err = err
+	}
+	return n, err
 }
 
 func untar(ctx context.Context, r io.Reader, dir string) error {
