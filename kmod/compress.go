@@ -7,7 +7,8 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+
+	"github.com/klpkit/klpkit/internal/xzguard"
 )
 
 // Compression is how a module file is compressed.
@@ -35,6 +36,12 @@ func (c Compression) String() string {
 
 // maxModuleSize bounds decompression so a hostile file cannot exhaust memory.
 const maxModuleSize = 1 << 30
+
+// maxXZDict bounds the LZMA2 dictionary an xz module may ask for (and the
+// zstd window). ulikunitz/xz allocates the dictionary before it reads a
+// byte of data, with no cap, so xzguard refuses more. Kernel modules are
+// compressed with a 1 MiB dictionary.
+const maxXZDict = 64 << 20
 
 var (
 	magicGzip = []byte{0x1f, 0x8b}
@@ -69,10 +76,7 @@ func decompress(c Compression, data []byte) ([]byte, error) {
 		}
 		r = zr
 	case CompressXZ:
-		if err := checkXZDicts(data); err != nil {
-			return nil, err
-		}
-		xr, err := xz.NewReader(bytes.NewReader(data))
+		xr, err := xzguard.NewXZReader(bytes.NewReader(data), &xzguard.Options{MaxDict: maxXZDict})
 		if err != nil {
 			return nil, fmt.Errorf("xz: %w", err)
 		}
