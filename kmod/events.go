@@ -10,7 +10,7 @@ const (
 	EventLoading      EventKind = iota // about to load Module (Path set)
 	EventBusyRetry                     // EBUSY; retrying after a pause (Attempt set)
 	EventWaiting                       // waiting for Module's transition
-	EventSignalled                     // fake signals sent to stalled tasks
+	EventSignalled                     // SignalAfter passed: fake signals sent to stalled tasks, or Automatic
 	EventTransition                    // transition done (Elapsed set)
 	EventStalled                       // transition stalled (Tasks set)
 	EventReverting                     // unloading after a stall
@@ -30,6 +30,9 @@ type Event struct {
 	Attempt int
 	Elapsed time.Duration
 	Tasks   []Task
+	// Automatic, on EventSignalled: the kernel signals stalled tasks by
+	// itself (5.1 and later, no signal file), so kmod sent none.
+	Automatic bool
 }
 
 // Timing holds the waits and retries of loads and unloads. Zero fields take

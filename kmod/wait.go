@@ -64,7 +64,11 @@ func (s *System) waitTransition(ctx context.Context, t Timing, name string, targ
 		}
 		if !signalled && time.Since(start) >= t.SignalAfter {
 			signalled = true
-			if sig := s.livepatchPath(name, "signal"); fileExists(sig) && s.writeAttr(sig, "1") == nil {
+			sig := s.livepatchPath(name, "signal")
+			switch {
+			case !fileExists(sig):
+				progress(Event{Kind: EventSignalled, Module: name, Automatic: true})
+			case s.writeAttr(sig, "1") == nil:
 				progress(Event{Kind: EventSignalled, Module: name})
 			}
 		}

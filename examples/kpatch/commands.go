@@ -292,19 +292,19 @@ func (a *app) signal(args []string) error {
 	if len(args) != 0 {
 		return a.usage()
 	}
-	p, err := a.sys.Signal()
+	// kpatch's messages: nothing when no patch is in transition.
+	_, err := a.sys.Signal()
 	switch {
 	case errors.Is(err, kmod.ErrNotInTransition):
-		// Nothing is stalled, so nothing is wrong.
-		fmt.Fprintln(a.stderr, "kpatch: no patch module in transition: nothing to signal")
 		return nil
 	case errors.Is(err, kmod.ErrUnsupported):
 		fmt.Fprintln(a.stderr, "kpatch: Livepatch process signaling is performed automatically on your system.")
+		fmt.Fprintln(a.stderr, "kpatch: Skipping manual process signaling.")
 		return nil
 	case err != nil:
 		return err
 	}
-	fmt.Fprintf(a.stdout, "signaled stalled processes of patch module %s\n", p)
+	fmt.Fprintln(a.stdout, "signaling stalled process(es):")
 	return nil
 }
 

@@ -39,7 +39,7 @@ func writeList(w io.Writer, l *kmod.Listing) {
 	for _, lp := range l.Loaded {
 		fmt.Fprintf(w, "%s [%s]\n", lp.Name, state(lp))
 	}
-	writeStalled(w, l.Stalled)
+	writeStalled(w, l.InTransition != "", l.Stalled)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Installed patch modules:")
 	for _, in := range l.Installed {

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/klpkit/klpkit/kmod"
@@ -22,13 +25,20 @@ func (a *app) progress(timing kmod.Timing) func(kmod.Event) {
 			waited = true
 			fmt.Fprintf(w, "waiting (up to %d seconds) for patch transition to complete...\n", seconds(timing.TransitionTimeout))
 		case kmod.EventSignalled:
-			fmt.Fprintln(w, "patch transition has stalled! signaling stalled process(es)")
+			fmt.Fprintln(w, "patch transition has stalled!")
+			if ev.Automatic {
+				fmt.Fprintln(a.stderr, "kpatch: Livepatch process signaling is performed automatically on your system.")
+				fmt.Fprintln(a.stderr, "kpatch: Skipping manual process signaling.")
+			} else {
+				fmt.Fprintln(w, "signaling stalled process(es):")
+			}
+			fmt.Fprintf(w, "waiting (up to %d seconds) for patch transition to complete...\n", seconds(timing.TransitionTimeout-timing.SignalAfter))
 		case kmod.EventTransition:
 			if waited {
 				fmt.Fprintf(w, "transition complete (%d seconds)\n", seconds(ev.Elapsed))
 			}
 		case kmod.EventStalled:
-			writeStalled(w, ev.Tasks)
+			writeStalled(w, true, ev.Tasks)
 		case kmod.EventReverting:
 			fmt.Fprintf(w, "module %s did not complete its transition, unloading...\n", ev.Module)
 		case kmod.EventDisabling:
@@ -47,18 +57,27 @@ func (a *app) progress(timing kmod.Timing) func(kmod.Event) {
 	}
 }
 
-// writeStalled prints kpatch's stalled-process report.
-func writeStalled(w io.Writer, tasks []kmod.Task) {
-	if len(tasks) == 0 {
+// writeStalled prints kpatch's stalled-process report: while a patch is in
+// transition, a blank line and the header even if no task is listed, then
+// per task "<tid> <comm>", "stack:" and the stack (a blank line when
+// unreadable), in the order of kpatch's /proc/[0-9]*/task/[0-9]* glob.
+func writeStalled(w io.Writer, inTransition bool, tasks []kmod.Task) {
+	if !inTransition {
 		return
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Stalled processes:")
-	for _, t := range tasks {
+	sorted := append([]kmod.Task(nil), tasks...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		pi, pj := strconv.Itoa(sorted[i].PID), strconv.Itoa(sorted[j].PID)
+		if pi != pj {
+			return pi < pj
+		}
+		return strconv.Itoa(sorted[i].TID) < strconv.Itoa(sorted[j].TID)
+	})
+	for _, t := range sorted {
 		fmt.Fprintf(w, "%d %s\n", t.TID, t.Comm)
 		fmt.Fprintln(w, "stack:")
-		if t.Stack != "" {
-			fmt.Fprintln(w, t.Stack)
-		}
+		fmt.Fprintln(w, strings.TrimRight(t.Stack, "\n"))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -162,6 +163,32 @@ func TestRunRealEntryPoint(t *testing.T) {
 	require.Error(t, run([]string{"help"}, &out, &errb))
 }
 
+// At SignalAfter the load says what kpatch says: the transition has
+// stalled, signals (or the kernel's own), and the second wait.
+func TestStallMessages(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		cfg    *kmodtest.Config
+		stdout string
+		stderr string
+	}{
+		{"signal file", &kmodtest.Config{Signal: true}, "patch transition has stalled!\nsignaling stalled process(es):\nwaiting (up to 0 seconds)", ""},
+		{"automatic", nil, "patch transition has stalled!\nwaiting (up to 0 seconds)",
+			"kpatch: Livepatch process signaling is performed automatically on your system.\nkpatch: Skipping manual process signaling.\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newCLI(t, c.cfg)
+			e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stubborn: true})
+			e.a.timing.SignalAfter = 100 * time.Millisecond
+			e.a.timing.TransitionTimeout = 300 * time.Millisecond
+			require.Error(t, e.run("load", e.module(t, "a.ko", "a")))
+			assert.Contains(t, e.out.String(), c.stdout)
+			assert.Contains(t, e.out.String(), "\nStalled processes:\n42 sleepy\nstack:\n\nmodule a did not complete its transition, unloading...\n")
+			assert.True(t, strings.HasPrefix(e.err.String(), c.stderr), e.err.String())
+		})
+	}
+}
+
 func TestStalledLoadReportsAndReverts(t *testing.T) {
 	e := newCLI(t, nil)
 	e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stack: "[<0>] cmdline_proc_show+0x10/0x30", Stubborn: true})
@@ -195,7 +222,7 @@ func TestSignalAndForce(t *testing.T) {
 	done := loadInBackground(t, e, e.module(t, "a.ko", "a"))
 
 	require.NoError(t, e.run("signal"))
-	assert.Equal(t, "signaled stalled processes of patch module a\n", e.out.String())
+	assert.Equal(t, "signaling stalled process(es):\n", e.out.String())
 	require.NoError(t, e.run("force", "a"))
 	assert.Contains(t, e.err.String(), "can never be removed")
 	require.NoError(t, <-done, "forced transition completes the load")
@@ -210,7 +237,8 @@ func TestSignalAndForce(t *testing.T) {
 func TestSignalWithoutTransition(t *testing.T) {
 	e := newCLI(t, nil)
 	require.NoError(t, e.run("signal"))
-	assert.Equal(t, "kpatch: no patch module in transition: nothing to signal\n", e.err.String())
+	assert.Empty(t, e.err.String(), "kpatch is silent when no patch is in transition")
+	assert.Empty(t, e.out.String())
 }
 
 func TestSignalAutomatic(t *testing.T) {
@@ -218,7 +246,8 @@ func TestSignalAutomatic(t *testing.T) {
 	e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stubborn: true})
 	done := loadInBackground(t, e, e.module(t, "a.ko", "a"))
 	require.NoError(t, e.run("signal"))
-	assert.Equal(t, "kpatch: Livepatch process signaling is performed automatically on your system.\n", e.err.String())
+	assert.Equal(t, "kpatch: Livepatch process signaling is performed automatically on your system.\n"+
+		"kpatch: Skipping manual process signaling.\n", e.err.String())
 	require.NoError(t, e.run("force"))
 	require.NoError(t, <-done)
 }
@@ -233,6 +262,9 @@ func TestListGolden(t *testing.T) {
 	old := e.module(t, "livepatch-old.ko.zst", "livepatch_old", kmodtest.ModuleSpec{Name: "livepatch_old", Livepatch: true, Vermagic: "5.10.4-1.ph4 SMP "})
 	require.NoError(t, e.run("install", "--store=upstream", "-k", "5.10.4-1.ph4", old))
 	e.k.AddTask(kmodtest.Task{PID: 4242, Comm: "kworker/0:1", Stack: "[<0>] worker_thread+0xab/0x3b0\n[<0>] kthread+0xe4/0x110", Stubborn: true})
+	// kpatch globs /proc/[0-9]*: 10007 comes before 4242; an unreadable
+	// stack prints as a blank line.
+	e.k.AddTask(kmodtest.Task{PID: 10007, Comm: "sleeper", Stubborn: true})
 	done := loadInBackground(t, e, e.module(t, "livepatch-b.ko", "livepatch_b"))
 
 	require.NoError(t, e.run("list"))
@@ -325,4 +357,15 @@ func TestLoadRetireOlderBefore51(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return e.run("list") == nil && e.out.String() == "Loaded patch modules:\nlivepatch_v2 [disabled]\n\nInstalled patch modules:\n"
 	}, 5*time.Second, time.Millisecond)
+}
+
+// kpatch prints the header whenever a patch is in transition, even when no
+// task is stalled yet, and nothing otherwise.
+func TestStalledBlockHeader(t *testing.T) {
+	var b bytes.Buffer
+	writeStalled(&b, true, nil)
+	assert.Equal(t, "\nStalled processes:\n", b.String())
+	b.Reset()
+	writeStalled(&b, false, nil)
+	assert.Empty(t, b.String())
 }
