@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -297,4 +298,35 @@ func TestRefusalAllocatesLittle(t *testing.T) {
 		require.NoError(t, err)
 	})
 	assert.GreaterOrEqual(t, n, uint64(16<<20), "the unguarded decoder allocates the dictionary")
+}
+
+// TestNothingUncheckedLeaves: when block 3's header is refused, the guard
+// has handed on exactly the bytes before it, not one byte of that header.
+func TestNothingUncheckedLeaves(t *testing.T) {
+	s := buildXZ(testBlock{data: "one"}, testBlock{data: "two"}, testBlock{data: "three", dict: 40})
+	passed, err := io.ReadAll(NewGuard(bytes.NewReader(s), nil))
+	require.ErrorIs(t, err, ErrLimit)
+	require.Equal(t, s[:60], passed, "block 3's header starts at byte 60")
+}
+
+// TestShortReads: the guard copes with inputs that return a byte at a time
+// and with callers that read a byte at a time.
+func TestShortReads(t *testing.T) {
+	data := sample(50 << 10)
+	s := xzTool(t, data, "--block-size=8KiB", "--check=sha256")
+	for name, wrap := range map[string]func(io.Reader) io.Reader{
+		"one-byte input": iotest.OneByteReader,
+		"half reads":     iotest.HalfReader,
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, err := NewXZReader(wrap(bytes.NewReader(s)), nil)
+			require.NoError(t, err)
+			out, err := io.ReadAll(iotest.OneByteReader(r))
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(data, out))
+			passed, err := io.ReadAll(iotest.OneByteReader(NewGuard(wrap(bytes.NewReader(s)), nil)))
+			require.NoError(t, err)
+			require.Equal(t, s, passed)
+		})
+	}
 }
