@@ -22,6 +22,11 @@ func (v kernelVersion) before(o kernelVersion) bool {
 // replaceSince is the first kernel with atomic replace (klp_patch.replace).
 var replaceSince = kernelVersion{5, 1}
 
+// earlyVmlinuxKlpRelocations is the first kernel that writes a module's
+// vmlinux klp relocations while loading it, before it patches the
+// module's alternatives and paravirt sites (see klp.CheckArchPatching).
+var earlyVmlinuxKlpRelocations = kernelVersion{5, 8}
+
 // releaseVersion reads the version a release (uname -r) starts with:
 // "4.19.325-1.ph3" and "6.1.0-56-amd64" give 4.19 and 6.1. ok is false
 // when the release does not start with <major>.<minor>.
@@ -111,4 +116,11 @@ func checkReplace(t *Tree, noReplace bool) error {
 	}
 	return fmt.Errorf("kernel %s (Linux %s): %w: atomic replace needs Linux %s or later; build a non-replace module instead (Options.NoReplace, kpatch-build -R/--non-replace), which stacks on the livepatches already loaded",
 		t.Release, v, ErrReplaceUnsupported, replaceSince)
+}
+
+// vmlinuxKlpEarly tells klp.CheckArchPatching whether the target writes
+// vmlinux klp relocations before patching the module's own code. An
+// unknown version counts as a current kernel.
+func (r *runner) vmlinuxKlpEarly() bool {
+	return !r.kverKnown || !r.kver.before(earlyVmlinuxKlpRelocations)
 }

@@ -266,6 +266,11 @@ func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.C
 			return nil, cbs, "", err
 		}
 	}
+	// Code the kernel patches at load must not need a klp relocation
+	// written only afterwards (before 5.8: all of them).
+	if err := klp.CheckArchPatching(f, r.vmlinuxKlpEarly()); err != nil {
+		return nil, cbs, "", fmt.Errorf("%w for kernel %s: %w", ErrUnsupportedPatch, r.tree.Release, err)
+	}
 	var out bytes.Buffer
 	if err := elfobj.Write(&out, f); err != nil {
 		return nil, cbs, "", err

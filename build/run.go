@@ -51,6 +51,10 @@ type runner struct {
 	objs    []*unit
 	res     Result
 
+	// kver is the target's version when known (kverKnown).
+	kver      kernelVersion
+	kverKnown bool
+
 	symvers symvers
 	tables  map[string]*klp.SymbolTable
 	linkLog string
@@ -74,6 +78,7 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 	if err := checkReplace(&r.tree, opts.NoReplace); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
+	r.kver, r.kverKnown = targetVersion(&r.tree)
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

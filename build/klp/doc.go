@@ -32,6 +32,11 @@
 // exists only from 5.1; a replace module compiled against older headers
 // stops with an #error (package build refuses such builds earlier).
 //
+// [CheckArchPatching] refuses klp relocations in code the kernel patches
+// while loading the module (alternative replacements and sites, paravirt
+// sites): the livepatch core would write them too late, before 5.8 for
+// every target and on any kernel for module targets.
+//
 // Positions come from a [SymbolTable]: vmlinux's ELF symbol table ranks
 // same-named symbols by address, as kallsyms does, and a module's counts
 // them in table order. A duplicated local name is told apart by the source
