@@ -43,6 +43,27 @@ type Installed struct {
 	Layout        StoreLayout `json:"-"`
 }
 
+// SortForBoot orders installed modules for loading at boot: installed
+// longest ago first (the file's modification time, which Install sets), name
+// breaking ties. The newest then lands on top of the stack, so a cumulative
+// patch overrides, or with atomic replace replaces, the older ones rather
+// than the other way round, which name order does not ensure
+// (livepatch-v10 sorts before livepatch-v9).
+func SortForBoot(inst []Installed) {
+	mtime := map[string]int64{}
+	for _, in := range inst {
+		if fi, err := os.Stat(in.Path); err == nil {
+			mtime[in.Path] = fi.ModTime().UnixNano()
+		}
+	}
+	sort.SliceStable(inst, func(i, j int) bool {
+		if ti, tj := mtime[inst[i].Path], mtime[inst[j].Path]; ti != tj {
+			return ti < tj
+		}
+		return inst[i].Name < inst[j].Name
+	})
+}
+
 // storeDir returns the directory holding kver's modules in layout l.
 func (s *System) storeDir(l StoreLayout, kver string) string {
 	if l == StoreUpstream {

@@ -124,6 +124,7 @@ func (a *app) loadAll(ctx context.Context, opts *kmod.LoadOptions) error {
 	if err != nil {
 		return err
 	}
+	kmod.SortForBoot(inst)
 	var failed []string
 	for _, in := range inst {
 		if _, err := a.sys.Load(ctx, in.Path, opts); err != nil {

@@ -10,7 +10,9 @@
 // 0.9.8 on Photon 3.0-5.0); --store=upstream installs to
 // /var/lib/kpatch/<kver>; both are read. Deliberate differences from kpatch:
 //   - load --all loads every installed module even when one fails, and the
-//     summary names the failures (kpatch stops at the first);
+//     summary names the failures (kpatch stops at the first); it loads them
+//     in install order, oldest first, so that the newest patch ends on top
+//     (kpatch goes by file name, and livepatch-v10 sorts before -v9);
 //   - load and unload accept either spelling of a name (- or _);
 //   - load <path> does not copy the file into the store (Photon's 0.9.8
 //     does, and fails after a successful load when given a bare name);

@@ -369,3 +369,26 @@ func TestStalledBlockHeader(t *testing.T) {
 	writeStalled(&b, false, nil)
 	assert.Empty(t, b.String())
 }
+
+// Boot loads in install order, so the newest patch ends on top of the
+// stack even where names sort the other way.
+func TestLoadAllInInstallOrder(t *testing.T) {
+	e := newCLI(t, nil)
+	for _, n := range []string{"livepatch_v9", "livepatch_v10"} {
+		require.NoError(t, e.run("install", e.module(t, n+".ko", n)))
+	}
+	inst, err := e.a.sys.Installed(kmodtest.DefaultRelease)
+	require.NoError(t, err)
+	require.Len(t, inst, 2)
+	now := time.Now()
+	for _, in := range inst {
+		age := time.Hour // v9 was installed an hour before v10
+		if in.Name == "livepatch_v10" {
+			age = 0
+		}
+		require.NoError(t, os.Chtimes(in.Path, now.Add(-age), now.Add(-age)))
+	}
+	require.NoError(t, e.run("load", "--all"))
+	assert.Equal(t, []string{"livepatch_v10", "livepatch_v9"}, e.k.Loaded(), "v10 loaded last, on top")
+	assert.Equal(t, []string{"livepatch_v9", "livepatch_v10"}, e.k.Patches())
+}
