@@ -70,3 +70,31 @@ func TestArchPatchingRefusedBefore58(t *testing.T) {
 	require.NoError(t, preparedAltUnit(t, "5.8.0"))
 	require.NoError(t, preparedAltUnit(t, "6.1.0-56-amd64"))
 }
+
+// TestSymbolNameLimit: before 6.1 the livepatch core looks up names of at
+// most 127 characters; a longer changed function is refused there and
+// accepted for 6.1.
+func TestSymbolNameLimit(t *testing.T) {
+	long := "f_" + strings.Repeat("x", 126) // 128 characters
+	src := func(format string) string {
+		return "int printk(const char *, ...);\nint " + long + "(int x)\n{\n\treturn printk(\"" + format + "\", x);\n}\n"
+	}
+	prepare := func(release string) error {
+		dir := t.TempDir()
+		u := &unit{obj: "lib/x.o", target: "vmlinux", orig: filepath.Join(dir, "orig.o"), patched: filepath.Join(dir, "patched.o")}
+		compileKernelStyle(t, src(`%d\n`), u.orig)
+		compileKernelStyle(t, src(`%d!\n`), u.patched)
+		sysmap := filepath.Join(dir, "System.map")
+		require.NoError(t, os.WriteFile(sysmap, []byte("ffffffff81000000 T "+long+"\n"), 0o644))
+		r := &runner{objs: []*unit{u}, work: t.TempDir(), tree: Tree{Release: release, SystemMap: sysmap},
+			symvers: symvers{"printk": "vmlinux", "__fentry__": "vmlinux"}, log: discardLogger()}
+		r.kver, r.kverKnown = targetVersion(&r.tree)
+		require.NoError(t, r.diff(context.Background()))
+		_, _, _, err := r.preparePatchObject(0, u)
+		return err
+	}
+	err := prepare("5.10.118-2.ph4")
+	require.ErrorIs(t, err, ErrUnsupportedPatch)
+	assert.Contains(t, err.Error(), "symbol "+long+" is 128 characters long; the kernel's livepatch core looks up at most 127 (KSYM_NAME_LEN)")
+	require.NoError(t, prepare("6.1.0-56-amd64"))
+}

@@ -124,3 +124,23 @@ func checkReplace(t *Tree, noReplace bool) error {
 func (r *runner) vmlinuxKlpEarly() bool {
 	return !r.kverKnown || !r.kver.before(earlyVmlinuxKlpRelocations)
 }
+
+// longSymbolsSince is the first kernel whose KSYM_NAME_LEN is 512; before
+// it 128. The livepatch core looks up klp_func.old_name and the names in
+// .klp.sym symbols with that limit (the terminating NUL included).
+var longSymbolsSince = kernelVersion{6, 1}
+
+// checkSymbolName refuses a name the target's livepatch core cannot look
+// up: it would fail to load the module ("incorrectly formatted name" or
+// EINVAL from klp_init_func).
+func (r *runner) checkSymbolName(name string) error {
+	limit := 511
+	if r.kverKnown && r.kver.before(longSymbolsSince) {
+		limit = 127
+	}
+	if len(name) <= limit {
+		return nil
+	}
+	return fmt.Errorf("%w for kernel %s: symbol %s is %d characters long; the kernel's livepatch core looks up at most %d (KSYM_NAME_LEN): rename it in the patch",
+		ErrUnsupportedPatch, r.tree.Release, name, len(name), limit)
+}

@@ -239,6 +239,9 @@ func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.C
 		return nil, cbs, "", err
 	}
 	for j, fn := range u.diff.Changed {
+		if err := r.checkSymbolName(fn.Name); err != nil {
+			return nil, cbs, "", err
+		}
 		pos, err := r.position(u.target, fn.Name, fn.Bind == elf.STB_LOCAL, locals)
 		if err != nil {
 			return nil, cbs, "", fmt.Errorf("changed function %s: %w", fn.Name, err)
@@ -261,6 +264,9 @@ func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.C
 		renamed[rel.Symbol] = true
 		if obj == "" {
 			continue // an export of another module: a normal relocation
+		}
+		if err := r.checkSymbolName(rel.Symbol); err != nil {
+			return nil, cbs, "", err
 		}
 		if err := klp.RenameUndefined(f, rel.Symbol, klp.KlpSymbolName(obj, rel.Symbol, pos)); err != nil {
 			return nil, cbs, "", err
