@@ -2,6 +2,7 @@ package build_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 
@@ -30,4 +31,20 @@ func ExampleRun() {
 		log.Fatal(err)
 	}
 	fmt.Println("built", res.Module)
+}
+
+// Kernels before 5.1 (Photon 3.0's 4.19) have no atomic replace: Run
+// refuses a replace build for them before it touches anything, and
+// NoReplace builds a module that stacks on the livepatches already loaded.
+func ExampleErrReplaceUnsupported() {
+	opts := build.Options{
+		Source:  &build.Tree{Release: "4.19.325-1.ph3", Dir: "/usr/src/linux-4.19.325"},
+		Patches: []string{"fix-cmdline.patch"},
+	}
+	_, err := build.Run(context.Background(), opts)
+	if errors.Is(err, build.ErrReplaceUnsupported) {
+		fmt.Println("4.19: rebuild with NoReplace")
+		opts.NoReplace = true
+	}
+	// Output: 4.19: rebuild with NoReplace
 }
