@@ -1,6 +1,7 @@
 package rpmpkg
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -62,7 +63,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func (c *cpioReader) Next() (*cpioHeader, error) {
 	if skip := c.remaining + c.pad; skip > 0 {
 		if _, err := io.CopyN(io.Discard, c.src, skip); err != nil {
-			return nil, c.malformed("truncated entry data: %v", err)
+			return nil, c.readError("entry data", err)
 		}
 	}
 	c.remaining, c.pad = 0, 0
@@ -71,7 +72,7 @@ func (c *cpioReader) Next() (*cpioHeader, error) {
 		if err == io.EOF {
 			return nil, c.malformed("archive ends without a %s entry", cpioTrailer)
 		}
-		return nil, c.malformed("truncated header: %v", err)
+		return nil, c.readError("header", err)
 	}
 	magic := string(b[:6])
 	if magic != "070701" && magic != "070702" {
@@ -132,6 +133,20 @@ func (c *cpioReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readError reports a failed read of what. An error the decompressor
+// already classified (a refused xz dictionary is ErrTooLarge) keeps its
+// kind; anything else, a truncated archive or a corrupt stream, is
+// malformed.
+func (c *cpioReader) readError(what string, err error) error {
+	if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrUnsupported) || errors.Is(err, ErrMalformed) {
+		return fmt.Errorf("cpio payload at byte %d: reading %s: %w", c.src.n, what, err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return c.malformed("truncated %s: %v", what, err)
+	}
+	return c.malformed("reading %s: %w", what, err)
+}
+
 func (c *cpioReader) malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: cpio payload at byte %d: %s", ErrMalformed, c.src.n, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: cpio payload at byte %d: %w", ErrMalformed, c.src.n, fmt.Errorf(format, args...))
 }

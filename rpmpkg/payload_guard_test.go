@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"testing"
 
 	"github.com/cavaliergopher/rpm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/xzguard"
 )
 
 // payloadOffset returns where the compressed payload of raw starts.
@@ -41,7 +44,7 @@ func TestExtractHostileXZPayload(t *testing.T) {
 
 	dest := t.TempDir()
 	_, err := Extract(context.Background(), bytes.NewReader(raw), dest, nil)
-	require.Error(t, err)
+	require.ErrorIs(t, err, ErrTooLarge)
 	assert.Contains(t, err.Error(), "livepatch-cve-2024-1234")
 	assert.Contains(t, err.Error(), "xz payload: xz block 1 at byte 12: dictionary of 4294967295 bytes (about 4096 MiB) exceeds the 64 MiB limit")
 	assert.Empty(t, treeOf(t, dest))
@@ -59,3 +62,26 @@ func TestExtractHostileLZMAPayload(t *testing.T) {
 	require.ErrorIs(t, err, ErrTooLarge)
 	assert.Contains(t, err.Error(), "package livepatch-cve-2024-1234: RPM payload too large: lzma payload: lzma at byte 0: dictionary of 2147483647 bytes (about 2048 MiB) exceeds the 64 MiB limit")
 }
+
+// A payload stream that breaks after the first entries keeps its kind:
+// a refused xz dictionary is ErrTooLarge, a corrupt stream ErrMalformed.
+func TestExtractPayloadBrokenMidStream(t *testing.T) {
+	p := testPackage()
+	p.Compressor = "gzip"
+	raw := buildBytes(t, p)
+	off := payloadOffset(t, raw)
+	// Cut the gzip member short of its trailer: the data decodes, then
+	// the stream ends early.
+	cut := raw[:off+(len(raw)-off)*2/3]
+	_, err := Extract(context.Background(), bytes.NewReader(cut), t.TempDir(), nil)
+	require.ErrorIs(t, err, ErrMalformed)
+
+	r := guardedPayload{errReader{fmt.Errorf("xz block 2: %w", xzguard.ErrLimit)}, "xz"}
+	_, err = newCPIOReader(r).Next()
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.NotErrorIs(t, err, ErrMalformed)
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
