@@ -40,6 +40,10 @@ type tableSym struct {
 	addr  uint64
 	local bool
 	file  int // STT_FILE block index, -1 for none (globals, System.map)
+	// transient marks a module symbol the kernel drops from the module's
+	// kallsyms once its init is done: in an .init* section or one not
+	// loaded (not SHF_ALLOC).
+	transient bool
 }
 
 // ReadVmlinux reads the symbol table of a vmlinux (or any linked ELF with a
@@ -76,7 +80,7 @@ func readELFTable(r io.ReaderAt, source string, byAddress bool) (*SymbolTable, e
 		if s.Section == elf.SHN_UNDEF || typ == elf.STT_SECTION || s.Name == "" {
 			continue
 		}
-		ts := tableSym{name: s.Name, addr: s.Value, local: bind == elf.STB_LOCAL, file: -1}
+		ts := tableSym{name: s.Name, addr: s.Value, local: bind == elf.STB_LOCAL, file: -1, transient: transientSection(f, s.Section)}
 		if ts.local && file >= 0 {
 			ts.file = file
 			if typ == elf.STT_FUNC || typ == elf.STT_OBJECT {
@@ -123,6 +127,17 @@ func ReadSystemMap(r io.Reader, source string) (*SymbolTable, error) {
 	return t, nil
 }
 
+// transientSection reports a section whose symbols a module keeps in its
+// kallsyms only while it loads: the kernel's core table holds allocated,
+// non-init sections (data too, under KALLSYMS_ALL, which livepatch needs).
+func transientSection(f *elf.File, idx elf.SectionIndex) bool {
+	if int(idx) >= len(f.Sections) {
+		return true // SHN_ABS and other special indexes
+	}
+	sec := f.Sections[idx]
+	return sec.Flags&elf.SHF_ALLOC == 0 || strings.HasPrefix(sec.Name, ".init")
+}
+
 func (t *SymbolTable) add(s tableSym) {
 	t.byName[s.name] = append(t.byName[s.name], len(t.syms))
 	t.syms = append(t.syms, s)
@@ -164,7 +179,7 @@ func (t *SymbolTable) Position(name string, local bool, objLocals []string) (int
 		if len(globals) != 1 {
 			return 0, fmt.Errorf("%s: global %q occurs %d times: %w", t.Source, name, len(globals), ErrAmbiguousSymbol)
 		}
-		return t.rank(name, globals[0]), nil
+		return t.stableRank(name, globals[0])
 	}
 	if !t.hasFiles {
 		return 0, fmt.Errorf("%s: %q occurs %d times and a System.map cannot tell which one the patched object means; give the vmlinux with symbols instead: %w",
@@ -184,7 +199,36 @@ func (t *SymbolTable) Position(name string, local bool, objLocals []string) (int
 		return 0, fmt.Errorf("%s: %q occurs %d times and %d of its source files match the patched object's local symbols (source or toolchain mismatch?): %w",
 			t.Source, name, len(idx), len(match), ErrAmbiguousSymbol)
 	}
-	return t.rank(name, match[0]), nil
+	return t.stableRank(name, match[0])
+}
+
+// stableRank is rank, checked for modules against the other table the
+// kernel may search. A module's kallsyms hold every symbol while it loads
+// (a patch applied to a module as it comes) and only its core symbols
+// afterwards (a patch loaded after the module): when an init-only copy of
+// the name comes first, the two counts differ and no sympos fits both.
+func (t *SymbolTable) stableRank(name string, want int) (int, error) {
+	pos := t.rank(name, want)
+	if t.byAddress {
+		return pos, nil
+	}
+	if t.syms[want].transient {
+		return 0, fmt.Errorf("%s: %q is in an init or unloaded section, gone from the module once it is live: %w", t.Source, name, ErrAmbiguousSymbol)
+	}
+	core := 0
+	for _, i := range t.byName[name] {
+		if !t.syms[i].transient {
+			core++
+		}
+		if i == want {
+			break
+		}
+	}
+	if core != pos {
+		return 0, fmt.Errorf("%s: %q is occurrence %d while the module loads but %d once it is live (an init-section copy comes first), so no sympos finds it both ways: %w",
+			t.Source, name, pos, core, ErrAmbiguousSymbol)
+	}
+	return pos, nil
 }
 
 // rank returns the 1-based position of syms[want] among the symbols named name.

@@ -148,3 +148,54 @@ func FuzzReadELFTable(f *testing.F) {
 		}
 	})
 }
+
+// moduleWithInitCopy has "show" twice, static in two files; the first file's copy
+// lives in .init.text when initFirst, else the second file's does.
+func moduleWithInitCopy(t *testing.T, initFirst bool) []byte {
+	t.Helper()
+	text := &elfobj.Section{Name: ".text", Type: elf.SHT_PROGBITS, Flags: elf.SHF_ALLOC | elf.SHF_EXECINSTR, Addralign: 16, Data: make([]byte, 0x100)}
+	init := &elfobj.Section{Name: ".init.text", Type: elf.SHT_PROGBITS, Flags: elf.SHF_ALLOC | elf.SHF_EXECINSTR, Addralign: 16, Data: make([]byte, 0x100)}
+	f := &elfobj.File{Machine: elf.EM_X86_64, Sections: []*elfobj.Section{{}, text, init}}
+	first, second := init, text
+	if !initFirst {
+		first, second = text, init
+	}
+	f.Symbols = []*elfobj.Symbol{
+		{},
+		{Name: "a.c", Type: elf.STT_FILE, Bind: elf.STB_LOCAL, Shndx: elf.SHN_ABS},
+		{Name: "show", Type: elf.STT_FUNC, Bind: elf.STB_LOCAL, Section: first},
+		{Name: "a_only", Type: elf.STT_FUNC, Bind: elf.STB_LOCAL, Section: text, Value: 0x40},
+		{Name: "b.c", Type: elf.STT_FILE, Bind: elf.STB_LOCAL, Shndx: elf.SHN_ABS},
+		{Name: "show", Type: elf.STT_FUNC, Bind: elf.STB_LOCAL, Section: second, Value: 0x10},
+		{Name: "b_only", Type: elf.STT_FUNC, Bind: elf.STB_LOCAL, Section: text, Value: 0x20},
+	}
+	var buf bytes.Buffer
+	require.NoError(t, elfobj.Write(&buf, f))
+	return buf.Bytes()
+}
+
+// The kernel counts a module's symbols over its whole table while the
+// module loads and over its core symbols once it is live: a position that
+// differs between the two is refused, one that agrees is kept.
+func TestPositionModuleInitCopies(t *testing.T) {
+	tab, err := ReadModule(bytes.NewReader(moduleWithInitCopy(t, true)), "mod.ko")
+	require.NoError(t, err)
+	_, err = tab.Position("show", true, []string{"show", "b_only"})
+	require.ErrorIs(t, err, ErrAmbiguousSymbol)
+	assert.Contains(t, err.Error(), `"show" is occurrence 2 while the module loads but 1 once it is live`)
+	_, err = tab.Position("show", true, []string{"show", "a_only"})
+	require.ErrorIs(t, err, ErrAmbiguousSymbol, "the init copy itself")
+	assert.Contains(t, err.Error(), "init or unloaded section")
+
+	tab, err = ReadModule(bytes.NewReader(moduleWithInitCopy(t, false)), "mod.ko")
+	require.NoError(t, err)
+	got, err := tab.Position("show", true, []string{"show", "a_only"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, got, "the init copy comes after: 1 both ways")
+
+	// vmlinux ranks by address; init copies stay in kallsyms.
+	tab, err = ReadVmlinux(bytes.NewReader(moduleWithInitCopy(t, true)), "vmlinux")
+	require.NoError(t, err)
+	_, err = tab.Position("show", true, []string{"show", "b_only"})
+	require.NoError(t, err)
+}
