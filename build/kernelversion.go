@@ -111,11 +111,24 @@ func checkReplace(t *Tree, noReplace bool) error {
 		return nil
 	}
 	v, ok := targetVersion(t)
-	if !ok || !v.before(replaceSince) {
+	return replaceError(t.Release, v, ok)
+}
+
+// checkReplaceRelease is checkReplace for a release known before the tree.
+func checkReplaceRelease(release string, noReplace bool) error {
+	if noReplace {
+		return nil
+	}
+	v, ok := releaseVersion(release)
+	return replaceError(release, v, ok)
+}
+
+func replaceError(release string, v kernelVersion, known bool) error {
+	if !known || !v.before(replaceSince) {
 		return nil
 	}
 	return fmt.Errorf("kernel %s (Linux %s): %w: atomic replace needs Linux %s or later; build a non-replace module instead (Options.NoReplace, kpatch-build -R/--non-replace), which stacks on the livepatches already loaded",
-		t.Release, v, ErrReplaceUnsupported, replaceSince)
+		release, v, ErrReplaceUnsupported, replaceSince)
 }
 
 // vmlinuxKlpEarly tells klp.CheckArchPatching whether the target writes

@@ -61,6 +61,15 @@ type Source interface {
 	Tree(ctx context.Context) (*Tree, error)
 }
 
+// ReleaseSource is a Source that knows its kernel's release before it
+// yields the tree (a Photon kernel is named before it is fetched). Run then
+// refuses what the release alone rules out, such as a replace module for a
+// kernel before 5.1, before any download or build.
+type ReleaseSource interface {
+	Source
+	Release() string
+}
+
 // Tree is a prepared kernel source tree and the files that describe the
 // kernel a livepatch is for.
 type Tree struct {

@@ -67,6 +67,11 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 	if len(opts.Patches) == 0 {
 		return nil, errors.New("build: no patches given")
 	}
+	if rs, ok := opts.Source.(ReleaseSource); ok {
+		if err := checkReplaceRelease(rs.Release(), opts.NoReplace); err != nil {
+			return nil, fmt.Errorf("build: %w", err)
+		}
+	}
 	t, err := opts.Source.Tree(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("build: kernel source: %w", err)

@@ -44,6 +44,10 @@ type Source struct {
 	Logger *slog.Logger
 }
 
+// Release is the kernel's uname -r, known before anything is fetched
+// (build.ReleaseSource).
+func (s *Source) Release() string { return s.Kernel.String() }
+
 // Step names what Tree is doing, for Progress.
 type Step string
 

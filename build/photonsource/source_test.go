@@ -2,6 +2,8 @@ package photonsource_test
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
 	"github.com/klpkit/klpkit/photon"
@@ -124,4 +127,23 @@ func TestTreeErrors(t *testing.T) {
 	_, err = src.Tree(t.Context())
 	require.ErrorIs(t, err, photon.ErrChecksumMismatch)
 	assert.True(t, errors.Is(err, photon.ErrChecksumMismatch))
+}
+
+// A replace build for a Photon 3.0 kernel is refused before anything is
+// fetched: the kernel's release is known up front.
+func TestReplaceRefusedBeforeFetch(t *testing.T) {
+	var _ build.ReleaseSource = (*photonsource.Source)(nil)
+	fetched := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched = true
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	src := newSource(t, srv.URL)
+	src.Kernel = photon.MustParseKernel("4.19.325-1.ph3")
+	assert.Equal(t, "4.19.325-1.ph3", src.Release())
+	_, err := build.Run(t.Context(), build.Options{Source: src, Patches: []string{"fix.patch"}, OutputDir: t.TempDir()})
+	require.ErrorIs(t, err, build.ErrReplaceUnsupported)
+	assert.Contains(t, err.Error(), "kernel 4.19.325-1.ph3 (Linux 4.19)")
+	assert.False(t, fetched, "nothing was downloaded")
 }
