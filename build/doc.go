@@ -20,7 +20,10 @@
 //     change. The source tree is never written, so an interrupted build
 //     cannot leave it patched, and several builds can share one tree.
 //   - compile: the translation units the patches touch (a changed .c file;
-//     for a changed header, every object whose kbuild .cmd file lists it)
+//     for a changed header, every object whose kbuild .cmd file lists it,
+//     which needs a fully built tree: a FullBuildSource is built in full
+//     once, a plain tree is refused with ErrTreeNotBuilt unless
+//     Options.PartialHeaderUsers accepts the objects built so far)
 //     are compiled twice by running kbuild's recorded compiler command and
 //     objtool directly, with -ffunction-sections -fdata-sections added:
 //     kbuild's own start-up costs more than one compile. The patched side

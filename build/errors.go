@@ -22,6 +22,10 @@ var (
 	// 5.1, such as Photon 3.0's 4.19): build with NoReplace. The words are
 	// kpatch-build's.
 	ErrReplaceUnsupported = errors.New("the kernel doesn't support klp replace")
+	// ErrTreeNotBuilt means a patch changes a header and the tree is not
+	// fully built, so not every object that includes it can be found (see
+	// Options.PartialHeaderUsers and FullBuildSource).
+	ErrTreeNotBuilt = errors.New("kernel tree not fully built")
 )
 
 // ObjectError says which translation unit failed and why.

@@ -38,6 +38,12 @@ type Options struct {
 	// SkipCompilerCheck skips the check that the compiler is the one the
 	// kernel was built with.
 	SkipCompilerCheck bool
+	// PartialHeaderUsers accepts, for a changed header in a tree that is not
+	// fully built, patching only the objects already built there (with a
+	// warning). By default Run refuses: the objects never built that include
+	// the header would keep the old code, and the patch would be half
+	// applied. A FullBuildSource is built in full instead.
+	PartialHeaderUsers bool
 	// CacheDir keeps original objects between runs, keyed by kernel,
 	// config, compiler, command line and source contents. "" disables it.
 	CacheDir string
@@ -59,6 +65,15 @@ type Options struct {
 // one the same way.
 type Source interface {
 	Tree(ctx context.Context) (*Tree, error)
+}
+
+// FullBuildSource is a Source that can build its tree in full (vmlinux and
+// modules) on demand. Run asks for it when a patch changes a header and the
+// tree is not fully built: only a full build records every object that
+// includes the header.
+type FullBuildSource interface {
+	Source
+	BuildAll(ctx context.Context) error
 }
 
 // ReleaseSource is a Source that knows its kernel's release before it

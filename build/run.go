@@ -204,7 +204,13 @@ func (r *runner) patch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	objs, warnings, err := touchedObjects(r.tree.Dir, r.ov.changed)
+	if fb, ok := r.opts.Source.(FullBuildSource); ok && changesHeader(r.ov.changed) && !fullyBuilt(r.tree.Dir) {
+		r.event(StagePatch, 0, 1, "a header changes: building the kernel in full once, to find every object that includes it")
+		if err := fb.BuildAll(ctx); err != nil {
+			return fmt.Errorf("building the kernel in full for a changed header: %w", err)
+		}
+	}
+	objs, warnings, err := touchedObjects(r.tree.Dir, r.ov.changed, r.opts.PartialHeaderUsers)
 	if err != nil {
 		return err
 	}

@@ -13,8 +13,9 @@ import (
 
 // touchedObjects returns the objects the changed files need recompiled: a
 // changed C file's own object, and for a changed header every object whose
-// kbuild command file lists it as a dependency. It refuses assembly files.
-func touchedObjects(tree string, changed []string) ([]string, []string, error) {
+// kbuild command file lists it as a dependency. It refuses assembly files,
+// and a header change in a tree that is not fully built unless partial.
+func touchedObjects(tree string, changed []string, partial bool) ([]string, []string, error) {
 	var objs, warnings, headers []string
 	seen := map[string]bool{}
 	add := func(o string) {
@@ -43,6 +44,10 @@ func touchedObjects(tree string, changed []string) ([]string, []string, error) {
 			return nil, nil, err
 		}
 		if !fullyBuilt(tree) {
+			if !partial {
+				return nil, nil, fmt.Errorf("header(s) %s changed, and %s is not fully built (no .vmlinux.cmd), so the objects that include them cannot all be found: build the kernel once there (make vmlinux modules), or accept patching only the objects already built (Options.PartialHeaderUsers, kpatch-build --partial-header-users): %w",
+					strings.Join(headers, ", "), tree, ErrTreeNotBuilt)
+			}
 			warnings = append(warnings, fmt.Sprintf("header(s) %s changed: only objects already built in %s were checked for users; objects never built there are not patched (build the tree once with make for a complete set)", strings.Join(headers, ", "), tree))
 		}
 		for _, h := range headers {
@@ -55,6 +60,16 @@ func touchedObjects(tree string, changed []string) ([]string, []string, error) {
 		}
 	}
 	return objs, warnings, nil
+}
+
+// changesHeader reports a changed header among the changed files.
+func changesHeader(changed []string) bool {
+	for _, rel := range changed {
+		if path.Ext(rel) == ".h" {
+			return true
+		}
+	}
+	return false
 }
 
 // headerUsers maps each header to the objects whose .cmd files list it.

@@ -21,11 +21,7 @@ const (
 // modules_prepare. A marker written afterwards lets later runs skip it; a
 // full build also satisfies a later prepare-only run. A lock keeps two
 // runs from building the same tree at once.
-func (s *Source) kbuild(ctx context.Context, tree string) error {
-	mode := modeFull
-	if s.ModuleSymvers != "" {
-		mode = modePrepare
-	}
+func (s *Source) kbuild(ctx context.Context, tree, mode string) error {
 	if done(tree, mode) {
 		return nil
 	}

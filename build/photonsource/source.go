@@ -42,6 +42,8 @@ type Source struct {
 	Progress func(Step, string)
 	// Logger receives commands and their output; nil: none.
 	Logger *slog.Logger
+
+	tree string // the prepared tree, once Tree has run
 }
 
 // Release is the kernel's uname -r, known before anything is fetched
@@ -94,22 +96,22 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	var symvers []byte
+	mode := modeFull
 	if s.ModuleSymvers != "" {
-		if symvers, err = os.ReadFile(s.ModuleSymvers); err != nil {
+		// Checked before the build, which it spares: the tree is then
+		// only prepared.
+		if _, err := os.Stat(s.ModuleSymvers); err != nil {
 			return nil, fmt.Errorf("photonsource: Module.symvers: %w", err)
 		}
+		mode = modePrepare
 	}
-	if err := s.kbuild(ctx, src.Tree); err != nil {
+	if err := s.kbuild(ctx, src.Tree, mode); err != nil {
 		return nil, err
 	}
-	if symvers != nil {
-		// The module links with kbuild against this tree, whose modpost
-		// reads the tree's own Module.symvers.
-		if err := writeAtomic(src.ModuleSymvers, symvers); err != nil {
-			return nil, fmt.Errorf("photonsource: %w", err)
-		}
+	if err := s.installSymvers(src.Tree); err != nil {
+		return nil, err
 	}
+	s.tree = src.Tree
 	t := &build.Tree{
 		Release:       k.String(),
 		Dir:           src.Tree,
@@ -123,6 +125,35 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 		t.ModulesDir = src.Tree
 	}
 	return t, nil
+}
+
+// BuildAll builds the tree Tree prepared in full (vmlinux and modules), once:
+// build.Run asks for it when a patch changes a header, whose users only a
+// full build records (build.FullBuildSource).
+func (s *Source) BuildAll(ctx context.Context) error {
+	if s.tree == "" {
+		return errors.New("photonsource: BuildAll before Tree")
+	}
+	if err := s.kbuild(ctx, s.tree, modeFull); err != nil {
+		return err
+	}
+	return s.installSymvers(s.tree)
+}
+
+// installSymvers copies the given Module.symvers into the tree, where the
+// module's link (kbuild's modpost) reads it; a full build rewrites it.
+func (s *Source) installSymvers(tree string) error {
+	if s.ModuleSymvers == "" {
+		return nil
+	}
+	data, err := os.ReadFile(s.ModuleSymvers)
+	if err != nil {
+		return fmt.Errorf("photonsource: Module.symvers: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(tree, "Module.symvers"), data); err != nil {
+		return fmt.Errorf("photonsource: %w", err)
+	}
+	return nil
 }
 
 func (s *Source) progress(step Step, msg string) {

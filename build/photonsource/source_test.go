@@ -147,3 +147,32 @@ func TestReplaceRefusedBeforeFetch(t *testing.T) {
 	assert.Contains(t, err.Error(), "kernel 4.19.325-1.ph3 (Linux 4.19)")
 	assert.False(t, fetched, "nothing was downloaded")
 }
+
+// BuildAll builds a prepared-only tree in full once (build.Run asks for it
+// when a header changes) and keeps the given Module.symvers in place.
+func TestBuildAll(t *testing.T) {
+	var _ build.FullBuildSource = (*photonsource.Source)(nil)
+	repo := photonsourcetest.NewRepo(t, kernel)
+	src := newSource(t, repo.Serve(t))
+	require.Error(t, src.BuildAll(t.Context()), "nothing prepared yet")
+	symvers := filepath.Join(t.TempDir(), "Module.symvers")
+	require.NoError(t, os.WriteFile(symvers, []byte("0x1\tkernel_symbol\tvmlinux\tEXPORT_SYMBOL\t\n"), 0o644))
+	src.ModuleSymvers = symvers
+	tree, err := src.Tree(t.Context())
+	require.NoError(t, err)
+	logFile := filepath.Join(tree.Dir, "make.log")
+	before, err := os.ReadFile(logFile)
+	require.NoError(t, err)
+
+	require.NoError(t, src.BuildAll(t.Context()))
+	log, err := os.ReadFile(logFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(log[len(before):]), "vmlinux\nmodules\n")
+	kept, err := os.ReadFile(tree.ModuleSymvers)
+	require.NoError(t, err)
+	assert.Equal(t, "0x1\tkernel_symbol\tvmlinux\tEXPORT_SYMBOL\t\n", string(kept), "the given Module.symvers, not the build's")
+
+	require.NoError(t, src.BuildAll(t.Context()))
+	again, _ := os.ReadFile(logFile)
+	assert.Equal(t, string(log), string(again), "built once")
+}

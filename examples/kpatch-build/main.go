@@ -16,7 +16,10 @@
 // it; kpatch-build's debug levels are --debug here). Options of klpkit for
 // trees that split source and headers (Debian's, the test lab's): --kbuild
 // (the tree modules link against), --symvers, --modules-dir, --system-map,
-// --make-arg VAR=VALUE, --cache and --export-debug. Not supported: -r
+// --make-arg VAR=VALUE, --cache, --export-debug and --partial-header-users
+// (a changed header in a tree not fully built is refused otherwise, since
+// kpatch-build's full build is what finds every object that includes it).
+// Not supported: -r
 // (source RPMs: auto_livepatch builds Photon kernels from theirs),
 // --oot-module and -t.
 //

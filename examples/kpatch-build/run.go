@@ -54,6 +54,11 @@ Options:
        --cache DIR         Cache of original objects (default: $CACHEDIR,
                            else ~/.kpatch; "none" disables it)
        --export-debug DIR  Write objects, module source and log to DIR
+       --partial-header-users
+                           For a changed header in a tree not fully built,
+                           patch only the objects already built there (by
+                           default refused: the others would keep the old
+                           code)
        --version           Show the version
 `
 
@@ -70,6 +75,7 @@ type options struct {
 	jobs                                           int
 	name, outputDir, descriptionFile               string
 	nonReplace, debug, skipCleanup, skipCC         bool
+	partialHeaderUsers                             bool
 	kbuildDir, symvers, modulesDir, cacheDir       string
 	exportDebug                                    string
 	makeArgs                                       []string
@@ -193,6 +199,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringArrayVar(&o.makeArgs, "make-arg", nil, "")
 	fs.StringVar(&o.cacheDir, "cache", "", "")
 	fs.StringVar(&o.exportDebug, "export-debug", "", "")
+	fs.BoolVar(&o.partialHeaderUsers, "partial-header-users", false, "")
 	fs.BoolVar(&o.showVersion, "version", false, "")
 	help := fs.BoolP("help", "h", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -269,7 +276,8 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 	bo = build.Options{
 		Source: tree, Patches: o.patches, Name: o.name, OutputDir: o.outputDir,
 		NoReplace: o.nonReplace, Jobs: o.jobs, SkipCompilerCheck: o.skipCC,
-		KeepWork: o.debug || o.skipCleanup, DebugDir: o.exportDebug,
+		PartialHeaderUsers: o.partialHeaderUsers,
+		KeepWork:           o.debug || o.skipCleanup, DebugDir: o.exportDebug,
 		CacheDir: a.cacheDir(o.cacheDir),
 	}
 	if o.descriptionFile != "" {

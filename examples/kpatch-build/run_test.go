@@ -82,7 +82,7 @@ func TestAllOptions(t *testing.T) {
 	require.NoError(t, c.run(c.patch, "-s", c.tree, "-c", filepath.Join(c.tree, ".config"), "-v", filepath.Join(c.tree, "vmlinux"),
 		"-j", "3", "-n", "my-fix.ko", "-o", out, "-R", "-D", desc, "--skip-compiler-check", second,
 		"--kbuild", kb, "--symvers", symvers, "--modules-dir", mods, "--make-arg", "CC=gcc-12", "--make-arg=HOSTCC=gcc-12",
-		"--cache", "/c", "--export-debug", dbg, "-a", "6.1.0-56-amd64"))
+		"--cache", "/c", "--export-debug", dbg, "--partial-header-users", "-a", "6.1.0-56-amd64"))
 	o := c.got
 	require.NotNil(t, o)
 	assert.Equal(t, []string{c.patch, second}, o.Patches)
@@ -90,6 +90,7 @@ func TestAllOptions(t *testing.T) {
 	assert.Equal(t, out, o.OutputDir)
 	assert.True(t, o.NoReplace)
 	assert.True(t, o.SkipCompilerCheck)
+	assert.True(t, o.PartialHeaderUsers)
 	assert.Equal(t, 3, o.Jobs)
 	assert.Equal(t, "Fix CVE-2026-0001", o.Description)
 	assert.Equal(t, "/c", o.CacheDir)
