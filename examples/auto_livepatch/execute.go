@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -36,13 +37,14 @@ func (a *app) execute(ctx context.Context, j *job) (err error) {
 	prog := newProgress(a.stdout, a.stderr, a.terminal)
 	defer prog.finish()
 	fmt.Fprintf(a.stdout, "Building livepatch module %s for kernel %s\n", j.name, j.kernel)
-	tree, err := a.prepare(ctx, a.source(j, prog))
+	src := a.source(j, prog)
+	tree, err := a.prepare(ctx, src)
 	prog.finish()
 	if err != nil {
 		return fail("Couldn't get the kernel source of %s: %w", j.kernel, err)
 	}
 	opts := build.Options{
-		Source:            tree,
+		Source:            preparedSource{tree, src},
 		Patches:           j.o.patches,
 		Name:              j.name,
 		OutputDir:         staging,
@@ -151,3 +153,15 @@ func (a *app) packageRPM(j *job, res *build.Result, dir string) (string, error) 
 	}
 	return path, os.Rename(f.Name(), path)
 }
+
+// preparedSource hands build.Run the tree prepared above, with the Photon
+// source behind it for the full build a changed header needs
+// (build.FullBuildSource).
+type preparedSource struct {
+	tree   *build.Tree
+	photon *photonsource.Source
+}
+
+func (p preparedSource) Tree(context.Context) (*build.Tree, error) { return p.tree, nil }
+
+func (p preparedSource) BuildAll(ctx context.Context) error { return p.photon.BuildAll(ctx) }

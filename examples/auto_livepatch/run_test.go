@@ -58,7 +58,13 @@ func newCLI(t *testing.T) *cli {
 		},
 		build: func(ctx context.Context, o build.Options) (*build.Result, error) {
 			c.got = &o
-			c.tree = o.Source.(*build.Tree)
+			_, full := o.Source.(build.FullBuildSource)
+			require.True(t, full, "a header change can have the Photon tree built in full")
+			tree, err := o.Source.Tree(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c.tree = tree
 			o.Progress(build.Event{Stage: build.StageLink, Message: "building patch module " + o.Name + ".ko", Total: 1})
 			if c.fail != nil {
 				return nil, c.fail
