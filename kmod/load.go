@@ -97,8 +97,8 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 	}
 	if m.Info.Livepatch && !s.patchEnabled(m.Name) {
 		// Out of transition but not enabled: someone disabled it.
-		return nil, fmt.Errorf("%s: the patch left %s before its transition finished (disabled by another tool?): the kernel is not patched",
-			m.Name, s.livepatchPath(m.Name))
+		return nil, fmt.Errorf("%s: the patch was disabled before its transition finished (by another tool?): the kernel is not patched",
+			m.Name)
 	}
 	progress(Event{Kind: EventTransition, Module: m.Name, Elapsed: elapsed})
 	if opts.RetireOlder {

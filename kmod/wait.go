@@ -38,18 +38,19 @@ func retryBusy(ctx context.Context, t Timing, module string, again bool, progres
 	}
 }
 
-// waitTransition waits until patch name is out of transition (or, when gone
-// is set, as after a disable, until it patches nothing: see patchInactive). It signals stalled
-// tasks once SignalAfter has passed where the kernel has the signal file. On
-// timeout it returns the stalled tasks and ErrTransitionStalled.
-func (s *System) waitTransition(ctx context.Context, t Timing, name string, target, gone bool, progress func(Event)) (time.Duration, []Task, error) {
+// waitTransition waits until patch name is out of transition or, with
+// inactive set (after a disable), until it patches nothing (patchInactive).
+// It signals stalled tasks once SignalAfter has passed where the kernel has
+// the signal file. On timeout it returns the stalled tasks and
+// ErrTransitionStalled.
+func (s *System) waitTransition(ctx context.Context, t Timing, name string, target, inactive bool, progress func(Event)) (time.Duration, []Task, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, t.TransitionTimeout)
 	defer cancel()
 	signalled, announced := false, false
 	for {
 		done := false
-		if gone {
+		if inactive {
 			done = s.patchInactive(name)
 		} else {
 			tr, ok := s.readBool(s.livepatchPath(name, "transition"))

@@ -33,8 +33,8 @@ const errENOKEY = syscall.Errno(126)
 // enabled patch can be disabled and only a patch whose predecessor is
 // enabled can be enabled (a load on top of a disabled patch fails EBUSY);
 // there is no atomic replace, and the signal file exists. A write that
-// breaks these rules is undone, as the kernel's EBUSY would leave it, and
-// recorded in Rejected.
+// breaks these rules fails with EBUSY (one made to the file by hand is
+// undone) and is recorded in Rejected.
 type Config struct {
 	Release  string // uname -r (default DefaultRelease)
 	Vermagic string // what modules must carry (default Release + " SMP preempt mod_unload modversions ")
@@ -81,9 +81,10 @@ type Task struct {
 	WakesOnSignal bool
 }
 
-// Kernel is a fake kernel: it implements kmod.Kernel and keeps sysfs and
-// procfs files under Root, reacting to writes to enabled, force and signal
-// on each tick.
+// Kernel is a fake kernel: it implements kmod.Kernel and kmod.AttrWriter
+// and keeps sysfs and procfs files under Root. Writes to enabled, force and
+// signal through WriteAttr act at once; ones made to the files by hand are
+// picked up on the next tick, which also moves transitions on.
 type Kernel struct {
 	Root string
 	cfg  Config
