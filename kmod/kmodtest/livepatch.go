@@ -74,7 +74,8 @@ func (k *Kernel) read(rel string) string {
 func (k *Kernel) tick() {
 	for _, p := range append([]*patch(nil), k.patches...) {
 		dir := k.patchDir(p.name)
-		if v := k.read(dir + "/enabled"); v != onOff(p.target) {
+		// Only a whole value counts: a write by hand may be half done.
+		if v := k.read(dir + "/enabled"); (v == "0" || v == "1") && v != onOff(p.target) {
 			if k.store(p, "enabled", v) != nil {
 				k.put(dir+"/enabled", onOff(p.target)) // the write failed
 			}
