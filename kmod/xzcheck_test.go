@@ -2,45 +2,27 @@ package kmod
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"os"
 	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/ulikunitz/xz"
+
+	"github.com/klpkit/klpkit/internal/xzguard/xzguardtest"
 )
 
-func xzCompress(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := xz.NewWriter(&buf)
-	require.NoError(t, err)
-	_, err = w.Write(data)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return buf.Bytes()
-}
-
-// withDict rewrites the first block's LZMA2 dictionary byte and fixes the
-// block header's CRC32, as a hostile file would.
-func withDict(t testing.TB, xzData []byte, code byte) []byte {
-	t.Helper()
+// withDict is xzData with its first block's dictionary byte set to code.
+func withDict(tb testing.TB, xzData []byte, code byte) []byte {
+	tb.Helper()
 	out := bytes.Clone(xzData)
-	size := (int(out[12]) + 1) * 4
-	h := out[12 : 12+size]
-	i := bytes.Index(h[2:size-4], []byte{0x21, 0x01})
-	require.GreaterOrEqual(t, i, 0, "no LZMA2 filter in the block header")
-	h[2+i+2] = code
-	binary.LittleEndian.PutUint32(h[size-4:], crc32.ChecksumIEEE(h[:size-4]))
+	xzguardtest.SetFirstDict(tb, out, code)
 	return out
 }
 
 func TestXZDictionaryLimit(t *testing.T) {
 	image := bytes.Repeat([]byte("\x7fELF module text "), 1000)
-	good := xzCompress(t, image)
+	good := xzguardtest.Compress(t, image)
 	out, c, err := Decompress(good)
 	require.NoError(t, err)
 	assert.Equal(t, CompressXZ, c)
@@ -59,7 +41,7 @@ func TestXZDictionaryLimit(t *testing.T) {
 }
 
 func TestXZLayoutErrors(t *testing.T) {
-	good := xzCompress(t, []byte("module"))
+	good := xzguardtest.Compress(t, []byte("module"))
 	for name, data := range map[string][]byte{
 		"truncated":       good[:len(good)-3],
 		"bad footer":      append(bytes.Clone(good[:len(good)-2]), 'X', 'X'),
@@ -95,8 +77,8 @@ func TestXZFromTheXZTool(t *testing.T) {
 }
 
 func FuzzDecompressXZ(f *testing.F) {
-	f.Add(xzCompress(f, []byte("module")))
-	f.Add(withDict(f, xzCompress(f, []byte("x")), 40))
+	f.Add(xzguardtest.Compress(f, []byte("module")))
+	f.Add(withDict(f, xzguardtest.Compress(f, []byte("x")), 40))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _, _ = Decompress(data) // never panics, never allocates a huge dictionary
 	})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"testing"
 
 	"github.com/cavaliergopher/rpm"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/xzguard"
+	"github.com/klpkit/klpkit/internal/xzguard/xzguardtest"
 )
 
 // payloadOffset returns where the compressed payload of raw starts.
@@ -33,14 +33,7 @@ func TestExtractHostileXZPayload(t *testing.T) {
 	p.Compressor = "xz"
 	raw := buildBytes(t, p)
 	off := payloadOffset(t, raw)
-	require.Equal(t, "\xfd7zXZ\x00", string(raw[off:off+6]))
-	// The first block header follows the 12-byte stream header.
-	h := raw[off+12:]
-	size := (int(h[0]) + 1) * 4
-	i := bytes.Index(h[2:size-4], []byte{0x21, 0x01})
-	require.GreaterOrEqual(t, i, 0, "no LZMA2 filter in the first block header")
-	h[2+i+2] = 40 // 4 GiB - 1
-	binary.LittleEndian.PutUint32(h[size-4:], crc32.ChecksumIEEE(h[:size-4]))
+	xzguardtest.SetFirstDict(t, raw[off:], xzguardtest.HugeDict)
 
 	dest := t.TempDir()
 	_, err := Extract(context.Background(), bytes.NewReader(raw), dest, nil)
