@@ -30,17 +30,28 @@ exit 0
 const postScript = `ko=@FILE@
 mod=@MODULE@
 installed=@INSTALLED@
+upgrade=
 if [ "${1:-1}" -gt 1 ]; then
 	# Upgrade: the old package's patch has the same module name, so it must
 	# leave before the new one can load; drop its boot copy too. (No
 	# /dev/null redirections: image builds run rpm --root without /dev.)
-	kpatch unload "$mod" || :
+	kpatch unload "$mod" || upgrade=stuck
 	kpatch uninstall "$installed" || :
 fi
 if ! kpatch install "$ko"; then
 	echo "livepatch $mod: kpatch install $ko failed; it will not load at boot" >&2
 fi
 if ! kpatch load "$ko"; then
+	nl='
+'
+	case $upgrade$nl$(kpatch list) in
+	stuck*"$nl$mod ["*)
+		# The old version could not leave (before Linux 5.1 a patch
+		# loaded after it holds it in place) and is still live: it
+		# stays until reboot, and this version takes over at boot.
+		echo "livepatch $mod: the previous version stays live until reboot; this version is installed and loads at boot" >&2
+		exit 0 ;;
+	esac
 	# A patch that does not load now must not be loaded at boot either.
 	kpatch uninstall "$installed" || :
 	echo "livepatch $mod: kpatch load $ko failed; the running kernel is not patched" >&2

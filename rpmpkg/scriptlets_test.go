@@ -169,6 +169,33 @@ func TestUpgradeKeepsTheNewPatchLoaded(t *testing.T) {
 	}, h.log(), "the old %preun does nothing on upgrade")
 }
 
+// On an upgrade where the old version cannot be unloaded (before 5.1, a
+// patch loaded after it holds it in place), the old version stays live and
+// the new one is kept installed for the next boot instead of being thrown
+// away; a load failure with the old version gone still fails.
+func TestUpgradeWithOldVersionStuck(t *testing.T) {
+	s := scriptsFor(t, "4.19.325-1.ph3", "lp")
+	h := newScriptHost(t, "4.19.325-1.ph3")
+	h.installKo("lp", "v1")
+	_, code := h.run(s.Post, "1")
+	require.Equal(t, 0, code)
+
+	h.installKo("lp", "v2")
+	require.NoError(t, os.WriteFile(filepath.Join(h.state, "fail-unload"), nil, 0o644))
+	out, code := h.run(s.Post, "2")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "the previous version stays live until reboot")
+	assert.Equal(t, "v1", h.state1("loaded-lp"), "the old patch is still live")
+	assert.Equal(t, "v2", h.state1("installed-lp"), "the new one loads at boot")
+
+	require.NoError(t, os.Remove(filepath.Join(h.state, "fail-unload")))
+	require.NoError(t, os.WriteFile(filepath.Join(h.state, "fail-load"), nil, 0o644))
+	out, code = h.run(s.Post, "2")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "not patched")
+	assert.Empty(t, h.state1("installed-lp"), "a version that does not load is not kept for boot")
+}
+
 // A module whose in-kernel name differs from the package (file) name is
 // installed as Name.ko, so uninstall must name the file, not the module:
 // otherwise rpm -e leaves it in the store and it loads again at boot.
