@@ -54,14 +54,17 @@ func (s *System) unloadEach(ctx context.Context, t Timing, keep string, progress
 // keep (the topmost), unload the others newest first, then enable again
 // whatever was enabled and is still there, oldest first, keep last. A
 // patch that will not go stops the retiring and is enabled again, so that
-// the stack ends as live as it began, minus what was retired.
+// the stack ends as live as it began, minus what was retired. Bringing
+// patches back runs even when ctx ends (each wait is still bounded by the
+// timing): a cancelled handover must not leave the kernel unpatched.
 func (s *System) handOver(ctx context.Context, t Timing, keep string, progress func(Event)) ([]string, time.Duration, error) {
 	stack := s.livepatchModules() // newest first; keep is the newest
+	restore := context.WithoutCancel(ctx)
 	progress(Event{Kind: EventHandover, Module: keep})
 	start := time.Now()
 	if err := s.setEnabled(ctx, t, keep, false, progress); err != nil {
 		// keep is half way down or still up: bring it back, retire nothing.
-		rerr := s.setEnabled(ctx, t, keep, true, progress)
+		rerr := s.setEnabled(restore, t, keep, true, progress)
 		return nil, time.Since(start), errors.Join(fmt.Errorf("handover: disabling %s: %w", keep, err), rerr)
 	}
 	var retired []string
@@ -69,6 +72,10 @@ func (s *System) handOver(ctx context.Context, t Timing, keep string, progress f
 	for _, name := range stack {
 		if name == keep {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("handover stopped before retiring %s: %w", name, err))
+			break
 		}
 		if err := s.unloadLocked(ctx, t, name, progress); err != nil {
 			errs = append(errs, fmt.Errorf("handover: retiring %s: %w", name, err))
@@ -83,11 +90,11 @@ func (s *System) handOver(ctx context.Context, t Timing, keep string, progress f
 		if name == keep || !fileExists(s.livepatchPath(name)) || s.patchEnabled(name) {
 			continue
 		}
-		if err := s.setEnabled(ctx, t, name, true, progress); err != nil {
+		if err := s.setEnabled(restore, t, name, true, progress); err != nil {
 			errs = append(errs, fmt.Errorf("handover: enabling %s again: %w", name, err))
 		}
 	}
-	if err := s.setEnabled(ctx, t, keep, true, progress); err != nil {
+	if err := s.setEnabled(restore, t, keep, true, progress); err != nil {
 		errs = append(errs, fmt.Errorf("handover: enabling %s again: %w", keep, err))
 	}
 	window := time.Since(start)

@@ -1,6 +1,7 @@
 package kmod_test
 
 import (
+	"context"
 	"syscall"
 	"testing"
 	"time"
@@ -200,4 +201,26 @@ func TestHandoverStalledReenableBefore51(t *testing.T) {
 	lp, err := e.sys.Livepatch("cum")
 	require.NoError(t, err)
 	assert.True(t, lp.Enabled && lp.Transition, "cum stays on its way to patched")
+}
+
+// A handover cancelled half way (Ctrl-C) stops retiring but still brings
+// the new patch back: it never leaves the kernel without the fix.
+func TestHandoverCancelledBefore51(t *testing.T) {
+	e := newLegacyEnv(t)
+	e.loadLegacy(t, "p1", "p2")
+	c, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	o := loadOpts(nil)
+	o.RetireOlder, o.AllowUnpatchedWindow = true, true
+	o.Progress = func(ev kmod.Event) {
+		if ev.Kind == kmod.EventRetired {
+			cancel() // after p2 went, before p1
+		}
+	}
+	res, err := e.sys.Load(c, e.legacyModule(t, "cum"), o)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotNil(t, res)
+	assert.Equal(t, []string{"p2"}, res.Retired)
+	assert.Equal(t, map[string]bool{"p1": true, "cum": true}, e.enabled(t), "p1 and the new patch are live again")
+	assert.Empty(t, e.k.Rejected())
 }
