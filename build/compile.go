@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/klpkit/klpkit/internal/flock"
 )
 
 // sectionFlags give every function and data object its own section, which
@@ -45,7 +47,7 @@ func (c *compiler) command(ctx context.Context, obj string) (*cmdFile, error) {
 	if _, err := os.Stat(filepath.Join(c.tree, strings.TrimSuffix(obj, ".o")+".c")); err != nil {
 		return nil, fmt.Errorf("no source for %s in %s: %w", obj, c.tree, err)
 	}
-	unlock, err := lockFile(ctx, filepath.Join(c.tree, ".klpkit-make.lock"))
+	unlock, err := flock.Lock(ctx, filepath.Join(c.tree, ".klpkit-make.lock"), 0o644)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/klpkit/klpkit/internal/flock"
 )
 
 // ErrPackageNotFound is returned when no repository has the package.
@@ -131,7 +133,7 @@ func (c *Cache) Download(ctx context.Context, req DownloadRequest, opts *Downloa
 			return "", err
 		}
 	}
-	unlock, err := lockFile(ctx, c.lockPath(key))
+	unlock, err := flock.Lock(ctx, c.lockPath(key), 0o644)
 	if err != nil {
 		return "", fmt.Errorf("photon: download %s: waiting for another download of it: %w", req.File, err)
 	}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
+	"github.com/klpkit/klpkit/internal/flock"
 )
 
 // PrepareStep names a stage of Prepare for progress events.
@@ -86,9 +88,9 @@ func Prepare(ctx context.Context, k Kernel, srpm, debuginfo string, opts *Prepar
 		return nil, err
 	}
 	lock := filepath.Join(o.Dir, "."+k.String()+".lock")
-	unlock, err := lockFile(ctx, lock)
+	unlock, err := flock.Lock(ctx, lock, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("photon: waiting for %s: %w", lock, err)
+		return nil, fmt.Errorf("photon: %w", err)
 	}
 	defer unlock()
 	src, err := prepareLocked(ctx, k, srpm, debuginfo, filepath.Join(o.Dir, k.String()), &o)

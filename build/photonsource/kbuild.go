@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/flock"
 )
 
 // Build modes, as the marker file records them.
@@ -25,7 +27,7 @@ func (s *Source) kbuild(ctx context.Context, tree, mode string) error {
 	if done(tree, mode) {
 		return nil
 	}
-	unlock, err := lockFile(ctx, tree+".kbuild.lock")
+	unlock, err := flock.Lock(ctx, tree+".kbuild.lock", 0o644)
 	if err != nil {
 		return fmt.Errorf("photonsource: %w", err)
 	}
