@@ -48,7 +48,7 @@ func preparedAltUnit(t *testing.T, release string) error {
 	require.NoError(t, os.WriteFile(sysmap, []byte("ffffffff81000000 T f\nffffffff81000100 T hidden_helper\nffffffff81000200 T exported_helper\nffffffff81000300 T printk\n"), 0o644))
 	r := &runner{objs: []*unit{u}, work: t.TempDir(), tree: Tree{Release: release, SystemMap: sysmap},
 		symvers: symvers{"printk": "vmlinux", "exported_helper": "vmlinux", "__fentry__": "vmlinux"}, log: discardLogger()}
-	r.kver, r.kverKnown = targetVersion(&r.tree)
+	r.version, r.versionKnown = targetVersion(&r.tree)
 	require.NoError(t, r.diff(context.Background()))
 	_, _, _, err := r.preparePatchObject(0, u)
 	return err
@@ -88,7 +88,7 @@ func TestSymbolNameLimit(t *testing.T) {
 		require.NoError(t, os.WriteFile(sysmap, []byte("ffffffff81000000 T "+long+"\n"), 0o644))
 		r := &runner{objs: []*unit{u}, work: t.TempDir(), tree: Tree{Release: release, SystemMap: sysmap},
 			symvers: symvers{"printk": "vmlinux", "__fentry__": "vmlinux"}, log: discardLogger()}
-		r.kver, r.kverKnown = targetVersion(&r.tree)
+		r.version, r.versionKnown = targetVersion(&r.tree)
 		require.NoError(t, r.diff(context.Background()))
 		_, _, _, err := r.preparePatchObject(0, u)
 		return err

@@ -5,32 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-func TestReleaseVersion(t *testing.T) {
-	for release, want := range map[string]kernelVersion{
-		"4.19.325-1.ph3":           {4, 19},
-		"4.19.247-rt108-10.ph3-rt": {4, 19},
-		"5.0.21":                   {5, 0},
-		"5.1":                      {5, 1},
-		"5.10.118-2.ph4":           {5, 10},
-		"6.1.0-56-amd64":           {6, 1},
-		"6.1.192-1.ph5":            {6, 1},
-	} {
-		v, ok := releaseVersion(release)
-		assert.True(t, ok, release)
-		assert.Equal(t, want, v, release)
-	}
-	for _, bad := range []string{"", "r", "6", "6.", ".1", "x.1", "6.x", "-1.2", "0.9", "999.1", "6.999", "1.001", "+4.19", "04.19", "4.+19"} {
-		_, ok := releaseVersion(bad)
-		assert.False(t, ok, bad)
-	}
-}
+	"github.com/klpkit/klpkit/internal/kver"
+)
 
 func writeVersionHeader(t *testing.T, dir, body string) {
 	t.Helper()
@@ -40,9 +21,9 @@ func writeVersionHeader(t *testing.T, dir, body string) {
 }
 
 func TestHeadersVersion(t *testing.T) {
-	for body, want := range map[string]kernelVersion{
-		"#define LINUX_VERSION_CODE 267263\n#define KERNEL_VERSION(a,b,c) ...\n": {4, 19}, // 4.19.325, patch clamped to 255
-		"#define LINUX_VERSION_CODE 393664\n":                                    {6, 1},
+	for body, want := range map[string]kver.Version{
+		"#define LINUX_VERSION_CODE 267263\n#define KERNEL_VERSION(a,b,c) ...\n": {Major: 4, Minor: 19}, // 4.19.325, patch clamped to 255
+		"#define LINUX_VERSION_CODE 393664\n":                                    {Major: 6, Minor: 1},
 	} {
 		dir := t.TempDir()
 		writeVersionHeader(t, dir, body)
@@ -113,28 +94,13 @@ func TestRunRefusesReplaceBefore51(t *testing.T) {
 	}
 }
 
-// FuzzReleaseVersion: release strings come from users and vmlinux
-// banners; the reader never panics and only accepts a leading
-// <major>.<minor>.
-func FuzzReleaseVersion(f *testing.F) {
-	for _, s := range []string{"4.19.325-1.ph3", "6.1.0-56-amd64", "5.1", "r", "6.", "99999999999999999999.1", "1.001", "+4.19"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, release string) {
-		v, ok := releaseVersion(release)
-		if ok && (v.major <= 0 || v.minor < 0 || !strings.HasPrefix(release, v.String())) {
-			t.Fatalf("%q read as %v", release, v)
-		}
-	})
-}
-
 // FuzzVersionCode: a version.h from a tree is untrusted input.
 func FuzzVersionCode(f *testing.F) {
 	f.Add([]byte("#define LINUX_VERSION_CODE 267263\n"))
 	f.Add([]byte("#define LINUX_VERSION_CODE 99999999999\n"))
 	f.Add([]byte("#define\tLINUX_VERSION_CODE\t393664\r\n"))
 	f.Fuzz(func(t *testing.T, header []byte) {
-		if v, ok := versionCode(header); ok && (v.major <= 0 || v.major > 255 || v.minor < 0 || v.minor > 255) {
+		if v, ok := versionCode(header); ok && (v.Major <= 0 || v.Major > 255 || v.Minor < 0 || v.Minor > 255) {
 			t.Fatalf("%q read as %v", header, v)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/internal/kver"
 	"github.com/klpkit/klpkit/livepatch"
 )
 
@@ -51,9 +52,9 @@ type runner struct {
 	objs    []*unit
 	res     Result
 
-	// kver is the target's version when known (kverKnown).
-	kver      kernelVersion
-	kverKnown bool
+	// version is the target's version when known (versionKnown).
+	version      kver.Version
+	versionKnown bool
 
 	symvers symvers
 	tables  map[string]*klp.SymbolTable
@@ -83,7 +84,7 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 	if err := checkReplace(&r.tree, opts.NoReplace); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	r.kver, r.kverKnown = targetVersion(&r.tree)
+	r.version, r.versionKnown = targetVersion(&r.tree)
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

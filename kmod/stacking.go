@@ -1,8 +1,9 @@
 package kmod
 
 import (
-	"fmt"
 	"os"
+
+	"github.com/klpkit/klpkit/internal/kver"
 )
 
 // Kernels before 5.1 (Photon 3.0's 4.19) keep livepatches in a stack with
@@ -20,11 +21,8 @@ func (s *System) stackingEnforced() bool {
 	if err != nil {
 		return false
 	}
-	var major, minor int
-	if n, _ := fmt.Sscanf(rel, "%d.%d", &major, &minor); n != 2 {
-		return false
-	}
-	return major < 5 || (major == 5 && minor < 1)
+	v, ok := kver.FromRelease(rel)
+	return ok && v.Before(kver.AtomicReplace)
 }
 
 // patchEnabled reports that name's sysfs directory reads enabled 1: the

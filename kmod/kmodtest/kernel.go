@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klpkit/klpkit/internal/kver"
 	"github.com/klpkit/klpkit/kmod"
 )
 
@@ -144,7 +145,8 @@ func Start(dir string, cfg *Config) (*Kernel, error) {
 	if k.cfg.Vermagic == "" {
 		k.cfg.Vermagic = k.cfg.Release + " SMP preempt mod_unload modversions "
 	}
-	k.legacy = before51(k.cfg.Release)
+	v, ok := kver.FromRelease(k.cfg.Release)
+	k.legacy = ok && v.Before(kver.AtomicReplace)
 	if k.legacy {
 		k.cfg.Signal = true
 	}
@@ -455,15 +457,6 @@ func (k *Kernel) patch(name string) *patch {
 		}
 	}
 	return nil
-}
-
-// before51 reports a release older than 5.1; an unparsable one is modern.
-func before51(release string) bool {
-	var major, minor int
-	if n, _ := fmt.Sscanf(release, "%d.%d", &major, &minor); n != 2 {
-		return false
-	}
-	return major < 5 || (major == 5 && minor < 1)
 }
 
 func (k *Kernel) setRefcnt(name string, n int) {
