@@ -5,17 +5,18 @@
 // running Debian bookworm's own 6.1 kernel. [Prepare] fetches that kernel from
 // the Debian archive through apt: it resolves the ABI that linux-headers-amd64
 // currently points to (the security suite moves it, so it is never fixed),
-// unpacks only vmlinuz and config from the image package, only vmlinux and the
-// real System.map from the -dbg package, installs the matching headers and, on
-// request, unpacks and prepares the matching linux-source-6.1 tree (olddefconfig
-// and prepare with the headers' .config and gcc-12).
+// unpacks only vmlinuz, config and a few modules ([GuestModules]) from the
+// image package, only vmlinux and the real System.map from the -dbg package,
+// installs the matching headers and, on request, unpacks and prepares the
+// matching linux-source-6.1 tree (olddefconfig and prepare with the headers'
+// .config and gcc-12).
 //
 // Everything is cached under one directory. Each step ends by writing a marker
 // file, so an interrupted step is redone and a finished one is skipped; a second
 // Prepare does no work. [Open] reads a prepared lab and returns its paths:
 //
 //	l, err := lab.Open(dir)
-//	// l.Vmlinuz, l.Vmlinux, l.SystemMap, l.Config, l.HeadersDir, l.SourceDir
+//	// l.Vmlinuz, l.Vmlinux, l.SystemMap, l.Config, l.HeadersDir, l.SourceDir, l.ModulesDir
 //
 // [Lab.BuildModule] builds an out-of-tree module (for example the sample
 // livepatch in testdata/lab/livepatch-sample) against the lab's headers with

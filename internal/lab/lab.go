@@ -26,6 +26,7 @@ type Lab struct {
 	SystemMap     string `json:"system_map"`     // the real System.map (from -dbg)
 	HeadersDir    string `json:"headers_dir"`    // /lib/modules/<release>/build
 	SourceDir     string `json:"source_dir"`     // prepared source tree; "" if not requested
+	ModulesDir    string `json:"modules_dir"`    // GuestModules as under /lib/modules; "" in labs prepared before them
 }
 
 // Open reads the lab prepared in dir and checks that its files still exist.
@@ -67,6 +68,7 @@ func (l *Lab) paths() []labPath {
 		{"System.map", l.SystemMap, false},
 		{"headers", l.HeadersDir, false},
 		{"source tree", l.SourceDir, true},
+		{"modules", l.ModulesDir, true},
 	}
 }
 

@@ -97,7 +97,7 @@ func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 		HeadersDir:    filepath.Join(p.cfg.Root, "lib/modules", k.Release, "build"),
 	}
 	l.Config = filepath.Join(l.HeadersDir, ".config")
-	steps := []func(context.Context, *Lab) error{p.image, p.dbg, p.headers}
+	steps := []func(context.Context, *Lab) error{p.image, p.modules, p.dbg, p.headers}
 	if p.cfg.Source {
 		steps = append(steps, p.sourceUnpack, p.sourcePrepare)
 	}
@@ -155,7 +155,7 @@ func (p *preparer) download(ctx context.Context, name string) (string, error) {
 	return debs[0], nil
 }
 
-// image unpacks vmlinuz from the image package.
+// image unpacks vmlinuz, config and GuestModules from the image package.
 func (p *preparer) image(ctx context.Context, l *Lab) error {
 	if p.done(markImage) {
 		return nil
@@ -164,13 +164,16 @@ func (p *preparer) image(ctx context.Context, l *Lab) error {
 	if err != nil {
 		return err
 	}
-	p.log.Info("unpacking vmlinuz and config", "from", filepath.Base(deb))
-	err = extractDeb(ctx, p.run, deb, map[string]string{
-		"boot/vmlinuz-" + p.k.Release: l.Vmlinuz,
-		"boot/config-" + p.k.Release:  filepath.Join(p.kdir, "config-boot"),
-	})
+	p.log.Info("unpacking vmlinuz, config and modules", "from", filepath.Base(deb))
+	want := p.moduleMembers()
+	want["boot/vmlinuz-"+p.k.Release] = l.Vmlinuz
+	want["boot/config-"+p.k.Release] = filepath.Join(p.kdir, "config-boot")
+	err = extractDeb(ctx, p.run, deb, want)
 	os.RemoveAll(filepath.Dir(deb))
 	if err != nil {
+		return err
+	}
+	if err := p.mark(markModules); err != nil {
 		return err
 	}
 	return p.mark(markImage)

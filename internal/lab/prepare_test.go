@@ -22,9 +22,14 @@ func fakeTools(t *testing.T, root string) (logFile string) {
 	t.Helper()
 	bin, debs := t.TempDir(), t.TempDir()
 	logFile = filepath.Join(t.TempDir(), "calls.log")
-	writeTar(t, filepath.Join(debs, "linux-image-"+fakeRelease+".tar"), map[string]string{
+	image := map[string]string{
 		"./boot/vmlinuz-" + fakeRelease: "bzImage", "./boot/config-" + fakeRelease: "CONFIG_X=y\n",
-	})
+		"./lib/modules/" + fakeRelease + "/kernel/fs/ext4/ext4.ko": "not kept",
+	}
+	for _, m := range GuestModules {
+		image["./lib/modules/"+fakeRelease+"/kernel/"+m] = "module " + m
+	}
+	writeTar(t, filepath.Join(debs, "linux-image-"+fakeRelease+".tar"), image)
 	writeTar(t, filepath.Join(debs, "linux-image-"+fakeRelease+"-dbg.tar"), map[string]string{
 		"./usr/lib/debug/boot/vmlinux-" + fakeRelease:    "ELF",
 		"./usr/lib/debug/boot/System.map-" + fakeRelease: strings.Repeat("ffffffff81000000 T _text\n", 50000),
@@ -149,4 +154,36 @@ func TestPrepareRemovesOldKernels(t *testing.T) {
 	require.NoError(t, err)
 	require.NoDirExists(t, old)
 	require.DirExists(t, keep)
+}
+
+// A lab whose image step ran before modules were kept fetches the image
+// once more for them, and only for them.
+func TestPrepareAddsModulesToOldLab(t *testing.T) {
+	root, dir := t.TempDir(), t.TempDir()
+	logFile := fakeTools(t, root)
+	cfg := Config{Dir: dir, Root: root}
+	l, err := Prepare(t.Context(), cfg)
+	require.NoError(t, err)
+	got, err := l.ModuleFiles()
+	require.NoError(t, err)
+	require.Len(t, got, len(GuestModules))
+	require.Contains(t, got, filepath.Join(fakeRelease, "kernel/fs/xfs/xfs.ko"))
+	require.NoFileExists(t, filepath.Join(l.ModulesDir, fakeRelease, "kernel/fs/ext4/ext4.ko"), "only the listed modules are kept")
+	require.Equal(t, 1, strings.Count(calls(t, logFile), "apt-get download -q linux-image-"+fakeRelease+"="), "a fresh lab fetches the image once")
+
+	require.NoError(t, os.RemoveAll(l.ModulesDir))
+	require.NoError(t, os.Remove(filepath.Join(dir, fakeRelease, markModules)))
+	_, err = l.ModuleFiles()
+	require.ErrorIs(t, err, ErrNotPrepared)
+	l, err = Prepare(t.Context(), cfg)
+	require.NoError(t, err)
+	log := calls(t, logFile)
+	require.Contains(t, log, "apt-get download -q linux-image-"+fakeRelease+"=")
+	require.NotContains(t, log, "-dbg=")
+	xfs, err := os.ReadFile(filepath.Join(l.ModulesDir, fakeRelease, "kernel/fs/xfs/xfs.ko"))
+	require.NoError(t, err)
+	require.Equal(t, "module fs/xfs/xfs.ko", string(xfs))
+
+	_, err = (&Lab{Dir: dir}).ModuleFiles()
+	require.ErrorIs(t, err, ErrNotPrepared, "a manifest from before modules were kept")
 }
