@@ -1,5 +1,6 @@
 // Package testcorpus finds public reference data that tests read from
-// ../shared beside the module root (kpatch's unit-test object pairs). The
+// ../shared beside the module root (kpatch's unit-test object pairs and its
+// integration suite). The
 // project builds without it: tests that need it skip with a message, and CI,
 // where ../shared is present, fails on any skip.
 package testcorpus
@@ -13,6 +14,12 @@ import (
 // KpatchUnitDir returns ../shared/testdata/kpatch-unit beside the module
 // root, and whether it holds the corpus (expected.jsonl and x86_64/).
 func KpatchUnitDir() (string, bool) {
+	return sharedDir("kpatch-unit", "expected.jsonl", "x86_64")
+}
+
+// sharedDir returns ../shared/testdata/<name> beside the module root, and
+// whether it holds every one of want.
+func sharedDir(name string, want ...string) (string, bool) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", false
@@ -27,12 +34,11 @@ func KpatchUnitDir() (string, bool) {
 		}
 		dir = parent
 	}
-	c := filepath.Join(dir, "..", "shared", "testdata", "kpatch-unit")
-	if _, err := os.Stat(filepath.Join(c, "expected.jsonl")); err != nil {
-		return c, false
-	}
-	if _, err := os.Stat(filepath.Join(c, "x86_64")); err != nil {
-		return c, false
+	c := filepath.Join(dir, "..", "shared", "testdata", name)
+	for _, w := range want {
+		if _, err := os.Stat(filepath.Join(c, w)); err != nil {
+			return c, false
+		}
 	}
 	return c, true
 }
