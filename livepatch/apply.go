@@ -14,6 +14,14 @@ type ApplyOptions struct {
 	DryRun bool
 	// Reverse undoes the patches (patch -R), last patch first.
 	Reverse bool
+	// Fuzz lets a hunk apply where up to Fuzz lines of its leading and
+	// trailing context differ from the file, as GNU patch's --fuzz: each
+	// hunk is first placed with full context at any offset, then ignoring
+	// 1 line at each end, then 2, ... up to Fuzz (and never more than the
+	// hunk's context). 0, the default, requires every context line. Where
+	// a hunk landed is in the result (ApplyResult.Inexact); check fuzzed
+	// hunks, since ignored context may put a change in the wrong place.
+	Fuzz int
 	// Logger receives one debug line per file and hunk offsets; nil: silent.
 	Logger *slog.Logger
 
@@ -41,6 +49,9 @@ type FileResult struct {
 func Apply(ctx context.Context, root string, patches []*Patch, opts *ApplyOptions) (*ApplyResult, error) {
 	if opts == nil {
 		opts = &ApplyOptions{}
+	}
+	if opts.Fuzz < 0 {
+		return nil, fmt.Errorf("apply: fuzz %d is negative", opts.Fuzz)
 	}
 	t, res, err := stage(ctx, root, patches, opts)
 	if err != nil {
@@ -81,7 +92,7 @@ func stage(ctx context.Context, root string, patches []*Patch, opts *ApplyOption
 			return nil, nil, err
 		}
 		for _, f := range p.Files {
-			hr, err := applyFile(t, p.Source, f)
+			hr, err := applyFile(t, p.Source, f, opts.Fuzz)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -99,14 +110,14 @@ func logFile(l *slog.Logger, fr FileResult) {
 	}
 	l.Debug("patching file", "patch", fr.Source, "op", fr.Op.String(), "path", fr.Path)
 	for _, h := range fr.Hunks {
-		if h.Offset != 0 {
-			l.Info("hunk applied with offset", "patch", fr.Source, "path", fr.Path, "hunk", h.Hunk, "line", h.At, "offset", h.Offset)
+		if h.Offset != 0 || h.Fuzz != 0 {
+			l.Info("hunk applied inexactly", "patch", fr.Source, "path", fr.Path, "hunk", h.Hunk, "line", h.At, "offset", h.Offset, "fuzz", h.Fuzz)
 		}
 	}
 }
 
 // applyFile applies one file diff to the staged tree.
-func applyFile(t *memTree, source string, f *FileDiff) ([]HunkResult, error) {
+func applyFile(t *memTree, source string, f *FileDiff, fuzz int) ([]HunkResult, error) {
 	fail := func(path string, err error) error {
 		return &FileError{Source: source, File: path, Op: f.Op, Err: err}
 	}
@@ -119,7 +130,7 @@ func applyFile(t *memTree, source string, f *FileDiff) ([]HunkResult, error) {
 		if !m.exists {
 			return nil, fail(f.OldPath, ErrFileMissing)
 		}
-		hr, err := applyHunks(source, f.OldPath, m, f.Hunks)
+		hr, err := applyHunks(source, f.OldPath, m, f.Hunks, fuzz)
 		if err == nil && f.NewMode != 0 {
 			m.mode = f.NewMode
 		}
@@ -133,7 +144,7 @@ func applyFile(t *memTree, source string, f *FileDiff) ([]HunkResult, error) {
 			return nil, fail(f.NewPath, ErrFileExists)
 		}
 		m.lines, m.noEOL = nil, false
-		hr, err := applyHunks(source, f.NewPath, m, f.Hunks)
+		hr, err := applyHunks(source, f.NewPath, m, f.Hunks, fuzz)
 		m.exists, m.mode = true, modeOr(f.NewMode, m.mode)
 		return hr, err
 	case OpDelete:
@@ -144,7 +155,7 @@ func applyFile(t *memTree, source string, f *FileDiff) ([]HunkResult, error) {
 		if !m.exists {
 			return nil, fail(f.OldPath, ErrFileMissing)
 		}
-		hr, err := applyHunks(source, f.OldPath, m, f.Hunks)
+		hr, err := applyHunks(source, f.OldPath, m, f.Hunks, fuzz)
 		if err != nil {
 			return nil, err
 		}
@@ -154,12 +165,12 @@ func applyFile(t *memTree, source string, f *FileDiff) ([]HunkResult, error) {
 		*m = memFile{}
 		return hr, nil
 	case OpRename, OpCopy:
-		return moveFile(t, source, f, fail)
+		return moveFile(t, source, f, fuzz, fail)
 	}
 	return nil, fail(f.Path(), errors.New("unknown file operation"))
 }
 
-func moveFile(t *memTree, source string, f *FileDiff, fail func(string, error) error) ([]HunkResult, error) {
+func moveFile(t *memTree, source string, f *FileDiff, fuzz int, fail func(string, error) error) ([]HunkResult, error) {
 	src, err := t.get(f.OldPath)
 	if err != nil {
 		return nil, fail(f.OldPath, err)
@@ -175,7 +186,7 @@ func moveFile(t *memTree, source string, f *FileDiff, fail func(string, error) e
 		return nil, fail(f.NewPath, ErrFileExists)
 	}
 	moved := src.clone()
-	hr, err := applyHunks(source, f.NewPath, moved, f.Hunks)
+	hr, err := applyHunks(source, f.NewPath, moved, f.Hunks, fuzz)
 	if err != nil {
 		return nil, err
 	}

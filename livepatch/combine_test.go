@@ -112,7 +112,7 @@ func TestDiffLinesRandom(t *testing.T) {
 		assert.Equal(t, strings.Join(b, ""), strings.Join(gotB, ""))
 		// Hunks made from the script turn a into b.
 		f := &memFile{exists: true, lines: append([]string(nil), a...)}
-		_, err := applyHunks("rand", "f", f, unifiedHunks(a, b, edits, 3))
+		_, err := applyHunks("rand", "f", f, unifiedHunks(a, b, edits, 3), 0)
 		require.NoError(t, err)
 		assert.Equal(t, len(b), len(f.lines))
 		assert.Equal(t, strings.Join(b, "\n"), strings.Join(f.lines, "\n"))

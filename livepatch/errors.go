@@ -55,6 +55,12 @@ type HunkError struct {
 	At       int    // 1-based line in the file where the hunk was expected
 	Expected []string
 	Reason   string
+	// Fuzz is the most fuzz tried (ApplyOptions.Fuzz); MaxFuzz the most
+	// the hunk allows (its context size).
+	Fuzz, MaxFuzz int
+	// FitsFuzz, when not 0, is the least fuzz above Fuzz that would place
+	// the hunk, and FitsAt the 1-based line it would then apply at.
+	FitsFuzz, FitsAt int
 }
 
 func (e *HunkError) Error() string {
@@ -62,6 +68,15 @@ func (e *HunkError) Error() string {
 	fmt.Fprintf(&b, "%s: %s: hunk #%d (patch line %d) does not apply at line %d", e.Source, e.File, e.Hunk, e.Line, e.At)
 	if e.Reason != "" {
 		b.WriteString(": " + e.Reason)
+	}
+	if e.MaxFuzz > 0 {
+		fmt.Fprintf(&b, " (fuzz %d", e.Fuzz)
+		if e.FitsFuzz > 0 {
+			fmt.Fprintf(&b, "; with fuzz %d it would apply at line %d, ignoring %d context line(s) at each end: opt in with ApplyOptions.Fuzz as with patch -F %d, after checking the result", e.FitsFuzz, e.FitsAt, e.FitsFuzz, e.FitsFuzz)
+		} else if e.Fuzz < e.MaxFuzz {
+			fmt.Fprintf(&b, "; it does not apply with fuzz up to %d either", e.MaxFuzz)
+		}
+		b.WriteString(")")
 	}
 	if len(e.Expected) > 0 {
 		b.WriteString("; expected:")

@@ -10,6 +10,9 @@ type HunkResult struct {
 	At     int // 1-based line in the file before the hunk where its old side starts
 	Offset int // At minus the line the hunk header named
 	NewAt  int // 1-based line in the patched file where its new side starts
+	// Fuzz is how many context lines at each end of the hunk were ignored
+	// to place it (ApplyOptions.Fuzz); 0 when all its context matched.
+	Fuzz int
 }
 
 // lineMatcher compares file lines with hunk lines; adaptCR lets a patch
@@ -37,9 +40,11 @@ func newLineMatcher(lines []string, hunks []*Hunk) lineMatcher {
 	return lineMatcher{adaptCR: true}
 }
 
-// applyHunks applies hunks in order with exact context (patch --fuzz=0),
-// searching outward from the expected line for moved context.
-func applyHunks(source, path string, f *memFile, hunks []*Hunk) ([]HunkResult, error) {
+// applyHunks applies hunks in order, searching outward from the expected
+// line for moved context. Like GNU patch it first tries every position
+// with full context, then, up to maxFuzz, ignores 1, 2, ... context lines
+// at each end of the hunk (never more than the hunk has).
+func applyHunks(source, path string, f *memFile, hunks []*Hunk, maxFuzz int) ([]HunkResult, error) {
 	m := newLineMatcher(f.lines, hunks)
 	out := make([]string, 0, len(f.lines)+8)
 	results := make([]HunkResult, 0, len(hunks))
@@ -51,19 +56,23 @@ func applyHunks(source, path string, f *memFile, hunks []*Hunk) ([]HunkResult, e
 		if h.OldLines == 0 {
 			declared = h.OldStart
 		}
-		anchor := h.anchor()
-		at, ok := findHunk(m, f.lines, old, pos, declared+lastOffset, h.OldNoEOL || anchor == anchorEnd)
-		if ok && anchor == anchorStart && at != 0 {
-			ok = false
-		}
+		want := declared + lastOffset
+		at, fuzz, ok := locateHunk(m, f.lines, h, old, pos, want, 0, min(maxFuzz, h.maxFuzz()))
 		if !ok {
-			return nil, &HunkError{Source: source, File: path, Hunk: i + 1, Line: h.Line, At: max(declared+lastOffset, 0) + 1, Expected: old,
-				Reason: "context not found"}
+			he := &HunkError{Source: source, File: path, Hunk: i + 1, Line: h.Line, At: max(want, 0) + 1, Expected: old,
+				Reason: "context not found", Fuzz: max(maxFuzz, 0), MaxFuzz: h.maxFuzz()}
+			// Say whether, and where, more fuzz would place it, so the
+			// caller can decide to opt in knowingly.
+			if a, fz, ok := locateHunk(m, f.lines, h, old, pos, want, max(maxFuzz, 0)+1, h.maxFuzz()); ok {
+				he.FitsFuzz, he.FitsAt = fz, a+1
+			}
+			return nil, he
 		}
 		out = append(out, f.lines[pos:at]...)
 		newAt := len(out) + 1
 		// Context lines keep the file's own text (its line ending may differ
-		// from the patch's); added lines take the patch's.
+		// from the patch's, and fuzz may have ignored it); added lines take
+		// the patch's.
 		k := at
 		for _, l := range h.Lines {
 			switch l.Kind {
@@ -91,7 +100,7 @@ func applyHunks(source, path string, f *memFile, hunks []*Hunk) ([]HunkResult, e
 			}
 		}
 		lastOffset = at - declared
-		results = append(results, HunkResult{Hunk: i + 1, At: at + 1, Offset: at - declared, NewAt: newAt})
+		results = append(results, HunkResult{Hunk: i + 1, At: at + 1, Offset: at - declared, NewAt: newAt, Fuzz: fuzz})
 	}
 	out = append(out, f.lines[pos:]...)
 	if len(out) == 0 {
@@ -101,68 +110,103 @@ func applyHunks(source, path string, f *memFile, hunks []*Hunk) ([]HunkResult, e
 	return results, nil
 }
 
-// findHunk returns the index in lines where old matches, at or after min,
-// nearest to want.
-func findHunk(m lineMatcher, lines, old []string, from, want int, mustEndAtEOF bool) (int, bool) {
+// locateHunk tries fuzz levels lo..hi in turn and returns the first
+// position found and the fuzz it took.
+func locateHunk(m lineMatcher, lines []string, h *Hunk, old []string, from, want, lo, hi int) (int, int, bool) {
+	for fz := lo; fz <= hi; fz++ {
+		if at, ok := findHunk(m, lines, old, from, want, h.placement(fz)); ok {
+			return at, fz, true
+		}
+	}
+	return 0, 0, false
+}
+
+// placement says which of a hunk's old lines must match at a given fuzz
+// and whether the hunk is tied to an end of the file.
+type placement struct {
+	skipHead, skipTail int // context lines ignored at each end
+	atStart, atEnd     bool
+}
+
+// placement follows GNU patch: the fuzz is taken from the longer context;
+// the shorter side, which diff only cuts short at a file's edge, keeps the
+// hunk anchored to that edge until the fuzz covers the difference.
+func (h *Hunk) placement(fuzz int) placement {
+	head, tail := h.contextSizes()
+	if head == len(h.Lines) {
+		return placement{} // context only: maxFuzz keeps it exact
+	}
+	ctx := max(head, tail)
+	p := placement{skipHead: fuzz + head - ctx, skipTail: fuzz + tail - ctx}
+	if p.skipHead < 0 {
+		p.atStart = h.OldStart <= 1
+		p.skipHead = 0
+	}
+	if p.skipTail < 0 {
+		p.atEnd = true
+		p.skipTail = 0
+	}
+	p.atEnd = p.atEnd || h.OldNoEOL
+	return p
+}
+
+// contextSizes counts the context lines before the first and after the
+// last change.
+func (h *Hunk) contextSizes() (head, tail int) {
+	for _, l := range h.Lines {
+		if l.Kind != ' ' {
+			break
+		}
+		head++
+	}
+	for i := len(h.Lines) - 1; i >= 0 && h.Lines[i].Kind == ' '; i-- {
+		tail++
+	}
+	return head, tail
+}
+
+// maxFuzz is the most fuzz that means anything for h: its longer context.
+// More would let changed lines go unchecked.
+func (h *Hunk) maxFuzz() int {
+	head, tail := h.contextSizes()
+	if head == len(h.Lines) {
+		return 0 // context only: nothing changes, nothing to loosen
+	}
+	return max(head, tail)
+}
+
+// findHunk returns the index in lines, at or after from, nearest to want
+// (later first on a tie, as GNU patch), where old matches under p.
+func findHunk(m lineMatcher, lines, old []string, from, want int, p placement) (int, bool) {
 	last := len(lines) - len(old)
 	if last < from {
 		return 0, false
 	}
+	switch {
+	case p.atStart && p.atEnd:
+		return 0, from == 0 && last == 0 && matchAt(m, lines, old, 0, p)
+	case p.atStart:
+		return 0, from == 0 && matchAt(m, lines, old, 0, p)
+	case p.atEnd:
+		return last, matchAt(m, lines, old, last, p)
+	}
 	want = min(max(from, want), last)
 	for d := 0; want-d >= from || want+d <= last; d++ {
-		if at := want + d; at <= last && matchAt(m, lines, old, at, mustEndAtEOF) {
+		if at := want + d; at <= last && matchAt(m, lines, old, at, p) {
 			return at, true
 		}
-		if at := want - d; d > 0 && at >= from && matchAt(m, lines, old, at, mustEndAtEOF) {
+		if at := want - d; d > 0 && at >= from && matchAt(m, lines, old, at, p) {
 			return at, true
 		}
 	}
 	return 0, false
 }
 
-func matchAt(m lineMatcher, lines, old []string, at int, mustEndAtEOF bool) bool {
-	if mustEndAtEOF && at+len(old) != len(lines) {
-		return false
-	}
-	for k, o := range old {
-		if !m.eq(lines[at+k], o) {
+func matchAt(m lineMatcher, lines, old []string, at int, p placement) bool {
+	for k := p.skipHead; k < len(old)-p.skipTail; k++ {
+		if !m.eq(lines[at+k], old[k]) {
 			return false
 		}
 	}
 	return true
-}
-
-type hunkAnchor int
-
-const (
-	anchorNone hunkAnchor = iota
-	anchorStart
-	anchorEnd
-)
-
-// anchor reports where a hunk with uneven context must apply, as GNU
-// patch does without fuzz: diff only cuts context short at a file's edge,
-// so less trailing context means the end of the file, and less leading
-// context in a hunk that starts at line 1 means its start.
-func (h *Hunk) anchor() hunkAnchor {
-	prefix, suffix := 0, 0
-	for _, l := range h.Lines {
-		if l.Kind != ' ' {
-			break
-		}
-		prefix++
-	}
-	for i := len(h.Lines) - 1; i >= 0 && h.Lines[i].Kind == ' '; i-- {
-		suffix++
-	}
-	if prefix == len(h.Lines) {
-		return anchorNone // context only
-	}
-	switch {
-	case suffix < prefix:
-		return anchorEnd
-	case prefix < suffix && h.OldStart <= 1:
-		return anchorStart
-	}
-	return anchorNone
 }

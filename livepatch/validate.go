@@ -2,6 +2,7 @@ package livepatch
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"strings"
 )
@@ -12,6 +13,9 @@ type ValidateOptions struct {
 	// judged in its full file; without it, from the hunk's context and the
 	// function name diff -p prints after "@@".
 	Tree string
+	// Fuzz is the fuzz the patches are applied to Tree with, as
+	// ApplyOptions.Fuzz; it must match the later Apply's.
+	Fuzz int
 }
 
 // Validate checks patches against the rules a live patch must follow and
@@ -25,6 +29,9 @@ func Validate(ctx context.Context, patches []*Patch, opts *ValidateOptions) ([]F
 	if len(patches) == 0 {
 		return nil, ErrNoPatches
 	}
+	if opts.Fuzz < 0 {
+		return nil, fmt.Errorf("validate: fuzz %d is negative", opts.Fuzz)
+	}
 	v := &validator{seen: map[string]bool{}}
 	var t *memTree
 	if opts.Tree != "" {
@@ -37,7 +44,7 @@ func Validate(ctx context.Context, patches []*Patch, opts *ValidateOptions) ([]F
 			}
 			fc := &fileCheck{v: v, patch: p.Source, f: f, path: f.Path()}
 			if t != nil {
-				if err := fc.stageWithTree(t); err != nil {
+				if err := fc.stageWithTree(t, opts.Fuzz); err != nil {
 					return nil, err
 				}
 			}
@@ -77,7 +84,7 @@ type fileCheck struct {
 	newTypes      map[string]bool // struct/union/enum definitions the patch adds whole
 }
 
-func (c *fileCheck) stageWithTree(t *memTree) error {
+func (c *fileCheck) stageWithTree(t *memTree, fuzz int) error {
 	c.before, c.after = &memFile{}, &memFile{}
 	if c.f.Op != OpCreate {
 		m, err := t.get(c.f.OldPath)
@@ -86,7 +93,7 @@ func (c *fileCheck) stageWithTree(t *memTree) error {
 		}
 		c.before = m.clone()
 	}
-	hr, err := applyFile(t, c.patch, c.f)
+	hr, err := applyFile(t, c.patch, c.f, fuzz)
 	if err != nil {
 		return err
 	}
