@@ -169,6 +169,11 @@ func (r *runner) link(ctx context.Context) error {
 	if err := os.MkdirAll(linkDir, 0o755); err != nil {
 		return err
 	}
+	// A global two patch objects define is refused before any object is
+	// written, with both names, not left to the linker.
+	if _, err := r.moduleGlobals(); err != nil {
+		return err
+	}
 	m := &klp.Module{Name: r.name, Description: r.opts.Description, NoReplace: r.opts.NoReplace}
 	objIndex := map[string]int{}
 	var objects []string
@@ -263,7 +268,7 @@ func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.C
 		}
 		renamed[rel.Symbol] = true
 		if obj == "" {
-			continue // an export of another module: a normal relocation
+			continue // the module's own global or an export: a normal relocation
 		}
 		if err := r.checkSymbolName(rel.Symbol); err != nil {
 			return nil, cbs, "", err
@@ -294,12 +299,18 @@ func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.C
 
 // resolve decides who resolves a reference the patch object leaves
 // undefined: the livepatch core in u's target or in vmlinux (returning
-// that object and the symbol's position), or the module loader for
-// another module's export (returning "").
+// that object and the symbol's position), or the module link for a
+// global another patch object defines and the module loader for another
+// module's export (returning "").
 func (r *runner) resolve(u *unit, name string, local, inObject bool, locals []string) (string, int, error) {
 	if inObject {
 		pos, err := r.position(u.target, name, local, locals)
 		return u.target, pos, err
+	}
+	if !local {
+		if own, err := r.ownDefinition(u, name); err != nil || own {
+			return "", 0, err
+		}
 	}
 	if u.target != "vmlinux" {
 		if t, err := r.table(u.target); err != nil {

@@ -58,6 +58,8 @@ type runner struct {
 
 	symvers symvers
 	tables  map[string]*klp.SymbolTable
+	// globals are the globals the patch objects define (moduleGlobals).
+	globals map[string]moduleGlobal
 	linkLog string
 }
 

@@ -146,6 +146,18 @@ func (t *SymbolTable) add(s tableSym) {
 // Has reports whether the table defines name.
 func (t *SymbolTable) Has(name string) bool { return len(t.byName[name]) > 0 }
 
+// HasGlobal reports whether the table defines name as a global (or weak)
+// symbol, which is what an undefined global reference can bind to; a
+// static of another file with the same name cannot be what it means.
+func (t *SymbolTable) HasGlobal(name string) bool {
+	for _, i := range t.byName[name] {
+		if !t.syms[i].local {
+			return true
+		}
+	}
+	return false
+}
+
 // Count returns how many symbols are named name.
 func (t *SymbolTable) Count(name string) int { return len(t.byName[name]) }
 

@@ -199,3 +199,29 @@ func TestPositionModuleInitCopies(t *testing.T) {
 	_, err = tab.Position("show", true, []string{"show", "b_only"})
 	require.NoError(t, err)
 }
+
+// TestHasGlobal: only a global or weak definition counts, never a static
+// of the same name, in an ELF table and in a System.map.
+func TestHasGlobal(t *testing.T) {
+	elfTab, err := ReadVmlinux(bytes.NewReader(fakeVmlinux(t)), "vmlinux")
+	require.NoError(t, err)
+	mapTab, err := ReadSystemMap(strings.NewReader("ffffffff81000000 t show\nffffffff81000010 T unique\nffffffff81000020 W weakfn\nffffffff81000030 U undef\n"), "System.map")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		tab  *SymbolTable
+		name string
+		want bool
+	}{
+		{elfTab, "unique", true},
+		{elfTab, "dup", true},
+		{elfTab, "show", false}, // two statics
+		{elfTab, "helper", false},
+		{elfTab, "absent", false},
+		{mapTab, "unique", true},
+		{mapTab, "weakfn", true},
+		{mapTab, "show", false},
+		{mapTab, "undef", false},
+	} {
+		assert.Equal(t, tc.want, tc.tab.HasGlobal(tc.name), "%s: %s", tc.tab.Source, tc.name)
+	}
+}

@@ -1,0 +1,176 @@
+package build
+
+import (
+	"context"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/build/klp"
+)
+
+// crossUnit is one translation unit of a cross-object build: its source
+// before and after the patch.
+type crossUnit struct {
+	obj, target   string
+	orig, patched string
+}
+
+// The defining object: a changed global (changed_global), a new global
+// function and variable (new_helper, shared_count), and a new global with
+// the name of a vmlinux global elsewhere (moved_fn).
+var crossDefiner = crossUnit{obj: "fs/a.o", target: "vmlinux",
+	orig: `int printk(const char *, ...);
+int changed_global(int x) { return printk("%d\n", x); }
+`,
+	patched: `int printk(const char *, ...);
+int changed_global(int x) { return printk("%d!\n", x); }
+int shared_count;
+int new_helper(int x) { return printk("new %d\n", x + shared_count); }
+int moved_fn(int x) { return printk("moved %d\n", x); }
+`}
+
+// The caller in vmlinux uses all four.
+var crossCaller = crossUnit{obj: "fs/b.o", target: "vmlinux",
+	orig: `int printk(const char *, ...);
+int changed_global(int);
+int b(int x) { return changed_global(x) + printk("b %d\n", x); }
+`,
+	patched: `int printk(const char *, ...);
+int changed_global(int);
+int new_helper(int);
+int moved_fn(int);
+extern int shared_count;
+int b(int x) { shared_count++; return changed_global(x) + new_helper(x) + moved_fn(x); }
+`}
+
+// A caller in a module the tree does not have a .ko for.
+var crossModuleCaller = crossUnit{obj: "drivers/m/c.o", target: "mymod",
+	orig: `int printk(const char *, ...);
+int c(int x) { return printk("c %d\n", x); }
+`,
+	patched: `int printk(const char *, ...);
+int new_helper(int);
+int c(int x) { return new_helper(x) + printk("c %d\n", x); }
+`}
+
+// crossSystemMap: vmlinux has a static named new_helper in another file
+// (which a global reference must not bind to) and a global moved_fn.
+const crossSystemMap = `ffffffff81000000 T changed_global
+ffffffff81000100 T b
+ffffffff81000200 t new_helper
+ffffffff81000300 T moved_fn
+ffffffff81000400 T printk
+`
+
+// crossRunner compiles and diffs the units as one build.
+func crossRunner(t *testing.T, units ...crossUnit) *runner {
+	t.Helper()
+	dir := t.TempDir()
+	sysmap := filepath.Join(dir, "System.map")
+	require.NoError(t, os.WriteFile(sysmap, []byte(crossSystemMap), 0o644))
+	r := &runner{work: t.TempDir(), tree: Tree{Release: "6.1.0-56-amd64", SystemMap: sysmap},
+		symvers: symvers{"printk": "vmlinux", "__fentry__": "vmlinux"}, log: discardLogger()}
+	r.version, r.versionKnown = targetVersion(&r.tree)
+	for _, cu := range units {
+		u := &unit{obj: cu.obj, target: cu.target,
+			orig: filepath.Join(dir, filepath.Base(cu.obj)+".orig"), patched: filepath.Join(dir, filepath.Base(cu.obj)+".patched")}
+		compileKernelStyle(t, cu.orig, u.orig)
+		compileKernelStyle(t, cu.patched, u.patched)
+		r.objs = append(r.objs, u)
+	}
+	require.NoError(t, r.diff(context.Background()))
+	require.Len(t, r.objs, len(units), "every unit changed")
+	return r
+}
+
+// undefinedNames returns the undefined symbols of an ELF object.
+func undefinedNames(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	f, err := elf.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	syms, err := f.Symbols()
+	require.NoError(t, err)
+	out := map[string]bool{}
+	for _, s := range syms {
+		if s.Section == elf.SHN_UNDEF && s.Name != "" {
+			out[s.Name] = true
+		}
+	}
+	return out
+}
+
+// TestCrossObjectGlobals: a reference to a global that another patch
+// object of the build defines stays a normal relocation the module link
+// resolves, from vmlinux and from a module, unless the target has a
+// global of that name, which wins as in kpatch: a changed global function
+// is called through its original, which the livepatch core redirects.
+func TestCrossObjectGlobals(t *testing.T) {
+	r := crossRunner(t, crossDefiner, crossCaller, crossModuleCaller)
+	var paths []string
+	for i, u := range r.objs {
+		_, _, path, err := r.preparePatchObject(i, u)
+		require.NoError(t, err, u.obj)
+		paths = append(paths, path)
+	}
+
+	b := undefinedNames(t, paths[1])
+	for _, tc := range []struct {
+		name      string
+		undefined bool // left for the module link
+		klp       string
+	}{
+		{"new_helper", true, ""},   // not the static of the same name in vmlinux
+		{"shared_count", true, ""}, // a new global variable
+		{"changed_global", false, klp.KlpSymbolName("vmlinux", "changed_global", 0)},
+		{"moved_fn", false, klp.KlpSymbolName("vmlinux", "moved_fn", 0)}, // vmlinux has a global moved_fn
+	} {
+		assert.Equal(t, tc.undefined, b[tc.name], "fs/b.o references %s by name", tc.name)
+		if tc.klp != "" {
+			assert.True(t, b[tc.klp], "fs/b.o references %s", tc.klp)
+		}
+	}
+	assert.True(t, undefinedNames(t, paths[2])["new_helper"], "the module's object references new_helper by name")
+	assert.Contains(t, r.res.Warnings, "fs/b.o: moved_fn refers to vmlinux's own global moved_fn, not to the one fs/a.o defines in the patch module: vmlinux already has a global of that name")
+	for _, w := range r.res.Warnings {
+		assert.NotContains(t, w, "assumed in module mymod", "new_helper is found in the build, not assumed")
+	}
+
+	// Linked as kbuild links the module's objects, the references resolve
+	// to fs/a.o's definitions and nothing but klp and exported names
+	// stays undefined.
+	ld, err := exec.LookPath("ld")
+	if err != nil {
+		t.Skip("needs ld to link the patch objects")
+	}
+	linked := filepath.Join(t.TempDir(), "linked.o")
+	out, err := exec.Command(ld, append([]string{"-r", "-o", linked}, paths...)...).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for name := range undefinedNames(t, linked) {
+		assert.True(t, strings.HasPrefix(name, ".klp.sym.vmlinux.") || name == "printk" || name == "__fentry__", "undefined after the link: %s", name)
+	}
+}
+
+// TestCrossObjectDuplicateGlobal: a new global defined by two patch
+// objects is refused before the link, naming both objects, also when they
+// belong to different targets.
+func TestCrossObjectDuplicateGlobal(t *testing.T) {
+	second := crossUnit{obj: "drivers/m/d.o", target: "mymod",
+		orig:    "int printk(const char *, ...);\nint d(int x) { return printk(\"d %d\\n\", x); }\n",
+		patched: "int printk(const char *, ...);\nint d(int x) { return printk(\"d %d\\n\", x); }\nint new_helper(int x) { return printk(\"other %d\\n\", x); }\n"}
+	r := crossRunner(t, crossDefiner, second)
+	err := r.link(context.Background())
+	require.ErrorIs(t, err, ErrUnsupportedPatch)
+	var oe *ObjectError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "drivers/m/d.o", oe.Object)
+	assert.Contains(t, err.Error(), "global symbol new_helper is defined by both fs/a.o (vmlinux) and drivers/m/d.o (mymod)")
+	assert.NoDirExists(t, filepath.Join(r.work, "patch"), "no patch object written")
+}
