@@ -14,7 +14,8 @@ import (
 // kernel release give the Tree; the patch arguments (-p) are Patches; -n is
 // Name; -o is OutputDir; -R is NoReplace; -d/-D (a description file's text)
 // is Description; -j is Jobs; --skip-compiler-check is SkipCompilerCheck;
-// --debug/--skip-cleanup is KeepWork; --export-debuginfo is DebugDir.
+// --debug/--skip-cleanup is KeepWork; --export-debuginfo is DebugDir;
+// --fuzz is Fuzz.
 type Options struct {
 	// Source yields the kernel tree to build against; a *Tree is a Source.
 	Source Source
@@ -44,6 +45,11 @@ type Options struct {
 	// the header would keep the old code, and the patch would be half
 	// applied. A FullBuildSource is built in full instead.
 	PartialHeaderUsers bool
+	// Fuzz lets a hunk apply with up to Fuzz lines of its leading and
+	// trailing context differing from the tree (livepatch.ApplyOptions.Fuzz,
+	// GNU patch -F); 0 requires exact context. Each fuzzed or moved hunk is
+	// reported in Result.Warnings and a StagePatch event.
+	Fuzz int
 	// CacheDir keeps original objects between runs, keyed by kernel,
 	// config, compiler, command line and source contents. "" disables it.
 	CacheDir string

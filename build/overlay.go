@@ -20,9 +20,11 @@ type overlay struct {
 	files map[string]bool
 	// changed lists the tree paths the patches change, in patch order.
 	changed []string
+	// inexact are the hunks that applied with an offset or fuzz.
+	inexact []livepatch.Placement
 }
 
-func makeOverlay(ctx context.Context, tree, dir string, patches []*livepatch.Patch) (*overlay, error) {
+func makeOverlay(ctx context.Context, tree, dir string, patches []*livepatch.Patch, fuzz int) (*overlay, error) {
 	ov := &overlay{tree: tree, dir: dir, files: map[string]bool{}}
 	for _, p := range patches {
 		for _, fd := range p.Files {
@@ -36,10 +38,11 @@ func makeOverlay(ctx context.Context, tree, dir string, patches []*livepatch.Pat
 			}
 		}
 	}
-	res, err := livepatch.Apply(ctx, dir, patches, nil)
+	res, err := livepatch.Apply(ctx, dir, patches, &livepatch.ApplyOptions{Fuzz: fuzz})
 	if err != nil {
-		return nil, fmt.Errorf("applying patches: %w", err)
+		return nil, withFuzzHint(fmt.Errorf("applying patches: %w", err))
 	}
+	ov.inexact = res.Inexact()
 	seen := map[string]bool{}
 	for _, rel := range res.Changed {
 		if !seen[rel] {
@@ -93,3 +96,13 @@ func (ov *overlay) has(rel string) bool { return ov.files[rel] }
 
 // path returns the overlay's copy of tree path rel.
 func (ov *overlay) path(rel string) string { return filepath.Join(ov.dir, rel) }
+
+// withFuzzHint tells how to opt in to fuzz when more of it would place a
+// hunk that did not apply: the build's option and the CLIs' flag.
+func withFuzzHint(err error) error {
+	var he *livepatch.HunkError
+	if !errors.As(err, &he) || he.FitsFuzz == 0 {
+		return err
+	}
+	return fmt.Errorf("%w"+"\n\tto accept it, build with fuzz %d (build.Options.Fuzz, --fuzz %d in kpatch-build and auto_livepatch) and check where the hunk lands", err, he.FitsFuzz, he.FitsFuzz)
+}

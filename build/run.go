@@ -183,9 +183,9 @@ func (r *runner) patch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	findings, err := livepatch.Validate(ctx, ps, &livepatch.ValidateOptions{Tree: r.tree.Dir})
+	findings, err := livepatch.Validate(ctx, ps, &livepatch.ValidateOptions{Tree: r.tree.Dir, Fuzz: r.opts.Fuzz})
 	if err != nil {
-		return err
+		return withFuzzHint(err)
 	}
 	var refusals []string
 	for _, f := range findings {
@@ -203,9 +203,13 @@ func (r *runner) patch(ctx context.Context) error {
 	if err := os.RemoveAll(ovDir); err != nil {
 		return err
 	}
-	r.ov, err = makeOverlay(ctx, r.tree.Dir, ovDir, ps)
+	r.ov, err = makeOverlay(ctx, r.tree.Dir, ovDir, ps, r.opts.Fuzz)
 	if err != nil {
 		return err
+	}
+	for _, p := range r.ov.inexact {
+		r.res.Warnings = append(r.res.Warnings, p.String())
+		r.event(StagePatch, 0, 1, "hunk placed inexactly: %s", p)
 	}
 	if fb, ok := r.opts.Source.(FullBuildSource); ok && changesHeader(r.ov.changed) && !fullyBuilt(r.tree.Dir) {
 		r.event(StagePatch, 0, 1, "a header changes: building the kernel in full once, to find every object that includes it")

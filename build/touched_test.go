@@ -57,7 +57,7 @@ func TestOverlayLeavesTreeAlone(t *testing.T) {
 	tree := fakeTree(t, "")
 	ps, err := livepatch.Parse("fix.patch", []byte(fakePatch+"--- /dev/null\n+++ b/fs/new.h\n@@ -0,0 +1 @@\n+#define NEW 1\n"), nil)
 	require.NoError(t, err)
-	ov, err := makeOverlay(context.Background(), tree, filepath.Join(t.TempDir(), "ov"), ps)
+	ov, err := makeOverlay(context.Background(), tree, filepath.Join(t.TempDir(), "ov"), ps, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"fs/a.c", "fs/new.h"}, ov.changed)
 	assert.True(t, ov.has("fs/a.c"))
@@ -74,7 +74,7 @@ func TestOverlayRejectsPatchThatDoesNotApply(t *testing.T) {
 	tree := fakeTree(t, "")
 	ps, err := livepatch.Parse("bad.patch", []byte("--- a/fs/a.c\n+++ b/fs/a.c\n@@ -1,4 +1,4 @@\n int a(void)\n {\n-\treturn 7;\n+\treturn 2;\n }\n"), nil)
 	require.NoError(t, err)
-	_, err = makeOverlay(context.Background(), tree, filepath.Join(t.TempDir(), "ov"), ps)
+	_, err = makeOverlay(context.Background(), tree, filepath.Join(t.TempDir(), "ov"), ps, 0)
 	require.Error(t, err)
 }
 

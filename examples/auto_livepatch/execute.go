@@ -52,6 +52,7 @@ func (a *app) execute(ctx context.Context, j *job) (err error) {
 		Description:       j.description,
 		Jobs:              j.o.jobs,
 		SkipCompilerCheck: j.o.skipCompilerCheck,
+		Fuzz:              j.o.fuzz,
 		CacheDir:          filepath.Join(a.cacheDir(j), "objects"),
 		DebugDir:          j.debugDir,
 		KeepWork:          j.debugDir != "",

@@ -12,8 +12,10 @@
 // --export-debuginfo -d --rpm --rpm-version --rpm-release --rpm-desc -s -v
 // -h); --exportdebuginfo is accepted as Photon's docs spell it. Additions:
 // --mirror URL (repeatable), --repo-dir DIR, --cache DIR, --work DIR, -j,
-// --symvers FILE, --make-arg VAR=VALUE, --skip-compiler-check and
-// --signing-key FILE (require RPM signatures by these OpenPGP keys).
+// --symvers FILE, --make-arg VAR=VALUE, --skip-compiler-check, --fuzz N
+// (hunks may apply with up to N differing context lines at each end, as
+// patch -F N; default 0) and --signing-key FILE (require RPM signatures by
+// these OpenPGP keys).
 //
 // Patch arguments: every -p value and every argument that is not an option
 // or an option's value is a patch, in the order given. So `-p a b c`,

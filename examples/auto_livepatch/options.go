@@ -53,6 +53,9 @@ klpkit options:
                            skips the one-time full kernel build
   --make-arg <VAR=VALUE>   variable for every make run (repeatable)
   --skip-compiler-check    do not require the kernel's gcc version
+  --fuzz <n>               let up to n context lines at each end of a hunk
+                           differ, as patch -F n (default 0: exact context);
+                           every hunk placed with fuzz or an offset is printed
   --signing-key <file>     OpenPGP public key(s) (e.g. VMWARE-RPM-GPG-KEY):
                            every kernel RPM must carry a valid signature
 
@@ -77,7 +80,7 @@ type options struct {
 	mirrors, makeArgs                 []string
 	repoDir, cache, work, symvers     string
 	signingKey                        string
-	jobs                              int
+	jobs, fuzz                        int
 	skipCompilerCheck                 bool
 	rpmVersionSet, rpmReleaseSet      bool
 }
@@ -114,6 +117,7 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.StringVar(&o.symvers, "symvers", "", "")
 	fs.StringArrayVar(&o.makeArgs, "make-arg", nil, "")
 	fs.BoolVar(&o.skipCompilerCheck, "skip-compiler-check", false, "")
+	fs.IntVar(&o.fuzz, "fuzz", 0, "")
 	fs.StringVar(&o.signingKey, "signing-key", "", "")
 	help := fs.BoolP("help", "h", false, "")
 	if err := checkValues(fs, args); err != nil {
@@ -141,6 +145,9 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	}
 	if o.jobs < 0 {
 		return nil, fmt.Errorf("-j %d: the job count must be positive", o.jobs)
+	}
+	if o.fuzz < 0 {
+		return nil, fmt.Errorf("--fuzz %d: the fuzz must be 0 or more", o.fuzz)
 	}
 	for _, m := range o.makeArgs {
 		if k, _, ok := strings.Cut(m, "="); !ok || k == "" {

@@ -16,9 +16,12 @@
 // it; kpatch-build's debug levels are --debug here). Options of klpkit for
 // trees that split source and headers (Debian's, the test lab's): --kbuild
 // (the tree modules link against), --symvers, --modules-dir, --system-map,
-// --make-arg VAR=VALUE, --cache, --export-debug and --partial-header-users
+// --make-arg VAR=VALUE, --cache, --export-debug, --partial-header-users
 // (a changed header in a tree not fully built is refused otherwise, since
-// kpatch-build's full build is what finds every object that includes it).
+// kpatch-build's full build is what finds every object that includes it)
+// and --fuzz N (kpatch-build's patch step allows GNU patch's default fuzz
+// 2; here hunks need exact context unless --fuzz says otherwise, and each
+// fuzzed or moved hunk is printed).
 // Not supported: -r
 // (source RPMs: auto_livepatch builds Photon kernels from theirs),
 // --oot-module and -t.

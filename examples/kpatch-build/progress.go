@@ -18,10 +18,16 @@ var statusLines = map[build.Stage]string{
 // progress shows build events: kpatch-build's status lines on stdout, and
 // every event on stderr, as plain lines or, on a terminal, as one
 // redrawn bar.
-type progress struct{ *cliprogress.Display }
+type progress struct {
+	*cliprogress.Display
+	// started are the stages whose status line is printed: a stage reports
+	// more than one start (a placed hunk, a header change) but kpatch-build
+	// prints its line once.
+	started map[build.Stage]bool
+}
 
 func newProgress(stdout, stderr io.Writer, terminal bool) *progress {
-	return &progress{cliprogress.New(stdout, stderr, terminal)}
+	return &progress{Display: cliprogress.New(stdout, stderr, terminal), started: map[build.Stage]bool{}}
 }
 
 func (p *progress) event(e build.Event) {
@@ -30,9 +36,10 @@ func (p *progress) event(e build.Event) {
 		if e.Stage == build.StageLink {
 			status, ok = "Building patch module: "+strings.TrimPrefix(e.Message, "building patch module "), true
 		}
-		if ok {
+		if ok && (e.Stage == build.StageLink || !p.started[e.Stage]) {
 			p.Status(status)
 		}
+		p.started[e.Stage] = true
 	}
 	p.Step(string(e.Stage), e.Done, e.Total, e.Message)
 }

@@ -59,6 +59,10 @@ Options:
                            patch only the objects already built there (by
                            default refused: the others would keep the old
                            code)
+       --fuzz N            Let up to N context lines at each end of a hunk
+                           differ, as patch -F N (default 0: exact context);
+                           every hunk placed with fuzz or an offset is
+                           printed
        --version           Show the version
 `
 
@@ -72,7 +76,7 @@ var errHelp = errors.New("help")
 // options are the parsed command line.
 type options struct {
 	sourceDir, config, vmlinux, systemMap, release string
-	jobs                                           int
+	jobs, fuzz                                     int
 	name, outputDir, descriptionFile               string
 	nonReplace, debug, skipCleanup, skipCC         bool
 	partialHeaderUsers                             bool
@@ -200,6 +204,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.cacheDir, "cache", "", "")
 	fs.StringVar(&o.exportDebug, "export-debug", "", "")
 	fs.BoolVar(&o.partialHeaderUsers, "partial-header-users", false, "")
+	fs.IntVar(&o.fuzz, "fuzz", 0, "")
 	fs.BoolVar(&o.showVersion, "version", false, "")
 	help := fs.BoolP("help", "h", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -223,6 +228,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.jobs < 0 {
 		return nil, fmt.Errorf("-j %d: the job count must be positive", o.jobs)
+	}
+	if o.fuzz < 0 {
+		return nil, fmt.Errorf("--fuzz %d: the fuzz must be 0 or more", o.fuzz)
 	}
 	for _, m := range o.makeArgs {
 		if k, _, ok := strings.Cut(m, "="); !ok || k == "" {
@@ -276,8 +284,8 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 	bo = build.Options{
 		Source: tree, Patches: o.patches, Name: o.name, OutputDir: o.outputDir,
 		NoReplace: o.nonReplace, Jobs: o.jobs, SkipCompilerCheck: o.skipCC,
-		PartialHeaderUsers: o.partialHeaderUsers,
-		KeepWork:           o.debug || o.skipCleanup, DebugDir: o.exportDebug,
+		PartialHeaderUsers: o.partialHeaderUsers, Fuzz: o.fuzz,
+		KeepWork: o.debug || o.skipCleanup, DebugDir: o.exportDebug,
 		CacheDir: a.cacheDir(o.cacheDir),
 	}
 	if o.descriptionFile != "" {

@@ -1,0 +1,65 @@
+package build
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/livepatch"
+)
+
+// fuzz2Dir holds a tree and a patch whose hunk only applies with fuzz 2, as
+// kpatch's shadow-newpid.patch does on Debian's 6.1 (kernel/exit.c).
+const fuzz2Dir = "testdata/fuzz2"
+
+func TestOverlayFuzz(t *testing.T) {
+	ps, err := livepatch.ParseFiles([]string{filepath.Join(fuzz2Dir, "teardown-fuzz2.patch")}, nil)
+	require.NoError(t, err)
+	for _, fuzz := range []int{0, 1} {
+		_, err := makeOverlay(context.Background(), fuzz2Dir, filepath.Join(t.TempDir(), "ov"), ps, fuzz)
+		require.ErrorIs(t, err, livepatch.ErrHunkFailed, "fuzz %d", fuzz)
+		assert.Contains(t, err.Error(), "with fuzz 2 it would apply at line 14")
+		assert.Contains(t, err.Error(), "--fuzz 2 in kpatch-build and auto_livepatch", "the error says how to opt in")
+		assert.Contains(t, err.Error(), "build.Options.Fuzz")
+	}
+
+	ov, err := makeOverlay(context.Background(), fuzz2Dir, filepath.Join(t.TempDir(), "ov"), ps, 2)
+	require.NoError(t, err)
+	require.Len(t, ov.inexact, 1)
+	p := ov.inexact[0]
+	assert.Equal(t, livepatch.Placement{Source: p.Source, File: "kernel/teardown.c", Hunk: 1, Line: 14, NewLine: 14, Offset: 1, Fuzz: 2}, p)
+	assert.Contains(t, p.String(), "kernel/teardown.c: hunk #1 applied at line 14 with fuzz 2 (offset 1 line)")
+	ours, err := os.ReadFile(ov.path("kernel/teardown.c"))
+	require.NoError(t, err)
+	assert.Contains(t, string(ours), "\tdrop_cgroup(t);\n\n\tfree_shadow(t);\n\n\t/*\n", "after the call the patch did not know")
+
+	// GNU patch -F2 (kpatch-build's patch step) gives the same file.
+	bin, err := exec.LookPath("patch")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("GNU patch is required in CI (.ci/packages.txt lists it)")
+		}
+		t.Skip("needs GNU patch to compare with")
+	}
+	gnu := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(fuzz2Dir, "kernel/teardown.c"))
+	require.NoError(t, err)
+	writeFile(t, filepath.Join(gnu, "kernel/teardown.c"), string(src))
+	abs, err := filepath.Abs(filepath.Join(fuzz2Dir, "teardown-fuzz2.patch"))
+	require.NoError(t, err)
+	cmd := exec.Command(bin, "-p1", "-F2", "--no-backup-if-mismatch", "-i", abs)
+	cmd.Dir = gnu
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "Hunk #1 succeeded at 14 with fuzz 2 (offset 1 line).")
+	theirs, err := os.ReadFile(filepath.Join(gnu, "kernel/teardown.c"))
+	require.NoError(t, err)
+	assert.Equal(t, string(theirs), string(ours))
+	assert.False(t, strings.Contains(string(src), "free_shadow"), "the fixture tree is never written")
+}
