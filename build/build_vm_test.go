@@ -184,6 +184,10 @@ var vmCases = []vmCase{
 	{name: "cmdline", modules: one("cmdline-string.patch"), guest: loadUnload(cmdlineEffect)},
 	{name: "new-function", modules: one("meminfo-new-function.patch"),
 		guest: loadUnload(effect{"/proc/meminfo", "\nKlpkitNewFunction: 1\n"})},
+	// fs/proc/cmdline.o calls a new global function of fs/proc/version.o,
+	// which prints a new global counter of fs/proc/cmdline.o.
+	{name: "cross-object-global", modules: one("proc-cross-object-global.patch"),
+		guest: loadCountsUp(effect{"/proc/cmdline", " klpkit-cross-object="}, "klpkit-cross-object=", "the new global counts in one object and shows in the other")},
 	{name: "static-data", modules: one("version-static-data.patch"),
 		guest: loadCountsUp(versionEffect, "reads=", "the new static counter counts")},
 	{name: "static-local", modules: one("loadavg-static-local.patch"),
