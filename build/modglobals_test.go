@@ -174,3 +174,31 @@ func TestCrossObjectDuplicateGlobal(t *testing.T) {
 	assert.Contains(t, err.Error(), "global symbol new_helper is defined by both fs/a.o (vmlinux) and drivers/m/d.o (mymod)")
 	assert.NoDirExists(t, filepath.Join(r.work, "patch"), "no patch object written")
 }
+
+// TestCrossObjectTwoModules: between objects of two modules the same
+// rule holds, with the referencing module's own symbol table deciding:
+// m2.ko has a global m2_shared, so the reference stays with m2's copy
+// even though the m1 object defines one too; new_helper links to m1's.
+func TestCrossObjectTwoModules(t *testing.T) {
+	definer := crossUnit{obj: "drivers/m1/a.o", target: "m1",
+		orig:    "int printk(const char *, ...);\nint a(int x) { return printk(\"a %d\\n\", x); }\n",
+		patched: "int printk(const char *, ...);\nint a(int x) { return printk(\"a %d\\n\", x); }\nint new_helper(int x) { return printk(\"new %d\\n\", x); }\nint m2_shared(int x) { return printk(\"m1 %d\\n\", x); }\n"}
+	caller := crossUnit{obj: "drivers/m2/b.o", target: "m2",
+		orig:    "int printk(const char *, ...);\nint m2_shared(int);\nint b(int x) { return m2_shared(x); }\n",
+		patched: "int printk(const char *, ...);\nint m2_shared(int);\nint new_helper(int);\nint b(int x) { return m2_shared(x) + new_helper(x); }\n"}
+	modules := t.TempDir()
+	compileKernelStyle(t, caller.orig+"int m2_shared(int x) { return printk(\"m2 %d\\n\", x); }\n", filepath.Join(modules, "m2.ko"))
+	r := crossRunner(t, definer, caller)
+	r.tree.ModulesDir = modules
+	var paths []string
+	for i, u := range r.objs {
+		_, _, path, err := r.preparePatchObject(i, u)
+		require.NoError(t, err, u.obj)
+		paths = append(paths, path)
+	}
+	b := undefinedNames(t, paths[1])
+	assert.True(t, b["new_helper"], "new_helper left for the module link")
+	assert.True(t, b[klp.KlpSymbolName("m2", "m2_shared", 0)], "m2_shared through m2's symbol table: %v", b)
+	assert.False(t, b["m2_shared"])
+	assert.Contains(t, r.res.Warnings, "drivers/m2/b.o: m2_shared refers to m2's own global m2_shared, not to the one drivers/m1/a.o defines in the patch module: m2 already has a global of that name")
+}
