@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -72,7 +74,9 @@ func validRelease(b []byte) bool {
 
 // checkTreeMatches catches a tree prepared for another kernel before
 // anything is compiled: the tree's own .config must say what Config says,
-// and the link tree's kernel.release must be the target's.
+// and the link tree's release (KbuildRelease) must be the target's. When a
+// tree's kernel.release differs from it, KERNELRELEASE is added to the make
+// arguments.
 func checkTreeMatches(t *Tree, want kconfig) error {
 	own := filepath.Join(t.Dir, ".config")
 	if filepath.Clean(own) != filepath.Clean(t.Config) {
@@ -84,17 +88,85 @@ func checkTreeMatches(t *Tree, want kconfig) error {
 			return fmt.Errorf("source tree %s was configured differently from %s (%s): copy the config in and run make olddefconfig prepare", t.Dir, t.Config, diff)
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(t.KbuildDir, "include/config/kernel.release"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // checked on the module's vermagic after the link
-	}
+	rel, err := KbuildRelease(t.KbuildDir)
 	if err != nil {
 		return err
 	}
-	if rel := strings.TrimSpace(string(data)); rel != t.Release && !overridesRelease(t.MakeArgs, t.Release) {
+	if rel == "" {
+		return nil // checked on the module's vermagic after the link
+	}
+	if rel != t.Release && !overridesRelease(t.MakeArgs, t.Release) {
 		return fmt.Errorf("kbuild tree %s is for kernel %s, not %s: the module's vermagic would not match", t.KbuildDir, rel, t.Release)
 	}
+	// Debian's trees are built with KERNELRELEASE on make's command line:
+	// kernel.release holds the upstream version (6.1.192), UTS_RELEASE the
+	// package's (6.1.0-57-amd64). A make without it would regenerate
+	// utsrelease.h from kernel.release, so every make gets it.
+	if !hasMakeVar(t.MakeArgs, "KERNELRELEASE") {
+		for _, dir := range []string{t.KbuildDir, t.Dir} {
+			if file := readRelease(filepath.Join(dir, "include/config/kernel.release")); file != "" && file != t.Release {
+				t.MakeArgs = append(slices.Clip(t.MakeArgs), "KERNELRELEASE="+t.Release)
+				break
+			}
+		}
+	}
 	return nil
+}
+
+// KbuildRelease returns the kernel release a prepared tree compiles into
+// modules' vermagic: UTS_RELEASE from include/generated/utsrelease.h, or
+// else include/config/kernel.release (a tree prepared without
+// KERNELRELEASE has the same in both). "" when the tree has neither.
+func KbuildRelease(dir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "include/generated/utsrelease.h"))
+	switch {
+	case err == nil:
+		if rel := utsRelease(data); rel != "" {
+			return rel, nil
+		}
+		return "", fmt.Errorf("%s: no UTS_RELEASE definition", filepath.Join(dir, "include/generated/utsrelease.h"))
+	case !errors.Is(err, os.ErrNotExist):
+		return "", err
+	}
+	data, err = os.ReadFile(filepath.Join(dir, "include/config/kernel.release"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+// utsRelease reads `#define UTS_RELEASE "<release>"`.
+func utsRelease(data []byte) string {
+	for line := range strings.SplitSeq(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "#define" && f[1] == "UTS_RELEASE" {
+			if rel, err := strconv.Unquote(f[2]); err == nil && validRelease([]byte(rel)) {
+				return rel
+			}
+		}
+	}
+	return ""
+}
+
+// readRelease returns a kernel.release file's content, "" if unreadable.
+func readRelease(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+func hasMakeVar(args []string, name string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 func overridesRelease(args []string, release string) bool {

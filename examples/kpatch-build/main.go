@@ -31,8 +31,11 @@
 // "ERROR: The kernel doesn't support klp replace." and exit status 1.
 //
 // The kernel release is, in order: -a; the "Linux version" banner of the
-// vmlinux; the tree's include/config/kernel.release. When both -a and the
-// banner give one they must agree.
+// vmlinux; the tree's UTS_RELEASE (include/generated/utsrelease.h, what
+// vermagic carries), else its include/config/kernel.release. When both -a
+// and the banner give one they must agree. A tree whose kernel.release
+// differs from its UTS_RELEASE (Debian's headers and sources) gets
+// KERNELRELEASE on every make without being asked.
 package main
 
 import "os"

@@ -2,15 +2,13 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/klpkit/klpkit/build"
 )
 
 // targetRelease works out the kernel release the module is for: -a, the
-// vmlinux banner, or the tree's include/config/kernel.release. When -a and
+// vmlinux banner, or the tree's release (build.KbuildRelease: UTS_RELEASE,
+// else include/config/kernel.release). When -a and
 // the banner both give one they must agree (kpatch-build: "Kernel version
 // mismatch").
 func targetRelease(flag, vmlinux, srcDir string) (string, error) {
@@ -31,11 +29,14 @@ func targetRelease(flag, vmlinux, srcDir string) (string, error) {
 	case banner != "":
 		return banner, nil
 	}
-	data, err := os.ReadFile(filepath.Join(srcDir, "include", "config", "kernel.release"))
-	if err == nil {
-		if rel := strings.TrimSpace(string(data)); rel != "" {
-			return rel, nil
-		}
+	// What vermagic gets: UTS_RELEASE, else kernel.release (they differ in
+	// Debian's trees).
+	rel, err := build.KbuildRelease(srcDir)
+	if err != nil {
+		return "", fmt.Errorf("kernel release of %s: %w", srcDir, err)
 	}
-	return "", fmt.Errorf("cannot tell the kernel release: give -a, or a vmlinux (-v), or a tree with include/config/kernel.release")
+	if rel != "" {
+		return rel, nil
+	}
+	return "", fmt.Errorf("cannot tell the kernel release: give -a, or a vmlinux (-v), or a prepared tree (include/generated/utsrelease.h or include/config/kernel.release)")
 }
