@@ -26,6 +26,20 @@ var (
 	// fully built, so not every object that includes it can be found (see
 	// Options.PartialHeaderUsers and FullBuildSource).
 	ErrTreeNotBuilt = errors.New("kernel tree not fully built")
+	// ErrExportVersionChanged means a patched object changes the symbol
+	// version (CONFIG_MODVERSIONS CRC) of one of its exports, like
+	// kpatch-build's "Version disagreement for symbol" (see
+	// ExportVersionError). It also matches ErrUnsupportedPatch.
+	ErrExportVersionChanged = errors.New("version disagreement for exported symbol")
+	// ErrTreeMismatch means the source tree does not build the target
+	// kernel: an original object, compiled unpatched, gives its exports
+	// symbol versions that differ from the kernel's Module.symvers.
+	ErrTreeMismatch = errors.New("the source tree does not match the kernel")
+	// ErrModversions means the symbol versions of a patched object's
+	// exports could not be computed (the tree lacks genksyms or
+	// gendwarfksyms, or the tool failed), so Run cannot tell whether the
+	// patch changes an exported ABI.
+	ErrModversions = errors.New("cannot compute symbol versions")
 )
 
 // ObjectError says which translation unit failed and why.

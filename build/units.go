@@ -24,7 +24,8 @@ type unit struct {
 	patched string // patched object
 	cached  bool
 	diff    *objdiff.Result
-	patch   string // the patch object written from diff
+	patch   string    // the patch object written from diff
+	crcs    *unitCRCs // symbol versions of its exports (startCRCs)
 }
 
 func numCPU() int { return runtime.NumCPU() }
@@ -142,6 +143,7 @@ func (b *unitBuilder) build(ctx context.Context, u *unit) error {
 	}
 
 	key := b.cache.key(b.base, r.tree.Dir, cmd, keySteps)
+	waitCRCs := b.startCRCs(ctx, u, key, origSteps[0], patchedSteps[0])
 	origErr := make(chan error, 1)
 	if b.cache.get(key, u.orig) {
 		u.cached = true
@@ -166,6 +168,10 @@ func (b *unitBuilder) build(ctx context.Context, u *unit) error {
 		return nil
 	})
 	if err := errors.Join(<-origErr, patchedErr); err != nil {
+		waitCRCs(false)
+		return fail(err)
+	}
+	if err := waitCRCs(true); err != nil {
 		return fail(err)
 	}
 	return nil
