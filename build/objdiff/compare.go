@@ -31,10 +31,14 @@ func (d *differ) compare() error {
 				Rule: "section type, flags, entry size or alignment changed", Hint: "keep the declaration's attributes as they were"})
 			continue
 		}
+		hits := d.nameState().lineHits
 		st.status = d.compareSection(a, b)
 		d.orig.sec[a].status = st.status
 		if st.status == statusChanged && isText(b) && (d.onlyLineNumbersChanged(a, b) || d.onlyInitReferencesChanged(a, b)) {
 			st.status, d.orig.sec[a].status = statusSame, statusSame
+		}
+		if st.status == statusSame {
+			d.noteLineOnly(b, hits)
 		}
 	}
 	for _, b := range d.patched.f.Sections[1:] {
@@ -97,37 +101,24 @@ func (d *differ) relasEqual(a, b *elfobj.Section) bool {
 	}
 	for i := range ra {
 		x, y := ra[i], rb[i]
-		if x.Type != y.Type || x.Offset != y.Offset {
-			return false
-		}
-		if isStringSection(x.Sym.Section) && isStringSection(y.Sym.Section) && x.Sym.Type == elf.STT_SECTION && y.Sym.Type == elf.STT_SECTION {
-			if d.orig.stringAt(a, x) != d.patched.stringAt(b, y) {
-				return false
-			}
-			continue
-		}
-		if x.Addend != y.Addend || !d.sameTarget(x.Sym, y.Sym) {
+		if x.Type != y.Type || x.Offset != y.Offset || !d.sameRef(a, x, b, y, 0) {
 			return false
 		}
 	}
 	return true
 }
 
-// sameTarget reports whether two relocation targets name the same thing.
+// sameTarget reports whether two relocation targets name the same thing:
+// the same twin, the same name, or for compiler-generated names (see
+// byContent) the same content.
 func (d *differ) sameTarget(x, y *elfobj.Symbol) bool {
-	if tw := d.orig.sym[x].twin; tw != nil {
-		return tw == y
-	}
-	if d.patched.sym[y].twin != nil {
-		return false
-	}
-	return x.Type == y.Type && namesMatch(x.Name, y.Name)
+	return d.sameTargetAt(x, y, 0)
 }
 
 // stringAt returns the string literal a relocation in sec points at.
 func (o *object) stringAt(sec *elfobj.Section, r *elfobj.Rela) string {
 	data := r.Sym.Section.Data
-	off := o.targetOffset(sec, r)
+	off := int64(r.Sym.Value) + o.targetOffset(sec, r)
 	if off < 0 || off >= int64(len(data)) {
 		return fmt.Sprintf("<offset %d>", off)
 	}

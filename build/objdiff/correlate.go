@@ -19,6 +19,8 @@ type differ struct {
 	initOnly []string
 	// rebuilt maps special sections to their filtered copies.
 	rebuilt map[*elfobj.Section]*elfobj.Section
+	// names is the state of comparisons by content (content.go).
+	names *nameState
 }
 
 func (d *differ) warnf(format string, args ...any) {
@@ -39,6 +41,9 @@ func (d *differ) pairSymbols(a, b *elfobj.Symbol) {
 // skipCorrelation reports sections that belong to never-correlated or
 // static-local symbols; their pairing comes from symbol analysis.
 func (o *object) skipCorrelation(s *elfobj.Section) bool {
+	if isUbsanData(s) {
+		return true
+	}
 	b := o.sec[s].bundled
 	return b != nil && (neverCorrelated(b.Name) || isStaticLocal(b))
 }
@@ -209,8 +214,9 @@ func (d *differ) correlateStaticLocals() error {
 			}
 		}
 	}
+	d.correlateUniqueStatics()
 	for _, s := range d.patched.f.Symbols {
-		if isStaticLocal(s) && d.patched.sym[s].twin == nil && d.orig.anyStatic(baseName(s.Name)) {
+		if isStaticLocal(s) && d.patched.sym[s].twin == nil && d.orig.anyStatic(baseName(s.Name)) && !d.newUniqueStatic(s) {
 			d.warnf("unable to correlate static local variable %s; it is new in the patch", s.Name)
 		}
 	}

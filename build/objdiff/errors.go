@@ -10,6 +10,18 @@ import (
 // a failure; callers usually skip the object.
 var ErrNoChanges = errors.New("no functional changes")
 
+// ErrOnlyLineNumbers is the ErrNoChanges of an object whose builds differ
+// only in source line numbers (a line added or removed above the code:
+// __LINE__ in WARN and might_sleep calls, "file.c:LINE" strings, dynamic
+// debug and UBSAN descriptors). errors.Is(err, ErrNoChanges) holds too.
+var ErrOnlyLineNumbers error = noChangeReason("no changed functions: only line numbers moved")
+
+// noChangeReason is an explanation of ErrNoChanges.
+type noChangeReason string
+
+func (e noChangeReason) Error() string        { return string(e) }
+func (e noChangeReason) Is(target error) bool { return target == ErrNoChanges }
+
 // ErrUnsupportedChange is matched (errors.Is) by every UnsupportedError.
 var ErrUnsupportedChange = errors.New("unsupported change")
 

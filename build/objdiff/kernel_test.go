@@ -125,10 +125,13 @@ func buildKernelModulePair(t testing.TB, tree, rel, module, old, new string) (or
 	base := strings.TrimSuffix(filepath.Base(rel), ".c")
 	srcs := map[string][]byte{"orig": text, "patched": []byte(strings.Replace(string(text), old, new, 1))}
 	outs := map[string]string{}
+	// Both sides are compiled from the same path, as the build does:
+	// __FILE__ ends up in dynamic debug descriptors and WARN strings.
+	src := filepath.Join(dir, "src", base+".c")
+	require.NoError(t, os.MkdirAll(filepath.Dir(src), 0o755))
 	for side, body := range srcs {
-		src := filepath.Join(dir, side, base+".c")
-		require.NoError(t, os.MkdirAll(filepath.Dir(src), 0o755))
 		require.NoError(t, os.WriteFile(src, body, 0o644))
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, side), 0o755))
 		outs[side] = filepath.Join(dir, side, base+".o")
 		compileKernelObject(t, tree, rel, module, src, outs[side])
 	}

@@ -2,6 +2,9 @@ package objdiff
 
 import (
 	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -43,6 +46,7 @@ func (d *differ) onlyLineNumbersChanged(a, b *elfobj.Section) bool {
 			return false
 		}
 	}
+	d.nameState().lineHits++
 	return true
 }
 
@@ -74,4 +78,48 @@ func (o *object) callsLineUser(sec *elfobj.Section, next []insn) bool {
 		return false
 	}
 	return false
+}
+
+// sourceLine matches "file.c:123" as __FILE__ ":" __stringify(__LINE__)
+// puts it into messages (fortify's field-spanning write warning, BUG
+// strings, assertions).
+var sourceLine = regexp.MustCompile(`(\.[chS]):[0-9]+`)
+
+// sameString compares two string literals; strings that differ only in
+// "file.c:LINE" references count as equal, with the difference noted for
+// the no-change explanation.
+func (d *differ) sameString(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if sourceLine.ReplaceAllString(a, "$1:") == sourceLine.ReplaceAllString(b, "$1:") {
+		d.nameState().lineHits++
+		return true
+	}
+	return false
+}
+
+// noteLineOnly records that section b compared equal only because line
+// numbers were ignored (hits is lineHits before the comparison).
+func (d *differ) noteLineOnly(b *elfobj.Section, hits int) {
+	ns := d.nameState()
+	if ns.lineHits == hits {
+		return
+	}
+	ns.lineMoved = true
+	if s := d.patched.sec[b].bundled; s != nil && isFunc(s) && !slices.Contains(ns.lineOnly, s.Name) {
+		ns.lineOnly = append(ns.lineOnly, s.Name)
+	}
+}
+
+// noChangeError is the ErrNoChanges of an object, saying why when the two
+// builds differ only in line numbers.
+func (d *differ) noChangeError() error {
+	switch {
+	case d.names != nil && len(d.names.lineOnly) > 0:
+		return fmt.Errorf("%s: %w (in %s)", d.name, ErrOnlyLineNumbers, strings.Join(d.names.lineOnly, ", "))
+	case d.names != nil && d.names.lineMoved:
+		return fmt.Errorf("%s: %w", d.name, ErrOnlyLineNumbers)
+	}
+	return fmt.Errorf("%s: %w", d.name, ErrNoChanges)
 }

@@ -3,24 +3,31 @@ package objdiff
 import "strings"
 
 // baseName strips compiler numbering from a name: every ".<digits>"
-// component (foo.isra.3 -> foo.isra, x.123 -> x) and the counter of
-// __UNIQUE_ID_ names. Two names correlate when their base names match.
+// component (foo.isra.3 -> foo.isra, x.123 -> x) and the __COUNTER__ value
+// that ends a __UNIQUE_ID_ component (GCC's __UNIQUE_ID_ddebug539.36 ->
+// __UNIQUE_ID_ddebug, Clang's fn.__UNIQUE_ID_ddebug415 ->
+// fn.__UNIQUE_ID_ddebug). Two names correlate when their base names match.
 func baseName(name string) string {
-	if strings.HasPrefix(name, "__UNIQUE_ID_") {
-		return strings.TrimRight(name, "0123456789")
-	}
 	if !strings.Contains(name, ".") {
-		return name
+		return trimUniqueID(name)
 	}
 	parts := strings.Split(name, ".")
-	out := parts[:1]
+	out := []string{trimUniqueID(parts[0])}
 	for _, p := range parts[1:] {
 		if p != "" && strings.Trim(p, "0123456789") == "" {
 			continue
 		}
-		out = append(out, p)
+		out = append(out, trimUniqueID(p))
 	}
 	return strings.Join(out, ".")
+}
+
+// trimUniqueID drops the counter __UNIQUE_ID() appends to its prefix.
+func trimUniqueID(s string) string {
+	if strings.HasPrefix(s, "__UNIQUE_ID_") {
+		return strings.TrimRight(s, "0123456789")
+	}
+	return s
 }
 
 // namesMatch reports whether two section or symbol names correlate.

@@ -121,7 +121,7 @@ func (d *differ) run() (*Result, error) {
 			res.Warnings = append(res.Warnings, d.warnings...)
 			return res, d.initOnlyRefusal()
 		}
-		return nil, fmt.Errorf("%s: %w", d.name, ErrNoChanges)
+		return nil, d.noChangeError()
 	}
 	errs = append(errs, d.checkFentry()...)
 	if err := collect(d.include()); err != nil {
