@@ -1,7 +1,8 @@
 // Command klplab prepares klpkit's QEMU test lab and demonstrates it.
 //
 //	klplab prepare [--dir DIR] [--source=false]   fetch and cache the lab kernel (make lab)
-//	klplab info    [--dir DIR]                    print the lab's paths
+//	klplab info    [--dir DIR] [FIELD]            print the lab's paths, or one of them
+//	                                              (release, source, vmlinux, headers, ...)
 //	klplab demo    [--dir DIR] [--patch FILE] [--show FILE] [--sample DIR]
 //	                                              build a livepatch from a patch with build.Run, boot the
 //	                                              lab kernel, load it with the kpatch CLI, show the effect
@@ -39,7 +40,7 @@ type usageError struct{ msg string }
 func (u usageError) Error() string { return u.msg }
 
 const usage = `usage: klplab prepare [--dir DIR] [--source=false] [--jobs N]
-       klplab info [--dir DIR]
+       klplab info [--dir DIR] [release|version|source|vmlinux|headers|config|system-map|vmlinuz|modules]
        klplab demo [--dir DIR] [--patch FILE] [--show FILE] [--sample DIR]`
 
 // run is the testable body of main.

@@ -58,3 +58,21 @@ func TestLineHandler(t *testing.T) {
 	log.Warn("config differs")
 	require.Equal(t, "[   0s] warning: config differs\n", out.String())
 }
+
+func TestInfoField(t *testing.T) {
+	l := &lab.Lab{Dir: "/lab", KernelRelease: "6.1.0-57-amd64", SourceDir: "/lab/6.1.0-57-amd64/source", HeadersDir: "/lib/modules/6.1.0-57-amd64/build"}
+	for name, want := range map[string]string{"release": l.KernelRelease, "source": l.SourceDir, "headers": l.HeadersDir} {
+		got, err := infoField(l, name)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	_, err := infoField(l, "kernel")
+	var u usageError
+	require.ErrorAs(t, err, &u)
+	require.Contains(t, err.Error(), "release")
+	_, err = infoField(l, "modules")
+	require.ErrorContains(t, err, "no modules")
+
+	var out bytes.Buffer
+	require.ErrorAs(t, run(context.Background(), []string{"info", "release", "source"}, &out, &out), &u)
+}

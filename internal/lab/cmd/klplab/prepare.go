@@ -51,9 +51,20 @@ func cmdInfo(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
+	if fs.NArg() > 1 {
+		return usageError{"klplab info takes at most one field"}
+	}
 	l, err := lab.Open(*dir)
 	if err != nil {
 		return err
+	}
+	if fs.NArg() == 1 {
+		v, err := infoField(l, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, v)
+		return nil
 	}
 	fmt.Fprint(stdout, l.String())
 	return nil
