@@ -34,7 +34,7 @@ func TestOverlayFuzz(t *testing.T) {
 	require.Len(t, ov.inexact, 1)
 	p := ov.inexact[0]
 	assert.Equal(t, livepatch.Placement{Source: p.Source, File: "kernel/teardown.c", Hunk: 1, Line: 14, NewLine: 14, Offset: 1, Fuzz: 2}, p)
-	assert.Contains(t, p.String(), "kernel/teardown.c: hunk #1 applied at line 14 with fuzz 2 (offset 1 line)")
+	assert.Contains(t, p.String(), "kernel/teardown.c: hunk #1 applied at line 14 with fuzz 2, offset 1 line")
 	ours, err := os.ReadFile(ov.path("kernel/teardown.c"))
 	require.NoError(t, err)
 	assert.Contains(t, string(ours), "\tdrop_cgroup(t);\n\n\tfree_shadow(t);\n\n\t/*\n", "after the call the patch did not know")

@@ -151,7 +151,7 @@ func TestApplyFuzzResultAndErrors(t *testing.T) {
 	want := Placement{Source: "fz.patch", File: "f", Hunk: 1, Line: 11, NewLine: 11, Offset: 1, Fuzz: 2}
 	assert.Equal(t, []Placement{want}, res.Inexact())
 	assert.Equal(t, []Placement{want}, res.Fuzzed())
-	assert.Equal(t, "fz.patch: f: hunk #1 applied at line 11 with fuzz 2 (offset 1 line)", want.String())
+	assert.Equal(t, "fz.patch: f: hunk #1 applied at line 11 with fuzz 2, offset 1 line", want.String())
 
 	_, err = Apply(ctx, root, p, nil)
 	require.ErrorIs(t, err, ErrHunkFailed)
@@ -163,4 +163,20 @@ func TestApplyFuzzResultAndErrors(t *testing.T) {
 	require.ErrorIs(t, err, ErrHunkFailed)
 	_, err = Validate(ctx, p, &ValidateOptions{Tree: root, Fuzz: 2})
 	require.NoError(t, err)
+}
+
+func TestPlacementString(t *testing.T) {
+	for _, tc := range []struct {
+		p    Placement
+		want string
+	}{
+		{Placement{Source: "a.patch", File: "kernel/exit.c", Hunk: 2, Line: 890, NewLine: 891, Offset: 23, Fuzz: 2},
+			"a.patch: kernel/exit.c: hunk #2 applied at line 890 (891 once patched) with fuzz 2, offset 23 lines"},
+		{Placement{Source: "a.patch", File: "f", Hunk: 1, Line: 5, NewLine: 5, Offset: -1},
+			"a.patch: f: hunk #1 applied at line 5, offset -1 line"},
+		{Placement{Source: "a.patch", File: "f", Hunk: 3, Line: 7, NewLine: 9, Fuzz: 1},
+			"a.patch: f: hunk #3 applied at line 7 (9 once patched) with fuzz 1"},
+	} {
+		assert.Equal(t, tc.want, tc.p.String())
+	}
 }

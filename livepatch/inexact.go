@@ -20,7 +20,7 @@ type Placement struct {
 func (p Placement) String() string {
 	s := fmt.Sprintf("%s: %s: hunk #%d applied at line %d", p.Source, p.File, p.Hunk, p.Line)
 	if p.NewLine != p.Line {
-		s += fmt.Sprintf(" (line %d once patched)", p.NewLine)
+		s += fmt.Sprintf(" (%d once patched)", p.NewLine)
 	}
 	if p.Fuzz > 0 {
 		s += fmt.Sprintf(" with fuzz %d", p.Fuzz)
@@ -30,7 +30,7 @@ func (p Placement) String() string {
 		if p.Offset == 1 || p.Offset == -1 {
 			unit = "line"
 		}
-		s += fmt.Sprintf(" (offset %d %s)", p.Offset, unit)
+		s += fmt.Sprintf(", offset %d %s", p.Offset, unit)
 	}
 	return s
 }

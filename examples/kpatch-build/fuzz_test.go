@@ -35,9 +35,9 @@ func TestPlacedHunkProgress(t *testing.T) {
 	var out, errw bytes.Buffer
 	p := newProgress(&out, &errw, false)
 	p.event(build.Event{Stage: build.StagePatch, Message: "testing patch file(s)", Total: 1})
-	p.event(build.Event{Stage: build.StagePatch, Message: "hunk placed inexactly: p.patch: kernel/exit.c: hunk #2 applied at line 871 with fuzz 2 (offset 3 lines)", Total: 1})
+	p.event(build.Event{Stage: build.StagePatch, Message: "hunk placed inexactly: p.patch: kernel/exit.c: hunk #2 applied at line 871 with fuzz 2, offset 3 lines", Total: 1})
 	p.event(build.Event{Stage: build.StagePatch, Message: "patches apply", Done: 1, Total: 1})
 	p.finish()
 	assert.Equal(t, "Testing patch file(s)\n", out.String())
-	assert.Contains(t, errw.String(), "[patch 0/1] hunk placed inexactly: p.patch: kernel/exit.c: hunk #2 applied at line 871 with fuzz 2 (offset 3 lines)\n")
+	assert.Contains(t, errw.String(), "[patch 0/1] hunk placed inexactly: p.patch: kernel/exit.c: hunk #2 applied at line 871 with fuzz 2, offset 3 lines\n")
 }
