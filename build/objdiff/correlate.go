@@ -48,19 +48,22 @@ func (o *object) skipCorrelation(s *elfobj.Section) bool {
 	return b != nil && (neverCorrelated(b.Name) || isStaticLocal(b))
 }
 
-// correlate pairs sections, then symbols, first match in file order.
+// correlate pairs functions by symbol, then the other sections by name,
+// then the other symbols, first match in file order.
 func (d *differ) correlate() error {
+	d.correlateFunctions()
 	// Sections by name; relocation sections follow their base section.
+	// Function sections were paired through their functions.
 	byName := map[string][]*elfobj.Section{}
 	for _, s := range d.patched.f.Sections[1:] {
-		if s.IsRela() || d.patched.skipCorrelation(s) {
+		if s.IsRela() || d.patched.skipCorrelation(s) || d.patched.isFunctionSection(s) {
 			continue
 		}
 		k := baseName(s.Name)
 		byName[k] = append(byName[k], s)
 	}
 	for _, a := range d.orig.f.Sections[1:] {
-		if a.IsRela() || d.orig.skipCorrelation(a) {
+		if a.IsRela() || d.orig.skipCorrelation(a) || d.orig.isFunctionSection(a) {
 			continue
 		}
 		for _, b := range byName[baseName(a.Name)] {
@@ -88,7 +91,7 @@ func (d *differ) correlate() error {
 			}
 			continue
 		}
-		if neverCorrelated(a.Name) || isStaticLocal(a) || a.Type == elf.STT_FILE {
+		if neverCorrelated(a.Name) || isStaticLocal(a) || a.Type == elf.STT_FILE || d.orig.sym[a].twin != nil {
 			continue
 		}
 		if a.Section != nil && d.orig.sec[a.Section].bundled == a {

@@ -123,6 +123,7 @@ func (d *differ) run() (*Result, error) {
 		}
 		return nil, d.noChangeError()
 	}
+	errs = append(errs, d.checkNewFunctions(res)...)
 	errs = append(errs, d.checkFentry()...)
 	if err := collect(d.include()); err != nil {
 		return nil, err
@@ -134,6 +135,7 @@ func (d *differ) run() (*Result, error) {
 	if err := d.buildOutput(res); err != nil {
 		return nil, err
 	}
+	res.functions = d.functionStates()
 	return res, nil
 }
 

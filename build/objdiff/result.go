@@ -32,7 +32,8 @@ type Result struct {
 	// static local that could not be matched to its original.
 	Warnings []string
 
-	out *elfobj.File
+	out       *elfobj.File
+	functions map[string]FunctionState
 }
 
 // Function is a changed or new function.
