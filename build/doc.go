@@ -35,7 +35,13 @@
 //     recorded dependency; entries are renamed into place, so an
 //     interrupted run never leaves a partial one. An object belongs to the
 //     module kbuild compiled it for (-DMODULE and KBUILD_MODNAME on its
-//     command line), else to vmlinux.
+//     command line), else to vmlinux. On CONFIG_MODVERSIONS kernels the
+//     symbol versions (CRCs) of an object's exports are computed for both
+//     sides as kbuild does (genksyms on the preprocessed source, beside the
+//     compile; gendwarfksyms on the object for CONFIG_GENDWARFKSYMS); the
+//     original's must equal Module.symvers ([ErrTreeMismatch]), and a
+//     patch that changes one is refused with an *[ExportVersionError]
+//     ([ErrExportVersionChanged]), before the diff.
 //   - diff: package build/objdiff compares each pair and extracts the
 //     changed and new functions; changes a livepatch cannot carry are
 //     refused with errors matching [ErrUnsupportedPatch].

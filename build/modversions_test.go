@@ -298,3 +298,36 @@ func TestStartCRCsToolMissing(t *testing.T) {
 	err := wait(true)
 	require.ErrorIs(t, err, ErrModversions, "an exporting object without a CRC generator is an error, not a pass")
 }
+
+// fakeGendwarfksyms stands in for scripts/gendwarfksyms/gendwarfksyms: it
+// versions every export named on stdin with a checksum of the object,
+// whose DWARF describes struct widget once -DPATCHED completes it.
+const fakeGendwarfksyms = `#!/bin/sh
+[ -f "$1" ] || { echo "no object $1" >&2; exit 1; }
+crc=$(cksum < "$1" | cut -d' ' -f1)
+while read n; do printf '#SYMVER %s 0x%08x\n' "$n" "$crc"; done
+`
+
+// TestStartCRCsDwarf runs the CONFIG_GENDWARFKSYMS path: after the
+// compile, the export names found in each object go to the tool on stdin.
+func TestStartCRCsDwarf(t *testing.T) {
+	tree, cc := crcFixture(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(tree, "scripts/gendwarfksyms"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(tree, "scripts/gendwarfksyms/gendwarfksyms"), []byte(fakeGendwarfksyms), 0o755))
+	work := t.TempDir()
+	r := &runner{config: kconfig{"CONFIG_MODVERSIONS": "y", "CONFIG_GENDWARFKSYMS": "y"}, tree: Tree{Dir: tree}, log: discardLogger()}
+	b := &unitBuilder{r: r, cache: &objectCache{}, slots: make(chan struct{}, 2)}
+	u := &unit{obj: "lib/exports.o", orig: filepath.Join(work, "orig.o"), patched: filepath.Join(work, "patched.o")}
+	wait := b.startCRCs(t.Context(), u, "", nil, nil)
+	for out, extra := range map[string]string{u.orig: "-DORIG", u.patched: "-DPATCHED"} {
+		cmd := exec.Command(cc, "-g", "-O2", extra, "-c", "-o", out, "lib/exports.c")
+		cmd.Dir = tree
+		o, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", o)
+	}
+	require.NoError(t, wait(true))
+	require.NotNil(t, u.crcs)
+	require.Contains(t, u.crcs.orig, "widget_valid")
+	require.Contains(t, u.crcs.patched, "widget_valid")
+	assert.NotEqual(t, u.crcs.orig["widget_valid"], u.crcs.patched["widget_valid"])
+}
