@@ -63,3 +63,38 @@ func TestOverlayFuzz(t *testing.T) {
 	assert.Equal(t, string(theirs), string(ours))
 	assert.False(t, strings.Contains(string(src), "free_shadow"), "the fixture tree is never written")
 }
+
+// TestRunFuzz: Run passes Fuzz through, reports the fuzzed hunk as an event
+// while the build runs, and without fuzz its error says how to opt in.
+func TestRunFuzz(t *testing.T) {
+	dir := fakeTree(t, "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n")
+	src, err := os.ReadFile(filepath.Join(fuzz2Dir, "kernel/teardown.c"))
+	require.NoError(t, err)
+	writeFile(t, filepath.Join(dir, "kernel/teardown.c"), string(src))
+	// The compile fails at once: this test is about the patch stage.
+	writeFile(t, filepath.Join(dir, "kernel/.teardown.o.cmd"), "cmd_kernel/teardown.o := false -c -o kernel/teardown.o kernel/teardown.c\nsource_kernel/teardown.o := kernel/teardown.c\n")
+	patch, err := filepath.Abs(filepath.Join(fuzz2Dir, "teardown-fuzz2.patch"))
+	require.NoError(t, err)
+	run := func(fuzz int) ([]string, error) {
+		var msgs []string
+		_, err := Run(context.Background(), Options{
+			Source:  &Tree{Release: "r", Dir: dir, SystemMap: "unused", MakeArgs: []string{"CC=true"}},
+			Patches: []string{patch}, OutputDir: t.TempDir(), SkipCompilerCheck: true, Fuzz: fuzz,
+			Progress: func(e Event) {
+				if e.Stage == StagePatch {
+					msgs = append(msgs, e.Message)
+				}
+			},
+		})
+		return msgs, err
+	}
+	_, err = run(0)
+	require.ErrorIs(t, err, livepatch.ErrHunkFailed)
+	assert.Contains(t, err.Error(), "--fuzz 2 in kpatch-build and auto_livepatch")
+
+	msgs, err := run(2)
+	require.Error(t, err, "the stand-in compiler fails")
+	assert.Contains(t, err.Error(), "compile: kernel/teardown.o", "past the patch stage")
+	assert.NotErrorIs(t, err, livepatch.ErrHunkFailed)
+	assert.Contains(t, msgs, "hunk placed inexactly: "+patch+": kernel/teardown.c: hunk #1 applied at line 14 with fuzz 2, offset 1 line")
+}
