@@ -188,6 +188,10 @@ var vmCases = []vmCase{
 	// which prints a new global counter of fs/proc/cmdline.o.
 	{name: "cross-object-global", modules: one("proc-cross-object-global.patch"),
 		guest: loadCountsUp(effect{"/proc/cmdline", " klpkit-cross-object="}, "klpkit-cross-object=", "the new global counts in one object and shows in the other")},
+	// GCC moves the whole of proc_task_name into the section its .cold
+	// part had: the new code must run, not just load.
+	{name: "hot-to-cold", modules: one("comm-hot-to-cold.patch"),
+		guest: loadUnload(effect{"/proc/self/comm", "klpkit-cold-"}, effect{"/proc/self/statm", " klpkit\n"})},
 	{name: "static-data", modules: one("version-static-data.patch"),
 		guest: loadCountsUp(versionEffect, "reads=", "the new static counter counts")},
 	{name: "static-local", modules: one("loadavg-static-local.patch"),

@@ -206,6 +206,11 @@ func (r *runner) link(ctx context.Context) error {
 	if len(m.Objects) == 0 {
 		return fmt.Errorf("no function changed and no callback added; new code alone would never run: %w", ErrNoChanges)
 	}
+	checked, err := r.checkChangedLinesPatched(m)
+	if err != nil {
+		return err
+	}
+	r.event(StageLink, 0, 1, "%d function(s) hold changed lines: each is unchanged, redirected or reached from redirected code", checked)
 	var log bytes.Buffer
 	ko, err := klp.Link(ctx, m, klp.LinkOptions{
 		KbuildDir: r.tree.KbuildDir,

@@ -1,0 +1,278 @@
+package build
+
+import (
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/build/objdiff"
+	"github.com/klpkit/klpkit/internal/dwarfline"
+	"github.com/klpkit/klpkit/internal/elfobj"
+	"github.com/klpkit/klpkit/livepatch"
+)
+
+// ErrChangeNotPatched means code compiled from a line the patches add
+// would not run once the module is loaded: the function holding it is
+// neither redirected nor reached from redirected code. A module that
+// loads and leaves the old code running is worse than no module, so Run
+// refuses it (see NotPatchedError).
+var ErrChangeNotPatched = errors.New("changed code would not be patched")
+
+// NotPatchedError names a function whose compiled code carries a changed
+// line the module would not run, and why.
+type NotPatchedError struct {
+	Object   string // tree-relative object path
+	Function string // the function in the patched object holding the code
+	File     string // tree-relative source file of the changed line
+	Line     int    // the changed line, in the patched file
+	Reason   string
+}
+
+func (e *NotPatchedError) Error() string {
+	return fmt.Sprintf("%s: %s (code of %s:%d): %s", e.Object, e.Function, e.File, e.Line, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrChangeNotPatched) true.
+func (e *NotPatchedError) Is(target error) bool { return target == ErrChangeNotPatched }
+
+// lineHolder is a function whose compiled code carries a changed line.
+type lineHolder struct {
+	function, file string
+	line           int
+}
+
+// checkChangedLinesPatched is the build's last word before linking, made
+// independently of how the differ correlated the objects: every function
+// of a patched object whose code (its own, or inlined) comes from a line
+// the patches add is either unchanged, redirected by the module (itself,
+// or the parent of a .cold/.part child), or new code reached from what
+// the module redirects or its callbacks; and no "new" function has a
+// namesake in the original object that would keep running. It returns
+// how many functions it checked.
+func (r *runner) checkChangedLinesPatched(m *klp.Module) (int, error) {
+	added, err := r.addedLines()
+	if err != nil {
+		return 0, err
+	}
+	redirected := map[string]map[string]bool{} // target -> original function names
+	var roots []string
+	for _, o := range m.Objects {
+		if redirected[o.Name] == nil {
+			redirected[o.Name] = map[string]bool{}
+		}
+		for _, f := range o.Funcs {
+			redirected[o.Name][f.OldName] = true
+			roots = append(roots, f.NewSymbol)
+		}
+		cb := o.Callbacks
+		for _, s := range []string{cb.PrePatch, cb.PostPatch, cb.PreUnpatch, cb.PostUnpatch} {
+			if s != "" {
+				roots = append(roots, s)
+			}
+		}
+	}
+	var patchPaths []string
+	for _, u := range r.objs {
+		patchPaths = append(patchPaths, u.patch)
+	}
+	reached, err := reachedFunctions(patchPaths, roots)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	checked := 0
+	for i, u := range r.objs {
+		holders, origFuncs, err := r.changedLineHolders(u, added)
+		if err != nil {
+			return 0, &ObjectError{Object: u.obj, Stage: StageLink, Err: err}
+		}
+		for _, h := range holders {
+			checked++
+			reason := lineVerdict(u.diff.Function, h.function, origFuncs, redirected[u.target], reached[i])
+			if reason != "" {
+				errs = append(errs, &NotPatchedError{Object: u.obj, Function: h.function, File: h.file, Line: h.line, Reason: reason})
+			}
+		}
+	}
+	return checked, errors.Join(errs...)
+}
+
+// lineVerdict says why the code of a changed line in fn would not run
+// once the module is loaded, or "" when it would (or is unchanged).
+// origFuncs are the functions the original object defines; redirected
+// the original names the module redirects; reached the patch object's
+// functions reached from redirected code or callbacks.
+func lineVerdict(state func(string) (objdiff.FunctionState, bool), fn string, origFuncs, redirected, reached map[string]bool) string {
+	st, ok := state(fn)
+	if !ok {
+		return "the differ gave no verdict on this function"
+	}
+	switch st.Status {
+	case "SAME":
+		return "" // its code compiles as before: nothing to patch
+	case "CHANGED":
+		for cur, s := fn, st; ; {
+			if s.Original != "" && redirected[s.Original] {
+				return ""
+			}
+			if s.Parent == "" {
+				break
+			}
+			cur = s.Parent
+			if s, ok = state(cur); !ok {
+				break
+			}
+		}
+		return "its code changed but the module does not redirect it (nor a parent it belongs to)"
+	case "NEW":
+		if origFuncs[fn] {
+			return "the original object defines " + fn + " too, but the module would add it as a new function and leave the running one in place"
+		}
+		if !reached[fn] {
+			return "new code that nothing the module redirects (or its callbacks) calls or references: it would never run"
+		}
+		return ""
+	}
+	return "unknown differ verdict " + st.Status
+}
+
+// addedLines maps each tree path the patches change to the lines of its
+// patched copy that they add.
+func (r *runner) addedLines() (map[string]map[int]bool, error) {
+	out := map[string]map[int]bool{}
+	for _, rel := range r.ov.changed {
+		after, err := os.ReadFile(r.ov.path(rel))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed by the patch
+		}
+		if err != nil {
+			return nil, fmt.Errorf("changed lines: %w", err)
+		}
+		before, err := os.ReadFile(filepath.Join(r.tree.Dir, rel))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("changed lines: %w", err)
+		}
+		lines := map[int]bool{}
+		for _, n := range livepatch.AddedLines(before, after) {
+			lines[n] = true
+		}
+		out[rel] = lines
+	}
+	return out, nil
+}
+
+// changedLineHolders finds, from the patched object's line table, the
+// functions whose code comes from an added line, with the functions the
+// original object defines.
+func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]lineHolder, map[string]bool, error) {
+	pf, err := readObject(u.patched)
+	if err != nil {
+		return nil, nil, err
+	}
+	of, err := readObject(u.orig)
+	if err != nil {
+		return nil, nil, err
+	}
+	origFuncs := map[string]bool{}
+	for _, s := range of.Symbols {
+		if s.Type == elf.STT_FUNC && s.Section != nil {
+			origFuncs[s.Name] = true
+		}
+	}
+	rows, err := dwarfline.Read(pf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("patched object %s: checking that every changed line is patched: %w", u.patched, err)
+	}
+	bySection := map[int]*elfobj.Section{}
+	for _, s := range pf.Sections {
+		bySection[s.Index] = s
+	}
+	roots := treeRoots(r.tree.Dir)
+	var out []lineHolder
+	seen := map[string]bool{}
+	for _, row := range rows {
+		rel := treeRelative(roots, row.File)
+		if !added[rel][row.Line] {
+			continue
+		}
+		sec := bySection[row.Section]
+		if row.Section == 0 || sec == nil || !patchableText(sec) {
+			continue
+		}
+		fn := functionAt(pf, sec, row.Offset)
+		if fn == nil || seen[fn.Name] {
+			continue
+		}
+		seen[fn.Name] = true
+		out = append(out, lineHolder{function: fn.Name, file: rel, line: row.Line})
+	}
+	return out, origFuncs, nil
+}
+
+func readObject(path string) (*elfobj.File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := elfobj.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// patchableText reports code a livepatch can replace; __init/__exit code
+// has run (or will run) from the original, and the differ has its rules
+// for it.
+func patchableText(s *elfobj.Section) bool {
+	if s.Flags&elf.SHF_EXECINSTR == 0 {
+		return false
+	}
+	for _, p := range []string{".init", ".exit", ".meminit", ".head.text"} {
+		if strings.HasPrefix(s.Name, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// functionAt returns the function of sec whose code covers off (not a
+// __pfx_ padding symbol).
+func functionAt(f *elfobj.File, sec *elfobj.Section, off uint64) *elfobj.Symbol {
+	for _, s := range f.Symbols {
+		if s.Section == sec && s.Type == elf.STT_FUNC && off >= s.Value && off < s.Value+s.Size && !strings.HasPrefix(s.Name, "__pfx_") {
+			return s
+		}
+	}
+	return nil
+}
+
+// treeRoots returns the tree directory as given and with links resolved:
+// the compiler records its working directory with links resolved.
+func treeRoots(dir string) []string {
+	roots := []string{filepath.Clean(dir)}
+	if real, err := filepath.EvalSymlinks(dir); err == nil && real != roots[0] {
+		roots = append(roots, real)
+	}
+	return roots
+}
+
+// treeRelative turns a line table's file name into a tree path, "" for a
+// file outside the tree.
+func treeRelative(roots []string, name string) string {
+	if !filepath.IsAbs(name) {
+		return path.Clean(filepath.ToSlash(name))
+	}
+	for _, root := range roots {
+		if rel, err := filepath.Rel(root, name); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,61 @@
+//go:build linux
+
+package build_test
+
+import (
+	"errors"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/vmtest"
+)
+
+var checkedLines = regexp.MustCompile(`^(\d+) function\(s\) hold changed lines`)
+
+// labBuild builds patch against the lab kernel and returns the result
+// and the number of functions the changed-line check looked at.
+func labBuild(t *testing.T, patch string) (*build.Result, int, error) {
+	t.Helper()
+	l := vmtest.RequireLab(t)
+	checked := -1
+	res, err := build.Run(t.Context(), build.Options{
+		Source: labTree(t, l), Patches: []string{filepath.Join(patchDir, patch)}, OutputDir: t.TempDir(),
+		Progress: func(e build.Event) {
+			if m := checkedLines.FindStringSubmatch(e.Message); m != nil {
+				checked, _ = strconv.Atoi(m[1])
+			}
+		},
+	})
+	return res, checked, err
+}
+
+// TestChangedLinesCheckLab: the check runs in every build, and a module
+// whose new code would never run is refused with the function and line.
+func TestChangedLinesCheckLab(t *testing.T) {
+	t.Run("hot-to-cold", func(t *testing.T) {
+		res, checked, err := labBuild(t, "comm-hot-to-cold.patch")
+		require.NoError(t, err)
+		require.Equal(t, []build.Object{{Path: "fs/proc/array.o", Target: "vmlinux",
+			Changed: []string{"proc_task_name", "proc_pid_statm"}}}, res.Objects)
+		// proc_task_name holds the printk and the format; proc_pid_statm
+		// the new seq_puts (do_task_stat and proc_pid_status call
+		// proc_task_name without inlining it).
+		require.GreaterOrEqual(t, checked, 2, "the changed-line check ran")
+	})
+	t.Run("dead-new-function", func(t *testing.T) {
+		_, _, err := labBuild(t, "cmdline-dead-new-function.patch")
+		require.ErrorIs(t, err, build.ErrChangeNotPatched)
+		var np *build.NotPatchedError
+		require.True(t, errors.As(err, &np), "%v", err)
+		require.Equal(t, "fs/proc/cmdline.o", np.Object)
+		require.Equal(t, "klpkit_never_called", np.Function)
+		require.Equal(t, "fs/proc/cmdline.c", np.File)
+		require.Equal(t, 8, np.Line, "the first added line with code: the opening brace (the entry)")
+		require.Contains(t, np.Reason, "never run")
+	})
+}
