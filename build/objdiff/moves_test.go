@@ -78,3 +78,29 @@ func TestFunctionStates(t *testing.T) {
 	_, ok = res.Function("compute.isra.0")
 	require.False(t, ok, "the original's clone is not a function of the patched object")
 }
+
+// TestFixtureLocalAlias: a position-independent build calls fib through
+// fib.localalias, an alias at fib's own address. Each pairs with its
+// namesake, so the alias follows fib. Only correlation is checked: -fPIC
+// code reaches __fentry__ through the GOT, which the fentry rule refuses.
+// (x86_64 kernels are not built -fPIC, and the lab's vmlinux has no
+// .localalias symbol.)
+func TestFixtureLocalAlias(t *testing.T) {
+	orig, patched := compileFixtureFlags(t, "move-localalias", "-mcmodel=small", "-fPIC", "-fno-semantic-interposition")
+	of, err := elfobj.Read(mustOpen(t, orig))
+	require.NoError(t, err)
+	pf, err := elfobj.Read(mustOpen(t, patched))
+	require.NoError(t, err)
+	d := &differ{name: "move-localalias.o", orig: newObject("o", of), patched: newObject("p", pf), opts: &Options{}}
+	require.NoError(t, d.orig.normalize())
+	require.NoError(t, d.patched.normalize())
+	require.NoError(t, d.correlate())
+	for _, name := range []string{"fib", "fib.localalias", "fib_user"} {
+		a := of.Symbol(name)
+		require.NotNil(t, a, name)
+		tw := d.orig.sym[a].twin
+		require.NotNil(t, tw, "%s has a twin", name)
+		require.Equal(t, name, tw.Name)
+	}
+	require.Equal(t, d.patched.sec[pf.Symbol("fib").Section].twin, of.Symbol("fib").Section)
+}
