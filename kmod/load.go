@@ -52,8 +52,11 @@ type LoadResult struct {
 
 // Load loads a livepatch module file (plain, .gz, .xz or .zst), waits for
 // its transition and returns once the patch is fully applied. On a
-// transition that does not finish within the timing or ctx it reverts (disable,
+// transition that does not finish within the timing it reverts (disable,
 // wait, unload) and returns a *StalledError naming the tasks that held it up.
+// When ctx ends first, no further kernel call is made except those that
+// revert a load under way, and the error is a *CancelledError wrapping
+// ctx.Err() that says in which state the module was left.
 func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*LoadResult, error) {
 	if opts == nil {
 		opts = &LoadOptions{}
@@ -67,12 +70,21 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 	if err := s.checkLoadable(m, opts.Force); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, s.loadCancelled(ctx, m.Name, err)
+	}
 	unlock, err := s.lock(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, s.loadCancelled(ctx, m.Name, err)
+		}
 		return nil, err
 	}
 	defer unlock()
 	if err := s.clearStale(ctx, t, m.Name); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, s.loadCancelled(ctx, m.Name, err)
+		}
 		return nil, err
 	}
 	if m.Info.Livepatch {
@@ -82,8 +94,11 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 		}
 	}
 	progress(Event{Kind: EventLoading, Module: m.Name, Path: path})
-	err = retryBusy(ctx, t, m.Name, false, progress, func() error { return s.insert(m) })
+	err = retryBusy(ctx, t, m.Name, false, progress, func() error { return s.insert(ctx, m) })
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, s.loadCancelled(ctx, m.Name, err)
+		}
 		return nil, err
 	}
 	res := &LoadResult{Module: m}
@@ -93,6 +108,9 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 	elapsed, tasks, err := s.waitTransition(ctx, t, m.Name, true, false, progress)
 	res.Transition = elapsed
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, s.revertCancelled(ctx, t, m.Name, progress)
+		}
 		return nil, s.revert(ctx, t, m.Name, tasks, progress)
 	}
 	if m.Info.Livepatch && !s.patchEnabled(m.Name) {
@@ -150,6 +168,9 @@ func (s *System) clearStale(ctx context.Context, t Timing, name string) error {
 	if err := s.waitRefcnt(ctx, t, name); err != nil {
 		return &OpError{Op: "load", Module: name, Kind: ErrAlreadyLoaded, Err: err}
 	}
+	if err := stopped(ctx, "delete_module", name); err != nil {
+		return err
+	}
 	if err := s.kernel().DeleteModule(name, DeleteNonblock); err != nil && !errors.Is(err, syscall.ENOENT) {
 		return &OpError{Op: "delete_module", Module: name, Kind: ErrAlreadyLoaded, Err: err}
 	}
@@ -159,12 +180,15 @@ func (s *System) clearStale(ctx context.Context, t Timing, name string) error {
 // insert does one load attempt: finit_module on the file (asking the kernel
 // to decompress when it can), init_module on the image when finit_module is
 // missing or the kernel cannot decompress.
-func (s *System) insert(m *Module) error {
+func (s *System) insert(ctx context.Context, m *Module) error {
+	if err := stopped(ctx, "finit_module", m.Name); err != nil {
+		return err
+	}
 	k := s.kernel()
 	flags := 0
 	if m.Compression != CompressNone {
 		if !s.kernelDecompresses(m.Compression) {
-			return s.initModule(m)
+			return s.initModule(ctx, m)
 		}
 		flags = ModuleInitCompressedFile
 	}
@@ -175,7 +199,7 @@ func (s *System) insert(m *Module) error {
 	defer f.Close()
 	err = k.FinitModule(f, "", flags)
 	if errors.Is(err, syscall.ENOSYS) || (flags != 0 && (errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EINVAL))) {
-		return s.initModule(m)
+		return s.initModule(ctx, m)
 	}
 	if err != nil {
 		return &OpError{Op: "finit_module", Module: m.Name, Kind: s.classifyLoad(err), Err: err}
@@ -183,7 +207,10 @@ func (s *System) insert(m *Module) error {
 	return nil
 }
 
-func (s *System) initModule(m *Module) error {
+func (s *System) initModule(ctx context.Context, m *Module) error {
+	if err := stopped(ctx, "init_module", m.Name); err != nil {
+		return err
+	}
 	if err := s.kernel().InitModule(m.Image, ""); err != nil {
 		return &OpError{Op: "init_module", Module: m.Name, Kind: s.classifyLoad(err), Err: err}
 	}
@@ -213,4 +240,23 @@ func (s *System) revert(ctx context.Context, t Timing, name string, tasks []Task
 	}
 	serr.Reverted = true
 	return serr
+}
+
+// revertCancelled undoes a load whose ctx ended during its transition, on a
+// fresh deadline as revert does, and says what it left.
+func (s *System) revertCancelled(ctx context.Context, t Timing, name string, progress func(Event)) error {
+	ce := &CancelledError{Op: "load", Module: name, Err: ctx.Err()}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.RevertTimeout)
+	defer cancel()
+	rt := t
+	rt.TransitionTimeout = t.RevertTimeout
+	if err := s.unloadLocked(rctx, rt, name, progress); err != nil {
+		ce.Err = errors.Join(ce.Err, fmt.Errorf("reverting the load: %w", err))
+		ce.State = s.describeState(name)
+		ce.Next = "check the patch state (kpatch list) and unload it, or load it again"
+		return ce
+	}
+	ce.State = "the load was reverted: " + name + " is not loaded"
+	ce.Next = "load it again to apply the patch"
+	return ce
 }

@@ -115,6 +115,9 @@ func (s *System) setEnabled(ctx context.Context, t Timing, name string, on bool,
 		if s.patchEnabled(name) != on {
 			progress(Event{Kind: kind, Module: name})
 			err := retryBusy(ctx, t, name, false, progress, func() error {
+				if err := stopped(ctx, "write enabled="+val, name); err != nil {
+					return err
+				}
 				return s.writeAttr(s.livepatchPath(name, "enabled"), val)
 			})
 			if err != nil {
@@ -122,6 +125,9 @@ func (s *System) setEnabled(ctx context.Context, t Timing, name string, on bool,
 			}
 		}
 		if _, tasks, err := s.waitTransition(ctx, t, name, on, false, progress); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
 			return &StalledError{Patch: name, Tasks: tasks}
 		}
 	}

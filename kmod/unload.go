@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 // UnloadOptions tune Unload and UnloadAll. nil means defaults.
@@ -80,6 +79,9 @@ func (s *System) unloadLocked(ctx context.Context, t Timing, name string, progre
 	if !hasDir && !s.moduleLoaded(name) {
 		return fmt.Errorf("%s: %w", name, ErrNotLoaded)
 	}
+	if err := ctx.Err(); err != nil {
+		return s.unloadUnchanged(name, err)
+	}
 	if hasDir {
 		if s.patchEnabled(name) {
 			if above := s.newerPatch(name); above != "" && s.stackingEnforced() {
@@ -87,27 +89,42 @@ func (s *System) unloadLocked(ctx context.Context, t Timing, name string, progre
 			}
 			progress(Event{Kind: EventDisabling, Module: name})
 			err := retryBusy(ctx, t, name, false, progress, func() error {
+				if err := stopped(ctx, "disable", name); err != nil {
+					return err
+				}
 				return s.writeAttr(s.livepatchPath(name, "enabled"), "0")
 			})
+			if cerr := ctx.Err(); cerr != nil {
+				if tr, _ := s.readBool(s.livepatchPath(name, "transition")); s.patchEnabled(name) && !tr {
+					return s.unloadUnchanged(name, cerr) // the disable never happened
+				}
+				return s.settleUnload(ctx, t, name, progress)
+			}
 			if err != nil && fileExists(s.livepatchPath(name)) {
 				return &OpError{Op: "disable", Module: name, Kind: s.classifyLoad(err), Err: err}
 			}
 		}
 		if _, tasks, err := s.waitTransition(ctx, t, name, false, true, progress); err != nil {
+			if ctx.Err() != nil {
+				return s.settleUnload(ctx, t, name, progress)
+			}
 			return &StalledError{Patch: name, Tasks: tasks}
 		}
 	}
-	if err := s.waitRefcnt(ctx, t, name); err != nil {
+	if err := s.finishUnload(ctx, t, name, progress); err != nil {
+		if ctx.Err() != nil {
+			return s.settleUnload(ctx, t, name, progress)
+		}
 		return err
 	}
-	progress(Event{Kind: EventUnloading, Module: name})
-	err := retryBusy(ctx, t, name, true, progress, func() error {
-		return s.kernel().DeleteModule(name, DeleteNonblock)
-	})
-	if err != nil && !errors.Is(err, syscall.ENOENT) {
-		return &OpError{Op: "delete_module", Module: name, Kind: s.classifyLoad(err), Err: err}
-	}
 	return nil
+}
+
+// unloadUnchanged is the error of an unload stopped before it changed
+// anything.
+func (s *System) unloadUnchanged(name string, err error) error {
+	return &CancelledError{Op: "unload", Module: name, State: "nothing was changed: " + s.describeState(name),
+		Next: "unload it again to remove it", Err: err}
 }
 
 // livepatchModules lists loaded livepatch modules newest first: the

@@ -42,10 +42,11 @@ func retryBusy(ctx context.Context, t Timing, module string, again bool, progres
 // inactive set (after a disable), until it patches nothing (patchInactive).
 // It signals stalled tasks once SignalAfter has passed where the kernel has
 // the signal file. On timeout it returns the stalled tasks and
-// ErrTransitionStalled.
-func (s *System) waitTransition(ctx context.Context, t Timing, name string, target, inactive bool, progress func(Event)) (time.Duration, []Task, error) {
+// ErrTransitionStalled; when ctx ends first, an error wrapping ctx.Err(),
+// which is no stall.
+func (s *System) waitTransition(parent context.Context, t Timing, name string, target, inactive bool, progress func(Event)) (time.Duration, []Task, error) {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, t.TransitionTimeout)
+	ctx, cancel := context.WithTimeout(parent, t.TransitionTimeout)
 	defer cancel()
 	signalled, announced := false, false
 	for {
@@ -67,6 +68,7 @@ func (s *System) waitTransition(ctx context.Context, t Timing, name string, targ
 			signalled = true
 			sig := s.livepatchPath(name, "signal")
 			switch {
+			case parent.Err() != nil: // no kernel call once cancelled
 			case !fileExists(sig):
 				progress(Event{Kind: EventSignalled, Module: name, Automatic: true})
 			case s.writeAttr(sig, "1") == nil:
@@ -74,6 +76,9 @@ func (s *System) waitTransition(ctx context.Context, t Timing, name string, targ
 			}
 		}
 		if err := sleep(ctx, s.poll()); err != nil {
+			if perr := parent.Err(); perr != nil {
+				return time.Since(start), nil, fmt.Errorf("%s: stopped waiting for the transition: %w", name, perr)
+			}
 			tasks := s.StalledTasks(target)
 			progress(Event{Kind: EventStalled, Module: name, Tasks: tasks})
 			return time.Since(start), tasks, fmt.Errorf("%s: %w", name, ErrTransitionStalled)
