@@ -11,8 +11,10 @@
 // same inputs and BuildTime (SOURCE_DATE_EPOCH) give the same bytes.
 //
 // Reading: Read and Inspect report header fields, files and scriptlets and
-// verify the header SHA256 and the payload digest. Headers are bounds-checked
-// before github.com/cavaliergopher/rpm decodes them. Extract writes a payload
+// verify the header SHA256 and the payload digest. The package decodes RPM
+// headers itself, bounds-checking every entry against its store (tests compare
+// it with github.com/cavaliergopher/rpm, which stays out of the import graph:
+// it needs the deprecated golang.org/x/crypto/openpgp). Extract writes a payload
 // (gzip, xz, lzma, zstd, bzip2) into a directory through os.Root, refusing
 // entries that would escape it, bounding sizes, verifying each file's digest,
 // and removing everything it wrote when anything fails.

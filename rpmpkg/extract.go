@@ -159,8 +159,8 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 // one, leaves cpio mtimes at 0).
 func headerFiles(h *rawHeaders, info *Info) map[string]fileMeta {
 	algo := "md5" // rpm's default without FILEDIGESTALGO
-	if t := h.pkg.Header.GetTag(5011); t != nil {
-		algo = hashName(int(t.Int64()))
+	if t, ok := h.tags.int(tagFileDigestAlgo); ok {
+		algo = hashName(int(t))
 	}
 	m := make(map[string]fileMeta, len(info.Files))
 	for _, f := range info.Files {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/cavaliergopher/rpm"
 )
 
 // Bounds on headers, as in rpm (hdrchk limits) but tighter on the index.
@@ -19,13 +17,12 @@ const (
 // rawHeaders are the byte ranges before the payload plus their decoding.
 type rawHeaders struct {
 	lead, sig, header []byte
-	pkg               *rpm.Package
+	sigTags, tags     *header
 }
 
 // readHeaders reads the lead, signature header and header from r, leaving r
-// at the payload. Every index entry is checked against its store before
-// cavaliergopher/rpm decodes it, because that decoder trusts counts
-// (allocations of count elements) and can panic on inconsistent headers.
+// at the payload. Every index entry is checked against its store while
+// reading, so that nothing is allocated on the word of a count alone.
 func readHeaders(r io.Reader) (*rawHeaders, error) {
 	h := &rawHeaders{lead: make([]byte, leadSize)}
 	if _, err := io.ReadFull(r, h.lead); err != nil {
@@ -41,7 +38,7 @@ func readHeaders(r io.Reader) (*rawHeaders, error) {
 		return nil, fmt.Errorf("%w: signature type %d (want 5, header-style)", ErrUnsupported, st)
 	}
 	var err error
-	if h.sig, err = readHeaderStruct(r, "signature header"); err != nil {
+	if h.sig, h.sigTags, err = readHeaderStruct(r, "signature header"); err != nil {
 		return nil, err
 	}
 	if pad := (8 - len(h.sig)%8) % 8; pad > 0 {
@@ -49,70 +46,40 @@ func readHeaders(r io.Reader) (*rawHeaders, error) {
 			return nil, fmt.Errorf("%w: signature padding: %w", ErrMalformed, noEOF(err))
 		}
 	}
-	if h.header, err = readHeaderStruct(r, "header"); err != nil {
-		return nil, err
-	}
-	all := make([]byte, 0, len(h.lead)+len(h.sig)+8+len(h.header))
-	all = append(append(all, h.lead...), h.sig...)
-	all = append(append(all, make([]byte, (8-len(h.sig)%8)%8)...), h.header...)
-	h.pkg, err = decodeHeaders(all)
-	if err != nil {
+	if h.header, h.tags, err = readHeaderStruct(r, "header"); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
-func decodeHeaders(b []byte) (p *rpm.Package, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			p, err = nil, fmt.Errorf("%w: header decoding failed: %v", ErrMalformed, v)
-		}
-	}()
-	p, err = rpm.Read(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	return p, nil
-}
-
 // readHeaderStruct reads one header structure (intro, index, store) and
-// validates every entry against the store.
-func readHeaderStruct(r io.Reader, what string) ([]byte, error) {
+// decodes it, validating every entry against the store.
+func readHeaderStruct(r io.Reader, what string) ([]byte, *header, error) {
 	intro := make([]byte, 16)
 	if _, err := io.ReadFull(r, intro); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, what, noEOF(err))
+		return nil, nil, fmt.Errorf("%w: %s: %w", ErrMalformed, what, noEOF(err))
 	}
 	if string(intro[:4]) != headerMagic {
-		return nil, fmt.Errorf("%w: %s: bad magic %x", ErrMalformed, what, intro[:4])
+		return nil, nil, fmt.Errorf("%w: %s: bad magic %x", ErrMalformed, what, intro[:4])
 	}
 	count := binary.BigEndian.Uint32(intro[8:12])
 	size := binary.BigEndian.Uint32(intro[12:16])
 	if count == 0 || count > maxHeaderIndex || size > maxHeaderData {
-		return nil, fmt.Errorf("%w: %s: %d entries, %d data bytes: out of bounds", ErrMalformed, what, count, size)
+		return nil, nil, fmt.Errorf("%w: %s: %d entries, %d data bytes: out of bounds", ErrMalformed, what, count, size)
 	}
 	// Grow with the data actually read, not with what the header claims.
 	var buf bytes.Buffer
 	buf.Write(intro)
 	want := int64(16*count) + int64(size)
 	if n, err := io.CopyN(&buf, r, want); err != nil {
-		return nil, fmt.Errorf("%w: %s: %d of %d bytes: %w", ErrMalformed, what, n, want, noEOF(err))
+		return nil, nil, fmt.Errorf("%w: %s: %d of %d bytes: %w", ErrMalformed, what, n, want, noEOF(err))
 	}
 	b := buf.Bytes()
-	store := b[16+16*count:]
-	for i := range int(count) {
-		ix := b[16+16*i : 32+16*i]
-		tag := binary.BigEndian.Uint32(ix[0:4])
-		typ := binary.BigEndian.Uint32(ix[4:8])
-		off := binary.BigEndian.Uint32(ix[8:12])
-		n := binary.BigEndian.Uint32(ix[12:16])
-		if n == 0 || n > size || off > size || typ > typeI18NString || (typ == typeString && n != 1) {
-			return nil, fmt.Errorf("%w: %s: tag %d: bad entry (type %d, offset %d, count %d)", ErrMalformed, what, tag, typ, off, n)
-		}
-		if _, err := dataLen(store, int(off), int(typ), int(n)); err != nil {
-			return nil, fmt.Errorf("%s: tag %d: %w", what, tag, err)
-		}
+	h, err := decodeHeader(b, what)
+	if err != nil {
+		return nil, nil, err
 	}
-	return b, nil
+	return b, h, nil
 }
 
 // noEOF turns a bare EOF inside a structure into ErrUnexpectedEOF.

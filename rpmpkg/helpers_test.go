@@ -26,6 +26,7 @@ func buildBytes(t testing.TB, p Package) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, Build(&buf, p))
+	oracleCompare(t, "Build "+p.Name, buf.Bytes())
 	return buf.Bytes()
 }
 
@@ -33,5 +34,6 @@ func writeBytes(t testing.TB, s Spec) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, Write(&buf, s))
+	oracleCompare(t, "Write "+s.FileName(), buf.Bytes())
 	return buf.Bytes()
 }

@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/cavaliergopher/rpm"
 )
 
 // Info is what Read and Inspect report about a package.
@@ -63,46 +62,104 @@ type FileInfo struct {
 	Flags        FileFlag
 }
 
+// Header tags Info reads (rpm's include/rpm/rpmtag.h).
+const (
+	tagVersion         = 1001
+	tagRelease         = 1002
+	tagEpoch           = 1003
+	tagSummary         = 1004
+	tagDescription     = 1005
+	tagBuildTime       = 1006
+	tagBuildHost       = 1007
+	tagVendor          = 1011
+	tagLicense         = 1014
+	tagPackager        = 1015
+	tagGroup           = 1016
+	tagURL             = 1020
+	tagOS              = 1021
+	tagArch            = 1022
+	tagPreIn           = 1023
+	tagPostIn          = 1024
+	tagPreUn           = 1025
+	tagPostUn          = 1026
+	tagFileSizes       = 1028
+	tagFileModes       = 1030
+	tagFileMTimes      = 1034
+	tagFileDigests     = 1035
+	tagFileLinkTos     = 1036
+	tagFileFlags       = 1037
+	tagFileUserName    = 1039
+	tagFileGroupName   = 1040
+	tagProvideName     = 1047
+	tagRequireFlags    = 1048
+	tagRequireName     = 1049
+	tagRequireVersion  = 1050
+	tagConflictFlags   = 1053
+	tagConflictName    = 1054
+	tagConflictVersion = 1055
+	tagObsoleteName    = 1090
+	tagProvideFlags    = 1112
+	tagProvideVersion  = 1113
+	tagObsoleteFlags   = 1114
+	tagObsoleteVersion = 1115
+	tagDirIndexes      = 1116
+	tagBaseNames       = 1117
+	tagDirNames        = 1118
+	tagPayloadFormat   = 1124
+	tagFileDigestAlgo  = 5011
+	tagLongFileSizes   = 5008
+)
+
+// Dependency sense bits (rpm's RPMSENSE_*).
+const (
+	senseLess    = 1 << 1
+	senseGreater = 1 << 2
+	senseEqual   = 1 << 3
+)
+
 func newInfo(h *rawHeaders) (*Info, error) {
-	p := h.pkg
-	hdr := &p.Header
+	hdr := h.tags
+	epoch, _ := hdr.int(tagEpoch)
 	info := &Info{
-		Name: p.Name(), Version: p.Version(), Release: p.Release(), Epoch: p.Epoch(),
-		Arch: p.Architecture(), OS: p.OperatingSystem(),
-		Source:    hdr.GetTag(tagSourceRPM) == nil,
-		SourceRPM: p.SourceRPM(),
-		Summary:   p.Summary(), Description: p.Description(),
-		License: p.License(), Vendor: p.Vendor(), URL: p.URL(), Packager: p.Packager(),
-		Distribution: p.Distribution(), BuildHost: p.BuildHost(),
-		PayloadFormat: p.PayloadFormat(), PayloadCompressor: p.PayloadCompression(),
+		Name: hdr.str(tagName), Version: hdr.str(tagVersion), Release: hdr.str(tagRelease), Epoch: int(epoch),
+		Arch: hdr.str(tagArch), OS: hdr.str(tagOS),
+		Source:    !hdr.has(tagSourceRPM),
+		SourceRPM: hdr.str(tagSourceRPM),
+		// I18N strings hold one value per language; rpm shows the first
+		// (the C locale) unless told otherwise.
+		Summary: hdr.str(tagSummary), Description: hdr.str(tagDescription),
+		License: hdr.str(tagLicense), Vendor: hdr.str(tagVendor), Group: hdr.str(tagGroup),
+		URL: hdr.str(tagURL), Packager: hdr.str(tagPackager),
+		Distribution: hdr.str(tagDistribution), BuildHost: hdr.str(tagBuildHost),
+		PayloadFormat: hdr.str(tagPayloadFormat), PayloadCompressor: hdr.str(tagPayloadCompressor),
 		Scripts: Scriptlets{
-			PreTrans: hdr.GetTag(tagPreTrans).String(), Pre: p.PreInstallScript(),
-			Post: p.PostInstallScript(), PreUn: p.PreUninstallScript(),
-			PostUn: p.PostUninstallScript(), PostTrans: hdr.GetTag(tagPostTrans).String(),
+			PreTrans: hdr.str(tagPreTrans), Pre: hdr.str(tagPreIn),
+			Post: hdr.str(tagPostIn), PreUn: hdr.str(tagPreUn),
+			PostUn: hdr.str(tagPostUn), PostTrans: hdr.str(tagPostTrans),
 		},
-		Signed: p.Signature.GetTag(sigTagRSA) != nil || p.Signature.GetTag(sigTagPGP) != nil,
+		Signed: h.sigTags.has(sigTagRSA) || h.sigTags.has(sigTagPGP) ||
+			h.sigTags.has(sigTagDSA) || h.sigTags.has(sigTagGPG),
 	}
 	for _, r := range []struct {
-		kind string
-		get  func() []rpm.Dependency
-		dst  *[]string
+		kind                   string
+		names, flags, versions int
+		dst                    *[]string
 	}{
-		{"requires", p.Requires, &info.Requires}, {"provides", p.Provides, &info.Provides},
-		{"conflicts", p.Conflicts, &info.Conflicts}, {"obsoletes", p.Obsoletes, &info.Obsoletes},
+		{"requires", tagRequireName, tagRequireFlags, tagRequireVersion, &info.Requires},
+		{"provides", tagProvideName, tagProvideFlags, tagProvideVersion, &info.Provides},
+		{"conflicts", tagConflictName, tagConflictFlags, tagConflictVersion, &info.Conflicts},
+		{"obsoletes", tagObsoleteName, tagObsoleteFlags, tagObsoleteVersion, &info.Obsoletes},
 	} {
-		rel, err := relations(r.kind, r.get)
+		rel, err := relations(r.kind, hdr.strs(r.names), hdr.ints(r.flags), hdr.strs(r.versions))
 		if err != nil {
 			return nil, err
 		}
 		*r.dst = rel
 	}
-	if g := p.Groups(); len(g) > 0 {
-		info.Group = g[0]
+	if bt, ok := hdr.int(tagBuildTime); ok {
+		info.BuildTime = time.Unix(bt, 0).UTC()
 	}
-	if bt := hdr.GetTag(1006); bt != nil {
-		info.BuildTime = time.Unix(bt.Int64(), 0).UTC()
-	}
-	files, err := fileInfos(p)
+	files, err := fileInfos(hdr)
 	if err != nil {
 		return nil, err
 	}
@@ -110,66 +167,128 @@ func newInfo(h *rawHeaders) (*Info, error) {
 	return info, nil
 }
 
-// relations renders dependencies as "name OP version", leaving out rpmlib()
-// and other rpm-internal ones only if the caller filters them.
-// cavaliergopher indexes the parallel name/flags/version tags without
-// checking their lengths, so a panic there means a malformed header.
-func relations(kind string, get func() []rpm.Dependency) (out []string, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			out, err = nil, fmt.Errorf("%w: %s tags are inconsistent: %v", ErrMalformed, kind, v)
-		}
-	}()
-	for _, d := range get() {
-		s := d.Name()
-		if op := senseOp(d.Flags()); op != "" {
-			v := d.Version()
-			if d.Epoch() > 0 {
-				v = fmt.Sprintf("%d:%s", d.Epoch(), v)
-			}
-			if d.Release() != "" {
-				v += "-" + d.Release()
-			}
-			s += " " + op + " " + v
+// relations renders dependencies as "name OP version" (version as
+// [E:]V[-R], epoch left out when 0), leaving out rpmlib() and other
+// rpm-internal ones only if the caller filters them. The three tags are
+// parallel arrays; a header whose arrays differ in length is malformed.
+func relations(kind string, names []string, flags []int64, versions []string) ([]string, error) {
+	if len(flags) != len(names) || len(versions) != len(names) {
+		return nil, fmt.Errorf("%w: %s tags are inconsistent: %d names, %d flags, %d versions",
+			ErrMalformed, kind, len(names), len(flags), len(versions))
+	}
+	var out []string
+	for i, name := range names {
+		s := name
+		if op := senseOp(flags[i]); op != "" {
+			s += " " + op + " " + renderEVR(versions[i])
 		}
 		out = append(out, s)
 	}
 	return out, nil
 }
 
-func senseOp(flags int) string {
-	switch flags & (rpm.DepFlagLesser | rpm.DepFlagGreater | rpm.DepFlagEqual) {
-	case rpm.DepFlagLesser:
+// renderEVR normalizes a dependency's [E:]V[-R]: an epoch that is 0 or not
+// a number is left out.
+func renderEVR(evr string) string {
+	epoch := 0
+	if i := strings.IndexByte(evr, ':'); i >= 0 {
+		if n, err := strconv.Atoi(evr[:i]); err == nil && n > 0 && !strings.ContainsAny(evr[:i], "+-") {
+			epoch = n
+		}
+		evr = evr[i+1:]
+	}
+	if epoch > 0 {
+		return fmt.Sprintf("%d:%s", epoch, evr)
+	}
+	return evr
+}
+
+func senseOp(flags int64) string {
+	switch flags & (senseLess | senseGreater | senseEqual) {
+	case senseLess:
 		return "<"
-	case rpm.DepFlagLesserOrEqual:
+	case senseLess | senseEqual:
 		return "<="
-	case rpm.DepFlagEqual:
+	case senseEqual:
 		return "="
-	case rpm.DepFlagGreaterOrEqual:
+	case senseGreater | senseEqual:
 		return ">="
-	case rpm.DepFlagGreater:
+	case senseGreater:
 		return ">"
 	}
 	return ""
 }
 
-// fileInfos lists the header's files; cavaliergopher's Files() indexes
-// parallel tags without checking their lengths, so a panic there means a
-// malformed header.
-func fileInfos(p *rpm.Package) (out []FileInfo, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			out, err = nil, fmt.Errorf("%w: file list tags are inconsistent: %v", ErrMalformed, v)
+// fileInfos lists the header's files. The file tags are parallel arrays
+// indexed by BASENAMES; a header whose arrays disagree is malformed.
+func fileInfos(hdr *header) ([]FileInfo, error) {
+	names := hdr.strs(tagBaseNames)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	dirs, ixs := hdr.strs(tagDirNames), hdr.ints(tagDirIndexes)
+	sizes := hdr.ints(tagLongFileSizes)
+	if sizes == nil {
+		sizes = hdr.ints(tagFileSizes)
+	}
+	modes, times, flags := hdr.ints(tagFileModes), hdr.ints(tagFileMTimes), hdr.ints(tagFileFlags)
+	owners, groups := hdr.strs(tagFileUserName), hdr.strs(tagFileGroupName)
+	digests, links := hdr.strs(tagFileDigests), hdr.strs(tagFileLinkTos)
+	for _, l := range []struct {
+		tag, n int
+	}{
+		{tagDirIndexes, len(ixs)}, {tagFileSizes, len(sizes)}, {tagFileModes, len(modes)},
+		{tagFileMTimes, len(times)}, {tagFileFlags, len(flags)}, {tagFileUserName, len(owners)},
+		{tagFileGroupName, len(groups)}, {tagFileDigests, len(digests)}, {tagFileLinkTos, len(links)},
+	} {
+		if l.n != len(names) {
+			return nil, fmt.Errorf("%w: file list tags are inconsistent: %d names, %d values in tag %d",
+				ErrMalformed, len(names), l.n, l.tag)
 		}
-	}()
-	for _, f := range p.Files() {
+	}
+	out := make([]FileInfo, 0, len(names))
+	for i, base := range names {
+		if ixs[i] < 0 || ixs[i] >= int64(len(dirs)) {
+			return nil, fmt.Errorf("%w: file %q: directory index %d of %d", ErrMalformed, base, ixs[i], len(dirs))
+		}
 		out = append(out, FileInfo{
-			Name: f.Name(), Mode: f.Mode(), Size: f.Size(), Owner: f.Owner(), Group: f.Group(),
-			MTime: f.ModTime().UTC(), Digest: f.Digest(), LinkTarget: f.Linkname(), Flags: FileFlag(f.Flags()),
+			Name: dirs[ixs[i]] + base, Mode: fileMode(modes[i]), Size: sizes[i],
+			Owner: owners[i], Group: groups[i], MTime: time.Unix(times[i], 0).UTC(),
+			Digest: digests[i], LinkTarget: links[i], Flags: FileFlag(flags[i]),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// fileMode converts a stat mode (type in S_IFMT, then setuid, setgid,
+// sticky and permission bits) to an fs.FileMode.
+func fileMode(mode int64) fs.FileMode {
+	fm := fs.FileMode(mode & 0o777)
+	switch mode & 0o170000 {
+	case 0o060000:
+		fm |= fs.ModeDevice
+	case 0o020000:
+		fm |= fs.ModeDevice | fs.ModeCharDevice
+	case 0o040000:
+		fm |= fs.ModeDir
+	case 0o010000:
+		fm |= fs.ModeNamedPipe
+	case 0o120000:
+		fm |= fs.ModeSymlink
+	case 0o140000:
+		fm |= fs.ModeSocket
+	}
+	if mode&0o4000 != 0 {
+		fm |= fs.ModeSetuid
+	}
+	if mode&0o2000 != 0 {
+		fm |= fs.ModeSetgid
+	}
+	if mode&0o1000 != 0 {
+		fm |= fs.ModeSticky
+	}
+	return fm
 }
 
 // File returns the listed file with the given name (absolute or bare).

@@ -31,20 +31,19 @@ func readVerified(r io.Reader) (*Info, *rawHeaders, error) {
 	if err := verifyHeaderDigest(h, info); err != nil {
 		return nil, nil, err
 	}
-	info.Digests.Payload = h.pkg.Header.GetTag(tagPayloadDigest).String()
+	info.Digests.Payload = h.tags.str(tagPayloadDigest)
 	if info.Digests.Payload != "" {
-		algo := h.pkg.Header.GetTag(tagPayloadDigestAlgo)
-		info.Digests.PayloadAlgo = hashName(int(algo.Int64()))
-		if algo == nil {
-			info.Digests.PayloadAlgo = "md5" // rpm's default, never used for payloads in practice
+		info.Digests.PayloadAlgo = "md5" // rpm's default, never used for payloads in practice
+		if algo, ok := h.tags.int(tagPayloadDigestAlgo); ok {
+			info.Digests.PayloadAlgo = hashName(int(algo))
 		}
 	}
 	return info, h, nil
 }
 
 func verifyHeaderDigest(h *rawHeaders, info *Info) error {
-	sig := &h.pkg.Signature
-	if want := sig.GetTag(sigTagSHA256).String(); want != "" {
+	sig := h.sigTags
+	if want := sig.str(sigTagSHA256); want != "" {
 		info.Digests.HeaderSHA256 = want
 		sum := sha256.Sum256(h.header)
 		if !strings.EqualFold(want, hex.EncodeToString(sum[:])) {
@@ -53,7 +52,7 @@ func verifyHeaderDigest(h *rawHeaders, info *Info) error {
 		info.Digests.HeaderVerified = true
 		return nil
 	}
-	if want := sig.GetTag(sigTagSHA1).String(); want != "" {
+	if want := sig.str(sigTagSHA1); want != "" {
 		sum := sha1.Sum(h.header)
 		if !strings.EqualFold(want, hex.EncodeToString(sum[:])) {
 			return fmt.Errorf("%w: header SHA1 is %x, signature header says %s", ErrDigestMismatch, sum, want)

@@ -6,9 +6,11 @@ const (
 	tagHeaderImmutable  = 63 // region tag of the main header
 
 	sigTagSize        = 1000
-	sigTagPGP         = 1002 // OpenPGP over header+payload
+	sigTagPGP         = 1002 // OpenPGP (RSA) over header+payload
+	sigTagGPG         = 1005 // OpenPGP (DSA) over header+payload
 	sigTagPayloadSize = 1007
-	sigTagRSA         = 268 // OpenPGP over the header
+	sigTagDSA         = 267 // OpenPGP (DSA) over the header
+	sigTagRSA         = 268 // OpenPGP (RSA, EdDSA) over the header
 	sigTagSHA1        = 269
 	sigTagSHA256      = 273
 
