@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/build/objdiff"
 	"github.com/klpkit/klpkit/internal/vmtest"
 )
 
@@ -57,5 +58,24 @@ func TestChangedLinesCheckLab(t *testing.T) {
 		require.Equal(t, "fs/proc/cmdline.c", np.File)
 		require.Equal(t, 8, np.Line, "the first added line with code: the opening brace (the entry)")
 		require.Contains(t, np.Reason, "never run")
+	})
+}
+
+// TestOnlyLineNumbersMovedLab: patches that only move line numbers are
+// refused as such, both before compiling (a blank line) and by the
+// differ (an #include that compiles to nothing), never for another reason.
+func TestOnlyLineNumbersMovedLab(t *testing.T) {
+	t.Run("blank-line", func(t *testing.T) {
+		_, _, err := labBuild(t, "cmdline-blank-line.patch")
+		require.ErrorIs(t, err, build.ErrNoChanges)
+		require.NotErrorIs(t, err, build.ErrUnsupportedPatch)
+		require.ErrorContains(t, err, "no changed functions: only line numbers moved")
+		require.ErrorContains(t, err, "fs/proc/cmdline.c")
+	})
+	t.Run("include", func(t *testing.T) {
+		_, _, err := labBuild(t, "reboot-line-shift.patch")
+		require.ErrorIs(t, err, build.ErrNoChanges)
+		require.ErrorIs(t, err, objdiff.ErrOnlyLineNumbers)
+		require.ErrorContains(t, err, "kernel/reboot.o: no changed functions: only line numbers moved")
 	})
 }

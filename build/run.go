@@ -188,12 +188,19 @@ func (r *runner) patch(ctx context.Context) error {
 		return withFuzzHint(err)
 	}
 	var refusals []string
+	noCode := false
 	for _, f := range findings {
 		if f.Severity == livepatch.SeverityWarning {
 			r.res.Warnings = append(r.res.Warnings, f.String())
 		} else {
 			refusals = append(refusals, f.String())
+			noCode = noCode || f.Rule == livepatch.RuleNoCodeChange
 		}
+	}
+	if noCode && len(refusals) == 1 {
+		// Nothing to patch is not an unsupported change: say so as the
+		// differ would.
+		return fmt.Errorf("%w: %s", ErrNoChanges, refusals[0])
 	}
 	if len(refusals) > 0 {
 		return fmt.Errorf("%w:\n\t%s", ErrUnsupportedPatch, strings.Join(refusals, "\n\t"))

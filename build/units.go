@@ -206,7 +206,7 @@ func (r *runner) diff(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var refusals []error
+	var refusals, unchanged []error
 	var changed []*unit
 	for i, u := range r.objs {
 		if err := ctx.Err(); err != nil {
@@ -215,7 +215,8 @@ func (r *runner) diff(ctx context.Context) error {
 		res, err := diffFiles(u, exported)
 		switch {
 		case errors.Is(err, objdiff.ErrNoChanges):
-			r.event(StageDiff, i+1, total, "%s: no functional changes", u.obj)
+			r.event(StageDiff, i+1, total, "%s", err)
+			unchanged = append(unchanged, err)
 			continue
 		case errors.Is(err, objdiff.ErrUnsupportedChange):
 			refusals = append(refusals, &ObjectError{Object: u.obj, Stage: StageDiff, Err: fmt.Errorf("%w: %w", ErrUnsupportedPatch, err)})
@@ -234,7 +235,8 @@ func (r *runner) diff(ctx context.Context) error {
 		return errors.Join(refusals...)
 	}
 	if len(changed) == 0 {
-		return fmt.Errorf("%w in %d object(s)", ErrNoChanges, total)
+		// Each object's reason (e.g. only line numbers moved) is kept.
+		return fmt.Errorf("%w in %d object(s): %w", ErrNoChanges, total, errors.Join(unchanged...))
 	}
 	for _, u := range r.objs {
 		o := Object{Path: u.obj, Target: u.target, Cached: u.cached}

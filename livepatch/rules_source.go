@@ -168,6 +168,29 @@ func (c *fileCheck) checkSource() {
 		c.checkLine(cl, oldData, newData)
 	}
 	c.checkLineShift(views, all)
+	if c.changesLineCount() {
+		c.v.shifted = append(c.v.shifted, c.path)
+	}
+}
+
+// changesLineCount reports a file diff that adds and removes different
+// numbers of lines: everything after it moves to other line numbers.
+func (c *fileCheck) changesLineCount() bool {
+	delta := 0
+	for _, h := range c.f.Hunks {
+		for _, l := range h.Lines {
+			switch l.Kind {
+			case '+':
+				delta++
+			case '-':
+				delta--
+			}
+		}
+		if delta != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // itemNames collects the names of old-side items of one kind.

@@ -52,8 +52,13 @@ func Validate(ctx context.Context, patches []*Patch, opts *ValidateOptions) ([]F
 		}
 	}
 	if !v.codeChanged {
-		v.add(Finding{Rule: RuleNoCodeChange, Severity: SeverityError, Patch: patches[0].Source,
-			Message: "the patches change no compiled code (only comments, whitespace or non-source files), so there is nothing to live patch"})
+		msg := "the patches change no compiled code (only comments, whitespace or non-source files), so there is nothing to live patch"
+		if len(v.shifted) > 0 {
+			msg = fmt.Sprintf("no changed functions: only line numbers moved (the patches add or remove only blank or comment lines in %s, "+
+				"which moves the __LINE__ values that WARN, BUG and printk sites record but changes no code), so there is nothing to live patch",
+				strings.Join(v.shifted, ", "))
+		}
+		v.add(Finding{Rule: RuleNoCodeChange, Severity: SeverityError, Patch: patches[0].Source, Message: msg})
 	}
 	return v.findings, nil
 }
@@ -62,6 +67,8 @@ type validator struct {
 	findings    []Finding
 	seen        map[string]bool
 	codeChanged bool
+	// shifted lists the C files whose line count the patches change.
+	shifted []string
 }
 
 func (v *validator) add(f Finding) {

@@ -230,3 +230,31 @@ func TestValidateErrors(t *testing.T) {
 	assert.Equal(t, "kernel/demo.c:19: error: fix it [data-changed]",
 		Finding{Rule: RuleDataChanged, Severity: SeverityError, File: "kernel/demo.c", Line: 19, Message: "fix it"}.String())
 }
+
+// TestValidateOnlyLineNumbersMoved: a blank or comment line that shifts
+// the lines below (kpatch's warn-detect-FAIL) is refused for what it is.
+func TestValidateOnlyLineNumbersMoved(t *testing.T) {
+	cases := []struct {
+		name      string
+		edit      edit1
+		lineMoves bool
+	}{
+		{"blank line", edit1{"kernel/demo.c", "\nvoid demo_put(void)\n", "\n\nvoid demo_put(void)\n"}, true},
+		{"comment line", edit1{"kernel/demo.c", "\nvoid demo_put(void)\n", "\n/* put */\nvoid demo_put(void)\n"}, true},
+		{"comment reworded", edit1{"kernel/demo.c", "a fixture with data", "a test fixture with data"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs, err := Validate(context.Background(), editPatch(t, c.edit), nil)
+			require.NoError(t, err)
+			f := findRule(fs, RuleNoCodeChange)
+			require.NotNil(t, f, "%v", fs)
+			if c.lineMoves {
+				assert.Contains(t, f.Message, "no changed functions: only line numbers moved")
+				assert.Contains(t, f.Message, "kernel/demo.c")
+			} else {
+				assert.NotContains(t, f.Message, "line numbers")
+			}
+		})
+	}
+}

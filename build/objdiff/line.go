@@ -118,8 +118,38 @@ func (d *differ) noChangeError() error {
 	switch {
 	case d.names != nil && len(d.names.lineOnly) > 0:
 		return fmt.Errorf("%s: %w (in %s)", d.name, ErrOnlyLineNumbers, strings.Join(d.names.lineOnly, ", "))
-	case d.names != nil && d.names.lineMoved:
+	case d.names != nil && d.names.lineMoved, d.bugLinesMoved():
 		return fmt.Errorf("%s: %w", d.name, ErrOnlyLineNumbers)
 	}
 	return fmt.Errorf("%s: %w", d.name, ErrNoChanges)
+}
+
+// bugLineOffset is where an x86_64 bug_entry (relative pointers,
+// DEBUG_BUGVERBOSE: bug_addr_disp, file_disp, line, flags; 12 bytes)
+// keeps its line number.
+const bugLineOffset, bugEntrySize = 8, 12
+
+// bugLinesMoved reports __bug_table sections that differ only in the line
+// fields of their entries: the WARN and BUG sites moved, nothing else.
+func (d *differ) bugLinesMoved() bool {
+	a, b := d.orig.f.Section("__bug_table"), d.patched.f.Section("__bug_table")
+	if a == nil || b == nil || len(a.Data) != len(b.Data) || len(a.Data)%bugEntrySize != 0 || len(relas(a)) != len(relas(b)) {
+		return false
+	}
+	for i, r := range relas(a) {
+		if q := relas(b)[i]; r.Offset != q.Offset || r.Type != q.Type {
+			return false
+		}
+	}
+	moved := false
+	for i := range a.Data {
+		if a.Data[i] == b.Data[i] {
+			continue
+		}
+		if off := i % bugEntrySize; off < bugLineOffset || off >= bugLineOffset+2 {
+			return false
+		}
+		moved = true
+	}
+	return moved
 }
