@@ -3,8 +3,8 @@ package kmod
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
 	"fmt"
-	"os"
 )
 
 // Module is a module file as read from disk.
@@ -36,7 +36,10 @@ const (
 
 // ReadModule reads and parses a module file: plain, .gz, .xz or .zst.
 func ReadModule(path string) (*Module, error) {
-	data, err := os.ReadFile(path)
+	data, err := readModuleFile(path, MaxModuleSize)
+	if errors.Is(err, ErrModuleTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrBadModule, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -205,7 +205,10 @@ func (s *System) Install(path string, opts *InstallOptions) (string, error) {
 	if _, ok := moduleFileBase(base); !ok {
 		return "", fmt.Errorf("%s: %w: file name must end in .ko, .ko.xz, .ko.zst or .ko.gz", path, ErrBadModule)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readModuleFile(path, MaxModuleSize)
+	if errors.Is(err, ErrModuleTooLarge) {
+		return "", fmt.Errorf("%w: %w", ErrBadModule, err)
+	}
 	if err != nil {
 		return "", err
 	}
