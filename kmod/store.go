@@ -109,8 +109,31 @@ func moduleFileBase(file string) (string, bool) {
 // from both stores, sorted by kernel version then name. A module found in
 // both stores is reported once, from the configured one.
 func (s *System) Installed(kver string) ([]Installed, error) {
+	all, err := s.copies(kver)
+	if err != nil {
+		return nil, err
+	}
 	var out []Installed
 	seen := map[string]bool{}
+	for _, in := range all {
+		if key := in.KernelVersion + "/" + in.Name; !seen[key] {
+			seen[key] = true
+			out = append(out, in)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].KernelVersion != out[j].KernelVersion {
+			return out[i].KernelVersion < out[j].KernelVersion
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+// copies lists every installed module file for kver ("" = every kernel
+// version), the configured store first, each store in directory order.
+func (s *System) copies(kver string) ([]Installed, error) {
+	var out []Installed
 	for _, l := range s.layouts() {
 		pattern := s.storeDir(l, "*")
 		if kver != "" {
@@ -137,31 +160,25 @@ func (s *System) Installed(kver string) ([]Installed, error) {
 				if !ok || e.IsDir() {
 					continue
 				}
-				name := ModuleName(base)
-				if seen[v+"/"+name] {
-					continue
-				}
-				seen[v+"/"+name] = true
-				out = append(out, Installed{Name: name, Path: filepath.Join(dir, e.Name()), KernelVersion: v, Layout: l})
+				out = append(out, Installed{Name: ModuleName(base), Path: filepath.Join(dir, e.Name()), KernelVersion: v, Layout: l})
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].KernelVersion != out[j].KernelVersion {
-			return out[i].KernelVersion < out[j].KernelVersion
-		}
-		return out[i].Name < out[j].Name
-	})
 	return out, nil
 }
 
 // FindInstalled finds an installed module for kver by name: the file name
-// (with or without extension) or its underscore form.
+// (with or without extension) or its underscore form. A module in both
+// stores is found once, in the configured one.
 func (s *System) FindInstalled(name, kver string) ([]Installed, error) {
+	return s.find(name, kver, s.Installed)
+}
+
+func (s *System) find(name, kver string, list func(string) ([]Installed, error)) ([]Installed, error) {
 	if strings.ContainsRune(name, '/') {
 		return nil, fmt.Errorf("%q: give a module name, not a path", name)
 	}
-	all, err := s.Installed(kver)
+	all, err := list(kver)
 	if err != nil {
 		return nil, err
 	}
@@ -249,28 +266,34 @@ func (s *System) Install(path string, opts *InstallOptions) (string, error) {
 	return dst, nil
 }
 
-// Uninstall removes an installed module (file name or underscore form, no
-// path) for kver ("" = running kernel) from both stores, and the store
-// directories it leaves empty. It neither disables nor unloads the module.
-func (s *System) Uninstall(name, kver string) ([]string, error) {
+// Uninstall removes every installed copy of a module (file name or
+// underscore form, no path) for kver ("" = running kernel): in both stores
+// and under each file name (a.ko, a.ko.xz), since any copy left would still
+// load at boot. It removes the store directories it leaves empty, and
+// returns the copies it removed, with where each was. It neither disables
+// nor unloads the module.
+func (s *System) Uninstall(name, kver string) ([]Installed, error) {
 	if kver == "" {
 		var err error
 		if kver, err = s.Release(); err != nil {
 			return nil, fmt.Errorf("kernel release: %w", err)
 		}
 	}
-	found, err := s.FindInstalled(name, kver)
+	if err := checkKernelVersion(kver); err != nil {
+		return nil, err
+	}
+	found, err := s.find(name, kver, s.copies)
 	if err != nil {
 		return nil, err
 	}
-	var removed []string
+	var removed []Installed
 	var errs []error
 	for _, in := range found {
 		if err := os.Remove(in.Path); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		removed = append(removed, in.Path)
+		removed = append(removed, in)
 		// Remove only what is empty; the kernel's own /lib/modules/<kver> stays.
 		os.Remove(filepath.Dir(in.Path))
 	}

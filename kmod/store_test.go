@@ -47,7 +47,9 @@ func TestInstallLayouts(t *testing.T) {
 
 			removed, err := e.sys.Uninstall("livepatch_foo", "")
 			require.NoError(t, err)
-			assert.Equal(t, []string{dst}, removed)
+			require.Len(t, removed, 1)
+			assert.Equal(t, dst, removed[0].Path)
+			assert.Equal(t, tc.layout, removed[0].Layout)
 			_, err = e.sys.Uninstall("livepatch_foo", "")
 			require.ErrorIs(t, err, kmod.ErrNotInstalled)
 		})

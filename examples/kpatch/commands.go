@@ -258,11 +258,19 @@ func (a *app) uninstall(args []string) error {
 		}
 	}
 	fmt.Fprintf(a.stdout, "uninstalling %s (%s)\n", rest[0], kver)
-	if _, err = a.sys.Uninstall(rest[0], kver); err != nil {
-		return err
+	// Every copy goes, in both stores: one left behind would load at boot.
+	removed, err := a.sys.Uninstall(rest[0], kver)
+	photon := false
+	for _, r := range removed {
+		fmt.Fprintf(a.stdout, "removed %s (%s store)\n", r.Path, r.Layout)
+		photon = photon || r.Layout == kmod.StorePhoton
 	}
-	a.refreshIndex(kver)
-	return nil
+	if photon && a.depmod != nil {
+		if derr := a.depmod(kver); derr != nil {
+			fmt.Fprintf(a.stderr, "kpatch: warning: %v\n", derr)
+		}
+	}
+	return err
 }
 
 func (a *app) info(args []string) error {
