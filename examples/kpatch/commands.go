@@ -84,6 +84,9 @@ func (a *app) load(ctx context.Context, args []string) error {
 	if f.allowWindow && !f.retireOlder {
 		return fmt.Errorf("--allow-unpatched-window goes with --retire-older")
 	}
+	if err := a.requirePrivileges("load"); err != nil {
+		return err
+	}
 	t := a.timingFor(f)
 	opts := &kmod.LoadOptions{Timing: &t, Progress: a.progress(t), RetireOlder: f.retireOlder, AllowUnpatchedWindow: f.allowWindow}
 	if f.all {
@@ -177,6 +180,9 @@ func (a *app) unload(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := a.requirePrivileges("unload"); err != nil {
+		return err
+	}
 	t := a.timingFor(f)
 	opts := &kmod.UnloadOptions{Timing: &t, Progress: a.progress(t)}
 	if f.all {
@@ -209,6 +215,9 @@ func (a *app) install(args []string) error {
 	}
 	if len(rest) != 1 {
 		return a.usage()
+	}
+	if err := a.requirePrivileges("install"); err != nil {
+		return err
 	}
 	kver := f.kver
 	if kver == "" {
@@ -250,6 +259,9 @@ func (a *app) uninstall(args []string) error {
 	}
 	if strings.ContainsRune(rest[0], '/') {
 		return fmt.Errorf("uninstall: give the module name, not a path: %s", rest[0])
+	}
+	if err := a.requirePrivileges("uninstall"); err != nil {
+		return err
 	}
 	kver := f.kver
 	if kver == "" {
@@ -301,6 +313,9 @@ func (a *app) signal(args []string) error {
 	if len(args) != 0 {
 		return a.usage()
 	}
+	if err := a.requirePrivileges("signal"); err != nil {
+		return err
+	}
 	// kpatch's messages: nothing when no patch is in transition.
 	_, err := a.sys.Signal()
 	switch {
@@ -320,6 +335,9 @@ func (a *app) signal(args []string) error {
 func (a *app) force(args []string) error {
 	if len(args) > 1 {
 		return a.usage()
+	}
+	if err := a.requirePrivileges("force"); err != nil {
+		return err
 	}
 	name := ""
 	if len(args) == 1 {

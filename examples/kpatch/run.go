@@ -71,12 +71,16 @@ type app struct {
 	// uninstall, as Photon's kpatch does, so modinfo finds the module
 	// (nil: skip).
 	depmod func(kver string) error
+	// privileges reports what the process may do (nil: anything, for
+	// tests on a fake kernel).
+	privileges func() privileges
 }
 
 // run is the command: args without the program name. It reports failures on
 // stderr and returns them; main exits 1.
 func run(args []string, stdout, stderr io.Writer) error {
-	a := &app{sys: &kmod.System{}, stdout: stdout, stderr: stderr, enableUnit: enableUnit, depmod: depmod}
+	a := &app{sys: &kmod.System{}, stdout: stdout, stderr: stderr, enableUnit: enableUnit, depmod: depmod,
+		privileges: currentPrivileges}
 	return a.run(args)
 }
 
