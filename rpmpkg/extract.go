@@ -95,9 +95,13 @@ type ExtractResult struct {
 // climbs out of dest, and entries whose parent is a symlink or a file.
 // Devices, fifos and sockets are listed in Skipped, not created. Modes keep
 // the permission bits only; owners are not changed; mtimes come from the
-// header. Files are written to a temporary name and renamed; on any error,
-// everything Extract created is removed again (including files it replaced)
-// and the error is an *EntryError naming the entry where there is one.
+// header. Symlinks are judged by how the kernel resolves them, chains
+// included (see resolvesInside). The payload digest is checked before
+// anything is written (seekable inputs are read twice, streams are spooled
+// beside dest). Files are written to a temporary name and renamed; on any
+// error dest is left as it was: what Extract created is removed, files it
+// replaced come back, directory modes and times are restored; the error is
+// an *EntryError naming the entry where there is one.
 func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions) (*ExtractResult, error) {
 	var o ExtractOptions
 	if opts != nil {
@@ -116,6 +120,11 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 	if f := info.PayloadFormat; f != "cpio" && f != "" {
 		return nil, fmt.Errorf("package %s: %w: payload format %q", info.Name, ErrUnsupported, f)
 	}
+	r, cleanup, err := verifyPayloadFirst(ctx, r, dest, info, o.MaxTotalSize)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
 	pv, err := newPayloadVerifier(r, info)
 	if err != nil {
 		return nil, err
@@ -142,13 +151,15 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 		links:  map[linkKey]*linkGroup{},
 	}
 	if err := x.run(newCPIOReader(dec)); err != nil {
-		x.undo()
-		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
+		return nil, x.fail(info.Name, err)
 	}
+	// Checked again: the input may have changed since the first pass.
 	ok, err := pv.finish(ctx, o.MaxTotalSize) // bytes after the archive end
 	if err != nil {
-		x.undo()
-		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
+		return nil, x.fail(info.Name, err)
+	}
+	if err := x.commit(); err != nil {
+		return nil, fmt.Errorf("extract %s: removing backups: %w", info.Name, err)
 	}
 	info.Digests.PayloadVerified = ok
 	return x.result, nil
@@ -214,7 +225,7 @@ type extractor struct {
 	result *ExtractResult
 
 	dirs    map[string]bool // known real directories (relative)
-	created []string        // everything created, in order, for undo
+	j       journal         // what changed in dest, for undo
 	links   map[linkKey]*linkGroup
 	dirMeta []ExtractedFile // directory mtimes are set last
 	mtimes  map[string]time.Time
@@ -301,11 +312,14 @@ func (x *extractor) mkdirs(entry, rel string) error {
 			return entryErr(entry, ErrUnsafePath, "parent %q is a symlink", d)
 		case err == nil && !fi.IsDir():
 			return entryErr(entry, ErrUnsafePath, "parent %q is not a directory", d)
+		case err == nil:
+			x.rememberDir(d, fi) // entries are added to it
 		case errors.Is(err, fs.ErrNotExist):
+			x.rememberParents(d)
 			if err := x.root.Mkdir(d, 0o755); err != nil {
 				return &EntryError{Entry: entry, Err: err}
 			}
-			x.created = append(x.created, d)
+			x.markCreated(d)
 		case err != nil:
 			return &EntryError{Entry: entry, Err: err}
 		}
@@ -330,7 +344,11 @@ func (x *extractor) symlink(hdr *cpioHeader, rel string, data io.Reader) error {
 		return entryErr(hdr.Name, ErrMalformed, "truncated symlink target: %v", err)
 	}
 	target := string(b)
-	if !symlinkStaysInside(rel, target) {
+	inside, err := x.resolvesInside(path.Dir(rel), target, 0)
+	if err != nil {
+		return &EntryError{Entry: hdr.Name, Err: err}
+	}
+	if !inside || !symlinkStaysInside(rel, target) {
 		if x.opts.SkipEscapingSymlinks {
 			x.result.Skipped = append(x.result.Skipped, rel)
 			return nil
@@ -343,16 +361,17 @@ func (x *extractor) symlink(hdr *cpioHeader, rel string, data io.Reader) error {
 	if err := x.clearFor(hdr.Name, rel); err != nil {
 		return err
 	}
+	x.rememberParents(rel)
 	if err := x.root.Symlink(target, rel); err != nil {
 		return &EntryError{Entry: hdr.Name, Err: err}
 	}
-	x.created = append(x.created, rel)
-	x.dirs[rel] = false
+	x.markCreated(rel)
 	x.add(ExtractedFile{Name: rel, Path: x.path(rel), Type: TypeSymlink, Mode: fs.ModeSymlink | 0o777, LinkTarget: target})
 	return nil
 }
 
-// clearFor removes a non-directory already at rel (rpm replaces files).
+// clearFor moves a non-directory already at rel out of the way (rpm
+// replaces files); undo brings it back.
 func (x *extractor) clearFor(entry, rel string) error {
 	fi, err := x.root.Lstat(rel)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -364,10 +383,7 @@ func (x *extractor) clearFor(entry, rel string) error {
 	if fi.IsDir() {
 		return entryErr(entry, ErrUnsafePath, "a directory is in the way")
 	}
-	if err := x.root.Remove(rel); err != nil {
-		return &EntryError{Entry: entry, Err: err}
-	}
-	return nil
+	return x.displace(entry, rel)
 }
 
 func (x *extractor) add(f ExtractedFile) {
@@ -385,6 +401,9 @@ func (x *extractor) add(f ExtractedFile) {
 func (x *extractor) finishDirs() error {
 	for i := len(x.dirMeta) - 1; i >= 0; i-- {
 		d := x.dirMeta[i]
+		if fi, err := x.root.Lstat(d.Name); err == nil {
+			x.rememberDir(d.Name, fi)
+		}
 		if err := x.root.Chmod(d.Name, d.Mode.Perm()|0o700); err != nil {
 			return &EntryError{Entry: d.Name, Err: err}
 		}
@@ -397,9 +416,10 @@ func (x *extractor) finishDirs() error {
 	return nil
 }
 
-// undo removes what this extraction created, newest first.
-func (x *extractor) undo() {
-	for i := len(x.created) - 1; i >= 0; i-- {
-		_ = x.root.Remove(x.created[i])
+// fail undoes the extraction and wraps err.
+func (x *extractor) fail(pkg string, err error) error {
+	if uerr := x.undo(); uerr != nil {
+		return fmt.Errorf("extract %s: %w (and restoring %s failed: %v)", pkg, err, x.dest, uerr)
 	}
+	return fmt.Errorf("extract %s: %w", pkg, err)
 }

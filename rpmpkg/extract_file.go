@@ -82,12 +82,12 @@ func (x *extractor) writeFile(hdr *cpioHeader, rel string, data io.Reader) error
 		_ = x.root.Remove(tmp)
 		return err
 	}
+	x.rememberParents(rel)
 	if err := x.root.Rename(tmp, rel); err != nil {
 		_ = x.root.Remove(tmp)
 		return &EntryError{Entry: hdr.Name, Err: err}
 	}
-	x.created = append(x.created, rel)
-	x.dirs[rel] = false
+	x.markCreated(rel)
 	return nil
 }
 
@@ -164,14 +164,20 @@ func (x *extractor) hardlink(hdr *cpioHeader, rel string, data io.Reader, select
 }
 
 func (x *extractor) link(entry, target, rel string, hdr *cpioHeader) error {
+	// A later entry may have replaced the data's file with a symlink; a
+	// hard link to that symlink would carry its relative target into
+	// another directory, where it may point out of dest.
+	if fi, err := x.root.Lstat(target); err != nil || !fi.Mode().IsRegular() {
+		return entryErr(entry, ErrUnsafePath, "hard link target %q is no longer a regular file", target)
+	}
 	if err := x.clearFor(entry, rel); err != nil {
 		return err
 	}
+	x.rememberParents(rel)
 	if err := x.root.Link(target, rel); err != nil {
 		return &EntryError{Entry: entry, Err: err}
 	}
-	x.created = append(x.created, rel)
-	x.dirs[rel] = false
+	x.markCreated(rel)
 	x.add(ExtractedFile{Name: rel, Path: x.path(rel), Type: TypeHardlink, Mode: fs.FileMode(hdr.Mode & 0o777), Size: hdr.Size, LinkTarget: target})
 	return nil
 }

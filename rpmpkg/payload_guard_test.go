@@ -34,11 +34,13 @@ func TestExtractHostileXZPayload(t *testing.T) {
 	raw := buildBytes(t, p)
 	off := payloadOffset(t, raw)
 	xzguardtest.SetFirstDict(t, raw[off:], xzguardtest.HugeDict)
+	// The payload digest matches the hostile payload: only the guard stops it.
+	raw = packageWithRawPayload(t, raw[off:], "xz", 1<<20)
 
 	dest := t.TempDir()
 	_, err := Extract(context.Background(), bytes.NewReader(raw), dest, nil)
 	require.ErrorIs(t, err, ErrTooLarge)
-	assert.Contains(t, err.Error(), "livepatch-cve-2024-1234")
+	assert.Contains(t, err.Error(), "extract hostile")
 	assert.Contains(t, err.Error(), "xz payload: xz block 1 at byte 12: dictionary of 4294967295 bytes (about 4096 MiB) exceeds the 64 MiB limit")
 	assert.Empty(t, treeOf(t, dest))
 }
@@ -50,10 +52,11 @@ func TestExtractHostileLZMAPayload(t *testing.T) {
 	off := payloadOffset(t, raw)
 	binary.LittleEndian.PutUint32(raw[off+1:], 1<<31-1)
 	binary.LittleEndian.PutUint64(raw[off+5:], 1<<64-1)
+	raw = packageWithRawPayload(t, raw[off:], "lzma", 1<<20)
 
 	_, err := Extract(context.Background(), bytes.NewReader(raw), t.TempDir(), nil)
 	require.ErrorIs(t, err, ErrTooLarge)
-	assert.Contains(t, err.Error(), "package livepatch-cve-2024-1234: RPM payload too large: lzma payload: lzma at byte 0: dictionary of 2147483647 bytes (about 2048 MiB) exceeds the 64 MiB limit")
+	assert.Contains(t, err.Error(), "package hostile: RPM payload too large: lzma payload: lzma at byte 0: dictionary of 2147483647 bytes (about 2048 MiB) exceeds the 64 MiB limit")
 }
 
 // A payload stream that breaks after the first entries keeps its kind:
@@ -65,7 +68,7 @@ func TestExtractPayloadBrokenMidStream(t *testing.T) {
 	off := payloadOffset(t, raw)
 	// Cut the gzip member short of its trailer: the data decodes, then
 	// the stream ends early.
-	cut := raw[:off+(len(raw)-off)*2/3]
+	cut := packageWithRawPayload(t, raw[off:off+(len(raw)-off)*2/3], "gzip", 1<<20)
 	_, err := Extract(context.Background(), bytes.NewReader(cut), t.TempDir(), nil)
 	require.ErrorIs(t, err, ErrMalformed)
 

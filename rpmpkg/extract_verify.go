@@ -1,0 +1,71 @@
+package rpmpkg
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// verifyPayloadFirst checks the payload digest before anything is written.
+// A seekable input is hashed and rewound; a stream is spooled to a
+// temporary file beside dest while it is hashed, and the spool is what gets
+// extracted. The returned reader is at the start of the payload; cleanup
+// removes the spool. Without a payload digest there is nothing to check
+// and r is returned as it is (the per-file digests still are checked).
+func verifyPayloadFirst(ctx context.Context, r io.Reader, dest string, info *Info, limit int64) (io.Reader, func(), error) {
+	nop := func() {}
+	if info.Digests.Payload == "" {
+		return r, nop, nil
+	}
+	if rs, ok := r.(io.ReadSeeker); ok {
+		start, err := rs.Seek(0, io.SeekCurrent)
+		if err == nil {
+			if err := hashPayload(ctx, rs, io.Discard, info, limit); err != nil {
+				return nil, nop, err
+			}
+			if _, err := rs.Seek(start, io.SeekStart); err != nil {
+				return nil, nop, fmt.Errorf("package %s: rewinding after the payload digest check: %w", info.Name, err)
+			}
+			return rs, nop, nil
+		}
+	}
+	parent := filepath.Dir(filepath.Clean(dest))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, nop, fmt.Errorf("package %s: %w", info.Name, err)
+	}
+	spool, err := os.CreateTemp(parent, ".rpmpkg-spool-*")
+	if err != nil {
+		return nil, nop, fmt.Errorf("package %s: %w", info.Name, err)
+	}
+	cleanup := func() {
+		_ = spool.Close()
+		_ = os.Remove(spool.Name())
+	}
+	if err := hashPayload(ctx, r, spool, info, limit); err != nil {
+		cleanup()
+		return nil, nop, err
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		cleanup()
+		return nil, nop, fmt.Errorf("package %s: %w", info.Name, err)
+	}
+	return spool, cleanup, nil
+}
+
+// hashPayload reads the payload to its end, copying it to w, and checks
+// its digest against the header's.
+func hashPayload(ctx context.Context, r io.Reader, w io.Writer, info *Info, limit int64) error {
+	v, err := newPayloadVerifier(r, info)
+	if err != nil {
+		return fmt.Errorf("package %s: %w", info.Name, err)
+	}
+	if _, err := copyCtx(ctx, w, v, limit); err != nil {
+		return fmt.Errorf("package %s: payload: %w", info.Name, err)
+	}
+	if _, err := v.finish(ctx, limit); err != nil {
+		return fmt.Errorf("package %s: %w", info.Name, err)
+	}
+	return nil
+}
