@@ -103,7 +103,7 @@ func (a *app) load(ctx context.Context, args []string) error {
 		return err
 	}
 	if _, err := a.sys.Load(ctx, path, opts); err != nil {
-		return fmt.Errorf("failed to load module %s: %w", rest[0], err)
+		return fmt.Errorf("failed to load module %s: %w", rest[0], withNext(err, rest[0]))
 	}
 	return nil
 }
@@ -198,7 +198,7 @@ func (a *app) unload(ctx context.Context, args []string) error {
 		return a.usage()
 	}
 	if _, err := a.sys.Unload(ctx, rest[0], opts); err != nil {
-		return fmt.Errorf("failed to unload module %s: %w", rest[0], err)
+		return fmt.Errorf("failed to unload module %s: %w", rest[0], withNext(err, rest[0]))
 	}
 	return nil
 }
@@ -353,4 +353,20 @@ func (a *app) force(args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "forced patch module %s to complete its transition\n", p)
 	return nil
+}
+
+// withNext adds to a cancelled load or unload the command to run next.
+func withNext(err error, arg string) error {
+	var ce *kmod.CancelledError
+	if !errors.As(err, &ce) || ce.Next == "" {
+		return err
+	}
+	next := "kpatch list"
+	switch {
+	case ce.Op == "unload":
+		next = "kpatch unload " + ce.Module
+	case strings.HasSuffix(ce.State, ce.Module+" is not loaded"):
+		next = "kpatch load " + arg
+	}
+	return fmt.Errorf("%w (next: %s)", err, next)
 }
