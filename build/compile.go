@@ -71,11 +71,12 @@ func (c *compiler) command(ctx context.Context, obj string) (*cmdFile, error) {
 
 // compileSteps turns the recorded command of an object into the commands
 // that build it at out: the compiler call with the section flags, then
-// objtool, as kbuild runs them. Other steps (genksyms for CRCs) do not
-// change the code and are left out. With an overlay, the source and any
-// header the overlay holds come from there, while __FILE__ strings and
-// debug paths keep their tree-relative form, so unchanged code compiles
-// to the same bytes.
+// objtool, as kbuild runs them. The compiler is the real one behind any
+// wrapper the tree was built through (wrapper.go). Other steps (genksyms
+// for CRCs) do not change the code and are left out. With an overlay, the
+// source and any header the overlay holds come from there, while __FILE__
+// strings and debug paths keep their tree-relative form, so unchanged code
+// compiles to the same bytes.
 func compileSteps(cmd *cmdFile, out string, ov *overlay) ([][]string, error) {
 	var steps [][]string
 	var cc []string
@@ -103,7 +104,11 @@ func compileSteps(cmd *cmdFile, out string, ov *overlay) ([][]string, error) {
 	if src == "" {
 		src = strings.TrimSuffix(cmd.Object, ".o") + ".c"
 	}
-	args := []string{cc[0]}
+	prefix, cc, err := realCompileStep(cmd.Object, cc)
+	if err != nil {
+		return nil, err
+	}
+	args := append(prefix, cc[0])
 	args = append(args, sectionFlags...)
 	if ov != nil {
 		inc, err := patchIncludeDir(ov) // kpatch-macros.h for the patch

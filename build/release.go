@@ -84,7 +84,7 @@ func checkTreeMatches(t *Tree, want kconfig) error {
 		if err != nil {
 			return fmt.Errorf("source tree %s is not prepared: %w", t.Dir, err)
 		}
-		if diff := configDiff(got, want); diff != "" {
+		if diff := configDiff(unwrappedCompilerText(got), unwrappedCompilerText(want)); diff != "" {
 			return fmt.Errorf("source tree %s was configured differently from %s (%s): copy the config in and run make olddefconfig prepare", t.Dir, t.Config, diff)
 		}
 	}

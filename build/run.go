@@ -161,13 +161,17 @@ func (r *runner) check(ctx context.Context) error {
 	if err := checkTreeMatches(&r.tree, c); err != nil {
 		return err
 	}
+	// klpkit's own compiles run the real compiler, never through a wrapper.
+	if r.tree.MakeArgs, err = realCCMakeArgs(r.tree.MakeArgs); err != nil {
+		return fmt.Errorf("kernel %s: %w", r.tree.Release, err)
+	}
 	if r.tree.Vmlinux == "" && r.tree.SystemMap == "" {
 		return fmt.Errorf("kernel %s: need the vmlinux or System.map of the target kernel for symbol positions", r.tree.Release)
 	}
 	if r.opts.SkipCompilerCheck {
 		r.cc, err = localCompiler(ctx, r.tree.compiler())
 	} else {
-		r.cc, err = checkCompiler(ctx, r.tree.compiler(), r.tree.Vmlinux, c)
+		r.cc, err = checkCompiler(ctx, &r.tree, c)
 	}
 	if err != nil {
 		return err

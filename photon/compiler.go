@@ -10,7 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/ccwrap"
 )
 
 // ErrCompilerMismatch is returned when the local compiler differs from the
@@ -80,8 +83,10 @@ func ELFCompiler(path string) (s string, err error) {
 }
 
 // LocalCompiler compiles a trivial file with cc the way kpatch-build checks
-// it (-c -pg -ffunction-sections) and returns the object's GCC string. Any
-// compiler output is an error.
+// it (-c -pg -ffunction-sections) and returns the object's GCC string. cc
+// may be a command line through a compiler wrapper (ccache, distcc, icecc,
+// kpatch-cc): the real compiler behind it is run. Any compiler output is
+// an error.
 func LocalCompiler(ctx context.Context, cc, tmpDir string) (string, error) {
 	if cc == "" {
 		cc = "gcc"
@@ -96,7 +101,18 @@ func LocalCompiler(ctx context.Context, cc, tmpDir string) (string, error) {
 		return "", err
 	}
 	obj := filepath.Join(dir, "check.o")
-	cmd := exec.CommandContext(ctx, cc, "-c", "-pg", "-ffunction-sections", "-o", obj, src)
+	// cc may be a command line through a wrapper ("ccache gcc"): the real
+	// compiler is checked, as builds run it.
+	w, err := ccwrap.Unwrap(strings.Fields(cc))
+	if err != nil {
+		return "", fmt.Errorf("photon: compiler check: CC=%q: %w", cc, err)
+	}
+	prog, err := ccwrap.Unmask(w.Argv[0], os.Getenv("PATH"))
+	if err != nil {
+		return "", fmt.Errorf("photon: compiler check: CC=%q: %w", cc, err)
+	}
+	args := append(slices.Clone(w.Argv[1:]), "-c", "-pg", "-ffunction-sections", "-o", obj, src)
+	cmd := exec.CommandContext(ctx, prog, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		return "", fmt.Errorf("photon: compiler check: %s failed on a trivial file: %v %s", cc, err, strings.TrimSpace(string(out)))
