@@ -16,6 +16,7 @@ import (
 //
 //	<Dir>/sha256/<digest>/<file name>   complete, verified files
 //	<Dir>/names/<file name>             digest of a file fetched without a known checksum
+//	<Dir>/sha512/<sha512 digest>        sha256 of a file verified against that SHA-512
 //	<Dir>/partial/<key>.part            downloads in progress (resumable)
 //	<Dir>/locks/<key>.lock              held while a download is in progress
 //
@@ -97,6 +98,7 @@ var ErrChecksumMismatch = errors.New("photon: checksum mismatch")
 // ChecksumError names the file and both digests.
 type ChecksumError struct {
 	File, URL, Want, Got string
+	Algo                 string // "sha512", or "" for sha256
 }
 
 func (e *ChecksumError) Error() string {
@@ -104,7 +106,11 @@ func (e *ChecksumError) Error() string {
 	if e.URL != "" {
 		where += " from " + e.URL
 	}
-	return fmt.Sprintf("photon: checksum mismatch: %s has sha256 %s, the repository metadata says %s", where, e.Got, e.Want)
+	algo := e.Algo
+	if algo == "" {
+		algo = "sha256"
+	}
+	return fmt.Sprintf("photon: checksum mismatch: %s has %s %s, the repository metadata says %s", where, algo, e.Got, e.Want)
 }
 
 func (e *ChecksumError) Unwrap() error { return ErrChecksumMismatch }

@@ -53,6 +53,14 @@ type DownloadOptions struct {
 	StallTimeout time.Duration
 	// Progress, if set, receives events as bytes arrive.
 	Progress func(DownloadEvent)
+	// MaxDownloadSize caps a package body when no metadata declares its
+	// size; 0 means DefaultMaxDownloadSize. A declared size is always the
+	// cap (a server's Content-Length never raises it).
+	MaxDownloadSize int64
+	// MaxMetadataSize caps a repodata file whose size repomd.xml does not
+	// declare, and the decompressed primary list; 0 means
+	// DefaultMaxMetadataSize.
+	MaxMetadataSize int64
 }
 
 func (o *DownloadOptions) withDefaults() DownloadOptions {
@@ -60,9 +68,8 @@ func (o *DownloadOptions) withDefaults() DownloadOptions {
 	if o != nil {
 		d = *o
 	}
-	if d.Client == nil {
-		d.Client = &http.Client{}
-	}
+	// Redirects are limited whatever client the caller brings.
+	d.Client = withRedirectPolicy(d.Client)
 	if d.Attempts <= 0 {
 		d.Attempts = 5
 	}
@@ -74,6 +81,12 @@ func (o *DownloadOptions) withDefaults() DownloadOptions {
 	}
 	if d.StallTimeout <= 0 {
 		d.StallTimeout = 60 * time.Second
+	}
+	if d.MaxDownloadSize <= 0 {
+		d.MaxDownloadSize = DefaultMaxDownloadSize
+	}
+	if d.MaxMetadataSize <= 0 {
+		d.MaxMetadataSize = DefaultMaxMetadataSize
 	}
 	return d
 }
@@ -97,15 +110,33 @@ type DownloadRequest struct {
 	Release Release  // for errors
 	URLs    []string // tried in order; a 404 moves on to the next
 	SHA256  string   // expected digest; "" when the metadata gives none
-	Size    int64    // expected size; 0 when unknown
+	// SHA512 is the expected SHA-512 digest when the metadata gives that
+	// instead (the cache still files the download by its SHA-256).
+	SHA512 string
+	// Size is the expected size and the cap on the body; 0 when unknown
+	// (DownloadOptions.MaxDownloadSize caps it then).
+	Size int64
 	// Verify, if set, checks the complete file before it enters the cache
-	// (used when there is no SHA256 to compare with); an error discards it.
+	// (used when there is no digest to compare with); an error discards it.
 	Verify func(path string) error
 }
 
+// digestKnown reports whether the metadata gave a digest to verify against.
+func (r *DownloadRequest) digestKnown() bool { return r.SHA256 != "" || r.SHA512 != "" }
+
+// key names the download's partial and lock files.
+func (r *DownloadRequest) key() string {
+	if r.SHA256 == "" && r.SHA512 != "" {
+		return partialKey(r.File, "sha512-"+r.SHA512)
+	}
+	return partialKey(r.File, r.SHA256)
+}
+
 // Download fetches req into the cache and returns the path of the verified
-// file. A partial file left by an interrupted run is resumed with an HTTP
-// Range request.
+// file. Transient failures are retried, resuming with an HTTP Range
+// request, and so is a partial file left by a killed process; any other
+// failure or a cancellation removes the partial file, so that the cache
+// holds only complete, verified files.
 func (c *Cache) Download(ctx context.Context, req DownloadRequest, opts *DownloadOptions) (string, error) {
 	if req.File == "" || strings.ContainsAny(req.File, "/\\") || req.File == "." || req.File == ".." {
 		return "", fmt.Errorf("photon: download: bad file name %q", req.File)
@@ -119,6 +150,15 @@ func (c *Cache) Download(ctx context.Context, req DownloadRequest, opts *Downloa
 		if p, ok := c.Lookup(sum, req.File); ok {
 			return p, nil
 		}
+	} else if req.SHA512 != "" {
+		sum, err := parseSHA512(req.SHA512)
+		if err != nil {
+			return "", fmt.Errorf("photon: download %s: %w", req.File, err)
+		}
+		req.SHA512 = sum
+		if p, ok := c.lookupSHA512(sum, req.File); ok {
+			return p, nil
+		}
 	} else if p, _, ok := c.LookupName(req.File); ok {
 		return p, nil
 	}
@@ -126,7 +166,7 @@ func (c *Cache) Download(ctx context.Context, req DownloadRequest, opts *Downloa
 		return "", fmt.Errorf("photon: download %s: no URL given", req.File)
 	}
 	o := opts.withDefaults()
-	key := partialKey(req.File, req.SHA256)
+	key := req.key()
 	partial := c.partialPath(key)
 	for _, d := range []string{filepath.Dir(partial), filepath.Dir(c.lockPath(key))} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -138,9 +178,16 @@ func (c *Cache) Download(ctx context.Context, req DownloadRequest, opts *Downloa
 		return "", fmt.Errorf("photon: download %s: waiting for another download of it: %w", req.File, err)
 	}
 	defer unlock()
+	// Whatever ends this call, no partial file outlives it: a success has
+	// renamed it into place, a failure or cancellation drops it.
+	defer os.Remove(partial)
 	// Another run may have finished it while this one waited.
 	if req.SHA256 != "" {
 		if p, ok := c.Lookup(req.SHA256, req.File); ok {
+			return p, nil
+		}
+	} else if req.SHA512 != "" {
+		if p, ok := c.lookupSHA512(req.SHA512, req.File); ok {
 			return p, nil
 		}
 	}
@@ -155,9 +202,6 @@ func (c *Cache) Download(ctx context.Context, req DownloadRequest, opts *Downloa
 			continue
 		}
 		return "", err
-	}
-	if size, err := fileSize(partial); err == nil && size == 0 {
-		os.Remove(partial) // nothing was received: leave no trace
 	}
 	return "", &NotFoundError{File: req.File, What: req.What, Release: req.Release, URLs: notFound}
 }
@@ -181,8 +225,20 @@ func (c *Cache) downloadURL(ctx context.Context, req DownloadRequest, url, parti
 				return "", fmt.Errorf("photon: download %s from %s: %w", req.File, url, verr)
 			}
 		}
+		if err == nil && req.SHA512 != "" {
+			if err = checkSHA512(partial, req.File, req.SHA512); err != nil {
+				var ce *ChecksumError
+				if errors.As(err, &ce) {
+					ce.URL = url
+				}
+				return "", err
+			}
+		}
 		if err == nil {
-			p, _, err := c.commit(partial, req.File, req.SHA256)
+			p, sum256, err := c.commit(partial, req.File, req.SHA256)
+			if err == nil && req.SHA512 != "" {
+				err = c.recordSHA512(req.SHA512, sum256)
+			}
 			if err == nil {
 				if o.Progress != nil {
 					size, _ := fileSize(p)
@@ -243,7 +299,7 @@ func fetchOnce(ctx context.Context, req DownloadRequest, url, partial string, at
 	if err != nil {
 		return err
 	}
-	if req.SHA256 == "" && have > 0 {
+	if !req.digestKnown() && have > 0 {
 		// Without a checksum, bytes from an earlier run could belong to an
 		// older file of the same name: start over rather than splice.
 		if err := restart(f); err != nil {
@@ -307,6 +363,21 @@ func fetchOnce(ctx context.Context, req DownloadRequest, url, partial string, at
 		return fmt.Errorf("photon: download %s from %s: %s", req.File, url, resp.Status)
 	}
 
+	// The declared size is the cap; only without one does the configured
+	// cap apply. Content-Length may lower what is expected, never raise it.
+	tooBig := func(announced int64) error {
+		if req.Size > 0 {
+			return &SizeError{File: req.File, URL: url, Limit: req.Size, Declared: true, Source: "the repository metadata", Announced: announced}
+		}
+		return &SizeError{File: req.File, URL: url, Limit: o.MaxDownloadSize, Source: "DownloadOptions.MaxDownloadSize", Announced: announced}
+	}
+	limit := req.Size
+	if limit <= 0 {
+		limit = o.MaxDownloadSize
+	}
+	if resp.ContentLength > limit-have {
+		return tooBig(have + resp.ContentLength)
+	}
 	total := int64(-1)
 	if req.Size > 0 {
 		total = req.Size
@@ -314,7 +385,12 @@ func fetchOnce(ctx context.Context, req DownloadRequest, url, partial string, at
 		total = have + resp.ContentLength
 	}
 	pw := &progressWriter{w: f, n: have, ev: DownloadEvent{File: req.File, URL: url, Attempt: attempt, Total: total, Resumed: have > 0}, fn: o.Progress, watch: watch}
-	if _, err := io.Copy(pw, resp.Body); err != nil {
+	body := &capReader{r: resp.Body, left: limit - have, tooBig: func() error { return tooBig(-1) }}
+	if _, err := io.Copy(pw, body); err != nil {
+		var se *SizeError
+		if errors.As(err, &se) {
+			return err
+		}
 		return wrapAttemptErr(req, url, watch, err)
 	}
 	if total >= 0 && pw.n != total {
@@ -334,6 +410,11 @@ func restart(f *os.File) error {
 func wrapAttemptErr(req DownloadRequest, url string, watch *stallWatch, err error) error {
 	if watch.fired() {
 		return &transientError{fmt.Errorf("photon: download %s from %s: stalled, no data for %s", req.File, url, watch.timeout)}
+	}
+	// A refused redirect is the server's answer, not a passing failure.
+	var re *RedirectError
+	if errors.As(err, &re) {
+		return fmt.Errorf("photon: download %s from %s: %w", req.File, url, re)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("photon: download %s from %s: %w", req.File, url, err)

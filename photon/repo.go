@@ -1,6 +1,8 @@
 package photon
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -127,7 +129,7 @@ func (r *Repo) fetch(ctx context.Context, k Kernel, kind PackageKind) (string, e
 	if r.CacheDir == "" {
 		return "", fmt.Errorf("photon: fetch %s: Repo.CacheDir is not set", req.File)
 	}
-	if req.SHA256 == "" {
+	if !req.digestKnown() {
 		// No metadata to check against: at least require a self-consistent
 		// RPM (header and payload digests) before caching it.
 		req.Verify = func(p string) error { return verifyRPMDigests(ctx, p) }
@@ -178,7 +180,7 @@ func (r *Repo) Locate(ctx context.Context, k Kernel, kind PackageKind) (Download
 	var hostErrs []error
 	for _, base := range r.baseURLs() {
 		repoURL := strings.TrimSuffix(base, "/") + "/" + kind.RepoPath(k.Release())
-		if !r.NoMetadata && req.SHA256 == "" {
+		if !r.NoMetadata && !req.digestKnown() {
 			entry, found, err := r.lookupMetadata(ctx, repoURL, req.File)
 			if ctx.Err() != nil {
 				return req, ctx.Err()
@@ -193,7 +195,7 @@ func (r *Repo) Locate(ctx context.Context, k Kernel, kind PackageKind) (Download
 			}
 			if found {
 				req.URLs = append(req.URLs, repoURL+"/"+entry.Href)
-				req.SHA256, req.Size = entry.SHA256, entry.Size
+				req.SHA256, req.SHA512, req.Size = entry.SHA256, entry.SHA512, entry.Size
 				continue
 			}
 		}
@@ -221,33 +223,69 @@ func contains(list []string, s string) bool {
 
 // lookupMetadata reads repoURL's repodata and finds the package file name.
 // A repository without repodata (404) is not an error: found is false.
+// The primary list goes to a temporary file, capped at the size repomd.xml
+// declares, and is checked against repomd.xml's checksum before it is
+// decompressed and parsed.
 func (r *Repo) lookupMetadata(ctx context.Context, repoURL, file string) (PackageEntry, bool, error) {
 	o := r.Download.withDefaults()
 	mdURL := repoURL + "/repodata/repomd.xml"
-	data, err := getSmall(ctx, mdURL, maxRepomdSize, &o)
+	var md bytes.Buffer
+	err := getMetadata(ctx, mdURL, &memSink{&md}, sizeLimit{max: maxRepomdSize, source: "the limit for repomd.xml"}, &o)
 	if errors.Is(err, errHTTPNotFound) {
 		return PackageEntry{}, false, nil
 	}
 	if err != nil {
 		return PackageEntry{}, false, err
 	}
-	md, err := ParseRepoMD(strings.NewReader(string(data)))
+	index, err := ParseRepoMD(&md)
 	if err != nil {
 		return PackageEntry{}, false, fmt.Errorf("%s: %w", mdURL, err)
 	}
-	primary, err := md.Primary()
+	primary, err := index.Primary()
 	if err != nil {
+		return PackageEntry{}, false, fmt.Errorf("%s: %w", mdURL, err)
+	}
+	// Refuse an unusable checksum before fetching anything.
+	if _, _, err := metadataChecksum(primary); err != nil {
 		return PackageEntry{}, false, fmt.Errorf("%s: %w", mdURL, err)
 	}
 	primaryURL := repoURL + "/" + primary.Location.Href
-	pdata, err := getSmall(ctx, primaryURL, maxPrimarySize, &o)
+	limit := sizeLimit{max: o.MaxMetadataSize, source: "DownloadOptions.MaxMetadataSize"}
+	if primary.Size > 0 {
+		limit = sizeLimit{max: primary.Size, declared: true, source: "repomd.xml"}
+	}
+	tmpDir := ""
+	if r.CacheDir != "" {
+		tmpDir = filepath.Join(r.CacheDir, "partial")
+		if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+			return PackageEntry{}, false, err
+		}
+	}
+	f, err := os.CreateTemp(tmpDir, "repodata-*.part")
 	if err != nil {
+		return PackageEntry{}, false, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := getMetadata(ctx, primaryURL, fileSink{f}, limit, &o); err != nil {
 		if errors.Is(err, errHTTPNotFound) {
 			return PackageEntry{}, false, fmt.Errorf("%w: %s lists %s, which is missing (HTTP 404)", ErrBadRepodata, mdURL, primaryURL)
 		}
+		if errors.Is(err, ErrTooLarge) {
+			return PackageEntry{}, false, fmt.Errorf("%w: %w", ErrBadRepodata, err)
+		}
 		return PackageEntry{}, false, err
 	}
-	pkgs, err := ReadPrimary(primary, pdata, func(p PackageEntry) bool { return p.FileName() == file })
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return PackageEntry{}, false, err
+	}
+	if err := verifyMetadata(primary, bufio.NewReader(f)); err != nil {
+		return PackageEntry{}, false, fmt.Errorf("%s: %w", primaryURL, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return PackageEntry{}, false, err
+	}
+	pkgs, err := parseVerifiedPrimary(primary, bufio.NewReader(f), o.MaxMetadataSize, func(p PackageEntry) bool { return p.FileName() == file })
 	if err != nil {
 		return PackageEntry{}, false, fmt.Errorf("%s: %w", primaryURL, err)
 	}
@@ -257,18 +295,46 @@ func (r *Repo) lookupMetadata(ctx context.Context, repoURL, file string) (Packag
 	return pkgs[0], true, nil
 }
 
-// getSmall fetches a metadata file into memory, retrying transient errors.
-func getSmall(ctx context.Context, url string, limit int64, o *DownloadOptions) ([]byte, error) {
+// sizeLimit caps a metadata body.
+type sizeLimit struct {
+	max      int64
+	declared bool
+	source   string
+}
+
+func (l sizeLimit) err(url string, announced int64) error {
+	return &SizeError{File: path.Base(url), URL: url, Limit: l.max, Declared: l.declared, Source: l.source, Announced: announced}
+}
+
+// sink receives a metadata body; reset drops what an earlier attempt wrote.
+type sink interface {
+	io.Writer
+	reset() error
+}
+
+type memSink struct{ *bytes.Buffer }
+
+func (m *memSink) reset() error { m.Reset(); return nil }
+
+type fileSink struct{ *os.File }
+
+func (f fileSink) reset() error { return restart(f.File) }
+
+// getMetadata fetches a metadata file into dst, retrying transient errors.
+func getMetadata(ctx context.Context, url string, dst sink, limit sizeLimit, o *DownloadOptions) error {
 	wait := o.Backoff
 	var last error
 	for attempt := 1; attempt <= o.Attempts; attempt++ {
-		data, err := getOnce(ctx, url, limit, o)
+		if err := dst.reset(); err != nil {
+			return err
+		}
+		err := getOnce(ctx, url, dst, limit, o)
 		if err == nil {
-			return data, nil
+			return nil
 		}
 		var te *transientError
 		if !errors.As(err, &te) {
-			return nil, err
+			return err
 		}
 		last = err
 		if attempt == o.Attempts {
@@ -276,49 +342,53 @@ func getSmall(ctx context.Context, url string, limit int64, o *DownloadOptions) 
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("photon: fetch %s: %w", url, ctx.Err())
+			return fmt.Errorf("photon: fetch %s: %w", url, ctx.Err())
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, o.MaxBackoff)
 	}
-	return nil, fmt.Errorf("photon: fetch %s failed after %d attempts: %w", url, o.Attempts, last)
+	return fmt.Errorf("photon: fetch %s failed after %d attempts: %w", url, o.Attempts, last)
 }
 
-func getOnce(ctx context.Context, url string, limit int64, o *DownloadOptions) ([]byte, error) {
+func getOnce(ctx context.Context, url string, dst io.Writer, limit sizeLimit, o *DownloadOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("photon: fetch %s: %w", url, err)
+		return fmt.Errorf("photon: fetch %s: %w", url, err)
 	}
 	watch := newStallWatch(o.StallTimeout, cancel)
 	defer watch.stop()
 	resp, err := o.Client.Do(req)
 	dr := DownloadRequest{File: path.Base(url)}
 	if err != nil {
-		return nil, wrapAttemptErr(dr, url, watch, err)
+		return wrapAttemptErr(dr, url, watch, err)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusOK:
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return nil, errHTTPNotFound
+		return errHTTPNotFound
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return nil, &transientError{fmt.Errorf("photon: fetch %s: %s", url, resp.Status)}
+		return &transientError{fmt.Errorf("photon: fetch %s: %s", url, resp.Status)}
 	default:
-		return nil, fmt.Errorf("photon: fetch %s: %s", url, resp.Status)
+		return fmt.Errorf("photon: fetch %s: %s", url, resp.Status)
 	}
-	var buf strings.Builder
-	pw := &progressWriter{w: &buf, watch: watch}
-	n, err := io.Copy(pw, io.LimitReader(resp.Body, limit+1))
+	if resp.ContentLength > limit.max {
+		return limit.err(url, resp.ContentLength)
+	}
+	pw := &progressWriter{w: dst, watch: watch}
+	body := &capReader{r: resp.Body, left: limit.max, tooBig: func() error { return limit.err(url, -1) }}
+	n, err := io.Copy(pw, body)
 	if err != nil {
-		return nil, wrapAttemptErr(dr, url, watch, err)
-	}
-	if n > limit {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrBadRepodata, url, limit)
+		var se *SizeError
+		if errors.As(err, &se) {
+			return err
+		}
+		return wrapAttemptErr(dr, url, watch, err)
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
-		return nil, &transientError{fmt.Errorf("photon: fetch %s: got %d of %d bytes", url, n, resp.ContentLength)}
+		return &transientError{fmt.Errorf("photon: fetch %s: got %d of %d bytes", url, n, resp.ContentLength)}
 	}
-	return []byte(buf.String()), nil
+	return nil
 }

@@ -1,17 +1,18 @@
 package photon
 
 import (
-	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -24,10 +25,6 @@ var ErrBadRepodata = errors.New("photon: bad repository metadata")
 
 // maxRepomdSize bounds repomd.xml, which is a few kilobytes in practice.
 const maxRepomdSize = 4 << 20
-
-// maxPrimarySize bounds the decompressed primary list (Photon's largest is a
-// few tens of megabytes) so that a compression bomb cannot exhaust memory or disk.
-const maxPrimarySize = 2 << 30
 
 // RepoMD is the index of a yum repository (repodata/repomd.xml).
 type RepoMD struct {
@@ -87,76 +84,102 @@ type PackageEntry struct {
 	Release string
 	// Href is the package's path relative to the repository root.
 	Href string
-	// SHA256 is the package file's checksum in lower-case hex, or "" when the
-	// list gives only another algorithm.
+	// SHA256 is the package file's checksum in lower-case hex, or "" when
+	// the list gives its SHA512 instead.
 	SHA256 string
 	// Size is the package file's size in bytes (0 when unknown).
 	Size int64
+	// SHA512 is the package file's checksum when the list gives that one.
+	SHA512 string
 }
 
 // FileName is the base name of the package file.
 func (p PackageEntry) FileName() string { return path.Base(p.Href) }
 
+// Bounds of the streaming primary-list parser: memory stays proportional to
+// the packages kept, whatever the list's size.
+const (
+	maxPrimaryToken = 1 << 20  // bytes read for one XML token
+	maxPrimaryDepth = 64       // element nesting (real lists nest 5 deep)
+	maxPrimaryField = 64 << 10 // text of a name, arch or checksum
+)
+
+// primaryPackage collects one <package> while its tokens stream by.
 type primaryPackage struct {
-	Name    string `xml:"name"`
-	Arch    string `xml:"arch"`
-	Version struct {
-		Epoch string `xml:"epoch,attr"`
-		Ver   string `xml:"ver,attr"`
-		Rel   string `xml:"rel,attr"`
-	} `xml:"version"`
-	Checksum struct {
-		Type  string `xml:"type,attr"`
-		Value string `xml:",chardata"`
-	} `xml:"checksum"`
-	Size struct {
-		Package int64 `xml:"package,attr"`
-	} `xml:"size"`
-	Location struct {
-		Href string `xml:"href,attr"`
-	} `xml:"location"`
+	name, arch, epoch, ver, rel string
+	csumType, csum              string
+	hasCsum                     bool
+	size                        int64
+	href                        string
 }
 
 // ParsePrimary streams a primary package list (primary.xml, decompressed
-// already; see Decompress) and returns the packages for which keep returns
-// true (all of them when keep is nil).
+// already; see Decompress) token by token and returns the packages for
+// which keep returns true (all of them when keep is nil). Only kept packages
+// stay in memory; a token over 1 MiB or nesting over 64 levels is refused.
+// A kept package must carry a sha256 or sha512 checksum.
 func ParsePrimary(r io.Reader, keep func(PackageEntry) bool) ([]PackageEntry, error) {
-	dec := xml.NewDecoder(bufio.NewReader(io.LimitReader(r, maxPrimarySize)))
+	g := &tokenGuard{r: r}
+	dec := xml.NewDecoder(g)
+	bad := func(err error) error { return fmt.Errorf("%w: primary list: %w", ErrBadRepodata, err) }
 	var out []PackageEntry
 	sawRoot := false
+	depth := 0
+	var cur *primaryPackage
+	var field *string // the package field whose text is being read
 	for {
+		g.n = 0
 		tok, err := dec.Token()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: primary list: %w", ErrBadRepodata, err)
+			return nil, bad(err)
 		}
-		start, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		switch start.Name.Local {
-		case "metadata":
-			sawRoot = true
-			continue
-		case "package":
-		default:
-			if err := dec.Skip(); err != nil {
-				return nil, fmt.Errorf("%w: primary list: %w", ErrBadRepodata, err)
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth > maxPrimaryDepth {
+				return nil, bad(fmt.Errorf("elements nested deeper than %d levels", maxPrimaryDepth))
 			}
-			continue
-		}
-		var p primaryPackage
-		if err := dec.DecodeElement(&p, &start); err != nil {
-			return nil, fmt.Errorf("%w: primary list: %w", ErrBadRepodata, err)
-		}
-		entry, err := p.entry()
-		if err != nil {
-			return nil, err
-		}
-		if keep == nil || keep(entry) {
-			out = append(out, entry)
+			switch {
+			case depth == 1:
+				if t.Name.Local != "metadata" {
+					return nil, fmt.Errorf("%w: primary list has <%s> where <metadata> belongs", ErrBadRepodata, t.Name.Local)
+				}
+				sawRoot = true
+			case depth == 2 && t.Name.Local == "package":
+				cur = &primaryPackage{}
+			case depth == 3 && cur != nil:
+				if err := cur.start(t, &field); err != nil {
+					return nil, bad(err)
+				}
+			}
+		case xml.CharData:
+			if field != nil && depth == 3 {
+				if len(*field)+len(t) > maxPrimaryField {
+					return nil, bad(fmt.Errorf("package %q: a field is longer than %d bytes", cur.name, maxPrimaryField))
+				}
+				*field += string(t)
+			}
+		case xml.EndElement:
+			switch {
+			case depth == 3:
+				field = nil
+			case depth == 2 && cur != nil:
+				e, sumErr, err := cur.entry()
+				if err != nil {
+					return nil, err
+				}
+				if keep == nil || keep(e) {
+					if sumErr != nil {
+						return nil, sumErr
+					}
+					out = append(out, e)
+				}
+				cur = nil
+			}
+			depth--
 		}
 	}
 	if !sawRoot {
@@ -165,26 +188,98 @@ func ParsePrimary(r io.Reader, keep func(PackageEntry) bool) ([]PackageEntry, er
 	return out, nil
 }
 
-func (p primaryPackage) entry() (PackageEntry, error) {
-	e := PackageEntry{
-		Name: p.Name, Arch: p.Arch,
-		Epoch: p.Version.Epoch, Version: p.Version.Ver, Release: p.Version.Rel,
-		Href: p.Location.Href, Size: p.Size.Package,
+// start reads a direct child of <package>, pointing field at the value its
+// text goes to.
+func (p *primaryPackage) start(t xml.StartElement, field **string) error {
+	attr := func(name string) string {
+		for _, a := range t.Attr {
+			if a.Name.Local == name {
+				return a.Value
+			}
+		}
+		return ""
+	}
+	switch t.Name.Local {
+	case "name":
+		p.name, *field = "", &p.name
+	case "arch":
+		p.arch, *field = "", &p.arch
+	case "checksum":
+		p.hasCsum, p.csumType = true, attr("type")
+		p.csum, *field = "", &p.csum
+	case "version":
+		p.epoch, p.ver, p.rel = attr("epoch"), attr("ver"), attr("rel")
+	case "size":
+		if v := attr("package"); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("package %q: size %q is not a number", p.name, v)
+			}
+			p.size = n
+		}
+	case "location":
+		p.href = attr("href")
+	}
+	return nil
+}
+
+// entry checks the package; sumErr says why its checksum cannot be used,
+// which matters only for a package that is kept.
+func (p *primaryPackage) entry() (e PackageEntry, sumErr, err error) {
+	e = PackageEntry{
+		Name: p.name, Arch: p.arch,
+		Epoch: p.epoch, Version: p.ver, Release: p.rel,
+		Href: p.href, Size: p.size,
 	}
 	if e.Href == "" || !isCleanRelative(e.Href) {
-		return PackageEntry{}, fmt.Errorf("%w: primary list: package %q has location %q, not a relative path inside the repository", ErrBadRepodata, p.Name, e.Href)
+		return PackageEntry{}, nil, fmt.Errorf("%w: primary list: package %q has location %q, not a relative path inside the repository", ErrBadRepodata, p.name, e.Href)
 	}
 	if e.Size < 0 {
-		return PackageEntry{}, fmt.Errorf("%w: primary list: package %q has negative size %d", ErrBadRepodata, p.Name, e.Size)
+		return PackageEntry{}, nil, fmt.Errorf("%w: primary list: package %q has negative size %d", ErrBadRepodata, p.name, e.Size)
 	}
-	if strings.EqualFold(p.Checksum.Type, "sha256") {
-		sum, err := parseSHA256(p.Checksum.Value)
-		if err != nil {
-			return PackageEntry{}, fmt.Errorf("%w: primary list: package %q: %w", ErrBadRepodata, p.Name, err)
-		}
+	if !p.hasCsum {
+		return e, fmt.Errorf("%w: primary list: package %q (%s) has no checksum", ErrBadRepodata, p.name, e.Href), nil
+	}
+	algo, sum, err := parseChecksum(p.csumType, p.csum)
+	if err != nil {
+		return e, fmt.Errorf("%w: primary list: package %q (%s): %w", ErrBadRepodata, p.name, e.Href, err), nil
+	}
+	if algo == "sha512" {
+		e.SHA512 = sum
+	} else {
 		e.SHA256 = sum
 	}
-	return e, nil
+	return e, nil, nil
+}
+
+// tokenGuard fails a read once more than maxPrimaryToken bytes were read
+// since n was last reset (before each token).
+type tokenGuard struct {
+	r io.Reader
+	n int
+}
+
+func (g *tokenGuard) Read(p []byte) (int, error) {
+	if g.n > maxPrimaryToken {
+		return 0, fmt.Errorf("an XML token is longer than %d bytes", maxPrimaryToken)
+	}
+	n, err := g.r.Read(p)
+	g.n += n
+	return n, err
+}
+
+// parseChecksum accepts only sha256 and sha512 and returns the algorithm
+// and the normalised hex digest.
+func parseChecksum(typ, value string) (algo, sum string, err error) {
+	switch strings.ToLower(strings.TrimSpace(typ)) {
+	case "sha256":
+		sum, err = parseSHA256(value)
+		return "sha256", sum, err
+	case "sha512":
+		sum, err = parseSHA512(value)
+		return "sha512", sum, err
+	}
+	return "", "", fmt.Errorf("checksum type %q is not accepted (only sha256 and sha512)", typ)
 }
 
 // parseSHA256 normalises a hex SHA-256 digest.
@@ -237,26 +332,63 @@ func Decompress(name string, r io.Reader) (io.ReadCloser, error) {
 }
 
 // ReadPrimary checks the compressed primary list in data against its
-// repomd.xml entry, then decompresses and parses it.
+// repomd.xml entry (sha256 or sha512; anything else is refused), then
+// decompresses it (at most DefaultMaxMetadataSize bytes) and parses it.
 func ReadPrimary(entry RepoMDData, data []byte, keep func(PackageEntry) bool) ([]PackageEntry, error) {
-	if strings.EqualFold(entry.Checksum.Type, "sha256") {
-		want, err := parseSHA256(entry.Checksum.Value)
-		if err != nil {
-			return nil, fmt.Errorf("%w: repomd.xml primary entry: %w", ErrBadRepodata, err)
-		}
-		sum := sha256.Sum256(data)
-		if got := hex.EncodeToString(sum[:]); got != want {
-			return nil, fmt.Errorf("%w: %s has sha256 %s, repomd.xml says %s", ErrBadRepodata, entry.Location.Href, got, want)
-		}
+	if err := verifyMetadata(entry, bytes.NewReader(data)); err != nil {
+		return nil, err
 	}
-	rc, err := Decompress(entry.Location.Href, bytes.NewReader(data))
+	return parseVerifiedPrimary(entry, bytes.NewReader(data), DefaultMaxMetadataSize, keep)
+}
+
+// metadataChecksum is entry's checksum, if of an accepted type.
+func metadataChecksum(entry RepoMDData) (algo, sum string, err error) {
+	href := entry.Location.Href
+	if entry.Checksum.Type == "" && strings.TrimSpace(entry.Checksum.Value) == "" {
+		return "", "", fmt.Errorf("%w: repomd.xml: %s has no checksum", ErrBadRepodata, href)
+	}
+	algo, sum, err = parseChecksum(entry.Checksum.Type, entry.Checksum.Value)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: repomd.xml: %s: %w", ErrBadRepodata, href, err)
+	}
+	return algo, sum, nil
+}
+
+// verifyMetadata compares the compressed bytes in r with entry's checksum.
+func verifyMetadata(entry RepoMDData, r io.Reader) error {
+	href := entry.Location.Href
+	algo, want, err := metadataChecksum(entry)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	if algo == "sha512" {
+		h = sha512.New()
+	}
+	if _, err := io.Copy(h, r); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrBadRepodata, href, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("%w: %s has %s %s, repomd.xml says %s", ErrBadRepodata, href, algo, got, want)
+	}
+	return nil
+}
+
+// parseVerifiedPrimary decompresses and parses a primary list whose
+// checksum was verified, failing once it inflates beyond limit bytes.
+func parseVerifiedPrimary(entry RepoMDData, r io.Reader, limit int64, keep func(PackageEntry) bool) ([]PackageEntry, error) {
+	href := entry.Location.Href
+	rc, err := Decompress(href, r)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	pkgs, err := ParsePrimary(rc, keep)
+	capped := &capReader{r: rc, left: limit, tooBig: func() error {
+		return &SizeError{File: href, Limit: limit, Source: "DownloadOptions.MaxMetadataSize", Decompressed: true}
+	}}
+	pkgs, err := ParsePrimary(capped, keep)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", entry.Location.Href, err)
+		return nil, fmt.Errorf("%s: %w", href, err)
 	}
 	return pkgs, nil
 }

@@ -18,6 +18,9 @@ const testRepomd = `<?xml version="1.0" encoding="UTF-8"?>
   <data type="primary"><checksum type="sha256">%s</checksum><location href="repodata/abc-primary.xml.gz"/><size>10</size></data>
 </repomd>`
 
+// testSHA512 is a well-formed SHA-512 digest for the fixtures.
+const testSHA512 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 const testPrimary = `<?xml version="1.0" encoding="UTF-8"?>
 <metadata xmlns="http://linux.duke.edu/metadata/common" packages="2">
 <package type="rpm"><name>linux</name><arch>src</arch><version epoch="0" ver="5.10.118" rel="3.ph4"/>
@@ -25,7 +28,7 @@ const testPrimary = `<?xml version="1.0" encoding="UTF-8"?>
 <size package="1234" installed="0" archive="0"/><location href="linux-5.10.118-3.ph4.src.rpm"/>
 <format><rpm:license xmlns:rpm="http://linux.duke.edu/metadata/rpm">GPLv2</rpm:license></format></package>
 <package type="rpm"><name>linux-rt</name><arch>src</arch><version epoch="0" ver="5.10.118" rel="3.ph4"/>
-<checksum type="sha1" pkgid="YES">0123</checksum><size package="99"/><location href="linux-rt-5.10.118-3.ph4.src.rpm"/></package>
+<checksum type="sha512" pkgid="YES">` + testSHA512 + `</checksum><size package="99"/><location href="linux-rt-5.10.118-3.ph4.src.rpm"/></package>
 </metadata>`
 
 func TestParsePrimary(t *testing.T) {
@@ -34,7 +37,16 @@ func TestParsePrimary(t *testing.T) {
 	require.Len(t, pkgs, 2)
 	assert.Equal(t, PackageEntry{Name: "linux", Arch: "src", Epoch: "0", Version: "5.10.118", Release: "3.ph4",
 		Href: "linux-5.10.118-3.ph4.src.rpm", SHA256: strings.ToLower("ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"), Size: 1234}, pkgs[0])
-	assert.Equal(t, "", pkgs[1].SHA256, "only sha256 is used")
+	assert.Equal(t, "", pkgs[1].SHA256)
+	assert.Equal(t, testSHA512, pkgs[1].SHA512)
+
+	sha1 := strings.Replace(testPrimary, `type="sha512"`, `type="sha1"`, 1)
+	_, err = ParsePrimary(strings.NewReader(sha1), nil)
+	require.ErrorIs(t, err, ErrBadRepodata)
+	assert.Contains(t, err.Error(), `package "linux-rt" (linux-rt-5.10.118-3.ph4.src.rpm): checksum type "sha1" is not accepted (only sha256 and sha512)`)
+	pkgs, err = ParsePrimary(strings.NewReader(sha1), func(p PackageEntry) bool { return p.Name == "linux" })
+	require.NoError(t, err, "a package that is not kept is not checked")
+	assert.Len(t, pkgs, 1)
 
 	pkgs, err = ParsePrimary(strings.NewReader(testPrimary), func(p PackageEntry) bool { return p.FileName() == "linux-rt-5.10.118-3.ph4.src.rpm" })
 	require.NoError(t, err)
