@@ -26,7 +26,7 @@ func (f *FileDiff) format(b *strings.Builder) {
 	case OpDelete:
 		newName = "b/" + f.OldPath
 	}
-	fmt.Fprintf(b, "diff --git %s %s\n", oldName, newName)
+	fmt.Fprintf(b, "diff --git %s %s\n", quoteName(oldName), quoteName(newName))
 	// The header lines come in git's order, which go-diff expects for
 	// diffs without hunks.
 	switch f.Op {
@@ -48,7 +48,7 @@ func (f *FileDiff) format(b *strings.Builder) {
 		if len(f.Hunks) > 0 {
 			similarity = 90
 		}
-		fmt.Fprintf(b, "similarity index %d%%\n%s from %s\n%s to %s\n", similarity, verb, f.OldPath, verb, f.NewPath)
+		fmt.Fprintf(b, "similarity index %d%%\n%s from %s\n%s to %s\n", similarity, verb, quoteName(f.OldPath), verb, quoteName(f.NewPath))
 	default:
 		if f.OldMode != 0 && f.NewMode != 0 && f.OldMode != f.NewMode {
 			fmt.Fprintf(b, "old mode %s\nnew mode %s\n", gitMode(f.OldMode), gitMode(f.NewMode))
@@ -57,7 +57,7 @@ func (f *FileDiff) format(b *strings.Builder) {
 	if len(f.Hunks) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "--- %s\n+++ %s\n", oldName, newName)
+	fmt.Fprintf(b, "--- %s\n+++ %s\n", quoteName(oldName), quoteName(newName))
 	for _, h := range f.Hunks {
 		h.format(b)
 	}

@@ -49,6 +49,11 @@ func FuzzParse(f *testing.F) {
 			if len(again) != 1 || len(again[0].Files) != len(p.Files) {
 				t.Fatalf("round trip changed the file count:\n%s", p.Format())
 			}
+			for i, f := range p.Files {
+				if g := again[0].Files[i]; g.Op != f.Op || g.OldPath != f.OldPath || g.NewPath != f.NewPath || len(g.Hunks) != len(f.Hunks) {
+					t.Fatalf("round trip changed file %d: %v %q %q -> %v %q %q\n%s", i, f.Op, f.OldPath, f.NewPath, g.Op, g.OldPath, g.NewPath, p.Format())
+				}
+			}
 		}
 	})
 }

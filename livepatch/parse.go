@@ -104,6 +104,9 @@ func splitLines(s string) []string {
 // lines by their declared counts, as GNU patch does, so mail signatures,
 // "\ No newline" markers and CRs are handled exactly and errors carry lines.
 func parseChunk(source string, c chunk, opts *ParseOptions) (*Patch, error) {
+	if err := checkGitLines(source, c); err != nil {
+		return nil, err
+	}
 	text := strings.Join(c.lines, "\n") + "\n"
 	fds, err := godiff.ParseMultiFileDiff([]byte(text))
 	if err != nil {
@@ -128,6 +131,9 @@ func parseChunk(source string, c chunk, opts *ParseOptions) (*Patch, error) {
 			return nil, err
 		}
 		if err := sc.readFile(f, fd); err != nil {
+			return nil, err
+		}
+		if err := sc.checkQuotedNames(f, goDiffNames{fd.OrigName, fd.NewName}); err != nil {
 			return nil, err
 		}
 		classifyByHunks(f, fd)
@@ -215,31 +221,35 @@ func fileFromGoDiff(source string, fd *godiff.FileDiff) (*FileDiff, error) {
 	return f, nil
 }
 
-// gitDiffNames splits the arguments of a "diff --git" line.
+// gitDiffNames splits the arguments of a "diff --git" line; either name
+// may be quoted.
 func gitDiffNames(args string) (string, string, bool) {
 	if strings.HasPrefix(args, `"`) {
-		// "a/x y" "b/x y": the first quoted string ends at an unescaped quote.
-		for i := 1; i < len(args); i++ {
-			if args[i] == '\\' {
-				i++
-				continue
-			}
-			if args[i] == '"' {
-				o, err := strconv.Unquote(args[:i+1])
-				rest := strings.TrimSpace(args[i+1:])
-				if err != nil || rest == "" {
-					return "", "", false
-				}
-				return o, unquote(rest), true
-			}
+		o, rest, err := unquoteC(args)
+		if err != nil || !strings.HasPrefix(rest, " ") {
+			return "", "", false
 		}
-		return "", "", false
+		n, ok := wholeName(strings.TrimLeft(rest, " "))
+		return o, n, ok
 	}
-	if o, n, ok := strings.Cut(args, " b/"); ok && strings.HasPrefix(o, "a/") {
+	if o, n, ok := strings.Cut(args, " b/"); ok && strings.HasPrefix(o, "a/") && !strings.Contains(n, `"`) {
 		return o, "b/" + n, true
 	}
+	if i := strings.Index(args, ` "`); i > 0 {
+		n, ok := wholeName(args[i+1:])
+		return args[:i], n, ok
+	}
 	o, n, ok := strings.Cut(args, " ")
-	return o, unquote(n), ok && o != "" && n != ""
+	return o, n, ok && o != "" && n != ""
+}
+
+// wholeName reads s as one name, quoted or not.
+func wholeName(s string) (string, bool) {
+	if !strings.HasPrefix(s, `"`) {
+		return s, s != ""
+	}
+	n, rest, err := unquoteC(s)
+	return n, err == nil && rest == ""
 }
 
 func isModeHeader(h string) bool {
@@ -265,13 +275,6 @@ func displayName(fd *godiff.FileDiff) string {
 		return fd.NewName
 	}
 	return fd.OrigName
-}
-
-func unquote(s string) string {
-	if u, err := strconv.Unquote(s); err == nil {
-		return u
-	}
-	return s
 }
 
 // parseMode reads the mode of a git header line; only regular files
