@@ -32,14 +32,20 @@ var (
 	// ExportVersionError). It also matches ErrUnsupportedPatch.
 	ErrExportVersionChanged = errors.New("version disagreement for exported symbol")
 	// ErrTreeMismatch means the source tree does not build the target
-	// kernel: an original object, compiled unpatched, gives its exports
-	// symbol versions that differ from the kernel's Module.symvers.
+	// kernel: its .config differs from the kernel's, its kbuild tree is for
+	// another release, or an original object, compiled unpatched, gives
+	// its exports symbol versions that differ from the kernel's
+	// Module.symvers.
 	ErrTreeMismatch = errors.New("the source tree does not match the kernel")
 	// ErrModversions means the symbol versions of a patched object's
 	// exports could not be computed (the tree lacks genksyms or
 	// gendwarfksyms, or the tool failed), so Run cannot tell whether the
 	// patch changes an exported ABI.
 	ErrModversions = errors.New("cannot compute symbol versions")
+	// ErrInternal marks a panic recovered while reading an input
+	// (debug/elf can panic on a corrupt vmlinux): a bug to report, not a
+	// description of the input, and one the fuzz targets fail on.
+	ErrInternal = errors.New("internal error on unexpected input (please report)")
 )
 
 // ObjectError says which translation unit failed and why.

@@ -70,6 +70,7 @@ func TestCheckTreeMatchesDebianHeaders(t *testing.T) {
 	tree.MakeArgs = nil
 	tree.Release = "6.1.0-56-amd64"
 	err := checkTreeMatches(tree, parseKconfig([]byte(cfg)))
+	require.ErrorIs(t, err, ErrTreeMismatch)
 	require.ErrorContains(t, err, "kbuild tree "+headers+" is for kernel 6.1.0-57-amd64, not 6.1.0-56-amd64")
 	assert.Empty(t, tree.MakeArgs)
 

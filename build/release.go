@@ -25,7 +25,7 @@ func KernelRelease(vmlinux string) (rel string, err error) {
 	defer func() {
 		// debug/elf can panic on corrupt input.
 		if r := recover(); r != nil {
-			rel, err = "", fmt.Errorf("vmlinux %s: corrupt ELF: %v", vmlinux, r)
+			rel, err = "", fmt.Errorf("vmlinux %s: %w: %v", vmlinux, ErrInternal, r)
 		}
 	}()
 	sec := f.Section(".rodata")
@@ -85,7 +85,7 @@ func checkTreeMatches(t *Tree, want kconfig) error {
 			return fmt.Errorf("source tree %s is not prepared: %w", t.Dir, err)
 		}
 		if diff := configDiff(unwrappedCompilerText(got), unwrappedCompilerText(want)); diff != "" {
-			return fmt.Errorf("source tree %s was configured differently from %s (%s): copy the config in and run make olddefconfig prepare", t.Dir, t.Config, diff)
+			return fmt.Errorf("%w: source tree %s was configured differently from %s (%s): copy the config in and run make olddefconfig prepare", ErrTreeMismatch, t.Dir, t.Config, diff)
 		}
 	}
 	rel, err := KbuildRelease(t.KbuildDir)
@@ -96,7 +96,7 @@ func checkTreeMatches(t *Tree, want kconfig) error {
 		return nil // checked on the module's vermagic after the link
 	}
 	if rel != t.Release && !overridesRelease(t.MakeArgs, t.Release) {
-		return fmt.Errorf("kbuild tree %s is for kernel %s, not %s: the module's vermagic would not match", t.KbuildDir, rel, t.Release)
+		return fmt.Errorf("%w: kbuild tree %s is for kernel %s, not %s: the module's vermagic would not match", ErrTreeMismatch, t.KbuildDir, rel, t.Release)
 	}
 	// Debian's trees are built with KERNELRELEASE on make's command line:
 	// kernel.release holds the upstream version (6.1.192), UTS_RELEASE the

@@ -20,6 +20,11 @@ import (
 // one that built the kernel: objects it builds would not match vmlinux.
 var ErrCompilerMismatch = errors.New("photon: gcc/kernel version mismatch")
 
+// ErrInternal marks a panic recovered while reading an ELF file (debug/elf
+// can panic on corrupt input): a bug to report, distinct from the errors
+// that describe the file, and one the fuzz targets fail on.
+var ErrInternal = errors.New("photon: internal error on unexpected input (please report)")
+
 // CompilerMismatchError gives both compiler identifications.
 type CompilerMismatchError struct {
 	Vmlinux string // path of the kernel image
@@ -63,7 +68,7 @@ func ELFCompiler(path string) (s string, err error) {
 	defer f.Close()
 	defer func() {
 		if r := recover(); r != nil { // debug/elf can panic on corrupt input
-			s, err = "", fmt.Errorf("photon: %s: corrupt ELF: %v", path, r)
+			s, err = "", fmt.Errorf("%w: %s: %v", ErrInternal, path, r)
 		}
 	}()
 	sec := f.Section(".comment")

@@ -2,6 +2,8 @@ package photon
 
 import (
 	"context"
+	"debug/elf"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,9 +37,10 @@ func TestELFCompiler(t *testing.T) {
 	require.ErrorContains(t, err, "names no GCC")
 
 	junk := filepath.Join(dir, "junk")
-	require.NoError(t, os.WriteFile(junk, []byte("\x7fELF garbage"), 0o644))
+	require.NoError(t, os.WriteFile(junk, append([]byte("\x7fELF\x09"), make([]byte, 60)...), 0o644)) // ELF class 9
 	_, err = ELFCompiler(junk)
-	require.Error(t, err)
+	var fe *elf.FormatError
+	require.ErrorAs(t, err, &fe)
 }
 
 func TestCheckCompilerVersionOnly(t *testing.T) {
@@ -64,6 +67,8 @@ func TestCheckCompilerVersionOnly(t *testing.T) {
 	require.ErrorContains(t, err, "compiler check")
 }
 
+// FuzzELFCompiler: whatever the file, ELFCompiler returns a string or an
+// error describing the file, never a recovered panic (ErrInternal).
 func FuzzELFCompiler(f *testing.F) {
 	f.Add(fakeVmlinux("GCC: (GCC) 12.2.0"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -71,6 +76,8 @@ func FuzzELFCompiler(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, _ = ELFCompiler(p)
+		if _, err := ELFCompiler(p); errors.Is(err, ErrInternal) {
+			t.Fatalf("ELFCompiler crashed on %d bytes: %v", len(data), err)
+		}
 	})
 }

@@ -22,6 +22,12 @@ type noChangeReason string
 func (e noChangeReason) Error() string        { return string(e) }
 func (e noChangeReason) Is(target error) bool { return target == ErrNoChanges }
 
+// ErrInternal marks a panic that Diff recovered: input no check foresaw
+// reached code that assumed it could not happen. It is a bug in objdiff
+// (report it with the two objects), never a verdict on the patch, and the
+// fuzz targets fail on it.
+var ErrInternal = errors.New("internal error on unexpected input (please report)")
+
 // ErrUnsupportedChange is matched (errors.Is) by every UnsupportedError.
 var ErrUnsupportedChange = errors.New("unsupported change")
 

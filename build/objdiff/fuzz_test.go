@@ -2,6 +2,7 @@ package objdiff
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 )
 
 // FuzzDiff mutates the patched object of a small fixture pair: whatever
-// the bytes, Diff returns a result or an error, never panics.
+// the bytes, Diff returns a result or an error, never panics, and never
+// reaches its last-resort recover (ErrInternal): a recovered panic is a
+// crash the fuzzer found.
 func FuzzDiff(f *testing.F) {
 	dir := filepath.Join(testcorpus.KpatchUnit(f), "x86_64")
 	orig, err := os.ReadFile(filepath.Join(dir, "cold-change-sub.ORIG.o"))
@@ -27,6 +30,9 @@ func FuzzDiff(f *testing.F) {
 	f.Add(withLivepatchRela(f, patched)) // a finished module: two relocation sections for one section
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Diff(bytes.NewReader(orig), bytes.NewReader(data), &Options{Name: "fuzz.o"})
+		if errors.Is(err, ErrInternal) {
+			t.Fatalf("Diff crashed on %d bytes: %v", len(data), err)
+		}
 		if err == nil {
 			_ = res.WriteObject(io.Discard)
 		}

@@ -62,7 +62,7 @@ func Diff(orig, patched io.ReaderAt, opts *Options) (res *Result, err error) {
 		// Inputs are checked as they are read; this is the last line of
 		// defence for an input no check foresaw: an error, not a crash.
 		if p := recover(); p != nil {
-			res, err = nil, fmt.Errorf("%s: internal error on unexpected input (please report): %v", o.Name, p)
+			res, err = nil, fmt.Errorf("%s: %w: %v", o.Name, ErrInternal, p)
 		}
 	}()
 	of, err := elfobj.Read(orig)
