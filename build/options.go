@@ -123,6 +123,8 @@ type Tree struct {
 	// warning.
 	ModulesDir string
 	// MakeArgs are passed to every make run, e.g. CC=gcc-12 HOSTCC=gcc-12.
+	// A CC through a compiler wrapper ("ccache gcc-12", distcc, icecc,
+	// kpatch-cc) is run and checked as the compiler behind it.
 	MakeArgs []string
 }
 
