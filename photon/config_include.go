@@ -1,10 +1,12 @@
 package photon
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/beneath"
 )
 
 // applyConfigIncludes handles the files %prep and %build pull in with
@@ -28,7 +30,10 @@ func applyConfigIncludes(spec *Spec, sources string, config []byte, emit func(Pr
 		if filepath.Dir(file) != filepath.Clean(sources) {
 			return nil, fail("%include of a file outside the source RPM")
 		}
-		data, err := os.ReadFile(file)
+		data, _, err := readBeneath(sources, filepath.Base(file))
+		if errors.Is(err, beneath.ErrEscapes) {
+			return nil, fmt.Errorf("%w: %w", fail(fmt.Sprintf("%s leads out of the source RPM", filepath.Base(file))), err)
+		}
 		if err != nil {
 			return nil, fail(fmt.Sprintf("%s is not in the source RPM", filepath.Base(file)))
 		}

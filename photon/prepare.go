@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/klpkit/klpkit/internal/atomicfile"
+	"github.com/klpkit/klpkit/internal/beneath"
 	"github.com/klpkit/klpkit/internal/flock"
 )
 
@@ -234,7 +235,10 @@ func prepareIn(ctx context.Context, k Kernel, srpm, debuginfo, dir string, o *Pr
 // describes kernel k.
 func readKernelSpec(k Kernel, sources string, o *PrepareOptions) (*Spec, error) {
 	file := filepath.Join(sources, k.Package()+".spec")
-	data, err := os.ReadFile(file)
+	data, _, err := readBeneath(sources, filepath.Base(file))
+	if errors.Is(err, beneath.ErrEscapes) {
+		return nil, fmt.Errorf("photon: source RPM: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s.spec is not in the source RPM: %w", ErrSpecMismatch, k.Package(), err)
 	}
@@ -260,13 +264,18 @@ func readKernelSpec(k Kernel, sources string, o *PrepareOptions) (*Spec, error) 
 }
 
 // installConfig copies the flavor's config into the tree as .config and
-// sets CONFIG_LOCALVERSION, then checks the resulting kernel release.
+// sets CONFIG_LOCALVERSION, then checks the resulting kernel release. The
+// config is read without following links out of sources, and .config gets
+// no wider permissions than it had.
 func installConfig(k Kernel, spec *Spec, sources, tree string, emitTo func(PrepareStep, string)) (string, error) {
 	name, err := k.ConfigFile()
 	if err != nil {
 		return "", err
 	}
-	data, err := os.ReadFile(filepath.Join(sources, name))
+	data, mode, err := readBeneath(sources, name)
+	if errors.Is(err, beneath.ErrEscapes) {
+		return "", fmt.Errorf("photon: %s: config for flavor %s: %w", spec.File, k.Flavor, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("photon: %s: the source RPM has no config %s for flavor %s (Source1 is %q)", spec.File, name, k.Flavor, spec.Sources[1])
 	}
@@ -276,7 +285,7 @@ func installConfig(k Kernel, spec *Spec, sources, tree string, emitTo func(Prepa
 	}
 	data = setConfigString(data, "CONFIG_LOCALVERSION", k.LocalVersion())
 	config := filepath.Join(tree, ".config")
-	if err := atomicfile.WriteFile(config, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(config, data, mode&0o644); err != nil {
 		return "", err
 	}
 	got, err := treeRelease(tree, k)
@@ -313,6 +322,8 @@ func setConfigString(config []byte, option, value string) []byte {
 
 // treeRelease computes what "make kernelrelease" would print: version, the
 // localversion* files in the tree root (sorted), then CONFIG_LOCALVERSION.
+// A localversion file that leads out of the tree (a patch can create one as
+// a symlink) is an error naming it, never showing what it points at.
 func treeRelease(tree string, k Kernel) (string, error) {
 	matches, err := filepath.Glob(filepath.Join(tree, "localversion*"))
 	if err != nil {
@@ -324,9 +335,9 @@ func treeRelease(tree string, k Kernel) (string, error) {
 		if strings.HasSuffix(m, "~") {
 			continue
 		}
-		data, err := os.ReadFile(m)
+		data, _, err := readBeneath(tree, filepath.Base(m))
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("photon: kernel tree %s: %w", tree, err)
 		}
 		rel += strings.Join(strings.Fields(string(data)), "")
 	}

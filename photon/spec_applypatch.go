@@ -1,8 +1,6 @@
 package photon
 
 import (
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,9 +26,9 @@ func (r *prepRunner) include(l SpecLine, file string) error {
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(p)
+	data, _, err := r.readInside(l, p)
 	if err != nil {
-		return r.fail(l, "%%include: %s is not in the source RPM", filepath.Base(p))
+		return err
 	}
 	if isApplyPatchHelper(string(data)) {
 		r.applyPatchHelper = true

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/beneath"
 )
 
 // prepRunner executes a spec's %prep lines the way rpmbuild -bp would, for
@@ -422,18 +424,22 @@ func (r *prepRunner) applyPatch(l SpecLine, n int, opts patchOptions) error {
 }
 
 func (r *prepRunner) runPatch(l SpecLine, n int, file string, opts patchOptions) error {
-	src := filepath.Join(r.sourceDir, file)
-	if _, err := os.Stat(src); err != nil {
-		return r.fail(l, "patch %s is not in the source RPM", file)
+	// patch reads the file from stdin, opened here without following
+	// links out of the source directory.
+	in, err := beneath.Open(r.sourceDir, file)
+	if err != nil {
+		return r.fail(l, "patch %s is not in the source RPM: %v", file, err)
 	}
+	defer in.Close()
 	r.emit(PrepareEvent{Step: StepPatch, Detail: file})
 	args := []string{"-p" + strconv.Itoa(opts.strip), "--fuzz=" + strconv.Itoa(opts.fuzz),
-		"--no-backup-if-mismatch", "--batch", "--forward", "-s", "-i", src}
+		"--no-backup-if-mismatch", "--batch", "--forward", "-s"}
 	if opts.reverse {
 		args = append(args, "-R")
 	}
 	cmd := exec.CommandContext(r.ctx, r.patchCmd, args...)
 	cmd.Dir = r.cwd
+	cmd.Stdin = in
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

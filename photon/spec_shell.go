@@ -64,9 +64,9 @@ func (r *prepRunner) copy(l SpecLine, args []string) error {
 			err = copyTree(src, target, func(p string) error {
 				_, err := r.inside(l, p)
 				return err
-			})
+			}, func(p string) (*os.File, error) { return r.openInside(l, p) })
 		case fi.Mode().IsRegular():
-			err = copyFile(src, target, fi.Mode().Perm())
+			err = r.copyFile(l, src, target, fi.Mode().Perm())
 		default:
 			return r.fail(l, "cp: %s is not a regular file or directory", srcArg)
 		}
@@ -78,8 +78,9 @@ func (r *prepRunner) copy(l SpecLine, args []string) error {
 }
 
 // copyTree copies src to dst; check vets each destination path, since an
-// existing dst may hold symlinks that point elsewhere.
-func copyTree(src, dst string, check func(string) error) error {
+// existing dst may hold symlinks that point elsewhere, and open reads each
+// file without following links out of the tree.
+func copyTree(src, dst string, check func(string) error, open func(string) (*os.File, error)) error {
 	return filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -96,7 +97,12 @@ func copyTree(src, dst string, check func(string) error) error {
 		case fi.IsDir():
 			return os.MkdirAll(target, 0o755)
 		case fi.Mode().IsRegular():
-			return copyFile(p, target, fi.Mode().Perm())
+			in, err := open(p)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			return copyTo(in, target, fi.Mode().Perm())
 		case fi.Mode()&os.ModeSymlink != 0:
 			link, err := os.Readlink(p)
 			if err != nil {
@@ -108,12 +114,19 @@ func copyTree(src, dst string, check func(string) error) error {
 	})
 }
 
-func copyFile(src, dst string, perm os.FileMode) error {
-	in, err := os.Open(src)
+// copyFile copies the regular file src (checked by inside) to dst.
+func (r *prepRunner) copyFile(l SpecLine, src, dst string, perm os.FileMode) error {
+	in, err := r.openInside(l, src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
+	return copyTo(in, dst, perm)
+}
+
+// copyTo writes in to dst with perm (plus the owner's write bit, which cp
+// gives the copy's owner too).
+func copyTo(in *os.File, dst string, perm os.FileMode) error {
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm|0o200)
 	if err != nil {
 		return err
@@ -152,11 +165,11 @@ func (r *prepRunner) sedInPlace(l SpecLine, files []string, edit func(string) st
 		if err != nil {
 			return err
 		}
-		data, err := os.ReadFile(p)
+		data, mode, err := r.readInside(l, p)
 		if err != nil {
-			return r.fail(l, "sed: %v", err)
+			return err
 		}
-		if err := rewriteFile(p, []byte(edit(string(data)))); err != nil {
+		if err := atomicfile.WriteFile(p, []byte(edit(string(data))), mode); err != nil {
 			return err
 		}
 	}
@@ -252,15 +265,16 @@ func (r *prepRunner) sedToFile(l SpecLine, command, out string) error {
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(in)
+	data, mode, err := r.readInside(l, in)
 	if err != nil {
-		return r.fail(l, "sed: %v", err)
+		return err
 	}
 	text := string(data)
 	for _, e := range edits {
 		text = applySed(text, e)
 	}
-	return atomicfile.WriteFile(dst, []byte(text), 0o644)
+	// The output is no more readable than its input.
+	return atomicfile.WriteFile(dst, []byte(text), mode)
 }
 
 // parseSedDelete accepts "/LITERAL/d" (delete the lines containing LITERAL),
@@ -286,14 +300,4 @@ func (r *prepRunner) sedDelete(l SpecLine, lit string, files []string) error {
 		}
 		return kept.String()
 	})
-}
-
-// rewriteFile replaces an existing file's content atomically, keeping its
-// mode as sed -i does.
-func rewriteFile(p string, data []byte) error {
-	perm := os.FileMode(0o644)
-	if st, err := os.Stat(p); err == nil {
-		perm = st.Mode().Perm()
-	}
-	return atomicfile.WriteFile(p, data, perm)
 }

@@ -120,7 +120,7 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 	if f := info.PayloadFormat; f != "cpio" && f != "" {
 		return nil, fmt.Errorf("package %s: %w: payload format %q", info.Name, ErrUnsupported, f)
 	}
-	r, cleanup, err := verifyPayloadFirst(ctx, r, dest, info, o.MaxTotalSize)
+	r, cleanup, err := verifyPayloadFirst(ctx, r, dest, info, payloadSize(h), o.MaxTotalSize)
 	if err != nil {
 		return nil, err
 	}

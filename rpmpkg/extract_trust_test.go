@@ -163,3 +163,15 @@ func TestExtractFailureLeavesDestAsItWas(t *testing.T) {
 		}
 	}
 }
+
+// A payload cut short is malformed, as it was when decoding found it; the
+// digest check that now finds it first says so too.
+func TestExtractTruncatedPayloadIsMalformed(t *testing.T) {
+	raw := buildBytes(t, testPackage())
+	for _, r := range []io.Reader{bytes.NewReader(raw[:len(raw)-20]), onlyReader{bytes.NewReader(raw[:len(raw)-20])}} {
+		_, err := Extract(context.Background(), r, t.TempDir(), nil)
+		require.ErrorIs(t, err, ErrMalformed)
+		assert.ErrorIs(t, err, ErrDigestMismatch)
+		assert.Contains(t, err.Error(), "payload ends after")
+	}
+}
