@@ -126,11 +126,3 @@ func (h *header) int(tag int) (v int64, ok bool) {
 	}
 	return 0, false
 }
-
-// bin is tag's bytes, nil when absent or not a byte type.
-func (h *header) bin(tag int) []byte {
-	if t := h.tags[tag]; t != nil {
-		return t.bytes
-	}
-	return nil
-}

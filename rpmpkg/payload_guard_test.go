@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/cavaliergopher/rpm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,7 +18,7 @@ import (
 func payloadOffset(t *testing.T, raw []byte) int {
 	t.Helper()
 	r := bytes.NewReader(raw)
-	_, err := rpm.Read(r)
+	_, err := readHeaders(r)
 	require.NoError(t, err)
 	return len(raw) - r.Len()
 }
