@@ -288,10 +288,11 @@ func removeNonDir(root, target string) error {
 }
 
 // noDotDotAfterSymlink walks a symlink's target from the link's directory
-// and refuses a ".." that follows a component which is itself a symlink:
-// the kernel resolves "l/.." from where l points, not lexically, so a chain
-// such as "d/l -> .." and "d/m -> l/.." would climb out of the tree although
-// each target looks inside it.
+// and refuses a ".." that follows a component which is not a real
+// directory: the kernel resolves "l/.." from where l points, not
+// lexically, so a chain such as "d/l -> .." and "d/m -> l/.." would climb
+// out of the tree although each target looks inside it (rpmpkg's
+// extraction applies the same rule).
 func noDotDotAfterSymlink(root, linkDir, linkname string) error {
 	cur := linkDir
 	viaSymlink := ""
@@ -310,8 +311,10 @@ func noDotDotAfterSymlink(root, linkDir, linkname string) error {
 		if viaSymlink != "" {
 			continue
 		}
-		// A component that does not exist yet may still become a symlink.
-		if fi, err := os.Lstat(cur); err != nil || fi.Mode()&os.ModeSymlink != 0 {
+		// A component that does not exist yet, or is a file, may still
+		// become a symlink (removeNonDir replaces files); only real
+		// directories, which are never replaced, keep ".." lexical.
+		if fi, err := os.Lstat(cur); err != nil || !fi.IsDir() {
 			viaSymlink = relTo(root, cur)
 		}
 	}

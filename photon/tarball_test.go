@@ -64,6 +64,12 @@ func TestUntarRefusesHostilePaths(t *testing.T) {
 			{name: "linux/a/x", typ: tar.TypeSymlink, link: "d/../.."},
 			{name: "linux/a/d", typ: tar.TypeSymlink, link: ".."},
 		},
+		// linux/a/d is a file when x is checked, then becomes a link.
+		"file replaced by a symlink": {
+			{name: "linux/a/d", typ: tar.TypeReg, body: "x"},
+			{name: "linux/a/x", typ: tar.TypeSymlink, link: "d/../.."},
+			{name: "linux/a/d", typ: tar.TypeSymlink, link: ".."},
+		},
 		"hardlink to a symlink": {
 			{name: "linux/a/b/l", typ: tar.TypeSymlink, link: "../../.."},
 			{name: "linux/h", typ: tar.TypeLink, link: "linux/a/b/l"},
