@@ -204,7 +204,7 @@ func (d *differ) correlateStaticLocals() error {
 					continue // the function went away; nothing references v any more
 				}
 				errs = append(errs, &UnsupportedError{Object: d.name, Symbol: v.Name,
-					Rule: fmt.Sprintf("reference to static local variable %s in %s was removed", v.Name, fn.Name),
+					Rule: fmt.Sprintf("patched %s no longer uses its static local variable %s, whose state the running kernel holds", fn.Name, v.Name),
 					Hint: "keep a reference to the variable in " + fn.Name + " so its state can be shared"})
 				continue
 			}

@@ -91,7 +91,7 @@ func TestFixtures(t *testing.T) {
 		{name: "init-string-and-code", changed: []string{"runtime_value"}},
 		{name: "no-fentry", refusal: "doesn't have a patchable function entry"},
 		{name: "static-local", changed: []string{"count_calls"}, klp: []string{"calls."}},
-		{name: "static-local-removed", refusal: "reference to static local variable"},
+		{name: "static-local-removed", refusal: "patched count_calls no longer uses its static local variable calls."},
 		{name: "static-helper", changed: []string{"entry"}, klp: []string{"helper"}},
 		{name: "linkage-change", refusal: "symbol changed from STB_LOCAL STT_FUNC to STB_GLOBAL STT_FUNC"},
 		{name: "cold-child", changed: []string{"checked"}},
