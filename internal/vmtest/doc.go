@@ -37,7 +37,9 @@
 //     `make test` sets it. [RequireLab] applies the same gate to host tests
 //     that only need the lab's files.
 //   - Outcomes are distinct: a failing guest test ([ErrGuestFailed], also a
-//     recovered Go panic or a skip inside the guest), a kernel panic
+//     recovered Go panic, a skip at any depth inside the guest, or a guest
+//     that calls t.Parallel, whose checks would run after the verdict), a
+//     kernel panic
 //     ([ErrKernelPanic]), a hang past Config.Timeout ([ErrTimeout]) and a
 //     guest that stopped without a verdict ([ErrNoVerdict]). Each is a
 //     *[BootError] carrying the serial log, and its message shows the tail.

@@ -3,8 +3,10 @@ package vmtest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,4 +68,45 @@ func ExitGuest(verdict byte) {
 	unix.Sync()
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 	syscall.Exit(1) // unreachable unless reboot failed: the kernel panics, which the host reports
+}
+
+// watchStdout diverts file descriptor 1 (where the testing package writes)
+// through a pipe that copies everything to the original and keeps the
+// "--- SKIP:" lines; stop restores fd 1 and returns those lines. The pipe
+// is blocking, as the console is, so no write sees EAGAIN.
+func watchStdout() (stop func() string, err error) {
+	saved, err := unix.Dup(1)
+	if err != nil {
+		return nil, fmt.Errorf("dup stdout: %w", err)
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		unix.Close(saved)
+		return nil, fmt.Errorf("pipe: %w", err)
+	}
+	if err := unix.Dup3(p[1], 1, 0); err != nil {
+		unix.Close(saved)
+		unix.Close(p[0])
+		unix.Close(p[1])
+		return nil, fmt.Errorf("dup3 pipe to stdout: %w", err)
+	}
+	unix.Close(p[1])
+	r := os.NewFile(uintptr(p[0]), "stdout-pipe")
+	out := os.NewFile(uintptr(saved), "stdout")
+	var kept skipLines
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = io.Copy(io.MultiWriter(out, &kept), r)
+	}()
+	return func() string {
+		_ = unix.Dup3(saved, 1, 0) // the pipe's last write end closes here...
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second): // ...unless a child process still holds a copy
+		}
+		r.Close()
+		out.Close()
+		return kept.String()
+	}, nil
 }

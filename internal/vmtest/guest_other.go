@@ -16,3 +16,6 @@ func Dmesg() (string, error) { return "", errors.ErrUnsupported }
 
 // ExitGuest is only supported on Linux; it panics elsewhere.
 func ExitGuest(verdict byte) { panic("vmtest: ExitGuest outside a Linux guest") }
+
+// watchStdout is only supported on Linux.
+func watchStdout() (func() string, error) { return nil, errors.ErrUnsupported }

@@ -119,7 +119,7 @@ func TestBootErrorShowsTestOutputBeforeDmesg(t *testing.T) {
 }
 
 func TestGuestArgs(t *testing.T) {
-	require.Equal(t, "-test.run=^TestA$/^b\\.c$ -test.v=true -test.count=1", guestArgs("TestA/b.c"))
+	require.Equal(t, "-test.run=^TestA$/^b\\.c$ -test.v=test2json -test.count=1", guestArgs("TestA/b.c"))
 }
 
 func TestPrefixLines(t *testing.T) {

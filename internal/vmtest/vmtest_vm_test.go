@@ -76,6 +76,18 @@ func TestGuestGoPanicIsAFailure(t *testing.T) {
 	require.Contains(t, be.Serial, "panic in guest: deliberate Go panic")
 }
 
+// A skip anywhere in the guest, here two subtests down, means a check did
+// not run: the verdict is FAIL, and says which test skipped.
+func TestGuestNestedSkipIsAFailure(t *testing.T) {
+	err := vmtest.Try(t, vmtest.Config{}, func(t *testing.T) {
+		t.Run("outer", func(t *testing.T) {
+			t.Run("inner", func(t *testing.T) { t.Skip("deliberate skip") })
+		})
+	})
+	be := requireBootError(t, err, vmtest.ErrGuestFailed)
+	require.Contains(t, be.Serial, "TestGuestNestedSkipIsAFailure/guest/outer/inner skipped; a VM test must not skip")
+}
+
 // requireBootError checks that err is a *BootError of exactly one kind and
 // logs it, so the report the harness produces is visible in the test output.
 func requireBootError(t *testing.T, err error, kind error) *vmtest.BootError {
