@@ -1,27 +1,39 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kpatch-syscall.h: KPATCH_SYSCALL_DEFINE1..6, drop-in replacements for
- * SYSCALL_DEFINE1..6 in a patch that changes a system call.
+ * kpatch-syscall.h: KPATCH_SYSCALL_DEFINE1..6, written where the kernel
+ * source says SYSCALL_DEFINE1..6, for a patch that changes a system call.
  *
- * Why not SYSCALL_DEFINEn: it puts the body in a static inline
- * __do_sys_<name>, and inline means notrace in the kernel, so when gcc
- * keeps __do_sys_<name> out of line (as it often does) the changed
- * function has no ftrace hook and cannot be livepatched. These macros
- * give the body another name, __kpatch_do_sys_<name>: the differ sees a
- * new function, which the module carries, and a changed caller,
- * __x64_sys_<name> (with __se_sys_<name> inlined into it), which has a
- * hook. __x64_sys_<name>, __ia32_sys_<name> and __se_sys_<name> keep
- * their names so they match the running kernel's.
+ * The kernel's wrappers (x86_64 since Linux 4.17, where
+ * CONFIG_ARCH_HAS_SYSCALL_WRAPPER is set; the same shape in 4.19, 5.10 and
+ * 6.1): SYSCALL_DEFINEn(name, type, arg, ...) makes
+ *   __x64_sys_name(const struct pt_regs *)  the syscall table's entry; the
+ *       arguments are in di, si, dx, r10, r8, r9;
+ *   __ia32_sys_name(const struct pt_regs *) the same for 32-bit tasks
+ *       (CONFIG_IA32_EMULATION): bx, cx, dx, si, di, bp, 32 bits each;
+ *   static __se_sys_name(long, ...)  converts each long to its type;
+ *   static inline __do_sys_name(type arg, ...)  the body;
+ *   SYSCALL_METADATA (CONFIG_FTRACE_SYSCALLS)  pointers in the
+ *       __syscalls_metadata and _ftrace_events sections.
+ * "inline" is notrace in the kernel: when gcc keeps __do_sys_name out of
+ * line it has no ftrace hook, so a changed body cannot be patched there.
  *
- * The syscall trace metadata (__syscalls_metadata, _ftrace_events) that
- * SYSCALL_DEFINEn adds describes the running kernel's syscall already;
- * these macros emit placeholders instead and ignore both sections.
+ * Here the body is __klpkit_sys_name instead, a function the running
+ * kernel lacks, so the module carries it as new code. The entries and
+ * __se_sys_name keep the kernel's names and conventions, so the function
+ * that changes (and gets patched) is __x64_sys_name, which has a hook.
+ * The trace metadata describes the running kernel's syscall already:
+ * NULL placeholders of the same names stand in, and the differ ignores
+ * both sections.
  */
 #ifndef KLPKIT_KPATCH_SYSCALL_H
 #define KLPKIT_KPATCH_SYSCALL_H
 
 #include <linux/syscalls.h>
 #include "kpatch-macros.h"
+
+#if !defined(CONFIG_X86_64) || !defined(CONFIG_ARCH_HAS_SYSCALL_WRAPPER)
+#error "kpatch-syscall.h: klpkit supports x86_64 kernels with pt_regs syscall wrappers (Linux 4.17 and later)"
+#endif
 
 #define KPATCH_SYSCALL_DEFINE1(name, ...) KPATCH_SYSCALL_DEFINEx(1, _##name, __VA_ARGS__)
 #define KPATCH_SYSCALL_DEFINE2(name, ...) KPATCH_SYSCALL_DEFINEx(2, _##name, __VA_ARGS__)
@@ -30,57 +42,80 @@
 #define KPATCH_SYSCALL_DEFINE5(name, ...) KPATCH_SYSCALL_DEFINEx(5, _##name, __VA_ARGS__)
 #define KPATCH_SYSCALL_DEFINE6(name, ...) KPATCH_SYSCALL_DEFINEx(6, _##name, __VA_ARGS__)
 
-#define KPATCH_SYSCALL_DEFINEx(x, sname, ...)				\
-	__KLPKIT_SYSCALL_PLACEHOLDERS(sname);				\
-	__KLPKIT_SYSCALL_DEFINEx(x, sname, __VA_ARGS__)
+/*
+ * n arguments, sname = _name. In order: the placeholders, the prototypes
+ * the entries need, the entries, __se_sys_name, and the head of the body,
+ * which the patch's { ... } completes.
+ */
+#define KPATCH_SYSCALL_DEFINEx(n, sname, ...)				\
+	__klpkit_trace_placeholders(sname)				\
+	static inline long __klpkit_sys##sname(__MAP(n, __SC_DECL, __VA_ARGS__)); \
+	static long __se_sys##sname(__MAP(n, __SC_LONG, __VA_ARGS__));	\
+	__klpkit_entry(x64, sname, __klpkit_x64_args##n)		\
+	__klpkit_compat_entry(n, sname)					\
+	__klpkit_widen(n, sname, __VA_ARGS__)				\
+	static inline long __klpkit_sys##sname(__MAP(n, __SC_DECL, __VA_ARGS__))
 
-#define __KLPKIT_SYSCALL_PLACEHOLDERS(sname)				\
-	static struct syscall_metadata *__p_syscall_meta_##sname	\
-	__used __klpkit_section("__syscalls_metadata") = NULL;	\
-	KPATCH_IGNORE_SECTION("__syscalls_metadata");			\
-	static struct trace_event_call *__event_enter_##sname		\
-	__used __klpkit_section("_ftrace_events") = NULL;		\
-	KPATCH_IGNORE_SECTION("_ftrace_events")
+/* Where argument 1..k of an x86_64 syscall is (entry_SYSCALL_64). */
+#define __klpkit_x64_args1 regs->di
+#define __klpkit_x64_args2 __klpkit_x64_args1, regs->si
+#define __klpkit_x64_args3 __klpkit_x64_args2, regs->dx
+#define __klpkit_x64_args4 __klpkit_x64_args3, regs->r10
+#define __klpkit_x64_args5 __klpkit_x64_args4, regs->r8
+#define __klpkit_x64_args6 __klpkit_x64_args5, regs->r9
 
-/* The body's arguments, as the running kernel's __se_sys_ passes them. */
-#define __KLPKIT_SE_SYS(x, name, ...)					\
-	static long __se_sys##name(__MAP(x, __SC_LONG, __VA_ARGS__))	\
+/* The same for int 0x80 / sysenter: 32-bit registers, zero-extended. */
+#define __klpkit_ia32_args1 (unsigned int)regs->bx
+#define __klpkit_ia32_args2 __klpkit_ia32_args1, (unsigned int)regs->cx
+#define __klpkit_ia32_args3 __klpkit_ia32_args2, (unsigned int)regs->dx
+#define __klpkit_ia32_args4 __klpkit_ia32_args3, (unsigned int)regs->si
+#define __klpkit_ia32_args5 __klpkit_ia32_args4, (unsigned int)regs->di
+#define __klpkit_ia32_args6 __klpkit_ia32_args5, (unsigned int)regs->bp
+
+/*
+ * The entry __<abi>_sys_name the syscall table calls: it passes the
+ * registers in args on as longs. Error injection may target it, as it may
+ * the kernel's.
+ */
+#define __klpkit_entry(abi, sname, args)				\
+	long __##abi##_sys##sname(const struct pt_regs *regs);		\
+	ALLOW_ERROR_INJECTION(__##abi##_sys##sname, ERRNO);		\
+	long __##abi##_sys##sname(const struct pt_regs *regs)		\
 	{								\
-		long ret = __kpatch_do_sys##name(__MAP(x, __SC_CAST, __VA_ARGS__)); \
-		__MAP(x, __SC_TEST, __VA_ARGS__);			\
-		__PROTECT(x, ret, __MAP(x, __SC_ARGS, __VA_ARGS__));	\
-		return ret;						\
+		return __se_sys##sname(args);				\
 	}
 
-#if defined(CONFIG_X86_64) && LINUX_VERSION_CODE >= KERNEL_VERSION(5, 7, 0)
-
-/* x86_64 pt_regs wrappers of Linux 5.7 and later. */
-#define __KLPKIT_SYSCALL_DEFINEx(x, name, ...)				\
-	static long __se_sys##name(__MAP(x, __SC_LONG, __VA_ARGS__));	\
-	static inline long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__)); \
-	__X64_SYS_STUBx(x, name, __VA_ARGS__)				\
-	__IA32_SYS_STUBx(x, name, __VA_ARGS__)				\
-	__KLPKIT_SE_SYS(x, name, __VA_ARGS__)				\
-	static inline long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__))
-
-#elif defined(CONFIG_X86_64) && LINUX_VERSION_CODE >= KERNEL_VERSION(4, 17, 0)
-
-/* x86_64 pt_regs wrappers of Linux 4.17 to 5.6 (Photon 3's 4.19). */
-#define __KLPKIT_SYSCALL_DEFINEx(x, name, ...)				\
-	asmlinkage long __x64_sys##name(const struct pt_regs *regs);	\
-	ALLOW_ERROR_INJECTION(__x64_sys##name, ERRNO);			\
-	static long __se_sys##name(__MAP(x, __SC_LONG, __VA_ARGS__));	\
-	static inline long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__)); \
-	asmlinkage long __x64_sys##name(const struct pt_regs *regs)	\
-	{								\
-		return __se_sys##name(SC_X86_64_REGS_TO_ARGS(x, __VA_ARGS__)); \
-	}								\
-	__IA32_SYS_STUBx(x, name, __VA_ARGS__)				\
-	__KLPKIT_SE_SYS(x, name, __VA_ARGS__)				\
-	static inline long __kpatch_do_sys##name(__MAP(x, __SC_DECL, __VA_ARGS__))
-
+#ifdef CONFIG_IA32_EMULATION
+#define __klpkit_compat_entry(n, sname) __klpkit_entry(ia32, sname, __klpkit_ia32_args##n)
 #else
-#error "KPATCH_SYSCALL_DEFINEn: klpkit supports x86_64 kernels from Linux 4.17 (pt_regs syscall wrappers)"
+#define __klpkit_compat_entry(n, sname)
 #endif
+
+/*
+ * __se_sys_name: every register arrives as a long; each argument is
+ * converted back to its declared type for the body (__SC_TEST refuses, at
+ * compile time, a type wider than a long). x86_64 needs no
+ * asmlinkage_protect, so the body's result is returned as is.
+ */
+#define __klpkit_widen(n, sname, ...)					\
+	static long __se_sys##sname(__MAP(n, __SC_LONG, __VA_ARGS__))	\
+	{								\
+		__MAP(n, __SC_TEST, __VA_ARGS__);			\
+		return __klpkit_sys##sname(__MAP(n, __SC_CAST, __VA_ARGS__)); \
+	}
+
+/*
+ * Stand-ins, under the kernel's names, for what SYSCALL_METADATA puts in
+ * the trace sections; the differ ignores both sections.
+ */
+#define __klpkit_trace_placeholders(sname)				\
+	static struct syscall_metadata *__p_syscall_meta_##sname	\
+		__used __klpkit_section("__syscalls_metadata") = NULL;	\
+	static struct trace_event_call *__event_enter_##sname		\
+		__used __klpkit_section("_ftrace_events") = NULL;	\
+	static struct trace_event_call *__event_exit_##sname		\
+		__used __klpkit_section("_ftrace_events") = NULL;	\
+	KPATCH_IGNORE_SECTION("__syscalls_metadata")			\
+	KPATCH_IGNORE_SECTION("_ftrace_events")
 
 #endif /* KLPKIT_KPATCH_SYSCALL_H */
