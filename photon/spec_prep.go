@@ -226,19 +226,19 @@ func (r *prepRunner) setup(l SpecLine, args []string) error {
 			return r.fail(l, "%%setup option %q is not supported", a)
 		}
 	}
-	if name == "" || strings.ContainsAny(name, "/\\") || name == "." || name == ".." {
+	if name == "" || strings.ContainsAny(name, "/\\\x00") || name == "." || name == ".." {
 		return r.fail(l, "%%setup -n %q is not a plain directory name", name)
 	}
 	dir := filepath.Join(r.buildDir, name)
 	if !noDelete {
 		if err := os.RemoveAll(dir); err != nil {
-			return err
+			return r.fail(l, "%%setup: %v", err)
 		}
 	}
 	unpackIn := r.buildDir
 	if create {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
+			return r.fail(l, "%%setup -c: %v", err)
 		}
 		unpackIn = dir
 	}
@@ -485,7 +485,7 @@ func (r *prepRunner) make(l SpecLine, args []string) error {
 	}
 	for _, f := range []string{".config", ".config.old", "Module.symvers"} {
 		if err := os.Remove(filepath.Join(r.cwd, f)); err != nil && !os.IsNotExist(err) {
-			return err
+			return r.fail(l, "make mrproper: %v", err)
 		}
 	}
 	return nil

@@ -61,7 +61,13 @@ func (r *prepRunner) copy(l SpecLine, args []string) error {
 		case fi.IsDir() && !recursive:
 			return r.fail(l, "cp: %s is a directory (no -r)", srcArg)
 		case fi.IsDir():
+			if into, ierr := copiesIntoItself(src, target); ierr != nil || into {
+				return r.fail(l, "cp: cannot copy directory %s into itself (%s)", srcArg, dstArg)
+			}
 			err = copyTree(src, target, func(p string) error {
+				if err := r.ctx.Err(); err != nil {
+					return err
+				}
 				_, err := r.inside(l, p)
 				return err
 			}, func(p string) (*os.File, error) { return r.openInside(l, p) })
@@ -75,6 +81,21 @@ func (r *prepRunner) copy(l SpecLine, args []string) error {
 		}
 	}
 	return nil
+}
+
+// copiesIntoItself reports whether dst, with symlinks resolved, is the
+// directory src or lies below it: copying would then walk its own output
+// for ever, filling the disk.
+func copiesIntoItself(src, dst string) (bool, error) {
+	realSrc, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return false, err
+	}
+	realDst, err := resolveExisting(dst)
+	if err != nil {
+		return false, err
+	}
+	return underRoot(realDst, realSrc), nil
 }
 
 // copyTree copies src to dst; check vets each destination path, since an
