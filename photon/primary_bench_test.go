@@ -21,8 +21,9 @@ import (
 
 // writeLargePrimary writes repoDir/repodata/{primary.xml.gz,repomd.xml} with
 // at least size bytes of uncompressed primary list: n filler packages with
-// file lists, the wanted package last. It returns the uncompressed size.
-func writeLargePrimary(tb testing.TB, repoDir string, size int64, want PackageEntry) int64 {
+// file lists, the wanted package last. It returns the uncompressed and
+// compressed sizes.
+func writeLargePrimary(tb testing.TB, repoDir string, size int64, want PackageEntry) (int64, int64) {
 	tb.Helper()
 	md := filepath.Join(repoDir, "repodata")
 	if err := os.MkdirAll(md, 0o755); err != nil {
@@ -70,7 +71,7 @@ func writeLargePrimary(tb testing.TB, repoDir string, size int64, want PackageEn
 	if err := os.WriteFile(filepath.Join(md, "repomd.xml"), []byte(repomd), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	return cw.n
+	return cw.n, fi.Size()
 }
 
 type countWriter struct {
@@ -127,7 +128,7 @@ func BenchmarkLocateLargePrimary(b *testing.B) {
 	root := b.TempDir()
 	repoDir := filepath.Join(root, filepath.FromSlash(SourcePackage.RepoPath(k.Release())))
 	want := PackageEntry{Name: "linux", Arch: "src", Version: "6.1.138", Release: "2.ph5", Href: k.SourceRPM(), SHA256: fmt.Sprintf("%064x", 42), Size: 1234}
-	size := writeLargePrimary(b, repoDir, 110<<20, want)
+	size, gzSize := writeLargePrimary(b, repoDir, 110<<20, want)
 	srv := httptest.NewServer(http.FileServer(http.Dir(root)))
 	defer srv.Close()
 	repo := &Repo{BaseURLs: []string{srv.URL}, CacheDir: b.TempDir()}
@@ -148,6 +149,7 @@ func BenchmarkLocateLargePrimary(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(size)/1e6, "primary-MB")
+	b.ReportMetric(float64(gzSize)/1e6, "primary-gz-MB")
 	b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
 	b.ReportMetric(float64(peak-min(peak, base.HeapInuse))/1e6, "peak-heap-growth-MB")
 }
