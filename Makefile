@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 0
 KLPKIT_LAB_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/klpkit/lab
 export KLPKIT_LAB_DIR
 
-.PHONY: all build test test-unit lint bench deps lab demo fuzz clean
+.PHONY: all build test test-unit lint bench deps lab lab-debian lab-photon demo fuzz clean
 
 all: build lint test-unit
 
@@ -48,11 +48,17 @@ fuzz:
 
 # The Debian lab kernel with its source, then the Photon lab built from it
 # (a Photon-versioned kernel per flavor and a Photon-layout repository).
-lab:
+lab: lab-debian lab-photon
+
+# The demo needs only the Debian lab kernel (about a minute on a fresh
+# machine); the Photon lab kernels take the tests' time, not the demo's.
+lab-debian:
 	$(GO) run ./internal/lab/cmd/klplab prepare
+
+lab-photon: lab-debian
 	$(GO) run ./internal/photonlab/cmd/photonlab prepare
 
-demo: lab
+demo: lab-debian
 	$(GO) run ./internal/lab/cmd/klplab demo
 
 clean:
