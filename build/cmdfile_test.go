@@ -123,7 +123,7 @@ func TestCompileStepsRecordmcount(t *testing.T) {
 
 func TestCompileStepsNoCompiler(t *testing.T) {
 	_, err := compileSteps(&cmdFile{Object: "a.o", Steps: [][]string{{"ld", "-r", "a.o"}}}, "/o", nil)
-	require.Error(t, err)
+	require.ErrorContains(t, err, "no compiler step in the kbuild command of a.o")
 }
 
 func FuzzParseCmdFile(f *testing.F) {

@@ -42,6 +42,10 @@ var (
 	// gendwarfksyms, or the tool failed), so Run cannot tell whether the
 	// patch changes an exported ABI.
 	ErrModversions = errors.New("cannot compute symbol versions")
+	// ErrBadOptions means Run was not given what it needs (a Source,
+	// patches, the target's vmlinux or System.map): the caller's mistake,
+	// found before anything is built.
+	ErrBadOptions = errors.New("incomplete build options")
 	// ErrInternal marks a panic recovered while reading an input
 	// (debug/elf can panic on a corrupt vmlinux): a bug to report, not a
 	// description of the input, and one the fuzz targets fail on.

@@ -30,8 +30,7 @@ func TestParseCRCs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseCRCs([]byte(tc.in))
 			if tc.err != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.err)
+				require.ErrorContains(t, err, tc.err)
 				return
 			}
 			require.NoError(t, err)
@@ -61,9 +60,13 @@ func TestParseSymversCRCs(t *testing.T) {
 		"get_device":  {crc: 0x62c2ce88, module: "vmlinux"},
 		"usb_get_dev": {crc: 0x21f7133c, module: "drivers/usb/core/usbcore"},
 	}, got)
-	for _, bad := range []string{"0x1\tprintk\n", "nothex\tprintk\tvmlinux\tEXPORT_SYMBOL\n", "0x1\t\tvmlinux\tEXPORT_SYMBOL\n"} {
+	for bad, says := range map[string]string{
+		"0x1\tprintk\n": "line 1: want crc, symbol, module, export type",
+		"nothex\tprintk\tvmlinux\tEXPORT_SYMBOL\n": `line 1: bad CRC "nothex"`,
+		"0x1\t\tvmlinux\tEXPORT_SYMBOL\n":          "line 1: want crc, symbol, module, export type",
+	} {
 		_, err := parseSymversCRCs([]byte(bad))
-		assert.Error(t, err, "%q", bad)
+		assert.ErrorContains(t, err, says, "%q", bad)
 	}
 }
 

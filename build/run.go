@@ -65,10 +65,10 @@ type runner struct {
 
 func newRun(ctx context.Context, opts Options) (*runner, error) {
 	if opts.Source == nil {
-		return nil, errors.New("build: Options.Source is required")
+		return nil, fmt.Errorf("build: %w: Options.Source is required", ErrBadOptions)
 	}
 	if len(opts.Patches) == 0 {
-		return nil, errors.New("build: no patches given")
+		return nil, fmt.Errorf("build: %w: no patches given", ErrBadOptions)
 	}
 	if rs, ok := opts.Source.(ReleaseSource); ok {
 		if err := checkReplaceRelease(rs.Release(), opts.NoReplace); err != nil {
@@ -166,7 +166,7 @@ func (r *runner) check(ctx context.Context) error {
 		return fmt.Errorf("kernel %s: %w", r.tree.Release, err)
 	}
 	if r.tree.Vmlinux == "" && r.tree.SystemMap == "" {
-		return fmt.Errorf("kernel %s: need the vmlinux or System.map of the target kernel for symbol positions", r.tree.Release)
+		return fmt.Errorf("kernel %s: %w: need the vmlinux or System.map of the target kernel for symbol positions", r.tree.Release, ErrBadOptions)
 	}
 	if r.opts.SkipCompilerCheck {
 		r.cc, err = localCompiler(ctx, r.tree.compiler())

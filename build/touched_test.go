@@ -75,7 +75,8 @@ func TestOverlayRejectsPatchThatDoesNotApply(t *testing.T) {
 	ps, err := livepatch.Parse("bad.patch", []byte("--- a/fs/a.c\n+++ b/fs/a.c\n@@ -1,4 +1,4 @@\n int a(void)\n {\n-\treturn 7;\n+\treturn 2;\n }\n"), nil)
 	require.NoError(t, err)
 	_, err = makeOverlay(context.Background(), tree, filepath.Join(t.TempDir(), "ov"), ps, 0)
-	require.Error(t, err)
+	require.ErrorIs(t, err, livepatch.ErrHunkFailed)
+	assert.Contains(t, err.Error(), "fs/a.c")
 }
 
 func TestObjectCache(t *testing.T) {

@@ -92,7 +92,7 @@ func TestCheckArchPatching(t *testing.T) {
 
 func TestArchRelocationErrorMessage(t *testing.T) {
 	err := CheckArchPatching(archObject(t, "vmlinux"), false)
-	require.Error(t, err)
+	require.ErrorIs(t, err, ErrArchKlpRelocation)
 	msg := err.Error()
 	for _, want := range []string{
 		"function replacement_calls_hidden: the replacement code of an alternative refers to .klp.sym.vmlinux.hidden_helper,0, which the livepatch core resolves only after the kernel patched that code at module load",

@@ -16,6 +16,11 @@ import (
 // symbols that neither the kernel's exports nor the livepatch core resolve.
 var ErrUndefinedSymbols = errors.New("undefined symbols")
 
+// ErrBadKlpSymbol is wrapped when a livepatch symbol's object or symbol
+// name is too long or malformed for the kernel (.klp.sym.<obj>.<name>,<pos>
+// with a module name under MODULE_NAME_LEN and no comma in the name).
+var ErrBadKlpSymbol = errors.New("malformed livepatch symbol")
+
 // ErrVermagic is wrapped when the module was built for another kernel.
 var ErrVermagic = errors.New("vermagic does not match the target kernel")
 
@@ -47,7 +52,7 @@ func Finalize(f *elfobj.File, exported func(string) bool) error {
 			continue
 		}
 		if len(obj) > livepatch.MaxModuleNameLen || len(name) >= 512 || strings.Contains(name, ",") {
-			return fmt.Errorf("livepatch symbol %s: object or symbol name too long or malformed", s.Name)
+			return fmt.Errorf("%w %s: object or symbol name too long or malformed", ErrBadKlpSymbol, s.Name)
 		}
 		s.Shndx = elfobj.SHNLivepatch
 		s.Value = 0

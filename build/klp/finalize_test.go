@@ -96,13 +96,16 @@ func TestFinalizeRefusesUnresolved(t *testing.T) {
 	err := Finalize(fakeModule("secret_static"), exportedPrintk)
 	require.ErrorIs(t, err, ErrUndefinedSymbols)
 	assert.Contains(t, err.Error(), "secret_static")
-	require.Error(t, Finalize(fakeModule(""), nil), "without exports even _printk is unresolved")
+	err = Finalize(fakeModule(""), nil)
+	require.ErrorIs(t, err, ErrUndefinedSymbols, "without exports even _printk is unresolved")
+	assert.Contains(t, err.Error(), "_printk")
 }
 
 func TestFinalizeRefusesBadKlpName(t *testing.T) {
 	long := string(bytes.Repeat([]byte("m"), 60))
 	err := Finalize(fakeModule(".klp.sym."+long+".x,0"), exportedPrintk)
-	require.Error(t, err)
+	require.ErrorIs(t, err, ErrBadKlpSymbol)
+	assert.Contains(t, err.Error(), long)
 }
 
 func TestCheckVermagicMissing(t *testing.T) {

@@ -81,38 +81,43 @@ type Func struct {
 }
 
 // Validate checks what the kernel checks when it enables the patch, so
-// mistakes surface at build time.
+// mistakes surface at build time. Its errors match livepatch.ErrInvalidModule.
 func (m *Module) Validate() error {
 	if m.Name == "" || livepatch.SanitizeModuleName(m.Name) != m.Name {
-		return fmt.Errorf("module name %q: use only [A-Za-z0-9_-], at most %d characters", m.Name, livepatch.MaxModuleNameLen)
+		return invalidModule("module name %q: use only [A-Za-z0-9_-], at most %d characters", m.Name, livepatch.MaxModuleNameLen)
 	}
 	if len(m.Objects) == 0 {
-		return fmt.Errorf("module %s: no objects to patch", m.Name)
+		return invalidModule("module %s: no objects to patch", m.Name)
 	}
 	seen := map[string]bool{}
 	for _, o := range m.Objects {
 		if o.Name == "" || strings.ContainsAny(o.Name, ".-") || len(o.Name) > livepatch.MaxModuleNameLen {
-			return fmt.Errorf("module %s: bad target object name %q", m.Name, o.Name)
+			return invalidModule("module %s: bad target object name %q", m.Name, o.Name)
 		}
 		if seen[o.Name] {
-			return fmt.Errorf("module %s: target %s listed twice", m.Name, o.Name)
+			return invalidModule("module %s: target %s listed twice", m.Name, o.Name)
 		}
 		seen[o.Name] = true
 		if len(o.Funcs) == 0 && o.Callbacks.empty() {
-			return fmt.Errorf("module %s: target %s has no functions or callbacks", m.Name, o.Name)
+			return invalidModule("module %s: target %s has no functions or callbacks", m.Name, o.Name)
 		}
 		for _, cb := range o.Callbacks.list() {
 			if cb.sym != "" && !isCIdent(cb.sym) {
-				return fmt.Errorf("module %s: target %s: bad %s callback symbol %q", m.Name, o.Name, cb.field, cb.sym)
+				return invalidModule("module %s: target %s: bad %s callback symbol %q", m.Name, o.Name, cb.field, cb.sym)
 			}
 		}
 		for _, f := range o.Funcs {
 			if f.OldName == "" || f.NewSymbol == "" || f.Sympos < 0 || !isCIdent(f.NewSymbol) {
-				return fmt.Errorf("module %s: target %s: bad function entry %+v", m.Name, o.Name, f)
+				return invalidModule("module %s: target %s: bad function entry %+v", m.Name, o.Name, f)
 			}
 		}
 	}
 	return nil
+}
+
+// invalidModule is a Validate error: it matches livepatch.ErrInvalidModule.
+func invalidModule(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{livepatch.ErrInvalidModule}, args...)...)
 }
 
 // Source returns the C source of the module's klp_patch, module_init and

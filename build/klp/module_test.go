@@ -1,6 +1,7 @@
 package klp
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/livepatch"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -48,23 +51,27 @@ func TestModuleSourceGolden(t *testing.T) {
 }
 
 func TestModuleValidate(t *testing.T) {
-	for name, edit := range map[string]func(*Module){
-		"bad name":        func(m *Module) { m.Name = "live patch" },
-		"long name":       func(m *Module) { m.Name = string(make([]byte, 60)) },
-		"no objects":      func(m *Module) { m.Objects = nil },
-		"dotted object":   func(m *Module) { m.Objects[1].Name = "binfmt.misc" },
-		"dashed object":   func(m *Module) { m.Objects[1].Name = "binfmt-misc" },
-		"twice":           func(m *Module) { m.Objects[1].Name = "vmlinux" },
-		"no funcs":        func(m *Module) { m.Objects[0].Funcs = nil },
-		"bad new symbol":  func(m *Module) { m.Objects[0].Funcs[0].NewSymbol = "x.y" },
-		"negative sympos": func(m *Module) { m.Objects[0].Funcs[0].Sympos = -1 },
-		"bad callback":    func(m *Module) { m.Objects[2].Callbacks.PostPatch = "a b" },
-		"nothing to do":   func(m *Module) { m.Objects[2].Callbacks = Callbacks{} },
+	for name, c := range map[string]struct {
+		edit func(*Module)
+		says string
+	}{
+		"bad name":        {func(m *Module) { m.Name = "live patch" }, `module name "live patch"`},
+		"long name":       {func(m *Module) { m.Name = string(bytes.Repeat([]byte("m"), 60)) }, "at most 55 characters"},
+		"no objects":      {func(m *Module) { m.Objects = nil }, "no objects to patch"},
+		"dotted object":   {func(m *Module) { m.Objects[1].Name = "binfmt.misc" }, `bad target object name "binfmt.misc"`},
+		"dashed object":   {func(m *Module) { m.Objects[1].Name = "binfmt-misc" }, `bad target object name "binfmt-misc"`},
+		"twice":           {func(m *Module) { m.Objects[1].Name = "vmlinux" }, "target vmlinux listed twice"},
+		"no funcs":        {func(m *Module) { m.Objects[0].Funcs = nil }, "has no functions or callbacks"},
+		"bad new symbol":  {func(m *Module) { m.Objects[0].Funcs[0].NewSymbol = "x.y" }, "bad function entry"},
+		"negative sympos": {func(m *Module) { m.Objects[0].Funcs[0].Sympos = -1 }, "bad function entry"},
+		"bad callback":    {func(m *Module) { m.Objects[2].Callbacks.PostPatch = "a b" }, `callback symbol "a b"`},
+		"nothing to do":   {func(m *Module) { m.Objects[2].Callbacks = Callbacks{} }, "has no functions or callbacks"},
 	} {
 		m := testModule()
-		edit(m)
+		c.edit(m)
 		_, err := m.Source()
-		require.Error(t, err, name)
+		require.ErrorIs(t, err, livepatch.ErrInvalidModule, name)
+		assert.Contains(t, err.Error(), c.says, name)
 	}
 }
 

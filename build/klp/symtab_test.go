@@ -106,14 +106,14 @@ func TestPositionSystemMap(t *testing.T) {
 }
 
 func TestReadSystemMapErrors(t *testing.T) {
-	for name, in := range map[string]string{
-		"empty":       "",
-		"short line":  "ffffffff81000000 T\n",
-		"bad address": "zzzz T x\n",
-		"bad type":    "ffffffff81000000 TT x\n",
+	for name, c := range map[string]struct{ in, says string }{
+		"empty":       {"", "system map map: no symbols"},
+		"short line":  {"ffffffff81000000 T\n", `system map map line 1: want "address type name"`},
+		"bad address": {"zzzz T x\n", `system map map line 1: bad address "zzzz"`},
+		"bad type":    {"ffffffff81000000 TT x\n", `system map map line 1: want "address type name"`},
 	} {
-		_, err := ReadSystemMap(strings.NewReader(in), "map")
-		require.Error(t, err, name)
+		_, err := ReadSystemMap(strings.NewReader(c.in), "map")
+		require.ErrorContains(t, err, c.says, name)
 	}
 }
 
