@@ -158,7 +158,7 @@ func TestApplyFuzzResultAndErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), "(fuzz 0; with fuzz 2 it would apply at line 11")
 
 	_, err = Apply(ctx, root, p, &ApplyOptions{Fuzz: -1})
-	require.Error(t, err)
+	require.ErrorContains(t, err, "apply: fuzz -1 is negative")
 	_, err = Validate(ctx, p, &ValidateOptions{Tree: root})
 	require.ErrorIs(t, err, ErrHunkFailed)
 	_, err = Validate(ctx, p, &ValidateOptions{Tree: root, Fuzz: 2})

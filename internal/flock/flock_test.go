@@ -4,6 +4,7 @@ package flock_test
 
 import (
 	"context"
+	"io/fs"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -47,5 +48,5 @@ func TestLockExcludes(t *testing.T) {
 	assert.Contains(t, err.Error(), path)
 
 	_, err = flock.Lock(context.Background(), filepath.Join(t.TempDir(), "missing", "x.lock"), 0o644)
-	require.Error(t, err, "no directory for the lock file")
+	require.ErrorIs(t, err, fs.ErrNotExist, "no directory for the lock file")
 }

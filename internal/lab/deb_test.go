@@ -3,6 +3,7 @@ package lab
 import (
 	"archive/tar"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,5 +80,5 @@ func TestExtractTarCleansNames(t *testing.T) {
 func TestExtractTarCorrupt(t *testing.T) {
 	src := tarOf(t, member{name: "a", body: "abc"})
 	_, err := extractTar(bytes.NewReader(src.Bytes()[:514]), map[string]string{"a": filepath.Join(t.TempDir(), "a")})
-	require.Error(t, err)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }

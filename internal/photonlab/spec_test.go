@@ -1,6 +1,7 @@
 package photonlab
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +95,5 @@ func TestRenderSpecBadTemplate(t *testing.T) {
 	_, err := renderSpec(tmpl, specParams{Version: "6.1.1", Release: "1", Patches: []Patch{{Number: 0, File: "a.patch"}}})
 	require.ErrorContains(t, err, tmpl)
 	_, err = renderSpec(filepath.Join(dir, "missing.in"), specParams{Version: "6.1.1"})
-	require.Error(t, err)
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }

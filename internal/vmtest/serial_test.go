@@ -2,9 +2,11 @@ package vmtest
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,8 +133,11 @@ func TestIsStatic(t *testing.T) {
 	require.NoError(t, err)
 	_, err = IsStatic(exe)
 	require.NoError(t, err)
-	_, err = IsStatic("/etc/hostname")
-	require.Error(t, err)
+	text := filepath.Join(t.TempDir(), "text")
+	require.NoError(t, os.WriteFile(text, []byte(strings.Repeat("not an ELF file\n", 8)), 0o644))
+	_, err = IsStatic(text)
+	var fe *elf.FormatError
+	require.ErrorAs(t, err, &fe)
 	if _, err := os.Stat("/bin/sh"); err == nil {
 		static, err := IsStatic("/bin/sh")
 		require.NoError(t, err)

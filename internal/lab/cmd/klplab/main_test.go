@@ -35,7 +35,7 @@ func TestInfoWithoutLab(t *testing.T) {
 
 func TestGuestRefusesOnHost(t *testing.T) {
 	err := run(context.Background(), []string{guestCommand}, &bytes.Buffer{}, &bytes.Buffer{})
-	require.Error(t, err)
+	require.ErrorContains(t, err, "the guest command only runs as /init of the demo VM")
 }
 
 func TestConsoleLines(t *testing.T) {
