@@ -1,8 +1,6 @@
 package livepatch
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,9 +21,11 @@ func ParseSeries(dir string, opts *ParseOptions) ([]*Patch, error) {
 		return nil, fmt.Errorf("read quilt series: %w", err)
 	}
 	var all []*Patch
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line, _, _ := strings.Cut(sc.Text(), "#")
+	// Split, not bufio.Scanner: its 64 KiB line limit made a long line an
+	// error that named no line and matched no sentinel.
+	for n, text := range strings.Split(string(data), "\n") {
+		n++
+		line, _, _ := strings.Cut(strings.TrimSuffix(text, "\r"), "#")
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
 			continue
@@ -47,9 +47,6 @@ func ParseSeries(dir string, opts *ParseOptions) ([]*Patch, error) {
 			return nil, err
 		}
 		all = append(all, ps...)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read quilt series %s: %w", seriesPath, err)
 	}
 	if len(all) == 0 {
 		return nil, fmt.Errorf("quilt series %s: %w", seriesPath, ErrNoPatches)
