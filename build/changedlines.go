@@ -50,11 +50,12 @@ type lineHolder struct {
 // checkChangedLinesPatched is the build's last word before linking, made
 // independently of how the differ correlated the objects: every function
 // of a patched object whose code (its own, or inlined) comes from a line
-// the patches add is either unchanged, redirected by the module (itself,
-// or the parent of a .cold/.part child), or new code reached from what
-// the module redirects or its callbacks; and no "new" function has a
-// namesake in the original object that would keep running. It returns
-// how many functions it checked.
+// the patches add is either unchanged or redirected by the module (itself,
+// or the parent of a .cold/.part child), or is new code; no "new" function
+// has a namesake in the original object that would keep running; and each
+// added line with code runs somewhere: in a redirected function, or in new
+// code reached from redirected code or callbacks. It returns how many
+// functions it checked.
 func (r *runner) checkChangedLinesPatched(m *klp.Module) (int, error) {
 	added, err := r.addedLines()
 	if err != nil {
@@ -92,34 +93,87 @@ func (r *runner) checkChangedLinesPatched(m *klp.Module) (int, error) {
 		if err != nil {
 			return 0, &ObjectError{Object: u.obj, Stage: StageLink, Err: err}
 		}
+		errs = append(errs, judgeLines(u.obj, holders, func(fn string) (verdict, string) {
+			return lineVerdict(u.diff.Function, fn, origFuncs, redirected[u.target], reached[i])
+		})...)
+		functions := map[string]bool{}
 		for _, h := range holders {
-			checked++
-			reason := lineVerdict(u.diff.Function, h.function, origFuncs, redirected[u.target], reached[i])
-			if reason != "" {
-				errs = append(errs, &NotPatchedError{Object: u.obj, Function: h.function, File: h.file, Line: h.line, Reason: reason})
-			}
+			functions[h.function] = true
 		}
+		checked += len(functions)
 	}
 	return checked, errors.Join(errs...)
 }
 
-// lineVerdict says why the code of a changed line in fn would not run
-// once the module is loaded, or "" when it would (or is unchanged).
-// origFuncs are the functions the original object defines; redirected
-// the original names the module redirects; reached the patch object's
-// functions reached from redirected code or callbacks.
-func lineVerdict(state func(string) (objdiff.FunctionState, bool), fn string, origFuncs, redirected, reached map[string]bool) string {
+// judgeLines returns an error for each function of object obj whose
+// changed code would not run: one judged wrong, and new code that runs
+// nowhere. GCC may inline a new global into its callers and keep an
+// out-of-line copy nothing calls (kpatch's special-static): that copy is
+// dead but harmless, since its lines run in the callers (all but its
+// braces, which exist only out of line).
+func judgeLines(obj string, holders []lineHolder, judge func(fn string) (verdict, string)) []error {
+	type lineKey struct {
+		file string
+		line int
+	}
+	var errs []error
+	reported := map[string]bool{}
+	report := func(h lineHolder, reason string) {
+		if !reported[h.function] {
+			reported[h.function] = true
+			errs = append(errs, &NotPatchedError{Object: obj, Function: h.function, File: h.file, Line: h.line, Reason: reason})
+		}
+	}
+	live := map[lineKey]bool{}
+	var dead []lineHolder
+	for _, h := range holders {
+		switch v, reason := judge(h.function); v {
+		case verdictRuns:
+			live[lineKey{h.file, h.line}] = true
+		case verdictDead:
+			dead = append(dead, h)
+		case verdictWrong:
+			report(h, reason)
+		}
+	}
+	inlined := map[string]bool{}
+	for _, h := range dead {
+		inlined[h.function] = inlined[h.function] || live[lineKey{h.file, h.line}]
+	}
+	for _, h := range dead {
+		if !inlined[h.function] {
+			report(h, "new code that nothing the module redirects (or its callbacks) calls or references: it would never run")
+		}
+	}
+	return errs
+}
+
+// verdict is what lineVerdict finds of a function holding changed code.
+type verdict int
+
+const (
+	verdictRuns  verdict = iota // unchanged, or the module runs the new code
+	verdictDead                 // new code the module never reaches
+	verdictWrong                // the old code would keep running
+)
+
+// lineVerdict judges a function fn holding code of a changed line, with
+// why when the old code would keep running. origFuncs are the functions
+// the original object defines; redirected the original names the module
+// redirects; reached the patch object's functions reached from
+// redirected code or callbacks.
+func lineVerdict(state func(string) (objdiff.FunctionState, bool), fn string, origFuncs, redirected, reached map[string]bool) (verdict, string) {
 	st, ok := state(fn)
 	if !ok {
-		return "the differ gave no verdict on this function"
+		return verdictWrong, "the differ gave no verdict on this function"
 	}
 	switch st.Status {
 	case "SAME":
-		return "" // its code compiles as before: nothing to patch
+		return verdictRuns, "" // its code compiles as before: nothing to patch
 	case "CHANGED":
 		for cur, s := fn, st; ; {
 			if s.Original != "" && redirected[s.Original] {
-				return ""
+				return verdictRuns, ""
 			}
 			if s.Parent == "" {
 				break
@@ -129,17 +183,17 @@ func lineVerdict(state func(string) (objdiff.FunctionState, bool), fn string, or
 				break
 			}
 		}
-		return "its code changed but the module does not redirect it (nor a parent it belongs to)"
+		return verdictWrong, "its code changed but the module does not redirect it (nor a parent it belongs to)"
 	case "NEW":
 		if origFuncs[fn] {
-			return "the original object defines " + fn + " too, but the module would add it as a new function and leave the running one in place"
+			return verdictWrong, "the original object defines " + fn + " too, but the module would add it as a new function and leave the running one in place"
 		}
 		if !reached[fn] {
-			return "new code that nothing the module redirects (or its callbacks) calls or references: it would never run"
+			return verdictDead, ""
 		}
-		return ""
+		return verdictRuns, ""
 	}
-	return "unknown differ verdict " + st.Status
+	return verdictWrong, "unknown differ verdict " + st.Status
 }
 
 // addedLines maps each tree path the patches change to the lines of its
@@ -195,7 +249,7 @@ func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]l
 	}
 	roots := treeRoots(r.tree.Dir)
 	var out []lineHolder
-	seen := map[string]bool{}
+	seen := map[lineHolder]bool{}
 	for _, row := range rows {
 		rel := treeRelative(roots, row.File)
 		if !added[rel][row.Line] {
@@ -206,11 +260,14 @@ func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]l
 			continue
 		}
 		fn := functionAt(pf, sec, row.Offset)
-		if fn == nil || seen[fn.Name] {
+		if fn == nil {
 			continue
 		}
-		seen[fn.Name] = true
-		out = append(out, lineHolder{function: fn.Name, file: rel, line: row.Line})
+		h := lineHolder{function: fn.Name, file: rel, line: row.Line}
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
 	}
 	return out, origFuncs, nil
 }

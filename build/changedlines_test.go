@@ -29,29 +29,32 @@ func TestLineVerdict(t *testing.T) {
 	redirected := map[string]bool{"changed": true, "clone.isra.0": true}
 	reached := map[string]bool{"helper": true, "moved": true, "new.cold": true}
 	cases := []struct {
-		fn, want string // want: "" or a word of the reason
+		fn      string
+		verdict verdict
+		reason  string // a word of the reason
 	}{
-		{"same", ""},
-		{"changed", ""},
-		{"changed.cold", ""}, // its parent is redirected
-		{"clone.isra.1", ""}, // redirected under the original's name
-		{"helper", ""},       // new, called from redirected code
-		{"new.cold", ""},
-		{"orphan", "does not redirect"},
-		{"orphan.cold", "does not redirect"},
-		{"lost.part.0", "does not redirect"},
-		{"dead", "never run"},
-		{"moved", "leave the running one in place"}, // reached, but the original keeps running
-		{"unknown", "no verdict"},
-		{"weird", "unknown differ verdict"},
+		{"same", verdictRuns, ""},
+		{"changed", verdictRuns, ""},
+		{"changed.cold", verdictRuns, ""}, // its parent is redirected
+		{"clone.isra.1", verdictRuns, ""}, // redirected under the original's name
+		{"helper", verdictRuns, ""},       // new, called from redirected code
+		{"new.cold", verdictRuns, ""},
+		{"dead", verdictDead, ""},
+		{"orphan", verdictWrong, "does not redirect"},
+		{"orphan.cold", verdictWrong, "does not redirect"},
+		{"lost.part.0", verdictWrong, "does not redirect"},
+		{"moved", verdictWrong, "leave the running one in place"}, // reached, but the original keeps running
+		{"unknown", verdictWrong, "no verdict"},
+		{"weird", verdictWrong, "unknown differ verdict"},
 	}
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {
-			got := lineVerdict(state, c.fn, origFuncs, redirected, reached)
-			if c.want == "" {
-				require.Empty(t, got)
+			v, reason := lineVerdict(state, c.fn, origFuncs, redirected, reached)
+			require.Equal(t, c.verdict, v)
+			if c.reason == "" {
+				require.Empty(t, reason)
 			} else {
-				require.Contains(t, got, c.want)
+				require.Contains(t, reason, c.reason)
 			}
 		})
 	}
@@ -76,4 +79,40 @@ func TestNotPatchedError(t *testing.T) {
 	err := error(&NotPatchedError{Object: "fs/proc/array.o", Function: "proc_task_name", File: "fs/proc/array.c", Line: 102, Reason: "r"})
 	require.ErrorIs(t, err, ErrChangeNotPatched)
 	require.Equal(t, "fs/proc/array.o: proc_task_name (code of fs/proc/array.c:102): r", err.Error())
+}
+
+func TestJudgeLines(t *testing.T) {
+	verdicts := map[string]verdict{"copy_process": verdictRuns, "kpatch_foo": verdictDead, "never": verdictDead, "old": verdictWrong}
+	judge := func(fn string) (verdict, string) {
+		if verdicts[fn] == verdictWrong {
+			return verdictWrong, "wrong " + fn
+		}
+		return verdicts[fn], ""
+	}
+	h := func(fn string, line int) lineHolder {
+		return lineHolder{function: fn, file: "kernel/fork.c", line: line}
+	}
+	cases := []struct {
+		name    string
+		holders []lineHolder
+		want    []string // functions refused
+	}{
+		// kpatch's special-static: kpatch_foo is inlined into copy_process
+		// (its body lines run there) and kept out of line, unused.
+		{"inlined new global", []lineHolder{h("kpatch_foo", 1714), h("kpatch_foo", 1715), h("copy_process", 1715), h("kpatch_foo", 1717)}, nil},
+		{"dead new function", []lineHolder{h("never", 8), h("never", 9), h("copy_process", 20)}, []string{"never"}},
+		{"old code keeps running", []lineHolder{h("old", 3), h("old", 4), h("copy_process", 3)}, []string{"old"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, err := range judgeLines("kernel/fork.o", c.holders, judge) {
+				var np *NotPatchedError
+				require.ErrorAs(t, err, &np)
+				require.ErrorIs(t, err, ErrChangeNotPatched)
+				got = append(got, np.Function)
+			}
+			require.Equal(t, c.want, got)
+		})
+	}
 }

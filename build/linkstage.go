@@ -210,7 +210,7 @@ func (r *runner) link(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.event(StageLink, 0, 1, "%d function(s) hold changed lines: each is unchanged, redirected or reached from redirected code", checked)
+	r.event(StageLink, 0, 1, "%d function(s) hold changed lines: the code of each changed line runs once the module is loaded", checked)
 	var log bytes.Buffer
 	ko, err := klp.Link(ctx, m, klp.LinkOptions{
 		KbuildDir: r.tree.KbuildDir,
