@@ -1,11 +1,12 @@
 package kmod
 
 import (
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -175,12 +176,10 @@ func (s *System) refcnt(name string) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	var n int
-	for _, c := range strings.TrimSpace(v) {
-		if c < '0' || c > '9' {
-			return -1, errors.New("refcnt " + v)
-		}
-		n = n*10 + int(c-'0')
+	t := strings.TrimSpace(v)
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 0 || t[0] == '+' {
+		return -1, fmt.Errorf("refcnt of %s: %q is not a reference count", name, v)
 	}
 	return n, nil
 }
