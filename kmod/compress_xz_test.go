@@ -31,8 +31,7 @@ func TestXZDictionaryLimit(t *testing.T) {
 	// 4 GiB - 1 (code 40) and 128 MiB (code 30): refused before any allocation.
 	for _, code := range []byte{40, 30} {
 		_, _, err := Decompress(withDict(t, good, code))
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "dictionary of")
+		require.ErrorContains(t, err, "exceeds the 64 MiB limit")
 	}
 	// 64 MiB (code 28) is the limit and still decodes.
 	out, _, err = Decompress(withDict(t, good, 28))
@@ -41,15 +40,20 @@ func TestXZDictionaryLimit(t *testing.T) {
 }
 
 func TestXZLayoutErrors(t *testing.T) {
-	good := xzguardtest.Compress(t, []byte("module"))
-	for name, data := range map[string][]byte{
-		"truncated":       good[:len(good)-3],
-		"bad footer":      append(bytes.Clone(good[:len(good)-2]), 'X', 'X'),
-		"header checksum": func() []byte { b := bytes.Clone(good); b[13] ^= 0xff; return b }(),
-		"only magic":      []byte{0xfd, '7', 'z', 'X', 'Z', 0},
+	// An ELF start, so that each input fails on its layout, not on the
+	// magic check after the first decompressed bytes.
+	good := xzguardtest.Compress(t, bytes.Repeat([]byte("\x7fELF module text "), 100))
+	for name, c := range map[string]struct {
+		data []byte
+		says string
+	}{
+		"truncated":       {good[:len(good)-3], "input ends inside the stream footer"},
+		"bad footer":      {append(bytes.Clone(good[:len(good)-2]), 'X', 'X'), "bad stream footer magic bytes"},
+		"header checksum": {func() []byte { b := bytes.Clone(good); b[13] ^= 0xff; return b }(), "block 1 at byte 12: block header checksum mismatch"},
+		"only magic":      {[]byte{0xfd, '7', 'z', 'X', 'Z', 0}, "input ends inside the stream header"},
 	} {
-		_, _, err := Decompress(data)
-		assert.Error(t, err, name)
+		_, _, err := Decompress(c.data)
+		assert.ErrorContains(t, err, c.says, name)
 	}
 }
 

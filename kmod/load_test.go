@@ -157,8 +157,14 @@ func TestLoadSignedUnderEnforcement(t *testing.T) {
 	e := newEnv(t, &kmodtest.Config{SigEnforce: true})
 	path, err := kmodtest.WriteModule(e.dir, "a.ko", kmodtest.ModuleSpec{Name: "a", Livepatch: true, Signed: true})
 	require.NoError(t, err)
-	_, err = e.sys.Load(ctx(t), path, loadOpts(nil))
+	res, err := e.sys.Load(ctx(t), path, loadOpts(nil))
 	require.NoError(t, err)
+	assert.Equal(t, "a", res.Module.Name)
+	assert.Equal(t, []string{"finit_module a.ko flags=0"}, e.k.Calls())
+	lp, err := e.sys.Livepatch("a")
+	require.NoError(t, err, "the signed module is loaded and its livepatch registered")
+	assert.True(t, lp.Enabled)
+	assert.False(t, lp.Transition)
 }
 
 func TestLoadVermagicErrorShowsBoth(t *testing.T) {

@@ -1,11 +1,15 @@
 package kmod_test
 
 import (
+	"bytes"
+	"debug/elf"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/klpkit/klpkit/internal/elfobj"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/stretchr/testify/assert"
@@ -77,14 +81,36 @@ func FuzzParseModInfo(f *testing.F) {
 	})
 }
 
+// modinfoOnly is a relocatable ELF file with a .modinfo section and no
+// .gnu.linkonce.this_module.
+func modinfoOnly(t testing.TB) []byte {
+	t.Helper()
+	modinfo := []byte("license=GPL\x00name=x\x00vermagic=6.1 SMP \x00")
+	var b bytes.Buffer
+	require.NoError(t, elfobj.Write(&b, &elfobj.File{Machine: elf.EM_X86_64, Symbols: []*elfobj.Symbol{{}}, Sections: []*elfobj.Section{
+		{Name: ".modinfo", Type: elf.SHT_PROGBITS, Flags: elf.SHF_ALLOC, Addralign: 1, Data: modinfo, Size: uint64(len(modinfo))},
+	}}))
+	return b.Bytes()
+}
+
+func TestParseModuleWithoutThisModule(t *testing.T) {
+	m, err := kmod.ParseModule(modinfoOnly(t))
+	require.NoError(t, err)
+	assert.Equal(t, "x", m.Name, "the name comes from .modinfo")
+}
+
 func FuzzParseModule(f *testing.F) {
 	f.Add(kmodtest.BuildModule(kmodtest.ModuleSpec{Name: "x", Livepatch: true}))
 	f.Add(kmodtest.BuildModule(kmodtest.ModuleSpec{Name: "y", Signed: true}))
 	xz, _ := kmodtest.Compress("a.xz", kmodtest.BuildModule(kmodtest.ModuleSpec{Name: "z"}))
 	f.Add(xz)
 	f.Add([]byte("\x7fELF"))
+	f.Add(modinfoOnly(f)) // no .gnu.linkonce.this_module
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := kmod.ParseModule(data) // must not panic
+		m, err := kmod.ParseModule(data) // must not panic, nor recover from one
+		if errors.Is(err, kmod.ErrInternal) {
+			t.Fatalf("ParseModule crashed on %d bytes: %v", len(data), err)
+		}
 		if err == nil && m.Name == "" {
 			t.Fatal("module without a name accepted")
 		}

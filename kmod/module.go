@@ -77,13 +77,18 @@ func ParseModule(data []byte) (*Module, error) {
 	return m, nil
 }
 
+// ErrInternal marks a panic recovered while reading a module (debug/elf can
+// panic on corrupt input): a bug to report, not a description of the file,
+// and one the fuzz targets fail on. It comes with ErrBadModule.
+var ErrInternal = errors.New("kmod: internal error on unexpected input (please report)")
+
 // moduleSections returns the contents of .modinfo and
 // .gnu.linkonce.this_module. debug/elf can panic on corrupt input, so the
 // panic becomes an error.
 func moduleSections(img []byte) (modinfo, thisModule []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("corrupt ELF: %v", r)
+			modinfo, thisModule, err = nil, nil, fmt.Errorf("%w: %v", ErrInternal, r)
 		}
 	}()
 	f, err := elf.NewFile(bytes.NewReader(img))

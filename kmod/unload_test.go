@@ -164,5 +164,5 @@ func TestResolveName(t *testing.T) {
 		assert.Equal(t, want, got, in)
 	}
 	_, err := kmod.ResolveName("/no/such/file.ko")
-	require.Error(t, err)
+	require.ErrorContains(t, err, "/no/such/file.ko: no such module file")
 }
