@@ -205,3 +205,26 @@ func withConfigChain(t *testing.T, raw []byte, config string) []byte {
 	}))
 	return []byte(out.String())
 }
+
+// A source tarball that is a link out of SOURCES is not unpacked.
+func TestPrepUnpackDoesNotFollowLinksOut(t *testing.T) {
+	for _, xzCmd := range []string{"", "xz"} {
+		parent := t.TempDir()
+		sources := filepath.Join(parent, "SOURCES")
+		build := filepath.Join(parent, "BUILD")
+		require.NoError(t, os.MkdirAll(sources, 0o755))
+		require.NoError(t, os.MkdirAll(build, 0o755))
+		name := "linux-1.0.tar"
+		if xzCmd != "" {
+			name += ".xz"
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(parent, "host.tar"), []byte("not read"), 0o600))
+		require.NoError(t, os.Symlink("../host.tar", filepath.Join(sources, name)))
+		spec := &Spec{File: "t.spec", Name: "linux", Version: "1.0", Sources: map[int]string{0: name},
+			Prep: []SpecLine{{Line: 5, Text: "%setup -q"}}}
+		r := &prepRunner{ctx: context.Background(), spec: spec, sourceDir: sources, buildDir: build, patchCmd: "patch", xzCmd: xzCmd}
+		err := r.run()
+		require.Error(t, err)
+		assert.True(t, errors.Is(err, beneath.ErrEscapes) || strings.Contains(err.Error(), beneath.ErrEscapes.Error()), "got %v", err)
+	}
+}

@@ -270,7 +270,7 @@ func (r *prepRunner) unpack(l SpecLine, n int, into string) error {
 		return r.fail(l, "Source%d is not defined", n)
 	}
 	r.emit(PrepareEvent{Step: StepUnpack, Detail: file})
-	if err := unpackTarball(r.ctx, filepath.Join(r.sourceDir, file), into, r.xzCmd); err != nil {
+	if err := unpackFrom(r.ctx, r.sourceDir, file, into, r.xzCmd); err != nil {
 		return r.fail(l, "unpacking Source%d: %v", n, err)
 	}
 	return nil

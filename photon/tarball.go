@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/klpkit/klpkit/internal/beneath"
 	"github.com/klpkit/klpkit/internal/xzguard"
 )
 
@@ -30,12 +31,18 @@ const maxTarballSize = 16 << 30
 // ten times faster than the pure-Go decoder on a kernel tarball); the
 // archive itself is always read, checked and written by untar.
 func unpackTarball(ctx context.Context, file, dir, xzCmd string) error {
-	name := filepath.Base(file)
+	return unpackFrom(ctx, filepath.Dir(file), filepath.Base(file), dir, xzCmd)
+}
+
+// unpackFrom unpacks the tarball root/rel, opened without following links
+// out of root (a source RPM's directory).
+func unpackFrom(ctx context.Context, root, rel, dir, xzCmd string) error {
+	name := filepath.Base(rel)
 	isXZ := strings.HasSuffix(name, ".tar.xz") || strings.HasSuffix(name, ".txz")
 	if isXZ && xzCmd != "" {
-		return unpackWithCommand(ctx, file, dir, xzCmd)
+		return unpackWithCommand(ctx, root, rel, dir, xzCmd)
 	}
-	f, err := os.Open(file)
+	f, err := beneath.Open(root, rel)
 	if err != nil {
 		return err
 	}
@@ -67,12 +74,13 @@ func unpackTarball(ctx context.Context, file, dir, xzCmd string) error {
 	return nil
 }
 
-// unpackWithCommand runs "xzCmd -dc" on file and untars its output. The
+// unpackWithCommand runs "xzCmd -dc" on root/rel and untars its output. The
 // file reaches xz through xzguard, which bounds xz's dictionary too.
-func unpackWithCommand(ctx context.Context, file, dir, xzCmd string) error {
+func unpackWithCommand(ctx context.Context, root, rel, dir, xzCmd string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	f, err := os.Open(file)
+	file := filepath.Join(root, rel)
+	f, err := beneath.Open(root, rel)
 	if err != nil {
 		return err
 	}
