@@ -7,9 +7,10 @@ import (
 
 // Kernel is a Photon kernel identified by its uname -r string:
 //
-//	KVER "-" [ "rt" RTLEVEL "-" ] BUILD [ ".acvp" ] [ ".kat" ] ".ph" N [ "-" FLAVOR ]
+//	KVER "-" [ "rt" RTLEVEL "-" ] [ "rc" RC "." ] BUILD [ ".acvp" ] [ ".kat" ] ".ph" N [ "-" FLAVOR ]
 //
-// for example 5.10.118-3.ph4, 5.10.118-rt67-3.ph4-rt or 5.10.118-1.kat.ph4.
+// for example 5.10.118-3.ph4, 5.10.118-rt67-3.ph4-rt, 5.10.118-1.kat.ph4 or
+// the dev branch's release candidates, 5.9.0-rc7.1.ph4-rt.
 type Kernel struct {
 	// Version is the upstream kernel version (5.10.118).
 	Version Version
@@ -18,6 +19,10 @@ type Kernel struct {
 	// RTLevel is the rt patchset level that old rt kernels carry in their
 	// uname (67 in 5.10.118-rt67-3.ph4-rt); 0 when absent.
 	RTLevel int
+	// RC is the release-candidate number of the dev branch's rc kernels,
+	// whose RPM release starts with it (7 in 5.9.0-rc7.1.ph4-rt); 0 when
+	// absent.
+	RC int
 	// Variant marks Photon's internal FIPS test builds.
 	Variant Variant
 	// Photon is the Photon release (4 for .ph4).
@@ -139,6 +144,20 @@ func parseKernel(s string) (k Kernel, reason string) {
 		rel = rest
 	}
 
+	if after, ok := strings.CutPrefix(rel, "rc"); ok {
+		rc, rest, ok := strings.Cut(after, ".")
+		if !ok {
+			return k, fmt.Sprintf("release candidate %q must be followed by \".\" and the build number (e.g. rc7.1)", rel)
+		}
+		if k.RC, err = parseNumber(rc); err != nil {
+			return k, fmt.Sprintf("release candidate: %v", err)
+		}
+		if k.RC == 0 {
+			return k, "release candidate rc0 does not exist"
+		}
+		rel = rest
+	}
+
 	build, variant, dotted := strings.Cut(rel, ".")
 	if k.Build, err = parseNumber(build); err != nil {
 		return k, fmt.Sprintf("release number: %v", err)
@@ -169,9 +188,13 @@ func (k Kernel) String() string {
 	return b.String()
 }
 
-// RPMRelease is the kernel package's RPM release, e.g. "3.ph4" or "1.kat.ph4".
+// RPMRelease is the kernel package's RPM release, e.g. "3.ph4", "1.kat.ph4"
+// or "rc7.1.ph4".
 func (k Kernel) RPMRelease() string {
 	s := fmt.Sprint(k.Build)
+	if k.RC != 0 {
+		s = fmt.Sprintf("rc%d.%s", k.RC, s)
+	}
 	if k.Variant != NoVariant {
 		s += "." + string(k.Variant)
 	}
@@ -229,4 +252,10 @@ func (k Kernel) Compare(o Kernel) int {
 }
 
 // threshold returns the kernel's version and build for support checks.
-func (k Kernel) threshold() Threshold { return Threshold{k.Version, k.Build} }
+// A release candidate comes before every build of its version.
+func (k Kernel) threshold() Threshold {
+	if k.RC != 0 {
+		return Threshold{k.Version, 0}
+	}
+	return Threshold{k.Version, k.Build}
+}

@@ -353,3 +353,48 @@ func BenchmarkParseKernel(b *testing.B) {
 		}
 	}
 }
+
+// TestParseRCKernels: the dev branch's release candidates carry "rcN." at
+// the start of their RPM release (5.9.0-rc7.1.ph4-rt).
+func TestParseRCKernels(t *testing.T) {
+	cases := []struct {
+		uname       string
+		version     Version
+		rc, build   int
+		flavor      Flavor
+		rpmRelease  string
+		refusedWith string
+	}{
+		{"5.9.0-rc7.1.ph4-rt", V(5, 9, 0), 7, 1, RT, "rc7.1.ph4", "from 5.10.118-2 on"},
+		{"5.9.0-rc4.1.ph3-esx", V(5, 9, 0), 4, 1, ESX, "rc4.1.ph3", "without ftrace"},
+		{"5.10.118-rc1.3.ph4", V(5, 10, 118), 1, 3, Generic, "rc1.3.ph4", "from 5.10.118-2 on"},
+	}
+	for _, c := range cases {
+		t.Run(c.uname, func(t *testing.T) {
+			k, err := ParseKernel(c.uname)
+			require.NoError(t, err)
+			assert.Equal(t, c.version, k.Version)
+			assert.Equal(t, c.rc, k.RC)
+			assert.Equal(t, c.build, k.Build)
+			assert.Equal(t, c.flavor, k.Flavor)
+			assert.Equal(t, c.rpmRelease, k.RPMRelease())
+			assert.Equal(t, c.uname, k.String(), "round trip")
+			err = k.Livepatchable()
+			require.ErrorIs(t, err, ErrNotLivepatchable)
+			assert.Contains(t, err.Error(), c.refusedWith)
+		})
+	}
+	// An rc comes before the builds of its version.
+	assert.Negative(t, MustParseKernel("5.10.118-rc1.3.ph4").Compare(MustParseKernel("5.10.118-1.ph4")))
+	for in, reason := range map[string]string{
+		"5.9.0-rc7.ph4":    `must be followed by "."`,
+		"5.9.0-rc.1.ph4":   "release candidate: empty number",
+		"5.9.0-rc0.1.ph4":  "rc0 does not exist",
+		"5.9.0-rc07.1.ph4": "leading zero",
+	} {
+		_, err := ParseKernel(in)
+		var pe *ParseError
+		require.ErrorAs(t, err, &pe, in)
+		assert.Contains(t, pe.Reason, reason, in)
+	}
+}
