@@ -3,9 +3,14 @@ package rpmpkg
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/klpkit/klpkit/internal/beneath"
 )
 
 func addPackageSeeds(f *testing.F) {
@@ -48,8 +53,9 @@ func FuzzRead(f *testing.F) {
 // FuzzExtract extracts hostile archives. Input that starts with the RPM
 // lead magic is a whole package; anything else is a raw cpio payload
 // wrapped in a valid package, so the fuzzer reaches the extractor instead
-// of stopping at digests. Nothing may appear outside dest, and a failed
-// extraction leaves dest empty.
+// of stopping at digests. Nothing may appear outside dest; a failed
+// extraction leaves dest as it was (it holds a few files beforehand); after
+// a successful one, no symlink in dest resolves outside it.
 func FuzzExtract(f *testing.F) {
 	addPackageSeeds(f)
 	for _, entries := range [][]testEntry{
@@ -57,6 +63,9 @@ func FuzzExtract(f *testing.F) {
 		{symlink("./l", "../../etc"), reg("./l/passwd", "x")},
 		{dir("./real"), symlink("./link", "real"), reg("./link/f", "x")},
 		{reg("./../x", "y")},
+		{dir("./c"), symlink("./c/d", ".."), symlink("./v", "c/d/../x")},
+		{reg("./a/b", "new"), reg("./keep", "k"), symlink("./l/x", "/etc")},
+		{dir("./a"), reg("./a/b", "data"), symlink("./a/c", "b"), symlink("./m", "a/c")},
 		{{name: "./h1", mode: cpioReg | 0o644, links: 2, inode: 3, size: 0}, {name: "./h2", mode: cpioReg | 0o644, links: 2, inode: 3, data: "d", size: -1}},
 	} {
 		f.Add(cpioBytes(entries, true))
@@ -68,6 +77,15 @@ func FuzzExtract(f *testing.F) {
 		}
 		parent := t.TempDir()
 		dest := filepath.Join(parent, "dest")
+		for name, body := range map[string]string{"a/b": "old", "keep": "keep", "l/x": "x"} {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(dest, name)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dest, name), []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := snapshot(t, dest)
 		_, err := Extract(context.Background(), bytes.NewReader(raw), dest,
 			&ExtractOptions{MaxFileSize: 1 << 20, MaxTotalSize: 4 << 20})
 		entries, rerr := os.ReadDir(parent)
@@ -80,10 +98,22 @@ func FuzzExtract(f *testing.F) {
 			}
 		}
 		if err != nil {
-			left, _ := os.ReadDir(dest)
-			if len(left) > 0 {
-				t.Fatalf("failed extraction left %d entries in dest: %v", len(left), err)
+			if after := snapshot(t, dest); !maps.Equal(before, after) {
+				t.Fatalf("failed extraction changed dest (%v):\nbefore %v\nafter  %v", err, before, after)
 			}
+			return
 		}
+		_ = filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type()&fs.ModeSymlink != 0 {
+				rel, _ := filepath.Rel(dest, p)
+				if f, oerr := beneath.Open(dest, rel); errors.Is(oerr, beneath.ErrEscapes) {
+					target, _ := os.Readlink(p)
+					t.Fatalf("symlink %s -> %s resolves outside dest", rel, target)
+				} else if oerr == nil {
+					f.Close()
+				}
+			}
+			return nil
+		})
 	})
 }
