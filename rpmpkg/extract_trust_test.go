@@ -175,3 +175,24 @@ func TestExtractTruncatedPayloadIsMalformed(t *testing.T) {
 		assert.Contains(t, err.Error(), "payload ends after")
 	}
 }
+
+// A successful extraction over existing files replaces them and leaves no
+// backups or spool files behind.
+func TestExtractOverExistingLeavesNoBackups(t *testing.T) {
+	good := cpioBytes([]testEntry{dir("./etc"), reg("./etc/x.conf", "package"), symlink("./etc/l", "x.conf")}, true)
+	sum := sha256.Sum256(gzipBytes(t, good))
+	raw := withPayloadDigest(t, good, hex.EncodeToString(sum[:]))
+	for _, r := range []io.Reader{bytes.NewReader(raw), onlyReader{bytes.NewReader(raw)}} {
+		parent := t.TempDir()
+		dest := filepath.Join(parent, "dest")
+		require.NoError(t, os.MkdirAll(filepath.Join(dest, "etc"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dest, "etc/x.conf"), []byte("mine"), 0o600))
+		require.NoError(t, os.Symlink("elsewhere", filepath.Join(dest, "etc/l")))
+		_, err := Extract(context.Background(), r, dest, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"dest/", "dest/etc/", "dest/etc/l", "dest/etc/x.conf"}, treeOf(t, parent))
+		got, err := os.ReadFile(filepath.Join(dest, "etc/l"))
+		require.NoError(t, err)
+		assert.Equal(t, "package", string(got))
+	}
+}

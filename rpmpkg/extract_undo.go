@@ -14,15 +14,15 @@ import (
 
 // journal records what an extraction changed in dest, so that a failure
 // puts dest back exactly as it was: entries it created are removed, files
-// it replaced come back from a backup directory inside dest (a rename, so
-// no data is copied), and directories it wrote into or chmodded get their
-// modes and times back.
+// it replaced come back from a backup beside them (a rename in the same
+// directory, so no data is copied and no mount point is crossed), and
+// directories it wrote into or chmodded get their modes and times back.
 type journal struct {
-	created   []string          // created entries, in order
-	ours      map[string]bool   // names created by this extraction
-	backupDir string            // "" until the first replacement
-	backups   []backupEntry     // replaced entries, in order
-	dirs      map[string]dirWas // pre-existing directories touched
+	created []string          // created entries, in order
+	ours    map[string]bool   // names created by this extraction
+	tag     string            // random part of backup names
+	backups []backupEntry     // replaced entries, in order
+	dirs    map[string]dirWas // pre-existing directories touched
 }
 
 type backupEntry struct{ rel, saved string }
@@ -70,7 +70,7 @@ func (x *extractor) rememberParents(rel string) {
 }
 
 // displace moves an entry that was in dest before this extraction out of
-// the way, into the backup directory, instead of deleting it.
+// the way, to a backup name in its directory, instead of deleting it.
 func (x *extractor) displace(entry, rel string) error {
 	if x.j.ours[rel] {
 		if err := x.root.Remove(rel); err != nil {
@@ -79,16 +79,12 @@ func (x *extractor) displace(entry, rel string) error {
 		return nil
 	}
 	x.rememberParents(rel)
-	if x.j.backupDir == "" {
+	if x.j.tag == "" {
 		var b [6]byte
 		_, _ = rand.Read(b[:])
-		name := ".rpmpkg-backup-" + hex.EncodeToString(b[:])
-		if err := x.root.Mkdir(name, 0o700); err != nil {
-			return &EntryError{Entry: entry, Err: err}
-		}
-		x.j.backupDir = name
+		x.j.tag = hex.EncodeToString(b[:])
 	}
-	saved := path.Join(x.j.backupDir, strconv.Itoa(len(x.j.backups)))
+	saved := path.Join(path.Dir(rel), ".rpmpkg-old-"+x.j.tag+"-"+strconv.Itoa(len(x.j.backups)))
 	if err := x.root.Rename(rel, saved); err != nil {
 		return &EntryError{Entry: entry, Err: err}
 	}
@@ -98,18 +94,13 @@ func (x *extractor) displace(entry, rel string) error {
 
 // commit drops the backups of a successful extraction.
 func (x *extractor) commit() error {
-	if x.j.backupDir == "" {
-		return nil
+	var errs []error
+	for _, b := range x.j.backups {
+		if err := x.root.Remove(b.saved); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := x.root.RemoveAll(x.j.backupDir); err != nil {
-		return err
-	}
-	if d, ok := x.j.dirs["."]; ok {
-		// The backup directory came and went: keep the root's times as
-		// the rest of the extraction left them, but not its mtime bump.
-		_ = x.root.Chtimes(".", d.atime, d.mtime)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // undo puts dest back as it was: what this extraction created goes,
@@ -125,11 +116,6 @@ func (x *extractor) undo() error {
 	for i := len(x.j.backups) - 1; i >= 0; i-- {
 		b := x.j.backups[i]
 		if err := x.root.Rename(b.saved, b.rel); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if x.j.backupDir != "" && len(errs) == 0 {
-		if err := x.root.Remove(x.j.backupDir); err != nil {
 			errs = append(errs, err)
 		}
 	}
