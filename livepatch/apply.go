@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 )
 
 // ApplyOptions tunes Apply. The zero value applies for real, forwards.
@@ -26,6 +28,7 @@ type ApplyOptions struct {
 	Logger *slog.Logger
 
 	rename func(oldpath, newpath string) error // tests: inject write failures
+	step   func()                              // tests: called before each change to the tree
 }
 
 // ApplyResult says what Apply did (or, in a dry run, would do).
@@ -45,13 +48,29 @@ type FileResult struct {
 
 // Apply applies patches in order to the tree at root. All files of all
 // patches are staged in memory first; the tree changes only if everything
-// applies, and a failure while writing restores every file touched.
+// applies, and a failure while writing restores every file touched. The
+// write is journaled: if the process dies part way, the next Apply (or
+// Recover) on root first makes the tree wholly old or wholly new again.
+// Applies to one tree are serialised by a lock on root.
 func Apply(ctx context.Context, root string, patches []*Patch, opts *ApplyOptions) (*ApplyResult, error) {
 	if opts == nil {
 		opts = &ApplyOptions{}
 	}
 	if opts.Fuzz < 0 {
 		return nil, fmt.Errorf("apply: fuzz %d is negative", opts.Fuzz)
+	}
+	unlock, err := lockTree(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if opts.DryRun {
+		// A dry run changes nothing, so it cannot recover either.
+		if exists(filepath.Join(root, journalName)) {
+			return nil, fmt.Errorf("apply to %s: %w (run livepatch.Recover or a real Apply)", root, ErrInterrupted)
+		}
+	} else if err := recoverTree(&committer{root: root, rename: os.Rename}); err != nil {
+		return nil, err
 	}
 	t, res, err := stage(ctx, root, patches, opts)
 	if err != nil {
@@ -67,7 +86,7 @@ func Apply(ctx context.Context, root string, patches []*Patch, opts *ApplyOption
 	if opts.rename != nil {
 		t.rename = opts.rename
 	}
-	if err := commit(t, res.Changed); err != nil {
+	if err := commit(t, res.Changed, opts.step); err != nil {
 		return nil, err
 	}
 	return res, nil
