@@ -21,7 +21,7 @@ func BenchmarkBuild(b *testing.B) {
 	for _, comp := range []string{"gzip", "xz", "zstd"} {
 		b.Run(comp, func(b *testing.B) {
 			p := testPackage()
-			p.Module = benchModule(b, 4<<20)
+			p.Module = paddedModule(4<<20, func(pad []byte) { _, _ = rand.Read(pad[:len(pad)/2]) })
 			p.Compressor = comp
 			b.SetBytes(int64(len(p.Module)))
 			for b.Loop() {

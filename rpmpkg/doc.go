@@ -5,10 +5,17 @@
 // signatures) on top of github.com/google/rpmpack; Build makes the livepatch
 // package Photon's auto_livepatch.sh --rpm produces: NAME-VER-REL.phN.x86_64.rpm
 // with the module at /var/opt/kpatch/modules/NAME.ko, Requires: kpatch, and
-// scriptlets that check `uname -r` exactly, install and load the module, and
-// unload it on erase without ever failing rpm -e. Unlike Photon's template
-// the scriptlets honour $1, so an upgrade leaves the new patch loaded. The
-// same inputs and BuildTime (SOURCE_DATE_EPOCH) give the same bytes.
+// scriptlets that install the module for the target kernel, load it when
+// that kernel is running, and unload it on erase without ever failing rpm -e.
+// Build reads the module first: it must be a livepatch module (livepatch=Y)
+// whose vermagic names the target kernel, and the scriptlets unload it by
+// its own in-kernel name. Unlike Photon's template the scriptlets honour $1,
+// so an upgrade leaves the new patch loaded, and they work in image builds:
+// in a root that is not the running system (rpm --root, tdnf --installroot,
+// a chroot) they install for boot and load nothing; on a live host running
+// another kernel they do the same when the target kernel is installed, and
+// refuse otherwise. The same inputs and BuildTime (SOURCE_DATE_EPOCH) give
+// the same bytes.
 //
 // Reading: Read and Inspect report header fields, files and scriptlets and
 // verify the header SHA256 and the payload digest. The package decodes RPM

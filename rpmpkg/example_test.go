@@ -8,6 +8,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -15,11 +16,14 @@ import (
 func ExampleBuild() {
 	epoch, _ := rpmpkg.ParseSourceDateEpoch("1700000000") // the caller reads $SOURCE_DATE_EPOCH
 	p := rpmpkg.Package{
-		Name:      "livepatch-cve-2024-1234",
-		Version:   "1",
-		Release:   "1",
-		Kernel:    "6.1.83-5.ph5", // the target `uname -r`; %pre compares it exactly
-		Module:    []byte("\x7fELF..."),
+		Name:    "livepatch-cve-2024-1234",
+		Version: "1",
+		Release: "1",
+		Kernel:  "6.1.83-5.ph5", // the target `uname -r`; the module's vermagic must name it
+		// The .ko build.Run wrote (ModulePath), here a stand-in: Build
+		// refuses anything but a livepatch module for Kernel.
+		Module: kmodtest.BuildModule(kmodtest.ModuleSpec{Name: "livepatch_cve_2024_1234",
+			Vermagic: "6.1.83-5.ph5 SMP preempt mod_unload modversions ", Livepatch: true}),
 		BuildTime: epoch,
 	}
 	var buf bytes.Buffer

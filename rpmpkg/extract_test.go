@@ -264,8 +264,8 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 // reject the package) must not see it.
 func TestExtractCanceledMidFileIsNotMalformed(t *testing.T) {
 	p := testPackage()
-	p.Module = make([]byte, 4<<20)
-	_, _ = rand.Read(p.Module) // incompressible: the copy takes many reads
+	// Incompressible: the copy takes many reads.
+	p.Module = paddedModule(4<<20, func(pad []byte) { _, _ = rand.Read(pad) })
 	data := buildBytes(t, p)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -28,14 +28,17 @@ type Package struct {
 	// Name is the package name; the module file is Name.ko (Photon's rule).
 	Name string
 	// ModuleName is the kernel's name for the loaded module, used by
-	// kpatch unload (uninstall names the file, Name). "" = Name with '-'
-	// replaced by '_'.
+	// kpatch unload (uninstall names the file, Name). Build reads it from
+	// the module (its name, '-' spelled '_' as the kernel does); when set,
+	// it must match. FileName, which reads no module, does not use it.
 	ModuleName string
 	// Version and Release default to "1" and "1"; Release gets the dist
 	// tag appended (".ph5").
 	Version, Release string
 	// Kernel is the target `uname -r`, e.g. "6.1.83-5.ph5" or
-	// "5.10.118-rt67-3.ph4-rt". The %pre check compares it exactly.
+	// "5.10.118-rt67-3.ph4-rt": the module's vermagic must name it, and
+	// the scriptlets install the module for it and load it only when it
+	// is the running kernel.
 	Kernel string
 	// Dist is the dist tag: "ph5", ".ph5" or the Photon release "5.0";
 	// "" = taken from Kernel.
@@ -50,7 +53,9 @@ type Package struct {
 
 	Vendor, Group, License, Distribution, Packager, URL string
 
-	// Module is the .ko image; when nil, ModulePath is read.
+	// Module is the .ko image; when nil, ModulePath is read. Build refuses
+	// anything but a livepatch module (livepatch=Y in .modinfo) whose
+	// vermagic names Kernel (ErrInvalidModule).
 	Module     []byte
 	ModulePath string
 
@@ -100,12 +105,6 @@ func (p Package) withDefaults(readModule bool) (Package, error) {
 	if !safeName.MatchString(p.Name) {
 		return bad("name must be letters, digits and _.+- (got %q)", p.Name)
 	}
-	if p.ModuleName == "" {
-		p.ModuleName = strings.ReplaceAll(p.Name, "-", "_")
-	}
-	if !safeName.MatchString(p.ModuleName) {
-		return bad("module name %q", p.ModuleName)
-	}
 	if !safeKernel.MatchString(p.Kernel) {
 		return bad("target kernel %q is not a uname -r string", p.Kernel)
 	}
@@ -133,6 +132,31 @@ func (p Package) withDefaults(readModule bool) (Package, error) {
 	if !strings.HasSuffix(p.Release, "."+dist) {
 		p.Release += "." + dist
 	}
+	if readModule {
+		what := fmt.Sprintf("(%d bytes given for package %q)", len(p.Module), p.Name)
+		if p.Module == nil {
+			if p.ModulePath == "" {
+				return bad("no module: set Module or ModulePath")
+			}
+			b, err := os.ReadFile(p.ModulePath)
+			if err != nil {
+				return p, fmt.Errorf("livepatch package %q: read module: %w", p.Name, err)
+			}
+			p.Module, what = b, p.ModulePath
+		}
+		if len(p.Module) == 0 {
+			return bad("module %s is empty", what)
+		}
+		if err := p.checkModule(what); err != nil {
+			return p, fmt.Errorf("livepatch package %q: %w", p.Name, err)
+		}
+	}
+	if p.ModuleName == "" {
+		p.ModuleName = strings.ReplaceAll(p.Name, "-", "_")
+	}
+	if !safeName.MatchString(p.ModuleName) {
+		return bad("module name %q", p.ModuleName)
+	}
 	if p.Description == "" && p.DescriptionPath != "" {
 		b, err := os.ReadFile(p.DescriptionPath)
 		if err != nil {
@@ -156,19 +180,6 @@ func (p Package) withDefaults(readModule bool) (Package, error) {
 	}
 	if p.BuildTime.IsZero() {
 		p.BuildTime = time.Now()
-	}
-	if readModule && p.Module == nil {
-		if p.ModulePath == "" {
-			return bad("no module: set Module or ModulePath")
-		}
-		b, err := os.ReadFile(p.ModulePath)
-		if err != nil {
-			return p, fmt.Errorf("livepatch package %q: read module: %w", p.Name, err)
-		}
-		p.Module = b
-	}
-	if readModule && len(p.Module) == 0 {
-		return bad("module is empty")
 	}
 	return p, nil
 }

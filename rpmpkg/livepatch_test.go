@@ -10,10 +10,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/kmod"
+	"github.com/klpkit/klpkit/kmod/kmodtest"
 )
 
 func TestBuildReadRoundTrip(t *testing.T) {
@@ -142,4 +146,99 @@ func TestDescriptionFromFile(t *testing.T) {
 
 	p.DescriptionPath = filepath.Join(t.TempDir(), "missing")
 	assert.Error(t, Build(io.Discard, p))
+}
+
+// Build reads the module: anything but a livepatch module for the target
+// kernel is refused with an error naming the file and the problem.
+func TestBuildRefusesModule(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		f := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(f, b, 0o644))
+		return f
+	}
+	plain := kmodtest.BuildModule(kmodtest.ModuleSpec{Name: "e1000", Vermagic: "6.1.83-5.ph5 SMP mod_unload "})
+	tests := []struct {
+		name   string
+		path   string
+		module []byte
+		is     error
+		says   string
+	}{
+		{name: "garbage bytes", path: write("garbage.ko", []byte("this is not a module\x00\x01")),
+			is: kmod.ErrBadModule, says: "garbage.ko: not a livepatch module for the target kernel: not a valid kernel module: not an ELF file"},
+		{name: "garbage in memory", module: []byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0},
+			is: kmod.ErrBadModule, says: `module (8 bytes given for package "livepatch-cve-2024-1234"): not a livepatch module`},
+		{name: "not a livepatch module", path: write("e1000.ko", plain),
+			is: kmod.ErrNotLivepatch, says: "e1000.ko: not a livepatch module for the target kernel: not a livepatch module: e1000 has no livepatch=Y in .modinfo"},
+		{name: "another kernel", path: write("lp-other.ko", testModule("lp_other", "6.1.83-4.ph5", "")),
+			is: kmod.ErrVermagic, says: `lp-other.ko: not a livepatch module for the target kernel: lp_other: vermagic mismatch: module has "6.1.83-4.ph5 SMP preempt mod_unload modversions ", kernel is "6.1.83-5.ph5"`},
+		{name: "another flavor", module: testModule("lp_rt", "6.1.83-5.ph5-rt", ""),
+			is: kmod.ErrVermagic, says: `module has "6.1.83-5.ph5-rt SMP`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := testPackage()
+			p.Module, p.ModulePath = tt.module, tt.path
+			var buf bytes.Buffer
+			err := Build(&buf, p)
+			require.ErrorIs(t, err, ErrInvalidModule)
+			require.ErrorIs(t, err, tt.is)
+			var me *ModuleError
+			require.ErrorAs(t, err, &me)
+			if tt.path != "" {
+				assert.Equal(t, tt.path, me.Module)
+			}
+			assert.Contains(t, err.Error(), tt.says)
+			assert.Zero(t, buf.Len(), "nothing written on error")
+		})
+	}
+
+	// A vermagic mismatch says which kernel the module was built for.
+	p := testPackage()
+	p.Module = testModule("lp", "6.1.83-4.ph5", "")
+	var ve *kmod.VermagicError
+	require.ErrorAs(t, Build(io.Discard, p), &ve)
+	assert.Equal(t, "6.1.83-4.ph5", strings.Fields(ve.Have)[0])
+	assert.Equal(t, "6.1.83-5.ph5", ve.Want)
+}
+
+// The scriptlets name the module's own in-kernel name, not one derived from
+// the package name: a .ko called livepatch_cve_2024_1 packaged as
+// livepatch-fix is unloaded as livepatch_cve_2024_1 by rpm -e.
+func TestBuildTakesModuleNameFromModule(t *testing.T) {
+	tests := []struct {
+		pkg, module, want string
+	}{
+		{pkg: "livepatch-fix", module: "livepatch_cve_2024_1", want: "livepatch_cve_2024_1"},
+		{pkg: "livepatch-cve-2024-1234", module: "livepatch_cve_2024_1234", want: "livepatch_cve_2024_1234"},
+		// The kernel spells '-' as '_' in module names.
+		{pkg: "lp", module: "livepatch-dash-name", want: "livepatch_dash_name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg+"/"+tt.module, func(t *testing.T) {
+			p := testPackage()
+			p.Name = tt.pkg
+			p.Module = testModule(tt.module, p.Kernel, "")
+			info, err := Read(bytes.NewReader(buildBytes(t, p)))
+			require.NoError(t, err)
+			assert.Contains(t, info.Scripts.PreUn, "mod='"+tt.want+"'\n")
+			assert.Contains(t, info.Scripts.Post, "mod='"+tt.want+"'\n")
+			assert.Contains(t, info.Scripts.PreUn, "installed='"+tt.pkg+"'\n", "uninstall names the installed file")
+			assert.Contains(t, info.Description, "Livepatch module "+tt.want+" ")
+			assert.Equal(t, ModuleDir+"/"+tt.pkg+".ko", info.Files[2].Name)
+		})
+	}
+
+	// ModuleName may confirm the module's name, in either spelling, but
+	// not contradict it.
+	p := testPackage()
+	p.Name, p.Module = "livepatch-fix", testModule("livepatch_cve_2024_1", p.Kernel, "")
+	p.ModuleName = "livepatch-cve-2024-1"
+	_, err := p.Spec()
+	require.NoError(t, err)
+	p.ModuleName = "livepatch_fix"
+	err = Build(io.Discard, p)
+	require.ErrorIs(t, err, ErrInvalidSpec)
+	assert.Contains(t, err.Error(), `ModuleName is "livepatch_fix" but the module calls itself "livepatch_cve_2024_1"`)
 }

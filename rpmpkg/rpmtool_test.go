@@ -2,6 +2,7 @@ package rpmpkg
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,7 +72,7 @@ func TestRPMToolQuery(t *testing.T) {
 	assert.Equal(t, "/var/opt/kpatch\n/var/opt/kpatch/modules\n/var/opt/kpatch/modules/livepatch-cve-2024-1234.ko\n",
 		runTool(t, "rpm", "-qpl", file))
 	dump := runTool(t, "rpm", "-qp", "--dump", file)
-	assert.Contains(t, dump, "/var/opt/kpatch/modules/livepatch-cve-2024-1234.ko 26 1700000000 ")
+	assert.Contains(t, dump, fmt.Sprintf("/var/opt/kpatch/modules/livepatch-cve-2024-1234.ko %d 1700000000 ", len(p.Module)))
 	assert.Contains(t, dump, " 0100644 root root 0 0 ")
 	assert.Contains(t, dump, "/var/opt/kpatch/modules 4096 1700000000 ")
 
@@ -187,43 +188,51 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	require.NoError(t, os.WriteFile(to, b, mode))
 }
 
-// TestRPMToolScriptletsLifecycle lets rpm itself run the scriptlets, with
-// its real $1 values and ordering: install, wrong kernel, upgrade, erase.
-func TestRPMToolScriptletsLifecycle(t *testing.T) {
+// TestRPMToolImageLifecycle lets rpm itself run the scriptlets, with its
+// real $1 values and ordering, the way image builders do: rpm --root into a
+// directory (rpm chroots there for scriptlets) whose fake uname says another
+// kernel. Install, upgrade and erase install and uninstall the patch for
+// the target kernel's boot and never try to load or unload it.
+func TestRPMToolImageLifecycle(t *testing.T) {
 	needTool(t, "rpm")
 	needTool(t, "ldd")
+	const target = "6.1.83-6.ph5"
 	root := chrootWithShell(t, "6.1.83-5.ph5")
 	state := func(f string) string {
 		b, _ := os.ReadFile(filepath.Join(root, "var/fake-kpatch", f))
 		return strings.TrimSpace(string(b))
 	}
-	pkg := func(version, kernel string) string {
+	noLoads := func() {
+		t.Helper()
+		assert.NotRegexp(t, `(?m)^kpatch (un)?load`, state("log"), "nothing is loaded or unloaded in an image")
+	}
+	pkg := func(version string) string {
 		p := testPackage()
-		p.Name, p.Version, p.Kernel = "lpfix", version, kernel
-		p.Module = []byte("module-" + version + "\n")
+		p.Name, p.Version, p.Kernel = "lpfix", version, target
+		p.Module = testModule("lpfix", target, "module-"+version)
 		return writePackage(t, p)
 	}
 
-	out, err := exec.Command("rpm", "-i", "--root", root, "--nodeps", pkg("1", "6.1.83-6.ph5")).CombinedOutput()
-	require.Error(t, err, "%%pre refuses another kernel:\n%s", out)
-	assert.Contains(t, string(out), "ABORT: livepatch lpfix is for kernel 6.1.83-6.ph5, but the running kernel is 6.1.83-5.ph5")
+	v1 := pkg("1")
+	out := runTool(t, "rpm", "-i", "--root", root, "--nodeps", v1)
+	assert.Contains(t, out, "livepatch lpfix: not the running system (an image root): installed for kernel "+target+", not loaded")
+	ko, err := os.ReadFile(filepath.Join(root, ModuleDir, "lpfix.ko"))
+	require.NoError(t, err, "the module lands in the root")
+	assert.Contains(t, string(ko), "\nver:module-1\n")
+	assert.Equal(t, "module-1", state("installed-lpfix"), "installed for boot; log:\n%s", state("log"))
+	assert.Equal(t, target, state("kver-lpfix"), "for the target kernel, not the build host's")
+	assert.Equal(t, "kpatch install -k "+target+" "+ModuleDir+"/lpfix.ko", state("log"))
+	noLoads()
 
-	runTool(t, "rpm", "-i", "--root", root, "--nodeps", pkg("1", "6.1.83-5.ph5"))
-	assert.Equal(t, "module-1", state("loaded-lpfix"))
-	assert.Equal(t, "module-1", state("installed-lpfix"))
-
-	runTool(t, "rpm", "-U", "--root", root, "--nodeps", pkg("2", "6.1.83-5.ph5"))
-	assert.Equal(t, "module-2", state("loaded-lpfix"), "after upgrade the new patch is live; log:\n%s", state("log"))
-	assert.Equal(t, "module-2", state("installed-lpfix"), "and is what loads at boot")
+	runTool(t, "rpm", "-U", "--root", root, "--nodeps", pkg("2"))
+	assert.Equal(t, "module-2", state("installed-lpfix"), "after upgrade the new patch loads at boot; log:\n%s", state("log"))
 	assert.Empty(t, runTool(t, "rpm", "-V", "--nodeps", "--root", root, "lpfix"))
+	noLoads()
 
-	// Someone unloaded the patch by hand: erase must still succeed.
-	require.NoError(t, os.WriteFile(filepath.Join(root, "var/fake-kpatch/loaded-lpfix"), nil, 0o644))
-	out, err = exec.Command("rpm", "-e", "--root", root, "lpfix").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "already unloaded")
+	runTool(t, "rpm", "-e", "--root", root, "lpfix")
 	assert.Empty(t, state("installed-lpfix"))
+	assert.Contains(t, state("log"), "kpatch uninstall -k "+target+" lpfix")
+	noLoads()
 	_, err = exec.Command("rpm", "-q", "--root", root, "lpfix").CombinedOutput()
 	assert.Error(t, err, "package is gone")
-	assert.True(t, bytes.Contains([]byte(state("log")), []byte("kpatch uninstall lpfix")))
 }

@@ -16,12 +16,34 @@ import (
 // takes the installed file's name (Package.Name), which differs from it when
 // Package.ModuleName is set.
 
-const preScript = `# Refuse to install on any kernel but the target.
+// whereScript sets where=live (the running system, on the target kernel),
+// other (the running system, on another kernel) or image (a root that is not
+// the running system). rpm --root, tdnf --installroot and chroot run the
+// scriptlets chrooted into the image, and rpm tells them nothing of it
+// (RPM_INSTALL_PREFIX is for relocatable packages only), so the test is
+// whether / is PID 1's root, as systemd-detect-virt --chroot does; an image
+// without /proc fails it too. uname -r is the build host's kernel there, so
+// the scriptlets always name the target kernel to kpatch (-k).
+const whereScript = `if [ / -ef ` + pid1Root + ` ]; then
+	running=$(uname -r)
+	if [ "$running" = "$target" ]; then where=live; else where=other; fi
+else
+	where=image
+fi
+`
+
+// pid1Root and modulesDir are what the scriptlets test; scriptlet tests
+// point them elsewhere.
+const (
+	pid1Root   = "/proc/1/root"
+	modulesDir = "/lib/modules/"
+)
+
+const preScript = `# Refuse a running system whose kernel is neither the target nor installed.
 mod=@MODULE@
 target=@KERNEL@
-running=$(uname -r)
-if [ "$running" != "$target" ]; then
-	echo "ABORT: livepatch $mod is for kernel $target, but the running kernel is $running" >&2
+` + whereScript + `if [ "$where" = other ] && [ ! -d ` + modulesDir + `"$target" ]; then
+	echo "ABORT: livepatch $mod is for kernel $target, but the running kernel is $running and $target is not installed (no ` + modulesDir + `$target)" >&2
 	exit 1
 fi
 exit 0
@@ -30,15 +52,31 @@ exit 0
 const postScript = `ko=@FILE@
 mod=@MODULE@
 installed=@INSTALLED@
-upgrade=
+target=@KERNEL@
+` + whereScript + `upgrade=
 if [ "${1:-1}" -gt 1 ]; then
 	# Upgrade: the old package's patch has the same module name, so it must
 	# leave before the new one can load; drop its boot copy too. (No
 	# /dev/null redirections: image builds run rpm --root without /dev.)
-	kpatch unload "$mod" || upgrade=stuck
-	kpatch uninstall "$installed" || :
+	if [ "$where" = live ]; then
+		kpatch unload "$mod" || upgrade=stuck
+	fi
+	kpatch uninstall -k "$target" "$installed" || :
 fi
-if ! kpatch install "$ko"; then
+if [ "$where" != live ]; then
+	# Nothing to load into: install for boot, and fail if that fails.
+	if ! kpatch install -k "$target" "$ko"; then
+		echo "livepatch $mod: kpatch install $ko for kernel $target failed" >&2
+		exit 1
+	fi
+	if [ "$where" = image ]; then
+		echo "livepatch $mod: not the running system (an image root): installed for kernel $target, not loaded; it loads when $target boots"
+	else
+		echo "livepatch $mod: the running kernel is $running: installed for kernel $target, not loaded; it loads when $target boots"
+	fi
+	exit 0
+fi
+if ! kpatch install -k "$target" "$ko"; then
 	echo "livepatch $mod: kpatch install $ko failed; it will not load at boot" >&2
 fi
 if ! kpatch load "$ko"; then
@@ -53,7 +91,7 @@ if ! kpatch load "$ko"; then
 		exit 0 ;;
 	esac
 	# A patch that does not load now must not be loaded at boot either.
-	kpatch uninstall "$installed" || :
+	kpatch uninstall -k "$target" "$installed" || :
 	echo "livepatch $mod: kpatch load $ko failed; the running kernel is not patched" >&2
 	exit 1
 fi
@@ -62,13 +100,16 @@ exit 0
 
 const preunScript = `mod=@MODULE@
 installed=@INSTALLED@
+target=@KERNEL@
 if [ "${1:-0}" -ge 1 ]; then
 	# Upgrade: the new package's %post already replaced the patch.
 	exit 0
 fi
-# Never fail: a failing %preun would wedge rpm -e.
-kpatch unload "$mod" || echo "livepatch $mod: not unloaded (already unloaded?)" >&2
-kpatch uninstall "$installed" || echo "livepatch $mod: not uninstalled (already uninstalled?)" >&2
+` + whereScript + `# Never fail: a failing %preun would wedge rpm -e.
+if [ "$where" = live ]; then
+	kpatch unload "$mod" || echo "livepatch $mod: not unloaded (already unloaded?)" >&2
+fi
+kpatch uninstall -k "$target" "$installed" || echo "livepatch $mod: not uninstalled (already uninstalled?)" >&2
 exit 0
 `
 

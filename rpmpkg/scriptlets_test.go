@@ -1,6 +1,7 @@
 package rpmpkg
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,22 +10,32 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/kmod"
 )
 
 // scriptHost runs generated scriptlets with sh, a fake kpatch and a fake
 // uname on PATH (testdata/rpmpkg/fakebin), the way rpm runs them:
-// "sh script $1".
+// "sh script $1". The scripts' test for the running system (/ is PID 1's
+// root) and their /lib/modules are pointed at what the test sets up.
 type scriptHost struct {
 	t       *testing.T
 	state   string // fake kpatch state dir
 	modules string // where the .ko files "are installed"
 	uname   string
+	image   bool   // not the running system: / is not PID 1's root
+	libMods string // stands for /lib/modules
 }
 
 func newScriptHost(t *testing.T, uname string) *scriptHost {
 	needTool(t, "sh")
-	h := &scriptHost{t: t, state: t.TempDir(), modules: t.TempDir(), uname: uname}
+	h := &scriptHost{t: t, state: t.TempDir(), modules: t.TempDir(), uname: uname, libMods: t.TempDir()}
 	return h
+}
+
+// kernelInstalled makes /lib/modules/<kver> exist.
+func (h *scriptHost) kernelInstalled(kver string) {
+	require.NoError(h.t, os.Mkdir(filepath.Join(h.libMods, kver), 0o755))
 }
 
 func (h *scriptHost) run(script string, arg string) (string, int) {
@@ -33,6 +44,13 @@ func (h *scriptHost) run(script string, arg string) (string, int) {
 	require.NoError(h.t, err)
 	// The scripts use the absolute module path; point it into the test dir.
 	script = strings.ReplaceAll(script, ModuleDir, h.modules)
+	require.Contains(h.t, script, "[ / -ef "+pid1Root+" ]")
+	root := "/"
+	if h.image {
+		root = h.t.TempDir()
+	}
+	script = strings.ReplaceAll(script, pid1Root, root)
+	script = strings.ReplaceAll(script, modulesDir, h.libMods+"/")
 	f := filepath.Join(h.t.TempDir(), "script")
 	require.NoError(h.t, os.WriteFile(f, []byte(script), 0o644))
 	cmd := exec.Command("sh", f, arg)
@@ -64,36 +82,53 @@ func (h *scriptHost) log() []string {
 	return strings.Split(s, "\n")
 }
 
+// scriptsFor builds package name for kernel around a module of the same
+// name (in the kernel's spelling) and returns its scriptlets.
 func scriptsFor(t *testing.T, kernel, name string) Scriptlets {
 	p := testPackage()
 	p.Name, p.Kernel = name, kernel
+	p.Module = testModule(kmod.ModuleName(name), kernel, "")
 	s, err := p.Spec()
 	require.NoError(t, err)
 	return s.Scripts
 }
 
-func TestPreScriptChecksExactKernel(t *testing.T) {
+func TestPreScriptChecksKernel(t *testing.T) {
 	tests := []struct {
 		target, running string
+		installed       string // a kernel in /lib/modules besides the running one
+		image           bool
 		ok              bool
 	}{
-		{"6.1.83-5.ph5", "6.1.83-5.ph5", true},
-		{"6.1.83-5.ph5", "6.1.83-5.ph5-rt", false},
-		{"6.1.83-5.ph5", "6.1.83-6.ph5", false},
-		{"6.1.83-5.ph5", "6.1.83-5.ph4", false},
-		{"4.19.325-1.ph3-aws", "4.19.325-1.ph3-aws", true},
-		{"4.19.325-1.ph3-aws", "4.19.325-1.ph3", false},
+		{target: "6.1.83-5.ph5", running: "6.1.83-5.ph5", ok: true},
+		{target: "6.1.83-5.ph5", running: "6.1.83-5.ph5-rt"},
+		{target: "6.1.83-5.ph5", running: "6.1.83-6.ph5"},
+		{target: "6.1.83-5.ph5", running: "6.1.83-5.ph4"},
+		{target: "4.19.325-1.ph3-aws", running: "4.19.325-1.ph3-aws", ok: true},
+		{target: "4.19.325-1.ph3-aws", running: "4.19.325-1.ph3"},
 		// The old rt form: Photon's own check rebuilds the string without
 		// "-rtNN" and refuses the kernel it was built for.
-		{"5.10.118-rt67-3.ph4-rt", "5.10.118-rt67-3.ph4-rt", true},
-		{"5.10.118-rt67-3.ph4-rt", "5.10.118-3.ph4-rt", false},
-		{"4.19.247-rt108-10.ph3-rt", "4.19.247-rt108-10.ph3-rt", true},
-		{"4.19.247-11.ph3-rt", "4.19.247-11.ph3-rt", true},
-		{"5.10.118-1.kat.ph4", "5.10.118-1.kat.ph4", true},
+		{target: "5.10.118-rt67-3.ph4-rt", running: "5.10.118-rt67-3.ph4-rt", ok: true},
+		{target: "5.10.118-rt67-3.ph4-rt", running: "5.10.118-3.ph4-rt"},
+		{target: "4.19.247-rt108-10.ph3-rt", running: "4.19.247-rt108-10.ph3-rt", ok: true},
+		{target: "4.19.247-11.ph3-rt", running: "4.19.247-11.ph3-rt", ok: true},
+		{target: "5.10.118-1.kat.ph4", running: "5.10.118-1.kat.ph4", ok: true},
+		// A live host on another kernel: fine when the target is
+		// installed (it gets the patch at boot), refused otherwise.
+		{target: "6.1.83-6.ph5", running: "6.1.83-5.ph5", installed: "6.1.83-6.ph5", ok: true},
+		{target: "6.1.83-6.ph5", running: "6.1.83-5.ph5", installed: "6.1.83-7.ph5"},
+		// An image root: the build host's kernel says nothing.
+		{target: "6.1.83-6.ph5", running: "6.12.9-amd64", image: true, ok: true},
+		{target: "6.1.83-6.ph5", running: "6.1.83-6.ph5", image: true, ok: true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.target+" on "+tt.running, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s on %s image=%v installed=%s", tt.target, tt.running, tt.image, tt.installed), func(t *testing.T) {
 			h := newScriptHost(t, tt.running)
+			h.image = tt.image
+			h.kernelInstalled(tt.running)
+			if tt.installed != "" {
+				h.kernelInstalled(tt.installed)
+			}
 			out, code := h.run(scriptsFor(t, tt.target, "lp").Pre, "1")
 			if tt.ok {
 				assert.Equal(t, 0, code, out)
@@ -101,8 +136,7 @@ func TestPreScriptChecksExactKernel(t *testing.T) {
 			}
 			assert.Equal(t, 1, code)
 			assert.Contains(t, out, "ABORT")
-			assert.Contains(t, out, tt.target)
-			assert.Contains(t, out, tt.running)
+			assert.Contains(t, out, tt.target+", but the running kernel is "+tt.running+" and "+tt.target+" is not installed")
 		})
 	}
 }
@@ -112,9 +146,73 @@ func TestPostScriptInstallsAndLoads(t *testing.T) {
 	h.installKo("lp", "v1")
 	out, code := h.run(scriptsFor(t, "6.1.83-5.ph5", "lp").Post, "1")
 	require.Equal(t, 0, code, out)
-	assert.Equal(t, []string{"kpatch install " + h.modules + "/lp.ko", "kpatch load " + h.modules + "/lp.ko"}, h.log())
+	assert.Equal(t, []string{"kpatch install -k 6.1.83-5.ph5 " + h.modules + "/lp.ko", "kpatch load " + h.modules + "/lp.ko"}, h.log())
 	assert.Equal(t, "v1", h.state1("loaded-lp"))
 	assert.Equal(t, "v1", h.state1("installed-lp"))
+	assert.Empty(t, out)
+}
+
+// Not the running system (rpm --root, an installroot, a chroot) or a live
+// host on another kernel: the patch is installed for the target kernel's
+// boot, never loaded, and the output says so. In an image the build host's
+// kernel may even be the target's: it still does not load.
+func TestPostScriptInstallsForBootOnly(t *testing.T) {
+	tests := []struct {
+		name    string
+		running string
+		image   bool
+		says    string
+	}{
+		{"image", "6.1.83-5.ph5", true, "not the running system (an image root): installed for kernel 6.1.83-5.ph5, not loaded"},
+		{"image on another kernel", "6.12.9-amd64", true, "not the running system (an image root): installed for kernel 6.1.83-5.ph5, not loaded"},
+		{"live on another kernel", "6.1.83-4.ph5", false, "the running kernel is 6.1.83-4.ph5: installed for kernel 6.1.83-5.ph5, not loaded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := scriptsFor(t, "6.1.83-5.ph5", "lp")
+			h := newScriptHost(t, tt.running)
+			h.image = tt.image
+			h.kernelInstalled("6.1.83-5.ph5")
+			h.installKo("lp", "v1")
+			out, code := h.run(s.Pre, "1")
+			require.Equal(t, 0, code, out)
+			out, code = h.run(s.Post, "1")
+			require.Equal(t, 0, code, out)
+			assert.Contains(t, out, "livepatch lp: "+tt.says)
+			assert.Equal(t, []string{"kpatch install -k 6.1.83-5.ph5 " + h.modules + "/lp.ko"}, h.log(), "no load")
+			assert.Equal(t, "v1", h.state1("installed-lp"))
+			assert.Equal(t, "6.1.83-5.ph5", h.state1("kver-lp"), "installed for the target, not the running kernel")
+			assert.Empty(t, h.state1("loaded-lp"))
+
+			// Upgrade: the boot copy is replaced, nothing is unloaded.
+			h.installKo("lp", "v2")
+			out, code = h.run(s.Post, "2")
+			require.Equal(t, 0, code, out)
+			out, code = h.run(s.PreUn, "1")
+			require.Equal(t, 0, code, out)
+			assert.Equal(t, "v2", h.state1("installed-lp"))
+
+			// Erase: uninstalled, no unload attempted.
+			out, code = h.run(s.PreUn, "0")
+			require.Equal(t, 0, code, out)
+			assert.Empty(t, h.state1("installed-lp"))
+			for _, l := range h.log() {
+				assert.NotRegexp(t, `^kpatch (un)?load`, l)
+			}
+			assert.Contains(t, h.log(), "kpatch uninstall -k 6.1.83-5.ph5 lp")
+		})
+	}
+}
+
+// Where nothing can be loaded, installing for boot is all there is: a
+// failure fails %post.
+func TestPostScriptBootInstallFailureFails(t *testing.T) {
+	h := newScriptHost(t, "6.1.83-5.ph5")
+	h.image = true
+	// No .ko at the packaged path: the fake kpatch install fails.
+	out, code := h.run(scriptsFor(t, "6.1.83-5.ph5", "lp").Post, "1")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "livepatch lp: kpatch install "+h.modules+"/lp.ko for kernel 6.1.83-5.ph5 failed")
 }
 
 func TestPostScriptLoadFailureFails(t *testing.T) {
@@ -163,9 +261,9 @@ func TestUpgradeKeepsTheNewPatchLoaded(t *testing.T) {
 	assert.Equal(t, "v2", h.state1("loaded-lp"), "the new patch is live")
 	assert.Equal(t, "v2", h.state1("installed-lp"), "the new patch loads at boot")
 	assert.Equal(t, []string{
-		"kpatch install " + h.modules + "/lp.ko", "kpatch load " + h.modules + "/lp.ko",
-		"kpatch unload lp", "kpatch uninstall lp",
-		"kpatch install " + h.modules + "/lp.ko", "kpatch load " + h.modules + "/lp.ko",
+		"kpatch install -k 6.1.83-5.ph5 " + h.modules + "/lp.ko", "kpatch load " + h.modules + "/lp.ko",
+		"kpatch unload lp", "kpatch uninstall -k 6.1.83-5.ph5 lp",
+		"kpatch install -k 6.1.83-5.ph5 " + h.modules + "/lp.ko", "kpatch load " + h.modules + "/lp.ko",
 	}, h.log(), "the old %preun does nothing on upgrade")
 }
 
@@ -197,11 +295,12 @@ func TestUpgradeWithOldVersionStuck(t *testing.T) {
 }
 
 // A module whose in-kernel name differs from the package (file) name is
-// installed as Name.ko, so uninstall must name the file, not the module:
-// otherwise rpm -e leaves it in the store and it loads again at boot.
+// installed as Name.ko, so uninstall must name the file, and unload the
+// module's own name: otherwise rpm -e leaves it in the store, or loaded.
 func TestUninstallNamesTheInstalledFile(t *testing.T) {
 	p := testPackage()
-	p.Name, p.ModuleName, p.Kernel = "lp", "klp_other", "6.1.83-5.ph5"
+	p.Name, p.Kernel = "lp", "6.1.83-5.ph5"
+	p.Module = testModule("klp_other", p.Kernel, "")
 	spec, err := p.Spec()
 	require.NoError(t, err)
 	s := spec.Scripts
@@ -215,5 +314,5 @@ func TestUninstallNamesTheInstalledFile(t *testing.T) {
 	assert.Equal(t, 0, code, out)
 	assert.Empty(t, h.state1("installed-lp"), "rpm -e removes the boot copy")
 	assert.Contains(t, h.log(), "kpatch unload klp_other", "unload names the in-kernel module")
-	assert.Contains(t, h.log(), "kpatch uninstall lp")
+	assert.Contains(t, h.log(), "kpatch uninstall -k 6.1.83-5.ph5 lp")
 }

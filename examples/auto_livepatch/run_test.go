@@ -16,6 +16,8 @@ import (
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
+	"github.com/klpkit/klpkit/kmod"
+	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/klpkit/klpkit/photon"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
@@ -70,7 +72,10 @@ func newCLI(t *testing.T) *cli {
 				return nil, c.fail
 			}
 			ko := filepath.Join(o.OutputDir, o.Name+".ko")
-			if err := os.WriteFile(ko, []byte("\x7fELF stand-in module"), 0o644); err != nil {
+			// rpmpkg.Build reads it: a livepatch module for the target.
+			img := kmodtest.BuildModule(kmodtest.ModuleSpec{Name: kmod.ModuleName(o.Name), Livepatch: true,
+				Vermagic: tree.Release + " SMP preempt mod_unload modversions "})
+			if err := os.WriteFile(ko, img, 0o644); err != nil {
 				return nil, err
 			}
 			if c.badName {
