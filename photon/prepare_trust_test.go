@@ -228,3 +228,17 @@ func TestPrepUnpackDoesNotFollowLinksOut(t *testing.T) {
 		assert.True(t, errors.Is(err, beneath.ErrEscapes) || strings.Contains(err.Error(), beneath.ErrEscapes.Error()), "got %v", err)
 	}
 }
+
+// A preamble %include that is a link out of the source directory is not
+// read, so no line of the host file shows up in the error.
+func TestParseSpecIncludeLinkOut(t *testing.T) {
+	parent := t.TempDir()
+	sources := filepath.Join(parent, "SOURCES")
+	require.NoError(t, os.MkdirAll(sources, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(parent, "secret"), []byte(hostSecret+" is not a spec line\n"), 0o600))
+	require.NoError(t, os.Symlink("../secret", filepath.Join(sources, "defs.inc")))
+	_, err := ParseSpec("t.spec", []byte("Name: linux\nVersion: 1.0\nRelease: 1\nSource1: defs.inc\n%include %{SOURCE1}\n"), SpecOptions{SourceDir: sources})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "TOPSECRET")
+	assert.Contains(t, err.Error(), "defs.inc")
+}

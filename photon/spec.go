@@ -3,12 +3,13 @@ package photon
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/beneath"
 )
 
 // ErrUnsupportedSpec is returned for a spec construct outside the subset of
@@ -358,7 +359,12 @@ func (p *specParser) include(l SpecLine, rest string, depth int) error {
 	if p.opts.SourceDir == "" || filepath.Dir(file) != filepath.Clean(p.opts.SourceDir) {
 		return p.fail(l, "%%include of %s, which is not a file of the source RPM", file)
 	}
-	data, err := os.ReadFile(file)
+	// Read beneath the source directory: a link out would put a host
+	// file's lines into the errors below.
+	data, _, err := readBeneath(filepath.Dir(file), filepath.Base(file))
+	if errors.Is(err, beneath.ErrEscapes) {
+		return p.fail(l, "%%include: %s leads out of the source RPM", filepath.Base(file))
+	}
 	if err != nil {
 		return p.fail(l, "%%include: %s is not in the source RPM", filepath.Base(file))
 	}
