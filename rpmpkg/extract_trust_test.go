@@ -25,6 +25,9 @@ func snapshot(t *testing.T, dir string) map[string]string {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		desc := fi.Mode().String()
+		if fi.IsDir() {
+			desc += " " + fi.ModTime().String() // restored too
+		}
 		switch {
 		case fi.Mode()&os.ModeSymlink != 0:
 			target, _ := os.Readlink(p)
