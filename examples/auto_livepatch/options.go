@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/klpkit/klpkit/internal/version"
 )
 
 const usageText = `Usage: auto_livepatch [options] -p <patch>...
@@ -38,6 +40,7 @@ Options:
   -s <src.rpm>             use this kernel source RPM
   -v <debuginfo.rpm>       use this kernel debuginfo RPM
   -h, --help               show this help
+      --version            show klpkit's version
 
 klpkit options:
   --mirror <url>           repository root to fetch from, in Photon's layout
@@ -120,6 +123,7 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.IntVar(&o.fuzz, "fuzz", 0, "")
 	fs.StringVar(&o.signingKey, "signing-key", "", "")
 	help := fs.BoolP("help", "h", false, "")
+	showVersion := fs.Bool("version", false, "")
 	if err := checkValues(fs, args); err != nil {
 		return nil, err
 	}
@@ -129,6 +133,10 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	if *help {
 		fmt.Fprint(stdout, usageText)
 		return nil, errHelp
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Line())
+		return nil, errHelp // printed; exit 0
 	}
 	o.patches = append(o.patches, fs.Args()...)
 	o.rpmVersionSet, o.rpmReleaseSet = fs.Changed("rpm-version"), fs.Changed("rpm-release")

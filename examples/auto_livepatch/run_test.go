@@ -16,6 +16,7 @@ import (
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
+	"github.com/klpkit/klpkit/internal/version"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/klpkit/klpkit/photon"
@@ -113,6 +114,17 @@ func TestHelp(t *testing.T) {
 		require.NoError(t, c.run(args...), "help exits 0, needs no root and checks nothing: %q", args)
 		assert.Contains(t, c.out.String(), "Usage: auto_livepatch")
 		assert.Nil(t, c.got)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	c := newCLI(t)
+	for _, args := range [][]string{{"--version"}, {"-p", c.patch, "--version"}, {"-k", "garbage", "--version"}} {
+		require.NoError(t, c.run(args...), "--version exits 0 and checks nothing: %q", args)
+		assert.Equal(t, "klpkit devel\n", c.out.String(), "a test binary has no VCS stamps")
+		assert.Equal(t, version.Line()+"\n", c.out.String())
+		assert.Empty(t, c.err.String())
+		assert.Nil(t, c.got, "nothing is built")
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/klpkit/klpkit/build"
+	klpversion "github.com/klpkit/klpkit/internal/version"
 )
 
 // version is the kpatch-build version whose interface this command follows.
@@ -128,6 +129,7 @@ func (a *app) main(ctx context.Context, args []string) error {
 	}
 	if o.showVersion {
 		fmt.Fprintln(a.stdout, version)
+		fmt.Fprintln(a.stdout, klpversion.Line())
 		return nil
 	}
 	bo, err := a.buildOptions(o)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/build"
+	klpversion "github.com/klpkit/klpkit/internal/version"
 )
 
 // cli runs the command with a fake build.Run that records its options.
@@ -65,7 +66,9 @@ func TestHelpAndVersion(t *testing.T) {
 		assert.Nil(t, c.got)
 	}
 	require.NoError(t, c.run("--version"))
-	assert.Equal(t, version+"\n", c.out.String())
+	assert.Equal(t, version+"\nklpkit devel\n", c.out.String(), "kpatch-build's line, then klpkit's (a test binary has no VCS stamps)")
+	assert.Equal(t, klpversion.Line(), "klpkit devel")
+	assert.Nil(t, c.got, "--version builds nothing")
 }
 
 func TestAllOptions(t *testing.T) {

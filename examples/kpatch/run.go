@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	klpversion "github.com/klpkit/klpkit/internal/version"
 	"github.com/klpkit/klpkit/kmod"
 )
 
@@ -45,7 +46,7 @@ Valid commands:
       force the patch transition to complete; the module can then never
       be removed
    version
-      display the kpatch version
+      display the kpatch version, then klpkit's
    help
       show this help
 
@@ -117,7 +118,9 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	case "force":
 		return a.force(rest)
 	case "version", "-v", "--version":
+		// kpatch's line first, for scripts that parse it; then klpkit's.
 		fmt.Fprintln(a.stdout, version)
+		fmt.Fprintln(a.stdout, klpversion.Line())
 		return nil
 	case "help", "-h", "--help":
 		return a.usage()

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	klpversion "github.com/klpkit/klpkit/internal/version"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/stretchr/testify/assert"
@@ -162,8 +164,47 @@ func TestFailuresExitOneWithKpatchPrefix(t *testing.T) {
 func TestRunRealEntryPoint(t *testing.T) {
 	var out, errb bytes.Buffer
 	require.NoError(t, run([]string{"version"}, &out, &errb))
-	assert.Equal(t, version+"\n", out.String())
+	assert.Equal(t, version+"\n"+klpversion.Line()+"\n", out.String())
 	require.Error(t, run([]string{"help"}, &out, &errb))
+}
+
+// kpatch version keeps kpatch's line first (scripts parse it) and adds
+// klpkit's; -v and --version say the same.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version", "-v"} {
+		var out, errb bytes.Buffer
+		require.NoError(t, run([]string{arg}, &out, &errb), arg)
+		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+		require.Len(t, lines, 2, arg)
+		assert.Equal(t, "0.9.8", lines[0], arg)
+		assert.Equal(t, "klpkit devel", lines[1], "%s: a test binary has no VCS stamps", arg)
+		assert.Empty(t, errb.String())
+	}
+}
+
+// The built command reports the commit it was built from.
+func TestVersionOfBuiltBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command: not in -short")
+	}
+	bin := filepath.Join(t.TempDir(), "kpatch")
+	want := `^klpkit devel$`
+	args := []string{"build", "-buildvcs=true", "-o", bin, "."} // the flag beats GOFLAGS=-buildvcs=false
+	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		want = `^klpkit devel \(` + string(head[:12]) + `, \d{4}-\d\d-\d\dT[0-9:]+Z(, modified)?\)$`
+	} else {
+		args = []string{"build", "-buildvcs=false", "-o", bin, "."}
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", b)
+	out, err := exec.Command(bin, "version").Output()
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, 2)
+	assert.Equal(t, "0.9.8", lines[0])
+	assert.Regexp(t, want, lines[1])
 }
 
 // At SignalAfter the load says what kpatch says: the transition has

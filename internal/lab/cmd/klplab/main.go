@@ -19,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/klpkit/klpkit/internal/version"
 )
 
 func main() {
@@ -39,7 +41,8 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
-const usage = `usage: klplab prepare [--dir DIR] [--source=false] [--jobs N]
+const usage = `usage: klplab version
+       klplab prepare [--dir DIR] [--source=false] [--jobs N]
        klplab info [--dir DIR] [release|version|source|vmlinux|headers|config|system-map|vmlinuz|modules]
        klplab demo [--dir DIR] [--patch FILE] [--show FILE] [--sample DIR]`
 
@@ -62,6 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(stdout, version.Line())
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}

@@ -10,10 +10,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/version"
 )
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		var out, errOut bytes.Buffer
+		require.NoError(t, run(context.Background(), []string{arg}, &out, &errOut), arg)
+		assert.Equal(t, "klpkit devel\n", out.String(), "%s: a test binary has no VCS stamps", arg)
+		assert.Equal(t, version.Line()+"\n", out.String())
+	}
+}
 
 func TestRunUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
