@@ -17,7 +17,9 @@ func open(root, name string, forceFallback bool) (*os.File, error) {
 	defer unix.Close(dir)
 	if !forceFallback {
 		how := &unix.OpenHow{
-			Flags:   unix.O_RDONLY | unix.O_CLOEXEC,
+			// O_NONBLOCK: a FIFO planted in a tree must not block the
+			// open; it has no effect on regular files.
+			Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK,
 			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
 		}
 		fd, err := unix.Openat2(dir, name, how)
