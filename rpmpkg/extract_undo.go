@@ -60,7 +60,7 @@ func (x *extractor) rememberDir(rel string, fi fs.FileInfo) {
 // rememberParents records the pre-existing directories above rel.
 func (x *extractor) rememberParents(rel string) {
 	for _, d := range append([]string{"."}, parentDirs(rel)...) {
-		if x.j.ours[d] {
+		if _, seen := x.j.dirs[d]; seen || x.j.ours[d] {
 			continue
 		}
 		if fi, err := x.root.Lstat(d); err == nil && fi.IsDir() {
