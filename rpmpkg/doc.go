@@ -23,6 +23,8 @@
 // it with github.com/cavaliergopher/rpm, which stays out of the import graph:
 // it needs the deprecated golang.org/x/crypto/openpgp). Extract writes a payload
 // (gzip, xz, lzma, zstd, bzip2) into a directory through os.Root, refusing
-// entries that would escape it, bounding sizes, verifying each file's digest,
-// and removing everything it wrote when anything fails.
+// entries that would escape it (symlink chains judged as the kernel resolves
+// them), bounding sizes, checking the payload digest before writing anything
+// and each file's digest as it goes, and leaving the directory as it was
+// (replaced files restored) when anything fails.
 package rpmpkg
