@@ -2,8 +2,6 @@ package kmod_test
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,10 +16,6 @@ import (
 // slowKernel makes every transition take about 300ms, so that a test can
 // cancel in the middle of one.
 var slowKernel = &kmodtest.Config{Tick: 10 * time.Millisecond, TransitionTicks: 30}
-
-func hasCall(calls []string, prefix string) bool {
-	return slices.ContainsFunc(calls, func(c string) bool { return strings.HasPrefix(c, prefix) })
-}
 
 // A load whose context is already done makes no kernel call at all.
 func TestLoadCancelledBeforeStartCallsNothing(t *testing.T) {

@@ -1,6 +1,7 @@
 package livepatch
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,7 +48,7 @@ type journalEntry struct {
 // staged files left. Without a journal it does nothing. Apply calls it
 // first.
 func Recover(root string) error {
-	unlock, err := lockTree(nil, root)
+	unlock, err := lockTree(context.Background(), root)
 	if err != nil {
 		return err
 	}

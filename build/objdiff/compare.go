@@ -108,13 +108,6 @@ func (d *differ) relasEqual(a, b *elfobj.Section) bool {
 	return true
 }
 
-// sameTarget reports whether two relocation targets name the same thing:
-// the same twin, the same name, or for compiler-generated names (see
-// byContent) the same content.
-func (d *differ) sameTarget(x, y *elfobj.Symbol) bool {
-	return d.sameTargetAt(x, y, 0)
-}
-
 // stringAt returns the string literal a relocation in sec points at.
 func (o *object) stringAt(sec *elfobj.Section, r *elfobj.Rela) string {
 	data := r.Sym.Section.Data

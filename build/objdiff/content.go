@@ -115,7 +115,10 @@ func isLabel(s *elfobj.Symbol) bool {
 	return strings.HasPrefix(s.Name, ".L") && s.Type == elf.STT_NOTYPE
 }
 
-// sameTargetAt is sameTarget at a depth of content comparison.
+// sameTargetAt reports whether two relocation targets name the same
+// thing: the same twin, the same name, or for compiler-generated names
+// (see byContent) the same content; depth is how deep a content
+// comparison the caller is already in.
 func (d *differ) sameTargetAt(x, y *elfobj.Symbol, depth int) bool {
 	if tw := d.orig.sym[x].twin; tw != nil {
 		return tw == y
