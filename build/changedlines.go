@@ -272,18 +272,6 @@ func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]l
 	return out, origFuncs, nil
 }
 
-func readObject(path string) (*elfobj.File, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	f, err := elfobj.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return f, nil
-}
-
 // patchableText reports code a livepatch can replace; __init/__exit code
 // has run (or will run) from the original, and the differ has its rules
 // for it.

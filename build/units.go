@@ -268,9 +268,8 @@ func diffFiles(u *unit, exported map[string]bool) (*objdiff.Result, error) {
 	return objdiff.Diff(of, pf, &objdiff.Options{Name: u.obj, Parent: u.target, Exported: exported})
 }
 
-// objectLocals returns the local function and object names of an object:
-// what tells its STT_FILE block apart in vmlinux's symbol table.
-func objectLocals(path string) ([]string, error) {
+// readObject reads and parses the relocatable object at path.
+func readObject(path string) (*elfobj.File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -278,6 +277,16 @@ func objectLocals(path string) ([]string, error) {
 	f, err := elfobj.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// objectLocals returns the local function and object names of an object:
+// what tells its STT_FILE block apart in vmlinux's symbol table.
+func objectLocals(path string) ([]string, error) {
+	f, err := readObject(path)
+	if err != nil {
+		return nil, err
 	}
 	var names []string
 	for _, s := range f.Symbols[1:] {
