@@ -5,7 +5,6 @@ package build_test
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -166,7 +165,7 @@ func (s *hostSuite) init(t *testing.T, l *lab.Lab) {
 	s.out, s.cache = s.top.TempDir(), suiteCacheDir(l)
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
-	s.kpatch = goBuild(t, root, "./examples/kpatch", filepath.Join(s.top.TempDir(), "kpatch"))
+	s.kpatch = vmtest.BuildStatic(t, root, "./examples/kpatch", filepath.Join(s.top.TempDir(), "kpatch"))
 }
 
 // build builds test-<name>.ko from patches into the shared output
@@ -287,17 +286,6 @@ func (s *hostSuite) files(t *testing.T, l *lab.Lab) []vmtest.File {
 // it never serves an object of another tree.
 func suiteCacheDir(l *lab.Lab) string {
 	return filepath.Join(l.Dir, l.KernelRelease, "cache", "kpatch-suite")
-}
-
-// goBuild builds a static binary of a package of the module at root.
-func goBuild(t *testing.T, root, pkg, out string) string {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build %s: %s", pkg, b)
-	return out
 }
 
 // errNotBuilt marks a module the host did not build.

@@ -69,8 +69,8 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab, fullBuild bool) []vmtest.File {
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
 	tools := t.TempDir()
-	autoLivepatch := goBuild(t, root, "./examples/auto_livepatch", filepath.Join(tools, "auto_livepatch"))
-	kpatch := goBuild(t, root, "./examples/kpatch", filepath.Join(tools, "kpatch"))
+	autoLivepatch := vmtest.BuildStatic(t, root, "./examples/auto_livepatch", filepath.Join(tools, "auto_livepatch"))
+	kpatch := vmtest.BuildStatic(t, root, "./examples/kpatch", filepath.Join(tools, "kpatch"))
 
 	srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 	defer srv.Close()
@@ -107,16 +107,6 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab, fullBuild bool) []vmtest.File {
 		files = append(files, stageRPM(t, rpms[0], "/rpms/"+p.Name)...)
 	}
 	return files
-}
-
-func goBuild(t *testing.T, root, pkg, out string) string {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build %s: %s", pkg, b)
-	return out
 }
 
 // stageRPM puts an RPM's payload under dir/root and its scriptlets beside

@@ -110,3 +110,16 @@ func fileHash(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil))[:24], nil
 }
+
+// BuildStatic builds package pkg of the module at root into out as a
+// static binary (CGO_ENABLED=0) that a guest can run, and returns out.
+func BuildStatic(t testing.TB, root, pkg, out string) string {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), goTool(), "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
