@@ -61,14 +61,9 @@ func (r *runner) checkChangedLinesPatched(m *klp.Module) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	redirected := map[string]map[string]bool{} // target -> original function names
 	var roots []string
 	for _, o := range m.Objects {
-		if redirected[o.Name] == nil {
-			redirected[o.Name] = map[string]bool{}
-		}
 		for _, f := range o.Funcs {
-			redirected[o.Name][f.OldName] = true
 			roots = append(roots, f.NewSymbol)
 		}
 		cb := o.Callbacks
@@ -94,7 +89,7 @@ func (r *runner) checkChangedLinesPatched(m *klp.Module) (int, error) {
 			return 0, &ObjectError{Object: u.obj, Stage: StageLink, Err: err}
 		}
 		errs = append(errs, judgeLines(u.obj, holders, func(fn string) (verdict, string) {
-			return lineVerdict(u.diff.Function, fn, origFuncs, redirected[u.target], reached[i])
+			return lineVerdict(u.diff.Function, fn, origFuncs, u.redirects, reached[i])
 		})...)
 		functions := map[string]bool{}
 		for _, h := range holders {
@@ -107,10 +102,10 @@ func (r *runner) checkChangedLinesPatched(m *klp.Module) (int, error) {
 
 // judgeLines returns an error for each function of object obj whose
 // changed code would not run: one judged wrong, and new code that runs
-// nowhere. GCC may inline a new global into its callers and keep an
-// out-of-line copy nothing calls (kpatch's special-static): that copy is
-// dead but harmless, since its lines run in the callers (all but its
-// braces, which exist only out of line).
+// nowhere (or only partly elsewhere). GCC may inline a new global into
+// its callers and keep an out-of-line copy nothing calls (kpatch's
+// special-static): that copy is dead but harmless, since its lines run in
+// the callers (all but its braces, which exist only out of line).
 func judgeLines(obj string, holders []lineHolder, judge func(fn string) (verdict, string)) []error {
 	type lineKey struct {
 		file string
@@ -136,12 +131,27 @@ func judgeLines(obj string, holders []lineHolder, judge func(fn string) (verdict
 			report(h, reason)
 		}
 	}
-	inlined := map[string]bool{}
+	// Each dead function is excused only if every line it holds runs
+	// elsewhere, but for its first and last (the braces: entry and return
+	// exist only out of line), and at least one does.
+	first, last := map[string]int{}, map[string]int{}
 	for _, h := range dead {
-		inlined[h.function] = inlined[h.function] || live[lineKey{h.file, h.line}]
+		if f, ok := first[h.function]; !ok || h.line < f {
+			first[h.function] = h.line
+		}
+		last[h.function] = max(last[h.function], h.line)
+	}
+	runs, missing := map[string]bool{}, map[string]bool{}
+	for _, h := range dead {
+		switch {
+		case live[lineKey{h.file, h.line}]:
+			runs[h.function] = true
+		case h.line != first[h.function] && h.line != last[h.function]:
+			missing[h.function] = true
+		}
 	}
 	for _, h := range dead {
-		if !inlined[h.function] {
+		if !runs[h.function] || missing[h.function] {
 			report(h, "new code that nothing the module redirects (or its callbacks) calls or references: it would never run")
 		}
 	}

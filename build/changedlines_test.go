@@ -100,6 +100,8 @@ func TestJudgeLines(t *testing.T) {
 		// kpatch's special-static: kpatch_foo is inlined into copy_process
 		// (its body lines run there) and kept out of line, unused.
 		{"inlined new global", []lineHolder{h("kpatch_foo", 1714), h("kpatch_foo", 1715), h("copy_process", 1715), h("kpatch_foo", 1717)}, nil},
+		// Only part of kpatch_foo's body runs inlined: line 1716 runs nowhere.
+		{"partly inlined new global", []lineHolder{h("kpatch_foo", 1714), h("kpatch_foo", 1715), h("kpatch_foo", 1716), h("copy_process", 1715), h("kpatch_foo", 1717)}, []string{"kpatch_foo"}},
 		{"dead new function", []lineHolder{h("never", 8), h("never", 9), h("copy_process", 20)}, []string{"never"}},
 		{"old code keeps running", []lineHolder{h("old", 3), h("old", 4), h("copy_process", 3)}, []string{"old"}},
 	}

@@ -182,6 +182,10 @@ func (r *runner) link(ctx context.Context) error {
 		if err != nil {
 			return &ObjectError{Object: u.obj, Stage: StageLink, Err: err}
 		}
+		u.redirects = map[string]bool{}
+		for _, f := range funcs {
+			u.redirects[f.OldName] = true
+		}
 		objects = append(objects, path)
 		if len(funcs) == 0 && cbs == (klp.Callbacks{}) {
 			continue

@@ -24,8 +24,11 @@ type unit struct {
 	patched string // patched object
 	cached  bool
 	diff    *objdiff.Result
-	patch   string    // the patch object written from diff
-	crcs    *unitCRCs // symbol versions of its exports (startCRCs)
+	patch   string // the patch object written from diff
+	// redirects are the functions the module redirects to this unit's
+	// patch object (original names).
+	redirects map[string]bool
+	crcs      *unitCRCs // symbol versions of its exports (startCRCs)
 }
 
 func numCPU() int { return runtime.NumCPU() }
