@@ -3,8 +3,13 @@
 //
 //	res, err := build.Run(ctx, build.Options{
 //		Source:  &build.Tree{Release: "6.1.0-56-amd64", Dir: src, KbuildDir: headers, Vmlinux: vmlinux},
-//		Patches: []string{"fix.patch"},
+//		Patches:   []string{"fix.patch"},
+//		OutputDir: out,
 //	})
+//
+// [Check] takes the same options and runs the check and patch stages
+// only, for dry runs: it returns a [Plan] (the module's name and path, the
+// objects to compile) or the error Run would return before compiling.
 //
 // [Run] goes through these stages, reporting an [Event] as each starts and
 // advances, and stopping with ctx.Err() when ctx is cancelled:

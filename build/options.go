@@ -7,15 +7,16 @@ import (
 	"strings"
 )
 
-// Options configure Run. Only Source and Patches are required;
-// every other zero value means kpatch-build's default.
+// Options configure Run and Check. Source, Patches and OutputDir are
+// required; every other zero value means kpatch-build's default.
 //
 // kpatch-build and auto_livepatch map onto it like this: -s/-c/-v and the
 // kernel release give the Tree; the patch arguments (-p) are Patches; -n is
-// Name; -o is OutputDir; -R is NoReplace; -d/-D (a description file's text)
-// is Description; -j is Jobs; --skip-compiler-check is SkipCompilerCheck;
-// --debug/--skip-cleanup is KeepWork; --export-debuginfo is DebugDir;
-// --fuzz is Fuzz.
+// Name; -o is OutputDir (the working directory when not given); -R is
+// NoReplace; a description file's text (kpatch-build --description,
+// auto_livepatch -d) is Description; -j is Jobs; --skip-compiler-check is
+// SkipCompilerCheck; -d/--debug and --skip-cleanup are KeepWork;
+// --export-debuginfo is DebugDir; --fuzz is Fuzz.
 type Options struct {
 	// Source yields the kernel tree to build against; a *Tree is a Source.
 	Source Source
@@ -25,7 +26,9 @@ type Options struct {
 	// Name is the module name (kpatch-build -n); default from the patch
 	// names (livepatch.ModuleName). A trailing ".ko" is dropped.
 	Name string
-	// OutputDir receives <Name>.ko; default the current directory.
+	// OutputDir receives <Name>.ko (created if missing). Required: a
+	// library has no business writing to the working directory unasked
+	// (the CLIs pass theirs).
 	OutputDir string
 	// NoReplace builds a module that stacks on earlier livepatches instead
 	// of atomically replacing them (kpatch-build -R). Kernels before 5.1

@@ -61,6 +61,12 @@ type runner struct {
 	// globals are the globals the patch objects define (moduleGlobals).
 	globals map[string]moduleGlobal
 	linkLog string
+
+	// dryRun: Check, not Run; nothing is built (see patch).
+	dryRun bool
+	// headersNeedFullBuild: a dry run's changed headers, whose users Run
+	// would find after building the tree in full.
+	headersNeedFullBuild []string
 }
 
 func newRun(ctx context.Context, opts Options) (*runner, error) {
@@ -69,6 +75,10 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 	}
 	if len(opts.Patches) == 0 {
 		return nil, fmt.Errorf("build: %w: no patches given", ErrBadOptions)
+	}
+	// Before the Source's Tree, which may fetch and prepare a kernel.
+	if err := checkOutputDir(opts.OutputDir); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
 	}
 	if rs, ok := opts.Source.(ReleaseSource); ok {
 		if err := checkReplaceRelease(rs.Release(), opts.NoReplace); err != nil {
@@ -89,9 +99,6 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 	r.version, r.versionKnown = targetVersion(&r.tree)
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
-	}
-	if r.opts.OutputDir == "" {
-		r.opts.OutputDir = "."
 	}
 	if r.opts.Jobs <= 0 {
 		r.opts.Jobs = max(1, numCPU())
@@ -222,18 +229,25 @@ func (r *runner) patch(ctx context.Context) error {
 		r.res.Warnings = append(r.res.Warnings, p.String())
 		r.event(StagePatch, 0, 1, "hunk placed inexactly: %s", p)
 	}
-	if fb, ok := r.opts.Source.(FullBuildSource); ok && changesHeader(r.ov.changed) && !fullyBuilt(r.tree.Dir) {
-		r.event(StagePatch, 0, 1, "a header changes: building the kernel in full once, to find every object that includes it")
-		if err := fb.BuildAll(ctx); err != nil {
-			return fmt.Errorf("building the kernel in full for a changed header: %w", err)
+	changed := r.ov.changed
+	if fb, ok := r.opts.Source.(FullBuildSource); ok && changesHeader(changed) && !fullyBuilt(r.tree.Dir) {
+		if r.dryRun {
+			// Check builds nothing: it names the headers whose users the
+			// full build would find.
+			changed, r.headersNeedFullBuild = splitHeaders(changed)
+		} else {
+			r.event(StagePatch, 0, 1, "a header changes: building the kernel in full once, to find every object that includes it")
+			if err := fb.BuildAll(ctx); err != nil {
+				return fmt.Errorf("building the kernel in full for a changed header: %w", err)
+			}
 		}
 	}
-	objs, warnings, err := touchedObjects(r.tree.Dir, r.ov.changed, r.opts.PartialHeaderUsers)
+	objs, warnings, err := touchedObjects(r.tree.Dir, changed, r.opts.PartialHeaderUsers)
 	if err != nil {
 		return err
 	}
 	r.res.Warnings = append(r.res.Warnings, warnings...)
-	if len(objs) == 0 {
+	if len(objs) == 0 && len(r.headersNeedFullBuild) == 0 {
 		return fmt.Errorf("the patches change no C source or header: %w", ErrNoChanges)
 	}
 	for _, o := range objs {

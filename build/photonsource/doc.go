@@ -14,7 +14,7 @@
 //		Repo:   &photon.Repo{BaseURLs: []string{mirror}, CacheDir: cache},
 //		Dir:    "/var/lib/klpkit/src",
 //	}
-//	res, err := build.Run(ctx, build.Options{Source: src, Patches: patches})
+//	res, err := build.Run(ctx, build.Options{Source: src, Patches: patches, OutputDir: out})
 //
 // The build step is kpatch-build's: `make vmlinux modules` in the tree, once
 // (a marker file records a finished build, so later runs reuse it), which

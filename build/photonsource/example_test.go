@@ -24,7 +24,7 @@ func Example() {
 		Repo:   &photon.Repo{BaseURLs: []string{"http://mirror.example/photon"}, CacheDir: "/var/cache/klpkit/rpms"},
 		Dir:    "/var/lib/klpkit/src",
 	}
-	res, err := build.Run(context.Background(), build.Options{Source: src, Patches: []string{"fix.patch"}})
+	res, err := build.Run(context.Background(), build.Options{Source: src, Patches: []string{"fix.patch"}, OutputDir: "/var/lib/klpkit/out"})
 	switch {
 	case errors.Is(err, photon.ErrPackageNotFound):
 		fmt.Println("not on the mirror:", err)

@@ -283,8 +283,15 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 	fmt.Fprintf(a.stdout, "Using source directory at %s\n", o.sourceDir)
 	fmt.Fprintf(a.stdout, "Kernel release %s\n", rel)
 
+	outputDir := o.outputDir
+	if outputDir == "" {
+		// kpatch-build's default; the library has none.
+		if outputDir, err = os.Getwd(); err != nil {
+			return bo, fmt.Errorf("output directory: %w", err)
+		}
+	}
 	bo = build.Options{
-		Source: tree, Patches: o.patches, Name: o.name, OutputDir: o.outputDir,
+		Source: tree, Patches: o.patches, Name: o.name, OutputDir: outputDir,
 		NoReplace: o.nonReplace, Jobs: o.jobs, SkipCompilerCheck: o.skipCC,
 		PartialHeaderUsers: o.partialHeaderUsers, Fuzz: o.fuzz,
 		KeepWork: o.debug || o.skipCleanup, DebugDir: o.exportDebug,

@@ -117,7 +117,9 @@ func TestDefaults(t *testing.T) {
 	o := c.got
 	assert.Equal(t, []string{c.patch}, o.Patches)
 	assert.Empty(t, o.Name, "build.Run names it livepatch-<patch>")
-	assert.Empty(t, o.OutputDir, "the current directory")
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	assert.Equal(t, wd, o.OutputDir, "the current directory, passed explicitly")
 	assert.False(t, o.NoReplace, "replace by default")
 	assert.Zero(t, o.Jobs, "the CPU count")
 	assert.Equal(t, "/home/u/.kpatch", o.CacheDir, "kpatch-build's cache")
