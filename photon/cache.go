@@ -97,8 +97,11 @@ var ErrChecksumMismatch = errors.New("photon: checksum mismatch")
 
 // ChecksumError names the file and both digests.
 type ChecksumError struct {
-	File, URL, Want, Got string
-	Algo                 string // "sha512", or "" for sha256
+	File string `json:"file"`
+	URL  string `json:"url"`
+	Want string `json:"want"`
+	Got  string `json:"got"`
+	Algo string `json:"algo"` // "sha512", or "" for sha256
 }
 
 func (e *ChecksumError) Error() string {

@@ -27,9 +27,9 @@ var ErrInternal = errors.New("photon: internal error on unexpected input (please
 
 // CompilerMismatchError gives both compiler identifications.
 type CompilerMismatchError struct {
-	Vmlinux string // path of the kernel image
-	Kernel  string // the kernel's .comment, e.g. "GCC: (GCC) 10.5.0"
-	Local   string // the local compiler's
+	Vmlinux string `json:"vmlinux"` // path of the kernel image
+	Kernel  string `json:"kernel"`  // the kernel's .comment, e.g. "GCC: (GCC) 10.5.0"
+	Local   string `json:"local"`   // the local compiler's
 }
 
 func (e *CompilerMismatchError) Error() string {

@@ -21,10 +21,10 @@ var ErrPackageNotFound = errors.New("photon: package not found")
 
 // NotFoundError says which package of which release was missing where.
 type NotFoundError struct {
-	File    string   // e.g. "linux-rt-5.10.118-3.ph4.src.rpm"
-	What    string   // e.g. "source RPM"
-	Release Release  // 0 when unknown
-	URLs    []string // every location tried
+	File    string   `json:"file"`    // e.g. "linux-rt-5.10.118-3.ph4.src.rpm"
+	What    string   `json:"what"`    // e.g. "source RPM"
+	Release Release  `json:"release"` // 0 when unknown
+	URLs    []string `json:"urls"`    // every location tried
 }
 
 func (e *NotFoundError) Error() string {
@@ -93,14 +93,14 @@ func (o *DownloadOptions) withDefaults() DownloadOptions {
 
 // DownloadEvent reports download progress.
 type DownloadEvent struct {
-	File    string
-	URL     string
-	Attempt int   // 1-based
-	Bytes   int64 // bytes of the file present so far (resumed bytes included)
-	Total   int64 // expected size, or -1 when unknown
-	Resumed bool  // the attempt continues a partial file
-	Done    bool  // the file is complete and verified
-	Retry   error // non-nil: the attempt failed with this transient error and will be retried
+	File    string `json:"file"`
+	URL     string `json:"url"`
+	Attempt int    `json:"attempt"` // 1-based
+	Bytes   int64  `json:"bytes"`   // bytes of the file present so far (resumed bytes included)
+	Total   int64  `json:"total"`   // expected size, or -1 when unknown
+	Resumed bool   `json:"resumed"` // the attempt continues a partial file
+	Done    bool   `json:"done"`    // the file is complete and verified
+	Retry   error  `json:"retry"`   // non-nil: the attempt failed with this transient error and will be retried
 }
 
 // DownloadRequest names one file to fetch.

@@ -45,8 +45,8 @@ const (
 
 // ParseError reports a string that is not a Photon kernel release.
 type ParseError struct {
-	Input  string
-	Reason string
+	Input  string `json:"input"`
+	Reason string `json:"reason"`
 }
 
 func (e *ParseError) Error() string {

@@ -26,18 +26,19 @@ var ErrTooLarge = errors.New("photon: larger than allowed")
 
 // SizeError says what was too large and which limit it broke.
 type SizeError struct {
-	File, URL string
-	Limit     int64
+	File  string `json:"file"`
+	URL   string `json:"url"`
+	Limit int64  `json:"limit"`
 	// Declared is true when Limit is a size the metadata declares; Source
 	// then names the metadata ("the repository metadata", "repomd.xml"),
 	// else the configured cap ("DownloadOptions.MaxDownloadSize").
-	Declared bool
-	Source   string
+	Declared bool   `json:"declared"`
+	Source   string `json:"source"`
 	// Announced is the server's Content-Length when that alone exceeded the
 	// limit (nothing was read then), or -1.
-	Announced int64
+	Announced int64 `json:"announced"`
 	// Decompressed is set when the decompressed data broke the limit.
-	Decompressed bool
+	Decompressed bool `json:"decompressed"`
 }
 
 func (e *SizeError) Error() string {
@@ -66,8 +67,9 @@ var ErrRedirectRefused = errors.New("photon: redirect refused")
 
 // RedirectError names the refused redirect.
 type RedirectError struct {
-	From, To string
-	Reason   string
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
 }
 
 func (e *RedirectError) Error() string {

@@ -33,8 +33,8 @@ const (
 
 // PrepareEvent reports progress of Prepare.
 type PrepareEvent struct {
-	Step   PrepareStep
-	Detail string
+	Step   PrepareStep `json:"step"`
+	Detail string      `json:"detail"`
 }
 
 // PrepareOptions tunes Prepare. Dir is required; the rest has defaults.

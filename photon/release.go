@@ -16,32 +16,32 @@ func (r Release) DistTag() string { return fmt.Sprintf(".ph%d", int(r)) }
 
 // ReleaseInfo is what klpkit knows about one Photon release.
 type ReleaseInfo struct {
-	Release Release
+	Release Release `json:"release"`
 	// KernelLine is the upstream kernel series, e.g. "5.10".
-	KernelLine string
+	KernelLine string `json:"kernel_line"`
 	// Compiler is the gcc the release's kernels are built with (head of branch).
-	Compiler string
+	Compiler string `json:"compiler"`
 	// AtomicReplace tells whether the kernel supports klp replace (Linux >= 5.1).
 	// Without it every livepatch must be built non-replace (-R).
-	AtomicReplace bool
+	AtomicReplace bool `json:"atomic_replace"`
 	// Flavors lists the x86_64 kernel flavors of the release.
-	Flavors []FlavorInfo
+	Flavors []FlavorInfo `json:"flavors"`
 }
 
 // FlavorInfo describes one flavor of one release.
 type FlavorInfo struct {
-	Flavor Flavor
+	Flavor Flavor `json:"flavor"`
 	// ConfigFile is the x86_64 config's file name in the source RPM.
-	ConfigFile string
+	ConfigFile string `json:"config_file"`
 	// Livepatch tells whether any kernel of this flavor has CONFIG_LIVEPATCH.
-	Livepatch bool
+	Livepatch bool `json:"livepatch"`
 	// Since is the first kernel (version and RPM release number) built with
 	// CONFIG_LIVEPATCH; the zero value means every kernel of the flavor.
-	Since Threshold
+	Since Threshold `json:"since"`
 	// Bad lists ranges that have CONFIG_LIVEPATCH but cannot be patched safely.
-	Bad []BadRange
+	Bad []BadRange `json:"bad"`
 	// Why explains a flavor without livepatch support.
-	Why string
+	Why string `json:"why"`
 }
 
 // Threshold is a kernel version plus the RPM release number of its package.
@@ -65,8 +65,9 @@ func (t Threshold) Compare(o Threshold) int {
 
 // BadRange is an inclusive range of builds refused for a stated reason.
 type BadRange struct {
-	First, Last Threshold
-	Reason      string
+	First  Threshold `json:"first"`
+	Last   Threshold `json:"last"`
+	Reason string    `json:"reason"`
 }
 
 func (b BadRange) contains(t Threshold) bool {
@@ -128,6 +129,10 @@ func Releases() []ReleaseInfo {
 	out := make([]ReleaseInfo, len(releases))
 	for i, r := range releases {
 		r.Flavors = append([]FlavorInfo(nil), r.Flavors...)
+		for j := range r.Flavors {
+			// A copy, and [] rather than null in JSON when there is none.
+			r.Flavors[j].Bad = append([]BadRange{}, r.Flavors[j].Bad...)
+		}
 		out[i] = r
 	}
 	return out

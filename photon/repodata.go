@@ -77,20 +77,20 @@ func (m *RepoMD) Primary() (RepoMDData, error) {
 
 // PackageEntry is one package of the primary list.
 type PackageEntry struct {
-	Name    string
-	Arch    string
-	Epoch   string
-	Version string
-	Release string
+	Name    string `json:"name"`
+	Arch    string `json:"arch"`
+	Epoch   string `json:"epoch"`
+	Version string `json:"version"`
+	Release string `json:"release"`
 	// Href is the package's path relative to the repository root.
-	Href string
+	Href string `json:"href"`
 	// SHA256 is the package file's checksum in lower-case hex, or "" when
 	// the list gives its SHA512 instead.
-	SHA256 string
+	SHA256 string `json:"sha256"`
 	// Size is the package file's size in bytes (0 when unknown).
-	Size int64
+	Size int64 `json:"size"`
 	// SHA512 is the package file's checksum when the list gives that one.
-	SHA512 string
+	SHA512 string `json:"sha512"`
 }
 
 // FileName is the base name of the package file.

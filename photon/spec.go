@@ -18,10 +18,10 @@ var ErrUnsupportedSpec = errors.New("photon: spec construct outside the supporte
 
 // SpecError names the spec line klpkit cannot interpret and why.
 type SpecError struct {
-	File   string
-	Line   int
-	Text   string
-	Reason string
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Text   string `json:"text"`
+	Reason string `json:"reason"`
 }
 
 func (e *SpecError) Error() string {
@@ -67,9 +67,9 @@ type Spec struct {
 
 // SpecInclude is one %include of %prep or %build.
 type SpecInclude struct {
-	Line    int
-	Section string // "%prep" or "%build"
-	File    string // expanded path
+	Line    int    `json:"line"`
+	Section string `json:"section"` // "%prep" or "%build"
+	File    string `json:"file"`    // expanded path
 }
 
 // maxIncludeDepth bounds nested preamble %include files.
@@ -77,8 +77,8 @@ const maxIncludeDepth = 4
 
 // SpecLine is one logical line of a spec with its first line number.
 type SpecLine struct {
-	Line int
-	Text string
+	Line int    `json:"line"`
+	Text string `json:"text"`
 }
 
 // maxSpecSize bounds the spec file (Photon's largest is under 200 kB).

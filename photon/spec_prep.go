@@ -450,11 +450,11 @@ func (r *prepRunner) runPatch(l SpecLine, n int, file string, opts patchOptions)
 
 // PatchError reports a Photon patch that did not apply.
 type PatchError struct {
-	Patch  string
-	Number int // -1 for a "patch < FILE" command
-	Dir    string
-	Output string
-	Err    error
+	Patch  string `json:"patch"`
+	Number int    `json:"number"` // -1 for a "patch < FILE" command
+	Dir    string `json:"dir"`
+	Output string `json:"output"`
+	Err    error  `json:"err"`
 }
 
 func (e *PatchError) Error() string {
