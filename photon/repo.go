@@ -25,7 +25,7 @@ const (
 // DefaultBaseURLs returns the public repository roots, in the order tried.
 func DefaultBaseURLs() []string { return []string{BroadcomBaseURL, VMwareBaseURL} }
 
-// PackageKind tells the two packages a kernel needs apart.
+// PackageKind tells the packages of a kernel apart.
 type PackageKind int
 
 const (
@@ -36,35 +36,46 @@ const (
 )
 
 func (p PackageKind) String() string {
-	if p == DebuginfoPackage {
+	switch p {
+	case DebuginfoPackage:
 		return "debuginfo RPM"
+	case DevelPackage:
+		return "devel RPM"
 	}
 	return "source RPM"
 }
 
 // FileName is the package file of kernel k.
 func (p PackageKind) FileName(k Kernel) string {
-	if p == DebuginfoPackage {
+	switch p {
+	case DebuginfoPackage:
 		return k.DebuginfoRPM()
+	case DevelPackage:
+		return k.DevelRPM()
 	}
 	return k.SourceRPM()
 }
 
 // RepoPath is the repository directory of kind p for release r, relative
-// to a base URL: "4.0/photon_srpms_4.0_x86_64" or
-// "4.0/photon_debuginfo_4.0_x86_64".
+// to a base URL: "4.0/photon_srpms_4.0_x86_64",
+// "4.0/photon_debuginfo_4.0_x86_64" or, for a devel RPM, the updates
+// repository "4.0/photon_updates_4.0_x86_64" (Fetch also looks in
+// photon_release_4.0_x86_64, which holds the release's GA kernels).
 func (p PackageKind) RepoPath(r Release) string {
 	kind := "srpms"
-	if p == DebuginfoPackage {
+	switch p {
+	case DebuginfoPackage:
 		kind = "debuginfo"
+	case DevelPackage:
+		kind = "updates"
 	}
 	return fmt.Sprintf("%s/photon_%s_%s_x86_64", r, kind, r)
 }
 
 // PackagePath is the conventional path of k's package file inside its
-// repository directory (debuginfo RPMs sit in an x86_64/ subdirectory).
+// repository directory (binary RPMs sit in an x86_64/ subdirectory).
 func (p PackageKind) PackagePath(k Kernel) string {
-	if p == DebuginfoPackage {
+	if p == DebuginfoPackage || p == DevelPackage {
 		return "x86_64/" + p.FileName(k)
 	}
 	return p.FileName(k)
@@ -74,8 +85,9 @@ func (p PackageKind) PackagePath(k Kernel) string {
 // value fetches from the public hosts; CacheDir must be set for downloads.
 type Repo struct {
 	// SourceRPMPath and DebuginfoRPMPath are local files to use as they are
-	// (auto_livepatch.sh's -s and -v, SRC_RPM_LOCAL_PATH).
-	SourceRPMPath, DebuginfoRPMPath string
+	// (auto_livepatch.sh's -s and -v, SRC_RPM_LOCAL_PATH); DevelRPMPath
+	// likewise for the devel RPM.
+	SourceRPMPath, DebuginfoRPMPath, DevelRPMPath string
 	// Dir is a local directory holding the RPMs, either flat or in the
 	// repository layout (<Dir>/4.0/photon_srpms_4.0_x86_64/...). A package
 	// found there is used as it is. With Dir set and BaseURLs nil the Repo is
@@ -141,8 +153,11 @@ func (r *Repo) fetch(ctx context.Context, k Kernel, kind PackageKind) (string, e
 // local finds the package in the explicit paths or in Dir.
 func (r *Repo) local(k Kernel, kind PackageKind) (string, bool, error) {
 	explicit := r.SourceRPMPath
-	if kind == DebuginfoPackage {
+	switch kind {
+	case DebuginfoPackage:
 		explicit = r.DebuginfoRPMPath
+	case DevelPackage:
+		explicit = r.DevelRPMPath
 	}
 	if explicit != "" {
 		fi, err := os.Stat(explicit)
@@ -157,10 +172,11 @@ func (r *Repo) local(k Kernel, kind PackageKind) (string, bool, error) {
 	if r.Dir == "" {
 		return "", false, nil
 	}
-	for _, p := range []string{
-		filepath.Join(r.Dir, kind.FileName(k)),
-		filepath.Join(r.Dir, filepath.FromSlash(kind.RepoPath(k.Release())+"/"+kind.PackagePath(k))),
-	} {
+	candidates := []string{filepath.Join(r.Dir, kind.FileName(k))}
+	for _, dir := range kind.repoPaths(k.Release()) {
+		candidates = append(candidates, filepath.Join(r.Dir, filepath.FromSlash(dir+"/"+kind.PackagePath(k))))
+	}
+	for _, p := range candidates {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
 			return p, true, nil
 		}
@@ -179,27 +195,29 @@ func (r *Repo) Locate(ctx context.Context, k Kernel, kind PackageKind) (Download
 	var fallback []string
 	var hostErrs []error
 	for _, base := range r.baseURLs() {
-		repoURL := strings.TrimSuffix(base, "/") + "/" + kind.RepoPath(k.Release())
-		if !r.NoMetadata && !req.digestKnown() {
-			entry, found, err := r.lookupMetadata(ctx, repoURL, req.File)
-			if ctx.Err() != nil {
-				return req, ctx.Err()
+		for _, dir := range kind.repoPaths(k.Release()) {
+			repoURL := strings.TrimSuffix(base, "/") + "/" + dir
+			if !r.NoMetadata && !req.digestKnown() {
+				entry, found, err := r.lookupMetadata(ctx, repoURL, req.File)
+				if ctx.Err() != nil {
+					return req, ctx.Err()
+				}
+				if err != nil {
+					// An unreachable host or broken metadata on one host (the
+					// VMware and Broadcom hosts mirror each other) must not stop
+					// the fetch from the other: skip this host, say why if no
+					// other one serves the package.
+					hostErrs = append(hostErrs, err)
+					continue
+				}
+				if found {
+					req.URLs = append(req.URLs, repoURL+"/"+entry.Href)
+					req.SHA256, req.SHA512, req.Size = entry.SHA256, entry.SHA512, entry.Size
+					continue
+				}
 			}
-			if err != nil {
-				// An unreachable host or broken metadata on one host (the
-				// VMware and Broadcom hosts mirror each other) must not stop
-				// the fetch from the other: skip this host, say why if no
-				// other one serves the package.
-				hostErrs = append(hostErrs, err)
-				continue
-			}
-			if found {
-				req.URLs = append(req.URLs, repoURL+"/"+entry.Href)
-				req.SHA256, req.SHA512, req.Size = entry.SHA256, entry.SHA512, entry.Size
-				continue
-			}
+			fallback = append(fallback, repoURL+"/"+kind.PackagePath(k))
 		}
-		fallback = append(fallback, repoURL+"/"+kind.PackagePath(k))
 	}
 	for _, u := range fallback {
 		if !contains(req.URLs, u) {

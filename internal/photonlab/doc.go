@@ -27,9 +27,13 @@
 //   - the packages, for each flavor: linux[-aws]-<KVER>-<REL>.ph5.src.rpm
 //     (spec, tarball, the flavor's config, patches) and
 //     linux[-aws]-debuginfo-<KVER>-<REL>.ph5.x86_64.rpm holding vmlinux at
-//     /usr/lib/debug/lib/modules/<uname>/vmlinux-<uname>, in Photon's
-//     repository layout (5.0/photon_srpms_5.0_x86_64/,
-//     5.0/photon_debuginfo_5.0_x86_64/x86_64/) with repodata in each.
+//     /usr/lib/debug/lib/modules/<uname>/vmlinux-<uname>, and
+//     linux[-aws]-devel-<KVER>-<REL>.ph5.x86_64.rpm holding the build's
+//     .config, Module.symvers and generated headers under
+//     /usr/src/linux-headers-<uname>/ (with /lib/modules/<uname>/build
+//     pointing there), in Photon's repository layout
+//     (5.0/photon_srpms_5.0_x86_64/, 5.0/photon_debuginfo_5.0_x86_64/x86_64/,
+//     5.0/photon_updates_5.0_x86_64/x86_64/) with repodata in each.
 //
 // [Prepare] does all of it once and caches it under the lab directory
 // (<lab>/photon/<generic uname>): each step ends by writing a marker file

@@ -35,6 +35,7 @@ type Lab struct {
 	RepoDir       string         `json:"repo_dir"`       // repository root: RepoDir/5.0/photon_srpms_5.0_x86_64/..., all flavors
 	SourceRPM     string         `json:"source_rpm"`     // the source RPM inside RepoDir
 	DebuginfoRPM  string         `json:"debuginfo_rpm"`  // the debuginfo RPM inside RepoDir
+	DevelRPM      string         `json:"devel_rpm"`      // the devel RPM (Module.symvers, .config) inside RepoDir
 	Flavors       []FlavorKernel `json:"flavors"`
 }
 
@@ -50,6 +51,7 @@ type FlavorKernel struct {
 	ModuleSymvers string        `json:"module_symvers"`
 	SourceRPM     string        `json:"source_rpm"`
 	DebuginfoRPM  string        `json:"debuginfo_rpm"`
+	DevelRPM      string        `json:"devel_rpm"`
 }
 
 // ErrNoFlavor means the lab has no kernel of the flavor asked for.
@@ -68,6 +70,7 @@ func (l *Lab) Flavor(f photon.Flavor) (*Lab, error) {
 		c := *l
 		c.KernelRelease, c.Vmlinuz, c.Vmlinux, c.Config = fk.KernelRelease, fk.Vmlinuz, fk.Vmlinux, fk.Config
 		c.BuildDir, c.ModuleSymvers, c.SourceRPM, c.DebuginfoRPM = fk.BuildDir, fk.ModuleSymvers, fk.SourceRPM, fk.DebuginfoRPM
+		c.DevelRPM = fk.DevelRPM
 		return &c, nil
 	}
 	return nil, fmt.Errorf("%w: %s has no %s kernel", ErrNoFlavor, l.Dir, f)
@@ -147,6 +150,7 @@ func (l *Lab) paths() map[string]string {
 	return map[string]string{
 		"vmlinuz": l.Vmlinuz, "vmlinux": l.Vmlinux, "config": l.Config, "source tree": l.Tree,
 		"build directory": l.BuildDir, "Module.symvers": l.ModuleSymvers, "repository": l.RepoDir, "source RPM": l.SourceRPM, "debuginfo RPM": l.DebuginfoRPM,
+		"devel RPM": l.DevelRPM,
 	}
 }
 
@@ -161,7 +165,7 @@ func (l *Lab) String() string {
 	}
 	for _, row := range [][2]string{{"vmlinuz", l.Vmlinuz}, {"vmlinux", l.Vmlinux}, {"config", l.Config},
 		{"source tree", l.Tree}, {"build dir", l.BuildDir}, {"Module.symvers", l.ModuleSymvers}, {"repository", l.RepoDir},
-		{"source RPM", l.SourceRPM}, {"debuginfo RPM", l.DebuginfoRPM}} {
+		{"source RPM", l.SourceRPM}, {"debuginfo RPM", l.DebuginfoRPM}, {"devel RPM", l.DevelRPM}} {
 		fmt.Fprintf(&b, "%-15s %s\n", row[0], row[1])
 	}
 	return b.String()

@@ -16,12 +16,13 @@ func writeFakeManifest(t *testing.T, labDir, uname string) *Lab {
 	l := &Lab{Dir: dir, KernelRelease: uname, Version: "6.1.192", Release: "1"}
 	l.Vmlinuz, l.Vmlinux, l.Config = filepath.Join(dir, "bzImage"), filepath.Join(dir, "vmlinux"), filepath.Join(dir, "config")
 	l.ModuleSymvers, l.SourceRPM, l.DebuginfoRPM = filepath.Join(dir, "Module.symvers"), filepath.Join(dir, "src.rpm"), filepath.Join(dir, "debuginfo.rpm")
+	l.DevelRPM = filepath.Join(dir, "devel.rpm")
 	l.Tree, l.BuildDir, l.RepoDir = filepath.Join(dir, "tree"), filepath.Join(dir, "build"), filepath.Join(dir, "repo")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	for _, d := range []string{l.Tree, l.BuildDir, l.RepoDir} {
 		require.NoError(t, os.MkdirAll(d, 0o755))
 	}
-	for _, f := range []string{l.Vmlinuz, l.Vmlinux, l.Config, l.ModuleSymvers, l.SourceRPM, l.DebuginfoRPM} {
+	for _, f := range []string{l.Vmlinuz, l.Vmlinux, l.Config, l.ModuleSymvers, l.SourceRPM, l.DebuginfoRPM, l.DevelRPM} {
 		require.NoError(t, os.WriteFile(f, nil, 0o644))
 	}
 	require.NoError(t, l.writeManifest())

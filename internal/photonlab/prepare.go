@@ -214,6 +214,7 @@ func (p *preparer) setup(debianVersion string) error {
 			Config: filepath.Join(build, ".config"), ModuleSymvers: filepath.Join(build, "Module.symvers"),
 			SourceRPM:    filepath.Join(p.l.RepoDir, photon.SourcePackage.RepoPath(k.Release()), photon.SourcePackage.PackagePath(k)),
 			DebuginfoRPM: filepath.Join(p.l.RepoDir, photon.DebuginfoPackage.RepoPath(k.Release()), photon.DebuginfoPackage.PackagePath(k)),
+			DevelRPM:     filepath.Join(p.l.RepoDir, photon.DevelPackage.RepoPath(k.Release()), photon.DevelPackage.PackagePath(k)),
 		}
 		p.l.Flavors = append(p.l.Flavors, fk)
 		fragments := []string{filepath.Join(p.cfg.Assets, fragmentName)}
@@ -228,8 +229,12 @@ func (p *preparer) setup(debianVersion string) error {
 	generic := p.l.Flavors[0]
 	p.l.KernelRelease, p.l.Vmlinuz, p.l.Vmlinux, p.l.Config = generic.KernelRelease, generic.Vmlinuz, generic.Vmlinux, generic.Config
 	p.l.BuildDir, p.l.ModuleSymvers, p.l.SourceRPM, p.l.DebuginfoRPM = generic.BuildDir, generic.ModuleSymvers, generic.SourceRPM, generic.DebuginfoRPM
+	p.l.DevelRPM = generic.DevelRPM
 	return os.MkdirAll(filepath.Join(dir, "SOURCES"), 0o755)
 }
+
+// repoPackageSet names what the repository step writes per flavor.
+const repoPackageSet = "src debuginfo devel"
 
 // steps lists the stages with the digests of their inputs: changed assets
 // redo the steps they feed (and, by the invalidation rule, those after).
@@ -262,7 +267,9 @@ func (p *preparer) steps() ([]step, error) {
 			step{".done-build" + suffix, digestOf(config + " build"), func(ctx context.Context) error { return p.build(ctx, fb) }})
 		all += " " + config
 	}
-	repo, err := digestFiles(all, []string{filepath.Join(p.cfg.Assets, specTemplateName)})
+	// The seed names the repository's package set: adding one (the devel
+	// RPMs) redoes only this step on a lab whose kernels are built.
+	repo, err := digestFiles(all+" "+repoPackageSet, []string{filepath.Join(p.cfg.Assets, specTemplateName)})
 	if err != nil {
 		return nil, err
 	}

@@ -12,8 +12,9 @@ import (
 	"github.com/klpkit/klpkit/photon"
 )
 
-// repo writes each flavor's spec, source RPM and debuginfo RPM, and the
-// repodata of both repository directories, in Photon's layout.
+// repo writes each flavor's spec, source, debuginfo and devel RPMs, and the
+// repodata of their repository directories, in Photon's layout (devel RPMs
+// in the updates repository, where Photon publishes its kernels after GA).
 func (p *preparer) repo(ctx context.Context) error {
 	start := time.Now()
 	sum, err := fileSHA512(p.tarballPath())
@@ -62,10 +63,17 @@ func (p *preparer) repo(ctx context.Context) error {
 		if err := writeDebuginfoRPM(fb.fk.DebuginfoRPM, fb.k, fb.fk.Vmlinux, buildTime); err != nil {
 			return err
 		}
-		for _, kind := range []photon.PackageKind{photon.SourcePackage, photon.DebuginfoPackage} {
+		p.log.Info("writing devel RPM", "file", filepath.Base(fb.fk.DevelRPM))
+		if err := writeDevelRPM(fb.fk.DevelRPM, fb.k, fb.fk, p.l.Tree, buildTime); err != nil {
+			return err
+		}
+		for _, kind := range []photon.PackageKind{photon.SourcePackage, photon.DebuginfoPackage, photon.DevelPackage} {
 			name, arch := fb.k.Package(), "src"
-			if kind == photon.DebuginfoPackage {
+			switch kind {
+			case photon.DebuginfoPackage:
 				name, arch = name+"-debuginfo", "x86_64"
+			case photon.DevelPackage:
+				name, arch = name+"-devel", "x86_64"
 			}
 			dir := kind.RepoPath(fb.k.Release())
 			byDir[dir] = append(byDir[dir], repoPackage{Name: name, Arch: arch, Version: p.l.Version, Release: fb.k.RPMRelease(), Href: kind.PackagePath(fb.k)})

@@ -36,6 +36,10 @@ func fakeLab(t *testing.T) *preparer {
 		require.NoError(t, os.WriteFile(filepath.Join(p.l.Dir, "SOURCES", name), []byte("CONFIG_A=y\nCONFIG_LOCALVERSION=\"\"\n# CONFIG_B is not set\n"), 0o644))
 		require.NoError(t, os.MkdirAll(fb.fk.BuildDir, 0o755))
 		require.NoError(t, os.WriteFile(fb.fk.Vmlinux, []byte("\x7fELF fake vmlinux "+fb.k.String()), 0o644))
+		require.NoError(t, os.WriteFile(fb.fk.Config, []byte("CONFIG_LOCALVERSION=\"-1.ph5\"\n"), 0o644))
+		require.NoError(t, os.WriteFile(fb.fk.ModuleSymvers, []byte("0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n"), 0o644))
+		require.NoError(t, os.MkdirAll(filepath.Join(fb.fk.BuildDir, "include/generated"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(fb.fk.BuildDir, "include/generated/utsrelease.h"), []byte("#define UTS_RELEASE \""+fb.k.String()+"\"\n"), 0o644))
 	}
 	require.NoError(t, p.repo(ctx))
 	return p
@@ -77,7 +81,27 @@ func TestRepoLayout(t *testing.T) {
 	require.Contains(t, paths, "/usr/lib/debug/lib/modules/6.1.192-1.ph5/vmlinux-6.1.192-1.ph5")
 	require.Contains(t, paths, "/usr/lib/debug/lib/modules/6.1.192-1.ph5/vmlinux")
 
-	for _, kind := range []photon.PackageKind{photon.SourcePackage, photon.DebuginfoPackage} {
+	devel := inspect(t, p.l.DevelRPM)
+	require.Equal(t, "linux-devel", devel.Name)
+	require.Equal(t, filepath.Join(p.l.RepoDir, "5.0/photon_updates_5.0_x86_64/x86_64/linux-devel-6.1.192-1.ph5.x86_64.rpm"), p.l.DevelRPM)
+	develFiles := map[string]rpmpkg.FileInfo{}
+	for _, f := range devel.Files {
+		develFiles[f.Name] = f
+	}
+	for _, want := range []string{"/usr/src/linux-headers-6.1.192-1.ph5/Module.symvers", "/usr/src/linux-headers-6.1.192-1.ph5/.config",
+		"/usr/src/linux-headers-6.1.192-1.ph5/Makefile", "/usr/src/linux-headers-6.1.192-1.ph5/include/generated/utsrelease.h"} {
+		require.Contains(t, develFiles, want)
+	}
+	require.Equal(t, "/usr/src/linux-headers-6.1.192-1.ph5", develFiles["/lib/modules/6.1.192-1.ph5/build"].LinkTarget)
+	symvers, err := photon.ExtractModuleSymvers(t.Context(), photon.MustParseKernel("6.1.192-1.ph5"), p.l.DevelRPM, t.TempDir())
+	require.NoError(t, err)
+	want, err := os.ReadFile(p.l.ModuleSymvers)
+	require.NoError(t, err)
+	got, err := os.ReadFile(symvers)
+	require.NoError(t, err)
+	require.Equal(t, want, got, "the devel RPM's Module.symvers is the build's")
+
+	for _, kind := range []photon.PackageKind{photon.SourcePackage, photon.DebuginfoPackage, photon.DevelPackage} {
 		repo := filepath.Join(p.l.RepoDir, kind.RepoPath(photon.MustParseKernel("6.1.192-1.ph5").Release()))
 		f, err := os.Open(filepath.Join(repo, "repodata/repomd.xml"))
 		require.NoError(t, err)
