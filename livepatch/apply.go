@@ -33,17 +33,17 @@ type ApplyOptions struct {
 
 // ApplyResult says what Apply did (or, in a dry run, would do).
 type ApplyResult struct {
-	Files []FileResult
+	Files []FileResult `json:"files"`
 	// Changed lists the tree paths written, created or removed, in order.
-	Changed []string
+	Changed []string `json:"changed"`
 }
 
 // FileResult is the outcome for one file diff of one patch.
 type FileResult struct {
-	Source string
-	Op     Op
-	Path   string // path after the patch (old path for deletes)
-	Hunks  []HunkResult
+	Source string       `json:"source"`
+	Op     Op           `json:"op"`
+	Path   string       `json:"path"` // path after the patch (old path for deletes)
+	Hunks  []HunkResult `json:"hunks"`
 }
 
 // Apply applies patches in order to the tree at root. All files of all

@@ -30,10 +30,10 @@ var (
 
 // ParseError says where in which patch file the text is malformed.
 type ParseError struct {
-	Source string // patch file name
-	Line   int    // 1-based line in the patch file; 0 if unknown
-	Msg    string
-	Err    error // a sentinel (ErrMalformedPatch, ErrUnsafePath, ErrBinaryPatch) or a go-diff error
+	Source string `json:"source"` // patch file name
+	Line   int    `json:"line"`   // 1-based line in the patch file; 0 if unknown
+	Msg    string `json:"message"`
+	Err    error  `json:"err"` // a sentinel (ErrMalformedPatch, ErrUnsafePath, ErrBinaryPatch) or a go-diff error
 }
 
 func (e *ParseError) Error() string {
@@ -48,19 +48,21 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // HunkError says which hunk of which patch failed on which file, and what
 // lines it expected there.
 type HunkError struct {
-	Source   string // patch file
-	File     string // tree path
-	Hunk     int    // 1-based hunk number within the file diff
-	Line     int    // line of the hunk header in the patch file
-	At       int    // 1-based line in the file where the hunk was expected
-	Expected []string
-	Reason   string
+	Source   string   `json:"source"` // patch file
+	File     string   `json:"file"`   // tree path
+	Hunk     int      `json:"hunk"`   // 1-based hunk number within the file diff
+	Line     int      `json:"line"`   // line of the hunk header in the patch file
+	At       int      `json:"at"`     // 1-based line in the file where the hunk was expected
+	Expected []string `json:"expected"`
+	Reason   string   `json:"reason"`
 	// Fuzz is the most fuzz tried (ApplyOptions.Fuzz); MaxFuzz the most
 	// the hunk allows (its context size).
-	Fuzz, MaxFuzz int
+	Fuzz    int `json:"fuzz"`
+	MaxFuzz int `json:"max_fuzz"`
 	// FitsFuzz, when not 0, is the least fuzz above Fuzz that would place
 	// the hunk, and FitsAt the 1-based line it would then apply at.
-	FitsFuzz, FitsAt int
+	FitsFuzz int `json:"fits_fuzz"`
+	FitsAt   int `json:"fits_at"`
 }
 
 func (e *HunkError) Error() string {
@@ -95,10 +97,10 @@ func (e *HunkError) Unwrap() error { return ErrHunkFailed }
 
 // FileError reports a file-level apply failure (missing or existing file).
 type FileError struct {
-	Source string
-	File   string
-	Op     Op
-	Err    error
+	Source string `json:"source"`
+	File   string `json:"file"`
+	Op     Op     `json:"op"`
+	Err    error  `json:"err"`
 }
 
 func (e *FileError) Error() string {

@@ -51,12 +51,12 @@ const (
 
 // Finding is one thing Validate has to say about a patch.
 type Finding struct {
-	Rule     string
-	Severity Severity
-	Patch    string // the patch's Source
-	File     string // tree path; "" for findings about the whole patch set
-	Line     int    // line in File (patched side for added lines, original side for removed ones); 0 for the whole file
-	Message  string // what the change does and what to do about it
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Patch    string   `json:"patch"`   // the patch's Source
+	File     string   `json:"file"`    // tree path; "" for findings about the whole patch set
+	Line     int      `json:"line"`    // line in File (patched side for added lines, original side for removed ones); 0 for the whole file
+	Message  string   `json:"message"` // what the change does and what to do about it
 }
 
 func (f Finding) String() string {

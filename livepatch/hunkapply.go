@@ -6,13 +6,13 @@ import (
 
 // HunkResult says where one hunk applied.
 type HunkResult struct {
-	Hunk   int // 1-based within its file diff
-	At     int // 1-based line in the file before the hunk where its old side starts
-	Offset int // At minus the line the hunk header named
-	NewAt  int // 1-based line in the patched file where its new side starts
+	Hunk   int `json:"hunk"`   // 1-based within its file diff
+	At     int `json:"at"`     // 1-based line in the file before the hunk where its old side starts
+	Offset int `json:"offset"` // At minus the line the hunk header named
+	NewAt  int `json:"new_at"` // 1-based line in the patched file where its new side starts
 	// Fuzz is how many context lines at each end of the hunk were ignored
 	// to place it (ApplyOptions.Fuzz); 0 when all its context matched.
-	Fuzz int
+	Fuzz int `json:"fuzz"`
 }
 
 // lineMatcher compares file lines with hunk lines; adaptCR lets a patch

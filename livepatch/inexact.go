@@ -5,15 +5,15 @@ import "fmt"
 // Placement says where a hunk landed when that was not exactly where its
 // header said, or not with all its context.
 type Placement struct {
-	Source string // patch file
-	File   string // tree path
-	Hunk   int    // 1-based within its file diff
-	Line   int    // 1-based line of the file, before the hunk, where it applied
+	Source string `json:"source"` // patch file
+	File   string `json:"file"`   // tree path
+	Hunk   int    `json:"hunk"`   // 1-based within its file diff
+	Line   int    `json:"line"`   // 1-based line of the file, before the hunk, where it applied
 	// NewLine is where the hunk's new side starts in the patched file, the
 	// line GNU patch reports ("Hunk #2 succeeded at NewLine").
-	NewLine int
-	Offset  int // Line minus the line the header named (after earlier hunks' offsets)
-	Fuzz    int // context lines ignored at each end; 0: all matched
+	NewLine int `json:"new_line"`
+	Offset  int `json:"offset"` // Line minus the line the header named (after earlier hunks' offsets)
+	Fuzz    int `json:"fuzz"`   // context lines ignored at each end; 0: all matched
 }
 
 // String reads like GNU patch's report of the same hunk.

@@ -19,8 +19,9 @@ type ValidateOptions struct {
 }
 
 // Validate checks patches against the rules a live patch must follow and
-// returns findings in patch order. The same change inside a .c function
-// body is never flagged: only what cannot be (or is hard to) live patched.
+// returns findings in patch order (an empty, non-nil slice when there are
+// none). The same change inside a .c function body is never flagged: only
+// what cannot be (or is hard to) live patched.
 // With a Tree, the patches must apply to it (they are applied in memory).
 func Validate(ctx context.Context, patches []*Patch, opts *ValidateOptions) ([]Finding, error) {
 	if opts == nil {
@@ -32,7 +33,8 @@ func Validate(ctx context.Context, patches []*Patch, opts *ValidateOptions) ([]F
 	if opts.Fuzz < 0 {
 		return nil, fmt.Errorf("validate: fuzz %d is negative", opts.Fuzz)
 	}
-	v := &validator{seen: map[string]bool{}}
+	// findings starts non-nil: no findings marshal as [], not null.
+	v := &validator{seen: map[string]bool{}, findings: []Finding{}}
 	var t *memTree
 	if opts.Tree != "" {
 		t = newMemTree(opts.Tree)

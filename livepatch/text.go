@@ -1,0 +1,105 @@
+package livepatch
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// JSON: enums as their names, errors as their messages, and empty lists
+// as [] (never null), so that a consumer's schema has one shape.
+
+// MarshalText gives "warning" or "error".
+func (s Severity) MarshalText() ([]byte, error) {
+	if s != SeverityWarning && s != SeverityError {
+		return nil, fmt.Errorf("livepatch: severity %d has no name", int(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText accepts "warning" or "error".
+func (s *Severity) UnmarshalText(text []byte) error {
+	for _, v := range [...]Severity{SeverityWarning, SeverityError} {
+		if v.String() == string(text) {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("livepatch: unknown severity %q (want warning or error)", text)
+}
+
+var ops = [...]Op{OpModify, OpCreate, OpDelete, OpRename, OpCopy}
+
+// MarshalText gives the operation's name ("modify", "create", ...).
+func (o Op) MarshalText() ([]byte, error) {
+	if o < 0 || int(o) >= len(ops) {
+		return nil, fmt.Errorf("livepatch: file operation %d has no name", int(o))
+	}
+	return []byte(o.String()), nil
+}
+
+// UnmarshalText accepts an operation's name.
+func (o *Op) UnmarshalText(text []byte) error {
+	for _, v := range ops {
+		if v.String() == string(text) {
+			*o = v
+			return nil
+		}
+	}
+	return fmt.Errorf("livepatch: unknown file operation %q", text)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// MarshalJSON writes empty lists as [].
+func (r ApplyResult) MarshalJSON() ([]byte, error) {
+	type plain ApplyResult
+	p := plain(r)
+	p.Files, p.Changed = nonNil(p.Files), nonNil(p.Changed)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes an empty Hunks as [].
+func (r FileResult) MarshalJSON() ([]byte, error) {
+	type plain FileResult
+	p := plain(r)
+	p.Hunks = nonNil(p.Hunks)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes an empty Expected as [].
+func (e HunkError) MarshalJSON() ([]byte, error) {
+	type plain HunkError
+	p := plain(e)
+	p.Expected = nonNil(p.Expected)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes Err as its message.
+func (e ParseError) MarshalJSON() ([]byte, error) {
+	type plain ParseError
+	return json.Marshal(struct {
+		plain
+		Err string `json:"err"`
+	}{plain(e), errText(e.Err)})
+}
+
+// MarshalJSON writes Err as its message.
+func (e FileError) MarshalJSON() ([]byte, error) {
+	type plain FileError
+	return json.Marshal(struct {
+		plain
+		Err string `json:"err"`
+	}{plain(e), errText(e.Err)})
+}
