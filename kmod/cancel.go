@@ -13,20 +13,27 @@ import (
 // error, so errors.Is(err, context.Canceled) holds; it never matches
 // ErrTransitionStalled, which is kept for transitions that really stalled.
 type CancelledError struct {
-	Op     string // "load" or "unload"
+	Op     string // "load", "unload" or "retire" (Load's RetireOlder)
 	Module string
 	// State is the module's state afterwards, as a sentence
 	// ("a is not loaded", "a is enabled again and loaded").
 	State string
 	// Next is what to do now ("" when nothing is needed).
 	Next string
+	// Left, for a cancelled retire (Op "retire", Module the new patch),
+	// names the older patches still loaded, newest first.
+	Left []string
 	// Err is the context's error, joined with whatever failed while
 	// settling the module after it.
 	Err error
 }
 
 func (e *CancelledError) Error() string {
-	msg := fmt.Sprintf("%s of %s cancelled (%v): %s", e.Op, e.Module, e.Err, e.State)
+	what := e.Op + " of " + e.Module
+	if e.Op == "retire" {
+		what = "retiring the patches older than " + e.Module
+	}
+	msg := fmt.Sprintf("%s cancelled (%v): %s", what, e.Err, e.State)
 	if e.Next != "" {
 		msg += "; " + e.Next
 	}
@@ -82,7 +89,8 @@ func (s *System) loadCancelled(ctx context.Context, name string, err error) erro
 // kpatch list does not show. A patch still patching something (its
 // transition to disabled under way) is enabled again: reversing is quick,
 // as the tasks not yet switched still run the patched code. A patch already
-// disabled is unloaded, since it no longer patches anything. Both run on a
+// disabled, or one the kernel will not enable again once its disable has
+// ended, is unloaded, since it no longer patches anything. Both run on a
 // fresh context bounded by the timing. It returns nil when the unload was
 // finished, else a *CancelledError with the state left.
 func (s *System) settleUnload(ctx context.Context, t Timing, name string, progress func(Event)) error {
@@ -95,6 +103,12 @@ func (s *System) settleUnload(ctx context.Context, t Timing, name string, progre
 			ce.State = name + " is enabled again and loaded"
 			ce.Next = "unload it again to remove it"
 			return ce
+		}
+		if !s.patchInactive(name) && !s.patchEnabled(name) {
+			// The kernel would not take it back (or it stalled on the way)
+			// and it is still on its way to disabled: let that end, then
+			// unload it, since a disabled patch patches nothing.
+			s.waitTransition(bg, t, name, false, true, progress)
 		}
 		if !s.patchInactive(name) {
 			ce.Err = errors.Join(cause, fmt.Errorf("enabling %s again: %w", name, err))

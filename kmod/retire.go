@@ -12,6 +12,21 @@ import (
 // Before 5.1 the enabled ones lie below keep and can go only by a handover,
 // done when handover is allowed; it returns how long keep was down.
 func (s *System) retireOthers(ctx context.Context, t Timing, keep string, handover bool, progress func(Event)) ([]string, time.Duration, error) {
+	var older []string
+	for _, name := range s.livepatchModules() {
+		if name != keep {
+			older = append(older, name)
+		}
+	}
+	retired, window, err := s.retireOlder(ctx, t, keep, handover, progress)
+	if ctx.Err() == nil {
+		return retired, window, err
+	}
+	retired, err = s.settleRetire(ctx, t, keep, older, retired, err, progress)
+	return retired, window, err
+}
+
+func (s *System) retireOlder(ctx context.Context, t Timing, keep string, handover bool, progress func(Event)) ([]string, time.Duration, error) {
 	var below []string
 	if s.stackingEnforced() {
 		for _, name := range s.livepatchModules() {

@@ -229,7 +229,9 @@ func (k *Kernel) AddTask(t Task) {
 }
 
 // Fail makes the next n calls of op ("load" for finit/init_module,
-// "delete" for delete_module) fail with errno before anything else.
+// "delete" for delete_module, "enable" and "disable" for writes of 1 and 0
+// to a patch's enabled file through WriteAttr) fail with errno before
+// anything else.
 func (k *Kernel) Fail(op string, errno syscall.Errno, n int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -113,6 +113,12 @@ func (k *Kernel) WriteAttr(path, value string) error {
 		return syscall.ENOENT
 	}
 	k.calls = append(k.calls, fmt.Sprintf("write %s/%s=%s", p.name, parts[4], value))
+	if parts[4] == "enabled" {
+		op := map[bool]string{false: "disable", true: "enable"}[strings.TrimSpace(value) == "1"]
+		if err := k.failure(op); err != nil {
+			return err
+		}
+	}
 	return k.store(p, parts[4], strings.TrimSpace(value))
 }
 
