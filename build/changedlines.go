@@ -27,11 +27,11 @@ var ErrChangeNotPatched = errors.New("changed code would not be patched")
 // NotPatchedError names a function whose compiled code carries a changed
 // line the module would not run, and why.
 type NotPatchedError struct {
-	Object   string // tree-relative object path
-	Function string // the function in the patched object holding the code
-	File     string // tree-relative source file of the changed line
-	Line     int    // the changed line, in the patched file
-	Reason   string
+	Object   string `json:"object"`   // tree-relative object path
+	Function string `json:"function"` // the function in the patched object holding the code
+	File     string `json:"file"`     // tree-relative source file of the changed line
+	Line     int    `json:"line"`     // the changed line, in the patched file
+	Reason   string `json:"reason"`
 }
 
 func (e *NotPatchedError) Error() string {

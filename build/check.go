@@ -12,26 +12,26 @@ import (
 // Plan is what Run would build, as Check works it out.
 type Plan struct {
 	// Release is the target kernel's uname -r.
-	Release string
+	Release string `json:"release"`
 	// Name is the module name; Module the path Run would write.
-	Name   string
-	Module string
+	Name   string `json:"name"`
+	Module string `json:"module"`
 	// Compiler identifies the compiler the objects would be built with.
-	Compiler string
+	Compiler string `json:"compiler"`
 	// Replace: the module would atomically replace earlier livepatches
 	// (Options.NoReplace false).
-	Replace bool
+	Replace bool `json:"replace"`
 	// Changed are the tree paths the patches change, in patch order.
-	Changed []string
+	Changed []string `json:"changed"`
 	// Objects are the tree-relative objects Run would compile, original
 	// and patched.
-	Objects []string
+	Objects []string `json:"objects"`
 	// FullBuildHeaders are changed headers of a tree not fully built whose
 	// Source is a FullBuildSource: Run builds the kernel in full first and
 	// adds every object that includes them to Objects.
-	FullBuildHeaders []string
+	FullBuildHeaders []string `json:"full_build_headers"`
 	// Warnings are conditions that would not stop the build.
-	Warnings []string
+	Warnings []string `json:"warnings"`
 }
 
 // Check runs every check Run makes before it compiles anything, with the

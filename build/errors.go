@@ -54,9 +54,9 @@ var (
 
 // ObjectError says which translation unit failed and why.
 type ObjectError struct {
-	Object string // tree-relative object path
-	Stage  Stage
-	Err    error
+	Object string `json:"object"` // tree-relative object path
+	Stage  Stage  `json:"stage"`
+	Err    error  `json:"err"`
 }
 
 func (e *ObjectError) Error() string {

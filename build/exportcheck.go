@@ -13,9 +13,9 @@ import (
 
 // CRCChange is one export whose symbol version a patch changes.
 type CRCChange struct {
-	Symbol string
-	Old    uint32 // the kernel's CRC (Module.symvers, equal to the original object's)
-	New    uint32 // the patched object's CRC
+	Symbol string `json:"symbol"`
+	Old    uint32 `json:"old"` // the kernel's CRC (Module.symvers, equal to the original object's)
+	New    uint32 `json:"new"` // the patched object's CRC
 }
 
 // ExportVersionError refuses a patched object that changes the symbol
@@ -26,8 +26,8 @@ type CRCChange struct {
 // completes a type, that the check can no longer tell). It matches
 // ErrExportVersionChanged and ErrUnsupportedPatch.
 type ExportVersionError struct {
-	Object  string      // tree-relative object, e.g. drivers/base/core.o
-	Changes []CRCChange // sorted by symbol
+	Object  string      `json:"object"`  // tree-relative object, e.g. drivers/base/core.o
+	Changes []CRCChange `json:"changes"` // sorted by symbol
 }
 
 // maxListed bounds how many symbols an error message lists.

@@ -175,30 +175,30 @@ const (
 // Event reports progress: a stage started (Done == 0), advanced or
 // finished (Done == Total).
 type Event struct {
-	Stage   Stage
-	Message string
-	Done    int
-	Total   int
+	Stage   Stage  `json:"stage"`
+	Message string `json:"message"`
+	Done    int    `json:"done"`
+	Total   int    `json:"total"`
 }
 
 // Result describes a finished build.
 type Result struct {
 	// Module is the path of the written .ko.
-	Module string
+	Module string `json:"module"`
 	// Name is the module name (file name without .ko); the kernel knows it
 	// with '-' replaced by '_'.
-	Name string
+	Name string `json:"name"`
 	// Objects are the translation units compiled, in patch order.
-	Objects []Object
+	Objects []Object `json:"objects"`
 	// Warnings are conditions that did not stop the build.
-	Warnings []string
+	Warnings []string `json:"warnings"`
 }
 
 // Object is one translation unit the patch touched.
 type Object struct {
-	Path    string   // tree-relative object, e.g. fs/proc/meminfo.o
-	Target  string   // "vmlinux" or the module name
-	Changed []string // functions the module redirects
-	New     []string // new functions
-	Cached  bool     // the original object came from the cache
+	Path    string   `json:"path"`    // tree-relative object, e.g. fs/proc/meminfo.o
+	Target  string   `json:"target"`  // "vmlinux" or the module name
+	Changed []string `json:"changed"` // functions the module redirects
+	New     []string `json:"new"`     // new functions
+	Cached  bool     `json:"cached"`  // the original object came from the cache
 }
