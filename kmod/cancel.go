@@ -13,19 +13,19 @@ import (
 // error, so errors.Is(err, context.Canceled) holds; it never matches
 // ErrTransitionStalled, which is kept for transitions that really stalled.
 type CancelledError struct {
-	Op     string // "load", "unload" or "retire" (Load's RetireOlder)
-	Module string
+	Op     string `json:"op"` // "load", "unload" or "retire" (Load's RetireOlder)
+	Module string `json:"module"`
 	// State is the module's state afterwards, as a sentence
 	// ("a is not loaded", "a is enabled again and loaded").
-	State string
+	State string `json:"state"`
 	// Next is what to do now ("" when nothing is needed).
-	Next string
+	Next string `json:"next"`
 	// Left, for a cancelled retire (Op "retire", Module the new patch),
 	// names the older patches still loaded, newest first.
-	Left []string
+	Left []string `json:"left"`
 	// Err is the context's error, joined with whatever failed while
 	// settling the module after it.
-	Err error
+	Err error `json:"err"`
 }
 
 func (e *CancelledError) Error() string {

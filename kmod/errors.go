@@ -58,9 +58,9 @@ var (
 // VermagicError says which kernel a module was built for and which one it
 // was checked against.
 type VermagicError struct {
-	Module string // file or module name
-	Have   string // the module's vermagic
-	Want   string // the kernel release it was checked against
+	Module string `json:"module"` // file or module name
+	Have   string `json:"have"`   // the module's vermagic
+	Want   string `json:"want"`   // the kernel release it was checked against
 }
 
 func (e *VermagicError) Error() string {
@@ -81,11 +81,11 @@ type Task struct {
 // StalledError reports a transition that did not finish, with the tasks that
 // held it up, and whether the module was reverted (disabled and unloaded).
 type StalledError struct {
-	Patch    string
-	Tasks    []Task
-	Reverted bool
+	Patch    string `json:"patch"`
+	Tasks    []Task `json:"tasks"`
+	Reverted bool   `json:"reverted"`
 	// RevertErr is why the revert failed, when it did.
-	RevertErr error
+	RevertErr error `json:"revert_err"`
 }
 
 func (e *StalledError) Error() string {
@@ -117,10 +117,10 @@ func (e *StalledError) Unwrap() error { return e.RevertErr }
 // OpError is a failed kernel operation: which, on which module, the errno,
 // and the sentinel that classifies it (nil when none fits).
 type OpError struct {
-	Op     string // "finit_module", "init_module", "delete_module", "write enabled", ...
-	Module string
-	Kind   error // a sentinel of this package, or nil
-	Err    error // usually a syscall.Errno
+	Op     string `json:"op"` // "finit_module", "init_module", "delete_module", "write enabled", ...
+	Module string `json:"module"`
+	Kind   error  `json:"kind"` // a sentinel of this package, or nil
+	Err    error  `json:"err"`  // usually a syscall.Errno
 }
 
 func (e *OpError) Error() string {

@@ -24,15 +24,15 @@ const (
 
 // Event is one step of a load or unload, for progress output.
 type Event struct {
-	Kind    EventKind
-	Module  string
-	Path    string
-	Attempt int
-	Elapsed time.Duration
-	Tasks   []Task
+	Kind    EventKind     `json:"kind"`
+	Module  string        `json:"module"`
+	Path    string        `json:"path"`
+	Attempt int           `json:"attempt"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+	Tasks   []Task        `json:"tasks"`
 	// Automatic, on EventSignalled: the kernel signals stalled tasks by
 	// itself (5.1 and later, no signal file), so kmod sent none.
-	Automatic bool
+	Automatic bool `json:"automatic"`
 }
 
 // Timing holds the waits and retries of loads and unloads. Zero fields take
@@ -81,12 +81,4 @@ func (t *Timing) WithDefaults() Timing {
 	def(&v.RefTimeout, 15*time.Second)
 	def(&v.RevertTimeout, 30*time.Second)
 	return v
-}
-
-func (k EventKind) String() string {
-	names := [...]string{"loading", "busy-retry", "waiting", "signalled", "transition-done", "stalled", "reverting", "disabling", "unloading", "retired", "handover", "enabling", "handover-done"}
-	if k >= 0 && int(k) < len(names) {
-		return names[k]
-	}
-	return "event"
 }

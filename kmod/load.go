@@ -42,12 +42,12 @@ type LoadOptions struct {
 
 // LoadResult says what Load did.
 type LoadResult struct {
-	Module     *Module
-	Transition time.Duration // how long the transition took
-	Retired    []string      // patches unloaded by RetireOlder
+	Module     *Module       `json:"module"`
+	Transition time.Duration `json:"transition_ns"` // how long the transition took
+	Retired    []string      `json:"retired"`       // patches unloaded by RetireOlder
 	// Handover is how long the new patch was disabled while RetireOlder
 	// handed over on a kernel before 5.1 (0: no handover).
-	Handover time.Duration
+	Handover time.Duration `json:"handover_ns"`
 }
 
 // Load loads a livepatch module file (plain, .gz, .xz or .zst), waits for

@@ -8,24 +8,25 @@ import (
 
 // ModInfo is a module's .modinfo section: NUL-separated tag=value strings.
 type ModInfo struct {
-	Name        string
-	Vermagic    string // exactly as stored, trailing space included
-	Description string
-	License     string
-	SrcVersion  string
-	Version     string
-	Author      string
-	Livepatch   bool // livepatch=Y
-	Retpoline   bool // retpoline=Y
-	InTree      bool // intree=Y
-	Depends     []string
+	Name        string   `json:"name"`
+	Vermagic    string   `json:"vermagic"` // exactly as stored, trailing space included
+	Description string   `json:"description"`
+	License     string   `json:"license"`
+	SrcVersion  string   `json:"src_version"`
+	Version     string   `json:"version"`
+	Author      string   `json:"author"`
+	Livepatch   bool     `json:"livepatch"` // livepatch=Y
+	Retpoline   bool     `json:"retpoline"` // retpoline=Y
+	InTree      bool     `json:"in_tree"`   // intree=Y
+	Depends     []string `json:"depends"`
 	// Fields holds every tag=value in file order, repeated tags included.
-	Fields []Field
+	Fields []Field `json:"fields"`
 }
 
 // Field is one tag=value entry of .modinfo.
 type Field struct {
-	Key, Value string
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // Get returns the first value of key, and whether it exists.

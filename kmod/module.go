@@ -10,18 +10,18 @@ import (
 // Module is a module file as read from disk.
 type Module struct {
 	// Path is the file it was read from ("" for ParseModule).
-	Path string
+	Path string `json:"path"`
 	// Name is the in-kernel name: the one in .gnu.linkonce.this_module
 	// (falling back to modinfo's name), which sysfs uses.
-	Name string
+	Name string `json:"name"`
 	// Info is the .modinfo section.
-	Info ModInfo
+	Info ModInfo `json:"info"`
 	// Signed reports an appended module signature.
-	Signed bool
+	Signed bool `json:"signed"`
 	// Compression of the file.
-	Compression Compression
+	Compression Compression `json:"compression"`
 	// Image is the uncompressed ELF image.
-	Image []byte
+	Image []byte `json:"-"`
 }
 
 // sigMagic ends a signed module (FACTS 8.6).

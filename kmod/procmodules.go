@@ -10,12 +10,12 @@ import (
 
 // LoadedModule is one line of /proc/modules.
 type LoadedModule struct {
-	Name   string
-	Size   int
-	Refcnt int
-	Deps   []string
-	State  string // Live, Loading, Unloading
-	Taints string // e.g. "OEK", empty when untainted
+	Name   string   `json:"name"`
+	Size   int      `json:"size"`
+	Refcnt int      `json:"refcnt"`
+	Deps   []string `json:"deps"`
+	State  string   `json:"state"`  // Live, Loading, Unloading
+	Taints string   `json:"taints"` // e.g. "OEK", empty when untainted
 }
 
 // Livepatch reports taint K: the module is a livepatch.

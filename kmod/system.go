@@ -90,7 +90,8 @@ func (s *System) kernel() Kernel {
 func (s *System) reporter(p func(Event)) func(Event) {
 	return func(ev Event) {
 		if s.Logger != nil {
-			s.Logger.Debug("kmod", "event", ev.Kind, "module", ev.Module, "path", ev.Path,
+			// The kind as its name: a JSON handler would otherwise log the number.
+			s.Logger.Debug("kmod", "event", ev.Kind.String(), "module", ev.Module, "path", ev.Path,
 				"attempt", ev.Attempt, "elapsed", ev.Elapsed, "tasks", len(ev.Tasks))
 		}
 		if p != nil {

@@ -10,21 +10,36 @@
 // stderr and exit status 1 on any failure. Progress goes to stderr: one
 // line per step, or a redrawn status bar when stderr is a terminal.
 //
-// Options kpatch-build has: -s, -c, -v, -a, -j, -n, -o, -R/--non-replace,
+// Options are upstream kpatch-build's, with its meanings: -s/--sourcedir,
+// -c/--config, -v/--vmlinux, -a/--archversion, -j/--jobs, -n/--name,
+// -o/--output (default: the working directory), -d/--debug (repeatable;
+// keeps the scratch directory and logs every step), -R/--non-replace,
 // --skip-cleanup, --skip-compiler-check (--skip-gcc-check), --version,
-// -h; Photon's -D/--description FILE (also -d, as auto_livepatch.sh spells
-// it; kpatch-build's debug levels are --debug here). Options of klpkit for
-// trees that split source and headers (Debian's, the test lab's): --kbuild
-// (the tree modules link against), --symvers, --modules-dir, --system-map,
-// --make-arg VAR=VALUE, --cache, --export-debug, --partial-header-users
-// (a changed header in a tree not fully built is refused otherwise, since
-// kpatch-build's full build is what finds every object that includes it)
-// and --fuzz N (kpatch-build's patch step allows GNU patch's default fuzz
-// 2; here hunks need exact context unless --fuzz says otherwise, and each
-// fuzzed or moved hunk is printed).
-// Not supported: -r
+// -h/--help (usage on stderr, exit 0, as upstream); and Photon's
+// -D/--description FILE. Upstream options klpkit cannot honour are refused
+// with an error saying what to do instead, never ignored: -r/--sourcerpm
 // (source RPMs: auto_livepatch builds Photon kernels from theirs),
-// --oot-module and -t.
+// -t/--target (only the objects the patches touch are compiled) and
+// --oot-module/--oot-module-src (-e) (out-of-tree modules: not supported
+// yet).
+//
+// Options of klpkit for trees that split source and headers (Debian's, the
+// test lab's): --kbuild (the tree modules link against), --symvers,
+// --modules-dir, --system-map, --make-arg VAR=VALUE, --cache,
+// --export-debug, --partial-header-users (a changed header in a tree not
+// fully built is refused otherwise, since kpatch-build's full build is
+// what finds every object that includes it) and --fuzz N (kpatch-build's
+// patch step allows GNU patch's default fuzz 2; here hunks need exact
+// context unless --fuzz says otherwise, and each fuzzed or moved hunk is
+// printed).
+//
+// Machine-readable output: --json prints one JSON object on stdout when
+// the command ends (ok, error, kernel, name, module, objects,
+// changed_functions, new_functions, findings, timings, seconds), also on
+// failure, and moves the status lines to stderr; --json-events writes each
+// progress event as one JSON line on stderr ({"time", "source", "event"})
+// instead of the text progress, leaving stdout to the status lines or the
+// --json object. "ERROR: ..." lines stay on stderr.
 //
 // Kernels before 5.1 (Photon 3.0's 4.19) have no atomic replace: without
 // -R the build stops before compiling anything with kpatch-build's

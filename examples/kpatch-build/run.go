@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/cliprogress"
 	"io"
 	"log/slog"
 	"os"
@@ -12,10 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/clijson"
+	"github.com/klpkit/klpkit/internal/cliprogress"
 	klpversion "github.com/klpkit/klpkit/internal/version"
 )
 
@@ -33,15 +35,19 @@ Options:
        --system-map FILE   System.map of the kernel, when there is no vmlinux
    -a, --archversion VER   Target kernel release (uname -r); default: from
                            the vmlinux banner or the tree
+   -r, --sourcerpm SRPM    Not supported: give a prepared tree with -s (for
+                           Photon kernels, auto_livepatch -s SRPM)
+   -t, --target TARGET     Not supported: only the objects the patches touch
+                           are compiled, never whole make targets
    -j, --jobs N            Objects compiled at once (default: CPU count)
    -n, --name NAME         Module name (default: livepatch-<patch name>)
    -o, --output DIR        Output directory (default: current directory)
    -R, --non-replace       Build a module that stacks on earlier livepatches
                            instead of replacing them (required for kernels
                            before 5.1, such as Photon 3.0's 4.19)
-   -D, -d, --description FILE
-                           Module description (MODULE_DESCRIPTION) from FILE
-       --debug             Keep the temporary directory and log every step
+   -d, --debug             Keep the temporary directory and log every step
+                           (may be repeated, as kpatch-build's debug levels)
+   -D, --description FILE  Module description (MODULE_DESCRIPTION) from FILE
        --skip-cleanup      Keep the temporary directory
        --skip-compiler-check
                            Skip the compiler version check (not recommended)
@@ -64,6 +70,12 @@ Options:
                            differ, as patch -F N (default 0: exact context);
                            every hunk placed with fuzz or an offset is
                            printed
+       --oot-module FILE, --oot-module-src DIR
+                           Not supported yet: livepatching an out-of-tree
+                           module
+       --json              Print the result as one JSON object on stdout
+                           (status lines go to stderr)
+       --json-events       Progress as JSON lines on stderr, not text
        --version           Show the version
 `
 
@@ -79,7 +91,11 @@ type options struct {
 	sourceDir, config, vmlinux, systemMap, release string
 	jobs, fuzz                                     int
 	name, outputDir, descriptionFile               string
-	nonReplace, debug, skipCleanup, skipCC         bool
+	nonReplace, skipCleanup, skipCC                bool
+	debug                                          int // -d count
+	sourceRPM, ootModule, ootModuleSrc             string
+	targets                                        []string
+	json, jsonEvents                               bool
 	partialHeaderUsers                             bool
 	kbuildDir, symvers, modulesDir, cacheDir       string
 	exportDebug                                    string
@@ -97,12 +113,21 @@ type app struct {
 	getenv func(string) string
 	// terminal says whether stderr is a terminal (progress bar).
 	terminal bool
+	// now is the clock of --json's timings and --json-events.
+	now func() time.Time
+
+	// status receives the status lines: stdout, or stderr with --json.
+	status io.Writer
+	// clock times the stages for --json; nil without it.
+	clock *clijson.Clock
+	// finish ends the progress display.
+	finish func()
 }
 
 // run is the command: args without the program name. It prints failures as
 // "ERROR: ..." on stderr and returns them; main exits 1.
 func run(args []string, stdout, stderr io.Writer) error {
-	a := &app{stdout: stdout, stderr: stderr, build: build.Run, getenv: os.Getenv, terminal: cliprogress.IsTerminal(stderr)}
+	a := &app{stdout: stdout, stderr: stderr, build: build.Run, getenv: os.Getenv, terminal: cliprogress.IsTerminal(stderr), now: time.Now}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return a.run(ctx, args)
@@ -122,7 +147,33 @@ func (a *app) run(ctx context.Context, args []string) error {
 	return err
 }
 
-func (a *app) main(ctx context.Context, args []string) error {
+func (a *app) main(ctx context.Context, args []string) (err error) {
+	if a.now == nil {
+		a.now = time.Now
+	}
+	// With --json, stdout holds the JSON object only, even for a command
+	// line parse refuses: the status lines go to stderr.
+	a.status = a.stdout
+	var jres *clijson.Result
+	if jsonRequested(args) {
+		a.status = a.stderr
+		jres = clijson.NewResult()
+		clock := clijson.NewClock(a.now)
+		a.clock = clock
+		defer func() {
+			if errors.Is(err, errHelp) {
+				return
+			}
+			clock.Done(jres)
+			jres.OK = err == nil
+			if err != nil {
+				jres.Error = err.Error()
+			}
+			if werr := jres.Write(a.stdout); werr != nil && err == nil {
+				err = werr
+			}
+		}()
+	}
 	o, err := parse(args, a.stderr)
 	if err != nil {
 		return err
@@ -130,16 +181,18 @@ func (a *app) main(ctx context.Context, args []string) error {
 	if o.showVersion {
 		fmt.Fprintln(a.stdout, version)
 		fmt.Fprintln(a.stdout, klpversion.Line())
-		return nil
+		return errHelp // printed; exit 0
 	}
 	bo, err := a.buildOptions(o)
 	if err != nil {
 		return err
 	}
-	prog := newProgress(a.stdout, a.stderr, a.terminal)
-	bo.Progress = prog.event
+	if jres != nil {
+		jres.Kernel = bo.Source.(*build.Tree).Release
+	}
+	bo.Progress = a.progress(o)
 	res, err := a.build(ctx, bo)
-	prog.finish()
+	a.finish()
 	if err != nil {
 		if bo.KeepWork && bo.WorkDir != "" {
 			fmt.Fprintf(a.stderr, "temporary files kept in %s\n", bo.WorkDir)
@@ -155,12 +208,15 @@ func (a *app) main(ctx context.Context, args []string) error {
 			targets = append(targets, obj.Target)
 		}
 	}
-	fmt.Fprintf(a.stdout, "Patched objects: %s\n", strings.Join(targets, " "))
+	fmt.Fprintf(a.status, "Patched objects: %s\n", strings.Join(targets, " "))
 	if bo.KeepWork {
-		fmt.Fprintf(a.stdout, "Temporary files kept in %s\n", bo.WorkDir)
+		fmt.Fprintf(a.status, "Temporary files kept in %s\n", bo.WorkDir)
 	}
-	fmt.Fprintln(a.stdout, "SUCCESS")
-	fmt.Fprintf(a.stdout, "%s\n", res.Module)
+	fmt.Fprintln(a.status, "SUCCESS")
+	fmt.Fprintf(a.status, "%s\n", res.Module)
+	if jres != nil {
+		addBuild(jres, res)
+	}
 	return nil
 }
 
@@ -190,11 +246,17 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVarP(&o.name, "name", "n", "", "")
 	fs.StringVarP(&o.outputDir, "output", "o", "", "")
 	fs.BoolVarP(&o.nonReplace, "non-replace", "R", false, "")
+	// -D is Photon's patch to kpatch-build; -d is upstream's debug.
 	fs.StringVarP(&o.descriptionFile, "description", "D", "", "")
-	// -d is the spelling auto_livepatch.sh uses for the description.
-	fs.StringVarP(&o.descriptionFile, "description-file", "d", "", "")
-	_ = fs.MarkHidden("description-file")
-	fs.BoolVar(&o.debug, "debug", false, "")
+	fs.CountVarP(&o.debug, "debug", "d", "")
+	fs.StringVarP(&o.sourceRPM, "sourcerpm", "r", "", "")
+	fs.StringArrayVarP(&o.targets, "target", "t", nil, "")
+	fs.StringVar(&o.ootModule, "oot-module", "", "")
+	fs.StringVarP(&o.ootModule, "oot-module-e", "e", "", "") // its old spelling
+	_ = fs.MarkHidden("oot-module-e")
+	fs.StringVar(&o.ootModuleSrc, "oot-module-src", "", "")
+	fs.BoolVar(&o.json, "json", false, "")
+	fs.BoolVar(&o.jsonEvents, "json-events", false, "")
 	fs.BoolVar(&o.skipCleanup, "skip-cleanup", false, "")
 	fs.BoolVar(&o.skipCC, "skip-compiler-check", false, "")
 	fs.BoolVar(&o.skipCC, "skip-gcc-check", false, "")
@@ -224,6 +286,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if len(o.patches) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return nil, errors.New("no patch file(s) specified")
+	}
+	if err := o.unsupported(); err != nil {
+		return nil, err
 	}
 	if o.sourceDir == "" {
 		return nil, errors.New("a kernel source tree is required (-s DIR); source RPMs: use auto_livepatch")
@@ -280,8 +345,8 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 		return bo, err
 	}
 	tree.Release = rel
-	fmt.Fprintf(a.stdout, "Using source directory at %s\n", o.sourceDir)
-	fmt.Fprintf(a.stdout, "Kernel release %s\n", rel)
+	fmt.Fprintf(a.status, "Using source directory at %s\n", o.sourceDir)
+	fmt.Fprintf(a.status, "Kernel release %s\n", rel)
 
 	outputDir := o.outputDir
 	if outputDir == "" {
@@ -294,7 +359,7 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 		Source: tree, Patches: o.patches, Name: o.name, OutputDir: outputDir,
 		NoReplace: o.nonReplace, Jobs: o.jobs, SkipCompilerCheck: o.skipCC,
 		PartialHeaderUsers: o.partialHeaderUsers, Fuzz: o.fuzz,
-		KeepWork: o.debug || o.skipCleanup, DebugDir: o.exportDebug,
+		KeepWork: o.debug > 0 || o.skipCleanup, DebugDir: o.exportDebug,
 		CacheDir: a.cacheDir(o.cacheDir),
 	}
 	if o.descriptionFile != "" {
@@ -311,7 +376,7 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 			return bo, err
 		}
 	}
-	if o.debug {
+	if o.debug > 0 {
 		bo.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return bo, nil

@@ -139,15 +139,22 @@ func TestDescriptionSpellings(t *testing.T) {
 	c := newCLI(t)
 	desc := filepath.Join(t.TempDir(), "d")
 	require.NoError(t, os.WriteFile(desc, []byte("text"), 0o644))
-	for _, flag := range []string{"-d", "-D", "--description"} {
+	for _, flag := range []string{"-D", "--description"} {
 		require.NoError(t, c.run("-s", c.tree, flag, desc, c.patch), flag)
 		assert.Equal(t, "text", c.got.Description, flag)
 	}
+	// -d is upstream kpatch-build's debug, which takes no value: the file
+	// becomes a second patch argument.
+	require.NoError(t, c.run("-s", c.tree, "-d", desc, c.patch))
+	assert.Empty(t, c.got.Description)
+	assert.Equal(t, []string{desc, c.patch}, c.got.Patches)
+	assert.True(t, c.got.KeepWork, "-d keeps the scratch files")
+	require.NoError(t, os.RemoveAll(c.got.WorkDir))
 }
 
 func TestKeepWork(t *testing.T) {
 	c := newCLI(t)
-	for _, flag := range []string{"--debug", "--skip-cleanup"} {
+	for _, flag := range []string{"--debug", "-d", "-dd", "--skip-cleanup"} {
 		require.NoError(t, c.run("-s", c.tree, flag, c.patch), flag)
 		assert.True(t, c.got.KeepWork)
 		require.DirExists(t, c.got.WorkDir)
@@ -193,6 +200,11 @@ func TestErrors(t *testing.T) {
 		{"missing config", []string{"-s", c.tree, "-c", missing, c.patch}, "ERROR: config file " + missing + ": not found.\n"},
 		{"missing vmlinux", []string{"-s", c.tree, "-v", missing, c.patch}, "ERROR: vmlinux " + missing + ": not found.\n"},
 		{"missing description", []string{"-s", c.tree, "-D", missing, c.patch}, "ERROR: description file " + missing + " not found.\n"},
+		{"source rpm", []string{"-r", "linux-6.1.10-1.ph5.src.rpm", c.patch}, "ERROR: -r/--sourcerpm linux-6.1.10-1.ph5.src.rpm: building from a kernel source RPM is not supported"},
+		{"source rpm long", []string{"-s", c.tree, "--sourcerpm=x.src.rpm", c.patch}, "ERROR: -r/--sourcerpm x.src.rpm:"},
+		{"target", []string{"-s", c.tree, "-t", "vmlinux", "-t", "modules", c.patch}, "ERROR: -t/--target vmlinux modules: custom make targets are not supported"},
+		{"oot module", []string{"-s", c.tree, "--oot-module", "/lib/modules/x/extra/m.ko", "--oot-module-src", c.tree, c.patch}, "ERROR: --oot-module/--oot-module-src: livepatching an out-of-tree module is not supported yet.\n"},
+		{"oot module old spelling", []string{"-s", c.tree, "-e", "m.ko", c.patch}, "ERROR: --oot-module/--oot-module-src: livepatching an out-of-tree module is not supported yet.\n"},
 		{"version mismatch", []string{"-s", c.tree, "-a", "6.1.0-1-amd64", c.patch}, "ERROR: Kernel version mismatch: 6.1.0-1-amd64 was specified"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

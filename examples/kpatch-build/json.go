@@ -1,0 +1,72 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/clijson"
+)
+
+// progress returns build.Options.Progress: kpatch-build's status lines on
+// a.status, and on stderr either the progress display or, with
+// --json-events, one JSON line per event. It sets a.finish.
+func (a *app) progress(o *options) func(build.Event) {
+	var stderr io.Writer = a.stderr
+	var events *clijson.Events
+	if o.jsonEvents {
+		stderr = io.Discard
+		events = clijson.NewEvents(a.stderr, a.now)
+	}
+	prog := newProgress(a.status, stderr, a.terminal && !o.jsonEvents)
+	a.finish = prog.finish
+	return func(e build.Event) {
+		if a.clock != nil {
+			a.clock.Stage(string(e.Stage))
+		}
+		events.Emit("build", e)
+		prog.event(e)
+	}
+}
+
+// addBuild records a finished build in the --json result.
+func addBuild(r *clijson.Result, res *build.Result) {
+	r.Name, r.Module = res.Name, res.Module
+	objects := []build.Object{}
+	for _, o := range res.Objects {
+		objects = append(objects, o)
+		r.AddFunctions(o.Path, o.Target, o.Changed, o.New)
+	}
+	r.Objects = objects
+	r.AddWarnings(res.Warnings)
+}
+
+// unsupported refuses upstream kpatch-build's options that klpkit cannot
+// honour, each saying what to do instead, rather than ignoring them.
+func (o *options) unsupported() error {
+	switch {
+	case o.sourceRPM != "":
+		return fmt.Errorf("-r/--sourcerpm %s: building from a kernel source RPM is not supported: prepare the tree and give it with -s (for a Photon kernel, auto_livepatch -s %s -k <release> builds from its source RPM)", o.sourceRPM, o.sourceRPM)
+	case len(o.targets) > 0:
+		return fmt.Errorf("-t/--target %s: custom make targets are not supported: only the objects the patches touch are compiled, and the tree is never built whole", strings.Join(o.targets, " "))
+	case o.ootModule != "" || o.ootModuleSrc != "":
+		return errors.New("--oot-module/--oot-module-src: livepatching an out-of-tree module is not supported yet")
+	}
+	return nil
+}
+
+// jsonRequested reports --json among the options (before a "--"), so
+// that even a command line parse refuses is answered in JSON.
+func jsonRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json":
+			return true
+		}
+	}
+	return false
+}
