@@ -20,6 +20,9 @@ type CancelledError struct {
 	State string `json:"state"`
 	// Next is what to do now ("" when nothing is needed).
 	Next string `json:"next"`
+	// Loaded says whether Module is still loaded afterwards (read back
+	// from the kernel): callers branch on it, never on State's words.
+	Loaded bool `json:"loaded"`
 	// Left, for a cancelled retire (Op "retire", Module the new patch),
 	// names the older patches still loaded, newest first.
 	Left []string `json:"left"`
@@ -78,9 +81,10 @@ func (s *System) loadCancelled(ctx context.Context, name string, err error) erro
 	if !errors.Is(err, ctx.Err()) {
 		ce.Err = errors.Join(ctx.Err(), err)
 	}
-	if ce.State == name+" is not loaded" {
-		ce.Next = "load it again to apply the patch"
+	if s.leftAs(ce).Loaded {
+		return ce
 	}
+	ce.Next = "load it again to apply the patch"
 	return ce
 }
 
@@ -90,19 +94,20 @@ func (s *System) loadCancelled(ctx context.Context, name string, err error) erro
 // transition to disabled under way) is enabled again: reversing is quick,
 // as the tasks not yet switched still run the patched code. A patch already
 // disabled, or one the kernel will not enable again once its disable has
-// ended, is unloaded, since it no longer patches anything. Both run on a
-// fresh context bounded by the timing. It returns nil when the unload was
+// ended, is unloaded, since it no longer patches anything. Both run on
+// settleContext. It returns nil when the unload was
 // finished, else a *CancelledError with the state left.
 func (s *System) settleUnload(ctx context.Context, t Timing, name string, progress func(Event)) error {
 	cause := ctx.Err()
-	bg := context.WithoutCancel(ctx)
+	bg, t, cancel := settleContext(ctx, t)
+	defer cancel()
 	ce := &CancelledError{Op: "unload", Module: name, Err: cause}
 	if !s.patchInactive(name) {
 		err := s.setEnabled(bg, t, name, true, progress)
 		if err == nil {
 			ce.State = name + " is enabled again and loaded"
 			ce.Next = "unload it again to remove it"
-			return ce
+			return s.leftAs(ce)
 		}
 		if !s.patchInactive(name) && !s.patchEnabled(name) {
 			// The kernel would not take it back (or it stalled on the way)
@@ -114,7 +119,7 @@ func (s *System) settleUnload(ctx context.Context, t Timing, name string, progre
 			ce.Err = errors.Join(cause, fmt.Errorf("enabling %s again: %w", name, err))
 			ce.State = s.describeState(name)
 			ce.Next = "check the patch state (kpatch list) and unload it again"
-			return ce
+			return s.leftAs(ce)
 		}
 		// The disable won the race: finish it.
 	}
@@ -122,9 +127,28 @@ func (s *System) settleUnload(ctx context.Context, t Timing, name string, progre
 		ce.Err = errors.Join(cause, err)
 		ce.State = s.describeState(name)
 		ce.Next = "unload it again to remove the module"
-		return ce
+		return s.leftAs(ce)
 	}
 	return nil
+}
+
+// settleContext is the context and timing of the work that leaves the
+// kernel in a clean state after a stall or a cancel: reverting a load,
+// enabling again or finishing an unload, finishing a retire. ctx ending
+// does not end it; Timing.RevertTimeout bounds it as a whole, and each
+// transition in it, so that Ctrl-C or a caller's deadline gets an answer
+// within that bound. cancel releases the timer.
+func settleContext(ctx context.Context, t Timing) (context.Context, Timing, context.CancelFunc) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.RevertTimeout)
+	t.TransitionTimeout = min(t.TransitionTimeout, t.RevertTimeout)
+	t.RefTimeout = min(t.RefTimeout, t.RevertTimeout)
+	return sctx, t, cancel
+}
+
+// leftAs records in ce whether its module is still loaded, and returns it.
+func (s *System) leftAs(ce *CancelledError) *CancelledError {
+	ce.Loaded = s.moduleLoaded(ce.Module)
+	return ce
 }
 
 // finishUnload waits for a disabled module's references to drop and

@@ -53,8 +53,10 @@ type Timing struct {
 	// RefTimeout bounds the wait for the module's refcnt to reach 0
 	// (default 15s).
 	RefTimeout time.Duration
-	// RevertTimeout bounds the revert after a stall; it runs even when the
-	// context is done (default 30s).
+	// RevertTimeout bounds the settling after a stall or a cancel, as a
+	// whole and each transition in it: reverting a load, enabling again or
+	// finishing an unload, finishing a retire. It runs even when the
+	// context is done, so it is how long Ctrl-C may take (default 30s).
 	RevertTimeout time.Duration
 }
 

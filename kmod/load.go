@@ -226,13 +226,11 @@ func (s *System) kernelDecompresses(c Compression) bool {
 
 // revert undoes a load whose transition stalled: write 0 to enabled (which
 // reverses the transition), wait for the patch to go, unload the module. It
-// runs on a fresh deadline because ctx may be what expired.
+// runs on settleContext because ctx may be what expired.
 func (s *System) revert(ctx context.Context, t Timing, name string, tasks []Task, progress func(Event)) error {
 	progress(Event{Kind: EventReverting, Module: name})
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.RevertTimeout)
+	ctx, rt, cancel := settleContext(ctx, t)
 	defer cancel()
-	rt := t
-	rt.TransitionTimeout = t.RevertTimeout
 	serr := &StalledError{Patch: name, Tasks: tasks}
 	if err := s.unloadLocked(ctx, rt, name, progress); err != nil {
 		serr.RevertErr = err
@@ -242,21 +240,19 @@ func (s *System) revert(ctx context.Context, t Timing, name string, tasks []Task
 	return serr
 }
 
-// revertCancelled undoes a load whose ctx ended during its transition, on a
-// fresh deadline as revert does, and says what it left.
+// revertCancelled undoes a load whose ctx ended during its transition, on
+// settleContext as revert does, and says what it left.
 func (s *System) revertCancelled(ctx context.Context, t Timing, name string, progress func(Event)) error {
 	ce := &CancelledError{Op: "load", Module: name, Err: ctx.Err()}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.RevertTimeout)
+	rctx, rt, cancel := settleContext(ctx, t)
 	defer cancel()
-	rt := t
-	rt.TransitionTimeout = t.RevertTimeout
 	if err := s.unloadLocked(rctx, rt, name, progress); err != nil {
 		ce.Err = errors.Join(ce.Err, fmt.Errorf("reverting the load: %w", err))
 		ce.State = s.describeState(name)
 		ce.Next = "check the patch state (kpatch list) and unload it, or load it again"
-		return ce
+		return s.leftAs(ce)
 	}
 	ce.State = "the load was reverted: " + name + " is not loaded"
 	ce.Next = "load it again to apply the patch"
-	return ce
+	return s.leftAs(ce)
 }

@@ -11,12 +11,13 @@ import (
 // gone, or live, or it is unloaded here: one that is loaded but patches
 // nothing (its disable ended while the retire was stopping) would be
 // missing from kpatch list and hold its module for nothing. The unload
-// runs on a context that the cancel does not end, bounded by the timing.
+// runs on settleContext.
 // It returns nil when every older patch went after all, else a
 // *CancelledError (Op "retire") wrapping ctx.Err() that says what each
 // patch was left as and what to run next.
 func (s *System) settleRetire(ctx context.Context, t Timing, keep string, older, retired []string, rerr error, progress func(Event)) ([]string, error) {
-	bg := context.WithoutCancel(ctx)
+	bg, t, cancel := settleContext(ctx, t)
+	defer cancel()
 	var left []string
 	errs := []error{ctx.Err()}
 	for _, name := range older {
@@ -49,10 +50,10 @@ func (s *System) settleRetire(ctx context.Context, t Timing, keep string, older,
 			state = append(state, s.describeState(name))
 		}
 	}
-	return retired, &CancelledError{Op: "retire", Module: keep, Left: left,
+	return retired, s.leftAs(&CancelledError{Op: "retire", Module: keep, Left: left,
 		State: strings.Join(state, ", "),
 		Next:  "unload " + strings.Join(left, ", then ") + " to finish retiring the older patches",
-		Err:   errors.Join(errs...)}
+		Err:   errors.Join(errs...)})
 }
 
 // otherThanCancel returns the failures joined in err that are not the

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/kmod"
+	"github.com/klpkit/klpkit/kmod/kmodtest"
 )
 
 // noneDisabledButLoaded fails when a module is loaded but patches nothing
@@ -136,4 +137,33 @@ func TestHandoverCancelledWhileDisablingNewBefore51(t *testing.T) {
 	assert.Contains(t, err.Error(), "unload p2, then p1")
 	assert.Equal(t, map[string]bool{"p1": true, "p2": true, "cum": true}, e.enabled(t))
 	e.noneDisabledButLoaded(t)
+}
+
+// All the settling after a cancel is bounded by RevertTimeout, not by the
+// (longer) TransitionTimeout: Ctrl-C answers within it, and the error
+// says the patch is still on its way back.
+func TestSettleBoundedByRevertTimeout(t *testing.T) {
+	e := newEnv(t, &kmodtest.Config{Tick: 10 * time.Millisecond, TransitionTicks: 100})
+	_, err := e.sys.Load(ctx(t), e.module(t, "a.ko", "a"), loadOpts(nil))
+	require.NoError(t, err)
+	c, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	o := unloadOpts(nil)
+	o.Timing.RevertTimeout = 50 * time.Millisecond
+	var cancelled time.Time
+	o.Progress = func(ev kmod.Event) {
+		if ev.Kind == kmod.EventWaiting && cancelled.IsZero() {
+			cancelled = time.Now()
+			cancel()
+		}
+	}
+	_, err = e.sys.Unload(c, "a", o)
+	took := time.Since(cancelled)
+	require.ErrorIs(t, err, context.Canceled)
+	// The reversal takes the fake kernel about a second.
+	assert.Less(t, took, 600*time.Millisecond)
+	var ce *kmod.CancelledError
+	require.ErrorAs(t, err, &ce)
+	assert.True(t, ce.Loaded)
+	assert.Contains(t, ce.State, "a is loaded and enabled, still in transition")
 }

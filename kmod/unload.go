@@ -123,8 +123,8 @@ func (s *System) unloadLocked(ctx context.Context, t Timing, name string, progre
 // unloadUnchanged is the error of an unload stopped before it changed
 // anything.
 func (s *System) unloadUnchanged(name string, err error) error {
-	return &CancelledError{Op: "unload", Module: name, State: "nothing was changed: " + s.describeState(name),
-		Next: "unload it again to remove it", Err: err}
+	return s.leftAs(&CancelledError{Op: "unload", Module: name, State: "nothing was changed: " + s.describeState(name),
+		Next: "unload it again to remove it", Err: err})
 }
 
 // livepatchModules lists loaded livepatch modules newest first: the

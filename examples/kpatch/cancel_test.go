@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,4 +50,46 @@ func TestLoadInterruptedBeforeTheKernel(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Contains(t, err.Error(), "a is not loaded; load it again to apply the patch (next: kpatch load "+path+")")
 	assert.Empty(t, e.k.Calls())
+}
+
+// The next command comes from the error's fields, not from the words of
+// its state.
+func TestWithNextFromFields(t *testing.T) {
+	for _, tc := range []struct {
+		ce   *kmod.CancelledError
+		want string
+	}{
+		{&kmod.CancelledError{Op: "load", Module: "a", State: "a never reached the kernel", Next: "load it again", Loaded: false}, "kpatch load a.ko"},
+		{&kmod.CancelledError{Op: "load", Module: "a", State: "a is not loaded (so far)", Next: "check", Loaded: true}, "kpatch list"},
+		{&kmod.CancelledError{Op: "unload", Module: "a", State: "a is enabled again and loaded", Next: "unload it again", Loaded: true}, "kpatch unload a"},
+		{&kmod.CancelledError{Op: "retire", Module: "cum", State: "...", Next: "unload p2, then p1", Loaded: true, Left: []string{"p2", "p1"}},
+			"kpatch unload p2, then kpatch unload p1"},
+	} {
+		err := withNext(fmt.Errorf("x: %w", tc.ce), "a.ko")
+		assert.True(t, strings.HasSuffix(err.Error(), "(next: "+tc.want+")"), "%s: %v", tc.ce.Op, err)
+	}
+}
+
+// load --retire-older cancelled between two older patches says which to
+// unload next.
+func TestLoadRetireInterrupted(t *testing.T) {
+	// Transitions of 300ms: p1's disable is under way long after p2 went.
+	e := newCLI(t, &kmodtest.Config{Tick: 10 * time.Millisecond, TransitionTicks: 30})
+	require.NoError(t, e.run("load", e.module(t, "p1.ko", "p1")))
+	require.NoError(t, e.run("load", e.module(t, "p2.ko", "p2")))
+	c, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		for c.Err() == nil {
+			if loaded := e.k.Loaded(); len(loaded) == 2 && loaded[0] == "cum" && loaded[1] == "p1" {
+				cancel()
+				return
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	err := e.a.dispatch(c, []string{"load", "--retire-older", e.module(t, "cum.ko", "cum")})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.True(t, strings.HasSuffix(err.Error(), "(next: kpatch unload p1)"), err.Error())
+	assert.Equal(t, []string{"cum", "p1"}, e.k.Loaded())
 }

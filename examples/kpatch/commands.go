@@ -355,7 +355,8 @@ func (a *app) force(args []string) error {
 	return nil
 }
 
-// withNext adds to a cancelled load or unload the command to run next.
+// withNext adds to a cancelled load, unload or retire the command to run
+// next, chosen from the error's fields.
 func withNext(err error, arg string) error {
 	var ce *kmod.CancelledError
 	if !errors.As(err, &ce) || ce.Next == "" {
@@ -363,9 +364,11 @@ func withNext(err error, arg string) error {
 	}
 	next := "kpatch list"
 	switch {
+	case ce.Op == "retire" && len(ce.Left) > 0:
+		next = "kpatch unload " + strings.Join(ce.Left, ", then kpatch unload ")
 	case ce.Op == "unload":
 		next = "kpatch unload " + ce.Module
-	case strings.HasSuffix(ce.State, ce.Module+" is not loaded"):
+	case ce.Op == "load" && !ce.Loaded:
 		next = "kpatch load " + arg
 	}
 	return fmt.Errorf("%w (next: %s)", err, next)
