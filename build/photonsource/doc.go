@@ -1,7 +1,7 @@
 // Package photonsource turns a Photon OS kernel into a build.Source: its
-// source and debuginfo RPMs are fetched from a repository (package
+// source, debuginfo and devel RPMs are fetched from a repository (package
 // photon: a mirror, a local directory or explicit files; checksummed and
-// cached), its tree is prepared as rpmbuild -bp would, and then built once
+// cached), its tree is prepared as rpmbuild -bp would, and then made ready
 // with the kernel's own kbuild so that the tree has what package build needs
 // (a prepared tree, kbuild's command files and Module.symvers).
 //
@@ -16,11 +16,14 @@
 //	}
 //	res, err := build.Run(ctx, build.Options{Source: src, Patches: patches, OutputDir: out})
 //
-// The build step is kpatch-build's: `make vmlinux modules` in the tree, once
-// (a marker file records a finished build, so later runs reuse it), which
-// takes long for a full distribution kernel. When the kernel's
-// Module.symvers is at hand (Photon's linux-devel package ships it),
-// Source.ModuleSymvers skips the full build: the tree is then only
-// prepared (make modules_prepare) and objects are compiled as the
-// pipeline needs them.
+// The kernel's Module.symvers comes from its devel RPM (linux-devel,
+// linux-aws-devel, ...: /usr/src/linux-headers-<uname -r>/Module.symvers),
+// fetched from the same repositories and verified like the other packages;
+// the tree is then only prepared (make modules_prepare) and objects are
+// compiled as the pipeline needs them. Source.ModuleSymvers overrides the
+// package. Only when the repositories have no devel RPM does the build
+// step fall back to kpatch-build's: `make vmlinux modules` in the tree,
+// once (a marker file records a finished build, so later runs reuse it),
+// which takes hours for a distribution kernel on a few cores; Source.Warn
+// is told so first.
 package photonsource

@@ -27,9 +27,12 @@ type Source struct {
 	Dir string
 	// Prepare tunes photon.Prepare; its Dir is replaced by Dir.
 	Prepare photon.PrepareOptions
-	// ModuleSymvers is the kernel's Module.symvers, when known (Photon's
-	// linux-devel package has it): the tree is then only prepared, not
-	// built in full, and the file is copied into the tree.
+	// ModuleSymvers is the kernel's Module.symvers, when known: the tree is
+	// then only prepared, not built in full, and the file is copied into
+	// the tree. When empty, Tree takes it from the kernel's devel RPM
+	// (linux-devel, linux-aws-devel, ...) in Repo, fetched and verified as
+	// the source and debuginfo RPMs are; only when Repo has no devel RPM
+	// is the kernel built in full, after a warning (Warn).
 	ModuleSymvers string
 	// Jobs is make's -j; default the CPU count.
 	Jobs int
@@ -40,10 +43,14 @@ type Source struct {
 	Make string
 	// Progress, if set, receives a message as each step starts.
 	Progress func(Step, string)
+	// Warn, if set, receives warnings: the full build a missing devel RPM
+	// forces, what it costs and how to avoid it. They go to Logger too.
+	Warn func(string)
 	// Logger receives commands and their output; nil: none.
 	Logger *slog.Logger
 
-	tree string // the prepared tree, once Tree has run
+	tree    string // the prepared tree, once Tree has run
+	symvers string // the Module.symvers in use: ModuleSymvers or the devel RPM's
 }
 
 // Release is the kernel's uname -r, known before anything is fetched
@@ -55,7 +62,7 @@ type Step string
 
 // The steps of Tree, in order.
 const (
-	StepFetch   Step = "fetch"   // source and debuginfo RPMs
+	StepFetch   Step = "fetch"   // source, debuginfo and devel RPMs
 	StepPrepare Step = "prepare" // photon.Prepare: %prep, .config, vmlinux
 	StepKbuild  Step = "kbuild"  // make in the tree (once)
 )
@@ -86,6 +93,10 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
+	devel, err := s.fetchDevel(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s.progress(StepPrepare, "preparing the source tree of "+k.String())
 	po := s.Prepare
 	po.Dir = s.Dir
@@ -97,13 +108,21 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 		return nil, err
 	}
 	mode := modeFull
-	if s.ModuleSymvers != "" {
+	s.symvers = s.ModuleSymvers
+	if s.symvers == "" && devel != "" {
+		if s.symvers, err = s.develSymvers(ctx, devel, src.Dir); err != nil {
+			return nil, err
+		}
+	}
+	if s.symvers != "" {
 		// Checked before the build, which it spares: the tree is then
 		// only prepared.
-		if _, err := os.Stat(s.ModuleSymvers); err != nil {
+		if _, err := os.Stat(s.symvers); err != nil {
 			return nil, fmt.Errorf("photonsource: Module.symvers: %w", err)
 		}
 		mode = modePrepare
+	} else {
+		s.warnFullBuild(src.Config)
 	}
 	if err := s.kbuild(ctx, src.Tree, mode); err != nil {
 		return nil, err
@@ -120,7 +139,7 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 		ModuleSymvers: src.ModuleSymvers,
 		MakeArgs:      append([]string(nil), s.MakeArgs...),
 	}
-	if s.ModuleSymvers == "" {
+	if s.symvers == "" {
 		// The full build left the modules' .ko files in the tree.
 		t.ModulesDir = src.Tree
 	}
@@ -143,10 +162,10 @@ func (s *Source) BuildAll(ctx context.Context) error {
 // installSymvers copies the given Module.symvers into the tree, where the
 // module's link (kbuild's modpost) reads it; a full build rewrites it.
 func (s *Source) installSymvers(tree string) error {
-	if s.ModuleSymvers == "" {
+	if s.symvers == "" {
 		return nil
 	}
-	data, err := os.ReadFile(s.ModuleSymvers)
+	data, err := os.ReadFile(s.symvers)
 	if err != nil {
 		return fmt.Errorf("photonsource: Module.symvers: %w", err)
 	}

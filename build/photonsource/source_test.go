@@ -35,8 +35,9 @@ func newSource(t *testing.T, baseURL string) *photonsource.Source {
 func TestTreeFromMirror(t *testing.T) {
 	repo := photonsourcetest.NewRepo(t, kernel)
 	src := newSource(t, repo.Serve(t))
-	var steps []string
+	var steps, warnings []string
 	src.Progress = func(s photonsource.Step, msg string) { steps = append(steps, string(s)+": "+msg) }
+	src.Warn = func(msg string) { warnings = append(warnings, msg) }
 
 	tree, err := src.Tree(t.Context())
 	require.NoError(t, err)
@@ -57,16 +58,25 @@ func TestTreeFromMirror(t *testing.T) {
 	assert.Equal(t, []string{
 		"fetch: fetching linux-6.1.138-2.ph5.src.rpm",
 		"fetch: fetching linux-debuginfo-6.1.138-2.ph5.x86_64.rpm",
+		"fetch: fetching linux-devel-6.1.138-2.ph5.x86_64.rpm",
 		"prepare: preparing the source tree of 6.1.138-2.ph5",
 		"kbuild: running make vmlinux modules in " + tree.Dir + " (once per kernel)",
 	}, steps)
+	// No devel RPM in the repository: the full build, announced with its
+	// cost and the way around it.
+	require.Len(t, warnings, 1)
+	for _, want := range []string{"no devel RPM for 6.1.138-2.ph5", "make vmlinux modules", "hours with " + strconv.Itoa(runtime.NumCPU()) + " jobs",
+		"small kernel: minutes", "linux-devel-6.1.138-2.ph5.x86_64.rpm", "5.0/photon_updates_5.0_x86_64",
+		"/usr/src/linux-headers-6.1.138-2.ph5/Module.symvers", "--symvers"} {
+		assert.Contains(t, warnings[0], want)
+	}
 
 	// A second run reuses the cache, the prepared tree and the build.
 	steps = nil
 	again, err := src.Tree(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, tree, again)
-	assert.Len(t, steps, 3, "no make the second time: %q", steps)
+	assert.Len(t, steps, 4, "no make the second time: %q", steps)
 	log2, _ := os.ReadFile(filepath.Join(tree.Dir, "make.log"))
 	assert.Equal(t, string(log), string(log2))
 }
@@ -92,6 +102,54 @@ func TestKnownSymversOnlyPrepares(t *testing.T) {
 	src.ModuleSymvers = filepath.Join(t.TempDir(), "missing")
 	_, err = src.Tree(t.Context())
 	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// With the kernel's devel RPM in the repository, its Module.symvers is
+// used and the tree only prepared; --symvers (ModuleSymvers) overrides it.
+func TestDevelSymversSparesFullBuild(t *testing.T) {
+	k := photon.MustParseKernel(kernel)
+	repo := photonsourcetest.NewRepo(t, kernel)
+	develSymvers := "0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n"
+	repo.AddDevel(t, k, []byte(develSymvers))
+	url := repo.Serve(t)
+
+	src := newSource(t, url)
+	src.Jobs = 2
+	var steps, warnings []string
+	src.Progress = func(s photonsource.Step, msg string) { steps = append(steps, string(s)+": "+msg) }
+	src.Warn = func(msg string) { warnings = append(warnings, msg) }
+	tree, err := src.Tree(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, warnings)
+	assert.Contains(t, steps, "fetch: fetching linux-devel-6.1.138-2.ph5.x86_64.rpm")
+	got, err := os.ReadFile(tree.ModuleSymvers)
+	require.NoError(t, err)
+	assert.Equal(t, develSymvers, string(got), "the devel RPM's Module.symvers, in the tree")
+	assert.Empty(t, tree.ModulesDir, "no full build, no built modules")
+	log, err := os.ReadFile(filepath.Join(tree.Dir, "make.log"))
+	require.NoError(t, err)
+	assert.Equal(t, "-j2\nCC=gcc\nolddefconfig\n-j2\nCC=gcc\nmodules_prepare\n", string(log))
+
+	// ModuleSymvers overrides the devel RPM, which is then not fetched.
+	src = newSource(t, url)
+	own := filepath.Join(t.TempDir(), "Module.symvers")
+	require.NoError(t, os.WriteFile(own, []byte("0x1\tmine\tvmlinux\tEXPORT_SYMBOL\t\n"), 0o644))
+	src.ModuleSymvers = own
+	steps = nil
+	src.Progress = func(s photonsource.Step, msg string) { steps = append(steps, string(s)+": "+msg) }
+	tree, err = src.Tree(t.Context())
+	require.NoError(t, err)
+	assert.NotContains(t, steps, "fetch: fetching linux-devel-6.1.138-2.ph5.x86_64.rpm")
+	got, err = os.ReadFile(tree.ModuleSymvers)
+	require.NoError(t, err)
+	assert.Equal(t, "0x1\tmine\tvmlinux\tEXPORT_SYMBOL\t\n", string(got))
+
+	// A devel RPM that fails verification stops the build: no silent
+	// fall back to hours of building.
+	repo.Corrupt(t, k, photon.DevelPackage)
+	src = newSource(t, url)
+	_, err = src.Tree(t.Context())
+	require.ErrorIs(t, err, photon.ErrChecksumMismatch)
 }
 
 func TestTreeErrors(t *testing.T) {

@@ -52,8 +52,9 @@ klpkit options:
   --work <dir>             prepared kernel trees
                            (default: /var/opt/auto_livepatch/src)
   -j <n>                   parallel jobs (default: CPU count)
-  --symvers <file>         the kernel's Module.symvers (from linux-devel):
-                           skips the one-time full kernel build
+  --symvers <file>         the kernel's Module.symvers (default: from its
+                           devel RPM in the repository; without one, the
+                           kernel is built in full once, which takes long)
   --make-arg <VAR=VALUE>   variable for every make run (repeatable)
   --skip-compiler-check    do not require the kernel's gcc version
   --fuzz <n>               let up to n context lines at each end of a hunk

@@ -196,6 +196,7 @@ func (a *app) source(j *job, prog *progress) *photonsource.Source {
 		MakeArgs:      o.makeArgs,
 		Make:          a.makeProg,
 		Progress:      prog.step,
+		Warn:          prog.Warn,
 	}
 }
 

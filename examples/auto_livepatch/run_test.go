@@ -336,6 +336,8 @@ func TestMirrorFlow(t *testing.T) {
 	assert.Contains(t, c.out.String(), "Preparing the source tree of 6.1.138-2.ph5\n")
 	assert.Contains(t, c.err.String(), "downloaded linux-debuginfo-6.1.138-2.ph5.x86_64.rpm")
 	assert.FileExists(t, filepath.Join(out, "CVE-2023-1234_netfil-27Nov2026-13_07_03-1-1.ph5.x86_64.rpm"))
+	assert.Contains(t, c.err.String(), "no devel RPM for 6.1.138-2.ph5 in the repositories: building the whole kernel once",
+		"without a devel RPM the full build is announced")
 
 	// Cached: a second run downloads nothing.
 	require.NoError(t, c.run("-k", kernel, "-p", c.patch, "--mirror", url, "-o", t.TempDir(), "--skip-compiler-check"))
@@ -354,6 +356,23 @@ func TestMirrorFlow(t *testing.T) {
 	err = c.run("-k", "6.1.138-3.ph5", "-p", c.patch, "--mirror", url, "-o", filepath.Join(t.TempDir(), "out"))
 	require.ErrorIs(t, err, photon.ErrPackageNotFound)
 	assert.True(t, strings.Contains(c.err.String(), "linux-6.1.138-3.ph5.src.rpm"), c.err.String())
+}
+
+// TestMirrorDevel: with the kernel's devel RPM on the mirror, its
+// Module.symvers is used and the kernel is not built in full.
+func TestMirrorDevel(t *testing.T) {
+	repo := photonsourcetest.NewRepo(t, kernel)
+	symvers := "0x0badc0de\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n"
+	repo.AddDevel(t, photon.MustParseKernel(kernel), []byte(symvers))
+	c := newCLI(t)
+	c.fetch = true
+	require.NoError(t, c.run("-k", kernel, "-p", c.patch, "--mirror", repo.Serve(t), "-o", t.TempDir(), "--skip-compiler-check"))
+	assert.Contains(t, c.err.String(), "downloaded linux-devel-6.1.138-2.ph5.x86_64.rpm")
+	assert.NotContains(t, c.err.String(), "no devel RPM")
+	got, err := os.ReadFile(c.tree.ModuleSymvers)
+	require.NoError(t, err)
+	assert.Equal(t, symvers, string(got))
+	assert.NotContains(t, c.out.String(), "vmlinux modules", "no full build")
 }
 
 func TestProgressOutput(t *testing.T) {

@@ -2,8 +2,8 @@
 // for tests of code that fetches and prepares Photon kernels (package
 // photonsource, the auto_livepatch example): a source RPM with a spec in
 // Photon's style, a kernel tarball holding a few files, the flavor's config,
-// a debuginfo RPM with a stand-in vmlinux, and repodata with SHA-256
-// checksums. The tree it yields is not a real kernel: tests stop where a
+// a debuginfo RPM with a stand-in vmlinux, optionally a devel RPM
+// (AddDevel), and repodata with SHA-256 checksums. The tree it yields is not a real kernel: tests stop where a
 // compiler would be needed, or use FakeMake.
 package photonsourcetest
 
@@ -83,6 +83,8 @@ type Repo struct {
 	Dir string
 	// Kernels are the kernels it holds.
 	Kernels []photon.Kernel
+
+	devel []photon.PackageEntry // AddDevel's packages
 }
 
 // NewRepo writes a repository holding the packages of each kernel
@@ -114,6 +116,30 @@ func NewRepo(t testing.TB, kernels ...string) *Repo {
 		writeRepodata(t, filepath.Join(r.Dir, repo), pkgs)
 	}
 	return r
+}
+
+// AddDevel publishes kernel k's devel RPM, holding symvers as the
+// Module.symvers of its headers directory, in the updates repository
+// (where Photon publishes kernels after GA), and rewrites its repodata.
+func (r *Repo) AddDevel(t testing.TB, k photon.Kernel, symvers []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, rpmpkg.Write(&buf, rpmpkg.Spec{
+		Name: k.Package() + "-devel", Version: k.Version.String(), Release: k.RPMRelease(), Arch: "x86_64",
+		Summary: "Kernel Dev", License: "GPLv2",
+		Files: []rpmpkg.File{
+			{Name: k.HeadersDir() + "/.config", Body: []byte("CONFIG_LIVEPATCH=y\n"), Mode: 0o644},
+			{Name: k.ModuleSymversPath(), Body: symvers, Mode: 0o644},
+			{Name: "/lib/modules/" + k.String() + "/build", Mode: fs.ModeSymlink | 0o777, LinkTarget: k.HeadersDir()},
+		},
+	}))
+	repo := photon.DevelPackage.RepoPath(k.Release())
+	href := photon.DevelPackage.PackagePath(k)
+	write(t, filepath.Join(r.Dir, repo, href), buf.Bytes())
+	sum := sha256.Sum256(buf.Bytes())
+	r.devel = append(r.devel, photon.PackageEntry{Name: k.Package() + "-devel", Arch: "x86_64", Href: href,
+		SHA256: hex.EncodeToString(sum[:]), Size: int64(buf.Len()), Version: k.Version.String(), Release: k.RPMRelease()})
+	writeRepodata(t, filepath.Join(r.Dir, repo), r.devel)
 }
 
 // Serve serves the repository on loopback for the test's lifetime and
