@@ -28,8 +28,8 @@ var (
 
 // EntryError names the payload entry a failure is about.
 type EntryError struct {
-	Entry string // the entry's name as stored in the archive
-	Err   error
+	Entry string `json:"entry"` // the entry's name as stored in the archive
+	Err   error  `json:"err"`
 }
 
 func (e *EntryError) Error() string { return fmt.Sprintf("payload entry %q: %v", e.Entry, e.Err) }

@@ -41,10 +41,10 @@ type ExtractOptions struct {
 
 // ExtractEvent reports one written entry.
 type ExtractEvent struct {
-	Name    string // cleaned payload path
-	Size    int64  // bytes of this entry
-	Files   int    // entries written so far
-	Written int64  // bytes written so far
+	Name    string `json:"name"`    // cleaned payload path
+	Size    int64  `json:"size"`    // bytes of this entry
+	Files   int    `json:"files"`   // entries written so far
+	Written int64  `json:"written"` // bytes written so far
 }
 
 // EntryType is the kind of an extracted entry.
@@ -68,22 +68,22 @@ func (t EntryType) String() string {
 
 // ExtractedFile is one entry Extract wrote.
 type ExtractedFile struct {
-	Name       string // cleaned payload path, relative
-	Path       string // the path written, inside dest
-	Type       EntryType
-	Mode       fs.FileMode
-	Size       int64
-	LinkTarget string // symlink target, or the hard link's first name
+	Name       string      `json:"name"` // cleaned payload path, relative
+	Path       string      `json:"path"` // the path written, inside dest
+	Type       EntryType   `json:"type"`
+	Mode       fs.FileMode `json:"mode"`
+	Size       int64       `json:"size"`
+	LinkTarget string      `json:"link_target"` // symlink target, or the hard link's first name
 }
 
 // ExtractResult lists what Extract wrote.
 type ExtractResult struct {
-	Info    *Info
-	Files   []ExtractedFile
-	Written int64 // bytes of regular files written
+	Info    *Info           `json:"info"`
+	Files   []ExtractedFile `json:"files"`
+	Written int64           `json:"written"` // bytes of regular files written
 	// Skipped lists selected entries not extracted: devices, fifos,
 	// sockets, and escaping symlinks with SkipEscapingSymlinks.
-	Skipped []string
+	Skipped []string `json:"skipped"`
 }
 
 // Extract writes the payload of the RPM read from r into dest (created if

@@ -11,29 +11,42 @@ import (
 
 // Info is what Read and Inspect report about a package.
 type Info struct {
-	Name, Version, Release string
-	Epoch                  int // 0 when absent
-	Arch, OS               string
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Release string `json:"release"`
+	Epoch   int    `json:"epoch"` // 0 when absent
+	Arch    string `json:"arch"`
+	OS      string `json:"os"`
 	// Source is true for source packages (no SOURCERPM tag, as rpm decides).
-	Source    bool
-	SourceRPM string
+	Source    bool   `json:"source"`
+	SourceRPM string `json:"source_rpm"`
 
-	Summary, Description                  string
-	License, Vendor, Group, URL, Packager string
-	Distribution, BuildHost               string
-	BuildTime                             time.Time
+	Summary      string    `json:"summary"`
+	Description  string    `json:"description"`
+	License      string    `json:"license"`
+	Vendor       string    `json:"vendor"`
+	Group        string    `json:"group"`
+	URL          string    `json:"url"`
+	Packager     string    `json:"packager"`
+	Distribution string    `json:"distribution"`
+	BuildHost    string    `json:"build_host"`
+	BuildTime    time.Time `json:"build_time"`
 
 	// PayloadFormat is "cpio"; PayloadCompressor "gzip", "xz", "lzma",
 	// "zstd" or "" (uncompressed).
-	PayloadFormat, PayloadCompressor string
+	PayloadFormat     string `json:"payload_format"`
+	PayloadCompressor string `json:"payload_compressor"`
 
-	Requires, Provides, Conflicts, Obsoletes []string
-	Files                                    []FileInfo
-	Scripts                                  Scriptlets
+	Requires  []string   `json:"requires"`
+	Provides  []string   `json:"provides"`
+	Conflicts []string   `json:"conflicts"`
+	Obsoletes []string   `json:"obsoletes"`
+	Files     []FileInfo `json:"files"`
+	Scripts   Scriptlets `json:"scripts"`
 	// Signed: the package carries OpenPGP signatures (not verified here;
 	// rpmkeys -K with the vendor key does that).
-	Signed  bool
-	Digests Digests
+	Signed  bool    `json:"signed"`
+	Digests Digests `json:"digests"`
 }
 
 // Digests are the package digests and whether they were checked. A digest
@@ -41,25 +54,26 @@ type Info struct {
 type Digests struct {
 	// HeaderSHA256 is signature tag 273 (hex); HeaderVerified is set when
 	// it (or, without it, the SHA1 tag 269) matched the header bytes.
-	HeaderSHA256   string
-	HeaderVerified bool
+	HeaderSHA256   string `json:"header_sha256"`
+	HeaderVerified bool   `json:"header_verified"`
 	// Payload is tag 5092, the digest of the compressed payload, with its
 	// algorithm ("sha256"); PayloadVerified is set by Inspect and Extract.
-	Payload         string
-	PayloadAlgo     string
-	PayloadVerified bool
+	Payload         string `json:"payload"`
+	PayloadAlgo     string `json:"payload_algo"`
+	PayloadVerified bool   `json:"payload_verified"`
 }
 
 // FileInfo is one file the header lists.
 type FileInfo struct {
-	Name         string // as installed: absolute, or bare in source packages
-	Mode         fs.FileMode
-	Size         int64
-	Owner, Group string
-	MTime        time.Time
-	Digest       string // hex, FILEDIGESTALGO (SHA256 for modern packages)
-	LinkTarget   string
-	Flags        FileFlag
+	Name       string      `json:"name"` // as installed: absolute, or bare in source packages
+	Mode       fs.FileMode `json:"mode"`
+	Size       int64       `json:"size"`
+	Owner      string      `json:"owner"`
+	Group      string      `json:"group"`
+	MTime      time.Time   `json:"mtime"`
+	Digest     string      `json:"digest"` // hex, FILEDIGESTALGO (SHA256 for modern packages)
+	LinkTarget string      `json:"link_target"`
+	Flags      FileFlag    `json:"flags"`
 }
 
 // Header tags Info reads (rpm's include/rpm/rpmtag.h).

@@ -17,8 +17,8 @@ var ErrInvalidModule = errors.New("not a livepatch module for the target kernel"
 // ModuleError names the module file (or, for Package.Module, the package
 // and the byte count) a refusal is about.
 type ModuleError struct {
-	Module string // ModulePath, or a description of the in-memory module
-	Err    error
+	Module string `json:"module"` // ModulePath, or a description of the in-memory module
+	Err    error  `json:"err"`
 }
 
 func (e *ModuleError) Error() string { return fmt.Sprintf("module %s: %v", e.Module, e.Err) }

@@ -55,7 +55,12 @@ type Signer func(data []byte) ([]byte, error)
 
 // Scriptlets are /bin/sh scripts run by rpm; "" = none.
 type Scriptlets struct {
-	PreTrans, Pre, Post, PreUn, PostUn, PostTrans string
+	PreTrans  string `json:"pre_trans"`
+	Pre       string `json:"pre"`
+	Post      string `json:"post"`
+	PreUn     string `json:"pre_un"`
+	PostUn    string `json:"post_un"`
+	PostTrans string `json:"post_trans"`
 }
 
 // FileFlag marks a file's role (rpm's %config, %doc, %ghost, ...).
