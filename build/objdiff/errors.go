@@ -34,11 +34,11 @@ var ErrUnsupportedChange = errors.New("unsupported change")
 // UnsupportedError is a change that cannot be live patched, with what the
 // patch author can do about it.
 type UnsupportedError struct {
-	Object  string // object name from Options.Name
-	Symbol  string // the symbol concerned, if any
-	Section string // the section concerned, if any
-	Rule    string // what is not allowed
-	Hint    string // what the patch author can do
+	Object  string `json:"object"`  // object name from Options.Name
+	Symbol  string `json:"symbol"`  // the symbol concerned, if any
+	Section string `json:"section"` // the section concerned, if any
+	Rule    string `json:"rule"`    // what is not allowed
+	Hint    string `json:"hint"`    // what the patch author can do
 }
 
 func (e *UnsupportedError) Error() string {

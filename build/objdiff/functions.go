@@ -106,13 +106,13 @@ func (d *differ) checkNewFunctions(res *Result) UnsupportedErrors {
 // object, for checks made after the diff (build's check that every
 // changed line is patched).
 type FunctionState struct {
-	Status string // "CHANGED", "NEW" or "SAME"
+	Status string `json:"status"` // "CHANGED", "NEW" or "SAME"
 	// Original is the name of the original object's twin; "" for NEW.
-	Original string
+	Original string `json:"original"`
 	// Parent is the function a .cold or .part child belongs to.
-	Parent string
+	Parent string `json:"parent"`
 	// Included reports that the patch object carries the function.
-	Included bool
+	Included bool `json:"included"`
 }
 
 // Function returns the differ's verdict on the patched object's function

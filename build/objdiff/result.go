@@ -14,23 +14,23 @@ import (
 // stage (package build/klp) turns Changed into klp_func entries and
 // Relocations with Livepatch set into .klp.rela sections.
 type Result struct {
-	Object string // Options.Name
-	Parent string // "vmlinux" or the module name
+	Object string `json:"object"` // Options.Name
+	Parent string `json:"parent"` // "vmlinux" or the module name
 
 	// Changed lists the functions to redirect, in patched-object order:
 	// changed functions that are not .cold/.part children of another.
-	Changed []Function
+	Changed []Function `json:"changed"`
 	// New lists new functions (children excluded). They need no klp_func.
-	New []Function
+	New []Function `json:"new"`
 	// Included lists every FUNC and OBJECT symbol defined in the patch
 	// object, children and __pfx_ padding symbols included.
-	Included []Symbol
+	Included []Symbol `json:"included"`
 	// Relocations lists every relocation in the patch object whose target
 	// is not defined in it: the linker or the livepatch core resolves them.
-	Relocations []Relocation
+	Relocations []Relocation `json:"relocations"`
 	// Warnings are conditions that did not stop the diff, e.g. a new
 	// static local that could not be matched to its original.
-	Warnings []string
+	Warnings []string `json:"warnings"`
 
 	out       *elfobj.File
 	functions map[string]FunctionState
@@ -38,49 +38,49 @@ type Result struct {
 
 // Function is a changed or new function.
 type Function struct {
-	Name string
+	Name string `json:"name"`
 	// Bind is the binding in the original object (for Changed) or the
 	// patched object (for New). Changed globals are LOCAL in the patch
 	// object so nothing in the module binds to them by name.
-	Bind elf.SymBind
-	Size uint64 // size of the new code
+	Bind elf.SymBind `json:"bind"`
+	Size uint64      `json:"size"` // size of the new code
 	// HasFentry reports a __fentry__ call at the start: required for
 	// Changed functions, optional for New ones.
-	HasFentry bool
+	HasFentry bool `json:"has_fentry"`
 }
 
 // Symbol is a symbol defined in the patch object.
 type Symbol struct {
-	Name    string
-	Type    elf.SymType
-	Bind    elf.SymBind // binding in the patch object
-	Section string
-	Status  string // "CHANGED", "NEW" or "SAME"
+	Name    string      `json:"name"`
+	Type    elf.SymType `json:"type"`
+	Bind    elf.SymBind `json:"bind"` // binding in the patch object
+	Section string      `json:"section"`
+	Status  string      `json:"status"` // "CHANGED", "NEW" or "SAME"
 }
 
 // Relocation is a reference from the patch object to a symbol it does
 // not define.
 type Relocation struct {
-	Section string // the section holding the relocation, e.g. ".text.foo"
-	Offset  uint64
-	Type    elf.R_X86_64
-	Addend  int64
+	Section string       `json:"section"` // the section holding the relocation, e.g. ".text.foo"
+	Offset  uint64       `json:"offset"`
+	Type    elf.R_X86_64 `json:"type"`
+	Addend  int64        `json:"addend"`
 
-	Symbol  string      // target name as in the original object
-	Bind    elf.SymBind // target binding in the original object (LOCAL for statics)
-	SymType elf.SymType
+	Symbol  string      `json:"symbol"` // target name as in the original object
+	Bind    elf.SymBind `json:"bind"`   // target binding in the original object (LOCAL for statics)
+	SymType elf.SymType `json:"sym_type"`
 	// DefinedInObject reports a target defined in the original object,
 	// i.e. present in the parent's symbol table (a static or global of
 	// this translation unit that was not included).
-	DefinedInObject bool
+	DefinedInObject bool `json:"defined_in_object"`
 	// Exported reports a target listed in Options.Exported.
-	Exported bool
+	Exported bool `json:"exported"`
 	// Livepatch reports that the reference must become a klp relocation
 	// (.klp.rela.<parent>.<section> against .klp.sym.<parent>.<name>,<pos>):
 	// the target is defined in the parent and not exported. Targets neither
 	// defined here nor exported are resolved by build/klp against the
 	// parent's symbol table.
-	Livepatch bool
+	Livepatch bool `json:"livepatch"`
 }
 
 // LivepatchSymbols returns the distinct targets of klp relocations, sorted
