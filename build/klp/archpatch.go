@@ -30,12 +30,12 @@ var ErrArchKlpRelocation = errors.New("klp relocation in code the kernel patches
 // ArchRelocationError is a klp relocation that would be written after the
 // kernel patched the code it belongs to.
 type ArchRelocationError struct {
-	Function string // the function holding the alternative or paravirt site
-	Section  string // ".altinstructions" or ".parainstructions"
+	Function string `json:"function"` // the function holding the alternative or paravirt site
+	Section  string `json:"section"`  // ".altinstructions" or ".parainstructions"
 	// Replacement is true for a relocation in the alternative's
 	// replacement code, false for one in the site's own instructions.
-	Replacement bool
-	Symbol      string // the .klp.sym symbol the relocation refers to
+	Replacement bool   `json:"replacement"`
+	Symbol      string `json:"symbol"` // the .klp.sym symbol the relocation refers to
 }
 
 func (e *ArchRelocationError) Error() string {

@@ -3,6 +3,7 @@ package photonsource
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -87,10 +88,10 @@ func (s *Source) make(ctx context.Context, tree string, targets ...string) error
 
 // MakeError is a failed make run in the kernel tree.
 type MakeError struct {
-	Dir     string
-	Targets []string
-	Output  string // the last lines of make's output
-	Err     error
+	Dir     string   `json:"dir"`
+	Targets []string `json:"targets"`
+	Output  string   `json:"output"` // the last lines of make's output
+	Err     error    `json:"err"`
 }
 
 func (e *MakeError) Error() string {
@@ -105,4 +106,21 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// MarshalJSON writes Err as its message and an empty Targets as [].
+func (e MakeError) MarshalJSON() ([]byte, error) {
+	type plain MakeError
+	p := plain(e)
+	if p.Targets == nil {
+		p.Targets = []string{}
+	}
+	msg := ""
+	if e.Err != nil {
+		msg = e.Err.Error()
+	}
+	return json.Marshal(struct {
+		plain
+		Err string `json:"err"`
+	}{p, msg})
 }
