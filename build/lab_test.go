@@ -3,8 +3,10 @@
 package build_test
 
 import (
+	"crypto/x509"
 	"debug/elf"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/kmod/modsign"
 )
 
 // TestRunLabOutputs builds on the host against the lab kernel (no VM) and
@@ -32,10 +35,16 @@ func TestRunLabOutputs(t *testing.T) {
 				Source: tree, Patches: []string{filepath.Join(patchDir, "uptime-nonexported-call.patch")},
 				Name: "klpkit-lab.ko", OutputDir: out, CacheDir: cache, DebugDir: debug, Description: "lab \"test\"",
 				Progress: func(e build.Event) { stages = append(stages, e.Stage) },
+				Signer:   labSigner(t),
 			}
 			res, err := build.Run(t.Context(), opts)
 			require.NoError(t, err)
 			assert.Equal(t, filepath.Join(out, "klpkit-lab.ko"), res.Module)
+			signed, err := os.ReadFile(res.Module)
+			require.NoError(t, err)
+			sig, _, err := modsign.Verify(signed, []*x509.Certificate{opts.Signer.(*modsign.Signer).Cert})
+			require.NoError(t, err, "the module carries the signer's signature")
+			assert.Equal(t, "sha512", sig.HashName())
 			assert.Equal(t, []build.Object{{Path: "fs/proc/uptime.o", Target: "vmlinux", Changed: []string{"uptime_proc_show"}}}, res.Objects)
 			assert.Subset(t, stages, []build.Stage{build.StageCheck, build.StagePatch, build.StageCompile, build.StageDiff, build.StageLink, build.StageOutput})
 
@@ -79,4 +88,18 @@ func TestKernelReleaseLab(t *testing.T) {
 	rel, err := build.KernelRelease(l.Vmlinux)
 	require.NoError(t, err)
 	assert.Equal(t, l.KernelRelease, rel)
+}
+
+// labSigner is a file-based module signer with a fresh RSA key and
+// certificate, made by openssl as the kernel's certs/Makefile makes one.
+func labSigner(t *testing.T) *modsign.Signer {
+	t.Helper()
+	dir := t.TempDir()
+	key, cert := filepath.Join(dir, "signing_key.pem"), filepath.Join(dir, "signing_key.x509")
+	out, err := exec.CommandContext(t.Context(), "openssl", "req", "-new", "-nodes", "-utf8", "-batch", "-x509", "-days", "2",
+		"-subj", "/CN=klpkit build lab", "-newkey", "rsa:2048", "-keyout", key, "-outform", "DER", "-out", cert).CombinedOutput()
+	require.NoError(t, err, "openssl (package openssl): %s", out)
+	s, err := modsign.LoadSigner(key, cert, 0)
+	require.NoError(t, err)
+	return s
 }

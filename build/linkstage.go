@@ -230,7 +230,7 @@ func (r *runner) link(ctx context.Context) error {
 		return err
 	}
 	r.event(StageLink, 1, 1, "linked %s.ko", r.name)
-	return r.output(ko)
+	return r.output(ctx, ko)
 }
 
 // preparePatchObject writes u's patch object for the link: a global alias
@@ -347,8 +347,13 @@ func (r *runner) resolve(u *unit, name string, local, inObject bool, locals []st
 	return "", 0, fmt.Errorf("symbol %s not found in vmlinux's symbol table or the exports", name)
 }
 
-// output writes the module atomically and the debug export.
-func (r *runner) output(ko []byte) error {
+// output signs the module (Options.Signer), writes it atomically and the
+// debug export.
+func (r *runner) output(ctx context.Context, ko []byte) error {
+	ko, err := r.sign(ctx, ko)
+	if err != nil {
+		return err
+	}
 	r.event(StageOutput, 0, 1, "writing %s.ko", r.name)
 	if err := os.MkdirAll(r.opts.OutputDir, 0o755); err != nil {
 		return err

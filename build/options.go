@@ -48,6 +48,10 @@ type Options struct {
 	// the header would keep the old code, and the patch would be half
 	// applied. A FullBuildSource is built in full instead.
 	PartialHeaderUsers bool
+	// MaxHeaderUsers is how many translation units a changed header may
+	// have; more is refused before compiling (HeaderUsersError). 0 means
+	// DefaultMaxHeaderUsers; negative, no limit.
+	MaxHeaderUsers int
 	// Fuzz lets a hunk apply with up to Fuzz lines of its leading and
 	// trailing context differing from the tree (livepatch.ApplyOptions.Fuzz,
 	// GNU patch -F); 0 requires exact context. Each fuzzed or moved hunk is
@@ -63,6 +67,10 @@ type Options struct {
 	// DebugDir, when set, receives the original, patched and patch
 	// objects, the generated module source and the build log.
 	DebugDir string
+	// Signer, when set, signs the module before it is written (see Signer;
+	// *modsign.Signer signs with a key file or any crypto.Signer). nil:
+	// the module is left unsigned.
+	Signer Signer
 	// Progress receives an event as each stage starts and finishes.
 	Progress func(Event)
 	// Logger receives detail (commands run, per-object results); nil: none.
