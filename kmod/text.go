@@ -138,3 +138,27 @@ func (e CancelledError) MarshalJSON() ([]byte, error) {
 		Err string `json:"err"`
 	}{p, errText(e.Err)})
 }
+
+// MarshalJSON writes empty lists as [].
+func (l Listing) MarshalJSON() ([]byte, error) {
+	type plain Listing
+	p := plain(l)
+	p.Loaded, p.Replaced, p.Stalled, p.Installed = nonNil(p.Loaded), nonNil(p.Replaced), nonNil(p.Stalled), nonNil(p.Installed)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes an empty Objects as [].
+func (lp Livepatch) MarshalJSON() ([]byte, error) {
+	type plain Livepatch
+	p := plain(lp)
+	p.Objects = nonNil(p.Objects)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes an empty Functions as [].
+func (o Object) MarshalJSON() ([]byte, error) {
+	type plain Object
+	p := plain(o)
+	p.Functions = nonNil(p.Functions)
+	return json.Marshal(p)
+}

@@ -8,16 +8,23 @@ import (
 // JSON: enums as their names, errors as their messages, and empty lists
 // as [] (never null), so that a consumer's schema has one shape.
 
-// MarshalText gives "warning" or "error".
+// MarshalText gives "warning" or "error"; the zero Severity (unset) gives "".
 func (s Severity) MarshalText() ([]byte, error) {
-	if s != SeverityWarning && s != SeverityError {
-		return nil, fmt.Errorf("livepatch: severity %d has no name", int(s))
+	switch s {
+	case 0:
+		return []byte{}, nil
+	case SeverityWarning, SeverityError:
+		return []byte(s.String()), nil
 	}
-	return []byte(s.String()), nil
+	return nil, fmt.Errorf("livepatch: severity %d has no name", int(s))
 }
 
-// UnmarshalText accepts "warning" or "error".
+// UnmarshalText accepts "warning" or "error", or "" for the zero Severity.
 func (s *Severity) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*s = 0
+		return nil
+	}
 	for _, v := range [...]Severity{SeverityWarning, SeverityError} {
 		if v.String() == string(text) {
 			*s = v

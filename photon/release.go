@@ -130,8 +130,7 @@ func Releases() []ReleaseInfo {
 	for i, r := range releases {
 		r.Flavors = append([]FlavorInfo(nil), r.Flavors...)
 		for j := range r.Flavors {
-			// A copy, and [] rather than null in JSON when there is none.
-			r.Flavors[j].Bad = append([]BadRange{}, r.Flavors[j].Bad...)
+			r.Flavors[j].Bad = append([]BadRange(nil), r.Flavors[j].Bad...)
 		}
 		out[i] = r
 	}

@@ -154,3 +154,34 @@ func (e PatchError) MarshalJSON() ([]byte, error) {
 		Err string `json:"err"`
 	}{plain(e), errText(e.Err)})
 }
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// MarshalJSON writes an empty Flavors as [].
+func (ri ReleaseInfo) MarshalJSON() ([]byte, error) {
+	type plain ReleaseInfo
+	p := plain(ri)
+	p.Flavors = nonNil(p.Flavors)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes an empty Bad as [].
+func (fi FlavorInfo) MarshalJSON() ([]byte, error) {
+	type plain FlavorInfo
+	p := plain(fi)
+	p.Bad = nonNil(p.Bad)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes an empty URLs as [].
+func (e NotFoundError) MarshalJSON() ([]byte, error) {
+	type plain NotFoundError
+	p := plain(e)
+	p.URLs = nonNil(p.URLs)
+	return json.Marshal(p)
+}
