@@ -79,7 +79,7 @@ func Link(ctx context.Context, m *Module, o LinkOptions) ([]byte, error) {
 		}
 		objs = append(objs, name)
 	}
-	kbuild := fmt.Sprintf("obj-m := %s.o\n%s-y := %s\n", m.Name, m.Name, strings.Join(objs, " "))
+	kbuild := fmt.Sprintf("# SPDX-License-Identifier: GPL-2.0\nobj-m := %s.o\n%s-y := %s\n", m.Name, m.Name, strings.Join(objs, " "))
 	if err := os.WriteFile(filepath.Join(o.WorkDir, "Kbuild"), []byte(kbuild), 0o644); err != nil {
 		return nil, fmt.Errorf("link %s: %w", m.Name, err)
 	}
