@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # klpkit developer targets. `make test` is the README's test command.
 GO ?= go
 # Static test binaries: VM tests run them as the guest's /init, and a static

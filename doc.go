@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package klpkit is a Go SDK for kernel live patching on Photon OS.
 //
 // It does natively, in Go, what Photon's kpatch, kpatch-build and kpatch-utils

@@ -1,3 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// SPDX-License-Identifier: Apache-2.0
+
 package klpkit_test
 
 import (

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package build is the livepatch build pipeline: kernel source and patches
 // in, a loadable livepatch module out.
 //

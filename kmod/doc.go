@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package kmod loads, unloads, installs and inspects livepatch kernel
 // modules at run time, through the module syscalls and sysfs, as the kpatch
 // tool does, in a form that fleet agents can embed.

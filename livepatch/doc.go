@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package livepatch turns patch files into something the build can trust,
 // and says early, in the patch author's terms, what will not work as a live
 // patch.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package photon owns everything specific to Photon OS: the kernel release
 // string (uname -r) grammar, Photon releases and kernel flavors, the
 // livepatch support matrix, package and file names, and fetching and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package rpmpkg writes livepatch RPMs and reads RPMs safely.
 //
 // Writing: Write encodes any package described by a Spec (binary or source,

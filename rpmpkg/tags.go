@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package rpmpkg
 
 // RPM tag numbers this package reads or writes (rpm's include/rpm/rpmtag.h).

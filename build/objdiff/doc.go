@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package objdiff compares the original and patched object of one kernel
 // translation unit at the ELF level, decides which functions changed, and
 // emits a relocatable object holding exactly those functions and what they

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package photonsource turns a Photon OS kernel into a build.Source: its
 // source, debuginfo and devel RPMs are fetched from a repository (package
 // photon: a mirror, a local directory or explicit files; checksummed and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command auto_livepatch builds a livepatch module, and optionally its RPM,
 // for a Photon OS kernel from source patches, like Photon's Gen-1
 // auto_livepatch.sh (kpatch-utils), on klpkit's packages instead of docker:

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command kpatch-build builds a livepatch module from source patches for a
 // kernel whose prepared source tree is on this machine (any distribution's
 // kernel), like dynup/kpatch's kpatch-build with a local tree (-s), on

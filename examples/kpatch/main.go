@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command kpatch loads, unloads, installs and lists livepatch modules, like
 // the kpatch tool of Photon OS and upstream dynup/kpatch, on package kmod.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package atomicfile writes files so that readers see either the old file or
 // the complete new one, never a partial write: data goes to a temporary file
 // in the same directory, is synced, and is renamed into place.

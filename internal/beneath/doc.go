@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package beneath opens files by a path relative to a root directory
 // without ever following a link out of it: ".." above the root, absolute
 // symlinks and symlinks that climb out are refused with ErrEscapes, however

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package ccwrap finds the real C compiler behind compiler wrappers such
 // as ccache, distcc, icecc and kpatch-cc, in a recorded compile command or
 // in a CC make variable. Livepatch builds run the real compiler: a cache

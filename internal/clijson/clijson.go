@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package clijson is the machine-readable output of the build CLIs
 // (kpatch-build and auto_livepatch): --json prints one Result object on
 // stdout when the command ends, --json-events streams progress as JSON lines

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package decompress opens gzip, xz and zstd streams from untrusted input
 // with bounds: on the bytes that come out (Limits.MaxSize) and on the
 // memory the decoder may reserve up front (Limits.MaxDict, the xz

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package dwarfline reads the DWARF line table of an ELF relocatable
 // object and says, for each row, which section and offset the code of a
 // source line sits at.

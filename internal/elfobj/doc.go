@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package elfobj is a minimal reader, model and writer for x86_64 ELF
 // relocatable objects (ET_REL), built on the types of debug/elf.
 //

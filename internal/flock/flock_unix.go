@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 //go:build unix
 
 package flock
@@ -26,6 +28,20 @@ func Lock(ctx context.Context, path string, perm os.FileMode) (unlock func(), er
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
+	return lockFile(ctx, f, path)
+}
+
+// LockDir takes an exclusive lock on the directory dir itself, creating
+// no file, and waits while another holds it, as Lock does.
+func LockDir(ctx context.Context, dir string) (unlock func(), err error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return lockFile(ctx, f, dir)
+}
+
+func lockFile(ctx context.Context, f *os.File, path string) (unlock func(), err error) {
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {

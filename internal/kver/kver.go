@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package kver reads the upstream major.minor a kernel release starts with,
 // which decides what its livepatch core can do, and names the versions
 // where that changed.

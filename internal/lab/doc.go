@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package lab prepares and describes the kernel of klpkit's QEMU test lab.
 //
 // Nothing on a build machine can load a module into the host kernel, so every

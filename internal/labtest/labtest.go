@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package labtest holds checks that several packages' VM tests share. Its
 // functions run in the guest (see package vmtest).
 package labtest

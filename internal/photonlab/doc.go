@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package photonlab builds the Photon lab: a lab kernel versioned like a
 // Photon OS 5.0 kernel, and a Photon-layout package repository serving
 // exactly what that kernel was built from, so that klpkit's whole Photon

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package rpmoracle is the reference reader that rpmpkg's tests compare
 // rpmpkg's own RPM header decoder with: github.com/cavaliergopher/rpm.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package testaudit holds checks on the test suite itself.
 package testaudit
 

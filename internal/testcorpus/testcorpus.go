@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package testcorpus finds public reference data that tests read from
 // ../shared beside the module root (kpatch's unit-test object pairs and its
 // integration suite). The

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package version says which klpkit a program was built from, for the
 // CLIs' --version: the module version when klpkit was built as a module
 // (go install ...@v1.2.0, or a dependency of the program), else "devel" with

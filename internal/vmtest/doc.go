@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package vmtest runs Go tests inside a QEMU guest booted from the lab
 // kernel (package lab), so that tests can load and unload kernel modules,
 // which nothing on the build machine can.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package xzguard decodes untrusted .xz and legacy .lzma streams with a
 // bound on the memory the decoder may allocate.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package kmodtest is a fake kernel for testing code that uses package kmod
 // without root or a kernel: it implements kmod.Kernel and keeps a sysfs and
 // procfs tree in a temporary directory that follows the livepatch state

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package modsign signs Linux kernel modules and reads their signatures, in
 // the format the kernel's scripts/sign-file writes and the module loader
 // verifies (module_sig_check):

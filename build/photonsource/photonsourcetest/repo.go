@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package photonsourcetest builds a tiny Photon-layout package repository
 // for tests of code that fetches and prepares Photon kernels (package
 // photonsource, the auto_livepatch example): a source RPM with a spec in

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package xzguardtest makes xz streams for tests of the code that decodes
 // them: plain ones, and hostile ones whose first block asks for a
 // dictionary no decoder should allocate.

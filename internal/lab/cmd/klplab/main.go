@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command klplab prepares klpkit's QEMU test lab and demonstrates it.
 //
 //	klplab prepare [--dir DIR] [--source=false]   fetch and cache the lab kernel (make lab)

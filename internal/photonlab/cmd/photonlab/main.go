@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command photonlab builds and describes klpkit's Photon lab: the lab
 // kernel versioned as a Photon 5 kernel and the Photon-layout repository
 // serving its source and debuginfo RPMs (package photonlab).
