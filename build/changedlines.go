@@ -32,9 +32,15 @@ type NotPatchedError struct {
 	File     string `json:"file"`     // tree-relative source file of the changed line
 	Line     int    `json:"line"`     // the changed line, in the patched file
 	Reason   string `json:"reason"`
+	// Deleted: Line is a line the patches delete, numbered in the
+	// original file, whose code the running Function holds.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 func (e *NotPatchedError) Error() string {
+	if e.Deleted {
+		return fmt.Sprintf("%s: %s (code of deleted line %s:%d of the original): %s", e.Object, e.Function, e.File, e.Line, e.Reason)
+	}
 	return fmt.Sprintf("%s: %s (code of %s:%d): %s", e.Object, e.Function, e.File, e.Line, e.Reason)
 }
 
@@ -45,6 +51,7 @@ func (e *NotPatchedError) Is(target error) bool { return target == ErrChangeNotP
 type lineHolder struct {
 	function, file string
 	line           int
+	deleted        bool // line is deleted, numbered in the original file
 }
 
 // checkChangedLinesPatched is the build's last word before linking, made
@@ -52,12 +59,19 @@ type lineHolder struct {
 // of a patched object whose code (its own, or inlined) comes from a line
 // the patches add is either unchanged or redirected by the module (itself,
 // or the parent of a .cold/.part child), or is new code; no "new" function
-// has a namesake in the original object that would keep running; and each
-// added line with code runs somewhere: in a redirected function, or in new
-// code reached from redirected code or callbacks. It returns how many
+// has a namesake in the original object, or a global one in the running
+// kernel, that would keep running; each added line with code runs
+// somewhere: in a redirected function, or in new code reached from
+// redirected code or callbacks; and every function whose running code
+// comes from a line the patches delete is unchanged or redirected (a hunk
+// that only deletes adds no line to look at). It returns how many
 // functions it checked.
 func (r *runner) checkChangedLinesPatched(m *klp.Module) (int, error) {
 	added, err := r.addedLines()
+	if err != nil {
+		return 0, err
+	}
+	deleted, err := r.deletedLines()
 	if err != nil {
 		return 0, err
 	}
@@ -88,7 +102,19 @@ func (r *runner) checkChangedLinesPatched(m *klp.Module) (int, error) {
 		if err != nil {
 			return 0, &ObjectError{Object: u.obj, Stage: StageLink, Err: err}
 		}
+		gone, err := r.deletedLineHolders(u, deleted)
+		if err != nil {
+			return 0, &ObjectError{Object: u.obj, Stage: StageLink, Err: err}
+		}
+		holders = append(holders, gone...)
+		shadowed, err := r.shadowedNewGlobals(u)
+		if err != nil {
+			return 0, &ObjectError{Object: u.obj, Stage: StageLink, Err: err}
+		}
 		errs = append(errs, judgeLines(u.obj, holders, func(fn string) (verdict, string) {
+			if reason, ok := shadowed[fn]; ok {
+				return verdictWrong, reason
+			}
 			return lineVerdict(u.diff.Function, fn, origFuncs, u.redirects, reached[i])
 		})...)
 		functions := map[string]bool{}
@@ -116,7 +142,7 @@ func judgeLines(obj string, holders []lineHolder, judge func(fn string) (verdict
 	report := func(h lineHolder, reason string) {
 		if !reported[h.function] {
 			reported[h.function] = true
-			errs = append(errs, &NotPatchedError{Object: obj, Function: h.function, File: h.file, Line: h.line, Reason: reason})
+			errs = append(errs, &NotPatchedError{Object: obj, Function: h.function, File: h.file, Line: h.line, Reason: reason, Deleted: h.deleted})
 		}
 	}
 	live := map[lineKey]bool{}
@@ -124,7 +150,9 @@ func judgeLines(obj string, holders []lineHolder, judge func(fn string) (verdict
 	for _, h := range holders {
 		switch v, reason := judge(h.function); v {
 		case verdictRuns:
-			live[lineKey{h.file, h.line}] = true
+			if !h.deleted { // numbered in the original: says nothing of new code
+				live[lineKey{h.file, h.line}] = true
+			}
 		case verdictDead:
 			dead = append(dead, h)
 		case verdictWrong:

@@ -46,6 +46,10 @@ var (
 	// patches, the target's vmlinux or System.map): the caller's mistake,
 	// found before anything is built.
 	ErrBadOptions = errors.New("incomplete build options")
+	// ErrModuleNotFound means a target module's symbol table was needed
+	// to tell which definition a reference means, and its .ko (or
+	// .ko.debug) is not under Tree.ModulesDir.
+	ErrModuleNotFound = errors.New("target module not found")
 	// ErrInternal marks a panic recovered while reading an input
 	// (debug/elf can panic on a corrupt vmlinux): a bug to report, not a
 	// description of the input, and one the fuzz targets fail on.

@@ -70,15 +70,20 @@ func (r *runner) moduleGlobals() (map[string]moduleGlobal, error) {
 // elsewhere in the target does not count: a global reference never binds
 // to it.
 //
-// When the target also has a global name, the reference goes to the
-// target's copy, as kpatch resolves it. That is what a call to a changed
-// global function of another patched object needs: the patched copy is
-// local to the module, and the call goes to the original, which the
-// livepatch core redirects to the new code task by task, so callers
-// follow the consistency model like every other caller in the kernel. A
-// patch object that defines a second global of a name the target already
-// has (a function moved between files) gets a warning, since callers
-// outside that object keep the running kernel's copy.
+// When the target also has a global name, the reference would go to the
+// target's copy, as kpatch resolves it, and the running kernel keeps
+// calling that copy from everywhere else too: the patch object's new
+// global replaces nothing (a function moved between files, a strong
+// definition of a weak one). That is refused, naming both, rather than
+// linked with a warning. A changed global function of another patched
+// object is not among the globals: the differ makes it local, and a call
+// to it goes to the original, which the livepatch core redirects task by
+// task.
+//
+// A module target whose .ko is not under Tree.ModulesDir is refused too
+// (ErrModuleNotFound): only its symbol table tells whether the module has
+// a global of that name, and guessing wrong silently binds the reference
+// to the other copy.
 func (r *runner) ownDefinition(u *unit, name string) (bool, error) {
 	globals, err := r.moduleGlobals()
 	if err != nil {
@@ -92,11 +97,50 @@ func (r *runner) ownDefinition(u *unit, name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if t != nil && t.HasGlobal(name) {
-		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf(
-			"%s: %s refers to %s's own global %s, not to the one %s defines in the patch module: %s already has a global of that name",
-			u.obj, name, u.target, name, g.obj, u.target))
-		return false, nil
+	if t == nil {
+		return false, fmt.Errorf("%w: %s refers to %s, which %s defines in the patch module: whether module %s has a global %s of its own decides which one it means, and %s.ko (or %s.ko.debug) is not under the modules directory %q: set Tree.ModulesDir (kpatch-build --modules-dir) to the target's modules",
+			ErrModuleNotFound, u.obj, name, g.obj, u.target, name, u.target, u.target, r.tree.ModulesDir)
+	}
+	if t.HasGlobal(name) {
+		return false, fmt.Errorf("%w: %s refers to %s, which %s defines anew in the patch module, but %s already has a global %s: this reference, and every caller outside the patch, would keep using the running one, so the new definition would replace nothing; change %s where %s defines it",
+			ErrUnsupportedPatch, u.obj, name, g.obj, u.target, name, name, u.target)
 	}
 	return true, nil
+}
+
+// shadowedNewGlobals returns why, for each new global function of u whose
+// name the running kernel already has as a global where u's code links
+// (u's target, or an export for a module), the module's new copy would
+// not replace it: code outside the patch objects keeps calling the
+// running one. The changed-line check refuses such a function even when
+// redirected code calls it. A module target without its .ko gives a
+// warning that the check was not made.
+func (r *runner) shadowedNewGlobals(u *unit) (map[string]string, error) {
+	out := map[string]string{}
+	if u.diff == nil {
+		return out, nil
+	}
+	t, err := r.table(u.target)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range u.diff.New {
+		if f.Bind != elf.STB_GLOBAL && f.Bind != elf.STB_WEAK {
+			continue
+		}
+		where := ""
+		switch owner, exported := r.symvers[f.Name]; {
+		case t != nil && t.HasGlobal(f.Name):
+			where = u.target
+		case exported && u.target != "vmlinux":
+			where = owner + ", which exports it"
+		case t == nil:
+			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("%s: new global %s not checked against module %s's own globals: %s.ko not found under %q", u.obj, f.Name, u.target, u.target, r.tree.ModulesDir))
+			continue
+		default:
+			continue
+		}
+		out[f.Name] = fmt.Sprintf("the running kernel already has a global %s (in %s): every caller outside the patch keeps using that one, so this new definition would replace nothing (a function moved between files, or a strong definition of a weak one); change %s where the kernel defines it", f.Name, where, f.Name)
+	}
+	return out, nil
 }

@@ -24,7 +24,8 @@ type crossUnit struct {
 
 // The defining object: a changed global (changed_global), a new global
 // function and variable (new_helper, shared_count), and a new global with
-// the name of a vmlinux global elsewhere (moved_fn).
+// the name of a vmlinux global elsewhere (moved_fn), which nothing of
+// crossCaller refers to (see TestCrossObjectShadowedGlobal).
 var crossDefiner = crossUnit{obj: "fs/a.o", target: "vmlinux",
 	orig: `int printk(const char *, ...);
 int changed_global(int x) { return printk("%d\n", x); }
@@ -36,7 +37,7 @@ int new_helper(int x) { return printk("new %d\n", x + shared_count); }
 int moved_fn(int x) { return printk("moved %d\n", x); }
 `}
 
-// The caller in vmlinux uses all four.
+// The caller in vmlinux uses the first three.
 var crossCaller = crossUnit{obj: "fs/b.o", target: "vmlinux",
 	orig: `int printk(const char *, ...);
 int changed_global(int);
@@ -45,12 +46,11 @@ int b(int x) { return changed_global(x) + printk("b %d\n", x); }
 	patched: `int printk(const char *, ...);
 int changed_global(int);
 int new_helper(int);
-int moved_fn(int);
 extern int shared_count;
-int b(int x) { shared_count++; return changed_global(x) + new_helper(x) + moved_fn(x); }
+int b(int x) { shared_count++; return changed_global(x) + new_helper(x); }
 `}
 
-// A caller in a module the tree does not have a .ko for.
+// A caller in module mymod.
 var crossModuleCaller = crossUnit{obj: "drivers/m/c.o", target: "mymod",
 	orig: `int printk(const char *, ...);
 int c(int x) { return printk("c %d\n", x); }
@@ -109,11 +109,11 @@ func undefinedNames(t *testing.T, path string) map[string]bool {
 
 // TestCrossObjectGlobals: a reference to a global that another patch
 // object of the build defines stays a normal relocation the module link
-// resolves, from vmlinux and from a module, unless the target has a
-// global of that name, which wins as in kpatch: a changed global function
-// is called through its original, which the livepatch core redirects.
+// resolves, from vmlinux and from a module; a changed global function is
+// called through its original, which the livepatch core redirects.
 func TestCrossObjectGlobals(t *testing.T) {
 	r := crossRunner(t, crossDefiner, crossCaller, crossModuleCaller)
+	r.tree.ModulesDir = moduleDir(t, "mymod", crossModuleCaller.orig)
 	var paths []string
 	for i, u := range r.objs {
 		_, _, path, err := r.preparePatchObject(i, u)
@@ -130,7 +130,6 @@ func TestCrossObjectGlobals(t *testing.T) {
 		{"new_helper", true, ""},   // not the static of the same name in vmlinux
 		{"shared_count", true, ""}, // a new global variable
 		{"changed_global", false, klp.KlpSymbolName("vmlinux", "changed_global", 0)},
-		{"moved_fn", false, klp.KlpSymbolName("vmlinux", "moved_fn", 0)}, // vmlinux has a global moved_fn
 	} {
 		assert.Equal(t, tc.undefined, b[tc.name], "fs/b.o references %s by name", tc.name)
 		if tc.klp != "" {
@@ -138,7 +137,6 @@ func TestCrossObjectGlobals(t *testing.T) {
 		}
 	}
 	assert.True(t, undefinedNames(t, paths[2])["new_helper"], "the module's object references new_helper by name")
-	assert.Contains(t, r.res.Warnings, "fs/b.o: moved_fn refers to vmlinux's own global moved_fn, not to the one fs/a.o defines in the patch module: vmlinux already has a global of that name")
 	for _, w := range r.res.Warnings {
 		assert.NotContains(t, w, "assumed in module mymod", "new_helper is found in the build, not assumed")
 	}
@@ -175,19 +173,66 @@ func TestCrossObjectDuplicateGlobal(t *testing.T) {
 	assert.NoDirExists(t, filepath.Join(r.work, "patch"), "no patch object written")
 }
 
+// moduleDir returns a modules directory holding name.ko built from src.
+func moduleDir(t *testing.T, name, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	compileKernelStyle(t, src, filepath.Join(dir, name+".ko"))
+	return dir
+}
+
+// TestCrossObjectShadowedGlobal: a reference to a name another patch
+// object defines anew, where the referencing object's target already has
+// a global of that name, would bind to the running copy, which every
+// other caller keeps using too: the new definition replaces nothing, and
+// the build is refused naming both rather than warned about.
+func TestCrossObjectShadowedGlobal(t *testing.T) {
+	caller := crossUnit{obj: "fs/b.o", target: "vmlinux",
+		orig:    "int printk(const char *, ...);\nint b(int x) { return printk(\"b %d\\n\", x); }\n",
+		patched: "int printk(const char *, ...);\nint moved_fn(int);\nint b(int x) { return printk(\"b %d\\n\", x) + moved_fn(x); }\n"}
+	r := crossRunner(t, crossDefiner, caller)
+	_, _, _, err := r.preparePatchObject(1, r.objs[1])
+	require.ErrorIs(t, err, ErrUnsupportedPatch)
+	assert.ErrorContains(t, err, "fs/b.o refers to moved_fn, which fs/a.o defines anew in the patch module, but vmlinux already has a global moved_fn")
+	for _, w := range r.res.Warnings {
+		assert.NotContains(t, w, "moved_fn", "refused, not warned about")
+	}
+}
+
+// TestCrossObjectModuleNotFound: whether a module object's reference to a
+// new global of another patch object means that one depends on the
+// module's own globals; without the module's .ko the build is refused,
+// naming the module and the file, rather than guessed.
+func TestCrossObjectModuleNotFound(t *testing.T) {
+	for _, modules := range []string{"", "empty"} {
+		t.Run("ModulesDir="+modules, func(t *testing.T) {
+			r := crossRunner(t, crossDefiner, crossModuleCaller)
+			if modules != "" {
+				r.tree.ModulesDir = t.TempDir()
+			}
+			_, _, _, err := r.preparePatchObject(1, r.objs[1])
+			require.ErrorIs(t, err, ErrModuleNotFound)
+			assert.ErrorContains(t, err, "drivers/m/c.o refers to new_helper, which fs/a.o defines in the patch module")
+			assert.ErrorContains(t, err, "mymod.ko (or mymod.ko.debug) is not under the modules directory")
+			assert.ErrorContains(t, err, "--modules-dir")
+		})
+	}
+}
+
 // TestCrossObjectTwoModules: between objects of two modules the same
 // rule holds, with the referencing module's own symbol table deciding:
-// m2.ko has a global m2_shared, so the reference stays with m2's copy
-// even though the m1 object defines one too; new_helper links to m1's.
+// new_helper links to m1's; m2.ko has a global m2_shared, so a new
+// m2_shared in the m1 object would replace nothing m2 calls, and is
+// refused.
 func TestCrossObjectTwoModules(t *testing.T) {
-	definer := crossUnit{obj: "drivers/m1/a.o", target: "m1",
-		orig:    "int printk(const char *, ...);\nint a(int x) { return printk(\"a %d\\n\", x); }\n",
-		patched: "int printk(const char *, ...);\nint a(int x) { return printk(\"a %d\\n\", x); }\nint new_helper(int x) { return printk(\"new %d\\n\", x); }\nint m2_shared(int x) { return printk(\"m1 %d\\n\", x); }\n"}
+	const definerOrig = "int printk(const char *, ...);\nint a(int x) { return printk(\"a %d\\n\", x); }\n"
 	caller := crossUnit{obj: "drivers/m2/b.o", target: "m2",
 		orig:    "int printk(const char *, ...);\nint m2_shared(int);\nint b(int x) { return m2_shared(x); }\n",
 		patched: "int printk(const char *, ...);\nint m2_shared(int);\nint new_helper(int);\nint b(int x) { return m2_shared(x) + new_helper(x); }\n"}
-	modules := t.TempDir()
-	compileKernelStyle(t, caller.orig+"int m2_shared(int x) { return printk(\"m2 %d\\n\", x); }\n", filepath.Join(modules, "m2.ko"))
+	modules := moduleDir(t, "m2", caller.orig+"int m2_shared(int x) { return printk(\"m2 %d\\n\", x); }\n")
+
+	definer := crossUnit{obj: "drivers/m1/a.o", target: "m1", orig: definerOrig,
+		patched: definerOrig + "int new_helper(int x) { return printk(\"new %d\\n\", x); }\n"}
 	r := crossRunner(t, definer, caller)
 	r.tree.ModulesDir = modules
 	var paths []string
@@ -200,5 +245,11 @@ func TestCrossObjectTwoModules(t *testing.T) {
 	assert.True(t, b["new_helper"], "new_helper left for the module link")
 	assert.True(t, b[klp.KlpSymbolName("m2", "m2_shared", 0)], "m2_shared through m2's symbol table: %v", b)
 	assert.False(t, b["m2_shared"])
-	assert.Contains(t, r.res.Warnings, "drivers/m2/b.o: m2_shared refers to m2's own global m2_shared, not to the one drivers/m1/a.o defines in the patch module: m2 already has a global of that name")
+
+	definer.patched += "int m2_shared(int x) { return printk(\"m1 %d\\n\", x); }\n"
+	r = crossRunner(t, definer, caller)
+	r.tree.ModulesDir = modules
+	_, _, _, err := r.preparePatchObject(1, r.objs[1])
+	require.ErrorIs(t, err, ErrUnsupportedPatch)
+	assert.ErrorContains(t, err, "drivers/m2/b.o refers to m2_shared, which drivers/m1/a.o defines anew in the patch module, but m2 already has a global m2_shared")
 }
