@@ -35,6 +35,11 @@
 // context unless --fuzz says otherwise, and each fuzzed or moved hunk is
 // printed).
 //
+// Signing, for kernels that require signed modules (Secure Boot lockdown,
+// module.sig_enforce=1): --sign-key FILE, --sign-cert FILE and --sign-hash
+// sha256|sha384|sha512 (default sha512) sign the module as the kernel's
+// scripts/sign-file does, with a key the target kernel trusts.
+//
 // Machine-readable output: --json prints one JSON object on stdout when
 // the command ends (ok, error, kernel, name, module, objects,
 // changed_functions, new_functions, findings, timings, seconds), also on

@@ -73,7 +73,7 @@ Options:
        --oot-module FILE, --oot-module-src DIR
                            Not supported yet: livepatching an out-of-tree
                            module
-       --json              Print the result as one JSON object on stdout
+` + signUsage + `       --json              Print the result as one JSON object on stdout
                            (status lines go to stderr)
        --json-events       Progress as JSON lines on stderr, not text
        --version           Show the version
@@ -102,6 +102,7 @@ type options struct {
 	makeArgs                                       []string
 	showVersion                                    bool
 	patches                                        []string
+	sign                                           signFlags
 }
 
 // app is the command with what tests replace.
@@ -269,6 +270,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.exportDebug, "export-debug", "", "")
 	fs.BoolVar(&o.partialHeaderUsers, "partial-header-users", false, "")
 	fs.IntVar(&o.fuzz, "fuzz", 0, "")
+	fs.StringVar(&o.sign.key, "sign-key", "", "")
+	fs.StringVar(&o.sign.cert, "sign-cert", "", "")
+	fs.StringVar(&o.sign.hash, "sign-hash", "", "")
 	fs.BoolVar(&o.showVersion, "version", false, "")
 	help := fs.BoolP("help", "h", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -303,6 +307,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		if k, _, ok := strings.Cut(m, "="); !ok || k == "" {
 			return nil, fmt.Errorf("--make-arg %q: want VAR=VALUE", m)
 		}
+	}
+	if err := o.sign.check(); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -361,6 +368,14 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 		PartialHeaderUsers: o.partialHeaderUsers, Fuzz: o.fuzz,
 		KeepWork: o.debug > 0 || o.skipCleanup, DebugDir: o.exportDebug,
 		CacheDir: a.cacheDir(o.cacheDir),
+	}
+	signer, signing, err := o.sign.signer()
+	if err != nil {
+		return bo, err
+	}
+	if signer != nil {
+		bo.Signer = signer
+		fmt.Fprintln(a.status, signing)
 	}
 	if o.descriptionFile != "" {
 		data, err := os.ReadFile(o.descriptionFile)
