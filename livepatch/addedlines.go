@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package livepatch
 
 // AddedLines returns the 1-based numbers of the lines of after that a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package cliprogress is the progress display the example CLIs share:
 // status lines on stdout, and progress on stderr as plain lines, or, when
 // stderr is a terminal, as one bar redrawn in place.
