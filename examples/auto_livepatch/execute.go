@@ -36,30 +36,17 @@ func (a *app) execute(ctx context.Context, j *job) (err error) {
 	}
 	defer os.RemoveAll(staging)
 
-	prog := newProgress(a.stdout, a.stderr, a.terminal)
+	prog := a.newProgress(j)
 	defer prog.finish()
-	fmt.Fprintf(a.stdout, "Building livepatch module %s for kernel %s\n", j.name, j.kernel)
+	fmt.Fprintf(a.status, "Building livepatch module %s for kernel %s\n", j.name, j.kernel)
 	src := a.source(j, prog)
 	tree, err := a.prepare(ctx, src)
 	prog.finish()
 	if err != nil {
 		return fail("Couldn't get the kernel source of %s: %w", j.kernel, err)
 	}
-	opts := build.Options{
-		Source:            preparedSource{tree, src},
-		Patches:           j.o.patches,
-		Name:              j.name,
-		OutputDir:         staging,
-		NoReplace:         j.noReplace,
-		Description:       j.description,
-		Jobs:              j.o.jobs,
-		SkipCompilerCheck: j.o.skipCompilerCheck,
-		Fuzz:              j.o.fuzz,
-		CacheDir:          filepath.Join(a.cacheDir(j), "objects"),
-		DebugDir:          j.debugDir,
-		KeepWork:          j.debugDir != "",
-		Progress:          prog.event,
-	}
+	opts := a.buildOptions(j, preparedSource{tree, src}, staging, prog)
+	opts.DebugDir, opts.KeepWork = j.debugDir, j.debugDir != ""
 	if j.debugDir != "" {
 		// Debug files of an earlier run would mislead: start afresh
 		// (auto_livepatch.sh meant to, but its cleanup step is dead code).
@@ -98,12 +85,19 @@ func (a *app) execute(ctx context.Context, j *job) (err error) {
 		}
 		final = append(final, dst)
 	}
-	fmt.Fprintf(a.stdout, "SUCCESS\nLivepatch module: %s\n", final[0])
+	fmt.Fprintf(a.status, "SUCCESS\nLivepatch module: %s\n", final[0])
 	if j.o.rpm {
-		fmt.Fprintf(a.stdout, "Livepatch RPM: %s\n", final[1])
+		fmt.Fprintf(a.status, "Livepatch RPM: %s\n", final[1])
 	}
 	if j.debugDir != "" {
-		fmt.Fprintf(a.stdout, "Debug files: %s\n", j.debugDir)
+		fmt.Fprintf(a.status, "Debug files: %s\n", j.debugDir)
+	}
+	if a.result != nil {
+		addBuild(a.result, res)
+		a.result.Module = final[0]
+		if j.o.rpm {
+			a.result.RPM = final[1]
+		}
 	}
 	return nil
 }

@@ -44,6 +44,17 @@ Options:
   -h, --help               show this help
       --version            show klpkit's version
 
+Dry run and machine-readable output:
+  --check                  check everything a build checks before compiling
+                           (kernel support, fetched and verified RPMs, the
+                           prepared tree's config and compiler, the patches
+                           applying) and print what would be built; nothing
+                           is built or written to the output directory (the
+                           download cache and prepared tree are kept)
+  --json                   print the result as one JSON object on stdout
+                           (status lines go to stderr)
+  --json-events            progress as JSON lines on stderr, not text
+
 klpkit options:
   --mirror <url>           repository root to fetch from, in Photon's layout
                            (repeatable; default: the public Photon hosts)
@@ -89,6 +100,7 @@ type options struct {
 	jobs, fuzz                        int
 	skipCompilerCheck                 bool
 	rpmVersionSet, rpmReleaseSet      bool
+	check, json, jsonEvents           bool
 }
 
 // parse reads the command line (see the package doc for the patch rule).
@@ -125,6 +137,9 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.BoolVar(&o.skipCompilerCheck, "skip-compiler-check", false, "")
 	fs.IntVar(&o.fuzz, "fuzz", 0, "")
 	fs.StringVar(&o.signingKey, "signing-key", "", "")
+	fs.BoolVar(&o.check, "check", false, "")
+	fs.BoolVar(&o.json, "json", false, "")
+	fs.BoolVar(&o.jsonEvents, "json-events", false, "")
 	help := fs.BoolP("help", "h", false, "")
 	showVersion := fs.Bool("version", false, "")
 	if err := checkValues(fs, args); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
+	"github.com/klpkit/klpkit/internal/clijson"
 	"github.com/klpkit/klpkit/internal/cliprogress"
 	"github.com/klpkit/klpkit/photon"
 )
@@ -18,6 +19,9 @@ import (
 type progress struct {
 	*cliprogress.Display
 	terminal bool
+	// events and clock serve --json-events and --json; nil without them.
+	events *clijson.Events
+	clock  *clijson.Clock
 }
 
 func newProgress(stdout, stderr io.Writer, terminal bool) *progress {
@@ -25,10 +29,23 @@ func newProgress(stdout, stderr io.Writer, terminal bool) *progress {
 }
 
 // step is photonsource's progress: a status line.
-func (p *progress) step(_ photonsource.Step, msg string) { p.Status(upper(msg)) }
+func (p *progress) step(step photonsource.Step, msg string) {
+	p.stage(string(step))
+	p.events.Emit("prepare", stepEvent{Step: string(step), Message: msg})
+	p.Status(upper(msg))
+}
+
+// stage notes the stage an event belongs to, for --json's timings.
+func (p *progress) stage(s string) {
+	if p.clock != nil {
+		p.clock.Stage(s)
+	}
+}
 
 // download shows bytes of a package download.
 func (p *progress) download(e photon.DownloadEvent) {
+	p.stage(string(photonsource.StepFetch))
+	p.events.Emit("fetch", e)
 	switch {
 	case e.Retry != nil:
 		p.Warn(fmt.Sprintf("retrying %s (attempt %d): %v", e.File, e.Attempt+1, e.Retry))
@@ -47,6 +64,8 @@ func (p *progress) download(e photon.DownloadEvent) {
 
 // event is build.Run's progress.
 func (p *progress) event(e build.Event) {
+	p.stage(string(e.Stage))
+	p.events.Emit("build", e)
 	if e.Stage == build.StageOutput {
 		return // into the staging directory; the run names the final paths
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/cliprogress"
 	"io"
 	"os"
 	"os/signal"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
+	"github.com/klpkit/klpkit/internal/clijson"
+	"github.com/klpkit/klpkit/internal/cliprogress"
 	"github.com/klpkit/klpkit/livepatch"
 	"github.com/klpkit/klpkit/photon"
 )
@@ -44,16 +45,25 @@ type app struct {
 	prepare func(context.Context, *photonsource.Source) (*build.Tree, error)
 	// build is build.Run.
 	build func(context.Context, build.Options) (*build.Result, error)
+	// check is build.Check (--check).
+	check func(context.Context, build.Options) (*build.Plan, error)
 	// makeProg is the make program for the kernel tree ("" = make).
 	makeProg string
 	terminal bool
+
+	// status receives the status lines: stdout, or stderr with --json.
+	status io.Writer
+	// result is the --json object being filled; nil without --json.
+	result *clijson.Result
+	// clock times the stages for --json; nil without it.
+	clock *clijson.Clock
 }
 
 // run is the command: args without the program name. Failures are printed
 // as "ERROR: ..." on stderr and returned; main exits 1.
 func run(args []string, stdout, stderr io.Writer) error {
 	a := &app{stdout: stdout, stderr: stderr, root: "/", uname: hostRelease, now: time.Now,
-		getenv: os.Getenv, build: build.Run,
+		getenv: os.Getenv, build: build.Run, check: build.Check,
 		prepare: func(ctx context.Context, s *photonsource.Source) (*build.Tree, error) { return s.Tree(ctx) }, terminal: cliprogress.IsTerminal(stderr)}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -71,7 +81,11 @@ func (a *app) run(ctx context.Context, args []string) error {
 	return err
 }
 
-func (a *app) main(ctx context.Context, args []string) error {
+func (a *app) main(ctx context.Context, args []string) (err error) {
+	a.status = a.stdout
+	if jsonRequested(args) {
+		defer a.startJSON()(&err)
+	}
 	o, err := parse(args, a.stdout)
 	if err != nil {
 		return err
@@ -79,6 +93,13 @@ func (a *app) main(ctx context.Context, args []string) error {
 	job, err := a.plan(o)
 	if err != nil {
 		return err
+	}
+	if a.result != nil {
+		a.result.Kernel = job.kernel.String()
+		a.result.Name = job.name
+	}
+	if o.check {
+		return a.dryRun(ctx, job)
 	}
 	return a.execute(ctx, job)
 }
@@ -137,7 +158,7 @@ func (a *app) plan(o *options) (*job, error) {
 			return nil, fmt.Errorf("no -k given and the running kernel's release is unknown: %w", err)
 		}
 		release = r
-		fmt.Fprintf(a.stdout, "No kernel version given: building native patch for %s\n", release)
+		fmt.Fprintf(a.status, "No kernel version given: building native patch for %s\n", release)
 	}
 	k, err := photon.ParseKernel(release)
 	if err != nil {
@@ -153,7 +174,7 @@ func (a *app) plan(o *options) (*job, error) {
 	}
 	if !info.AtomicReplace && !j.noReplace {
 		j.noReplace = true
-		fmt.Fprintf(a.stdout, "Photon %s: kernel %s has no atomic replace; building a non-replace module (-R)\n", k.Release(), info.KernelLine)
+		fmt.Fprintf(a.status, "Photon %s: kernel %s has no atomic replace; building a non-replace module (-R)\n", k.Release(), info.KernelLine)
 	}
 	j.name = strings.TrimSuffix(o.name, ".ko")
 	if j.name == "" {

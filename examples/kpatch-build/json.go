@@ -5,7 +5,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/klpkit/klpkit/build"
@@ -16,13 +15,12 @@ import (
 // a.status, and on stderr either the progress display or, with
 // --json-events, one JSON line per event. It sets a.finish.
 func (a *app) progress(o *options) func(build.Event) {
-	var stderr io.Writer = a.stderr
 	var events *clijson.Events
+	prog := newProgress(a.status, a.stderr, a.terminal && !o.jsonEvents)
 	if o.jsonEvents {
-		stderr = io.Discard
 		events = clijson.NewEvents(a.stderr, a.now)
+		prog.HideSteps()
 	}
-	prog := newProgress(a.status, stderr, a.terminal && !o.jsonEvents)
 	a.finish = prog.finish
 	return func(e build.Event) {
 		if a.clock != nil {

@@ -19,6 +19,7 @@ type Display struct {
 	stderr   io.Writer
 	terminal bool
 	drawn    bool // a bar is on the terminal's last line
+	noSteps  bool // Step shows nothing (HideSteps)
 }
 
 // New returns a display; terminal selects the redrawn bar on stderr.
@@ -42,11 +43,22 @@ func (d *Display) Warn(line string) {
 	fmt.Fprintln(d.stderr, line)
 }
 
+// HideSteps makes Step show nothing, for a CLI that reports progress
+// another way (--json-events); status and warning lines still print.
+func (d *Display) HideSteps() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.noSteps = true
+}
+
 // Step shows done of total in a stage: "[stage done/total] msg" on a plain
 // stderr, a bar on a terminal.
 func (d *Display) Step(stage string, done, total int, msg string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.noSteps {
+		return
+	}
 	if !d.terminal {
 		fmt.Fprintf(d.stderr, "[%s %d/%d] %s\n", stage, done, total, msg)
 		return

@@ -42,3 +42,15 @@ func TestSizeAndBarEdges(t *testing.T) {
 	assert.Equal(t, "[>   ]", bar(0, 0, 4))
 	assert.Equal(t, "[====]", bar(9, 4, 4))
 }
+
+func TestHideSteps(t *testing.T) {
+	var out, errs strings.Builder
+	d := New(&out, &errs, true)
+	d.HideSteps()
+	d.Step("compile", 1, 2, "a.o")
+	d.Warn("careful")
+	d.Status("SUCCESS")
+	d.Finish()
+	assert.Equal(t, "SUCCESS\n", out.String())
+	assert.Equal(t, "careful\n", errs.String(), "no bar, warnings still shown")
+}

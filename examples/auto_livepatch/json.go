@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/clijson"
+	"github.com/klpkit/klpkit/rpmpkg"
+)
+
+// stepEvent is a photonsource step as a --json-events event.
+type stepEvent struct {
+	Step    string `json:"step"`
+	Message string `json:"message"`
+}
+
+// jsonRequested reports --json among the options (before a "--"), so
+// that even a command line parse refuses is answered in JSON.
+func jsonRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json":
+			return true
+		}
+	}
+	return false
+}
+
+// startJSON sets up --json: status lines go to stderr and a result is
+// filled as the run goes. main defers the returned function, which prints
+// the result (also for a failure; not for help or --version).
+func (a *app) startJSON() func(*error) {
+	a.status = a.stderr
+	a.result = clijson.NewResult()
+	a.clock = clijson.NewClock(a.now)
+	return func(errp *error) {
+		if errors.Is(*errp, errHelp) {
+			return
+		}
+		a.clock.Done(a.result)
+		a.result.OK = *errp == nil
+		if *errp != nil {
+			a.result.Error = (*errp).Error()
+		}
+		if werr := a.result.Write(a.stdout); werr != nil && *errp == nil {
+			*errp = werr
+		}
+	}
+}
+
+// newProgress is the run's progress: status lines on a.status, and on
+// stderr the text progress or, with --json-events, JSON lines.
+func (a *app) newProgress(j *job) *progress {
+	p := newProgress(a.status, a.stderr, a.terminal && !j.o.jsonEvents)
+	if j.o.jsonEvents {
+		p.events = clijson.NewEvents(a.stderr, a.now)
+		p.HideSteps()
+	}
+	p.clock = a.clock
+	return p
+}
+
+// addBuild records a finished build in the --json result.
+func addBuild(r *clijson.Result, res *build.Result) {
+	r.Name, r.Module = res.Name, res.Module
+	objects := []build.Object{}
+	for _, o := range res.Objects {
+		objects = append(objects, o)
+		r.AddFunctions(o.Path, o.Target, o.Changed, o.New)
+	}
+	r.Objects = objects
+	r.AddWarnings(res.Warnings)
+}
+
+// buildOptions are the pipeline's options for a job, shared by the build
+// and --check so that both check the same.
+func (a *app) buildOptions(j *job, src build.Source, outputDir string, prog *progress) build.Options {
+	return build.Options{
+		Source:            src,
+		Patches:           j.o.patches,
+		Name:              j.name,
+		OutputDir:         outputDir,
+		NoReplace:         j.noReplace,
+		Description:       j.description,
+		Jobs:              j.o.jobs,
+		SkipCompilerCheck: j.o.skipCompilerCheck,
+		Fuzz:              j.o.fuzz,
+		CacheDir:          filepath.Join(a.cacheDir(j), "objects"),
+		Progress:          prog.event,
+	}
+}
+
+// dryRun is --check: the kernel's RPMs are fetched and verified and its
+// tree prepared as for a build (both cached, so the build reuses them),
+// then build.Check runs every check before compiling. Nothing is built,
+// and nothing is written to the output directory.
+func (a *app) dryRun(ctx context.Context, j *job) error {
+	prog := a.newProgress(j)
+	defer prog.finish()
+	fmt.Fprintf(a.status, "Checking livepatch module %s for kernel %s (dry run: nothing is built)\n", j.name, j.kernel)
+	src := a.source(j, prog)
+	tree, err := a.prepare(ctx, src)
+	prog.finish()
+	if err != nil {
+		return fail("Couldn't get the kernel source of %s: %w", j.kernel, err)
+	}
+	plan, err := a.check(ctx, a.buildOptions(j, preparedSource{tree, src}, j.output, prog))
+	prog.finish()
+	if err != nil {
+		return fail("Checking livepatch module failed: %w", err)
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(a.stderr, "WARNING: %s\n", w)
+	}
+	mode := "replaces earlier livepatches"
+	if !plan.Replace {
+		mode = "non-replace: stacks on earlier livepatches"
+	}
+	fmt.Fprintf(a.status, "Kernel: %s\nModule: %s (%s)\n", plan.Release, plan.Module, mode)
+	if j.o.rpm {
+		name, err := a.rpmFileName(j, plan.Name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.status, "RPM: %s\n", filepath.Join(j.output, name))
+	}
+	fmt.Fprintf(a.status, "Compiler: %s\nChanged files: %s\nObjects to build: %s\n", plan.Compiler,
+		strings.Join(plan.Changed, " "), strings.Join(plan.Objects, " "))
+	if len(plan.FullBuildHeaders) > 0 {
+		fmt.Fprintf(a.status, "Headers whose users a full kernel build finds first: %s\n", strings.Join(plan.FullBuildHeaders, " "))
+	}
+	fmt.Fprintln(a.status, "CHECK PASSED: nothing was built")
+	if a.result != nil {
+		// Module and RPM stay empty: nothing was written.
+		a.result.Check, a.result.Plan = true, plan
+		a.result.AddWarnings(plan.Warnings)
+	}
+	return nil
+}
+
+// rpmFileName is the file name --rpm would give the module's package.
+func (a *app) rpmFileName(j *job, name string) (string, error) {
+	p := rpmpkg.Package{Name: name, Version: j.o.rpmVersion, Release: j.o.rpmRelease, Kernel: j.kernel.String()}
+	return p.FileName()
+}
