@@ -27,11 +27,15 @@ type SymbolTable struct {
 	// Source names the file the table came from, for errors.
 	Source string
 	syms   []tableSym
-	byName map[string][]int // indices into syms, in table order
+	// byName maps a name to its last index in syms; tableSym.prev chains
+	// the earlier ones. One map entry and no slice per name: vmlinux has
+	// some 150,000 symbols and a build asks about a few dozen.
+	byName map[string]int32
 	// hasFiles reports STT_FILE blocks (an ELF symtab; not System.map).
 	hasFiles bool
-	// fileLocals[i] is the set of local FUNC/OBJECT names of file block i.
-	fileLocals []map[string]bool
+	// fileStart[i] is the index in syms of file block i's first symbol;
+	// the block runs to the next one's start.
+	fileStart []int
 	// byAddress orders positions by address (vmlinux, kallsyms order) when
 	// true, by table order (modules) when false.
 	byAddress bool
@@ -42,6 +46,10 @@ type tableSym struct {
 	addr  uint64
 	local bool
 	file  int // STT_FILE block index, -1 for none (globals, System.map)
+	// fileLocal marks a local FUNC or OBJECT of a file block: what tells
+	// blocks apart (Position's objLocals).
+	fileLocal bool
+	prev      int32 // index of the previous symbol of the same name, -1 for none
 	// transient marks a module symbol the kernel drops from the module's
 	// kallsyms once its init is done: in an .init* section or one not
 	// loaded (not SHF_ALLOC).
@@ -66,28 +74,27 @@ func readELFTable(r io.ReaderAt, source string, byAddress bool) (*SymbolTable, e
 		return nil, fmt.Errorf("symbol table %s: %w", source, err)
 	}
 	defer f.Close()
-	syms, err := f.Symbols()
+	syms, err := elfSymbols(f)
 	if err != nil {
 		return nil, fmt.Errorf("symbol table %s: %w", source, err)
 	}
-	t := &SymbolTable{Source: source, byName: map[string][]int{}, hasFiles: true, byAddress: byAddress}
+	t := &SymbolTable{Source: source, byName: make(map[string]int32, len(syms)), hasFiles: true, byAddress: byAddress,
+		syms: make([]tableSym, 0, len(syms))}
 	file := -1
 	for _, s := range syms {
-		typ, bind := elf.ST_TYPE(s.Info), elf.ST_BIND(s.Info)
+		typ, bind := elf.ST_TYPE(s.info), elf.ST_BIND(s.info)
 		if typ == elf.STT_FILE {
-			file = len(t.fileLocals)
-			t.fileLocals = append(t.fileLocals, map[string]bool{})
+			file = len(t.fileStart)
+			t.fileStart = append(t.fileStart, len(t.syms))
 			continue
 		}
-		if s.Section == elf.SHN_UNDEF || typ == elf.STT_SECTION || s.Name == "" {
+		if s.shndx == elf.SHN_UNDEF || typ == elf.STT_SECTION || s.name == "" {
 			continue
 		}
-		ts := tableSym{name: s.Name, addr: s.Value, local: bind == elf.STB_LOCAL, file: -1, transient: transientSection(f, s.Section)}
+		ts := tableSym{name: s.name, addr: s.value, local: bind == elf.STB_LOCAL, file: -1, transient: transientSection(f, s.shndx)}
 		if ts.local && file >= 0 {
 			ts.file = file
-			if typ == elf.STT_FUNC || typ == elf.STT_OBJECT {
-				t.fileLocals[file][s.Name] = true
-			}
+			ts.fileLocal = typ == elf.STT_FUNC || typ == elf.STT_OBJECT
 		}
 		t.add(ts)
 	}
@@ -97,7 +104,7 @@ func readELFTable(r io.ReaderAt, source string, byAddress bool) (*SymbolTable, e
 // ReadSystemMap reads a System.map ("address type name" lines). It has no
 // file boundaries, so a duplicated local name cannot be told apart.
 func ReadSystemMap(r io.Reader, source string) (*SymbolTable, error) {
-	t := &SymbolTable{Source: source, byName: map[string][]int{}, byAddress: true}
+	t := &SymbolTable{Source: source, byName: map[string]int32{}, byAddress: true}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	line := 0
@@ -141,18 +148,37 @@ func transientSection(f *elf.File, idx elf.SectionIndex) bool {
 }
 
 func (t *SymbolTable) add(s tableSym) {
-	t.byName[s.name] = append(t.byName[s.name], len(t.syms))
+	s.prev = -1
+	if last, ok := t.byName[s.name]; ok {
+		s.prev = last
+	}
+	t.byName[s.name] = int32(len(t.syms))
 	t.syms = append(t.syms, s)
 }
 
+// occurrences returns the indices into syms of the symbols named name,
+// in table order.
+func (t *SymbolTable) occurrences(name string) []int {
+	last, ok := t.byName[name]
+	if !ok {
+		return nil
+	}
+	var idx []int
+	for i := last; i >= 0; i = t.syms[i].prev {
+		idx = append(idx, int(i))
+	}
+	slices.Reverse(idx)
+	return idx
+}
+
 // Has reports whether the table defines name.
-func (t *SymbolTable) Has(name string) bool { return len(t.byName[name]) > 0 }
+func (t *SymbolTable) Has(name string) bool { _, ok := t.byName[name]; return ok }
 
 // HasGlobal reports whether the table defines name as a global (or weak)
 // symbol, which is what an undefined global reference can bind to; a
 // static of another file with the same name cannot be what it means.
 func (t *SymbolTable) HasGlobal(name string) bool {
-	for _, i := range t.byName[name] {
+	for _, i := range t.occurrences(name) {
 		if !t.syms[i].local {
 			return true
 		}
@@ -161,7 +187,7 @@ func (t *SymbolTable) HasGlobal(name string) bool {
 }
 
 // Count returns how many symbols are named name.
-func (t *SymbolTable) Count(name string) int { return len(t.byName[name]) }
+func (t *SymbolTable) Count(name string) int { return len(t.occurrences(name)) }
 
 // Position returns the sympos the livepatch core needs to find name: 0
 // when the name is unique in the target, else the 1-based rank of the
@@ -176,7 +202,7 @@ func (t *SymbolTable) Count(name string) int { return len(t.byName[name]) }
 //
 // A global (local false) is the single non-local occurrence of its name.
 func (t *SymbolTable) Position(name string, local bool, objLocals []string) (int, error) {
-	idx := t.byName[name]
+	idx := t.occurrences(name)
 	switch len(idx) {
 	case 0:
 		return 0, fmt.Errorf("%s: %q: %w", t.Source, name, ErrSymbolNotFound)
@@ -205,7 +231,7 @@ func (t *SymbolTable) Position(name string, local bool, objLocals []string) (int
 		if s.file < 0 || !s.local {
 			continue
 		}
-		if containsAll(t.fileLocals[s.file], objLocals) {
+		if containsAll(t.fileLocals(s.file), objLocals) {
 			match = append(match, i)
 		}
 	}
@@ -230,7 +256,7 @@ func (t *SymbolTable) stableRank(name string, want int) (int, error) {
 		return 0, fmt.Errorf("%s: %q is in an init or unloaded section, gone from the module once it is live: %w", t.Source, name, ErrAmbiguousSymbol)
 	}
 	core := 0
-	for _, i := range t.byName[name] {
+	for _, i := range t.occurrences(name) {
 		if !t.syms[i].transient {
 			core++
 		}
@@ -247,7 +273,7 @@ func (t *SymbolTable) stableRank(name string, want int) (int, error) {
 
 // rank returns the 1-based position of syms[want] among the symbols named name.
 func (t *SymbolTable) rank(name string, want int) int {
-	idx := slices.Clone(t.byName[name])
+	idx := t.occurrences(name)
 	if t.byAddress {
 		slices.SortStableFunc(idx, func(a, b int) int {
 			switch {
@@ -260,6 +286,22 @@ func (t *SymbolTable) rank(name string, want int) int {
 		})
 	}
 	return slices.Index(idx, want) + 1
+}
+
+// fileLocals returns the set of local FUNC and OBJECT names of file
+// block i.
+func (t *SymbolTable) fileLocals(i int) map[string]bool {
+	end := len(t.syms)
+	if i+1 < len(t.fileStart) {
+		end = t.fileStart[i+1]
+	}
+	set := map[string]bool{}
+	for _, s := range t.syms[t.fileStart[i]:end] {
+		if s.fileLocal {
+			set[s.name] = true
+		}
+	}
+	return set
 }
 
 func containsAll(set map[string]bool, names []string) bool {
