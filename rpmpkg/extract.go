@@ -11,7 +11,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/klpkit/klpkit/internal/flock"
 )
 
 // Default extraction bounds. cpio entries cannot exceed 4 GiB anyway; a
@@ -100,10 +103,12 @@ type ExtractResult struct {
 // header. Symlinks are judged by how the kernel resolves them, chains
 // included (see resolvesInside). The payload digest is checked before
 // anything is written (seekable inputs are read twice, streams are spooled
-// beside dest). Files are written to a temporary name and renamed; on any
-// error dest is left as it was: what Extract created is removed, files it
-// replaced come back, directory modes and times are restored; the error is
-// an *EntryError naming the entry where there is one.
+// in dest's work directory). Files are written to a temporary name and
+// renamed; on any error dest is left as it was: what Extract created is
+// removed, files it replaced come back, directory modes and times are
+// restored, a dest it created goes; the error is an *EntryError naming the
+// entry where there is one. An extraction killed half way is rolled back
+// by the next one into the same dest (see extract_journal.go).
 func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions) (*ExtractResult, error) {
 	var o ExtractOptions
 	if opts != nil {
@@ -122,36 +127,50 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 	if f := info.PayloadFormat; f != "cpio" && f != "" {
 		return nil, fmt.Errorf("package %s: %w: payload format %q", info.Name, ErrUnsupported, f)
 	}
-	r, cleanup, err := verifyPayloadFirst(ctx, r, dest, info, payloadSize(h), o.MaxTotalSize)
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-	pv, err := newPayloadVerifier(r, info)
-	if err != nil {
-		return nil, err
-	}
-	dec, closeDec, err := decompressor(info.PayloadCompressor, pv)
-	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", info.Name, err)
-	}
-	defer closeDec()
-
+	_, statErr := os.Lstat(dest)
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
 	}
+	// One extraction into dest at a time: the next one's recovery must
+	// never take a live extraction's work for a killed one's.
+	unlock, err := flock.LockDir(ctx, dest)
+	if err != nil {
+		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
+	}
+	defer unlock()
 	root, err := os.OpenRoot(dest)
 	if err != nil {
 		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
 	}
 	defer root.Close()
+	if err := recoverKilled(root); err != nil {
+		return nil, fmt.Errorf("extract %s: %s: %w", info.Name, dest, err)
+	}
 
 	x := &extractor{
 		ctx: ctx, root: root, dest: dest, opts: &o, meta: headerFiles(h, info),
-		result: &ExtractResult{Info: info},
-		dirs:   map[string]bool{".": true},
-		links:  map[linkKey]*linkGroup{},
+		result:     &ExtractResult{Info: info},
+		dirs:       map[string]bool{".": true},
+		links:      map[linkKey]*linkGroup{},
+		createdDst: errors.Is(statErr, fs.ErrNotExist),
 	}
+	if err := x.begin(); err != nil {
+		return nil, x.fail(info.Name, err)
+	}
+	r, cleanup, err := verifyPayloadFirst(ctx, r, filepath.Join(dest, x.work), info, payloadSize(h), o.MaxTotalSize)
+	if err != nil {
+		return nil, x.abort(err)
+	}
+	defer cleanup()
+	pv, err := newPayloadVerifier(r, info)
+	if err != nil {
+		return nil, x.abort(err)
+	}
+	dec, closeDec, err := decompressor(info.PayloadCompressor, pv)
+	if err != nil {
+		return nil, x.abort(fmt.Errorf("package %s: %w", info.Name, err))
+	}
+	defer closeDec()
 	if err := x.run(newCPIOReader(dec)); err != nil {
 		return nil, x.fail(info.Name, err)
 	}
@@ -161,7 +180,7 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 		return nil, x.fail(info.Name, err)
 	}
 	if err := x.commit(); err != nil {
-		return nil, fmt.Errorf("extract %s: removing backups: %w", info.Name, err)
+		return nil, x.fail(info.Name, err)
 	}
 	info.Digests.PayloadVerified = ok
 	return x.result, nil
@@ -226,11 +245,16 @@ type extractor struct {
 	meta   map[string]fileMeta
 	result *ExtractResult
 
-	dirs    map[string]bool // known real directories (relative)
-	j       journal         // what changed in dest, for undo
-	links   map[linkKey]*linkGroup
-	dirMeta []ExtractedFile // directory mtimes are set last
-	mtimes  map[string]time.Time
+	dirs map[string]bool // known real directories (relative)
+	j    journal         // what changed in dest, for undo
+	work string          // the work directory in dest (extract_journal.go)
+	jw   *os.File        // its journal
+	jerr error           // the first failed journal write
+	// createdDst: dest did not exist, so a failed extraction removes it.
+	createdDst bool
+	links      map[linkKey]*linkGroup
+	dirMeta    []ExtractedFile // directory mtimes are set last
+	mtimes     map[string]time.Time
 }
 
 func (x *extractor) run(cr *cpioReader) error {
@@ -269,6 +293,9 @@ func (x *extractor) entry(hdr *cpioHeader, data io.Reader) error {
 	}
 	if rel == "." {
 		return nil // the package root itself
+	}
+	if first, _, _ := strings.Cut(rel, "/"); strings.HasPrefix(first, workPrefix) {
+		return entryErr(hdr.Name, ErrUnsafePath, "%s* names are kept for the extraction's own files", workPrefix)
 	}
 	selected := x.opts.Filter == nil || x.opts.Filter(rel)
 	if hdr.Mode&cpioTypeMask == cpioReg && hdr.Size > x.opts.MaxFileSize {
@@ -318,6 +345,9 @@ func (x *extractor) mkdirs(entry, rel string) error {
 			x.rememberDir(d, fi) // entries are added to it
 		case errors.Is(err, fs.ErrNotExist):
 			x.rememberParents(d)
+			if err := x.intend(jCreated, d); err != nil {
+				return &EntryError{Entry: entry, Err: err}
+			}
 			if err := x.root.Mkdir(d, 0o755); err != nil {
 				return &EntryError{Entry: entry, Err: err}
 			}
@@ -364,6 +394,9 @@ func (x *extractor) symlink(hdr *cpioHeader, rel string, data io.Reader) error {
 		return err
 	}
 	x.rememberParents(rel)
+	if err := x.intend(jCreated, rel); err != nil {
+		return &EntryError{Entry: hdr.Name, Err: err}
+	}
 	if err := x.root.Symlink(target, rel); err != nil {
 		return &EntryError{Entry: hdr.Name, Err: err}
 	}
@@ -418,10 +451,25 @@ func (x *extractor) finishDirs() error {
 	return nil
 }
 
-// fail undoes the extraction and wraps err.
+// fail undoes the extraction and wraps err. The work directory goes
+// before directory times are restored, since removing it touches dest's;
+// a dest this extraction created goes too.
 func (x *extractor) fail(pkg string, err error) error {
-	if uerr := x.undo(); uerr != nil {
-		return fmt.Errorf("extract %s: %w (and restoring %s failed: %v)", pkg, err, x.dest, uerr)
+	return x.abort(fmt.Errorf("extract %s: %w", pkg, err))
+}
+
+// abort is fail for an error that already names the package.
+func (x *extractor) abort(err error) error {
+	uerr := x.undo()
+	if uerr == nil {
+		uerr = x.closeWork()
 	}
-	return fmt.Errorf("extract %s: %w", pkg, err)
+	uerr = errors.Join(uerr, x.restoreDirs())
+	if x.createdDst && uerr == nil {
+		_ = os.Remove(x.dest) // only when empty
+	}
+	if uerr != nil {
+		return fmt.Errorf("%w (and restoring %s failed: %v)", err, x.dest, uerr)
+	}
+	return err
 }

@@ -31,6 +31,9 @@ func (x *extractor) writeFile(hdr *cpioHeader, rel string, data io.Reader) error
 	var suffix [6]byte
 	_, _ = rand.Read(suffix[:])
 	tmp := path.Join(path.Dir(rel), ".rpmpkg-"+hex.EncodeToString(suffix[:]))
+	if err := x.intend(jTemp, tmp); err != nil {
+		return &EntryError{Entry: hdr.Name, Err: err}
+	}
 	f, err := x.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return &EntryError{Entry: hdr.Name, Err: err}
@@ -85,6 +88,10 @@ func (x *extractor) writeFile(hdr *cpioHeader, rel string, data io.Reader) error
 		return err
 	}
 	x.rememberParents(rel)
+	if err := x.intend(jCreated, rel); err != nil {
+		_ = x.root.Remove(tmp)
+		return &EntryError{Entry: hdr.Name, Err: err}
+	}
 	if err := x.root.Rename(tmp, rel); err != nil {
 		_ = x.root.Remove(tmp)
 		return &EntryError{Entry: hdr.Name, Err: err}
@@ -176,6 +183,9 @@ func (x *extractor) link(entry, target, rel string, hdr *cpioHeader) error {
 		return err
 	}
 	x.rememberParents(rel)
+	if err := x.intend(jCreated, rel); err != nil {
+		return &EntryError{Entry: entry, Err: err}
+	}
 	if err := x.root.Link(target, rel); err != nil {
 		return &EntryError{Entry: entry, Err: err}
 	}

@@ -23,6 +23,9 @@ import (
 func treeOf(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil // a dest that a failed extraction created and removed
+	}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -161,7 +164,7 @@ func TestExtractHostile(t *testing.T) {
 				require.True(t, errors.As(err, &ee), "error names no entry: %v", err)
 				assert.Equal(t, tt.entry, ee.Entry)
 			}
-			assert.Equal(t, []string{"dest/"}, treeOf(t, parent), "only the empty dest may remain")
+			assert.Empty(t, treeOf(t, parent), "the dest the extraction created is gone")
 			assert.Empty(t, treeOf(t, dest))
 		})
 	}

@@ -56,7 +56,42 @@ func (x *extractor) rememberDir(rel string, fi fs.FileInfo) {
 	if _, ok := x.j.dirs[rel]; ok {
 		return
 	}
-	x.j.dirs[rel] = dirWas{mode: fi.Mode().Perm(), atime: atime(fi), mtime: fi.ModTime()}
+	was := dirWas{mode: fi.Mode().Perm(), atime: atime(fi), mtime: fi.ModTime()}
+	x.j.dirs[rel] = was
+	if err := x.logDir(rel, was); err != nil && x.jerr == nil {
+		x.jerr = err
+	}
+}
+
+// intend journals a change before it is made (kind jCreated, jTemp or
+// jBackup); it fails when any journal write has failed, since a change
+// the journal does not hold could not be undone after a kill.
+func (x *extractor) intend(kind string, fields ...string) error {
+	if x.jerr != nil {
+		return x.jerr
+	}
+	if err := x.logf(kind, fields...); err != nil {
+		x.jerr = err
+		return err
+	}
+	return nil
+}
+
+// begin makes the work directory and journal; dest's own mode and times
+// are journalled first, as making the work directory changes them.
+func (x *extractor) begin() error {
+	fi, err := x.root.Lstat(".")
+	if err != nil {
+		return err
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	x.j.tag = hex.EncodeToString(b[:])
+	x.rememberDir(".", fi)
+	if err := x.openWork(x.j.tag); err != nil {
+		return err
+	}
+	return x.logDir(".", x.j.dirs["."])
 }
 
 // rememberParents records the pre-existing directories above rel.
@@ -81,12 +116,10 @@ func (x *extractor) displace(entry, rel string) error {
 		return nil
 	}
 	x.rememberParents(rel)
-	if x.j.tag == "" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		x.j.tag = hex.EncodeToString(b[:])
-	}
 	saved := path.Join(path.Dir(rel), ".rpmpkg-old-"+x.j.tag+"-"+strconv.Itoa(len(x.j.backups)))
+	if err := x.intend(jBackup, rel, saved); err != nil {
+		return &EntryError{Entry: entry, Err: err}
+	}
 	if err := x.root.Rename(rel, saved); err != nil {
 		return &EntryError{Entry: entry, Err: err}
 	}
@@ -94,20 +127,34 @@ func (x *extractor) displace(entry, rel string) error {
 	return nil
 }
 
-// commit drops the backups of a successful extraction.
+// commit makes a finished extraction final: once the journal says
+// "commit", dest holds the whole package, and the backups only are left
+// to drop. Only a failure to journal that is an error (and the extraction
+// is then undone); a backup that will not go is not: the work directory
+// and its journal stay, and the next extraction into dest removes it. So
+// a commit never leaves dest half old and half new.
 func (x *extractor) commit() error {
-	var errs []error
+	if err := x.intend(jCommit); err != nil {
+		return err
+	}
+	left := false
 	for _, b := range x.j.backups {
-		if err := x.root.Remove(b.saved); err != nil {
-			errs = append(errs, err)
+		if err := x.root.RemoveAll(b.saved); err != nil {
+			left = true
 		}
 	}
-	return errors.Join(errs...)
+	if left {
+		_ = x.jw.Close()
+		x.jw, x.work = nil, ""
+		return nil
+	}
+	_ = x.closeWork()
+	return nil
 }
 
 // undo puts dest back as it was: what this extraction created goes,
-// newest first; what it replaced comes back; directories get their modes
-// and times back, deepest first.
+// newest first; what it replaced comes back. restoreDirs then gives
+// directories their modes and times back.
 func (x *extractor) undo() error {
 	var errs []error
 	for i := len(x.j.created) - 1; i >= 0; i-- {
@@ -121,6 +168,13 @@ func (x *extractor) undo() error {
 			errs = append(errs, err)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// restoreDirs gives the pre-existing directories this extraction touched
+// their modes and times back, deepest first.
+func (x *extractor) restoreDirs() error {
+	var errs []error
 	dirs := make([]string, 0, len(x.j.dirs))
 	for d := range x.j.dirs {
 		dirs = append(dirs, d)

@@ -7,18 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // verifyPayloadFirst checks the payload digest before anything is written.
 // A seekable input is hashed and rewound; a stream is spooled to a
-// temporary file beside dest while it is hashed, and the spool is what gets
-// extracted. The returned reader is at the start of the payload; cleanup
+// temporary file in spoolDir (the extraction's work directory inside dest)
+// while it is hashed, and the spool is what gets extracted. The returned reader is at the start of the payload; cleanup
 // removes the spool. Without a payload digest there is nothing to check
 // and r is returned as it is (the per-file digests still are checked).
 // size is the compressed payload's size from the signature header (-1 when
 // unknown): a payload that ends early is ErrMalformed as well.
-func verifyPayloadFirst(ctx context.Context, r io.Reader, dest string, info *Info, size, limit int64) (io.Reader, func(), error) {
+func verifyPayloadFirst(ctx context.Context, r io.Reader, spoolDir string, info *Info, size, limit int64) (io.Reader, func(), error) {
 	nop := func() {}
 	if info.Digests.Payload == "" {
 		return r, nop, nil
@@ -35,11 +34,7 @@ func verifyPayloadFirst(ctx context.Context, r io.Reader, dest string, info *Inf
 			return rs, nop, nil
 		}
 	}
-	parent := filepath.Dir(filepath.Clean(dest))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, nop, fmt.Errorf("package %s: %w", info.Name, err)
-	}
-	spool, err := os.CreateTemp(parent, ".rpmpkg-spool-*")
+	spool, err := os.CreateTemp(spoolDir, "spool-*")
 	if err != nil {
 		return nil, nop, fmt.Errorf("package %s: %w", info.Name, err)
 	}

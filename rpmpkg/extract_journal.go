@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package rpmpkg
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// An extraction keeps its own files in a work directory at the top of
+// dest, named workPrefix plus a random tag: the spool of a streamed
+// payload, and a journal that records each change to dest before it is
+// made (a line per entry created, per entry moved to a backup, per
+// temporary file, per pre-existing directory touched, and "commit" once
+// every entry is in place). Both go on every path out of Extract.
+//
+// After a kill (SIGKILL, a crash, a power cut once the page cache reached
+// the disk) the journal is what is left to go by, and the next Extract
+// into the same dest acts on it before anything else: without "commit" it
+// rolls the killed extraction back (backups renamed back, created entries
+// and temporary files removed, directory modes and times restored), so
+// that dest is as it was before it, which is the promise a failed
+// extraction keeps; after "commit" only backups are left to remove. It
+// rolls back rather than deleting the backups because those are the files
+// the killed extraction replaced: removing them would lose them and keep
+// a half-written tree.
+const (
+	workPrefix  = ".rpmpkg-work-"
+	journalName = "journal"
+)
+
+// Journal line kinds.
+const (
+	jCreated = "C" // rel: an entry about to be created
+	jTemp    = "T" // rel: a temporary file about to be created
+	jBackup  = "B" // rel saved: rel about to be renamed to saved
+	jDir     = "D" // rel mode atime mtime: a pre-existing directory
+	jCommit  = "commit"
+)
+
+// logf appends a journal line. Quoted fields keep any name on one line.
+func (x *extractor) logf(kind string, fields ...string) error {
+	if x.jw == nil {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(kind)
+	for _, f := range fields {
+		b.WriteByte(' ')
+		b.WriteString(strconv.Quote(f))
+	}
+	b.WriteByte('\n')
+	// Unbuffered: a SIGKILL loses nothing the kernel already has.
+	if _, err := x.jw.WriteString(b.String()); err != nil {
+		return fmt.Errorf("journal %s: %w", x.jw.Name(), err)
+	}
+	return nil
+}
+
+// logDir records a pre-existing directory's mode and times.
+func (x *extractor) logDir(rel string, was dirWas) error {
+	return x.logf(jDir, rel, strconv.FormatUint(uint64(was.mode), 8),
+		strconv.FormatInt(was.atime.UnixNano(), 10), strconv.FormatInt(was.mtime.UnixNano(), 10))
+}
+
+// openWork makes this extraction's work directory and journal in dest.
+func (x *extractor) openWork(tag string) error {
+	x.work = workPrefix + tag
+	if err := x.root.Mkdir(x.work, 0o700); err != nil {
+		return fmt.Errorf("work directory in %s: %w", x.dest, err)
+	}
+	f, err := x.root.OpenFile(path.Join(x.work, journalName), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("journal in %s: %w", x.dest, err)
+	}
+	x.jw = f
+	return nil
+}
+
+// closeWork removes the work directory (spool and journal).
+func (x *extractor) closeWork() error {
+	if x.jw != nil {
+		_ = x.jw.Close()
+		x.jw = nil
+	}
+	if x.work == "" {
+		return nil
+	}
+	return x.root.RemoveAll(x.work)
+}
+
+// recoverKilled acts on the work directories a killed extraction left in
+// root: each is rolled back or, once committed, finished, then removed.
+func recoverKilled(root *os.Root) error {
+	d, err := root.Open(".")
+	if err != nil {
+		return err
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var errs []error
+	for _, name := range names {
+		if !strings.HasPrefix(name, workPrefix) {
+			continue
+		}
+		dot, err := replay(root, path.Join(name, journalName))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("recovering the extraction killed in %s: %w", name, err))
+			continue
+		}
+		if err := root.RemoveAll(name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if dot != nil {
+			// Removing the work directory touched dest's times again.
+			errs = append(errs, restoreDir(root, *dot))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+type journalLine struct {
+	kind   string
+	fields []string
+}
+
+// replay undoes (or, after commit, finishes) what the journal at jpath
+// records. A missing journal means nothing was changed yet. Rolling back,
+// it returns dest's own line, for the caller to apply once more after
+// removing the work directory.
+func replay(root *os.Root, jpath string) (*journalLine, error) {
+	f, err := root.Open(jpath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var lines []journalLine
+	committed := false
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		l, ok := parseJournalLine(sc.Text())
+		if !ok {
+			break // a line cut by the kill: nothing after it happened
+		}
+		if l.kind == jCommit {
+			committed = true
+			continue
+		}
+		lines = append(lines, l)
+	}
+	var errs []error
+	if committed {
+		for _, l := range lines {
+			if l.kind == jBackup {
+				if err := root.RemoveAll(l.fields[1]); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		return nil, errors.Join(errs...)
+	}
+	var dirs []journalLine
+	var dot *journalLine
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := lines[i]
+		switch l.kind {
+		case jCreated, jTemp:
+			if err := root.Remove(l.fields[0]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		case jBackup:
+			// Renamed back only when the backup exists: the kill may have
+			// come before the rename.
+			if _, err := root.Lstat(l.fields[1]); err == nil {
+				if err := root.Rename(l.fields[1], l.fields[0]); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		case jDir:
+			dirs = append(dirs, l)
+			if l.fields[0] == "." {
+				dot = &lines[i]
+			}
+		}
+	}
+	// Deepest first, after the work directory is gone (its removal
+	// touches dest's times): the caller restores "." once more.
+	sort.SliceStable(dirs, func(i, j int) bool { return depth(dirs[i].fields[0]) > depth(dirs[j].fields[0]) })
+	for _, l := range dirs {
+		errs = append(errs, restoreDir(root, l))
+	}
+	return dot, errors.Join(errs...)
+}
+
+// restoreDir applies a directory line: mode and times.
+func restoreDir(root *os.Root, l journalLine) error {
+	mode, _ := strconv.ParseUint(l.fields[1], 8, 32)
+	at, _ := strconv.ParseInt(l.fields[2], 10, 64)
+	mt, _ := strconv.ParseInt(l.fields[3], 10, 64)
+	var errs []error
+	if err := root.Chmod(l.fields[0], fs.FileMode(mode).Perm()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	if err := root.Chtimes(l.fields[0], time.Unix(0, at), time.Unix(0, mt)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// parseJournalLine reads "KIND "q1" "q2"..." with the field count KIND
+// needs; anything else (a line cut short) is not ok.
+func parseJournalLine(s string) (journalLine, bool) {
+	kind, rest, _ := strings.Cut(s, " ")
+	want := map[string]int{jCreated: 1, jTemp: 1, jBackup: 2, jDir: 4, jCommit: 0}
+	n, known := want[kind]
+	if !known {
+		return journalLine{}, false
+	}
+	l := journalLine{kind: kind}
+	for rest != "" {
+		q, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			return journalLine{}, false
+		}
+		v, _ := strconv.Unquote(q)
+		l.fields = append(l.fields, v)
+		rest = strings.TrimPrefix(rest[len(q):], " ")
+	}
+	if len(l.fields) != n {
+		return journalLine{}, false
+	}
+	for _, f := range l.fields {
+		if kind != jDir && !isLocalRel(f) {
+			return journalLine{}, false
+		}
+	}
+	return l, true
+}
+
+// isLocalRel reports a clean relative name below dest ("." excluded).
+func isLocalRel(rel string) bool {
+	return rel != "" && rel != "." && path.Clean(rel) == rel && !path.IsAbs(rel) && rel != ".." && !strings.HasPrefix(rel, "../")
+}
