@@ -19,6 +19,14 @@
 // patch -F N; default 0) and --signing-key FILE (require RPM signatures by
 // these OpenPGP keys).
 //
+// --check is a dry run: the RPMs are fetched and verified and the tree
+// prepared as for a build (cached), then build.Check runs every check the
+// build makes before compiling and the module, RPM and objects it would
+// build are printed; nothing is compiled or written to the output
+// directory. --json prints one JSON object on stdout at the end (also on
+// failure; the status lines then go to stderr); --json-events writes the
+// progress as JSON lines on stderr instead of text (see the README).
+//
 // Patch arguments: every -p value and every argument that is not an option
 // or an option's value is a patch, in the order given. So `-p a b c`,
 // `-p a -p b -p c` and `a b -p c` all build a, b and c; a value-taking option
