@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command fleet-agent is what a provisioning system that embeds klpkit
 // does on each host, as a program of its own module (its go.mod requires
 // klpkit and the newest golang.org/x/crypto, as an importer's would): it
