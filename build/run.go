@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/klpkit/klpkit/build/klp"
@@ -231,7 +232,11 @@ func (r *runner) patch(ctx context.Context) error {
 		r.res.Warnings = append(r.res.Warnings, p.String())
 		r.event(StagePatch, 0, 1, "hunk placed inexactly: %s", p)
 	}
-	changed := r.ov.changed
+	// The debug information names a header's users without a full build.
+	changed, headerObjs, err := r.headersFromDebugInfo(r.ov.changed)
+	if err != nil {
+		return err
+	}
 	if fb, ok := r.opts.Source.(FullBuildSource); ok && changesHeader(changed) && !fullyBuilt(r.tree.Dir) {
 		if r.dryRun {
 			// Check builds nothing: it names the headers whose users the
@@ -244,9 +249,14 @@ func (r *runner) patch(ctx context.Context) error {
 			}
 		}
 	}
-	objs, warnings, err := touchedObjects(r.tree.Dir, changed, r.opts.PartialHeaderUsers)
+	objs, warnings, err := touchedObjects(r.tree.Dir, changed, r.opts.PartialHeaderUsers, r.opts.maxHeaderUsers())
 	if err != nil {
 		return err
+	}
+	for _, o := range headerObjs {
+		if !slices.Contains(objs, o) {
+			objs = append(objs, o)
+		}
 	}
 	r.res.Warnings = append(r.res.Warnings, warnings...)
 	if len(objs) == 0 && len(r.headersNeedFullBuild) == 0 {

@@ -16,8 +16,9 @@ import (
 // touchedObjects returns the objects the changed files need recompiled: a
 // changed C file's own object, and for a changed header every object whose
 // kbuild command file lists it as a dependency. It refuses assembly files,
-// and a header change in a tree that is not fully built unless partial.
-func touchedObjects(tree string, changed []string, partial bool) ([]string, []string, error) {
+// and a header change in a tree that is not fully built unless partial,
+// and a header with more users than maxUsers (none when negative).
+func touchedObjects(tree string, changed []string, partial bool, maxUsers int) ([]string, []string, error) {
 	var objs, warnings, headers []string
 	seen := map[string]bool{}
 	add := func(o string) {
@@ -55,6 +56,9 @@ func touchedObjects(tree string, changed []string, partial bool) ([]string, []st
 		for _, h := range headers {
 			if len(users[h]) == 0 {
 				return nil, nil, fmt.Errorf("header %s: no built object of the tree includes it (kbuild command files list none); build the objects that use it once with make: %w", h, ErrUnsupportedPatch)
+			}
+			if err := checkHeaderUsers(h, len(users[h]), maxUsers); err != nil {
+				return nil, nil, err
 			}
 			for _, o := range users[h] {
 				add(o)

@@ -25,31 +25,31 @@ func TestTouchedObjects(t *testing.T) {
 	writeFile(t, filepath.Join(tree, "fs/.a.o.cmd"), "cmd_fs/a.o := gcc -c -o fs/a.o fs/a.c\nsource_fs/a.o := fs/a.c\ndeps_fs/a.o := \\\n  include/linux/x.h \\\n  $(wildcard include/config/X) \\\n\n")
 	writeFile(t, filepath.Join(tree, "mm/.b.o.cmd"), "cmd_mm/b.o := gcc -c -o mm/b.o mm/b.c\nsource_mm/b.o := mm/b.c\ndeps_mm/b.o := \\\n  include/linux/x.h \\\n  include/linux/y.h \\\n\n")
 
-	_, _, err := touchedObjects(tree, []string{"kernel/c.c", "include/linux/x.h"}, false)
+	_, _, err := touchedObjects(tree, []string{"kernel/c.c", "include/linux/x.h"}, false, -1)
 	require.ErrorIs(t, err, ErrTreeNotBuilt, "a header change in a tree not fully built")
 	assert.Contains(t, err.Error(), "include/linux/x.h changed")
 	assert.Contains(t, err.Error(), "PartialHeaderUsers")
 
-	objs, warnings, err := touchedObjects(tree, []string{"kernel/c.c", "include/linux/x.h", "Documentation/x.rst"}, true)
+	objs, warnings, err := touchedObjects(tree, []string{"kernel/c.c", "include/linux/x.h", "Documentation/x.rst"}, true, -1)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"kernel/c.o", "fs/a.o", "mm/b.o"}, objs)
 	assert.Len(t, warnings, 2, "the ignored file, and the header users limited to built objects")
 	assert.Contains(t, warnings[1], "only objects already built")
-	objs, _, err = touchedObjects(tree, []string{"kernel/c.c"}, false)
+	objs, _, err = touchedObjects(tree, []string{"kernel/c.c"}, false, -1)
 	require.NoError(t, err, "no header: nothing to find")
 	assert.Equal(t, []string{"kernel/c.o"}, objs)
 
 	writeFile(t, filepath.Join(tree, ".vmlinux.cmd"), "")
-	_, warnings, err = touchedObjects(tree, []string{"include/linux/x.h"}, false)
+	_, warnings, err = touchedObjects(tree, []string{"include/linux/x.h"}, false, -1)
 	require.NoError(t, err)
 	assert.Empty(t, warnings, "a fully built tree has every user's record")
 
-	_, _, err = touchedObjects(tree, []string{"include/linux/unused.h"}, false)
+	_, _, err = touchedObjects(tree, []string{"include/linux/unused.h"}, false, -1)
 	require.ErrorIs(t, err, ErrUnsupportedPatch)
 	assert.Contains(t, err.Error(), "no built object")
 
 	for _, f := range []string{"arch/x86/lib/memset_64.S", "fs/Kconfig", "fs/Makefile"} {
-		_, _, err = touchedObjects(tree, []string{f}, false)
+		_, _, err = touchedObjects(tree, []string{f}, false, -1)
 		require.ErrorIs(t, err, ErrUnsupportedPatch, f)
 		assert.Contains(t, err.Error(), f)
 	}

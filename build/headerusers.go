@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package build
+
+import (
+	"debug/elf"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/klpkit/klpkit/internal/dwarfline"
+	"github.com/klpkit/klpkit/livepatch"
+)
+
+// DefaultMaxHeaderUsers is how many translation units a changed header may
+// have before Run refuses it (Options.MaxHeaderUsers). Every user is
+// compiled twice and diffed, and every function of it the change reaches
+// is replaced: at 100 units that is minutes of compiling on a small
+// machine and a module that swaps out code across much of the kernel,
+// which is rarely what a livepatch should be.
+const DefaultMaxHeaderUsers = 100
+
+// HeaderUsersError refuses a header change that reaches too many units.
+// It matches ErrUnsupportedPatch.
+type HeaderUsersError struct {
+	Header string // tree-relative, e.g. include/linux/sched.h
+	Users  int    // translation units that include it
+	Max    int    // the limit in force
+}
+
+func (e *HeaderUsersError) Error() string {
+	return fmt.Sprintf("header %s is included by %d translation units, more than the %d a livepatch build takes (Options.MaxHeaderUsers): "+
+		"every one would be compiled twice and patched. Keep the change out of the header: patch the functions that need it in their .c files "+
+		"(an inline that changes can become an out-of-line function in one .c file), or raise the limit if the change really must reach them all",
+		e.Header, e.Users, e.Max)
+}
+
+func (e *HeaderUsersError) Unwrap() error { return ErrUnsupportedPatch }
+
+func (o *Options) maxHeaderUsers() int {
+	if o.MaxHeaderUsers == 0 {
+		return DefaultMaxHeaderUsers
+	}
+	return o.MaxHeaderUsers
+}
+
+// checkHeaderUsers refuses a header with more users than max (no limit
+// when max < 0).
+func checkHeaderUsers(header string, users, max int) error {
+	if max >= 0 && users > max {
+		return &HeaderUsersError{Header: header, Users: users, Max: max}
+	}
+	return nil
+}
+
+// debugHeaderUsers finds, for each header, the objects of the tree whose
+// translation units used it, from the DWARF line tables of the kernel's
+// debug files (vmlinux, and module .ko or .ko.debug files): each unit's
+// table lists the source and every header that contributed code or a
+// declaration. No build of the tree is needed. Objects are tree-relative
+// (fs/proc/base.o) and only those whose .c exists in tree are returned.
+// A header whose only use is a macro, and whose declarations no unit's
+// debug information describes, is missed; for the kernel's headers this
+// is rare, and the build lab test compares the result with kbuild's
+// dependency records.
+func debugHeaderUsers(tree string, debugFiles []string, headers []string) (map[string][]string, error) {
+	want := map[string]bool{}
+	for _, h := range headers {
+		want[path.Clean(h)] = true
+	}
+	var roots []string
+	users := map[string][]string{}
+	seen := map[string]bool{}
+	for i, name := range debugFiles {
+		units, err := readUnits(name)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			roots = debugRoots(units)
+		}
+		for _, u := range units {
+			src, ok := relativeTo(roots, u.Name)
+			if !ok || path.Ext(src) != ".c" || strings.HasSuffix(src, ".mod.c") {
+				continue // assembly, generated and out-of-tree units
+			}
+			obj := strings.TrimSuffix(src, ".c") + ".o"
+			for _, f := range u.Files {
+				rel, ok := relativeTo(roots, f)
+				if !ok || !want[rel] || seen[rel+"\x00"+obj] {
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(tree, filepath.FromSlash(src))); err != nil {
+					continue
+				}
+				seen[rel+"\x00"+obj] = true
+				users[rel] = append(users[rel], obj)
+			}
+		}
+	}
+	for _, objs := range users {
+		slices.Sort(objs)
+	}
+	return users, nil
+}
+
+func readUnits(name string) ([]dwarfline.Unit, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("debug information: %w", err)
+	}
+	defer f.Close()
+	units, err := dwarfline.Units(f)
+	if err != nil {
+		return nil, fmt.Errorf("debug information of %s: %w", name, err)
+	}
+	return units, nil
+}
+
+// debugRoots are the directories the kernel was built from, as the debug
+// information spells them: the source tree (the prefix of init/main.c,
+// which every kernel compiles) and the compilation directory (the object
+// tree, where generated headers are).
+func debugRoots(units []dwarfline.Unit) []string {
+	var roots []string
+	add := func(r string) {
+		if r != "" && !slices.Contains(roots, r) {
+			roots = append(roots, r)
+		}
+	}
+	for _, u := range units {
+		if r, ok := strings.CutSuffix(u.Name, "/init/main.c"); ok {
+			add(r)
+		}
+	}
+	for _, u := range units {
+		add(path.Clean(u.CompDir))
+	}
+	return roots
+}
+
+// relativeTo returns p relative to the first root it lies under.
+func relativeTo(roots []string, p string) (string, bool) {
+	for _, r := range roots {
+		if rel, ok := strings.CutPrefix(p, r+"/"); ok {
+			return rel, true
+		}
+	}
+	return "", false
+}
+
+// moduleDebugFiles lists the module files under dir that carry DWARF line
+// tables (.ko.debug files of a debuginfo tree, or unstripped .ko files).
+func moduleDebugFiles(dir string) []string {
+	if dir == "" {
+		return nil
+	}
+	var files []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { //nolint:errcheck // unreadable parts hold no usable modules
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".ko") || strings.HasSuffix(p, ".ko.debug")) {
+			return nil
+		}
+		if hasLineTable(p) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files
+}
+
+// hasLineTable reports an ELF file with a DWARF line table.
+func hasLineTable(name string) bool {
+	f, err := elf.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return f.Section(".debug_line") != nil && f.Section(".debug_info") != nil
+}
+
+// hasModules reports a configuration that builds modules.
+func (c kconfig) hasModules() bool {
+	if c["CONFIG_MODULES"] != "y" {
+		return false
+	}
+	for _, v := range c {
+		if v == "m" {
+			return true
+		}
+	}
+	return false
+}
+
+// headersFromDebugInfo finds the users of the changed headers from the
+// target's debug information when the tree is not fully built, so that no
+// full build is needed. It returns the changed files left for the kbuild
+// records (changed without the headers it resolved) and the objects that
+// use the headers. When the debug information cannot tell (no vmlinux
+// with line tables, or a kernel with modules and no module debug files)
+// it returns changed as it is, and the kbuild records decide as before.
+func (r *runner) headersFromDebugInfo(changed []string) (rest, objs []string, err error) {
+	if !changesHeader(changed) || fullyBuilt(r.tree.Dir) || r.tree.Vmlinux == "" || !hasLineTable(r.tree.Vmlinux) {
+		return changed, nil, nil
+	}
+	files := []string{r.tree.Vmlinux}
+	if r.config.hasModules() {
+		mods := moduleDebugFiles(r.tree.ModulesDir)
+		if len(mods) == 0 {
+			r.event(StagePatch, 0, 1, "a header changes and the kernel has modules without debug information (Tree.ModulesDir): their users come from kbuild's records")
+			return changed, nil, nil
+		}
+		files = append(files, mods...)
+	}
+	rest, headers := splitHeaders(changed)
+	if h := r.headerWithDirectiveChange(headers); h != "" {
+		// Macros leave no trace in the line tables: a unit that uses
+		// only the changed macro would be missed.
+		r.event(StagePatch, 0, 1, "%s: the patch changes a preprocessor line, which debug information does not record: its users come from kbuild's records", h)
+		return changed, nil, nil
+	}
+	r.event(StagePatch, 0, 1, "finding the users of %s in the debug information of %d file(s)", strings.Join(headers, ", "), len(files))
+	users, err := debugHeaderUsers(r.tree.Dir, files, headers)
+	if err != nil {
+		return nil, nil, err
+	}
+	max := r.opts.maxHeaderUsers()
+	for _, h := range headers {
+		if len(users[h]) == 0 {
+			return nil, nil, fmt.Errorf("header %s: no translation unit of the kernel's debug information uses it (a header whose changed lines are only macros leaves no trace there): %w", h, ErrUnsupportedPatch)
+		}
+		if err := checkHeaderUsers(h, len(users[h]), max); err != nil {
+			return nil, nil, err
+		}
+		objs = append(objs, users[h]...)
+	}
+	return rest, objs, nil
+}
+
+// headerWithDirectiveChange returns the first header whose changed lines
+// include a preprocessor line (a directive or a continuation of one), or "".
+func (r *runner) headerWithDirectiveChange(headers []string) string {
+	for _, p := range r.patches {
+		for _, f := range p.Files {
+			if slices.Contains(headers, f.Path()) && changesDirective(f) {
+				return f.Path()
+			}
+		}
+	}
+	return ""
+}
+
+// changesDirective reports a removed or added line of f that is part of a
+// preprocessor directive, on its own side of each hunk.
+func changesDirective(f *livepatch.FileDiff) bool {
+	for _, h := range f.Hunks {
+		for _, side := range []byte{'-', '+'} {
+			continued := false
+			for _, l := range h.Lines {
+				if l.Kind != ' ' && l.Kind != side {
+					continue
+				}
+				text := strings.TrimRight(l.Text, " \t\r")
+				directive := continued || strings.HasPrefix(strings.TrimLeft(text, " \t"), "#")
+				if directive && l.Kind == side {
+					return true
+				}
+				continued = directive && strings.HasSuffix(text, "\\")
+			}
+		}
+	}
+	return false
+}

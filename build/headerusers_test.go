@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package build
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/livepatch"
+)
+
+// debugTree writes a tiny kernel-like tree, compiles it with -g the way
+// kbuild does in-tree (relative names, the tree as compilation directory)
+// and links the objects into an executable: a stand-in vmlinux.
+func debugTree(t *testing.T) (tree, vmlinux string) {
+	t.Helper()
+	cc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("needs gcc to compile the stand-in kernel")
+	}
+	tree = t.TempDir()
+	files := map[string]string{
+		"include/linux/a.h": "struct a { int x; };\nstatic inline int a_get(struct a *p) { return p->x; }\n",
+		"fs/b.h":            "#define B_LIMIT 4\n#ifndef __ASSEMBLY__\nstruct b { long y; };\n#endif\n",
+		"init/main.c":       "#include \"../include/linux/a.h\"\nint start(struct a *p) { return a_get(p); }\nint _start(void) { return 0; }\n",
+		"fs/x.c":            "#include \"../include/linux/a.h\"\n#include \"b.h\"\nlong x(struct b *q, struct a *p) { return q->y + a_get(p); }\n",
+		"fs/y.c":            "#include \"b.h\"\nint y(void) { return B_LIMIT; }\n",
+		"fs/z.S":            "#include \"b.h\"\n.globl z\nz: ret\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(tree, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+	}
+	var objs []string
+	for _, src := range []string{"init/main.c", "fs/x.c", "fs/y.c", "fs/z.S"} {
+		obj := src[:len(src)-2] + ".o"
+		args := []string{"-g", "-O2", "-c", "-o", obj, src}
+		if filepath.Ext(src) == ".S" {
+			args = append([]string{"-D__ASSEMBLY__"}, args...)
+		}
+		cmd := exec.Command(cc, args...)
+		cmd.Dir = tree
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		objs = append(objs, obj)
+	}
+	vmlinux = filepath.Join(tree, "vmlinux")
+	cmd := exec.Command(cc, append([]string{"-g", "-nostdlib", "-static", "-o", vmlinux}, objs...)...)
+	cmd.Dir = tree
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return tree, vmlinux
+}
+
+func TestDebugHeaderUsers(t *testing.T) {
+	tree, vmlinux := debugTree(t)
+	assert.True(t, hasLineTable(vmlinux))
+	users, err := debugHeaderUsers(tree, []string{vmlinux}, []string{"include/linux/a.h", "fs/b.h", "include/linux/none.h"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"fs/x.o", "init/main.o"}, users["include/linux/a.h"])
+	// fs/y.c uses only b.h's macro, which the line tables do not record
+	// (hence the fallback for patches that change preprocessor lines);
+	// assembly units are never patch targets.
+	assert.Equal(t, []string{"fs/x.o"}, users["fs/b.h"])
+	assert.Empty(t, users["include/linux/none.h"])
+
+	// A relocatable object (a module's .ko.debug is one) reads the same.
+	reloc := filepath.Join(tree, "fs/x.o")
+	assert.True(t, hasLineTable(reloc))
+	users, err = debugHeaderUsers(tree, []string{vmlinux, reloc}, []string{"fs/b.h"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"fs/x.o"}, users["fs/b.h"], "a unit seen twice counts once")
+
+	// A source missing from the tree (built elsewhere) is not a target.
+	require.NoError(t, os.Remove(filepath.Join(tree, "fs/x.c")))
+	users, err = debugHeaderUsers(tree, []string{vmlinux}, []string{"include/linux/a.h"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"init/main.o"}, users["include/linux/a.h"])
+
+	_, err = debugHeaderUsers(tree, []string{filepath.Join(tree, "fs/b.h")}, []string{"fs/b.h"})
+	require.Error(t, err, "not an ELF file")
+	assert.False(t, hasLineTable(filepath.Join(tree, "fs/b.h")))
+}
+
+func TestHeaderUsersLimit(t *testing.T) {
+	for _, c := range []struct {
+		users, max int
+		refused    bool
+	}{{100, 100, false}, {101, 100, true}, {5000, -1, false}, {1, 0, true}} {
+		err := checkHeaderUsers("include/linux/sched.h", c.users, c.max)
+		if !c.refused {
+			assert.NoError(t, err, "%d users, max %d", c.users, c.max)
+			continue
+		}
+		require.ErrorIs(t, err, ErrUnsupportedPatch)
+		var he *HeaderUsersError
+		require.True(t, errors.As(err, &he))
+		assert.Equal(t, HeaderUsersError{Header: "include/linux/sched.h", Users: c.users, Max: c.max}, *he)
+	}
+	assert.Equal(t, DefaultMaxHeaderUsers, (&Options{}).maxHeaderUsers())
+	assert.Equal(t, -1, (&Options{MaxHeaderUsers: -1}).maxHeaderUsers())
+	err := checkHeaderUsers("include/linux/sched.h", 812, 100)
+	assert.Contains(t, err.Error(), "header include/linux/sched.h is included by 812 translation units, more than the 100")
+	assert.Contains(t, err.Error(), "out-of-line function in one .c file")
+}
+
+func TestChangesDirective(t *testing.T) {
+	hunk := func(lines ...string) *livepatch.FileDiff {
+		h := &livepatch.Hunk{}
+		for _, l := range lines {
+			h.Lines = append(h.Lines, livepatch.Line{Kind: l[0], Text: l[1:]})
+		}
+		return &livepatch.FileDiff{NewPath: "fs/proc/internal.h", Hunks: []*livepatch.Hunk{h}}
+	}
+	for _, c := range []struct {
+		name string
+		f    *livepatch.FileDiff
+		want bool
+	}{
+		{"inline body", hunk(" static inline int f(void)", " {", "-\treturn 1;", "+\treturn 2;", " }"), false},
+		{"new inline", hunk(" #include <linux/fs.h>", "+static inline int g(void) { return 0; }"), false},
+		{"define", hunk(" struct a;", "-#define LIMIT 4", "+#define LIMIT 5"), true},
+		{"indented directive", hunk("+  # if X", "+  # endif"), true},
+		{"continuation", hunk(" #define M(x) \\", "-\t((x) + 1)", "+\t((x) + 2)"), true},
+		{"after a continued macro", hunk(" #define M(x) \\", " \t((x) + 1)", "-int v;", "+long v;"), false},
+		{"string with backslash is not a directive", hunk(" static const char *s = \"a\\", "-b\";", "+c\";"), false},
+	} {
+		assert.Equal(t, c.want, changesDirective(c.f), c.name)
+	}
+}
