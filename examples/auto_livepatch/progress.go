@@ -57,8 +57,8 @@ func (p *progress) download(e photon.DownloadEvent) {
 			p.Step("fetch", 0, 1, "downloading "+e.File)
 		}
 	default:
-		p.Step("fetch", int(e.Bytes), int(max(e.Total, 1)),
-			fmt.Sprintf("%s %s of %s", e.File, cliprogress.Size(e.Bytes), cliprogress.Size(e.Total)))
+		// The bar, with the rate and the time left.
+		p.Transfer("fetch", e.File, e.Bytes, e.Total)
 	}
 }
 

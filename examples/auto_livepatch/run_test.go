@@ -391,9 +391,16 @@ func TestProgressOutput(t *testing.T) {
 	out.Reset()
 	errw.Reset()
 	p = newProgress(&out, &errw, true)
+	at := time.Unix(0, 0)
+	p.SetClock(func() time.Time { return at })
 	p.download(photon.DownloadEvent{File: "x.rpm", Bytes: 1 << 20, Total: 4 << 20})
+	at = at.Add(time.Second)
+	p.download(photon.DownloadEvent{File: "x.rpm", Bytes: 2 << 20, Total: 4 << 20})
+	p.event(build.Event{Stage: build.StageCompile, Message: "built fs/proc/cmdline.o", Done: 1, Total: 2})
 	p.finish()
-	assert.Equal(t, "[=====>              ] fetch   x.rpm 1.0 MiB of 4.0 MiB\r\033[K", errw.String())
+	assert.Equal(t, "[=====>              ] fetch   x.rpm 1.0 MiB of 4.0 MiB"+
+		"\r\033[K[==========>         ] fetch   x.rpm 2.0 MiB of 4.0 MiB, 1.0 MiB/s, 0:02 left"+
+		"\r\033[K[==========>         ] compile 1/2 built fs/proc/cmdline.o\r\033[K", errw.String(), "rate and time left for downloads, counts for compiles")
 }
 
 // A value-taking option followed by another option is an error, as in

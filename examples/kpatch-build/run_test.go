@@ -263,6 +263,6 @@ func TestProgressBar(t *testing.T) {
 	p.event(build.Event{Stage: build.StageCompile, Message: "built fs/proc/cmdline.o (vmlinux)", Done: 2, Total: 4})
 	p.finish()
 	assert.Equal(t, "Building original and patched objects\n", out.String())
-	assert.Equal(t, "[>                   ] compile building original and patched objects"+
-		"\r\033[K[==========>         ] compile built fs/proc/cmdline.o (vmlinux)\r\033[K", errw.String())
+	assert.Equal(t, "[>                   ] compile 0/4 building original and patched objects"+
+		"\r\033[K[==========>         ] compile 2/4 built fs/proc/cmdline.o (vmlinux)\r\033[K", errw.String())
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Display writes status and progress lines. It is safe for concurrent use.
@@ -20,6 +21,9 @@ type Display struct {
 	terminal bool
 	drawn    bool // a bar is on the terminal's last line
 	noSteps  bool // Step shows nothing (HideSteps)
+
+	now       func() time.Time    // Transfer's clock; nil: time.Now
+	transfers map[string]transfer // Transfer's downloads by file
 }
 
 // New returns a display; terminal selects the redrawn bar on stderr.
@@ -52,7 +56,7 @@ func (d *Display) HideSteps() {
 }
 
 // Step shows done of total in a stage: "[stage done/total] msg" on a plain
-// stderr, a bar on a terminal.
+// stderr, a bar on a terminal (with the count when total > 1).
 func (d *Display) Step(stage string, done, total int, msg string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -63,8 +67,17 @@ func (d *Display) Step(stage string, done, total int, msg string) {
 		fmt.Fprintf(d.stderr, "[%s %d/%d] %s\n", stage, done, total, msg)
 		return
 	}
+	if total > 1 {
+		// A count tells more than the bar alone ("compile 3/12").
+		stage = fmt.Sprintf("%s %d/%d", stage, done, total)
+	}
+	d.draw(stage, done, total, msg)
+}
+
+// draw redraws the terminal's bar; d.mu is held.
+func (d *Display) draw(label string, done, total int, msg string) {
 	d.clear()
-	fmt.Fprintf(d.stderr, "%s %-7s %s", bar(done, total, 20), stage, truncate(msg, 50))
+	fmt.Fprintf(d.stderr, "%s %-7s %s", bar(done, total, 20), label, truncate(msg, 50))
 	d.drawn = true
 }
 

@@ -29,8 +29,8 @@ func TestTerminalBarIsRedrawn(t *testing.T) {
 	d.Finish()
 	assert.Equal(t, "done\n", out.String())
 	e := errs.String()
-	assert.Contains(t, e, "[=====>              ] compile a.o")
-	assert.Contains(t, e, "\r\033[K[====================] compile "+strings.Repeat("x", 49)+"…")
+	assert.Contains(t, e, "[=====>              ] compile 1/4 a.o")
+	assert.Contains(t, e, "\r\033[K[====================] compile 4/4 "+strings.Repeat("x", 49)+"…")
 	assert.True(t, strings.HasSuffix(e, "\r\033[K"), "the bar is cleared before a status line")
 }
 
