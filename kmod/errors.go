@@ -35,7 +35,7 @@ var (
 	// ErrModulesDisabled: /proc/sys/kernel/modules_disabled is 1 until reboot.
 	ErrModulesDisabled = errors.New("module loading is disabled (kernel.modules_disabled=1; only a reboot re-enables it)")
 	// ErrLockdown: kernel lockdown refuses the (unsigned) module.
-	ErrLockdown = errors.New("kernel lockdown refuses the module (sign it with a key the kernel trusts)")
+	ErrLockdown = errors.New("kernel lockdown refuses the module")
 	// ErrSignatureRequired: the kernel enforces module signatures and the
 	// module's is missing or made with an unknown key.
 	ErrSignatureRequired = errors.New("module signature required or key rejected")
@@ -129,8 +129,8 @@ func (e *OpError) Error() string {
 	msg := fmt.Sprintf("%s %s: %v", e.Op, e.Module, e.Err)
 	if e.Kind != nil {
 		msg += ": " + e.Kind.Error()
-		if e.Kind == ErrSignatureRequired {
-			msg += " (sign it with the kernel's scripts/sign-file and a key in the kernel's keyring, e.g. enrolled with mokutil)"
+		if e.Kind == ErrSignatureRequired || e.Kind == ErrLockdown {
+			msg += signatureHint(e.Err)
 		}
 	} else if errors.Is(e.Err, syscall.ENOEXEC) {
 		msg += " (the kernel refused the module's format or version magic; dmesg says which)"

@@ -138,7 +138,8 @@ func TestLoadRefusals(t *testing.T) {
 		{"kernel without livepatch", &kmodtest.Config{NoLivepatch: true}, kmodtest.ModuleSpec{Name: "a", Livepatch: true}, false, []error{kmod.ErrNoKernelLivepatch}},
 		{"modules disabled", &kmodtest.Config{ModulesDisabled: true}, kmodtest.ModuleSpec{Name: "a", Livepatch: true}, false, []error{kmod.ErrModulesDisabled, syscall.EPERM}},
 		{"lockdown", &kmodtest.Config{Lockdown: true}, kmodtest.ModuleSpec{Name: "a", Livepatch: true}, false, []error{kmod.ErrLockdown, syscall.EPERM}},
-		{"signature required", &kmodtest.Config{SigEnforce: true}, kmodtest.ModuleSpec{Name: "a", Livepatch: true}, false, []error{kmod.ErrSignatureRequired, syscall.ENOKEY}},
+		{"signature required", &kmodtest.Config{SigEnforce: true}, kmodtest.ModuleSpec{Name: "a", Livepatch: true}, false, []error{kmod.ErrSignatureRequired, syscall.EKEYREJECTED}},
+		{"signature required (4.19)", &kmodtest.Config{SigEnforce: true, Release: "4.19.325-1.ph3"}, kmodtest.ModuleSpec{Name: "a", Livepatch: true, Vermagic: "4.19.325-1.ph3 SMP mod_unload "}, false, []error{kmod.ErrSignatureRequired, syscall.ENOKEY}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.cfg)

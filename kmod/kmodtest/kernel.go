@@ -3,6 +3,7 @@
 package kmodtest
 
 import (
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -54,8 +55,16 @@ type Config struct {
 	// NoFinit makes finit_module fail with ENOSYS (seccomp sandboxes).
 	NoFinit bool
 	// ModulesDisabled, Lockdown and SigEnforce make loads fail with EPERM,
-	// EPERM (unsigned modules) and ENOKEY (unsigned modules).
+	// EPERM (unsigned modules) and EKEYREJECTED (unsigned modules; ENOKEY
+	// before 5.1, as 4.19 answers).
 	ModulesDisabled, Lockdown, SigEnforce bool
+	// TrustedKeys, when set, are the certificates of the kernel's keyrings
+	// and signatures are checked for real (package modsign), as the
+	// kernel does: a malformed one fails EBADMSG, one that does not verify
+	// EKEYREJECTED; an unsigned module or one signed with another key is
+	// refused under SigEnforce or Lockdown as above. Without TrustedKeys
+	// any signature trailer counts as trusted.
+	TrustedKeys []*x509.Certificate
 	// TransitionTicks is how many ticks a transition takes (default 3).
 	TransitionTicks int
 	// Tick is the fake kernel's clock (default 1ms).
@@ -360,11 +369,8 @@ func (k *Kernel) load(img []byte) error {
 	if err != nil || m.Compression != kmod.CompressNone {
 		return syscall.ENOEXEC
 	}
-	if !m.Signed && k.cfg.SigEnforce {
-		return errENOKEY
-	}
-	if !m.Signed && k.cfg.Lockdown {
-		return syscall.EPERM
+	if err := k.checkSignature(img, m); err != nil {
+		return err
 	}
 	if m.Info.Vermagic != k.cfg.Vermagic {
 		return syscall.ENOEXEC
