@@ -73,7 +73,9 @@ type Options struct {
 	// *modsign.Signer signs with a key file or any crypto.Signer). nil:
 	// the module is left unsigned.
 	Signer Signer
-	// Progress receives an event as each stage starts and finishes.
+	// Progress receives an event as each stage starts and finishes. It is
+	// never called concurrently (the compile workers' calls are
+	// serialized), and the build waits for it: it should return quickly.
 	Progress func(Event)
 	// Logger receives detail (commands run, per-object results); nil: none.
 	Logger *slog.Logger

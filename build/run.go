@@ -96,6 +96,7 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 		return nil, errors.New("build: the kernel tree needs Dir and Release")
 	}
 	r := &runner{opts: opts, tree: t.withDefaults(), log: opts.Logger}
+	r.opts.Progress = serialProgress(opts.Progress)
 	if err := checkReplace(&r.tree, opts.NoReplace); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}

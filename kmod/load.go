@@ -38,7 +38,8 @@ type LoadOptions struct {
 	// 5.1 (see RetireOlder). LoadResult.Handover says how long the new
 	// patch was down.
 	AllowUnpatchedWindow bool
-	// Progress receives events (nil = none).
+	// Progress receives events (nil = none), in order and never
+	// concurrently, on Load's goroutine: it should return quickly.
 	Progress func(Event)
 }
 

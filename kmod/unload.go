@@ -13,7 +13,9 @@ import (
 
 // UnloadOptions tune Unload and UnloadAll. nil means defaults.
 type UnloadOptions struct {
-	Timing   *Timing
+	Timing *Timing
+	// Progress receives events (nil = none), in order and never
+	// concurrently, on the caller's goroutine: it should return quickly.
 	Progress func(Event)
 	// AnyModule lets Unload remove a module that is not a livepatch. By
 	// default such a module is refused (ErrNotLivepatch), so that a typo

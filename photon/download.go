@@ -53,7 +53,9 @@ type DownloadOptions struct {
 	// StallTimeout aborts an attempt that receives no bytes for this long;
 	// 0 means 60s.
 	StallTimeout time.Duration
-	// Progress, if set, receives events as bytes arrive.
+	// Progress, if set, receives events as bytes arrive, in order and
+	// never concurrently, on the download's goroutine: it should return
+	// quickly.
 	Progress func(DownloadEvent)
 	// MaxDownloadSize caps a package body when no metadata declares its
 	// size; 0 means DefaultMaxDownloadSize. A declared size is always the

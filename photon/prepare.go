@@ -60,7 +60,8 @@ type PrepareOptions struct {
 	// PATH. PureGoXZ forces the pure-Go decoder.
 	XZCommand string
 	PureGoXZ  bool
-	// Progress, if set, receives stage events.
+	// Progress, if set, receives stage events, in order and never
+	// concurrently, on Prepare's goroutine.
 	Progress func(PrepareEvent)
 }
 

@@ -36,7 +36,8 @@ type ExtractOptions struct {
 	// MaxFileSize bounds one entry; MaxTotalSize bounds the uncompressed
 	// payload read, written or skipped. 0 = the defaults above.
 	MaxFileSize, MaxTotalSize int64
-	// Progress, when set, is called after each written entry.
+	// Progress, when set, is called after each written entry, in order
+	// and never concurrently, on Extract's goroutine.
 	Progress func(ExtractEvent)
 	// SkipEscapingSymlinks lists symlinks whose target is absolute or
 	// leaves dest in ExtractResult.Skipped instead of failing (some

@@ -43,7 +43,8 @@ type Source struct {
 	MakeArgs []string
 	// Make is the make program; default "make".
 	Make string
-	// Progress, if set, receives a message as each step starts.
+	// Progress, if set, receives a message as each step starts, in order
+	// and never concurrently, on Tree's goroutine.
 	Progress func(Step, string)
 	// Warn, if set, receives warnings: the full build a missing devel RPM
 	// forces, what it costs and how to avoid it. They go to Logger too.
