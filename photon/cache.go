@@ -78,11 +78,8 @@ func (c *Cache) commit(partial, name, want string) (string, string, error) {
 	if want != "" && got != want {
 		return "", got, &ChecksumError{File: name, Want: want, Got: got}
 	}
-	dst := c.objectPath(got, name)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", got, err
-	}
-	if err := os.Rename(partial, dst); err != nil {
+	dst, err := c.place(partial, name, got)
+	if err != nil {
 		return "", got, err
 	}
 	if want == "" {
@@ -91,6 +88,18 @@ func (c *Cache) commit(partial, name, want string) (string, string, error) {
 		}
 	}
 	return dst, got, nil
+}
+
+// place moves a verified partial file to its object path.
+func (c *Cache) place(partial, name, sum256 string) (string, error) {
+	dst := c.objectPath(sum256, name)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Rename(partial, dst); err != nil {
+		return "", err
+	}
+	return dst, nil
 }
 
 // ErrChecksumMismatch is returned when a file's SHA-256 differs from the

@@ -3,6 +3,7 @@
 package photon
 
 import (
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
@@ -40,21 +41,37 @@ func (c *Cache) recordSHA512(sum512, sum256 string) error {
 	return atomicfile.WriteFile(c.sha512IndexPath(sum512), []byte(sum256+"\n"), 0o644)
 }
 
-// checkSHA512 compares the file's SHA-512 with want.
-func checkSHA512(path, name, want string) error {
+// commitSHA512 verifies the partial file against want, a SHA-512, and
+// moves it into the cache. The SHA-512 record is written before the file
+// is moved: a file in the cache always has the record that says how it
+// was verified, and a record whose file never arrived finds nothing.
+// Without a checksum of its own the file is not put in the name index.
+func (c *Cache) commitSHA512(partial, name, want string) (string, error) {
+	sum256, got, err := fileSHA256And512(partial)
+	if err != nil {
+		return "", err
+	}
+	if got != want {
+		return "", &ChecksumError{File: name, Want: want, Got: got, Algo: "sha512"}
+	}
+	if err := c.recordSHA512(want, sum256); err != nil {
+		return "", fmt.Errorf("recording its SHA-512: %w", err)
+	}
+	return c.place(partial, name, sum256)
+}
+
+// fileSHA256And512 hashes the file once for both digests.
+func fileSHA256And512(path string) (string, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	defer f.Close()
-	h := sha512.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("hashing %s: %w", path, err)
+	h256, h512 := sha256.New(), sha512.New()
+	if _, err := io.Copy(io.MultiWriter(h256, h512), f); err != nil {
+		return "", "", fmt.Errorf("hashing %s: %w", path, err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return &ChecksumError{File: name, Want: want, Got: got, Algo: "sha512"}
-	}
-	return nil
+	return hex.EncodeToString(h256.Sum(nil)), hex.EncodeToString(h512.Sum(nil)), nil
 }
 
 // parseSHA512 normalises a hex SHA-512 digest.

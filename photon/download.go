@@ -229,20 +229,24 @@ func (c *Cache) downloadURL(ctx context.Context, req DownloadRequest, url, parti
 				return "", fmt.Errorf("photon: download %s from %s: %w", req.File, url, verr)
 			}
 		}
-		if err == nil && req.SHA512 != "" {
-			if err = checkSHA512(partial, req.File, req.SHA512); err != nil {
+		if err == nil && req.SHA256 == "" && req.SHA512 != "" {
+			p, err := c.commitSHA512(partial, req.File, req.SHA512)
+			if err != nil {
 				var ce *ChecksumError
 				if errors.As(err, &ce) {
 					ce.URL = url
+					return "", err
 				}
-				return "", err
+				return "", fmt.Errorf("photon: download %s: %w", req.File, err)
 			}
+			if o.Progress != nil {
+				size, _ := fileSize(p)
+				o.Progress(DownloadEvent{File: req.File, URL: url, Attempt: attempt, Bytes: size, Total: size, Done: true})
+			}
+			return p, nil
 		}
 		if err == nil {
-			p, sum256, err := c.commit(partial, req.File, req.SHA256)
-			if err == nil && req.SHA512 != "" {
-				err = c.recordSHA512(req.SHA512, sum256)
-			}
+			p, _, err := c.commit(partial, req.File, req.SHA256)
 			if err == nil {
 				if o.Progress != nil {
 					size, _ := fileSize(p)
