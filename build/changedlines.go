@@ -89,11 +89,7 @@ func (r *runner) checkChangedLinesPatched(m *klp.Module) (int, error) {
 			}
 		}
 	}
-	var patchPaths []string
-	for _, u := range r.objs {
-		patchPaths = append(patchPaths, u.patch)
-	}
-	reached, err := reachedFunctions(patchPaths, roots)
+	reached, err := reachedFunctions(r.objs, roots)
 	if err != nil {
 		return 0, err
 	}
@@ -265,11 +261,11 @@ func (r *runner) addedLines() (map[string]map[int]bool, error) {
 // functions whose code comes from an added line, with the functions the
 // original object defines.
 func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]lineHolder, map[string]bool, error) {
-	pf, err := readObject(u.patched)
+	pf, err := u.patchedObject()
 	if err != nil {
 		return nil, nil, err
 	}
-	of, err := readObject(u.orig)
+	of, err := u.origObject()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -288,6 +284,7 @@ func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]l
 		bySection[s.Index] = s
 	}
 	roots := treeRoots(r.tree.Dir)
+	funcs := newFuncIndex(pf)
 	var out []lineHolder
 	seen := map[lineHolder]bool{}
 	for _, row := range rows {
@@ -299,7 +296,7 @@ func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]l
 		if row.Section == 0 || sec == nil || !patchableText(sec) {
 			continue
 		}
-		fn := functionAt(pf, sec, row.Offset)
+		fn := funcs.at(sec, row.Offset)
 		if fn == nil {
 			continue
 		}
@@ -325,17 +322,6 @@ func patchableText(s *elfobj.Section) bool {
 		}
 	}
 	return true
-}
-
-// functionAt returns the function of sec whose code covers off (not a
-// __pfx_ padding symbol).
-func functionAt(f *elfobj.File, sec *elfobj.Section, off uint64) *elfobj.Symbol {
-	for _, s := range f.Symbols {
-		if s.Section == sec && s.Type == elf.STT_FUNC && off >= s.Value && off < s.Value+s.Size && !strings.HasPrefix(s.Name, "__pfx_") {
-			return s
-		}
-	}
-	return nil
 }
 
 // treeRoots returns the tree directory as given and with links resolved:

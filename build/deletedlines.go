@@ -58,11 +58,11 @@ func (r *runner) deletedLineHolders(u *unit, deleted map[string]map[int]bool) ([
 	if len(deleted) == 0 || u.diff == nil {
 		return nil, nil
 	}
-	of, err := readObject(u.orig)
+	of, err := u.origObject()
 	if err != nil {
 		return nil, err
 	}
-	pf, err := readObject(u.patched)
+	pf, err := u.patchedObject()
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +102,7 @@ func (r *runner) deletedLineHolders(u *unit, deleted map[string]map[int]bool) ([
 		bySection[s.Index] = s
 	}
 	roots := treeRoots(r.tree.Dir)
+	funcs := newFuncIndex(of)
 	var out []lineHolder
 	seen := map[lineHolder]bool{}
 	for _, row := range rows {
@@ -113,7 +114,7 @@ func (r *runner) deletedLineHolders(u *unit, deleted map[string]map[int]bool) ([
 		if row.Section == 0 || sec == nil || !patchableText(sec) {
 			continue
 		}
-		fn := functionAt(of, sec, row.Offset)
+		fn := funcs.at(sec, row.Offset)
 		if fn == nil {
 			continue
 		}

@@ -247,10 +247,11 @@ func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.C
 	if err != nil {
 		return nil, cbs, "", fmt.Errorf("patch object: %w", err)
 	}
-	locals, err := objectLocals(u.orig)
+	of, err := u.origObject()
 	if err != nil {
 		return nil, cbs, "", err
 	}
+	locals := objectLocals(of)
 	if cbs, err = collectCallbacks(f, i); err != nil {
 		return nil, cbs, "", err
 	}
@@ -304,7 +305,7 @@ func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.C
 	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
 		return nil, cbs, "", err
 	}
-	u.patch = path
+	u.patch, u.patchFile = path, f // f is what was written
 	return funcs, cbs, path, nil
 }
 

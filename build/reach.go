@@ -19,11 +19,11 @@ type secRef struct {
 // relocations, across objects through the globals they define, and
 // returns per object the functions defined in the sections reached: the
 // code the loaded module can run.
-func reachedFunctions(paths []string, roots []string) ([]map[string]bool, error) {
-	files := make([]*elfobj.File, len(paths))
+func reachedFunctions(units []*unit, roots []string) ([]map[string]bool, error) {
+	files := make([]*elfobj.File, len(units))
 	globals := map[string]secRef{}
-	for i, p := range paths {
-		f, err := readObject(p)
+	for i, u := range units {
+		f, err := u.patchObject()
 		if err != nil {
 			return nil, err
 		}

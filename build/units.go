@@ -31,6 +31,36 @@ type unit struct {
 	// patch object (original names).
 	redirects map[string]bool
 	crcs      *unitCRCs // symbol versions of its exports (startCRCs)
+
+	// The objects as read and parsed once per build for the checks that
+	// only read them (origObject, patchedObject, patchObject); the differ
+	// parses its own copies, which it rewrites.
+	origFile, patchedFile, patchFile *elfobj.File
+}
+
+// origObject returns u's original object, parsed on first use. Callers
+// must not modify it.
+func (u *unit) origObject() (*elfobj.File, error) { return parsedObject(&u.origFile, u.orig) }
+
+// patchedObject returns u's patched object, parsed on first use. Callers
+// must not modify it.
+func (u *unit) patchedObject() (*elfobj.File, error) {
+	return parsedObject(&u.patchedFile, u.patched)
+}
+
+// patchObject returns u's patch object as written for the link, parsed
+// on first use. Callers must not modify it.
+func (u *unit) patchObject() (*elfobj.File, error) { return parsedObject(&u.patchFile, u.patch) }
+
+func parsedObject(cached **elfobj.File, path string) (*elfobj.File, error) {
+	if *cached == nil {
+		f, err := readObject(path)
+		if err != nil {
+			return nil, err
+		}
+		*cached = f
+	}
+	return *cached, nil
 }
 
 func numCPU() int { return runtime.NumCPU() }
@@ -288,11 +318,7 @@ func readObject(path string) (*elfobj.File, error) {
 
 // objectLocals returns the local function and object names of an object:
 // what tells its STT_FILE block apart in vmlinux's symbol table.
-func objectLocals(path string) ([]string, error) {
-	f, err := readObject(path)
-	if err != nil {
-		return nil, err
-	}
+func objectLocals(f *elfobj.File) []string {
 	var names []string
 	for _, s := range f.Symbols[1:] {
 		// Left out: compiler-numbered names (foo.isra.0, bar.1) and
@@ -304,5 +330,5 @@ func objectLocals(path string) ([]string, error) {
 			names = append(names, s.Name)
 		}
 	}
-	return names, nil
+	return names
 }
