@@ -101,7 +101,7 @@ func (p PackageEntry) FileName() string { return path.Base(p.Href) }
 // Bounds of the streaming primary-list parser: memory stays proportional to
 // the packages kept, whatever the list's size.
 const (
-	maxPrimaryToken = 1 << 20  // bytes read for one XML token
+	maxPrimaryToken = 16 << 20 // bytes read for one XML token (see ParsePrimary)
 	maxPrimaryDepth = 64       // element nesting (real lists nest 5 deep)
 	maxPrimaryField = 64 << 10 // text of a name, arch or checksum
 )
@@ -118,8 +118,10 @@ type primaryPackage struct {
 // ParsePrimary streams a primary package list (primary.xml, decompressed
 // already; see Decompress) token by token and returns the packages for
 // which keep returns true (all of them when keep is nil). Only kept packages
-// stay in memory; a token over 1 MiB or nesting over 64 levels is refused.
-// A kept package must carry a sha256 or sha512 checksum.
+// stay in memory, and one XML token at a time: a token over 16 MiB (the
+// text of one element: a description or changelog of that size is none a
+// real package has) or nesting over 64 levels is refused, with the package
+// and element named. A kept package must carry a sha256 or sha512 checksum.
 func ParsePrimary(r io.Reader, keep func(PackageEntry) bool) ([]PackageEntry, error) {
 	g := &tokenGuard{r: r}
 	dec := xml.NewDecoder(g)
@@ -129,17 +131,22 @@ func ParsePrimary(r io.Reader, keep func(PackageEntry) bool) ([]PackageEntry, er
 	depth := 0
 	var cur *primaryPackage
 	var field *string // the package field whose text is being read
+	elem := ""        // the element last started, for errors
 	for {
 		g.n = 0
 		tok, err := dec.Token()
 		if err == io.EOF {
 			break
 		}
+		if errors.Is(err, errTokenTooLong) && cur != nil {
+			return nil, bad(fmt.Errorf("package %q: <%s> (or the markup after it): %w", cur.name, elem, err))
+		}
 		if err != nil {
 			return nil, bad(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			elem = t.Name.Local
 			depth++
 			if depth > maxPrimaryDepth {
 				return nil, bad(fmt.Errorf("elements nested deeper than %d levels", maxPrimaryDepth))
@@ -254,6 +261,8 @@ func (p *primaryPackage) entry() (e PackageEntry, sumErr, err error) {
 	return e, nil, nil
 }
 
+var errTokenTooLong = fmt.Errorf("an XML token is longer than %d MiB", maxPrimaryToken>>20)
+
 // tokenGuard fails a read once more than maxPrimaryToken bytes were read
 // since n was last reset (before each token).
 type tokenGuard struct {
@@ -263,7 +272,7 @@ type tokenGuard struct {
 
 func (g *tokenGuard) Read(p []byte) (int, error) {
 	if g.n > maxPrimaryToken {
-		return 0, fmt.Errorf("an XML token is longer than %d bytes", maxPrimaryToken)
+		return 0, errTokenTooLong
 	}
 	n, err := g.r.Read(p)
 	g.n += n
