@@ -26,6 +26,8 @@ type flags struct {
 	json    bool
 	// load only
 	retireOlder, allowWindow bool
+	// info only
+	certs []string
 }
 
 func (a *app) parse(name string, args []string, setup func(*flags)) (*flags, []string, error) {
@@ -287,7 +289,15 @@ func (a *app) uninstall(args []string) error {
 	return err
 }
 
+func infoFlags(f *flags) {
+	f.fs.StringArrayVar(&f.certs, "cert", nil, "verify the signature against this certificate")
+}
+
 func (a *app) info(args []string) error {
+	f, args, err := a.parse("info", args, infoFlags)
+	if err != nil {
+		return err
+	}
 	if len(args) != 1 {
 		return a.usage()
 	}
@@ -308,7 +318,7 @@ func (a *app) info(args []string) error {
 	field("module name", m.Name)
 	field("signed", map[bool]string{false: "no", true: "yes"}[m.Signed])
 	field("compression", m.Compression.String())
-	return nil
+	return signatureFields(field, m, f.certs)
 }
 
 func (a *app) signal(args []string) error {

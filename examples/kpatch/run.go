@@ -38,8 +38,10 @@ Valid commands:
       unload all patch modules from the running kernel
    unload <module>
       unload patch module from the running kernel
-   info <module>
-      show information about a patch module
+   info [--cert=<cert>...] <module>
+      show information about a patch module, with its signature's
+      signer, key id and hash; --cert verifies the signature against
+      certificates (PEM or DER), as the kernel does against its keys
    list [--json]
       list installed patch modules
    signal
