@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/klpkit/klpkit/internal/dwarfline"
-	"github.com/klpkit/klpkit/livepatch"
 )
 
 // DefaultMaxHeaderUsers is how many translation units a changed header may
@@ -58,15 +57,15 @@ func checkHeaderUsers(header string, users, max int) error {
 }
 
 // debugHeaderUsers finds, for each header, the objects of the tree whose
-// translation units used it, from the DWARF line tables of the kernel's
-// debug files (vmlinux, and module .ko or .ko.debug files): each unit's
-// table lists the source and every header that contributed code or a
-// declaration. No build of the tree is needed. Objects are tree-relative
-// (fs/proc/base.o) and only those whose .c exists in tree are returned.
-// A header whose only use is a macro, and whose declarations no unit's
-// debug information describes, is missed; for the kernel's headers this
-// is rare, and the build lab test compares the result with kbuild's
-// dependency records.
+// translation units include it, without a build: the kernel's debug files
+// (vmlinux, and module .ko or .ko.debug files) list every unit compiled in
+// this configuration, and each unit's DWARF line table names the headers
+// that gave it code or a declaration it describes; the #include lines of
+// the tree's files, followed from each unit's source, add the units that
+// include a header without such a trace (one that takes only a macro or
+// a prototype from it). Objects are tree-relative (fs/proc/base.o); only
+// units whose .c is in the tree count. The build lab test compares the
+// result with kbuild's dependency records.
 func debugHeaderUsers(tree string, debugFiles []string, headers []string) (map[string][]string, error) {
 	want := map[string]bool{}
 	for _, h := range headers {
@@ -75,6 +74,14 @@ func debugHeaderUsers(tree string, debugFiles []string, headers []string) (map[s
 	var roots []string
 	users := map[string][]string{}
 	seen := map[string]bool{}
+	add := func(h, obj string) {
+		if !seen[h+"\x00"+obj] {
+			seen[h+"\x00"+obj] = true
+			users[h] = append(users[h], obj)
+		}
+	}
+	var sources []string
+	inTree := map[string]bool{}
 	for i, name := range debugFiles {
 		units, err := readUnits(name)
 		if err != nil {
@@ -88,17 +95,30 @@ func debugHeaderUsers(tree string, debugFiles []string, headers []string) (map[s
 			if !ok || path.Ext(src) != ".c" || strings.HasSuffix(src, ".mod.c") {
 				continue // assembly, generated and out-of-tree units
 			}
+			if _, known := inTree[src]; !known {
+				_, err := os.Stat(filepath.Join(tree, filepath.FromSlash(src)))
+				inTree[src] = err == nil
+				if err == nil {
+					sources = append(sources, src)
+				}
+			}
+			if !inTree[src] {
+				continue
+			}
 			obj := strings.TrimSuffix(src, ".c") + ".o"
 			for _, f := range u.Files {
-				rel, ok := relativeTo(roots, f)
-				if !ok || !want[rel] || seen[rel+"\x00"+obj] {
-					continue
+				if rel, ok := relativeTo(roots, f); ok && want[rel] {
+					add(rel, obj)
 				}
-				if _, err := os.Stat(filepath.Join(tree, filepath.FromSlash(src))); err != nil {
-					continue
-				}
-				seen[rel+"\x00"+obj] = true
-				users[rel] = append(users[rel], obj)
+			}
+		}
+	}
+	g := newIncludeGraph(tree)
+	g.add(sources)
+	for h := range want {
+		for f := range g.reaching(h) {
+			if inTree[f] && path.Ext(f) == ".c" {
+				add(h, strings.TrimSuffix(f, ".c")+".o")
 			}
 		}
 	}
@@ -200,8 +220,9 @@ func (c kconfig) hasModules() bool {
 // full build is needed. It returns the changed files left for the kbuild
 // records (changed without the headers it resolved) and the objects that
 // use the headers. When the debug information cannot tell (no vmlinux
-// with line tables, or a kernel with modules and no module debug files)
-// it returns changed as it is, and the kbuild records decide as before.
+// with line tables, or a kernel with modules and no module debug files,
+// whose units it cannot list) it returns changed as it is, and the kbuild
+// records decide as before.
 func (r *runner) headersFromDebugInfo(changed []string) (rest, objs []string, err error) {
 	if !changesHeader(changed) || fullyBuilt(r.tree.Dir) || r.tree.Vmlinux == "" || !hasLineTable(r.tree.Vmlinux) {
 		return changed, nil, nil
@@ -216,12 +237,6 @@ func (r *runner) headersFromDebugInfo(changed []string) (rest, objs []string, er
 		files = append(files, mods...)
 	}
 	rest, headers := splitHeaders(changed)
-	if h := r.headerWithDirectiveChange(headers); h != "" {
-		// Macros leave no trace in the line tables: a unit that uses
-		// only the changed macro would be missed.
-		r.event(StagePatch, 0, 1, "%s: the patch changes a preprocessor line, which debug information does not record: its users come from kbuild's records", h)
-		return changed, nil, nil
-	}
 	r.event(StagePatch, 0, 1, "finding the users of %s in the debug information of %d file(s)", strings.Join(headers, ", "), len(files))
 	users, err := debugHeaderUsers(r.tree.Dir, files, headers)
 	if err != nil {
@@ -230,7 +245,7 @@ func (r *runner) headersFromDebugInfo(changed []string) (rest, objs []string, er
 	max := r.opts.maxHeaderUsers()
 	for _, h := range headers {
 		if len(users[h]) == 0 {
-			return nil, nil, fmt.Errorf("header %s: no translation unit of the kernel's debug information uses it (a header whose changed lines are only macros leaves no trace there): %w", h, ErrUnsupportedPatch)
+			return nil, nil, fmt.Errorf("header %s: no translation unit of the kernel includes it (per its debug information and the tree's #include lines): %w", h, ErrUnsupportedPatch)
 		}
 		if err := checkHeaderUsers(h, len(users[h]), max); err != nil {
 			return nil, nil, err
@@ -238,39 +253,4 @@ func (r *runner) headersFromDebugInfo(changed []string) (rest, objs []string, er
 		objs = append(objs, users[h]...)
 	}
 	return rest, objs, nil
-}
-
-// headerWithDirectiveChange returns the first header whose changed lines
-// include a preprocessor line (a directive or a continuation of one), or "".
-func (r *runner) headerWithDirectiveChange(headers []string) string {
-	for _, p := range r.patches {
-		for _, f := range p.Files {
-			if slices.Contains(headers, f.Path()) && changesDirective(f) {
-				return f.Path()
-			}
-		}
-	}
-	return ""
-}
-
-// changesDirective reports a removed or added line of f that is part of a
-// preprocessor directive, on its own side of each hunk.
-func changesDirective(f *livepatch.FileDiff) bool {
-	for _, h := range f.Hunks {
-		for _, side := range []byte{'-', '+'} {
-			continued := false
-			for _, l := range h.Lines {
-				if l.Kind != ' ' && l.Kind != side {
-					continue
-				}
-				text := strings.TrimRight(l.Text, " \t\r")
-				directive := continued || strings.HasPrefix(strings.TrimLeft(text, " \t"), "#")
-				if directive && l.Kind == side {
-					return true
-				}
-				continued = directive && strings.HasSuffix(text, "\\")
-			}
-		}
-	}
-	return false
 }
