@@ -84,6 +84,7 @@ func plan(t *memTree, paths []string) (*journal, error) {
 		}
 		if t.pristine[rel].exists {
 			e.Old = freeRel(t, fmt.Sprintf("%s%s%s-%d", dir, origPrefix, tag, i))
+			e.Orig = fileIdentity(t.hostPath(rel))
 		}
 		j.Entries = append(j.Entries, e)
 	}

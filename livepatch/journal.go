@@ -42,6 +42,10 @@ type journalEntry struct {
 	Path string `json:"path"`
 	New  string `json:"new,omitempty"` // staged content; "" when the file goes away
 	Old  string `json:"old,omitempty"` // the original, moved aside; "" when it did not exist
+	// Orig is the original's identity (device:inode, see fileIdentity)
+	// before it was moved aside; "" when unknown. Recovery moves and
+	// removes only the file that has it.
+	Orig string `json:"orig,omitempty"`
 }
 
 // Recover finishes or undoes an apply to the tree at root that was
@@ -189,11 +193,14 @@ func (c *committer) rollBack(j *journal) error {
 }
 
 // rollForward completes a committed apply: every staged file in place,
-// every original removed.
+// every original removed. What is at a target now is moved aside only if
+// it is still the original (its identity is the journalled one): a file
+// made there after the original went is someone else's and stays.
 func (c *committer) rollForward(j *journal) error {
 	for _, e := range j.Entries {
 		dst := c.host(e.Path)
-		if e.Old != "" && !exists(c.host(e.Old)) && exists(dst) && (e.New == "" || exists(c.host(e.New))) {
+		if e.Old != "" && !exists(c.host(e.Old)) && exists(dst) && (e.New == "" || exists(c.host(e.New))) &&
+			e.Orig != "" && fileIdentity(dst) == e.Orig {
 			if err := c.rename(dst, c.host(e.Old)); err != nil {
 				return fmt.Errorf("move %s aside: %w", e.Path, err)
 			}
@@ -205,10 +212,14 @@ func (c *committer) rollForward(j *journal) error {
 		}
 	}
 	for _, e := range j.Entries {
-		if e.Old != "" {
-			if err := removeIfExists(c.host(e.Old)); err != nil {
-				return err
-			}
+		if e.Old == "" {
+			continue
+		}
+		if id := fileIdentity(c.host(e.Old)); id != "" && e.Orig != "" && id != e.Orig {
+			return fmt.Errorf("%s is not the original of %s that the journal names (changed since?): left in place, as is the journal %s", e.Old, e.Path, journalName)
+		}
+		if err := removeIfExists(c.host(e.Old)); err != nil {
+			return err
 		}
 	}
 	return c.removeJournal()

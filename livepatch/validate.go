@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -39,6 +40,10 @@ func Validate(ctx context.Context, patches []*Patch, opts *ValidateOptions) ([]F
 	v := &validator{seen: map[string]bool{}, findings: []Finding{}}
 	var t *memTree
 	if opts.Tree != "" {
+		// A half-applied tree would be judged as if it were the source.
+		if exists(filepath.Join(opts.Tree, journalName)) {
+			return nil, fmt.Errorf("validate against %s: %w (run livepatch.Recover or a real Apply)", opts.Tree, ErrInterrupted)
+		}
 		t = newMemTree(opts.Tree)
 	}
 	for _, p := range patches {
