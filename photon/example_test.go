@@ -50,6 +50,21 @@ func ExampleKernel_Livepatchable() {
 	// photon: 4.19.245-5.ph3-aws cannot be livepatched: linux-aws kernels of Photon 3.0 have CONFIG_LIVEPATCH from 4.19.247-2 on
 }
 
+// A refusal's Reason is a code to branch on; each is an errors.Is target.
+func ExampleSupportReason() {
+	for _, s := range []string{"6.1.100-2.ph5", "5.10.118-2.ph4-esx", "4.19.245-5.ph3-aws"} {
+		err := photon.MustParseKernel(s).Livepatchable()
+		var se *photon.SupportError
+		if errors.As(err, &se) {
+			fmt.Println(s, se.Reason, errors.Is(err, photon.ReasonBelowThreshold))
+		}
+	}
+	// Output:
+	// 6.1.100-2.ph5 bad-build false
+	// 5.10.118-2.ph4-esx flavor-not-supported false
+	// 4.19.245-5.ph3-aws below-threshold true
+}
+
 func ExampleFlavors() {
 	fs, _ := photon.Flavors(5)
 	for _, f := range fs {

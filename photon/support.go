@@ -38,8 +38,9 @@ const (
 	ReasonBadBuild SupportReason = "bad-build"
 )
 
-// Error makes a reason usable as an errors.Is target.
-func (r SupportReason) Error() string { return "photon: kernel cannot be livepatched: " + string(r) }
+// Error makes a reason usable as an errors.Is target; it is the code
+// itself, so that a reason prints as its code.
+func (r SupportReason) Error() string { return string(r) }
 
 // SupportError says why a kernel cannot be livepatched. It matches
 // ErrNotLivepatchable and its Reason with errors.Is.
