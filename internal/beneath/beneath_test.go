@@ -63,14 +63,18 @@ func TestOpen(t *testing.T) {
 		{"dangling", "", os.ErrNotExist},
 		{"a/b/file/x", "", nil}, // ENOTDIR: some error, not an escape
 	}
-	modes := map[string]bool{"default": false}
-	if runtime.GOOS == "linux" {
-		modes["component walk"] = true
+	modes := map[string]func(root, name string) (*os.File, error){
+		"default": func(root, name string) (*os.File, error) { return open(root, name, false) },
+		// What Open is where openat2 and O_PATH do not exist.
+		"os.Root": openRoot,
 	}
-	for mode, force := range modes {
+	if runtime.GOOS == "linux" {
+		modes["component walk"] = func(root, name string) (*os.File, error) { return open(root, name, true) }
+	}
+	for mode, opener := range modes {
 		for _, tt := range tests {
 			t.Run(mode+"/"+tt.name, func(t *testing.T) {
-				f, err := open(root, tt.name, force)
+				f, err := opener(root, tt.name)
 				if tt.want == "" {
 					require.Error(t, err)
 					assert.NotContains(t, err.Error(), "host secret")
@@ -98,6 +102,9 @@ func TestOpenLoop(t *testing.T) {
 		require.Error(t, err)
 		assert.False(t, errors.Is(err, ErrEscapes))
 	}
+	_, err := openRoot(root, "loop")
+	require.Error(t, err)
+	assert.False(t, errors.Is(err, ErrEscapes), "a loop is no escape: %v", err)
 }
 
 func TestReadFile(t *testing.T) {

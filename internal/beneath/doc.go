@@ -8,7 +8,8 @@
 //
 // On Linux it uses openat2(2) with RESOLVE_BENEATH, and on kernels without
 // openat2 (before 5.6, or where a sandbox refuses it) it resolves each
-// component itself with O_NOFOLLOW. Elsewhere it uses os.Root.
+// component itself with O_NOFOLLOW. Elsewhere it uses os.Root, and only
+// os.Root's own escape error becomes ErrEscapes.
 package beneath
 
 import (
