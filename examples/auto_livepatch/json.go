@@ -95,6 +95,7 @@ func (a *app) buildOptions(j *job, src build.Source, outputDir string, prog *pro
 		Fuzz:              j.o.fuzz,
 		CacheDir:          filepath.Join(a.cacheDir(j), "objects"),
 		Progress:          prog.event,
+		Signer:            j.moduleSigner(),
 	}
 }
 

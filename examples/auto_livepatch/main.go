@@ -19,6 +19,11 @@
 // patch -F N; default 0) and --signing-key FILE (require RPM signatures by
 // these OpenPGP keys).
 //
+// --sign-key FILE, --sign-cert FILE and --sign-hash sha256|sha384|sha512
+// (default sha512) sign the module as the kernel's scripts/sign-file does,
+// for hosts that require signed modules (Secure Boot lockdown,
+// module.sig_enforce=1); the RPM then carries the signed module.
+//
 // --check is a dry run: the RPMs are fetched and verified and the tree
 // prepared as for a build (cached), then build.Check runs every check the
 // build makes before compiling and the module, RPM and objects it would

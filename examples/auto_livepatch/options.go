@@ -75,7 +75,7 @@ klpkit options:
                            every hunk placed with fuzz or an offset is printed
   --signing-key <file>     OpenPGP public key(s) (e.g. VMWARE-RPM-GPG-KEY):
                            every kernel RPM must carry a valid signature
-
+` + signUsage + `
 Patch arguments: -p a b c, -p a -p b -p c and a b -p c are the same;
 a value-taking option takes exactly one value.
 `
@@ -97,6 +97,7 @@ type options struct {
 	mirrors, makeArgs                 []string
 	repoDir, cache, work, symvers     string
 	signingKey                        string
+	sign                              signFlags
 	jobs, fuzz                        int
 	skipCompilerCheck                 bool
 	rpmVersionSet, rpmReleaseSet      bool
@@ -137,6 +138,9 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.BoolVar(&o.skipCompilerCheck, "skip-compiler-check", false, "")
 	fs.IntVar(&o.fuzz, "fuzz", 0, "")
 	fs.StringVar(&o.signingKey, "signing-key", "", "")
+	fs.StringVar(&o.sign.key, "sign-key", "", "")
+	fs.StringVar(&o.sign.cert, "sign-cert", "", "")
+	fs.StringVar(&o.sign.hash, "sign-hash", "", "")
 	fs.BoolVar(&o.check, "check", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.BoolVar(&o.jsonEvents, "json-events", false, "")
@@ -179,6 +183,9 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 		if k, _, ok := strings.Cut(m, "="); !ok || k == "" {
 			return nil, fmt.Errorf("--make-arg %q: want VAR=VALUE", m)
 		}
+	}
+	if err := o.sign.check(); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/internal/clijson"
 	"github.com/klpkit/klpkit/internal/cliprogress"
+	"github.com/klpkit/klpkit/kmod/modsign"
 	"github.com/klpkit/klpkit/livepatch"
 	"github.com/klpkit/klpkit/photon"
 )
@@ -115,6 +116,7 @@ type job struct {
 	noReplace   bool
 	debugDir    string
 	signingKeys []byte
+	signer      *modsign.Signer // --sign-key; nil: unsigned
 }
 
 // plan checks every input before anything is downloaded or written.
@@ -150,6 +152,13 @@ func (a *app) plan(o *options) (*job, error) {
 			return nil, fmt.Errorf("signing key file %s not found", o.signingKey)
 		}
 		j.signingKeys = keys
+	}
+	signer, err := o.sign.signer()
+	if err != nil {
+		return nil, err
+	}
+	if j.signer = signer; signer != nil {
+		fmt.Fprintf(a.status, "Signing the module with %s (%s)\n", signer.Cert.Subject, modsign.HashName(signer.Hash))
 	}
 	release := o.kernel
 	if release == "" {
