@@ -66,10 +66,14 @@ func buildModule(t *testing.T, tree *build.Tree, name string, m vmModule) string
 		NoReplace:          noReplace,
 		OutputDir:          out,
 		PartialHeaderUsers: m.partialHeaders,
+		CacheDir:           m.cache,
 		Progress:           func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) },
 	})
 	require.NoError(t, err)
 	t.Logf("built %s in %v: %+v", res.Module, time.Since(start).Round(time.Millisecond), res.Objects)
+	if m.check != nil {
+		m.check(t, tree, res)
+	}
 	return res.Module
 }
 
@@ -105,6 +109,10 @@ type vmModule struct {
 	// partialHeaders: the lab tree is not fully built; the header case
 	// builds the one user it checks first.
 	partialHeaders bool
+	// check, when set, asserts what the build found (on the host).
+	check func(t *testing.T, tree *build.Tree, res *build.Result)
+	// cache holds original objects for the modules of one case.
+	cache string
 }
 
 // vmCase is a livepatch scenario proven in the guest. The host builds
@@ -190,10 +198,9 @@ var vmCases = []vmCase{
 	// which prints a new global counter of fs/proc/cmdline.o.
 	{name: "cross-object-global", modules: one("proc-cross-object-global.patch"),
 		guest: loadCountsUp(effect{"/proc/cmdline", " klpkit-cross-object="}, "klpkit-cross-object=", "the new global counts in one object and shows in the other")},
-	// GCC moves the whole of proc_task_name into the section its .cold
-	// part had: the new code must run, not just load.
-	{name: "hot-to-cold", modules: one("comm-hot-to-cold.patch"),
-		guest: loadUnload(effect{"/proc/self/comm", "klpkit-cold-"}, effect{"/proc/self/statm", " klpkit\n"})},
+	// GCC's clones move between the builds (moves_vm_test.go): the new
+	// code must run, not just load. One boot, one module per move.
+	{name: "clone-moves", modules: cloneMoveModules(), guest: cloneMovesGuest},
 	{name: "static-data", modules: one("version-static-data.patch"),
 		guest: loadCountsUp(versionEffect, "reads=", "the new static counter counts")},
 	{name: "static-local", modules: one("loadavg-static-local.patch"),
@@ -344,7 +351,9 @@ func TestPatchesInVM(t *testing.T) {
 					if c.extra != nil {
 						files = c.extra(t, l, tree)
 					}
+					cache := t.TempDir() // a case's modules share original objects
 					for i, m := range c.modules {
+						m.cache = cache
 						name := fmt.Sprintf("klpkit-%s-%d", c.name, i)
 						files = append(files, vmtest.File{Guest: kos[i], Host: buildModule(t, tree, name, m)})
 					}
