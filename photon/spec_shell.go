@@ -72,7 +72,8 @@ func (r *prepRunner) copy(l SpecLine, args []string) error {
 				}
 				_, err := r.inside(l, p)
 				return err
-			}, func(p string) (*os.File, error) { return r.openInside(l, p) })
+			}, func(p string) (*os.File, error) { return r.openInside(l, p) },
+				func(at, link string) error { return r.linkStaysInside(l, at, link) })
 		case fi.Mode().IsRegular():
 			err = r.copyFile(l, src, target, fi.Mode().Perm())
 		default:
@@ -101,9 +102,10 @@ func copiesIntoItself(src, dst string) (bool, error) {
 }
 
 // copyTree copies src to dst; check vets each destination path, since an
-// existing dst may hold symlinks that point elsewhere, and open reads each
-// file without following links out of the tree.
-func copyTree(src, dst string, check func(string) error, open func(string) (*os.File, error)) error {
+// existing dst may hold symlinks that point elsewhere, open reads each
+// file without following links out of the tree, and linkOK vets each
+// symlink (copied as a link, never followed) where the copy puts it.
+func copyTree(src, dst string, check func(string) error, open func(string) (*os.File, error), linkOK func(at, link string) error) error {
 	return filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -131,10 +133,51 @@ func copyTree(src, dst string, check func(string) error, open func(string) (*os.
 			if err != nil {
 				return err
 			}
+			if err := linkOK(target, link); err != nil {
+				return err
+			}
 			return os.Symlink(link, target)
 		}
 		return fmt.Errorf("%s: unsupported file type", p)
 	})
+}
+
+// linkStaysInside refuses a symlink to link placed at at unless it
+// resolves inside the build directory from there: not absolute, no ".."
+// after a name (the name may be a link itself, as in "up/../x"), and the
+// leading ".." climbed from at's real directory, then the rest resolved
+// through what exists, stay under the roots. The error names the link,
+// never what it points to.
+func (r *prepRunner) linkStaysInside(l SpecLine, at, link string) error {
+	refuse := func() error {
+		return r.fail(l, "cp: the symlink %s (to %q) would lead outside the build directory", at, link)
+	}
+	if filepath.IsAbs(link) || strings.HasPrefix(link, "/") {
+		return refuse()
+	}
+	named := false
+	for _, part := range strings.Split(link, "/") {
+		switch part {
+		case "", ".":
+		case "..":
+			if named {
+				return refuse()
+			}
+		default:
+			named = true
+		}
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(at))
+	if err != nil {
+		return r.fail(l, "cp: %v", err)
+	}
+	real, err := resolveExisting(filepath.Join(dir, link))
+	build, err1 := filepath.EvalSymlinks(r.buildDir)
+	sources, err2 := filepath.EvalSymlinks(r.sourceDir)
+	if err != nil || err1 != nil || err2 != nil || !underRoot(real, build, sources) {
+		return refuse()
+	}
+	return nil
 }
 
 // copyFile copies the regular file src (checked by inside) to dst.
