@@ -3,6 +3,7 @@
 package build
 
 import (
+	"context"
 	"debug/elf"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,16 @@ import (
 
 	"github.com/klpkit/klpkit/internal/dwarfline"
 )
+
+// ModuleDebugSource is a Source that can give its kernel's module debug
+// files (.ko.debug files, or unstripped .ko, under the directory it
+// returns) on demand: Run asks for them only when a header changes in a
+// kernel with modules, to find the header's users among the modules'
+// units without building the kernel.
+type ModuleDebugSource interface {
+	Source
+	ModuleDebugDir(ctx context.Context) (string, error)
+}
 
 // DefaultMaxHeaderUsers is how many translation units a changed header may
 // have before Run refuses it (Options.MaxHeaderUsers). Every user is
@@ -223,13 +234,21 @@ func (c kconfig) hasModules() bool {
 // with line tables, or a kernel with modules and no module debug files,
 // whose units it cannot list) it returns changed as it is, and the kbuild
 // records decide as before.
-func (r *runner) headersFromDebugInfo(changed []string) (rest, objs []string, err error) {
+func (r *runner) headersFromDebugInfo(ctx context.Context, changed []string) (rest, objs []string, err error) {
 	if !changesHeader(changed) || fullyBuilt(r.tree.Dir) || r.tree.Vmlinux == "" || !hasLineTable(r.tree.Vmlinux) {
 		return changed, nil, nil
 	}
 	files := []string{r.tree.Vmlinux}
 	if r.config.hasModules() {
 		mods := moduleDebugFiles(r.tree.ModulesDir)
+		if mds, ok := r.opts.Source.(ModuleDebugSource); ok && len(mods) == 0 {
+			r.event(StagePatch, 0, 1, "a header changes in a kernel with modules: reading the modules' debug information")
+			dir, err := mds.ModuleDebugDir(ctx)
+			if err != nil {
+				return nil, nil, fmt.Errorf("module debug information: %w", err)
+			}
+			mods = moduleDebugFiles(dir)
+		}
 		if len(mods) == 0 {
 			r.event(StagePatch, 0, 1, "a header changes and the kernel has modules without debug information (Tree.ModulesDir): their users come from kbuild's records")
 			return changed, nil, nil

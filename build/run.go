@@ -234,7 +234,7 @@ func (r *runner) patch(ctx context.Context) error {
 		r.event(StagePatch, 0, 1, "hunk placed inexactly: %s", p)
 	}
 	// The debug information names a header's users without a full build.
-	changed, headerObjs, err := r.headersFromDebugInfo(r.ov.changed)
+	changed, headerObjs, err := r.headersFromDebugInfo(ctx, r.ov.changed)
 	if err != nil {
 		return err
 	}

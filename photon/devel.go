@@ -4,8 +4,11 @@ package photon
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -69,4 +72,31 @@ func ExtractModuleSymvers(ctx context.Context, k Kernel, devel, dest string) (st
 		return "", fmt.Errorf("photon: devel RPM %s: %w", devel, err)
 	}
 	return out, nil
+}
+
+// ModuleDebugDir is where the debuginfo RPM installs the modules' debug
+// files (kernel/**/<module>.ko.debug): /usr/lib/debug/lib/modules/<uname -r>.
+func (k Kernel) ModuleDebugDir() string { return path.Dir(k.VmlinuxPath()) }
+
+// ExtractModuleDebug takes the modules' .ko.debug files out of kernel k's
+// debuginfo RPM into dest (digests verified as the payload is read) and
+// returns the directory holding them, dest + ModuleDebugDir, with n the
+// number of files (0 for a kernel without modules).
+func ExtractModuleDebug(ctx context.Context, k Kernel, debuginfo, dest string) (dir string, n int, err error) {
+	prefix := strings.TrimPrefix(k.ModuleDebugDir(), "/") + "/"
+	keep := func(name string) bool { return strings.HasPrefix(name, prefix) && strings.HasSuffix(name, ".ko.debug") }
+	if err := extractRPM(ctx, debuginfo, dest, keep); err != nil {
+		return "", 0, fmt.Errorf("photon: debuginfo RPM %s: %w", debuginfo, err)
+	}
+	dir = filepath.Join(dest, filepath.FromSlash(prefix))
+	err = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", 0, fmt.Errorf("photon: %w", err)
+	}
+	return dir, n, nil
 }

@@ -109,3 +109,32 @@ func TestFetchDevel(t *testing.T) {
 	_, err = ExtractModuleSymvers(context.Background(), MustParseKernel("6.1.138-2.ph5"), empty, t.TempDir())
 	require.ErrorContains(t, err, "has no /usr/src/linux-headers-6.1.138-2.ph5/Module.symvers")
 }
+
+func TestExtractModuleDebug(t *testing.T) {
+	k := MustParseKernel("6.1.138-2.ph5")
+	mods := k.ModuleDebugDir()
+	var buf bytes.Buffer
+	require.NoError(t, rpmpkg.Write(&buf, rpmpkg.Spec{Name: "linux-debuginfo", Version: "6.1.138", Release: "2.ph5", Arch: "x86_64", Summary: "x", License: "GPLv2",
+		Files: []rpmpkg.File{
+			{Name: k.VmlinuxPath(), Body: []byte("vmlinux"), Mode: 0o644},
+			{Name: mods + "/kernel/fs/xfs/xfs.ko.debug", Body: []byte("xfs"), Mode: 0o644},
+			{Name: mods + "/kernel/drivers/net/e1000.ko.debug", Body: []byte("e1000"), Mode: 0o644},
+			{Name: "/usr/lib/debug/lib/modules/6.1.138-1.ph5/kernel/other.ko.debug", Body: []byte("other kernel"), Mode: 0o644},
+		}}))
+	rpm := filepath.Join(t.TempDir(), "debuginfo.rpm")
+	require.NoError(t, os.WriteFile(rpm, buf.Bytes(), 0o644))
+	dest := t.TempDir()
+	dir, n, err := ExtractModuleDebug(context.Background(), k, rpm, dest)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dest, "usr/lib/debug/lib/modules/6.1.138-2.ph5"), dir)
+	assert.Equal(t, 2, n)
+	data, err := os.ReadFile(filepath.Join(dir, "kernel/fs/xfs/xfs.ko.debug"))
+	require.NoError(t, err)
+	assert.Equal(t, "xfs", string(data))
+	assert.NoFileExists(t, filepath.Join(dir, "vmlinux-6.1.138-2.ph5"), "only module debug files")
+	assert.NoDirExists(t, filepath.Join(dest, "usr/lib/debug/lib/modules/6.1.138-1.ph5"), "only this kernel's")
+
+	_, n, err = ExtractModuleDebug(context.Background(), MustParseKernel("6.1.138-9.ph5"), rpm, t.TempDir())
+	require.NoError(t, err)
+	assert.Zero(t, n, "a kernel without modules")
+}

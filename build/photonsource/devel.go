@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,4 +90,36 @@ func optionsSet(config string) int {
 		}
 	}
 	return n
+}
+
+// ModuleDebugDir extracts the modules' debug files (.ko.debug) from the
+// kernel's debuginfo RPM, once per prepared kernel, and returns their
+// directory (build.ModuleDebugSource): build.Run asks for it when a
+// header changes in a kernel with modules, to find the header's users
+// among the modules' units without a full build. A debuginfo RPM without
+// module debug files yields an empty directory.
+func (s *Source) ModuleDebugDir(ctx context.Context) (string, error) {
+	if s.tree == "" {
+		return "", errors.New("photonsource: ModuleDebugDir before Tree")
+	}
+	final := filepath.Join(s.dir, "debug-modules")
+	dir := filepath.Join(final, filepath.FromSlash(s.Kernel.ModuleDebugDir()))
+	if _, err := os.Stat(final); err == nil {
+		return dir, nil
+	}
+	s.progress(StepPrepare, "extracting the modules' debug information from "+photon.DebuginfoPackage.FileName(s.Kernel))
+	tmp, err := os.MkdirTemp(s.dir, ".debug-modules-")
+	if err != nil {
+		return "", fmt.Errorf("photonsource: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if _, _, err := photon.ExtractModuleDebug(ctx, s.Kernel, s.debuginfo, tmp); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, final); err != nil && !errors.Is(err, fs.ErrExist) {
+		if _, serr := os.Stat(final); serr != nil { // not another run's result
+			return "", fmt.Errorf("photonsource: %w", err)
+		}
+	}
+	return dir, nil
 }

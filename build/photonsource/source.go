@@ -52,8 +52,10 @@ type Source struct {
 	// Logger receives commands and their output; nil: none.
 	Logger *slog.Logger
 
-	tree    string // the prepared tree, once Tree has run
-	symvers string // the Module.symvers in use: ModuleSymvers or the devel RPM's
+	tree      string // the prepared tree, once Tree has run
+	symvers   string // the Module.symvers in use: ModuleSymvers or the devel RPM's
+	debuginfo string // the debuginfo RPM, once Tree has run
+	dir       string // the prepared kernel's directory (photon.Source.Dir)
 }
 
 // Release is the kernel's uname -r, known before anything is fetched
@@ -133,7 +135,7 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 	if err := s.installSymvers(src.Tree); err != nil {
 		return nil, err
 	}
-	s.tree = src.Tree
+	s.tree, s.debuginfo, s.dir = src.Tree, debuginfo, src.Dir
 	t := &build.Tree{
 		Release:       k.String(),
 		Dir:           src.Tree,

@@ -154,6 +154,28 @@ func TestDevelSymversSparesFullBuild(t *testing.T) {
 	require.ErrorIs(t, err, photon.ErrChecksumMismatch)
 }
 
+// ModuleDebugDir extracts the debuginfo RPM's module debug files once
+// (the fixture's kernel has none: an empty directory).
+func TestModuleDebugDir(t *testing.T) {
+	var _ build.ModuleDebugSource = (*photonsource.Source)(nil)
+	repo := photonsourcetest.NewRepo(t, kernel)
+	src := newSource(t, repo.Serve(t))
+	_, err := src.ModuleDebugDir(t.Context())
+	require.Error(t, err, "nothing prepared yet")
+	_, err = src.Tree(t.Context())
+	require.NoError(t, err)
+	var steps []string
+	src.Progress = func(s photonsource.Step, msg string) { steps = append(steps, msg) }
+	dir, err := src.ModuleDebugDir(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("usr/lib/debug/lib/modules", kernel), dir[len(dir)-len("usr/lib/debug/lib/modules/"+kernel):])
+	assert.Equal(t, []string{"extracting the modules' debug information from linux-debuginfo-6.1.138-2.ph5.x86_64.rpm"}, steps)
+	again, err := src.ModuleDebugDir(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, dir, again)
+	assert.Len(t, steps, 1, "extracted once")
+}
+
 func TestTreeErrors(t *testing.T) {
 	repo := photonsourcetest.NewRepo(t, kernel)
 	url := repo.Serve(t)
