@@ -131,6 +131,11 @@ func (a *app) packageRPM(j *job, res *build.Result, dir string) (string, error) 
 	} else {
 		p.BuildTime = time.Now()
 	}
+	signer, err := j.rpmSigner(p.BuildTime)
+	if err != nil {
+		return "", err
+	}
+	p.Signer = signer
 	name, err := p.FileName()
 	if err != nil {
 		return "", err
@@ -162,9 +167,3 @@ type preparedSource struct {
 func (p preparedSource) Tree(context.Context) (*build.Tree, error) { return p.tree, nil }
 
 func (p preparedSource) BuildAll(ctx context.Context) error { return p.photon.BuildAll(ctx) }
-
-// ModuleDebugDir gives build.Run the modules' debug information when a
-// header changes (build.ModuleDebugSource).
-func (p preparedSource) ModuleDebugDir(ctx context.Context) (string, error) {
-	return p.photon.ModuleDebugDir(ctx)
-}

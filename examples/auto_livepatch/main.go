@@ -23,6 +23,9 @@
 // (default sha512) sign the module as the kernel's scripts/sign-file does,
 // for hosts that require signed modules (Secure Boot lockdown,
 // module.sig_enforce=1); the RPM then carries the signed module.
+// --rpm-sign-key FILE signs the RPM itself with an OpenPGP private key; its
+// passphrase comes from --rpm-sign-passphrase-file FILE or
+// $KLPKIT_RPM_SIGN_PASSPHRASE.
 //
 // --check is a dry run: the RPMs are fetched and verified and the tree
 // prepared as for a build (cached), then build.Check runs every check the

@@ -75,7 +75,7 @@ klpkit options:
                            every hunk placed with fuzz or an offset is printed
   --signing-key <file>     OpenPGP public key(s) (e.g. VMWARE-RPM-GPG-KEY):
                            every kernel RPM must carry a valid signature
-` + signUsage + `
+` + signUsage + rpmSignUsage + `
 Patch arguments: -p a b c, -p a -p b -p c and a b -p c are the same;
 a value-taking option takes exactly one value.
 `
@@ -98,6 +98,7 @@ type options struct {
 	repoDir, cache, work, symvers     string
 	signingKey                        string
 	sign                              signFlags
+	rpmSignKey, rpmPassphraseFile     string
 	jobs, fuzz                        int
 	skipCompilerCheck                 bool
 	rpmVersionSet, rpmReleaseSet      bool
@@ -141,6 +142,8 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.StringVar(&o.sign.key, "sign-key", "", "")
 	fs.StringVar(&o.sign.cert, "sign-cert", "", "")
 	fs.StringVar(&o.sign.hash, "sign-hash", "", "")
+	fs.StringVar(&o.rpmSignKey, "rpm-sign-key", "", "")
+	fs.StringVar(&o.rpmPassphraseFile, "rpm-sign-passphrase-file", "", "")
 	fs.BoolVar(&o.check, "check", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.BoolVar(&o.jsonEvents, "json-events", false, "")

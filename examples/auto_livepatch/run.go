@@ -117,6 +117,8 @@ type job struct {
 	debugDir    string
 	signingKeys []byte
 	signer      *modsign.Signer // --sign-key; nil: unsigned
+	// rpmSignKey and rpmPassphrase sign the RPM (--rpm-sign-key).
+	rpmSignKey, rpmPassphrase []byte
 }
 
 // plan checks every input before anything is downloaded or written.
@@ -155,6 +157,9 @@ func (a *app) plan(o *options) (*job, error) {
 	}
 	signer, err := o.sign.signer()
 	if err != nil {
+		return nil, err
+	}
+	if j.rpmSignKey, j.rpmPassphrase, err = a.rpmSigning(o); err != nil {
 		return nil, err
 	}
 	if j.signer = signer; signer != nil {
