@@ -167,3 +167,9 @@ type preparedSource struct {
 func (p preparedSource) Tree(context.Context) (*build.Tree, error) { return p.tree, nil }
 
 func (p preparedSource) BuildAll(ctx context.Context) error { return p.photon.BuildAll(ctx) }
+
+// ModuleDebugDir gives build.Run the modules' debug information when a
+// header changes (build.ModuleDebugSource).
+func (p preparedSource) ModuleDebugDir(ctx context.Context) (string, error) {
+	return p.photon.ModuleDebugDir(ctx)
+}
