@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/labtest"
 	"github.com/klpkit/klpkit/internal/photonlab"
@@ -27,7 +29,7 @@ import (
 // user would, against the Photon lab's repository served on loopback
 // (--mirror): fetch and verify the kernel's RPMs, prepare its tree from the
 // spec, build the module and its RPM; then the Photon lab kernel loads the
-// module in the VM.
+// module in the VM. A --check --json dry run goes first.
 func TestAutoLivepatchPhotonLabInVM(t *testing.T) {
 	const guestKo = "/klp/livepatch.ko"
 	vmtest.Run(t, vmtest.Config{
@@ -49,9 +51,31 @@ func TestAutoLivepatchPhotonLabInVM(t *testing.T) {
 					args = append(args, "--make-arg", m)
 				}
 			}
+			// A dry run first: it fetches and prepares what the build then
+			// reuses, and build.Check meets the real tree, config,
+			// vmlinux and compiler.
 			var stdout, stderr bytes.Buffer
 			start := time.Now()
-			err := run(args, &stdout, &stderr)
+			err := run(append(args, "--check", "--json"), &stdout, &stderr)
+			t.Logf("auto_livepatch --check --json (%v)\nstdout:\n%s\nstderr:\n%s", time.Since(start).Round(time.Second), stdout.String(), stderr.String())
+			require.NoError(t, err)
+			var checked struct {
+				OK    bool       `json:"ok"`
+				Check bool       `json:"check"`
+				Plan  build.Plan `json:"plan"`
+			}
+			require.NoError(t, json.Unmarshal(stdout.Bytes(), &checked))
+			require.True(t, checked.OK && checked.Check)
+			require.Equal(t, []string{"fs/proc/cmdline.o"}, checked.Plan.Objects)
+			require.Equal(t, filepath.Join(out, "klpkit-photon-cmdline.ko"), checked.Plan.Module)
+			entries, err := os.ReadDir(out)
+			require.NoError(t, err)
+			require.Empty(t, entries, "a dry run writes nothing to the output directory")
+
+			stdout.Reset()
+			stderr.Reset()
+			start = time.Now()
+			err = run(args, &stdout, &stderr)
 			t.Logf("auto_livepatch %s (%v)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), time.Since(start).Round(time.Second), stdout.String(), stderr.String())
 			require.NoError(t, err)
 			ko := filepath.Join(out, "klpkit-photon-cmdline.ko")
