@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/klp"
 	"github.com/klpkit/klpkit/build/objdiff"
@@ -40,6 +41,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden/*.json")
 // pinned by testdata/golden/<package>.<Type>.json. A type added to the
 // public API that programs see as JSON belongs here.
 var jsonTypes = []any{
+	klpkit.Progress{},
 	// photon
 	photon.Kernel{}, photon.SupportError{}, photon.ParseError{}, photon.ReleaseInfo{},
 	photon.DownloadEvent{}, photon.PrepareEvent{}, photon.NotFoundError{}, photon.ChecksumError{},

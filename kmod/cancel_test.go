@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 )
@@ -43,9 +44,9 @@ func TestLoadCancelledDuringTransitionReverts(t *testing.T) {
 	var events []kmod.Event
 	o := loadOpts(&events)
 	progress := o.Progress
-	o.Progress = func(ev kmod.Event) {
-		progress(ev)
-		if ev.Kind == kmod.EventWaiting {
+	o.Progress = func(p klpkit.Progress) {
+		progress(p)
+		if p.Step == kmod.EventWaiting.String() {
 			cancel()
 		}
 	}
@@ -92,9 +93,9 @@ func TestUnloadCancelledDuringTransitionReenables(t *testing.T) {
 	var events []kmod.Event
 	o := unloadOpts(&events)
 	progress := o.Progress
-	o.Progress = func(ev kmod.Event) {
-		progress(ev)
-		if ev.Kind == kmod.EventWaiting {
+	o.Progress = func(p klpkit.Progress) {
+		progress(p)
+		if p.Step == kmod.EventWaiting.String() {
 			cancel()
 		}
 	}
@@ -128,11 +129,11 @@ func TestUnloadCancelledAfterDisableFinishes(t *testing.T) {
 	defer cancel()
 	o := unloadOpts(nil)
 	o.Timing.BusyInterval = time.Hour
-	o.Progress = func(ev kmod.Event) {
+	o.Progress = klpkit.On(func(ev kmod.Event) {
 		if ev.Kind == kmod.EventBusyRetry {
 			cancel()
 		}
-	}
+	})
 	_, err = e.sys.Unload(c, "a", o)
 	require.NoError(t, err, "finished")
 	assert.Empty(t, e.k.Loaded())
@@ -150,11 +151,11 @@ func TestUnloadAllCancelledStopsBeforeTheNext(t *testing.T) {
 	c, cancel := context.WithCancel(ctx(t))
 	defer cancel()
 	o := unloadOpts(nil)
-	o.Progress = func(ev kmod.Event) {
+	o.Progress = klpkit.On(func(ev kmod.Event) {
 		if ev.Kind == kmod.EventUnloading {
 			cancel() // while p2 goes
 		}
-	}
+	})
 	done, err := e.sys.UnloadAll(c, o)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, []string{"p2"}, done, "p2 finished")

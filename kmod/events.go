@@ -2,7 +2,12 @@
 
 package kmod
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/klpkit/klpkit"
+)
 
 // EventKind says what a progress Event reports.
 type EventKind int
@@ -85,4 +90,20 @@ func (t *Timing) WithDefaults() Timing {
 	def(&v.RefTimeout, 15*time.Second)
 	def(&v.RevertTimeout, 30*time.Second)
 	return v
+}
+
+// progress is ev as a report of op.
+func (ev Event) progress(op klpkit.Op) klpkit.Progress {
+	msg := ev.Kind.String() + " " + ev.Module
+	switch {
+	case ev.Kind == EventLoading:
+		msg = "loading " + ev.Path
+	case ev.Kind == EventBusyRetry:
+		msg = fmt.Sprintf("%s is busy: attempt %d", ev.Module, ev.Attempt+1)
+	case ev.Elapsed > 0:
+		msg += " after " + ev.Elapsed.Round(time.Millisecond).String()
+	case len(ev.Tasks) > 0:
+		msg += fmt.Sprintf(": %d task(s) not switched", len(ev.Tasks))
+	}
+	return klpkit.Progress{Op: op, Step: ev.Kind.String(), Subject: ev.Module, Message: msg, Detail: ev}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/stretchr/testify/require"
@@ -42,7 +43,7 @@ func ctx(t *testing.T) context.Context {
 func loadOpts(events *[]kmod.Event) *kmod.LoadOptions {
 	o := &kmod.LoadOptions{Timing: kmodtest.FastTiming()}
 	if events != nil {
-		o.Progress = func(ev kmod.Event) { *events = append(*events, ev) }
+		o.Progress = klpkit.On(func(ev kmod.Event) { *events = append(*events, ev) })
 	}
 	return o
 }
@@ -50,7 +51,7 @@ func loadOpts(events *[]kmod.Event) *kmod.LoadOptions {
 func unloadOpts(events *[]kmod.Event) *kmod.UnloadOptions {
 	o := &kmod.UnloadOptions{Timing: kmodtest.FastTiming()}
 	if events != nil {
-		o.Progress = func(ev kmod.Event) { *events = append(*events, ev) }
+		o.Progress = klpkit.On(func(ev kmod.Event) { *events = append(*events, ev) })
 	}
 	return o
 }

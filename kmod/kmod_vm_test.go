@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/vmtest"
 	"github.com/klpkit/klpkit/kmod"
@@ -58,7 +59,7 @@ func TestLoadListUnloadInVM(t *testing.T) {
 		before := vmCmdline(t)
 
 		var events []kmod.Event
-		res, err := sys.Load(ctx, vmSampleKo, &kmod.LoadOptions{Progress: func(e kmod.Event) { events = append(events, e) }})
+		res, err := sys.Load(ctx, vmSampleKo, &kmod.LoadOptions{Progress: klpkit.On(func(e kmod.Event) { events = append(events, e) })})
 		require.NoError(t, err)
 		assert.Equal(t, lab.SampleName, res.Module.Name)
 		t.Logf("loaded %s, transition %v, events %v", res.Module.Name, res.Transition, kinds(events))

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/klpkit/klpkit"
 )
 
 // LoadOptions tune Load. nil means defaults.
@@ -38,9 +40,10 @@ type LoadOptions struct {
 	// 5.1 (see RetireOlder). LoadResult.Handover says how long the new
 	// patch was down.
 	AllowUnpatchedWindow bool
-	// Progress receives events (nil = none), in order and never
-	// concurrently, on Load's goroutine: it should return quickly.
-	Progress func(Event)
+	// Progress receives reports (nil = none), in order and never
+	// concurrently, on Load's goroutine: it should return quickly. Their
+	// Detail is a kmod.Event.
+	Progress klpkit.ProgressFunc
 }
 
 // LoadResult says what Load did.
@@ -65,7 +68,7 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 		opts = &LoadOptions{}
 	}
 	t := opts.Timing.WithDefaults()
-	progress := s.reporter(opts.Progress)
+	progress := s.reporter(klpkit.OpLoad, opts.Progress)
 	m, err := ReadModule(path)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/stretchr/testify/assert"
@@ -241,12 +242,12 @@ func TestLoadFailsWhenPatchDisabledDuringTransition(t *testing.T) {
 	e := newEnv(t, nil)
 	e.k.AddTask(kmodtest.Task{PID: 42, Comm: "sleepy", Stubborn: true})
 	opts := loadOpts(nil)
-	opts.Progress = func(ev kmod.Event) {
+	opts.Progress = klpkit.On(func(ev kmod.Event) {
 		if ev.Kind == kmod.EventWaiting {
 			enabled := filepath.Join(e.k.Root, "sys/kernel/livepatch", ev.Module, "enabled")
 			require.NoError(t, os.WriteFile(enabled, []byte("0"), 0o644))
 		}
-	}
+	})
 	_, err := e.sys.Load(ctx(t), e.module(t, "a.ko", "a"), opts)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "a")

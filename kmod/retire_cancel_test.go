@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 )
@@ -43,14 +44,14 @@ func (e *env) noneDisabledButLoaded(t *testing.T) {
 func cancelOn(cancel context.CancelFunc, kind kmod.EventKind, module string, also func()) *kmod.LoadOptions {
 	o := loadOpts(nil)
 	o.RetireOlder, o.AllowUnpatchedWindow = true, true
-	o.Progress = func(ev kmod.Event) {
+	o.Progress = klpkit.On(func(ev kmod.Event) {
 		if ev.Kind == kind && ev.Module == module {
 			if also != nil {
 				also()
 			}
 			cancel()
 		}
-	}
+	})
 	return o
 }
 
@@ -80,12 +81,12 @@ func TestUnloadCancelledReenableRefusedFinishes(t *testing.T) {
 	c, cancel := context.WithCancel(ctx(t))
 	defer cancel()
 	o := unloadOpts(nil)
-	o.Progress = func(ev kmod.Event) {
+	o.Progress = klpkit.On(func(ev kmod.Event) {
 		if ev.Kind == kmod.EventWaiting {
 			e.k.Fail("enable", syscall.EPERM, 1)
 			cancel()
 		}
-	}
+	})
 	_, err = e.sys.Unload(c, "a", o)
 	require.NoError(t, err, "finished")
 	assert.Empty(t, e.k.Loaded())
@@ -153,12 +154,12 @@ func TestSettleBoundedByRevertTimeout(t *testing.T) {
 	o := unloadOpts(nil)
 	o.Timing.RevertTimeout = 50 * time.Millisecond
 	var cancelled time.Time
-	o.Progress = func(ev kmod.Event) {
+	o.Progress = klpkit.On(func(ev kmod.Event) {
 		if ev.Kind == kmod.EventWaiting && cancelled.IsZero() {
 			cancelled = time.Now()
 			cancel()
 		}
-	}
+	})
 	_, err = e.sys.Unload(c, "a", o)
 	took := time.Since(cancelled)
 	require.ErrorIs(t, err, context.Canceled)

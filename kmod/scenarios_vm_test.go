@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/vmtest"
 	"github.com/klpkit/klpkit/kmod"
@@ -59,7 +60,7 @@ func TestPatchScenariosInVM(t *testing.T) {
 			assert.Equal(t, []string{"klpkit_cum1"}, l.Replaced)
 
 			var events []kmod.Event
-			_, err = sys.Unload(ctx, "klpkit-cum1", &kmod.UnloadOptions{Progress: func(e kmod.Event) { events = append(events, e) }})
+			_, err = sys.Unload(ctx, "klpkit-cum1", &kmod.UnloadOptions{Progress: klpkit.On(func(e kmod.Event) { events = append(events, e) })})
 			require.NoError(t, err)
 			assert.Equal(t, []kmod.EventKind{kmod.EventUnloading}, kinds(events), "a replaced patch needs no disable")
 			assert.Equal(t, vmMarker("cum2"), vmCmdline(t), "cum2 still live")
@@ -107,7 +108,7 @@ func TestPatchScenariosInVM(t *testing.T) {
 			var events []kmod.Event
 			_, err := sys.Load(ctx, "/vm/klpkit_stall.ko", &kmod.LoadOptions{
 				Timing:   &kmod.Timing{TransitionTimeout: 3 * time.Second, SignalAfter: time.Second},
-				Progress: func(e kmod.Event) { events = append(events, e) },
+				Progress: klpkit.On(func(e kmod.Event) { events = append(events, e) }),
 			})
 			require.ErrorIs(t, err, kmod.ErrTransitionStalled)
 			var se *kmod.StalledError

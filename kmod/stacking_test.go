@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/stretchr/testify/assert"
@@ -167,11 +168,11 @@ func TestHandoverRestoresWhatStaysBefore51(t *testing.T) {
 	e.loadLegacy(t, "p1", "p2", "p3")
 	o := loadOpts(nil)
 	o.RetireOlder, o.AllowUnpatchedWindow = true, true
-	o.Progress = func(ev kmod.Event) {
+	o.Progress = klpkit.On(func(ev kmod.Event) {
 		if ev.Kind == kmod.EventRetired && ev.Module == "p3" {
 			e.k.Fail("delete", syscall.EPERM, 1) // p2's delete_module
 		}
-	}
+	})
 	res, err := e.sys.Load(ctx(t), e.legacyModule(t, "cum"), o)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "retiring p2")
@@ -190,11 +191,11 @@ func TestHandoverStalledReenableBefore51(t *testing.T) {
 	o := loadOpts(nil)
 	o.Timing.TransitionTimeout = 100 * time.Millisecond
 	o.RetireOlder, o.AllowUnpatchedWindow = true, true
-	o.Progress = func(ev kmod.Event) {
+	o.Progress = klpkit.On(func(ev kmod.Event) {
 		if ev.Kind == kmod.EventEnabling {
 			e.k.AddTask(kmodtest.Task{PID: 7, Comm: "sleeper", Stack: "[<0>] cmdline_proc_show+0x0/0x20", Stubborn: true})
 		}
-	}
+	})
 	res, err := e.sys.Load(ctx(t), e.legacyModule(t, "cum"), o)
 	require.ErrorIs(t, err, kmod.ErrTransitionStalled)
 	assert.Contains(t, err.Error(), "enabling cum again")
@@ -214,11 +215,11 @@ func TestHandoverCancelledBefore51(t *testing.T) {
 	defer cancel()
 	o := loadOpts(nil)
 	o.RetireOlder, o.AllowUnpatchedWindow = true, true
-	o.Progress = func(ev kmod.Event) {
+	o.Progress = klpkit.On(func(ev kmod.Event) {
 		if ev.Kind == kmod.EventRetired {
 			cancel() // after p2 went, before p1
 		}
-	}
+	})
 	res, err := e.sys.Load(c, e.legacyModule(t, "cum"), o)
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotNil(t, res)

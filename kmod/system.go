@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klpkit/klpkit"
 )
 
 // Kernel is the module syscall surface kmod needs. The zero System uses the
@@ -88,8 +90,9 @@ func (s *System) kernel() Kernel {
 	return s.Kernel
 }
 
-// reporter sends each event to p (if any) and to the Logger (if any).
-func (s *System) reporter(p func(Event)) func(Event) {
+// reporter sends each event to p (if any), as a report of op, and to the
+// Logger (if any).
+func (s *System) reporter(op klpkit.Op, p klpkit.ProgressFunc) func(Event) {
 	return func(ev Event) {
 		if s.Logger != nil {
 			// The kind as its name: a JSON handler would otherwise log the number.
@@ -97,7 +100,7 @@ func (s *System) reporter(p func(Event)) func(Event) {
 				"attempt", ev.Attempt, "elapsed", ev.Elapsed, "tasks", len(ev.Tasks))
 		}
 		if p != nil {
-			p(ev)
+			p(ev.progress(op))
 		}
 	}
 }

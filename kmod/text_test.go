@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
 )
 
 func TestEnumText(t *testing.T) {
@@ -65,8 +67,20 @@ func TestJSONShape(t *testing.T) {
 func TestLoggerEventKindAsText(t *testing.T) {
 	var buf bytes.Buffer
 	s := &System{Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	s.reporter(nil)(Event{Kind: EventBusyRetry, Module: "p", Attempt: 2})
+	s.reporter(klpkit.OpLoad, nil)(Event{Kind: EventBusyRetry, Module: "p", Attempt: 2})
 	var rec map[string]any
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &rec))
 	assert.Equal(t, "busy-retry", rec["event"])
+}
+
+func TestEventAsProgress(t *testing.T) {
+	var got []klpkit.Progress
+	s := &System{}
+	report := s.reporter(klpkit.OpUnload, func(p klpkit.Progress) { got = append(got, p) })
+	report(Event{Kind: EventDisabling, Module: "p"})
+	report(Event{Kind: EventBusyRetry, Module: "p", Attempt: 1})
+	require.Len(t, got, 2)
+	assert.Equal(t, klpkit.Progress{Op: klpkit.OpUnload, Step: "disabling", Subject: "p", Message: "disabling p",
+		Detail: Event{Kind: EventDisabling, Module: "p"}}, got[0])
+	assert.Equal(t, "p is busy: attempt 2", got[1].Message)
 }

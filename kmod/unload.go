@@ -9,14 +9,17 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/klpkit/klpkit"
 )
 
 // UnloadOptions tune Unload and UnloadAll. nil means defaults.
 type UnloadOptions struct {
 	Timing *Timing
-	// Progress receives events (nil = none), in order and never
+	// Progress receives reports (nil = none), in order and never
 	// concurrently, on the caller's goroutine: it should return quickly.
-	Progress func(Event)
+	// Their Detail is a kmod.Event.
+	Progress klpkit.ProgressFunc
 	// AnyModule lets Unload remove a module that is not a livepatch. By
 	// default such a module is refused (ErrNotLivepatch), so that a typo
 	// or a name clash cannot unload a driver in use.
@@ -25,9 +28,9 @@ type UnloadOptions struct {
 
 func (s *System) unloadParts(o *UnloadOptions) (Timing, func(Event)) {
 	if o == nil {
-		return (*Timing)(nil).WithDefaults(), s.reporter(nil)
+		return (*Timing)(nil).WithDefaults(), s.reporter(klpkit.OpUnload, nil)
 	}
-	return o.Timing.WithDefaults(), s.reporter(o.Progress)
+	return o.Timing.WithDefaults(), s.reporter(klpkit.OpUnload, o.Progress)
 }
 
 // ResolveName turns what a user typed into the in-kernel module name: a

@@ -10,13 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/kmod"
 )
 
 // progress prints kmod events the way kpatch prints its steps (stdout).
-func (a *app) progress(timing kmod.Timing) func(kmod.Event) {
+func (a *app) progress(timing kmod.Timing) klpkit.ProgressFunc {
 	waited := false
-	return func(ev kmod.Event) {
+	return klpkit.On(func(ev kmod.Event) {
 		w := a.stdout
 		switch ev.Kind {
 		case kmod.EventLoading:
@@ -56,7 +57,7 @@ func (a *app) progress(timing kmod.Timing) func(kmod.Event) {
 		case kmod.EventHandoverDone:
 			fmt.Fprintf(w, "%s is live again after %s\n", ev.Module, ev.Elapsed.Round(time.Millisecond))
 		}
-	}
+	})
 }
 
 // writeStalled prints kpatch's stalled-process report: while a patch is in
