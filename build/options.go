@@ -18,7 +18,8 @@ import (
 // NoReplace; a description file's text (kpatch-build --description,
 // auto_livepatch -d) is Description; -j is Jobs; --skip-compiler-check is
 // SkipCompilerCheck; -d/--debug and --skip-cleanup are KeepWork;
-// --export-debuginfo is DebugDir; --fuzz is Fuzz.
+// --export-debuginfo is DebugDir; --fuzz is Fuzz; --sign-key, --sign-cert
+// and --sign-hash make Signer (modsign.LoadSigner).
 type Options struct {
 	// Source yields the kernel tree to build against; a *Tree is a Source.
 	Source Source

@@ -33,6 +33,12 @@
 // Photon's kpatch 0.9.8 one, /lib/modules/<kver>/livepatches; the upstream
 // /var/lib/kpatch/<kver> is always read too (see StoreLayout).
 //
+// Module.Signature and Module.VerifySignature read a module's signature
+// (signer, key id, hash) and check it against certificates; package
+// kmod/modsign signs modules. A load the kernel refuses for its signature
+// (ErrSignatureRequired, ErrLockdown) explains the errno (EKEYREJECTED,
+// ENOKEY, EBADMSG, EPERM) and says how to sign with a key the kernel trusts.
+//
 // Errors wrap sentinels (ErrNotLivepatch, ErrVermagic, ErrAlreadyLoaded,
 // ErrSignatureRequired, ErrTransitionStalled, ...) and, for syscall
 // failures, the errno, so errors.Is works with both.
