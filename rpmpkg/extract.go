@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/flock"
 )
 
@@ -37,8 +38,9 @@ type ExtractOptions struct {
 	// payload read, written or skipped. 0 = the defaults above.
 	MaxFileSize, MaxTotalSize int64
 	// Progress, when set, is called after each written entry, in order
-	// and never concurrently, on Extract's goroutine.
-	Progress func(ExtractEvent)
+	// and never concurrently, on Extract's goroutine. The reports' Detail
+	// is an ExtractEvent.
+	Progress klpkit.ProgressFunc
 	// SkipEscapingSymlinks lists symlinks whose target is absolute or
 	// leaves dest in ExtractResult.Skipped instead of failing (some
 	// debuginfo packages carry absolute links). They are never created.
@@ -428,7 +430,7 @@ func (x *extractor) add(f ExtractedFile) {
 		x.result.Written += f.Size
 	}
 	if x.opts.Progress != nil {
-		x.opts.Progress(ExtractEvent{Name: f.Name, Size: f.Size, Files: len(x.result.Files), Written: x.result.Written})
+		x.opts.Progress(ExtractEvent{Name: f.Name, Size: f.Size, Files: len(x.result.Files), Written: x.result.Written}.progress())
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
 )
 
 // Environment of the child process that TestExtractRecoversAfterKill kills.
@@ -39,11 +41,11 @@ func TestExtractCrashChild(t *testing.T) {
 	raw, err := os.ReadFile(pkg)
 	require.NoError(t, err)
 	n := 0
-	_, _ = Extract(context.Background(), onlyReader{bytes.NewReader(raw)}, os.Getenv(crashDestEnv), &ExtractOptions{Progress: func(ExtractEvent) {
+	_, _ = Extract(context.Background(), onlyReader{bytes.NewReader(raw)}, os.Getenv(crashDestEnv), &ExtractOptions{Progress: klpkit.On(func(ExtractEvent) {
 		if n++; n == after {
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
-	}})
+	})})
 	t.Fatal("not killed")
 }
 
@@ -120,12 +122,12 @@ func TestExtractSpoolInsideDest(t *testing.T) {
 		parent := t.TempDir()
 		dest := filepath.Join(parent, "dest")
 		var beside []string
-		_, err := Extract(context.Background(), onlyReader{bytes.NewReader(raw)}, dest, &ExtractOptions{Progress: func(ExtractEvent) {
+		_, err := Extract(context.Background(), onlyReader{bytes.NewReader(raw)}, dest, &ExtractOptions{Progress: klpkit.On(func(ExtractEvent) {
 			entries, _ := os.ReadDir(parent)
 			for _, e := range entries {
 				beside = append(beside, e.Name())
 			}
-		}})
+		})})
 		require.NotEmpty(t, beside)
 		for _, name := range beside {
 			assert.Equal(t, "dest", name, "nothing but dest in its parent while extracting")
@@ -146,7 +148,7 @@ func TestExtractCommitCannotLeaveAMix(t *testing.T) {
 	dest := filepath.Join(t.TempDir(), "dest")
 	require.NoError(t, os.MkdirAll(filepath.Join(dest, "etc"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dest, "etc/x.conf"), []byte("mine"), 0o600))
-	_, err := Extract(context.Background(), bytes.NewReader(raw), dest, &ExtractOptions{Progress: func(e ExtractEvent) {
+	_, err := Extract(context.Background(), bytes.NewReader(raw), dest, &ExtractOptions{Progress: klpkit.On(func(e ExtractEvent) {
 		if e.Name != "etc/y" {
 			return
 		}
@@ -156,7 +158,7 @@ func TestExtractCommitCannotLeaveAMix(t *testing.T) {
 			require.NoError(t, os.Remove(b))
 			require.NoError(t, os.MkdirAll(filepath.Join(b, "d"), 0o755))
 		}
-	}})
+	})})
 	require.NoError(t, err)
 	got, err := os.ReadFile(filepath.Join(dest, "etc/x.conf"))
 	require.NoError(t, err)

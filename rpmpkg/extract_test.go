@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
 )
 
 // treeOf lists every path under dir with its type, for "nothing written"
@@ -49,7 +51,7 @@ func TestExtractLivepatchPackage(t *testing.T) {
 			dest := t.TempDir()
 			var events []ExtractEvent
 			res, err := Extract(context.Background(), bytes.NewReader(buildBytes(t, p)), dest,
-				&ExtractOptions{Progress: func(e ExtractEvent) { events = append(events, e) }})
+				&ExtractOptions{Progress: klpkit.On(func(e ExtractEvent) { events = append(events, e) })})
 			require.NoError(t, err)
 			assert.True(t, res.Info.Digests.PayloadVerified)
 			assert.Equal(t, comp, res.Info.PayloadCompressor)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
 )
 
 // snapshot records every path under dir with its mode and content (or link
@@ -155,7 +157,7 @@ func TestExtractFailureLeavesDestAsItWas(t *testing.T) {
 					r = onlyReader{r}
 				}
 				var events []string
-				_, err := Extract(context.Background(), r, dest, &ExtractOptions{Progress: func(e ExtractEvent) { events = append(events, e.Name) }})
+				_, err := Extract(context.Background(), r, dest, &ExtractOptions{Progress: klpkit.On(func(e ExtractEvent) { events = append(events, e.Name) })})
 				require.Error(t, err)
 				if tt.noWriting {
 					assert.Empty(t, events, "nothing is written before the payload digest is checked")

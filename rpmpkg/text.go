@@ -5,6 +5,8 @@ package rpmpkg
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/klpkit/klpkit"
 )
 
 // JSON: entry types as their names, errors as their messages, and empty
@@ -79,4 +81,11 @@ func (e ModuleError) MarshalJSON() ([]byte, error) {
 		plain
 		Err string `json:"err"`
 	}{plain(e), errText(e.Err)})
+}
+
+// progress is e as a report: bytes written so far, of a total Extract
+// does not know in advance.
+func (e ExtractEvent) progress() klpkit.Progress {
+	return klpkit.Progress{Op: klpkit.OpExtract, Step: "entry", Subject: e.Name, Message: "extracted " + e.Name,
+		Done: e.Written, Total: -1, Unit: klpkit.UnitBytes, Detail: e}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
 )
 
 func TestEntryTypeText(t *testing.T) {
@@ -48,4 +50,14 @@ func TestJSONShape(t *testing.T) {
 	}
 	assert.Contains(t, m, "scripts")
 	assert.Contains(t, m["scripts"], "pre_un")
+}
+
+func TestExtractEventAsProgress(t *testing.T) {
+	e := ExtractEvent{Name: "boot/vmlinux", Size: 10, Files: 2, Written: 30}
+	p := e.progress()
+	assert.Equal(t, klpkit.OpExtract, p.Op)
+	assert.Equal(t, "boot/vmlinux", p.Subject)
+	assert.Equal(t, int64(30), p.Done)
+	assert.Equal(t, klpkit.UnitBytes, p.Unit)
+	assert.Equal(t, e, p.Detail)
 }
