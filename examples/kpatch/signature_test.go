@@ -80,3 +80,27 @@ func TestInfoSignature(t *testing.T) {
 	require.Error(t, e.run("info", "--cert", filepath.Join(e.dir, "missing.pem"), path))
 	assert.Contains(t, e.err.String(), "missing.pem")
 }
+
+// TestLoadRefusedSignature: on a kernel that enforces signatures, kpatch
+// load says why the module was refused and how to sign it, and loads it
+// once it is signed with a key the kernel trusts.
+func TestLoadRefusedSignature(t *testing.T) {
+	s, _ := newSigner(t, "trusted livepatch key", []byte{7})
+	e := newCLI(t, &kmodtest.Config{SigEnforce: true, TrustedKeys: []*x509.Certificate{s.Cert}})
+	unsigned := e.module(t, "lp.ko", "lp")
+	require.Error(t, e.run("load", unsigned))
+	msg := e.err.String()
+	assert.Contains(t, msg, "kpatch: failed to load module "+unsigned)
+	assert.Contains(t, msg, "the kernel requires signed modules")
+	assert.Contains(t, msg, "mokutil --import")
+	assert.Contains(t, msg, "--sign-key")
+	assert.Empty(t, e.k.Loaded())
+
+	data, err := os.ReadFile(unsigned)
+	require.NoError(t, err)
+	signed, err := s.Sign(data)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(unsigned, signed, 0o644))
+	require.NoError(t, e.run("load", unsigned), "stderr: %s", e.err.String())
+	assert.Equal(t, []string{"lp"}, e.k.Loaded())
+}
