@@ -136,7 +136,9 @@ type Tree struct {
 	// .ko.debug) files, e.g. /lib/modules/<release> or a debuginfo tree;
 	// their symbol tables give positions of duplicated names in modules.
 	// Without it a module symbol is assumed unique (position 0), with a
-	// warning.
+	// warning; but a module object that refers to a new global another
+	// patch object defines is refused (ErrModuleNotFound), since only the
+	// module's symbol table tells which definition it means.
 	ModulesDir string
 	// MakeArgs are passed to every make run, e.g. CC=gcc-12 HOSTCC=gcc-12.
 	// A CC through a compiler wrapper ("ccache gcc-12", distcc, icecc,
