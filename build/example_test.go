@@ -40,8 +40,9 @@ func ExampleRun() {
 // NoReplace builds a module that stacks on the livepatches already loaded.
 func ExampleErrReplaceUnsupported() {
 	opts := build.Options{
-		Source:  &build.Tree{Release: "4.19.325-1.ph3", Dir: "/usr/src/linux-4.19.325"},
-		Patches: []string{"fix-cmdline.patch"},
+		Source:    &build.Tree{Release: "4.19.325-1.ph3", Dir: "/usr/src/linux-4.19.325"},
+		Patches:   []string{"fix-cmdline.patch"},
+		OutputDir: "out",
 	}
 	_, err := build.Run(context.Background(), opts)
 	if errors.Is(err, build.ErrReplaceUnsupported) {
