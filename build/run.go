@@ -141,7 +141,7 @@ func (r *runner) event(stage Stage, done, total int, format string, args ...any)
 }
 
 func (r *runner) run(ctx context.Context) (*Result, error) {
-	for _, step := range []func(context.Context) error{r.check, r.patch, r.compile, r.checkExports, r.diff, r.link} {
+	for _, step := range []func(context.Context) error{r.check, r.patch, r.recordCommands, r.compile, r.checkExports, r.diff, r.link} {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
