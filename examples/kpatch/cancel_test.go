@@ -75,8 +75,9 @@ func TestWithNextFromFields(t *testing.T) {
 // load --retire-older cancelled between two older patches says which to
 // unload next.
 func TestLoadRetireInterrupted(t *testing.T) {
-	// Transitions of 300ms: p1's disable is under way long after p2 went.
-	e := newCLI(t, &kmodtest.Config{Tick: 10 * time.Millisecond, TransitionTicks: 30})
+	// Transitions of one second: p1's disable is under way long after p2
+	// went, a window even a loaded machine does not miss.
+	e := newCLI(t, &kmodtest.Config{Tick: 10 * time.Millisecond, TransitionTicks: 100})
 	require.NoError(t, e.run("load", e.module(t, "p1.ko", "p1")))
 	require.NoError(t, e.run("load", e.module(t, "p2.ko", "p2")))
 	c, cancel := context.WithCancel(t.Context())
