@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/flock"
 )
 
@@ -53,10 +54,10 @@ type DownloadOptions struct {
 	// StallTimeout aborts an attempt that receives no bytes for this long;
 	// 0 means 60s.
 	StallTimeout time.Duration
-	// Progress, if set, receives events as bytes arrive, in order and
+	// Progress, if set, receives reports as bytes arrive, in order and
 	// never concurrently, on the download's goroutine: it should return
-	// quickly.
-	Progress func(DownloadEvent)
+	// quickly. Their Detail is a DownloadEvent.
+	Progress klpkit.ProgressFunc
 	// MaxDownloadSize caps a package body when no metadata declares its
 	// size; 0 means DefaultMaxDownloadSize. A declared size is always the
 	// cap (a server's Content-Length never raises it).
@@ -241,7 +242,7 @@ func (c *Cache) downloadURL(ctx context.Context, req DownloadRequest, url, parti
 			}
 			if o.Progress != nil {
 				size, _ := fileSize(p)
-				o.Progress(DownloadEvent{File: req.File, URL: url, Attempt: attempt, Bytes: size, Total: size, Done: true})
+				o.Progress(DownloadEvent{File: req.File, URL: url, Attempt: attempt, Bytes: size, Total: size, Done: true}.progress())
 			}
 			return p, nil
 		}
@@ -250,7 +251,7 @@ func (c *Cache) downloadURL(ctx context.Context, req DownloadRequest, url, parti
 			if err == nil {
 				if o.Progress != nil {
 					size, _ := fileSize(p)
-					o.Progress(DownloadEvent{File: req.File, URL: url, Attempt: attempt, Bytes: size, Total: size, Done: true})
+					o.Progress(DownloadEvent{File: req.File, URL: url, Attempt: attempt, Bytes: size, Total: size, Done: true}.progress())
 				}
 				return p, nil
 			}
@@ -275,7 +276,7 @@ func (c *Cache) downloadURL(ctx context.Context, req DownloadRequest, url, parti
 			break
 		}
 		if o.Progress != nil {
-			o.Progress(DownloadEvent{File: req.File, URL: url, Attempt: attempt, Total: -1, Retry: err})
+			o.Progress(DownloadEvent{File: req.File, URL: url, Attempt: attempt, Total: -1, Retry: err}.progress())
 		}
 		select {
 		case <-ctx.Done():
@@ -447,7 +448,7 @@ type progressWriter struct {
 	w     io.Writer
 	n     int64
 	ev    DownloadEvent
-	fn    func(DownloadEvent)
+	fn    klpkit.ProgressFunc
 	watch *stallWatch
 }
 
@@ -457,7 +458,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	p.watch.kick()
 	if p.fn != nil {
 		p.ev.Bytes = p.n
-		p.fn(p.ev)
+		p.fn(p.ev.progress())
 	}
 	return n, err
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/klpkit/klpkit"
 )
 
 // cannedTransport answers every request in memory (no network at all).
@@ -88,7 +90,7 @@ func FuzzDownloadResume(f *testing.F) {
 		o := &DownloadOptions{Attempts: 2, Backoff: time.Microsecond, MaxBackoff: time.Microsecond, StallTimeout: time.Minute,
 			MaxDownloadSize: limit,
 			Client:          &http.Client{Transport: &cannedTransport{answer: func(*http.Request) *http.Response { return canned(code, h.Clone(), body, contentLength) }}},
-			Progress:        func(ev DownloadEvent) { mu.Lock(); most = max(most, ev.Bytes); mu.Unlock() },
+			Progress:        klpkit.On(func(ev DownloadEvent) { mu.Lock(); most = max(most, ev.Bytes); mu.Unlock() }),
 		}
 		p, err := c.Download(context.Background(), req, o)
 		ceiling := int64(limit)

@@ -23,6 +23,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
 )
 
 // memServer serves handlers by URL path on loopback and counts requests.
@@ -124,7 +126,7 @@ func TestDownloadCapsBodyAtDeclaredSize(t *testing.T) {
 			cache := t.TempDir()
 			var pk peak
 			o := fastDownload()
-			o.Progress = pk.progress
+			o.Progress = klpkit.On(pk.progress)
 			_, err := (&Cache{Dir: cache}).Download(context.Background(), DownloadRequest{
 				File: "p.rpm", URLs: []string{s.srv.URL + "/p.rpm"}, SHA256: sha256Hex(data), Size: int64(len(data)),
 			}, o)
@@ -152,7 +154,7 @@ func TestDownloadCapsUndeclaredSize(t *testing.T) {
 			cache := t.TempDir()
 			var pk peak
 			o := fastDownload()
-			o.Progress = pk.progress
+			o.Progress = klpkit.On(pk.progress)
 			o.MaxDownloadSize = 1 << 20
 			_, err := (&Cache{Dir: cache}).Download(context.Background(), DownloadRequest{File: "p.rpm", URLs: []string{s.srv.URL + "/p.rpm"}}, o)
 			require.ErrorIs(t, err, ErrTooLarge)
@@ -178,7 +180,7 @@ func TestDownloadResumesAfterAKill(t *testing.T) {
 	writeFile(t, partial, data[:20000])
 	var resumed atomic.Bool
 	o := fastDownload()
-	o.Progress = func(ev DownloadEvent) { resumed.Store(resumed.Load() || ev.Resumed) }
+	o.Progress = klpkit.On(func(ev DownloadEvent) { resumed.Store(resumed.Load() || ev.Resumed) })
 	p, err := c.Download(context.Background(), req, o)
 	require.NoError(t, err)
 	assert.True(t, resumed.Load())

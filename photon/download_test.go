@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/rpmpkg"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,7 +41,7 @@ func newFetchEnv(t *testing.T, o repoOptions) *fetchEnv {
 
 func (e *fetchEnv) repo(progress func(DownloadEvent)) *Repo {
 	o := fastDownload()
-	o.Progress = progress
+	o.Progress = klpkit.On(progress)
 	return &Repo{BaseURLs: []string{e.url}, CacheDir: e.cache, Download: o}
 }
 

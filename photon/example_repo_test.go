@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/photon"
 )
 
@@ -21,9 +22,9 @@ func ExampleRepo_Prepare() {
 	}
 	repo := &photon.Repo{
 		CacheDir: "/var/cache/klpkit/rpms",
-		Download: &photon.DownloadOptions{Progress: func(ev photon.DownloadEvent) {
+		Download: &photon.DownloadOptions{Progress: klpkit.On(func(ev photon.DownloadEvent) {
 			// ev.Bytes of ev.Total; ev.Retry says why an attempt is retried.
-		}},
+		})},
 	}
 	src, err := repo.Prepare(context.Background(), k, &photon.PrepareOptions{Dir: "/var/lib/klpkit/src"})
 	var mismatch *photon.CompilerMismatchError

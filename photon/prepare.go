@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/internal/beneath"
 	"github.com/klpkit/klpkit/internal/flock"
@@ -60,9 +61,10 @@ type PrepareOptions struct {
 	// PATH. PureGoXZ forces the pure-Go decoder.
 	XZCommand string
 	PureGoXZ  bool
-	// Progress, if set, receives stage events, in order and never
-	// concurrently, on Prepare's goroutine.
-	Progress func(PrepareEvent)
+	// Progress, if set, receives a report as each stage starts, in order
+	// and never concurrently, on Prepare's goroutine. Their Detail is a
+	// PrepareEvent.
+	Progress klpkit.ProgressFunc
 }
 
 // ErrSpecMismatch is returned when the source RPM is not the kernel's.
@@ -189,7 +191,7 @@ func (o *PrepareOptions) xzCommand() string {
 
 func emit(o *PrepareOptions, step PrepareStep, detail string) {
 	if o.Progress != nil {
-		o.Progress(PrepareEvent{Step: step, Detail: detail})
+		o.Progress(PrepareEvent{Step: step, Detail: detail}.progress())
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
 )
 
 // appliedPatches lists, per fixture kernel, the patches its spec's %prep
@@ -163,14 +165,14 @@ func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
 			var include []string
 			src, err := repo.Prepare(context.Background(), k, &PrepareOptions{
 				Dir: work, SkipCompilerCheck: cc == "", PureGoXZ: pureGoXZ,
-				Progress: func(ev PrepareEvent) {
+				Progress: klpkit.On(func(ev PrepareEvent) {
 					mu.Lock()
 					steps = append(steps, ev.Step)
 					if strings.Contains(ev.Detail, "%include") {
 						include = append(include, ev.Detail)
 					}
 					mu.Unlock()
-				},
+				}),
 			})
 			require.NoError(t, err)
 			assert.Equal(t, filepath.Join(work, s), src.Dir)
@@ -271,7 +273,7 @@ func TestPrepareCompilerMismatch(t *testing.T) {
 
 	var steps []PrepareStep
 	src, err := repo.Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: true,
-		Progress: func(ev PrepareEvent) { steps = append(steps, ev.Step) }})
+		Progress: klpkit.On(func(ev PrepareEvent) { steps = append(steps, ev.Step) })})
 	require.NoError(t, err)
 	assert.Equal(t, "GCC: (GCC) 10.5.0", src.Compiler)
 	assert.Equal(t, []PrepareStep{StepCompiler, StepDone}, steps, "the rerun reuses the tree")
@@ -288,11 +290,11 @@ func TestPrepareConcurrentSameKernel(t *testing.T) {
 	require.NoError(t, err)
 	work := t.TempDir()
 	var extracts atomic.Int32
-	opts := &PrepareOptions{Dir: work, Progress: func(ev PrepareEvent) {
+	opts := &PrepareOptions{Dir: work, Progress: klpkit.On(func(ev PrepareEvent) {
 		if ev.Step == StepExtract {
 			extracts.Add(1)
 		}
-	}}
+	})}
 	var wg sync.WaitGroup
 	trees := make([]string, 3)
 	errs := make([]error, 3)
@@ -330,7 +332,7 @@ func TestPrepareAddsVmlinuxLater(t *testing.T) {
 
 	var steps []PrepareStep
 	src, err = Prepare(context.Background(), k, srpm, debuginfo, &PrepareOptions{Dir: work, SkipCompilerCheck: true,
-		Progress: func(ev PrepareEvent) { steps = append(steps, ev.Step) }})
+		Progress: klpkit.On(func(ev PrepareEvent) { steps = append(steps, ev.Step) })})
 	require.NoError(t, err)
 	assert.Equal(t, []PrepareStep{StepVmlinux, StepCompiler, StepDone}, steps)
 	assert.FileExists(t, src.Vmlinux)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/beneath"
 )
 
@@ -30,7 +31,7 @@ type prepRunner struct {
 	xzCmd     string // external xz for .tar.xz, "" = pure Go
 	// applyPatchHelper is set once %prep includes Photon's ApplyPatch.inc helper.
 	applyPatchHelper bool
-	progress         func(PrepareEvent)
+	progress         klpkit.ProgressFunc
 }
 
 func (r *prepRunner) run() error {
@@ -280,7 +281,7 @@ func (r *prepRunner) unpack(l SpecLine, n int, into string) error {
 
 func (r *prepRunner) emit(ev PrepareEvent) {
 	if r.progress != nil {
-		r.progress(ev)
+		r.progress(ev.progress())
 	}
 }
 

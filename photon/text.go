@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/klpkit/klpkit"
 )
 
 // The kernel model marshals as text, so that JSON, YAML and flag values
@@ -186,4 +188,24 @@ func (e NotFoundError) MarshalJSON() ([]byte, error) {
 	p := plain(e)
 	p.URLs = nonNil(p.URLs)
 	return json.Marshal(p)
+}
+
+// progress is e as a report: bytes of the file so far.
+func (e DownloadEvent) progress() klpkit.Progress {
+	step, msg := "bytes", ""
+	switch {
+	case e.Retry != nil:
+		step, msg = "retry", fmt.Sprintf("retrying %s (attempt %d): %v", e.File, e.Attempt+1, e.Retry)
+	case e.Done:
+		step, msg = "done", "downloaded "+e.File
+	case e.Bytes == 0:
+		step, msg = "start", "downloading "+e.File
+	}
+	return klpkit.Progress{Op: klpkit.OpDownload, Step: step, Subject: e.File, Message: msg,
+		Done: e.Bytes, Total: e.Total, Unit: klpkit.UnitBytes, Detail: e}
+}
+
+// progress is e as a report of Prepare.
+func (e PrepareEvent) progress() klpkit.Progress {
+	return klpkit.Progress{Op: klpkit.OpPrepare, Step: string(e.Step), Message: e.Detail, Detail: e}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/photon"
 )
@@ -43,9 +44,10 @@ type Source struct {
 	MakeArgs []string
 	// Make is the make program; default "make".
 	Make string
-	// Progress, if set, receives a message as each step starts, in order
-	// and never concurrently, on Tree's goroutine.
-	Progress func(Step, string)
+	// Progress, if set, receives a report as each step starts (Op
+	// klpkit.OpSource, Step a Step, no Detail), in order and never
+	// concurrently, on Tree's goroutine.
+	Progress klpkit.ProgressFunc
 	// Warn, if set, receives warnings: the full build a missing devel RPM
 	// forces, what it costs and how to avoid it. They go to Logger too.
 	Warn func(string)
@@ -183,7 +185,7 @@ func (s *Source) installSymvers(tree string) error {
 func (s *Source) progress(step Step, msg string) {
 	s.log().Info(msg, "step", step)
 	if s.Progress != nil {
-		s.Progress(step, msg)
+		s.Progress(klpkit.Progress{Op: klpkit.OpSource, Step: string(step), Message: msg})
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
@@ -38,7 +39,7 @@ func TestTreeFromMirror(t *testing.T) {
 	repo := photonsourcetest.NewRepo(t, kernel)
 	src := newSource(t, repo.Serve(t))
 	var steps, warnings []string
-	src.Progress = func(s photonsource.Step, msg string) { steps = append(steps, string(s)+": "+msg) }
+	src.Progress = func(p klpkit.Progress) { steps = append(steps, p.Step+": "+p.Message) }
 	src.Warn = func(msg string) { warnings = append(warnings, msg) }
 
 	tree, err := src.Tree(t.Context())
@@ -118,7 +119,7 @@ func TestDevelSymversSparesFullBuild(t *testing.T) {
 	src := newSource(t, url)
 	src.Jobs = 2
 	var steps, warnings []string
-	src.Progress = func(s photonsource.Step, msg string) { steps = append(steps, string(s)+": "+msg) }
+	src.Progress = func(p klpkit.Progress) { steps = append(steps, p.Step+": "+p.Message) }
 	src.Warn = func(msg string) { warnings = append(warnings, msg) }
 	tree, err := src.Tree(t.Context())
 	require.NoError(t, err)
@@ -138,7 +139,7 @@ func TestDevelSymversSparesFullBuild(t *testing.T) {
 	require.NoError(t, os.WriteFile(own, []byte("0x1\tmine\tvmlinux\tEXPORT_SYMBOL\t\n"), 0o644))
 	src.ModuleSymvers = own
 	steps = nil
-	src.Progress = func(s photonsource.Step, msg string) { steps = append(steps, string(s)+": "+msg) }
+	src.Progress = func(p klpkit.Progress) { steps = append(steps, p.Step+": "+p.Message) }
 	tree, err = src.Tree(t.Context())
 	require.NoError(t, err)
 	assert.NotContains(t, steps, "fetch: fetching linux-devel-6.1.138-2.ph5.x86_64.rpm")
@@ -165,7 +166,7 @@ func TestModuleDebugDir(t *testing.T) {
 	_, err = src.Tree(t.Context())
 	require.NoError(t, err)
 	var steps []string
-	src.Progress = func(s photonsource.Step, msg string) { steps = append(steps, msg) }
+	src.Progress = func(p klpkit.Progress) { steps = append(steps, p.Message) }
 	dir, err := src.ModuleDebugDir(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join("usr/lib/debug/lib/modules", kernel), dir[len(dir)-len("usr/lib/debug/lib/modules/"+kernel):])

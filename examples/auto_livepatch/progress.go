@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/internal/clijson"
@@ -26,6 +27,19 @@ type progress struct {
 
 func newProgress(stdout, stderr io.Writer, terminal bool) *progress {
 	return &progress{Display: cliprogress.New(stdout, stderr, terminal), terminal: terminal}
+}
+
+// report is the one klpkit.ProgressFunc of a run: the photon source's
+// steps, the downloads and the build all report through it.
+func (p *progress) report(r klpkit.Progress) {
+	switch e := r.Detail.(type) {
+	case photon.DownloadEvent:
+		p.download(e)
+	case nil:
+		if r.Op == klpkit.OpSource {
+			p.step(photonsource.Step(r.Step), r.Message)
+		}
+	}
 }
 
 // step is photonsource's progress: a status line.

@@ -224,7 +224,7 @@ func (a *app) source(j *job, prog *progress) *photonsource.Source {
 			Dir: o.repoDir, BaseURLs: o.mirrors,
 			CacheDir:    filepath.Join(cache, "rpms"),
 			SigningKeys: j.signingKeys,
-			Download:    &photon.DownloadOptions{Progress: prog.download},
+			Download:    &photon.DownloadOptions{Progress: prog.report},
 		},
 		Dir:           work,
 		Prepare:       photon.PrepareOptions{SkipCompilerCheck: o.skipCompilerCheck},
@@ -232,7 +232,7 @@ func (a *app) source(j *job, prog *progress) *photonsource.Source {
 		Jobs:          o.jobs,
 		MakeArgs:      o.makeArgs,
 		Make:          a.makeProg,
-		Progress:      prog.step,
+		Progress:      prog.report,
 		Warn:          prog.Warn,
 	}
 }
