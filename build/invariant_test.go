@@ -206,49 +206,52 @@ int b(int x) { return printk("b %d\n", x) + moved_fn(x); }
 }
 
 // A header's changed lines are checked in every unit that includes it:
-// here a deletion-only hunk in an inline function, which two units inline
-// and a third includes without using. Each caller that carries the
-// inlined code must be redirected; the unit without code of it changes
-// nothing and is not asked to.
-func TestChangedLinesHeaderDeletion(t *testing.T) {
-	header := crossUnit{obj: "fs/h.h",
-		orig: `int printk(const char *, ...);
+// here a hunk in an inline function, which two units inline and a third
+// includes without using. Each caller that carries the inlined code must
+// be redirected, whether the hunk adds a line or only deletes one; the
+// unit without code of it changes nothing and is not asked to.
+func TestChangedLinesHeader(t *testing.T) {
+	const orig = `int printk(const char *, ...);
 static inline int h_inline(int x)
 {
 	if (x > 3)
 		printk("big %d\n", x);
 	return x * 2;
 }
-`,
-		patched: `int printk(const char *, ...);
-static inline int h_inline(int x)
-{
-	return x * 2;
-}
-`}
+`
 	user := func(obj, fn string) crossUnit {
 		src := "#include \"fs/h.h\"\nint " + fn + "(int x) { return printk(\"%d\\n\", h_inline(x)); }\n"
 		return crossUnit{obj: obj, target: "vmlinux", orig: src, patched: src}
 	}
 	bystander := "#include \"fs/h.h\"\nint printk(const char *, ...);\nint other(int x) { return printk(\"%d\\n\", x); }\n"
-	units := []crossUnit{header, user("fs/u1.o", "use_one"), user("fs/u2.o", "use_two"),
-		{obj: "fs/u3.o", target: "vmlinux", orig: bystander, patched: bystander}}
 	sysmap := "ffffffff81000000 T use_one\nffffffff81000100 T use_two\nffffffff81000200 T other\nffffffff81000400 T printk\n"
+	for _, c := range []struct {
+		name, patched string
+		deleted       bool
+	}{
+		{"added line", strings.Replace(orig, "\treturn x * 2;", "\tx += 7;\n\treturn x * 2;", 1), false},
+		{"deletion only", strings.Replace(orig, "\tif (x > 3)\n\t\tprintk(\"big %d\\n\", x);\n", "", 1), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			require.NotEqual(t, orig, c.patched)
+			units := []crossUnit{{obj: "fs/h.h", orig: orig, patched: c.patched}, user("fs/u1.o", "use_one"), user("fs/u2.o", "use_two"),
+				{obj: "fs/u3.o", target: "vmlinux", orig: bystander, patched: bystander}}
+			r := invariantRunner(t, sysmap, nil, units...)
+			require.Len(t, r.objs, 2, "fs/u3.o does not change")
+			checked, err := checkLines(t, r)
+			require.NoError(t, err)
+			assert.Equal(t, 2, checked, "use_one and use_two hold the changed lines")
 
-	r := invariantRunner(t, sysmap, nil, units...)
-	require.Len(t, r.objs, 2, "fs/u3.o does not change")
-	checked, err := checkLines(t, r)
-	require.NoError(t, err)
-	assert.Equal(t, 2, checked, "use_one and use_two held the deleted lines")
-
-	for _, c := range []struct{ drop, obj string }{{"use_one", "fs/u1.o"}, {"use_two", "fs/u2.o"}} {
-		_, err := checkLines(t, r, c.drop)
-		require.ErrorIs(t, err, ErrChangeNotPatched)
-		var np *NotPatchedError
-		require.ErrorAs(t, err, &np)
-		assert.Equal(t, c.obj, np.Object)
-		assert.Equal(t, c.drop, np.Function)
-		assert.Equal(t, "fs/h.h", np.File)
-		assert.True(t, np.Deleted)
+			for _, d := range []struct{ drop, obj string }{{"use_one", "fs/u1.o"}, {"use_two", "fs/u2.o"}} {
+				_, err := checkLines(t, r, d.drop)
+				require.ErrorIs(t, err, ErrChangeNotPatched)
+				var np *NotPatchedError
+				require.ErrorAs(t, err, &np)
+				assert.Equal(t, d.obj, np.Object)
+				assert.Equal(t, d.drop, np.Function)
+				assert.Equal(t, "fs/h.h", np.File)
+				assert.Equal(t, c.deleted, np.Deleted)
+			}
+		})
 	}
 }
