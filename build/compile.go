@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/klpkit/klpkit/internal/flock"
+	"github.com/klpkit/klpkit/internal/procgroup"
 )
 
 // sectionFlags give every function and data object its own section, which
@@ -61,7 +62,7 @@ func (c *compiler) command(ctx context.Context, obj string) (*cmdFile, error) {
 	c.log.Debug("kbuild records the command", "object", obj, "args", args)
 	run := exec.CommandContext(ctx, "make", args...)
 	run.Dir = c.tree
-	stopGroupOnCancel(run)
+	procgroup.StopOnCancel(run, waitDelay)
 	if out, err := run.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/klpkit/klpkit/internal/flock"
+	"github.com/klpkit/klpkit/internal/procgroup"
 )
 
 // recordCommands has kbuild build, in one make run, every object to
@@ -43,7 +44,7 @@ func (r *runner) recordCommands(ctx context.Context) error {
 	args := append(slices.Clone(r.tree.MakeArgs), "-j"+strconv.Itoa(r.opts.Jobs))
 	cmd := exec.CommandContext(ctx, "make", append(args, missing...)...)
 	cmd.Dir = r.tree.Dir
-	stopGroupOnCancel(cmd)
+	procgroup.StopOnCancel(cmd, waitDelay)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

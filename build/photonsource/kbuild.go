@@ -11,8 +11,10 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/klpkit/klpkit/internal/flock"
+	"github.com/klpkit/klpkit/internal/procgroup"
 )
 
 // Build modes, as the marker file records them.
@@ -75,7 +77,7 @@ func (s *Source) make(ctx context.Context, tree string, targets ...string) error
 	args = append(args, targets...)
 	s.log().Debug("run", "cmd", prog+" "+strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, prog, args...)
-	stopGroupOnCancel(cmd)
+	procgroup.StopOnCancel(cmd, 5*time.Second)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

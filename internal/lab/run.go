@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/klpkit/klpkit/internal/procgroup"
 )
 
 // runner runs the external tools Prepare drives (apt, dpkg-deb, tar, make)
@@ -25,8 +27,7 @@ func (r *runner) command(ctx context.Context, dir, name string, args ...string) 
 	// Cancelling kills the helpers too (dpkg-deb forks a decompressor, make
 	// forks compilers), and Wait stops waiting for pipes a killed
 	// grandchild still holds.
-	killProcessGroupOnCancel(cmd)
-	cmd.WaitDelay = 2 * time.Second
+	procgroup.StopOnCancel(cmd, 2*time.Second)
 	if len(r.env) > 0 {
 		cmd.Env = append(cmd.Environ(), r.env...)
 	}
