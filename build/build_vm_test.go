@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/vmtest"
@@ -67,7 +68,7 @@ func buildModule(t *testing.T, tree *build.Tree, name string, m vmModule) string
 		OutputDir:          out,
 		PartialHeaderUsers: m.partialHeaders,
 		CacheDir:           m.cache,
-		Progress:           func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) },
+		Progress:           klpkit.On(func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) }),
 	})
 	require.NoError(t, err)
 	t.Logf("built %s in %v: %+v", res.Module, time.Since(start).Round(time.Millisecond), res.Objects)

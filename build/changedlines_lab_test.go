@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/objdiff"
 	"github.com/klpkit/klpkit/internal/vmtest"
@@ -28,11 +29,11 @@ func labBuild(t *testing.T, patch string) (*build.Result, int, error) {
 	checked := -1
 	res, err := build.Run(t.Context(), build.Options{
 		Source: labTree(t, l), Patches: []string{filepath.Join(patchDir, patch)}, OutputDir: t.TempDir(),
-		Progress: func(e build.Event) {
+		Progress: klpkit.On(func(e build.Event) {
 			if m := checkedLines.FindStringSubmatch(e.Message); m != nil {
 				checked, _ = strconv.Atoi(m[1])
 			}
-		},
+		}),
 	})
 	return res, checked, err
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
 )
 
 const goodConfig = "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n"
@@ -26,7 +28,7 @@ func TestCheckPlansWithoutBuilding(t *testing.T) {
 		Source:  &Tree{Release: "6.1.0-test", Dir: dir, SystemMap: "unused", MakeArgs: []string{"CC=true"}},
 		Patches: []string{writePatch(t, fakePatch)}, OutputDir: out, WorkDir: work,
 		SkipCompilerCheck: true, Name: "fix-a.ko",
-		Progress: func(e Event) { stages = append(stages, e.Stage) },
+		Progress: klpkit.On(func(e Event) { stages = append(stages, e.Stage) }),
 	})
 	require.NoError(t, err)
 	assert.Equal(t, &Plan{

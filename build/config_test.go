@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
 )
 
 func TestCheckConfig(t *testing.T) {
@@ -158,12 +160,12 @@ func TestRunCancelDuringCompile(t *testing.T) {
 	_, err := Run(ctx, Options{
 		Source:  &Tree{Release: "r", Dir: dir, SystemMap: "unused", MakeArgs: []string{"CC=true"}},
 		Patches: []string{writePatch(t, fakePatch)}, OutputDir: out, SkipCompilerCheck: true,
-		Progress: func(e Event) {
+		Progress: klpkit.On(func(e Event) {
 			compiling = compiling || e.Stage == StageCompile
 			if e.Stage == StageCompile {
 				watch.Do(func() { go waitAndCancel(ctx, pidFile, cancel) }) // cancels once the compiler has started
 			}
-		},
+		}),
 	})
 	require.ErrorIs(t, err, context.Canceled)
 	assert.True(t, compiling, "the compile stage had started")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 )
 
@@ -27,7 +28,7 @@ func ExampleRun() {
 		Patches:   []string{"fix-cmdline.patch"},
 		OutputDir: "out",
 		CacheDir:  "/var/cache/klpkit",
-		Progress:  func(e build.Event) { fmt.Printf("%s: %s\n", e.Stage, e.Message) },
+		Progress:  klpkit.On(func(e build.Event) { fmt.Printf("%s: %s\n", e.Stage, e.Message) }),
 	})
 	if err != nil {
 		log.Fatal(err)

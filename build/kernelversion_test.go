@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/kver"
 )
 
@@ -75,7 +76,7 @@ func TestRunRefusesReplaceBefore51(t *testing.T) {
 			_, err := Run(context.Background(), Options{
 				Source:  &Tree{Release: tc.release, Dir: dir, SystemMap: filepath.Join(dir, "System.map"), MakeArgs: []string{"CC=true"}},
 				Patches: []string{writePatch(t, fakePatch)}, OutputDir: out, WorkDir: work, NoReplace: tc.noReplace,
-				Progress: func(e Event) { stages = append(stages, e.Stage) },
+				Progress: klpkit.On(func(e Event) { stages = append(stages, e.Stage) }),
 			})
 			require.Error(t, err, "the fake tree never builds")
 			if !tc.refused {

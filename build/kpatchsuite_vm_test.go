@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/testcorpus"
@@ -184,7 +185,7 @@ func (s *hostSuite) build(t *testing.T, name string, fuzz int, patches ...string
 		OutputDir: s.out,
 		CacheDir:  s.cache,
 		Fuzz:      fuzz,
-		Progress:  func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) },
+		Progress:  klpkit.On(func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) }),
 	}
 	res, err := build.Run(t.Context(), opts)
 	if err != nil {

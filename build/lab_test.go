@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/vmtest"
 	"github.com/klpkit/klpkit/kmod/modsign"
@@ -36,7 +37,7 @@ func TestRunLabOutputs(t *testing.T) {
 			opts := build.Options{
 				Source: tree, Patches: []string{filepath.Join(patchDir, "uptime-nonexported-call.patch")},
 				Name: "klpkit-lab.ko", OutputDir: out, CacheDir: cache, DebugDir: debug, Description: "lab \"test\"",
-				Progress: func(e build.Event) { stages = append(stages, e.Stage) },
+				Progress: klpkit.On(func(e build.Event) { stages = append(stages, e.Stage) }),
 				Signer:   labSigner(t),
 			}
 			res, err := build.Run(t.Context(), opts)

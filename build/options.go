@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+
+	"github.com/klpkit/klpkit"
 )
 
 // Options configure Run and Check. Source, Patches and OutputDir are
@@ -74,10 +76,11 @@ type Options struct {
 	// *modsign.Signer signs with a key file or any crypto.Signer). nil:
 	// the module is left unsigned.
 	Signer Signer
-	// Progress receives an event as each stage starts and finishes. It is
-	// never called concurrently (the compile workers' calls are
-	// serialized), and the build waits for it: it should return quickly.
-	Progress func(Event)
+	// Progress receives a report as each stage starts, advances and
+	// finishes; its Detail is an Event. It is called in order and never
+	// concurrently (the compile workers' calls are serialized), and the
+	// build waits for it: it should return quickly.
+	Progress klpkit.ProgressFunc
 	// Logger receives detail (commands run, per-object results); nil: none.
 	Logger *slog.Logger
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/livepatch"
 )
 
@@ -82,11 +83,11 @@ func TestRunFuzz(t *testing.T) {
 		_, err := Run(context.Background(), Options{
 			Source:  &Tree{Release: "r", Dir: dir, SystemMap: "unused", MakeArgs: []string{"CC=true"}},
 			Patches: []string{patch}, OutputDir: t.TempDir(), SkipCompilerCheck: true, Fuzz: fuzz,
-			Progress: func(e Event) {
+			Progress: klpkit.On(func(e Event) {
 				if e.Stage == StagePatch {
 					msgs = append(msgs, e.Message)
 				}
-			},
+			}),
 		})
 		return msgs, err
 	}

@@ -136,7 +136,7 @@ func (r *runner) event(stage Stage, done, total int, format string, args ...any)
 	msg := fmt.Sprintf(format, args...)
 	r.log.Info(msg, "stage", stage)
 	if r.opts.Progress != nil {
-		r.opts.Progress(Event{Stage: stage, Message: msg, Done: done, Total: total})
+		r.opts.Progress(Event{Stage: stage, Message: msg, Done: done, Total: total}.progress())
 	}
 }
 

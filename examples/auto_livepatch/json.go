@@ -94,7 +94,7 @@ func (a *app) buildOptions(j *job, src build.Source, outputDir string, prog *pro
 		SkipCompilerCheck: j.o.skipCompilerCheck,
 		Fuzz:              j.o.fuzz,
 		CacheDir:          filepath.Join(a.cacheDir(j), "objects"),
-		Progress:          prog.event,
+		Progress:          prog.report,
 		Signer:            j.moduleSigner(),
 	}
 }

@@ -22,7 +22,7 @@ func fakeCheck(c *cli, plan *build.Plan, err error) *build.Options {
 	var got build.Options
 	c.a.check = func(ctx context.Context, o build.Options) (*build.Plan, error) {
 		got = o
-		o.Progress(build.Event{Stage: build.StagePatch, Message: "testing patch file(s)", Total: 1})
+		o.Progress(buildReport(build.Event{Stage: build.StagePatch, Message: "testing patch file(s)", Total: 1}))
 		if err != nil {
 			return nil, err
 		}

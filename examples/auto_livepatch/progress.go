@@ -35,6 +35,8 @@ func (p *progress) report(r klpkit.Progress) {
 	switch e := r.Detail.(type) {
 	case photon.DownloadEvent:
 		p.download(e)
+	case build.Event:
+		p.event(e)
 	case nil:
 		if r.Op == klpkit.OpSource {
 			p.step(photonsource.Step(r.Step), r.Message)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
@@ -70,7 +71,7 @@ func newCLI(t *testing.T) *cli {
 				return nil, err
 			}
 			c.tree = tree
-			o.Progress(build.Event{Stage: build.StageLink, Message: "building patch module " + o.Name + ".ko", Total: 1})
+			o.Progress(buildReport(build.Event{Stage: build.StageLink, Message: "building patch module " + o.Name + ".ko", Total: 1}))
 			if c.fail != nil {
 				return nil, c.fail
 			}
@@ -425,4 +426,10 @@ func TestValueOptionFollowedByOption(t *testing.T) {
 	}
 	assert.NoDirExists(t, "-R", "no directory named after an option")
 	assert.NoDirExists(t, "--rpm", "no directory named after an option")
+}
+
+// buildReport is e as build.Run reports it.
+func buildReport(e build.Event) klpkit.Progress {
+	return klpkit.Progress{Op: klpkit.OpBuild, Step: string(e.Stage), Message: e.Message,
+		Done: int64(e.Done), Total: int64(e.Total), Detail: e}
 }

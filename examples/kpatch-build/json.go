@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/clijson"
 )
@@ -14,7 +15,7 @@ import (
 // progress returns build.Options.Progress: kpatch-build's status lines on
 // a.status, and on stderr either the progress display or, with
 // --json-events, one JSON line per event. It sets a.finish.
-func (a *app) progress(o *options) func(build.Event) {
+func (a *app) progress(o *options) klpkit.ProgressFunc {
 	var events *clijson.Events
 	prog := newProgress(a.status, a.stderr, a.terminal && !o.jsonEvents)
 	if o.jsonEvents {
@@ -22,13 +23,13 @@ func (a *app) progress(o *options) func(build.Event) {
 		prog.HideSteps()
 	}
 	a.finish = prog.finish
-	return func(e build.Event) {
+	return klpkit.On(func(e build.Event) {
 		if a.clock != nil {
 			a.clock.Stage(string(e.Stage))
 		}
 		events.Emit("build", e)
 		prog.event(e)
-	}
+	})
 }
 
 // addBuild records a finished build in the --json result.

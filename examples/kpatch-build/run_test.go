@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	klpversion "github.com/klpkit/klpkit/internal/version"
 )
@@ -40,8 +41,8 @@ func newCLI(t *testing.T) *cli {
 		build: func(_ context.Context, o build.Options) (*build.Result, error) {
 			c.got = &o
 			if o.Progress != nil {
-				o.Progress(build.Event{Stage: build.StagePatch, Message: "testing patch file(s)", Total: 1})
-				o.Progress(build.Event{Stage: build.StageLink, Message: "building patch module livepatch-fix.ko", Total: 1})
+				o.Progress(buildReport(build.Event{Stage: build.StagePatch, Message: "testing patch file(s)", Total: 1}))
+				o.Progress(buildReport(build.Event{Stage: build.StageLink, Message: "building patch module livepatch-fix.ko", Total: 1}))
 			}
 			if c.fail != nil {
 				return nil, c.fail
@@ -265,4 +266,10 @@ func TestProgressBar(t *testing.T) {
 	assert.Equal(t, "Building original and patched objects\n", out.String())
 	assert.Equal(t, "[>                   ] compile 0/4 building original and patched objects"+
 		"\r\033[K[==========>         ] compile 2/4 built fs/proc/cmdline.o (vmlinux)\r\033[K", errw.String())
+}
+
+// buildReport is e as build.Run reports it.
+func buildReport(e build.Event) klpkit.Progress {
+	return klpkit.Progress{Op: klpkit.OpBuild, Step: string(e.Stage), Message: e.Message,
+		Done: int64(e.Done), Total: int64(e.Total), Detail: e}
 }

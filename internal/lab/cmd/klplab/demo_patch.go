@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/vmtest"
@@ -65,9 +66,9 @@ func (d *patchDemo) run(ctx context.Context) error {
 		},
 		Patches:   []string{d.patch},
 		OutputDir: d.work,
-		Progress: func(e build.Event) {
+		Progress: klpkit.On(func(e build.Event) {
 			fmt.Fprintf(d.stdout, "    build| [%s %d/%d] %s\n", e.Stage, e.Done, e.Total, e.Message)
-		},
+		}),
 	})
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
