@@ -3,8 +3,8 @@
 // Package rpmpkg writes livepatch RPMs and reads RPMs safely.
 //
 // Writing: Write encodes any package described by a Spec (binary or source,
-// files, directories, symlinks, relations, scriptlets, optional OpenPGP
-// signatures) on top of github.com/google/rpmpack; Build makes the livepatch
+// files, directories, symlinks, relations, scriptlets, changelog, optional
+// OpenPGP signatures) on top of github.com/google/rpmpack; Build makes the livepatch
 // package Photon's auto_livepatch.sh --rpm produces: NAME-VER-REL.phN.x86_64.rpm
 // with the module at /var/opt/kpatch/modules/NAME.ko, Requires: kpatch, and
 // scriptlets that install the module for the target kernel, load it when

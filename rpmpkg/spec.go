@@ -47,6 +47,8 @@ type Spec struct {
 
 	Files   []File
 	Scripts Scriptlets
+	// Changelog is the %changelog, newest entry first.
+	Changelog []ChangelogEntry
 	// Signer, when not nil, signs the header and header+payload (OpenPGP
 	// detached signatures, tags RSA 268 and PGP 1002).
 	Signer Signer
@@ -138,6 +140,7 @@ func Write(w io.Writer, s Spec) error {
 		r.AddFile(s.rpmFile(f))
 	}
 	addScriptlets(r, s.Scripts)
+	addChangelog(r, s.Changelog)
 	if s.Distribution != "" {
 		r.AddCustomTag(tagDistribution, rpmpack.EntryString(s.Distribution))
 	}
@@ -270,6 +273,9 @@ func (s *Spec) validate() error {
 				return bad("%v", err)
 			}
 		}
+	}
+	if err := validateChangelog(s.Changelog); err != nil {
+		return bad("%v", err)
 	}
 	seen := make(map[string]bool, len(s.Files))
 	for _, f := range s.Files {
