@@ -4,6 +4,8 @@ package klpkit_test
 
 import (
 	"encoding/json"
+	"go/build"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,4 +30,17 @@ func TestProgressJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"op":"load","step":"transition-done","subject":"a","message":"done","done":0,"total":0,"unit":"",
 		"detail":{"kind":"transition-done","module":"a","path":"","attempt":0,"elapsed_ns":0,"tasks":[],"automatic":false}}`, string(b))
+}
+
+// TestRootImportsStdlibOnly: every klpkit package imports the root for
+// Progress, photon's kernel model included, which must pull in nothing
+// beyond the standard library.
+func TestRootImportsStdlibOnly(t *testing.T) {
+	pkg, err := build.Default.ImportDir(".", 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, pkg.GoFiles)
+	for _, imp := range pkg.Imports {
+		first, _, _ := strings.Cut(imp, "/")
+		assert.NotContains(t, first, ".", "the root package imports %s", imp)
+	}
 }
