@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/klpkit/klpkit"
+	"github.com/klpkit/klpkit/internal/decompress"
 	"github.com/klpkit/klpkit/internal/flock"
 )
 
@@ -394,7 +395,7 @@ func fetchOnce(ctx context.Context, req DownloadRequest, url, partial string, at
 		total = have + resp.ContentLength
 	}
 	pw := &progressWriter{w: f, n: have, ev: DownloadEvent{File: req.File, URL: url, Attempt: attempt, Total: total, Resumed: have > 0}, fn: o.Progress, watch: watch}
-	body := &capReader{r: resp.Body, left: limit - have, tooBig: func() error { return tooBig(-1) }}
+	body := decompress.Cap(resp.Body, limit-have, func() error { return tooBig(-1) })
 	if _, err := io.Copy(pw, body); err != nil {
 		var se *SizeError
 		if errors.As(err, &se) {

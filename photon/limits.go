@@ -5,7 +5,6 @@ package photon
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 )
 
@@ -110,30 +109,4 @@ func withRedirectPolicy(c *http.Client) *http.Client {
 		return nil
 	}
 	return &cp
-}
-
-// capReader passes at most limit bytes of r and fails with err() on the
-// byte after them, so that a stream longer than allowed is an error rather
-// than silently cut.
-type capReader struct {
-	r      io.Reader
-	left   int64
-	tooBig func() error
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		var one [1]byte
-		n, err := c.r.Read(one[:])
-		if n > 0 {
-			return 0, c.tooBig()
-		}
-		return 0, err
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	return n, err
 }

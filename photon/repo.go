@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/klpkit/klpkit/internal/decompress"
 )
 
 // Public roots of Photon's package repositories. Both hosts serve the same
@@ -398,7 +400,7 @@ func getOnce(ctx context.Context, url string, dst io.Writer, limit sizeLimit, o 
 		return limit.err(url, resp.ContentLength)
 	}
 	pw := &progressWriter{w: dst, watch: watch}
-	body := &capReader{r: resp.Body, left: limit.max, tooBig: func() error { return limit.err(url, -1) }}
+	body := decompress.Cap(resp.Body, limit.max, func() error { return limit.err(url, -1) })
 	n, err := io.Copy(pw, body)
 	if err != nil {
 		var se *SizeError

@@ -4,8 +4,6 @@ package photon
 
 import (
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
@@ -17,8 +15,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/klpkit/klpkit/internal/xzguard"
+	"github.com/klpkit/klpkit/internal/decompress"
 )
 
 // ErrBadRepodata marks repository metadata (repomd.xml or its primary list)
@@ -313,31 +310,40 @@ func isCleanRelative(p string) bool {
 }
 
 // Decompress wraps r with the decompressor the metadata file name calls for
-// (.gz, .xz, .zst, .bz2, or none). Close the result to release the decoder.
+// (.gz, .xz, .zst, .bz2, or none). Reading more than DefaultMaxMetadataSize
+// decompressed bytes fails with a *SizeError. Close the result to release
+// the decoder.
 func Decompress(name string, r io.Reader) (io.ReadCloser, error) {
-	switch {
-	case strings.HasSuffix(name, ".gz"):
-		zr, err := gzip.NewReader(r)
+	return decompressMetadata(name, r, DefaultMaxMetadataSize)
+}
+
+// metadataFormats maps a metadata file's suffix to its compression.
+var metadataFormats = []struct {
+	suffix string
+	format decompress.Format
+}{
+	{".gz", decompress.Gzip},
+	{".xz", decompress.XZ},
+	{".zst", decompress.Zstd},
+	{".bz2", decompress.Bzip2},
+	{".xml", decompress.None},
+}
+
+// decompressMetadata is Decompress failing past limit decompressed bytes.
+// The xz dictionary and the zstd window are bounded at decompress's
+// default (64 MiB, xz -9's): repository tools compress far below it.
+func decompressMetadata(name string, r io.Reader, limit int64) (io.ReadCloser, error) {
+	for _, m := range metadataFormats {
+		if !strings.HasSuffix(name, m.suffix) {
+			continue
+		}
+		rc, err := decompress.NewReader(m.format, r, &decompress.Limits{MaxSize: limit, TooLarge: func() error {
+			return &SizeError{File: name, Limit: limit, Source: "DownloadOptions.MaxMetadataSize", Decompressed: true}
+		}})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrBadRepodata, name, err)
 		}
-		return zr, nil
-	case strings.HasSuffix(name, ".xz"):
-		zr, err := xzguard.NewXZReader(r, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrBadRepodata, name, err)
-		}
-		return io.NopCloser(zr), nil
-	case strings.HasSuffix(name, ".zst"):
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(256<<20))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrBadRepodata, name, err)
-		}
-		return zr.IOReadCloser(), nil
-	case strings.HasSuffix(name, ".bz2"):
-		return io.NopCloser(bzip2.NewReader(r)), nil
-	case strings.HasSuffix(name, ".xml"):
-		return io.NopCloser(r), nil
+		return rc, nil
 	}
 	return nil, fmt.Errorf("%w: %s: unknown compression (want .xml, .gz, .xz, .zst or .bz2)", ErrBadRepodata, name)
 }
@@ -389,15 +395,12 @@ func verifyMetadata(entry RepoMDData, r io.Reader) error {
 // checksum was verified, failing once it inflates beyond limit bytes.
 func parseVerifiedPrimary(entry RepoMDData, r io.Reader, limit int64, keep func(PackageEntry) bool) ([]PackageEntry, error) {
 	href := entry.Location.Href
-	rc, err := Decompress(href, r)
+	rc, err := decompressMetadata(href, r, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	capped := &capReader{r: rc, left: limit, tooBig: func() error {
-		return &SizeError{File: href, Limit: limit, Source: "DownloadOptions.MaxMetadataSize", Decompressed: true}
-	}}
-	pkgs, err := ParsePrimary(capped, keep)
+	pkgs, err := ParsePrimary(rc, keep)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", href, err)
 	}

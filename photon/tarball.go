@@ -5,8 +5,6 @@ package photon
 import (
 	"archive/tar"
 	"bufio"
-	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/klpkit/klpkit/internal/beneath"
+	"github.com/klpkit/klpkit/internal/decompress"
 	"github.com/klpkit/klpkit/internal/xzguard"
 )
 
@@ -49,27 +48,25 @@ func unpackFrom(ctx context.Context, root, rel, dir, xzCmd string) error {
 		return err
 	}
 	defer f.Close()
-	var r io.Reader = bufio.NewReaderSize(f, 1<<20)
+	format := decompress.None
 	switch {
 	case isXZ:
-		xr, err := xzguard.NewXZReader(r, nil)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		r = xr
+		format = decompress.XZ
 	case strings.HasSuffix(name, ".tar.gz") || strings.HasSuffix(name, ".tgz"):
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		defer zr.Close()
-		r = zr
+		format = decompress.Gzip
 	case strings.HasSuffix(name, ".tar.bz2"):
-		r = bzip2.NewReader(r)
+		format = decompress.Bzip2
 	case strings.HasSuffix(name, ".tar"):
 	default:
 		return fmt.Errorf("%s: not a tarball this interpreter unpacks (.tar, .tar.gz, .tar.xz, .tar.bz2)", name)
 	}
+	r, err := decompress.NewReader(format, bufio.NewReaderSize(f, 1<<20), &decompress.Limits{MaxSize: maxTarballSize, TooLarge: func() error {
+		return fmt.Errorf("unpacked size exceeds %d bytes", int64(maxTarballSize))
+	}})
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	defer r.Close()
 	if err := untar(ctx, r, dir); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

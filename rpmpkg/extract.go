@@ -169,11 +169,11 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 	if err != nil {
 		return nil, x.abort(err)
 	}
-	dec, closeDec, err := decompressor(info.PayloadCompressor, pv)
+	dec, err := decompressor(info.PayloadCompressor, pv, o.MaxTotalSize)
 	if err != nil {
 		return nil, x.abort(fmt.Errorf("package %s: %w", info.Name, err))
 	}
-	defer closeDec()
+	defer dec.Close()
 	if err := x.run(newCPIOReader(dec)); err != nil {
 		return nil, x.fail(info.Name, err)
 	}

@@ -3,55 +3,44 @@
 package rpmpkg
 
 import (
-	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
-
+	"github.com/klpkit/klpkit/internal/decompress"
 	"github.com/klpkit/klpkit/internal/xzguard"
 )
 
-// decompressor opens the payload stream for the PAYLOADCOMPRESSOR name.
-// The returned close function releases decoder resources (zstd decoders
-// keep goroutines until closed).
-func decompressor(name string, r io.Reader) (io.Reader, func(), error) {
-	nop := func() {}
-	switch name {
-	case "gzip", "":
-		// rpm's default when the tag is absent is gzip.
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: gzip payload: %w", ErrMalformed, err)
-		}
-		zr.Multistream(true)
-		return zr, func() { _ = zr.Close() }, nil
-	case "xz", "lzma":
-		// The guard bounds the decoder's dictionary: payloads of local
-		// RPMs are decoded before anything has verified them.
-		open := xzguard.NewXZReader
-		if name == "lzma" {
-			open = xzguard.NewLZMAReader
-		}
-		zr, err := open(r, nil)
-		if err != nil {
-			return nil, nil, guardError(name, err)
-		}
-		return guardedPayload{zr, name}, nop, nil
-	case "zstd":
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: zstd payload: %w", ErrMalformed, err)
-		}
-		return zr, zr.Close, nil
-	case "bzip2":
-		return bzip2.NewReader(r), nop, nil
-	case "identity", "none":
-		return r, nop, nil
+// payloadFormats maps PAYLOADCOMPRESSOR names to their formats; rpm's
+// default when the tag is absent is gzip.
+var payloadFormats = map[string]decompress.Format{
+	"": decompress.Gzip, "gzip": decompress.Gzip,
+	"xz": decompress.XZ, "lzma": decompress.LZMA,
+	"zstd": decompress.Zstd, "bzip2": decompress.Bzip2,
+	"identity": decompress.None, "none": decompress.None,
+}
+
+// decompressor opens the payload stream for the PAYLOADCOMPRESSOR name,
+// failing with ErrTooLarge past maxSize decompressed bytes. The xz
+// dictionary and the zstd window are bounded at decompress's default (64
+// MiB, xz -9's): payloads of local RPMs are decoded before anything has
+// verified them. Close releases the decoder (a zstd decoder keeps
+// goroutines until closed).
+func decompressor(name string, r io.Reader, maxSize int64) (io.ReadCloser, error) {
+	f, ok := payloadFormats[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: payload compressor %q", ErrUnsupported, name)
 	}
-	return nil, nil, fmt.Errorf("%w: payload compressor %q", ErrUnsupported, name)
+	rc, err := decompress.NewReader(f, r, &decompress.Limits{MaxSize: maxSize, TooLarge: func() error {
+		return fmt.Errorf("%w: %s payload decompresses to more than %d bytes", ErrTooLarge, name, maxSize)
+	}})
+	switch {
+	case err != nil && (f == decompress.XZ || f == decompress.LZMA):
+		return nil, guardError(name, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s payload: %w", ErrMalformed, name, err)
+	}
+	return payloadReader{guardedPayload{rc, name}, rc}, nil
 }
 
 // guardError gives an xz or lzma payload error this package's sentinel.
@@ -80,4 +69,10 @@ func (p guardedPayload) Read(b []byte) (int, error) {
 		err = guardError(p.name, err)
 	}
 	return n, err
+}
+
+// payloadReader is a guarded payload that releases its decoder on Close.
+type payloadReader struct {
+	guardedPayload
+	io.Closer
 }

@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package decompress opens gzip, xz and zstd streams from untrusted input
+// Package decompress opens gzip, xz (and lzma), zstd and bzip2 streams from untrusted input
 // with bounds: on the bytes that come out (Limits.MaxSize) and on the
 // memory the decoder may reserve up front (Limits.MaxDict, the xz
 // dictionary and the zstd window). A reader past its limit fails with
 // ErrTooLarge instead of handing on more, so a small bomb cannot make its
 // caller hold gigabytes.
+//
+// kmod (module files), photon (repository metadata, downloads) and rpmpkg
+// (payloads) read through it; each passes the limits of its own input.
 package decompress
 
 import (
 	"bytes"
-	"compress/gzip"
+	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/klpkit/klpkit/internal/xzguard"
@@ -29,6 +33,10 @@ const (
 	Gzip
 	XZ
 	Zstd
+	Bzip2
+	// LZMA is the legacy .lzma format: it has no magic, so Detect never
+	// names it; rpm payloads declare it by name.
+	LZMA
 )
 
 func (f Format) String() string {
@@ -39,6 +47,10 @@ func (f Format) String() string {
 		return "xz"
 	case Zstd:
 		return "zstd"
+	case Bzip2:
+		return "bzip2"
+	case LZMA:
+		return "lzma"
 	}
 	return "none"
 }
@@ -47,6 +59,8 @@ var (
 	magicGzip = []byte{0x1f, 0x8b}
 	magicXZ   = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
 	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	// "BZh" and a block size digit.
+	magicBzip2 = []byte("BZh")
 )
 
 // Detect names the format of data by its first bytes (None when no known
@@ -59,6 +73,8 @@ func Detect(head []byte) Format {
 		return Zstd
 	case bytes.HasPrefix(head, magicGzip):
 		return Gzip
+	case len(head) > len(magicBzip2) && bytes.HasPrefix(head, magicBzip2) && head[3] >= '1' && head[3] <= '9':
+		return Bzip2
 	}
 	return None
 }
@@ -79,6 +95,11 @@ type Limits struct {
 	// MaxDict is the largest xz dictionary or zstd window a stream may
 	// ask for.
 	MaxDict int64
+	// TooLarge, when set, makes the error a reader past MaxSize fails
+	// with: callers that report limits in their own terms (photon's
+	// SizeError, rpmpkg's ErrTooLarge) set it. Unset, the error wraps
+	// ErrTooLarge.
+	TooLarge func() error
 }
 
 func (l *Limits) maxSize() int64 {
@@ -114,10 +135,14 @@ func NewReader(f Format, r io.Reader, l *Limits) (io.ReadCloser, error) {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
 		dec = zr
-	case XZ:
-		xr, err := xzguard.NewXZReader(r, &xzguard.Options{MaxDict: l.maxDict()})
+	case XZ, LZMA:
+		open := xzguard.NewXZReader
+		if f == LZMA {
+			open = xzguard.NewLZMAReader
+		}
+		xr, err := open(r, &xzguard.Options{MaxDict: l.maxDict()})
 		if err != nil {
-			return nil, fmt.Errorf("xz: %w", err)
+			return nil, err // xzguard's errors name the format and the byte
 		}
 		dec = xr
 	case Zstd:
@@ -129,37 +154,64 @@ func NewReader(f Format, r io.Reader, l *Limits) (io.ReadCloser, error) {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
 		dec, closer = zr, zr.Close
+	case Bzip2:
+		// bzip2 blocks are at most 900 kB: no memory bound to set.
+		dec = bzip2.NewReader(r)
 	default:
 		return nil, fmt.Errorf("unknown compression format %d", int(f))
 	}
-	return &capped{r: dec, f: f, left: l.maxSize(), limit: l.maxSize(), close: closer}, nil
+	limit := l.maxSize()
+	tooLarge := func() error { return fmt.Errorf("%s: more than %d bytes: %w", f, limit, ErrTooLarge) }
+	if l != nil && l.TooLarge != nil {
+		tooLarge = l.TooLarge
+	}
+	return &capped{capReader: capReader{r: dec, left: limit, tooLarge: tooLarge}, f: f, close: closer}, nil
 }
 
-// capped hands on at most limit bytes of r and fails when r has more.
-type capped struct {
-	r     io.Reader
-	f     Format
-	left  int64
-	limit int64
-	close func()
+// Cap returns a reader of at most limit bytes of r (0 and less: none) that
+// fails with tooLarge() on the byte after them, so that a stream longer than
+// allowed is an error rather than silently cut. A stream of exactly limit
+// bytes reads to its end. photon caps its HTTP bodies with it.
+func Cap(r io.Reader, limit int64, tooLarge func() error) io.Reader {
+	return &capReader{r: r, left: limit, tooLarge: tooLarge}
 }
 
-func (c *capped) Read(p []byte) (int, error) {
+// capReader is Cap's reader.
+type capReader struct {
+	r        io.Reader
+	left     int64
+	tooLarge func() error
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
 	if c.left <= 0 {
 		// One byte more tells a stream of exactly limit bytes from a
 		// longer one.
 		var one [1]byte
 		n, err := c.r.Read(one[:])
 		if n > 0 {
-			return 0, fmt.Errorf("%s: more than %d bytes: %w", c.f, c.limit, ErrTooLarge)
+			return 0, c.tooLarge()
 		}
-		return 0, c.wrap(err)
+		return 0, err
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
 	}
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
+	return n, err
+}
+
+// capped is a capped decompressor: it names its format in a truncated
+// stream's error and releases the decoder on Close.
+type capped struct {
+	capReader
+	f     Format
+	close func()
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	n, err := c.capReader.Read(p)
 	return n, c.wrap(err)
 }
 
