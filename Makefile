@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 0
 KLPKIT_LAB_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/klpkit/lab
 export KLPKIT_LAB_DIR
 
-.PHONY: all build test test-unit lint bench deps lab lab-debian lab-photon demo fuzz clean
+.PHONY: all build test test-unit lint bench deps lab lab-debian lab-photon demo fuzz rpms clean
 
 all: build lint test-unit
 
@@ -61,6 +61,13 @@ lab-photon: lab-debian
 
 demo: lab-debian
 	$(GO) run ./internal/lab/cmd/klplab demo
+
+# klpkit's commands as Photon 4.0 and 5.0 RPMs (klpkit-kpatch, klpkit-kpatch-build,
+# klpkit-kpatch-utils) in $(RPMDIR). Reproducible: built at the commit's time
+# (or SOURCE_DATE_EPOCH). Signed when RPM_SIGNING_KEY names an OpenPGP private key.
+RPMDIR ?= rpms
+rpms:
+	$(GO) run ./internal/selfrpm/cmd/selfrpm -o $(RPMDIR) $(if $(RPM_SIGNING_KEY),-key $(RPM_SIGNING_KEY))
 
 clean:
 	$(GO) clean -testcache
