@@ -67,7 +67,12 @@ const (
 // ignores the others:
 //
 //	opts.Progress = klpkit.On(func(ev kmod.Event) { ... })
+//
+// On(nil) is nil: no reports.
 func On[E any](f func(E)) ProgressFunc {
+	if f == nil {
+		return nil
+	}
 	return func(p Progress) {
 		if e, ok := p.Detail.(E); ok {
 			f(e)

@@ -22,6 +22,7 @@ func TestOnPicksItsType(t *testing.T) {
 	f(klpkit.Progress{Op: klpkit.OpSource, Step: "fetch"})
 	f(klpkit.Progress{Op: klpkit.OpLoad, Detail: &kmod.Event{Module: "pointer"}})
 	assert.Equal(t, []kmod.Event{{Kind: kmod.EventLoading, Module: "a"}}, got)
+	assert.Nil(t, klpkit.On[kmod.Event](nil))
 }
 
 func TestProgressJSON(t *testing.T) {
