@@ -76,9 +76,13 @@ func TestRunLabOutputs(t *testing.T) {
 				assert.FileExists(t, filepath.Join(debug, p))
 			}
 
+			// Reproducible: the second run, in a work directory of another
+			// name and length, writes the same module and RPM bytes.
+			opts.WorkDir = filepath.Join(t.TempDir(), "a-longer-work-directory")
 			again, err := build.Run(t.Context(), opts)
 			require.NoError(t, err)
 			assert.True(t, again.Objects[0].Cached, "second run takes the original object from the cache")
+			requireReproduced(t, l, signed, again.Module)
 			orig, err := os.ReadFile(filepath.Join(l.SourceDir, "fs/proc/uptime.c"))
 			require.NoError(t, err)
 			assert.NotContains(t, string(orig), "klpkit", "the lab tree is never patched")
