@@ -11,6 +11,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/modname"
 )
 
 // CRCChange is one export whose symbol version a patch changes.
@@ -95,7 +97,7 @@ func parseSymversCRCs(data []byte) (map[string]kernelCRC, error) {
 // sameTarget reports whether Module.symvers' module column names target
 // ("vmlinux" or a module name with '_' for '-').
 func sameTarget(column, target string) bool {
-	return strings.ReplaceAll(path.Base(column), "-", "_") == target
+	return modname.Kernel(path.Base(column)) == target
 }
 
 // compareCRCs checks one unit's symbol versions. First the original side

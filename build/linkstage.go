@@ -17,6 +17,7 @@ import (
 
 	"github.com/klpkit/klpkit/build/klp"
 	"github.com/klpkit/klpkit/internal/elfobj"
+	"github.com/klpkit/klpkit/internal/modname"
 )
 
 // symvers are the kernel's exports from Module.symvers: symbol to the
@@ -142,7 +143,7 @@ func (r *runner) findModule(target string) string {
 func moduleFileName(file string) string {
 	for _, ext := range []string{".ko", ".ko.debug"} {
 		if name, ok := strings.CutSuffix(file, ext); ok {
-			return strings.ReplaceAll(name, "-", "_")
+			return modname.Kernel(name)
 		}
 	}
 	return ""

@@ -15,6 +15,7 @@ import (
 
 	"github.com/klpkit/klpkit/build/objdiff"
 	"github.com/klpkit/klpkit/internal/elfobj"
+	"github.com/klpkit/klpkit/internal/modname"
 )
 
 // unit is one translation unit through compile and diff.
@@ -228,7 +229,7 @@ func targetOf(cmd *cmdFile) string {
 		}
 	}
 	if module && name != "" {
-		return strings.ReplaceAll(name, "-", "_")
+		return modname.Kernel(name)
 	}
 	return "vmlinux"
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/klpkit/klpkit"
+	"github.com/klpkit/klpkit/internal/modname"
 )
 
 // Kernel is the module syscall surface kmod needs. The zero System uses the
@@ -191,4 +192,4 @@ func (s *System) refcnt(name string) (int, error) {
 }
 
 // ModuleName is the kernel's spelling of a module name: '-' becomes '_'.
-func ModuleName(name string) string { return strings.ReplaceAll(name, "-", "_") }
+func ModuleName(name string) string { return modname.Kernel(name) }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/klpkit/klpkit/internal/modname"
 )
 
 // MaxModuleNameLen is the longest module name the kernel accepts
@@ -69,7 +71,7 @@ func nameChar(c byte) bool {
 // KernelModuleName is the name the kernel uses (KBUILD_MODNAME, the sysfs
 // directory under /sys/kernel/livepatch): '-' becomes '_'.
 func KernelModuleName(name string) string {
-	return strings.ReplaceAll(strings.TrimSuffix(name, ".ko"), "-", "_")
+	return modname.Kernel(strings.TrimSuffix(name, ".ko"))
 }
 
 // Module is a livepatch module's metadata.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klpkit/klpkit/kmod"
 )
 
 // ModuleDir is where Photon's livepatch packages (kpatch-utils Gen-1) put
@@ -154,7 +156,7 @@ func (p Package) withDefaults(readModule bool) (Package, error) {
 		}
 	}
 	if p.ModuleName == "" {
-		p.ModuleName = strings.ReplaceAll(p.Name, "-", "_")
+		p.ModuleName = kmod.ModuleName(p.Name)
 	}
 	if !safeName.MatchString(p.ModuleName) {
 		return bad("module name %q", p.ModuleName)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/klpkit/klpkit/internal/modname"
 )
 
 // These helpers are the lab's own raw-syscall module loader, used in the VM
@@ -34,7 +36,7 @@ func LoadModule(path string) error {
 // LivepatchDir is the sysfs directory of an enabled livepatch under sysRoot
 // ("/sys" on a live system).
 func LivepatchDir(sysRoot, name string) string {
-	return filepath.Join(sysRoot, "kernel/livepatch", strings.ReplaceAll(name, "-", "_"))
+	return filepath.Join(sysRoot, "kernel/livepatch", modname.Kernel(name))
 }
 
 // WaitTransition waits until the livepatch's transition file reads 0.
@@ -68,7 +70,7 @@ func DisableLivepatch(ctx context.Context, sysRoot, name string) error {
 // UnloadModule removes a module with delete_module(2), retrying while the
 // kernel still holds it (EBUSY, EAGAIN) until ctx ends.
 func UnloadModule(ctx context.Context, name string) error {
-	name = strings.ReplaceAll(name, "-", "_")
+	name = modname.Kernel(name)
 	return poll(ctx, "unload of "+name, func() (bool, error) {
 		err := unix.DeleteModule(name, unix.O_NONBLOCK)
 		switch {
