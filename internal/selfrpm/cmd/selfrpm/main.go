@@ -83,10 +83,12 @@ func run(args []string) error {
 }
 
 // build compiles a command as Photon runs it: static, linux/amd64, with
-// no build paths (-trimpath) so the binary depends only on the commit.
+// no build paths (-trimpath) so the binary depends only on the commit, and
+// the commit stamped in (-buildvcs=true over any GOFLAGS=-buildvcs=false),
+// which --version prints.
 func build(pkg, dir string) ([]byte, error) {
 	bin := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=true", "-o", bin, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
