@@ -32,7 +32,8 @@
 //	fmt.Println(k.Package(), k.SourceRPM()) // linux-rt linux-rt-5.10.118-3.ph4.src.rpm
 //
 // The root package holds what they share: Progress, the one shape of the
-// progress reports every long operation sends to its ProgressFunc.
+// progress reports every long operation sends to its ProgressFunc, and the
+// sentinel errors several packages report (ErrNoChanges).
 //
 // The example command-line tools in examples/ (auto_livepatch, kpatch,
 // kpatch-build) are built on the same packages.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/klpkit/klpkit"
 )
 
 var (
@@ -18,7 +20,8 @@ var (
 	// cannot (an assembly file, __init code, data layout, ...).
 	ErrUnsupportedPatch = errors.New("unsupported change")
 	// ErrNoChanges means the patches change no function of the kernel.
-	ErrNoChanges = errors.New("no functional changes found")
+	// It is klpkit.ErrNoChanges, as objdiff's and livepatch's are.
+	ErrNoChanges = klpkit.ErrNoChanges
 	// ErrReplaceUnsupported means a replace module (Options.NoReplace
 	// false) was asked for a kernel without atomic replace (before Linux
 	// 5.1, such as Photon 3.0's 4.19): build with NoReplace. The words are

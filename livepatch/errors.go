@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/klpkit/klpkit"
 )
 
 // Sentinels callers can branch on with errors.Is.
@@ -24,8 +26,9 @@ var (
 	ErrFileMissing = errors.New("file to patch is missing")
 	// ErrNoPatches: an operation got no patches at all.
 	ErrNoPatches = errors.New("no patches given")
-	// ErrNoChanges: the patches, taken together, change nothing.
-	ErrNoChanges = errors.New("patches change nothing")
+	// ErrNoChanges: the patches, taken together, change nothing. It is
+	// klpkit.ErrNoChanges, as build's and build/objdiff's are.
+	ErrNoChanges = klpkit.ErrNoChanges
 	// ErrInvalidModule: module metadata breaks the kernel's or kbuild's rules.
 	ErrInvalidModule = errors.New("invalid livepatch module metadata")
 )

@@ -5,12 +5,15 @@ package objdiff
 import (
 	"errors"
 	"fmt"
+
+	"github.com/klpkit/klpkit"
 )
 
 // ErrNoChanges reports that the two objects differ in no function: the
 // patch changes nothing that needs live patching in this object. It is not
-// a failure; callers usually skip the object.
-var ErrNoChanges = errors.New("no functional changes")
+// a failure; callers usually skip the object. It is klpkit.ErrNoChanges,
+// the value build and livepatch export too.
+var ErrNoChanges = klpkit.ErrNoChanges
 
 // ErrOnlyLineNumbers is the ErrNoChanges of an object whose builds differ
 // only in source line numbers (a line added or removed above the code:
