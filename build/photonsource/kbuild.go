@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/internal/flock"
 	"github.com/klpkit/klpkit/internal/procgroup"
 )
@@ -50,11 +51,7 @@ func (s *Source) kbuild(ctx context.Context, tree, mode string) error {
 	if err := s.make(ctx, tree, strings.Fields(mode)...); err != nil {
 		return err
 	}
-	tmp := markerFile(tree) + ".tmp"
-	if err := os.WriteFile(tmp, []byte(mode+"\n"), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, markerFile(tree))
+	return atomicfile.WriteFile(markerFile(tree), []byte(mode+"\n"), 0o644)
 }
 
 // done reports whether an earlier run finished mode (or a full build).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/photon"
 )
 
@@ -176,7 +177,7 @@ func (s *Source) installSymvers(tree string) error {
 	if err != nil {
 		return fmt.Errorf("photonsource: Module.symvers: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(tree, "Module.symvers"), data); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tree, "Module.symvers"), data, 0o644); err != nil {
 		return fmt.Errorf("photonsource: %w", err)
 	}
 	return nil
@@ -216,20 +217,3 @@ func (s *Source) compiler() string {
 
 // markerFile records a finished kbuild step in the tree.
 func markerFile(tree string) string { return filepath.Join(tree, ".klpkit-kbuild-done") }
-
-// writeAtomic writes data to path through a temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
