@@ -285,48 +285,75 @@ func (r *prepRunner) emit(ev PrepareEvent) {
 	}
 }
 
-// patchOptions parses the options %patch and %autopatch share.
+// patchOptions are the options %patch and %autopatch share.
 type patchOptions struct {
 	strip   int
 	reverse bool
 	fuzz    int
 }
 
-func (r *prepRunner) autopatch(l SpecLine, args []string) error {
-	opts := patchOptions{}
-	lo, hi := 0, int(^uint(0)>>1)
+// patchFlags says which options a directive takes.
+type patchFlags struct {
+	switches string // letters of the options without a value
+	numbers  string // letters of the options that take a number
+	bare     byte   // the option a bare number stands for (0: none)
+}
+
+// parsePatchFlags parses the options of %patch or %autopatch (directive):
+// "-X", "-XN" and "-X N". It calls set with each option's letter and its
+// number, -1 for a switch, and fails on options flags does not name.
+func (r *prepRunner) parsePatchFlags(l SpecLine, directive string, args []string, flags patchFlags, set func(flag byte, n int)) error {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		flag, val := a, ""
 		if len(a) > 2 && strings.HasPrefix(a, "-") {
 			flag, val = a[:2], a[2:]
 		}
-		switch flag {
-		case "-v", "-q":
+		takes := func(letters string) bool {
+			return len(flag) == 2 && flag[0] == '-' && strings.IndexByte(letters, flag[1]) >= 0
+		}
+		switch {
+		case val == "" && takes(flags.switches):
+			set(flag[1], -1)
 			continue
-		case "-p", "-m", "-M":
+		case takes(flags.numbers):
+		case flags.bare != 0 && !strings.HasPrefix(a, "-"):
+			flag, val = "-"+string(flags.bare), a
 		default:
-			return r.fail(l, "%%autopatch option %q is not supported", a)
+			return r.fail(l, "%s option %q is not supported", directive, a)
 		}
 		if val == "" {
 			if i+1 >= len(args) {
-				return r.fail(l, "%%autopatch %s needs a value", flag)
+				return r.fail(l, "%s %s needs a value", directive, flag)
 			}
 			i++
 			val = args[i]
 		}
 		n, err := strconv.Atoi(val)
 		if err != nil || n < 0 {
-			return r.fail(l, "%%autopatch %s %q: not a number", flag, val)
+			return r.fail(l, "%s %s %q: not a number", directive, flag, val)
 		}
+		set(flag[1], n)
+	}
+	return nil
+}
+
+// autopatch implements %autopatch [-p N] [-m N] [-M N] [-v] [-q].
+func (r *prepRunner) autopatch(l SpecLine, args []string) error {
+	opts := patchOptions{}
+	lo, hi := 0, int(^uint(0)>>1)
+	err := r.parsePatchFlags(l, "%autopatch", args, patchFlags{switches: "vq", numbers: "pmM"}, func(flag byte, n int) {
 		switch flag {
-		case "-p":
+		case 'p':
 			opts.strip = n
-		case "-m":
+		case 'm':
 			lo = n
-		case "-M":
+		case 'M':
 			hi = n
 		}
+	})
+	if err != nil {
+		return err
 	}
 	var nums []int
 	for n := range r.spec.Patches {
@@ -347,48 +374,27 @@ func (r *prepRunner) autopatch(l SpecLine, args []string) error {
 func (r *prepRunner) patchDirective(l SpecLine, cmd string, args []string) error {
 	opts := patchOptions{}
 	var nums []int
+	flags := patchFlags{switches: "RsE", numbers: "pPF"}
 	if cmd != "%patch" {
 		n, _ := strconv.Atoi(cmd[len("%patch"):])
 		nums = append(nums, n)
+	} else {
+		flags.bare = 'P'
 	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		flag, val := a, ""
-		if len(a) > 2 && strings.HasPrefix(a, "-") {
-			flag, val = a[:2], a[2:]
-		}
-		switch {
-		case flag == "-R" && val == "":
-			opts.reverse = true
-			continue
-		case flag == "-s" && val == "" || flag == "-E" && val == "":
-			continue
-		case flag == "-p" || flag == "-P" || flag == "-F":
-		case !strings.HasPrefix(a, "-") && cmd == "%patch":
-			val = a
-			flag = "-P"
-		default:
-			return r.fail(l, "%%patch option %q is not supported", a)
-		}
-		if val == "" {
-			if i+1 >= len(args) {
-				return r.fail(l, "%%patch %s needs a value", flag)
-			}
-			i++
-			val = args[i]
-		}
-		n, err := strconv.Atoi(val)
-		if err != nil || n < 0 {
-			return r.fail(l, "%%patch %s %q: not a number", flag, val)
-		}
+	err := r.parsePatchFlags(l, "%patch", args, flags, func(flag byte, n int) {
 		switch flag {
-		case "-p":
+		case 'R':
+			opts.reverse = true
+		case 'p':
 			opts.strip = n
-		case "-F":
+		case 'F':
 			opts.fuzz = n
-		default:
+		case 'P':
 			nums = append(nums, n)
 		}
+	})
+	if err != nil {
+		return err
 	}
 	if len(nums) == 0 {
 		return r.fail(l, "%%patch without a patch number")
