@@ -20,7 +20,9 @@ type SignerOptions struct {
 	// Time is the signature creation time. Set it to the package's
 	// BuildTime: with a fixed time, RSA signatures are deterministic and
 	// signed packages stay reproducible (other key types are salted, so
-	// their packages differ in the signature bytes). Zero = time.Now().
+	// their packages differ in the signature bytes). A time before the key
+	// was made (or self-signed) is replaced by that moment, at which the
+	// signature is valid. Zero = time.Now().
 	Time time.Time
 }
 
@@ -67,7 +69,14 @@ func NewOpenPGPSigner(key io.Reader, opts *SignerOptions) (Signer, error) {
 		cfg.NonDeterministicSignaturesViaNotation = &deterministic
 	}
 	if !o.Time.IsZero() {
-		cfg.Time = func() time.Time { return o.Time }
+		// A key made after the build time (the commit's) cannot make a
+		// valid signature dated then: date it when the key became valid,
+		// which is as fixed as the build time, so output stays reproducible.
+		at := o.Time
+		if from := keyValidFrom(signer); at.Before(from) {
+			at = from
+		}
+		cfg.Time = func() time.Time { return at }
 	}
 	return func(data []byte) ([]byte, error) {
 		var sig bytes.Buffer
@@ -76,4 +85,27 @@ func NewOpenPGPSigner(key io.Reader, opts *SignerOptions) (Signer, error) {
 		}
 		return sig.Bytes(), nil
 	}, nil
+}
+
+// keyValidFrom is the newest creation time among e's keys and their
+// self-signatures: a signature dated earlier would predate its key.
+func keyValidFrom(e *openpgp.Entity) time.Time {
+	from := e.PrimaryKey.CreationTime
+	later := func(t time.Time) {
+		if t.After(from) {
+			from = t
+		}
+	}
+	for _, id := range e.Identities {
+		if id.SelfSignature != nil {
+			later(id.SelfSignature.CreationTime)
+		}
+	}
+	for _, sub := range e.Subkeys {
+		later(sub.PublicKey.CreationTime)
+		if sub.Sig != nil {
+			later(sub.Sig.CreationTime)
+		}
+	}
+	return from
 }
