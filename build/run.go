@@ -19,9 +19,9 @@ import (
 
 // Run builds a livepatch module from opts.Patches for the kernel
 // opts.Source describes and writes it to opts.OutputDir/<name>.ko. The
-// stages are those of DESIGN.md: checks, patch, compile (only the
-// translation units the patches touch, original and patched), diff, link
-// and output. Cancelling ctx stops the running command and returns
+// stages are those the package documentation describes (the Stage
+// values): checks, patch, compile (only the translation units the patches
+// touch, original and patched), diff, link and output. Cancelling ctx stops the running command and returns
 // ctx.Err(); the tree's sources are never modified (patched files live in
 // an overlay; see Tree.Dir for the one make run Run may do in the tree),
 // and no partial .ko is written.
