@@ -25,7 +25,7 @@ type want struct {
 	refused string
 }
 
-// kernels holds real Photon kernel strings (FACTS.md section 1.4 and more).
+// kernels holds real Photon kernel strings, as Photon's repositories name them.
 var kernels = []want{
 	{"4.9.43-1.ph2-esx", V(4, 9, 43), 1, 0, "", 2, ESX, "no livepatch support (it starts with 3.0)"},
 	{"4.9.140-1.ph2", V(4, 9, 140), 1, 0, "", 2, Generic, "starts with 3.0"},

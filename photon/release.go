@@ -85,7 +85,9 @@ const (
 	whySecure = "Photon's secure kernels are built without CONFIG_LIVEPATCH (and with the GCC latent-entropy plugin)"
 )
 
-// releases is the one table of Photon facts; see FACTS.md section 1.
+// releases is the one table of Photon facts (kernel line, compiler,
+// atomic replace, flavors and their livepatch support), gathered from
+// Photon's kernel packages and repositories.
 var releases = []ReleaseInfo{
 	{
 		Release: 3, KernelLine: "4.19", Compiler: "gcc 7.3.0", AtomicReplace: false,

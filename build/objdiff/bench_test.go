@@ -39,7 +39,7 @@ func BenchmarkDiffCorpusLargest(b *testing.B) {
 }
 
 // BenchmarkDiffKernelSchedCore diffs kernel/sched/core.o of the lab
-// kernel (the largest object FACTS.md measures kpatch on) with a one-line
+// kernel (one of its largest objects) with a one-line
 // patch in a small function.
 func BenchmarkDiffKernelSchedCore(b *testing.B) {
 	tree, _ := labTree(b)

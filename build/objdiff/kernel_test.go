@@ -208,8 +208,8 @@ func TestKernelNoChange(t *testing.T) {
 // schedCorePatch is a one-line change to idle_cpu() in kernel/sched/core.c.
 var schedCorePatch = [2]string{"int idle_cpu(int cpu)\n{\n", "int idle_cpu(int cpu)\n{\n\tbarrier();\n\tif (cpu < 0)\n\t\treturn 0;\n"}
 
-// TestKernelSchedCore diffs the largest object FACTS.md measures kpatch
-// on: 1,389 sections, jump labels, static calls, alternatives, ORC.
+// TestKernelSchedCore diffs one of the kernel's largest objects: 1,389
+// sections, jump labels, static calls, alternatives, ORC.
 func TestKernelSchedCore(t *testing.T) {
 	tree, headers := labTree(t)
 	orig, patched := buildKernelPair(t, tree, "kernel/sched/core.c", schedCorePatch[0], schedCorePatch[1])

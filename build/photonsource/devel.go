@@ -47,7 +47,8 @@ func (s *Source) develSymvers(ctx context.Context, devel, dir string) (string, e
 
 // fullBuildCoreHours is what one full build of a distribution kernel
 // configuration costs: Debian 6.1's took about 4.2 hours on 2 cores
-// (FACTS.md); Photon's generic configuration is of the same order.
+// (measured on the lab machine); Photon's generic configuration is of the
+// same order.
 const fullBuildCoreHours = 8.4
 
 // smallConfigOptions: a configuration with fewer options set is a small
