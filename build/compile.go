@@ -118,6 +118,15 @@ func compileSteps(cmd *cmdFile, out string, ov *overlay) ([][]string, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The tree as "." keeps where it is out of the patch object's
+		// debug information, hence out of the module; GCC tries the last
+		// map first, so the overlay's comes after. GCC splits the option
+		// at its first '=': a tree path holding one is left as it is.
+		for _, root := range treeRoots(ov.tree) {
+			if !strings.Contains(root, "=") {
+				args = append(args, "-fdebug-prefix-map="+root+"=.")
+			}
+		}
 		args = append(args, "-fmacro-prefix-map="+ov.dir+"/=", "-fdebug-prefix-map="+ov.dir+"/=",
 			"-iquote", path.Dir(src), "-I"+inc)
 	}

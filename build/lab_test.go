@@ -77,12 +77,16 @@ func TestRunLabOutputs(t *testing.T) {
 			}
 
 			// Reproducible: the second run, in a work directory of another
-			// name and length, writes the same module and RPM bytes.
+			// name and length and with the tree reached by another path,
+			// writes the same module and RPM bytes.
 			opts.WorkDir = filepath.Join(t.TempDir(), "a-longer-work-directory")
+			linked := filepath.Join(t.TempDir(), "tree-by-another-path")
+			require.NoError(t, os.Symlink(tree.Dir, linked))
+			tree.Dir = linked
 			again, err := build.Run(t.Context(), opts)
 			require.NoError(t, err)
 			assert.True(t, again.Objects[0].Cached, "second run takes the original object from the cache")
-			requireReproduced(t, l, signed, again.Module)
+			requireReproduced(t, l, signed, again.Module, l.SourceDir, linked, opts.WorkDir, "/klpkit-build-")
 			orig, err := os.ReadFile(filepath.Join(l.SourceDir, "fs/proc/uptime.c"))
 			require.NoError(t, err)
 			assert.NotContains(t, string(orig), "klpkit", "the lab tree is never patched")

@@ -20,11 +20,15 @@ import (
 // requireReproduced requires the module at path, built again from the
 // inputs that gave first, to be byte-identical to it, and so the RPMs of
 // both (with a fixed build time, as SOURCE_DATE_EPOCH fixes it): no work
-// directory, time or other per-run value may reach the output.
-func requireReproduced(t *testing.T, l *lab.Lab, first []byte, path string) {
+// directory, time or other per-run value may reach the output. Nor may
+// any of dirs, the directories the builds used.
+func requireReproduced(t *testing.T, l *lab.Lab, first []byte, path string, dirs ...string) {
 	t.Helper()
 	again, err := os.ReadFile(path)
 	require.NoError(t, err)
+	for _, dir := range dirs {
+		require.False(t, bytes.Contains(again, []byte(dir)), "the module embeds %s", dir)
+	}
 	require.True(t, bytes.Equal(first, again), "two builds of the same inputs give different modules: %s", byteDiffs(first, again))
 	rpm := func(ko []byte) []byte {
 		var buf bytes.Buffer

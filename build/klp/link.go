@@ -85,9 +85,9 @@ func Link(ctx context.Context, m *Module, o LinkOptions) ([]byte, error) {
 	if err := os.WriteFile(filepath.Join(o.WorkDir, "Kbuild"), []byte(kbuild), 0o644); err != nil {
 		return nil, fmt.Errorf("link %s: %w", m.Name, err)
 	}
-	// The work directory is mapped out of the debug information: the
+	// The directories are mapped out of the debug information: the
 	// module's bytes must not depend on where it was built.
-	args := append([]string{"-C", o.KbuildDir, "M=" + o.WorkDir, "KBUILD_MODPOST_WARN=1"}, prefixMapArgs(o.MakeArgs, os.Environ(), o.WorkDir)...)
+	args := append([]string{"-C", o.KbuildDir, "M=" + o.WorkDir, "KBUILD_MODPOST_WARN=1"}, prefixMapArgs(o.MakeArgs, os.Environ(), o.KbuildDir, o.WorkDir)...)
 	args = append(args, "modules")
 	cmd := exec.CommandContext(ctx, "make", args...)
 	// On cancellation make is killed; its children may hold the output

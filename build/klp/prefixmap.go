@@ -3,34 +3,56 @@
 package klp
 
 import (
+	"path/filepath"
 	"strings"
 )
 
-// prefixMapArgs returns makeArgs with the compiler told to write dir as
-// "." in debug information (-fdebug-prefix-map), so that the module's
-// own objects (the generated source and kbuild's .mod.c) do not embed
-// the work directory and two builds in different directories give the
-// same bytes. The flag goes in KCFLAGS, which kbuild appends to the
-// flags of every C compile, .mod.c included (ccflags-y in the Kbuild
-// file would miss .mod.c). A KCFLAGS already in makeArgs, or else in env
-// (the environment make inherits; a command-line KCFLAGS would hide it),
-// keeps its flags, the map added after them.
+// prefixMapArgs returns makeArgs with the compiler told to write each of
+// dirs as "." in debug information (-fdebug-prefix-map), so that the
+// module's own objects (the generated source and kbuild's .mod.c) embed
+// neither the work directory nor where the kernel tree happens to be,
+// and two builds in different directories give the same bytes. Each dir
+// is mapped as given and with links resolved (the compiler records its
+// working directory either way). GCC tries the last map first, so the
+// more specific dirs come last. The flags go in KCFLAGS, which kbuild
+// appends to the flags of every C compile, .mod.c included (ccflags-y in
+// the Kbuild file would miss .mod.c). A KCFLAGS already in makeArgs, or
+// else in env (the environment make inherits; a command-line KCFLAGS
+// would hide it), keeps its flags, the maps added after them.
 //
 // -fdebug-prefix-map, not -ffile-prefix-map: GCC 7 (Photon 3.0's
 // kernels) has only the former, and neither generated file uses
 // __FILE__. GCC splits the option at its first '=', and make splits
 // KCFLAGS at blanks, so a dir holding either cannot be mapped: such a
-// build still works, but embeds its directory.
-func prefixMapArgs(makeArgs, env []string, dir string) []string {
-	if dir == "" || strings.ContainsAny(dir, "= \t\n") {
+// build still works, but embeds that directory.
+func prefixMapArgs(makeArgs, env []string, dirs ...string) []string {
+	var flags []string
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
+		}
+		forms := []string{filepath.Clean(dir)}
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			forms = append(forms, real)
+		}
+		for _, d := range forms {
+			if seen[d] || d == "/" || strings.ContainsAny(d, "= \t\n") {
+				continue
+			}
+			seen[d] = true
+			flags = append(flags, "-fdebug-prefix-map="+d+"=.")
+		}
+	}
+	if len(flags) == 0 {
 		return makeArgs
 	}
-	flag := "-fdebug-prefix-map=" + strings.TrimSuffix(dir, "/") + "=."
+	add := strings.Join(flags, " ")
 	out := append([]string(nil), makeArgs...)
 	// make takes the last of several command-line assignments.
 	for i := len(out) - 1; i >= 0; i-- {
 		if v, ok := strings.CutPrefix(out[i], "KCFLAGS="); ok {
-			out[i] = "KCFLAGS=" + joinFlags(v, flag)
+			out[i] = "KCFLAGS=" + joinFlags(v, add)
 			return out
 		}
 	}
@@ -40,12 +62,12 @@ func prefixMapArgs(makeArgs, env []string, dir string) []string {
 			inherited = v // the last wins, as in exec
 		}
 	}
-	return append(out, "KCFLAGS="+joinFlags(inherited, flag))
+	return append(out, "KCFLAGS="+joinFlags(inherited, add))
 }
 
-func joinFlags(flags, flag string) string {
+func joinFlags(flags, add string) string {
 	if strings.TrimSpace(flags) == "" {
-		return flag
+		return add
 	}
-	return flags + " " + flag
+	return flags + " " + add
 }
