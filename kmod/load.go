@@ -93,14 +93,21 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 		}
 		return nil, err
 	}
-	if m.Info.Livepatch {
-		if below := s.topDisabled(); below != "" {
-			return nil, fmt.Errorf("%s is loaded but disabled, and kernels before 5.1 enable a new patch only on top of an enabled one: unload %s first: %w",
-				below, below, ErrStackingEnforced)
-		}
+	if err := s.checkAboveDisabled(m); err != nil {
+		return nil, err
 	}
 	progress(Event{Kind: EventLoading, Module: m.Name, Path: path})
-	err = retryBusy(ctx, t, m.Name, false, progress, func() error { return s.insert(ctx, m) })
+	err = retryBusy(ctx, t, m.Name, false, progress, func() error {
+		err := s.insert(ctx, m)
+		if errors.Is(err, syscall.EBUSY) {
+			// A patch disabled during the retries (its transition
+			// was the EBUSY) keeps the kernel saying EBUSY: stop.
+			if serr := s.checkAboveDisabled(m); serr != nil {
+				return serr
+			}
+		}
+		return err
+	})
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, s.loadCancelled(ctx, m.Name, err)
@@ -132,6 +139,20 @@ func (s *System) Load(ctx context.Context, path string, opts *LoadOptions) (*Loa
 		}
 	}
 	return res, nil
+}
+
+// checkAboveDisabled refuses, before 5.1, a livepatch whose patch would
+// go on top of a disabled one: the kernel enables it only above an
+// enabled one.
+func (s *System) checkAboveDisabled(m *Module) error {
+	if !m.Info.Livepatch {
+		return nil
+	}
+	if below := s.topDisabled(); below != "" {
+		return fmt.Errorf("%s is loaded but disabled, and kernels before 5.1 enable a new patch only on top of an enabled one: unload %s first: %w",
+			below, below, ErrStackingEnforced)
+	}
+	return nil
 }
 
 // checkLoadable refuses what the kernel would refuse, with a clearer error.

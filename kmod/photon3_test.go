@@ -142,3 +142,22 @@ func photon3Module(t *testing.T, e *env, rel, name string) string {
 	require.NoError(t, err)
 	return p
 }
+
+// A patch disabled while a load waits out its transition (by another tool)
+// ends up disabled below the new one: the kernel answers EBUSY for good, and
+// Load says which patch is in the way instead of retrying to the end.
+func TestLoadWhileBelowGoesDisabledBefore51(t *testing.T) {
+	e := newEnv(t, &kmodtest.Config{Release: legacyRelease, Vermagic: photon3Vermagic(legacyRelease), TransitionTicks: 30})
+	e.loadLegacy(t, "p1")
+	p2 := e.legacyModule(t, "p2")
+	require.NoError(t, e.k.WriteAttr(e.sys.SysRoot+"/kernel/livepatch/p1/enabled", "0"))
+	var events []kmod.Event
+	o := loadOpts(&events)
+	o.Timing.BusyRetries = 1000 // far longer than p1's transition
+	_, err := e.sys.Load(ctx(t), p2, o)
+	require.ErrorIs(t, err, kmod.ErrStackingEnforced)
+	assert.Contains(t, err.Error(), "p1 is loaded but disabled")
+	assert.Contains(t, kinds(events), kmod.EventBusyRetry, "the load met p1 in transition")
+	assert.Less(t, len(events), 100, "it stopped retrying once p1 was disabled")
+	assert.Equal(t, []string{"p1"}, e.k.Loaded())
+}
