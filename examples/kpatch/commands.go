@@ -88,6 +88,10 @@ func (a *app) load(ctx context.Context, args []string) error {
 	if f.allowWindow && !f.retireOlder {
 		return fmt.Errorf("--allow-unpatched-window goes with --retire-older")
 	}
+	if f.retireOlder && f.all {
+		// Each load would retire the ones before it: only the last stays.
+		return fmt.Errorf("--retire-older goes with one module, not --all")
+	}
 	if err := a.requirePrivileges("load"); err != nil {
 		return err
 	}
