@@ -60,6 +60,11 @@
 //     Options.DebugDir the objects, patched sources, generated module
 //     source and a log are exported.
 //
+// The module is reproducible: the same patches for the same kernel give
+// the same bytes wherever the tree and the work directory are (both are
+// mapped out of the debug information), and the same RPM with a fixed
+// rpmpkg.Package.BuildTime (SOURCE_DATE_EPOCH).
+//
 // Errors wrap sentinels ([ErrNotLivepatchable], [ErrCompilerMismatch],
 // [ErrUnsupportedPatch], [ErrNoChanges]); failures tied to one translation
 // unit are *[ObjectError]s naming it and the stage.
