@@ -63,7 +63,9 @@
 // The module is reproducible: the same patches for the same kernel give
 // the same bytes wherever the tree and the work directory are (both are
 // mapped out of the debug information), and the same RPM with a fixed
-// rpmpkg.Package.BuildTime (SOURCE_DATE_EPOCH).
+// rpmpkg.Package.BuildTime (SOURCE_DATE_EPOCH). A module signed with an
+// ECDSA key is the exception: those signatures are randomized (RSA's
+// are not).
 //
 // Errors wrap sentinels ([ErrNotLivepatchable], [ErrCompilerMismatch],
 // [ErrUnsupportedPatch], [ErrNoChanges]); failures tied to one translation
