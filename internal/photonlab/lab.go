@@ -39,6 +39,14 @@ type Lab struct {
 	DebuginfoRPM  string         `json:"debuginfo_rpm"`  // the debuginfo RPM inside RepoDir
 	DevelRPM      string         `json:"devel_rpm"`      // the devel RPM (Module.symvers, .config) inside RepoDir
 	Flavors       []FlavorKernel `json:"flavors"`
+
+	// SigningKey and SigningCert are the lab signing key (PEM: private key
+	// and certificate) and its certificate, which the kernel has in its
+	// built-in keyring and signed its modules with (module.sig_enforce=1
+	// then refuses modules not signed with it); "" for a flavor built
+	// without (aws) and in a lab built before signing.
+	SigningKey  string `json:"signing_key,omitempty"`
+	SigningCert string `json:"signing_cert,omitempty"`
 }
 
 // FlavorKernel is one flavor's kernel of the lab: the fields of Lab that
@@ -54,6 +62,8 @@ type FlavorKernel struct {
 	SourceRPM     string        `json:"source_rpm"`
 	DebuginfoRPM  string        `json:"debuginfo_rpm"`
 	DevelRPM      string        `json:"devel_rpm"`
+	SigningKey    string        `json:"signing_key,omitempty"`
+	SigningCert   string        `json:"signing_cert,omitempty"`
 }
 
 // ErrNoFlavor means the lab has no kernel of the flavor asked for.
@@ -72,7 +82,7 @@ func (l *Lab) Flavor(f photon.Flavor) (*Lab, error) {
 		c := *l
 		c.KernelRelease, c.Vmlinuz, c.Vmlinux, c.Config = fk.KernelRelease, fk.Vmlinuz, fk.Vmlinux, fk.Config
 		c.BuildDir, c.ModuleSymvers, c.SourceRPM, c.DebuginfoRPM = fk.BuildDir, fk.ModuleSymvers, fk.SourceRPM, fk.DebuginfoRPM
-		c.DevelRPM = fk.DevelRPM
+		c.DevelRPM, c.SigningKey, c.SigningCert = fk.DevelRPM, fk.SigningKey, fk.SigningCert
 		return &c, nil
 	}
 	return nil, fmt.Errorf("%w: %s has no %s kernel", ErrNoFlavor, l.Dir, f)
@@ -149,11 +159,18 @@ func OpenDir(dir string) (*Lab, error) {
 }
 
 func (l *Lab) paths() map[string]string {
-	return map[string]string{
+	m := map[string]string{
 		"vmlinuz": l.Vmlinuz, "vmlinux": l.Vmlinux, "config": l.Config, "source tree": l.Tree,
 		"build directory": l.BuildDir, "Module.symvers": l.ModuleSymvers, "repository": l.RepoDir, "source RPM": l.SourceRPM, "debuginfo RPM": l.DebuginfoRPM,
 		"devel RPM": l.DevelRPM,
 	}
+	// Signing is optional: a flavor without it, or a lab built before it.
+	for what, p := range map[string]string{"signing key": l.SigningKey, "signing certificate": l.SigningCert} {
+		if p != "" {
+			m[what] = p
+		}
+	}
+	return m
 }
 
 // String describes the lab for humans.
@@ -169,6 +186,9 @@ func (l *Lab) String() string {
 		{"source tree", l.Tree}, {"build dir", l.BuildDir}, {"Module.symvers", l.ModuleSymvers}, {"repository", l.RepoDir},
 		{"source RPM", l.SourceRPM}, {"debuginfo RPM", l.DebuginfoRPM}, {"devel RPM", l.DevelRPM}} {
 		fmt.Fprintf(&b, "%-15s %s\n", row[0], row[1])
+	}
+	if l.SigningCert != "" {
+		fmt.Fprintf(&b, "%-15s %s (trusted by the kernel, key %s)\n", "signing cert", l.SigningCert, l.SigningKey)
 	}
 	return b.String()
 }

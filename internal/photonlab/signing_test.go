@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package photonlab
+
+import (
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/kmod/kmodtest"
+	"github.com/klpkit/klpkit/kmod/modsign"
+)
+
+// TestEnsureSigning: the first run makes the key, certificate and
+// fragment; a rerun keeps the key (the kernel's cache key stays) and
+// restores a lost certificate file; a damaged key is an error, never
+// silently replaced.
+func TestEnsureSigning(t *testing.T) {
+	dir := t.TempDir()
+	f, err := ensureSigning(dir, time.Now())
+	require.NoError(t, err)
+	fi, err := os.Stat(f.Key)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the private key is not world-readable")
+
+	s, err := modsign.LoadSigner(f.Key, f.Cert, 0)
+	require.NoError(t, err, "the key file holds the key and the certificate file its certificate")
+	require.Equal(t, SigningCommonName, s.Cert.Subject.CommonName)
+	require.Equal(t, x509.SHA512WithRSA, s.Cert.SignatureAlgorithm, "the kernel checks it with the sha512 module signing needs anyway")
+	require.False(t, s.Cert.IsCA)
+	require.NotEmpty(t, s.Cert.SubjectKeyId)
+	require.NoError(t, s.Cert.CheckSignature(s.Cert.SignatureAlgorithm, s.Cert.RawTBSCertificate, s.Cert.Signature), "self-signed")
+
+	module := kmodtest.BuildModule(kmodtest.ModuleSpec{Name: "lp", Livepatch: true})
+	signed, err := s.Sign(module)
+	require.NoError(t, err)
+	_, by, err := modsign.Verify(signed, []*x509.Certificate{s.Cert})
+	require.NoError(t, err)
+	require.Equal(t, SigningCommonName, by.Subject.CommonName)
+
+	frag, err := os.ReadFile(f.Fragment)
+	require.NoError(t, err)
+	opts, err := parseConfig(f.Fragment, frag)
+	require.NoError(t, err)
+	have := map[string]string{}
+	for _, o := range opts {
+		have[o.Name] = o.Value
+	}
+	require.Equal(t, map[string]string{
+		"CONFIG_MODULE_SIG": "y", "CONFIG_MODULE_SIG_FORCE": "", "CONFIG_MODULE_SIG_ALL": "y",
+		"CONFIG_MODULE_SIG_SHA512": "y", "CONFIG_MODULE_SIG_HASH": `"sha512"`,
+		"CONFIG_MODULE_SIG_KEY": `"` + f.Key + `"`, "CONFIG_SYSTEM_TRUSTED_KEYRING": "y",
+		"CONFIG_SYSTEM_TRUSTED_KEYS": `"` + f.Cert + `"`,
+	}, have)
+
+	key, err := os.ReadFile(f.Key)
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(f.Cert))
+	again, err := ensureSigning(dir, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, f, again)
+	requireFile(t, f.Key, key, "a rerun keeps the key")
+	requireFile(t, f.Fragment, frag, "a rerun keeps the fragment, so the kernel is not rebuilt")
+	s2, err := modsign.LoadSigner(f.Key, f.Cert, 0)
+	require.NoError(t, err, "a lost certificate file is written again from the key file")
+	require.True(t, s2.Cert.Equal(s.Cert))
+
+	require.NoError(t, os.WriteFile(f.Key, []byte("not a key\n"), 0o600))
+	_, err = ensureSigning(dir, time.Now())
+	require.ErrorIs(t, err, ErrBadSigningKey)
+	require.ErrorContains(t, err, f.Key)
+	requireFile(t, f.Key, []byte("not a key\n"), "a damaged key is left for the user to look at")
+	requireFile(t, f.Fragment, frag, "and the fragment is not rewritten")
+}
+
+// TestSigningFragmentNamesTheKey: another key at the same path gives
+// another fragment, so the config step's digest (and the kernel) follow
+// the key.
+func TestSigningFragmentNamesTheKey(t *testing.T) {
+	f := signingPaths("/lab")
+	a, b := signingFragment(f, []byte("key one")), signingFragment(f, []byte("key two"))
+	require.NotEqual(t, string(a), string(b))
+	require.Equal(t, string(a), string(signingFragment(f, []byte("key one"))))
+}
+
+func TestEnsureSigningRefusesUnquotablePaths(t *testing.T) {
+	_, err := ensureSigning(filepath.Join(t.TempDir(), "my lab"), time.Now())
+	require.ErrorContains(t, err, "must not hold spaces")
+}
+
+func requireFile(t *testing.T, name string, want []byte, msg string) {
+	t.Helper()
+	got, err := os.ReadFile(name)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got), msg)
+}
