@@ -20,20 +20,6 @@ type stepEvent struct {
 	Message string `json:"message"`
 }
 
-// jsonRequested reports --json among the options (before a "--"), so
-// that even a command line parse refuses is answered in JSON.
-func jsonRequested(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "--":
-			return false
-		case "--json":
-			return true
-		}
-	}
-	return false
-}
-
 // startJSON sets up --json: status lines go to stderr and a result is
 // filled as the run goes. main defers the returned function, which prints
 // the result (also for a failure; not for help or --version).

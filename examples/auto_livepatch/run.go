@@ -84,7 +84,7 @@ func (a *app) run(ctx context.Context, args []string) error {
 
 func (a *app) main(ctx context.Context, args []string) (err error) {
 	a.status = a.stdout
-	if jsonRequested(args) {
+	if clijson.Requested(args) {
 		defer a.startJSON()(&err)
 	}
 	o, err := parse(args, a.stdout)

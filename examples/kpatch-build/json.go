@@ -57,17 +57,3 @@ func (o *options) unsupported() error {
 	}
 	return nil
 }
-
-// jsonRequested reports --json among the options (before a "--"), so
-// that even a command line parse refuses is answered in JSON.
-func jsonRequested(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "--":
-			return false
-		case "--json":
-			return true
-		}
-	}
-	return false
-}

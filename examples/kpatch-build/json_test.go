@@ -73,6 +73,11 @@ func TestJSONFailure(t *testing.T) {
 	require.NoError(t, json.Unmarshal(c.out.Bytes(), &got), c.out.String())
 	assert.False(t, got.OK)
 	assert.Equal(t, "no patch file(s) specified", got.Error)
+
+	// --json=true is --json too (pflag takes it), not plain text.
+	require.Error(t, c.run("--json=true", "-s", c.tree))
+	require.NoError(t, json.Unmarshal(c.out.Bytes(), &got), c.out.String())
+	assert.Equal(t, "no patch file(s) specified", got.Error)
 }
 
 func TestJSONEvents(t *testing.T) {

@@ -158,7 +158,7 @@ func (a *app) main(ctx context.Context, args []string) (err error) {
 	// line parse refuses: the status lines go to stderr.
 	a.status = a.stdout
 	var jres *clijson.Result
-	if jsonRequested(args) {
+	if clijson.Requested(args) {
 		a.status = a.stderr
 		jres = clijson.NewResult()
 		clock := clijson.NewClock(a.now)
