@@ -186,21 +186,38 @@ func relativeTo(roots []string, p string) (string, bool) {
 
 // moduleDebugFiles lists the module files under dir that carry DWARF line
 // tables (.ko.debug files of a debuginfo tree, or unstripped .ko files).
-func moduleDebugFiles(dir string) []string {
+// complete is false when some module under dir has neither (a stripped
+// .ko without its .ko.debug): its units cannot be listed, and a header's
+// users among them would be missed without a word.
+func moduleDebugFiles(dir string) (files []string, complete bool) {
 	if dir == "" {
-		return nil
+		return nil, true
 	}
-	var files []string
+	// covered: module file name without .ko/.ko.debug -> has a line table.
+	covered := map[string]bool{}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { //nolint:errcheck // unreadable parts hold no usable modules
-		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".ko") || strings.HasSuffix(p, ".ko.debug")) {
+		if err != nil || d.IsDir() {
 			return nil
 		}
-		if hasLineTable(p) {
+		base, ok := strings.CutSuffix(d.Name(), ".ko")
+		if !ok {
+			if base, ok = strings.CutSuffix(d.Name(), ".ko.debug"); !ok {
+				return nil
+			}
+		}
+		has := hasLineTable(p)
+		covered[base] = covered[base] || has
+		if has {
 			files = append(files, p)
 		}
 		return nil
 	})
-	return files
+	for _, has := range covered {
+		if !has {
+			return files, false
+		}
+	}
+	return files, true
 }
 
 // hasLineTable reports an ELF file with a DWARF line table.
@@ -240,14 +257,17 @@ func (r *runner) headersFromDebugInfo(ctx context.Context, changed []string) (re
 	}
 	files := []string{r.tree.Vmlinux}
 	if r.config.hasModules() {
-		mods := moduleDebugFiles(r.tree.ModulesDir)
+		mods, complete := moduleDebugFiles(r.tree.ModulesDir)
+		if !complete {
+			mods = nil // some modules' units cannot be listed: not a partial set
+		}
 		if mds, ok := r.opts.Source.(ModuleDebugSource); ok && len(mods) == 0 {
 			r.event(StagePatch, 0, 1, "a header changes in a kernel with modules: reading the modules' debug information")
 			dir, err := mds.ModuleDebugDir(ctx)
 			if err != nil {
 				return nil, nil, fmt.Errorf("module debug information: %w", err)
 			}
-			mods = moduleDebugFiles(dir)
+			mods, _ = moduleDebugFiles(dir)
 		}
 		if len(mods) == 0 {
 			r.event(StagePatch, 0, 1, "a header changes and the kernel has modules without debug information (Tree.ModulesDir): their users come from kbuild's records")
