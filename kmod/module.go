@@ -7,6 +7,8 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+
+	"github.com/klpkit/klpkit/kmod/modsign"
 )
 
 // Module is a module file as read from disk.
@@ -25,9 +27,6 @@ type Module struct {
 	// Image is the uncompressed ELF image.
 	Image []byte `json:"-"`
 }
-
-// sigMagic ends a signed module (FACTS 8.6).
-const sigMagic = "~Module signature appended~\n"
 
 // thisModuleNameOff is the offset of struct module's name on 64-bit kernels:
 // enum module_state (4 bytes, padded to 8) then a struct list_head (16).
@@ -59,7 +58,7 @@ func ParseModule(data []byte) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadModule, err)
 	}
-	m := &Module{Compression: c, Image: img, Signed: bytes.HasSuffix(img, []byte(sigMagic))}
+	m := &Module{Compression: c, Image: img, Signed: bytes.HasSuffix(img, []byte(modsign.Magic))}
 	modinfo, thisModule, err := moduleSections(img)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadModule, err)
