@@ -193,20 +193,18 @@ func moduleDebugFiles(dir string) (files []string, complete bool) {
 	if dir == "" {
 		return nil, true
 	}
-	// covered: module file name without .ko/.ko.debug -> has a line table.
+	// covered: module name -> some file of it has a line table.
 	covered := map[string]bool{}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { //nolint:errcheck // unreadable parts hold no usable modules
 		if err != nil || d.IsDir() {
 			return nil
 		}
-		base, ok := strings.CutSuffix(d.Name(), ".ko")
-		if !ok {
-			if base, ok = strings.CutSuffix(d.Name(), ".ko.debug"); !ok {
-				return nil
-			}
+		name := moduleFileName(d.Name())
+		if name == "" {
+			return nil
 		}
 		has := hasLineTable(p)
-		covered[base] = covered[base] || has
+		covered[name] = covered[name] || has
 		if has {
 			files = append(files, p)
 		}
