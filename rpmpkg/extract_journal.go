@@ -246,8 +246,19 @@ func parseJournalLine(s string) (journalLine, bool) {
 	if len(l.fields) != n {
 		return journalLine{}, false
 	}
+	if kind == jDir {
+		// A mode or time that does not parse would chmod the directory
+		// to 0 or date it 1970: such a line is not one this package wrote.
+		_, merr := strconv.ParseUint(l.fields[1], 8, 32)
+		_, aerr := strconv.ParseInt(l.fields[2], 10, 64)
+		_, terr := strconv.ParseInt(l.fields[3], 10, 64)
+		if merr != nil || aerr != nil || terr != nil || (l.fields[0] != "." && !isLocalRel(l.fields[0])) {
+			return journalLine{}, false
+		}
+		return l, true
+	}
 	for _, f := range l.fields {
-		if kind != jDir && !isLocalRel(f) {
+		if !isLocalRel(f) {
 			return journalLine{}, false
 		}
 	}
