@@ -5,6 +5,8 @@ package build
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/klpkit/klpkit/internal/jsontext"
 )
 
 // JSON: stages as their names, errors as their messages, and empty lists
@@ -26,18 +28,11 @@ func (s *Stage) UnmarshalText(text []byte) error {
 	return fmt.Errorf("build: unknown stage %q", text)
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 // MarshalJSON writes empty lists as [].
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result
 	p := plain(r)
-	p.Objects, p.Warnings = nonNil(p.Objects), nonNil(p.Warnings)
+	p.Objects, p.Warnings = jsontext.NonNil(p.Objects), jsontext.NonNil(p.Warnings)
 	return json.Marshal(p)
 }
 
@@ -45,7 +40,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 func (o Object) MarshalJSON() ([]byte, error) {
 	type plain Object
 	p := plain(o)
-	p.Changed, p.New = nonNil(p.Changed), nonNil(p.New)
+	p.Changed, p.New = jsontext.NonNil(p.Changed), jsontext.NonNil(p.New)
 	return json.Marshal(p)
 }
 
@@ -53,8 +48,8 @@ func (o Object) MarshalJSON() ([]byte, error) {
 func (p Plan) MarshalJSON() ([]byte, error) {
 	type plain Plan
 	q := plain(p)
-	q.Changed, q.Objects = nonNil(q.Changed), nonNil(q.Objects)
-	q.FullBuildHeaders, q.Warnings = nonNil(q.FullBuildHeaders), nonNil(q.Warnings)
+	q.Changed, q.Objects = jsontext.NonNil(q.Changed), jsontext.NonNil(q.Objects)
+	q.FullBuildHeaders, q.Warnings = jsontext.NonNil(q.FullBuildHeaders), jsontext.NonNil(q.Warnings)
 	return json.Marshal(q)
 }
 
@@ -62,7 +57,7 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 func (e ExportVersionError) MarshalJSON() ([]byte, error) {
 	type plain ExportVersionError
 	p := plain(e)
-	p.Changes = nonNil(p.Changes)
+	p.Changes = jsontext.NonNil(p.Changes)
 	return json.Marshal(p)
 }
 

@@ -5,6 +5,8 @@ package kmod
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/klpkit/klpkit/internal/jsontext"
 )
 
 // JSON: enums as their names, errors as their messages, durations as
@@ -46,42 +48,23 @@ var compressions = [...]Compression{CompressNone, CompressGzip, CompressXZ, Comp
 
 // MarshalText gives "none", "gzip", "xz" or "zstd".
 func (c Compression) MarshalText() ([]byte, error) {
-	if c < 0 || int(c) >= len(compressions) {
-		return nil, fmt.Errorf("kmod: compression %d has no name", int(c))
-	}
-	return []byte(c.String()), nil
+	return jsontext.MarshalEnum("kmod", "compression", c, compressions[:])
 }
 
 // UnmarshalText accepts "none", "gzip", "xz" or "zstd".
 func (c *Compression) UnmarshalText(text []byte) error {
-	for _, v := range compressions {
-		if v.String() == string(text) {
-			*c = v
-			return nil
-		}
-	}
-	return fmt.Errorf("kmod: unknown compression %q", text)
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-func errText(err error) string {
+	v, err := jsontext.UnmarshalEnum("kmod", "compression", text, compressions[:])
 	if err == nil {
-		return ""
+		*c = v
 	}
-	return err.Error()
+	return err
 }
 
 // MarshalJSON writes an empty Tasks as [].
 func (e Event) MarshalJSON() ([]byte, error) {
 	type plain Event
 	p := plain(e)
-	p.Tasks = nonNil(p.Tasks)
+	p.Tasks = jsontext.NonNil(p.Tasks)
 	return json.Marshal(p)
 }
 
@@ -89,7 +72,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 func (r LoadResult) MarshalJSON() ([]byte, error) {
 	type plain LoadResult
 	p := plain(r)
-	p.Retired = nonNil(p.Retired)
+	p.Retired = jsontext.NonNil(p.Retired)
 	return json.Marshal(p)
 }
 
@@ -97,7 +80,7 @@ func (r LoadResult) MarshalJSON() ([]byte, error) {
 func (m ModInfo) MarshalJSON() ([]byte, error) {
 	type plain ModInfo
 	p := plain(m)
-	p.Depends, p.Fields = nonNil(p.Depends), nonNil(p.Fields)
+	p.Depends, p.Fields = jsontext.NonNil(p.Depends), jsontext.NonNil(p.Fields)
 	return json.Marshal(p)
 }
 
@@ -105,7 +88,7 @@ func (m ModInfo) MarshalJSON() ([]byte, error) {
 func (m LoadedModule) MarshalJSON() ([]byte, error) {
 	type plain LoadedModule
 	p := plain(m)
-	p.Deps = nonNil(p.Deps)
+	p.Deps = jsontext.NonNil(p.Deps)
 	return json.Marshal(p)
 }
 
@@ -116,36 +99,36 @@ func (e OpError) MarshalJSON() ([]byte, error) {
 		plain
 		Kind string `json:"kind"`
 		Err  string `json:"err"`
-	}{plain(e), errText(e.Kind), errText(e.Err)})
+	}{plain(e), jsontext.ErrText(e.Kind), jsontext.ErrText(e.Err)})
 }
 
 // MarshalJSON writes RevertErr as its message and an empty Tasks as [].
 func (e StalledError) MarshalJSON() ([]byte, error) {
 	type plain StalledError
 	p := plain(e)
-	p.Tasks = nonNil(p.Tasks)
+	p.Tasks = jsontext.NonNil(p.Tasks)
 	return json.Marshal(struct {
 		plain
 		RevertErr string `json:"revert_err"`
-	}{p, errText(e.RevertErr)})
+	}{p, jsontext.ErrText(e.RevertErr)})
 }
 
 // MarshalJSON writes Err as its message and an empty Left as [].
 func (e CancelledError) MarshalJSON() ([]byte, error) {
 	type plain CancelledError
 	p := plain(e)
-	p.Left = nonNil(p.Left)
+	p.Left = jsontext.NonNil(p.Left)
 	return json.Marshal(struct {
 		plain
 		Err string `json:"err"`
-	}{p, errText(e.Err)})
+	}{p, jsontext.ErrText(e.Err)})
 }
 
 // MarshalJSON writes empty lists as [].
 func (l Listing) MarshalJSON() ([]byte, error) {
 	type plain Listing
 	p := plain(l)
-	p.Loaded, p.Replaced, p.Stalled, p.Installed = nonNil(p.Loaded), nonNil(p.Replaced), nonNil(p.Stalled), nonNil(p.Installed)
+	p.Loaded, p.Replaced, p.Stalled, p.Installed = jsontext.NonNil(p.Loaded), jsontext.NonNil(p.Replaced), jsontext.NonNil(p.Stalled), jsontext.NonNil(p.Installed)
 	return json.Marshal(p)
 }
 
@@ -153,7 +136,7 @@ func (l Listing) MarshalJSON() ([]byte, error) {
 func (lp Livepatch) MarshalJSON() ([]byte, error) {
 	type plain Livepatch
 	p := plain(lp)
-	p.Objects = nonNil(p.Objects)
+	p.Objects = jsontext.NonNil(p.Objects)
 	return json.Marshal(p)
 }
 
@@ -161,6 +144,6 @@ func (lp Livepatch) MarshalJSON() ([]byte, error) {
 func (o Object) MarshalJSON() ([]byte, error) {
 	type plain Object
 	p := plain(o)
-	p.Functions = nonNil(p.Functions)
+	p.Functions = jsontext.NonNil(p.Functions)
 	return json.Marshal(p)
 }

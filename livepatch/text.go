@@ -5,6 +5,8 @@ package livepatch
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/klpkit/klpkit/internal/jsontext"
 )
 
 // JSON: enums as their names, errors as their messages, and empty lists
@@ -40,42 +42,23 @@ var ops = [...]Op{OpModify, OpCreate, OpDelete, OpRename, OpCopy}
 
 // MarshalText gives the operation's name ("modify", "create", ...).
 func (o Op) MarshalText() ([]byte, error) {
-	if o < 0 || int(o) >= len(ops) {
-		return nil, fmt.Errorf("livepatch: file operation %d has no name", int(o))
-	}
-	return []byte(o.String()), nil
+	return jsontext.MarshalEnum("livepatch", "file operation", o, ops[:])
 }
 
 // UnmarshalText accepts an operation's name.
 func (o *Op) UnmarshalText(text []byte) error {
-	for _, v := range ops {
-		if v.String() == string(text) {
-			*o = v
-			return nil
-		}
-	}
-	return fmt.Errorf("livepatch: unknown file operation %q", text)
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-func errText(err error) string {
+	v, err := jsontext.UnmarshalEnum("livepatch", "file operation", text, ops[:])
 	if err == nil {
-		return ""
+		*o = v
 	}
-	return err.Error()
+	return err
 }
 
 // MarshalJSON writes empty lists as [].
 func (r ApplyResult) MarshalJSON() ([]byte, error) {
 	type plain ApplyResult
 	p := plain(r)
-	p.Files, p.Changed = nonNil(p.Files), nonNil(p.Changed)
+	p.Files, p.Changed = jsontext.NonNil(p.Files), jsontext.NonNil(p.Changed)
 	return json.Marshal(p)
 }
 
@@ -83,7 +66,7 @@ func (r ApplyResult) MarshalJSON() ([]byte, error) {
 func (r FileResult) MarshalJSON() ([]byte, error) {
 	type plain FileResult
 	p := plain(r)
-	p.Hunks = nonNil(p.Hunks)
+	p.Hunks = jsontext.NonNil(p.Hunks)
 	return json.Marshal(p)
 }
 
@@ -91,7 +74,7 @@ func (r FileResult) MarshalJSON() ([]byte, error) {
 func (e HunkError) MarshalJSON() ([]byte, error) {
 	type plain HunkError
 	p := plain(e)
-	p.Expected = nonNil(p.Expected)
+	p.Expected = jsontext.NonNil(p.Expected)
 	return json.Marshal(p)
 }
 
@@ -101,7 +84,7 @@ func (e ParseError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plain
 		Err string `json:"err"`
-	}{plain(e), errText(e.Err)})
+	}{plain(e), jsontext.ErrText(e.Err)})
 }
 
 // MarshalJSON writes Err as its message.
@@ -110,5 +93,5 @@ func (e FileError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plain
 		Err string `json:"err"`
-	}{plain(e), errText(e.Err)})
+	}{plain(e), jsontext.ErrText(e.Err)})
 }

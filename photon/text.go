@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/klpkit/klpkit"
+	"github.com/klpkit/klpkit/internal/jsontext"
 )
 
 // The kernel model marshals as text, so that JSON, YAML and flag values
@@ -132,22 +133,13 @@ func (t *Threshold) UnmarshalText(text []byte) error {
 	return nil
 }
 
-// errText is an error's message for JSON ("" for nil): an error value
-// itself marshals as {}.
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
 // MarshalJSON writes Retry as its message.
 func (e DownloadEvent) MarshalJSON() ([]byte, error) {
 	type plain DownloadEvent
 	return json.Marshal(struct {
 		plain
 		Retry string `json:"retry,omitempty"`
-	}{plain(e), errText(e.Retry)})
+	}{plain(e), jsontext.ErrText(e.Retry)})
 }
 
 // MarshalJSON writes Err as its message.
@@ -156,21 +148,14 @@ func (e PatchError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plain
 		Err string `json:"err"`
-	}{plain(e), errText(e.Err)})
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+	}{plain(e), jsontext.ErrText(e.Err)})
 }
 
 // MarshalJSON writes an empty Flavors as [].
 func (ri ReleaseInfo) MarshalJSON() ([]byte, error) {
 	type plain ReleaseInfo
 	p := plain(ri)
-	p.Flavors = nonNil(p.Flavors)
+	p.Flavors = jsontext.NonNil(p.Flavors)
 	return json.Marshal(p)
 }
 
@@ -178,7 +163,7 @@ func (ri ReleaseInfo) MarshalJSON() ([]byte, error) {
 func (fi FlavorInfo) MarshalJSON() ([]byte, error) {
 	type plain FlavorInfo
 	p := plain(fi)
-	p.Bad = nonNil(p.Bad)
+	p.Bad = jsontext.NonNil(p.Bad)
 	return json.Marshal(p)
 }
 
@@ -186,7 +171,7 @@ func (fi FlavorInfo) MarshalJSON() ([]byte, error) {
 func (e NotFoundError) MarshalJSON() ([]byte, error) {
 	type plain NotFoundError
 	p := plain(e)
-	p.URLs = nonNil(p.URLs)
+	p.URLs = jsontext.NonNil(p.URLs)
 	return json.Marshal(p)
 }
 

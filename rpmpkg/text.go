@@ -4,9 +4,9 @@ package rpmpkg
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/klpkit/klpkit"
+	"github.com/klpkit/klpkit/internal/jsontext"
 )
 
 // JSON: entry types as their names, errors as their messages, and empty
@@ -16,44 +16,25 @@ var entryTypes = [...]EntryType{TypeFile, TypeDir, TypeSymlink, TypeHardlink}
 
 // MarshalText gives "file", "dir", "symlink" or "hardlink".
 func (t EntryType) MarshalText() ([]byte, error) {
-	if t < 0 || int(t) >= len(entryTypes) {
-		return nil, fmt.Errorf("rpmpkg: entry type %d has no name", int(t))
-	}
-	return []byte(t.String()), nil
+	return jsontext.MarshalEnum("rpmpkg", "entry type", t, entryTypes[:])
 }
 
 // UnmarshalText accepts "file", "dir", "symlink" or "hardlink".
 func (t *EntryType) UnmarshalText(text []byte) error {
-	for _, v := range entryTypes {
-		if v.String() == string(text) {
-			*t = v
-			return nil
-		}
-	}
-	return fmt.Errorf("rpmpkg: unknown entry type %q", text)
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-func errText(err error) string {
+	v, err := jsontext.UnmarshalEnum("rpmpkg", "entry type", text, entryTypes[:])
 	if err == nil {
-		return ""
+		*t = v
 	}
-	return err.Error()
+	return err
 }
 
 // MarshalJSON writes empty lists as [].
 func (i Info) MarshalJSON() ([]byte, error) {
 	type plain Info
 	p := plain(i)
-	p.Requires, p.Provides = nonNil(p.Requires), nonNil(p.Provides)
-	p.Conflicts, p.Obsoletes = nonNil(p.Conflicts), nonNil(p.Obsoletes)
-	p.Files = nonNil(p.Files)
+	p.Requires, p.Provides = jsontext.NonNil(p.Requires), jsontext.NonNil(p.Provides)
+	p.Conflicts, p.Obsoletes = jsontext.NonNil(p.Conflicts), jsontext.NonNil(p.Obsoletes)
+	p.Files = jsontext.NonNil(p.Files)
 	return json.Marshal(p)
 }
 
@@ -61,7 +42,7 @@ func (i Info) MarshalJSON() ([]byte, error) {
 func (r ExtractResult) MarshalJSON() ([]byte, error) {
 	type plain ExtractResult
 	p := plain(r)
-	p.Files, p.Skipped = nonNil(p.Files), nonNil(p.Skipped)
+	p.Files, p.Skipped = jsontext.NonNil(p.Files), jsontext.NonNil(p.Skipped)
 	return json.Marshal(p)
 }
 
@@ -71,7 +52,7 @@ func (e EntryError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plain
 		Err string `json:"err"`
-	}{plain(e), errText(e.Err)})
+	}{plain(e), jsontext.ErrText(e.Err)})
 }
 
 // MarshalJSON writes Err as its message.
@@ -80,7 +61,7 @@ func (e ModuleError) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plain
 		Err string `json:"err"`
-	}{plain(e), errText(e.Err)})
+	}{plain(e), jsontext.ErrText(e.Err)})
 }
 
 // progress is e as a report: bytes written so far, of a total Extract

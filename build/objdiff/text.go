@@ -2,25 +2,22 @@
 
 package objdiff
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/klpkit/klpkit/internal/jsontext"
+)
 
 // JSON: ELF enums as their names (STB_LOCAL, STT_FUNC, R_X86_64_PC32), as
 // readelf prints them, and empty lists as [] (never null), so that a
 // consumer's schema has one shape.
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 // MarshalJSON writes empty lists as [].
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result
 	p := plain(r)
-	p.Changed, p.New, p.Included = nonNil(p.Changed), nonNil(p.New), nonNil(p.Included)
-	p.Relocations, p.Warnings = nonNil(p.Relocations), nonNil(p.Warnings)
+	p.Changed, p.New, p.Included = jsontext.NonNil(p.Changed), jsontext.NonNil(p.New), jsontext.NonNil(p.Included)
+	p.Relocations, p.Warnings = jsontext.NonNil(p.Relocations), jsontext.NonNil(p.Warnings)
 	return json.Marshal(p)
 }
 
