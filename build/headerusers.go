@@ -174,8 +174,14 @@ func debugRoots(units []dwarfline.Unit) []string {
 	return roots
 }
 
-// relativeTo returns p relative to the first root it lies under.
+// relativeTo returns p relative to the first root it lies under. A
+// relative p is already relative to the tree: kbuild compiles from the
+// tree, so a relative compilation directory is the tree mapped out of the
+// debug information (-fdebug-prefix-map=<tree>=.).
 func relativeTo(roots []string, p string) (string, bool) {
+	if !path.IsAbs(p) {
+		return p, p != "." && p != ".." && !strings.HasPrefix(p, "../")
+	}
 	for _, r := range roots {
 		if rel, ok := strings.CutPrefix(p, r+"/"); ok {
 			return rel, true

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,8 +16,9 @@ import (
 
 // debugTree writes a tiny kernel-like tree, compiles it with -g the way
 // kbuild does in-tree (relative names, the tree as compilation directory)
-// and links the objects into an executable: a stand-in vmlinux.
-func debugTree(t *testing.T) (tree, vmlinux string) {
+// and cflags ({tree} is the tree) and links the objects into an
+// executable: a stand-in vmlinux.
+func debugTree(t *testing.T, cflags ...string) (tree, vmlinux string) {
 	t.Helper()
 	cc, err := exec.LookPath("gcc")
 	if err != nil {
@@ -40,6 +42,9 @@ func debugTree(t *testing.T) (tree, vmlinux string) {
 	for _, src := range []string{"init/main.c", "fs/x.c", "fs/y.c", "fs/z.S"} {
 		obj := src[:len(src)-2] + ".o"
 		args := []string{"-g", "-O2", "-c", "-o", obj, src}
+		for _, f := range cflags {
+			args = append(args, strings.ReplaceAll(f, "{tree}", tree))
+		}
 		if filepath.Ext(src) == ".S" {
 			args = append([]string{"-D__ASSEMBLY__"}, args...)
 		}
@@ -138,4 +143,15 @@ func TestModuleDebugFilesComplete(t *testing.T) {
 	files, complete = moduleDebugFiles("")
 	assert.Empty(t, files)
 	assert.True(t, complete)
+}
+
+// A kernel built with its tree mapped to "." in debug information
+// (-fdebug-prefix-map, as reproducible builds do) names its units
+// relative to the tree: they count as the tree's.
+func TestDebugHeaderUsersPrefixMapped(t *testing.T) {
+	tree, vmlinux := debugTree(t, "-fdebug-prefix-map={tree}=.")
+	users, err := debugHeaderUsers(tree, []string{vmlinux}, []string{"include/linux/a.h", "fs/b.h"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"fs/x.o", "init/main.o"}, users["include/linux/a.h"])
+	assert.Equal(t, []string{"fs/x.o", "fs/y.o"}, users["fs/b.h"])
 }
