@@ -175,17 +175,20 @@ func debugRoots(units []dwarfline.Unit) []string {
 }
 
 // relativeTo returns p relative to the first root it lies under. A
-// relative p is already relative to the tree: kbuild compiles from the
-// tree, so a relative compilation directory is the tree mapped out of the
-// debug information (-fdebug-prefix-map=<tree>=.).
+// relative p under no root is already relative to the tree: kbuild
+// compiles from the tree, so a compilation directory of . is the tree
+// mapped out of the debug information (-fdebug-prefix-map=<tree>=.).
+// Roots come first because a map may leave a relative object directory
+// in front of every name (Debian's debian/build/build_amd64_none_amd64/).
 func relativeTo(roots []string, p string) (string, bool) {
-	if !path.IsAbs(p) {
-		return p, p != "." && p != ".." && !strings.HasPrefix(p, "../")
-	}
 	for _, r := range roots {
 		if rel, ok := strings.CutPrefix(p, r+"/"); ok {
 			return rel, true
 		}
+	}
+	if !path.IsAbs(p) {
+		p = path.Clean(p)
+		return p, p != "." && p != ".." && !strings.HasPrefix(p, "../")
 	}
 	return "", false
 }

@@ -155,3 +155,14 @@ func TestDebugHeaderUsersPrefixMapped(t *testing.T) {
 	assert.Equal(t, []string{"fs/x.o", "init/main.o"}, users["include/linux/a.h"])
 	assert.Equal(t, []string{"fs/x.o", "fs/y.o"}, users["fs/b.h"])
 }
+
+// Debian maps its tree to a relative object directory
+// (debian/build/build_amd64_none_amd64): every name and the compilation
+// directory start with it, and the units are the tree's once it is cut.
+func TestDebugHeaderUsersRelativeObjectDir(t *testing.T) {
+	tree, vmlinux := debugTree(t, "-fdebug-prefix-map={tree}=debian/build/amd64")
+	users, err := debugHeaderUsers(tree, []string{vmlinux}, []string{"include/linux/a.h", "fs/b.h"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"fs/x.o", "init/main.o"}, users["include/linux/a.h"])
+	assert.Equal(t, []string{"fs/x.o", "fs/y.o"}, users["fs/b.h"])
+}
