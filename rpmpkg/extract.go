@@ -464,6 +464,9 @@ func (x *extractor) fail(pkg string, err error) error {
 // abort is fail for an error that already names the package.
 func (x *extractor) abort(err error) error {
 	uerr := x.undo()
+	// The journal is closed on every path; the work directory holding it
+	// stays when the undo failed, for the next extraction to finish.
+	x.closeJournal()
 	if uerr == nil {
 		uerr = x.closeWork()
 	}

@@ -85,12 +85,17 @@ func (x *extractor) openWork(tag string) error {
 	return nil
 }
 
-// closeWork removes the work directory (spool and journal).
-func (x *extractor) closeWork() error {
+// closeJournal closes the journal file, keeping it on disk.
+func (x *extractor) closeJournal() {
 	if x.jw != nil {
 		_ = x.jw.Close()
 		x.jw = nil
 	}
+}
+
+// closeWork removes the work directory (spool and journal).
+func (x *extractor) closeWork() error {
+	x.closeJournal()
 	if x.work == "" {
 		return nil
 	}
