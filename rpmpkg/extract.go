@@ -463,14 +463,17 @@ func (x *extractor) fail(pkg string, err error) error {
 
 // abort is fail for an error that already names the package.
 func (x *extractor) abort(err error) error {
-	uerr := x.undo()
+	dot, uerr := rollback(x.root, x.j.lines)
 	// The journal is closed on every path; the work directory holding it
 	// stays when the undo failed, for the next extraction to finish.
 	x.closeJournal()
 	if uerr == nil {
 		uerr = x.closeWork()
+		if dot != nil {
+			// Removing the work directory touched dest's times again.
+			uerr = errors.Join(uerr, restoreDir(x.root, *dot))
+		}
 	}
-	uerr = errors.Join(uerr, x.restoreDirs())
 	if x.createdDst && uerr == nil {
 		_ = os.Remove(x.dest) // only when empty
 	}

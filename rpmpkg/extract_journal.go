@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // An extraction keeps its own files in a work directory at the top of
@@ -58,6 +57,7 @@ func (x *extractor) logf(kind string, fields ...string) error {
 		b.WriteString(strconv.Quote(f))
 	}
 	b.WriteByte('\n')
+	x.j.lines = append(x.j.lines, journalLine{kind: kind, fields: fields})
 	// Unbuffered: a SIGKILL loses nothing the kernel already has.
 	if _, err := x.jw.WriteString(b.String()); err != nil {
 		return fmt.Errorf("journal %s: %w", x.jw.Name(), err)
@@ -170,63 +170,10 @@ func replay(root *os.Root, jpath string) (*journalLine, error) {
 		}
 		lines = append(lines, l)
 	}
-	var errs []error
 	if committed {
-		for _, l := range lines {
-			if l.kind == jBackup {
-				if err := root.RemoveAll(l.fields[1]); err != nil {
-					errs = append(errs, err)
-				}
-			}
-		}
-		return nil, errors.Join(errs...)
+		return nil, dropBackups(root, lines)
 	}
-	var dirs []journalLine
-	var dot *journalLine
-	for i := len(lines) - 1; i >= 0; i-- {
-		l := lines[i]
-		switch l.kind {
-		case jCreated, jTemp:
-			if err := root.Remove(l.fields[0]); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-			}
-		case jBackup:
-			// Renamed back only when the backup exists: the kill may have
-			// come before the rename.
-			if _, err := root.Lstat(l.fields[1]); err == nil {
-				if err := root.Rename(l.fields[1], l.fields[0]); err != nil {
-					errs = append(errs, err)
-				}
-			}
-		case jDir:
-			dirs = append(dirs, l)
-			if l.fields[0] == "." {
-				dot = &lines[i]
-			}
-		}
-	}
-	// Deepest first, after the work directory is gone (its removal
-	// touches dest's times): the caller restores "." once more.
-	sort.SliceStable(dirs, func(i, j int) bool { return depth(dirs[i].fields[0]) > depth(dirs[j].fields[0]) })
-	for _, l := range dirs {
-		errs = append(errs, restoreDir(root, l))
-	}
-	return dot, errors.Join(errs...)
-}
-
-// restoreDir applies a directory line: mode and times.
-func restoreDir(root *os.Root, l journalLine) error {
-	mode, _ := strconv.ParseUint(l.fields[1], 8, 32)
-	at, _ := strconv.ParseInt(l.fields[2], 10, 64)
-	mt, _ := strconv.ParseInt(l.fields[3], 10, 64)
-	var errs []error
-	if err := root.Chmod(l.fields[0], fs.FileMode(mode).Perm()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		errs = append(errs, err)
-	}
-	if err := root.Chtimes(l.fields[0], time.Unix(0, at), time.Unix(0, mt)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return rollback(root, lines)
 }
 
 // parseJournalLine reads "KIND "q1" "q2"..." with the field count KIND

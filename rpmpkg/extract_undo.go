@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -19,15 +21,16 @@ import (
 // it replaced come back from a backup beside them (a rename in the same
 // directory, so no data is copied and no mount point is crossed), and
 // directories it wrote into or chmodded get their modes and times back.
+// Its lines are kept in memory as they are written to the journal file:
+// a failed extraction and the recovery of a killed one roll back through
+// the same rollback, from the same lines.
 type journal struct {
-	created []string          // created entries, in order
+	lines   []journalLine     // every line journalled, in order
 	ours    map[string]bool   // names created by this extraction
 	tag     string            // random part of backup names
-	backups []backupEntry     // replaced entries, in order
+	backups int               // entries moved to a backup so far
 	dirs    map[string]dirWas // pre-existing directories touched
 }
-
-type backupEntry struct{ rel, saved string }
 
 type dirWas struct {
 	mode         fs.FileMode
@@ -39,7 +42,6 @@ func (x *extractor) markCreated(rel string) {
 	if x.j.ours == nil {
 		x.j.ours = map[string]bool{}
 	}
-	x.j.created = append(x.j.created, rel)
 	x.j.ours[rel] = true
 	x.dirs[rel] = false
 }
@@ -116,14 +118,14 @@ func (x *extractor) displace(entry, rel string) error {
 		return nil
 	}
 	x.rememberParents(rel)
-	saved := path.Join(path.Dir(rel), ".rpmpkg-old-"+x.j.tag+"-"+strconv.Itoa(len(x.j.backups)))
+	saved := path.Join(path.Dir(rel), ".rpmpkg-old-"+x.j.tag+"-"+strconv.Itoa(x.j.backups))
+	x.j.backups++
 	if err := x.intend(jBackup, rel, saved); err != nil {
 		return &EntryError{Entry: entry, Err: err}
 	}
 	if err := x.root.Rename(rel, saved); err != nil {
 		return &EntryError{Entry: entry, Err: err}
 	}
-	x.j.backups = append(x.j.backups, backupEntry{rel: rel, saved: saved})
 	return nil
 }
 
@@ -137,12 +139,7 @@ func (x *extractor) commit() error {
 	if err := x.intend(jCommit); err != nil {
 		return err
 	}
-	left := false
-	for _, b := range x.j.backups {
-		if err := x.root.RemoveAll(b.saved); err != nil {
-			left = true
-		}
-	}
+	left := dropBackups(x.root, x.j.lines) != nil
 	if left {
 		_ = x.jw.Close()
 		x.jw, x.work = nil, ""
@@ -152,48 +149,79 @@ func (x *extractor) commit() error {
 	return nil
 }
 
-// undo puts dest back as it was: what this extraction created goes,
-// newest first; what it replaced comes back. restoreDirs then gives
-// directories their modes and times back.
-func (x *extractor) undo() error {
+// rollback puts dest back as the journal lines found it, newest change
+// first: created entries and temporary files go, replaced entries come
+// back from their backups, then pre-existing directories get their modes
+// and times back, deepest first (setting a directory's times does not
+// touch its parent). It returns dest's own directory line, for the
+// caller to apply once more after removing the work directory (which
+// touches dest's times). Both a failed extraction and the recovery of a
+// killed one come here.
+func rollback(root *os.Root, lines []journalLine) (*journalLine, error) {
 	var errs []error
-	for i := len(x.j.created) - 1; i >= 0; i-- {
-		if err := x.root.Remove(x.j.created[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
+	var dirs []journalLine
+	var dot *journalLine
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := lines[i]
+		switch l.kind {
+		case jCreated, jTemp:
+			if err := root.Remove(l.fields[0]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		case jBackup:
+			errs = append(errs, restoreBackup(root, l.fields[0], l.fields[1]))
+		case jDir:
+			dirs = append(dirs, l)
+			if l.fields[0] == "." {
+				dot = &lines[i]
+			}
 		}
 	}
-	for i := len(x.j.backups) - 1; i >= 0; i-- {
-		b := x.j.backups[i]
-		if err := x.root.Rename(b.saved, b.rel); err != nil {
-			errs = append(errs, err)
+	sort.SliceStable(dirs, func(i, j int) bool { return depth(dirs[i].fields[0]) > depth(dirs[j].fields[0]) })
+	for _, l := range dirs {
+		errs = append(errs, restoreDir(root, l))
+	}
+	return dot, errors.Join(errs...)
+}
+
+// restoreBackup renames saved back to rel. A missing backup is fine
+// when rel is still there: the change was journalled but the rename not
+// made (created entries are gone by now, so what is at rel is the
+// original).
+func restoreBackup(root *os.Root, rel, saved string) error {
+	if _, err := root.Lstat(saved); errors.Is(err, fs.ErrNotExist) {
+		if _, err := root.Lstat(rel); err == nil {
+			return nil
+		}
+		return fmt.Errorf("%s: its backup %s is gone", rel, saved)
+	}
+	return root.Rename(saved, rel)
+}
+
+// dropBackups removes the backups of a committed extraction.
+func dropBackups(root *os.Root, lines []journalLine) error {
+	var errs []error
+	for _, l := range lines {
+		if l.kind == jBackup {
+			if err := root.RemoveAll(l.fields[1]); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// restoreDirs gives the pre-existing directories this extraction touched
-// their modes and times back, deepest first.
-func (x *extractor) restoreDirs() error {
+// restoreDir applies a directory line: mode and times.
+func restoreDir(root *os.Root, l journalLine) error {
+	mode, _ := strconv.ParseUint(l.fields[1], 8, 32)
+	at, _ := strconv.ParseInt(l.fields[2], 10, 64)
+	mt, _ := strconv.ParseInt(l.fields[3], 10, 64)
 	var errs []error
-	dirs := make([]string, 0, len(x.j.dirs))
-	for d := range x.j.dirs {
-		dirs = append(dirs, d)
+	if err := root.Chmod(l.fields[0], fs.FileMode(mode).Perm()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
 	}
-	// Deepest first: setting a directory's times does not touch its parent.
-	sort.Slice(dirs, func(i, j int) bool {
-		if depth(dirs[i]) != depth(dirs[j]) {
-			return depth(dirs[i]) > depth(dirs[j])
-		}
-		return dirs[i] < dirs[j]
-	})
-	for _, d := range dirs {
-		was := x.j.dirs[d]
-		if err := x.root.Chmod(d, was.mode); err != nil {
-			errs = append(errs, err)
-		}
-		if err := x.root.Chtimes(d, was.atime, was.mtime); err != nil {
-			errs = append(errs, err)
-		}
+	if err := root.Chtimes(l.fields[0], time.Unix(0, at), time.Unix(0, mt)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
