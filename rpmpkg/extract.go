@@ -348,13 +348,9 @@ func (x *extractor) mkdirs(entry, rel string) error {
 			x.rememberDir(d, fi) // entries are added to it
 		case errors.Is(err, fs.ErrNotExist):
 			x.rememberParents(d)
-			if err := x.intend(jCreated, d); err != nil {
-				return &EntryError{Entry: entry, Err: err}
+			if err := x.place(entry, d, func(tmp string) error { return x.root.Mkdir(tmp, 0o755) }); err != nil {
+				return err
 			}
-			if err := x.root.Mkdir(d, 0o755); err != nil {
-				return &EntryError{Entry: entry, Err: err}
-			}
-			x.markCreated(d)
 		case err != nil:
 			return &EntryError{Entry: entry, Err: err}
 		}
@@ -397,13 +393,9 @@ func (x *extractor) symlink(hdr *cpioHeader, rel string, data io.Reader) error {
 		return err
 	}
 	x.rememberParents(rel)
-	if err := x.intend(jCreated, rel); err != nil {
-		return &EntryError{Entry: hdr.Name, Err: err}
+	if err := x.place(hdr.Name, rel, func(tmp string) error { return x.root.Symlink(target, tmp) }); err != nil {
+		return err
 	}
-	if err := x.root.Symlink(target, rel); err != nil {
-		return &EntryError{Entry: hdr.Name, Err: err}
-	}
-	x.markCreated(rel)
 	x.add(ExtractedFile{Name: rel, Path: x.path(rel), Type: TypeSymlink, Mode: fs.ModeSymlink | 0o777, LinkTarget: target})
 	return nil
 }

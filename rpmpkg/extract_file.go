@@ -4,7 +4,6 @@ package rpmpkg
 
 import (
 	"crypto/md5"
-	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -28,9 +27,7 @@ func (x *extractor) file(hdr *cpioHeader, rel string, data io.Reader) error {
 }
 
 func (x *extractor) writeFile(hdr *cpioHeader, rel string, data io.Reader) error {
-	var suffix [6]byte
-	_, _ = rand.Read(suffix[:])
-	tmp := path.Join(path.Dir(rel), ".rpmpkg-"+hex.EncodeToString(suffix[:]))
+	tmp := tempName(path.Dir(rel))
 	if err := x.intend(jTemp, tmp); err != nil {
 		return &EntryError{Entry: hdr.Name, Err: err}
 	}
@@ -42,6 +39,11 @@ func (x *extractor) writeFile(hdr *cpioHeader, rel string, data io.Reader) error
 		_ = f.Close()
 		_ = x.root.Remove(tmp)
 		return err
+	}
+	// The file keeps its inode through the rename: the journal names it.
+	fi, err := f.Stat()
+	if err != nil {
+		return fail(&EntryError{Entry: hdr.Name, Err: err})
 	}
 	var sum hash.Hash
 	want, check := x.meta[rel]
@@ -88,7 +90,7 @@ func (x *extractor) writeFile(hdr *cpioHeader, rel string, data io.Reader) error
 		return err
 	}
 	x.rememberParents(rel)
-	if err := x.intend(jCreated, rel); err != nil {
+	if err := x.intend(jCreated, append([]string{rel}, idOf(fi).fields()...)...); err != nil {
 		_ = x.root.Remove(tmp)
 		return &EntryError{Entry: hdr.Name, Err: err}
 	}
@@ -176,14 +178,15 @@ func (x *extractor) link(entry, target, rel string, hdr *cpioHeader) error {
 	// A later entry may have replaced the data's file with a symlink; a
 	// hard link to that symlink would carry its relative target into
 	// another directory, where it may point out of dest.
-	if fi, err := x.root.Lstat(target); err != nil || !fi.Mode().IsRegular() {
+	fi, err := x.root.Lstat(target)
+	if err != nil || !fi.Mode().IsRegular() {
 		return entryErr(entry, ErrUnsafePath, "hard link target %q is no longer a regular file", target)
 	}
 	if err := x.clearFor(entry, rel); err != nil {
 		return err
 	}
 	x.rememberParents(rel)
-	if err := x.intend(jCreated, rel); err != nil {
+	if err := x.intend(jCreated, append([]string{rel}, idOf(fi).fields()...)...); err != nil {
 		return &EntryError{Entry: entry, Err: err}
 	}
 	if err := x.root.Link(target, rel); err != nil {

@@ -38,10 +38,10 @@ const (
 
 // Journal line kinds.
 const (
-	jCreated = "C" // rel: an entry about to be created
-	jTemp    = "T" // rel: a temporary file about to be created
-	jBackup  = "B" // rel saved: rel about to be renamed to saved
-	jDir     = "D" // rel mode atime mtime: a pre-existing directory
+	jCreated = "C" // rel dev ino: an entry about to be created (or renamed to rel), and its identity
+	jTemp    = "T" // rel: a temporary name about to be created
+	jBackup  = "B" // rel saved dev ino: rel, that entry, about to be renamed to saved
+	jDir     = "D" // rel mode atime mtime dev ino: a pre-existing directory
 	jCommit  = "commit"
 )
 
@@ -67,8 +67,8 @@ func (x *extractor) logf(kind string, fields ...string) error {
 
 // logDir records a pre-existing directory's mode and times.
 func (x *extractor) logDir(rel string, was dirWas) error {
-	return x.logf(jDir, rel, strconv.FormatUint(uint64(was.mode), 8),
-		strconv.FormatInt(was.atime.UnixNano(), 10), strconv.FormatInt(was.mtime.UnixNano(), 10))
+	return x.logf(jDir, append([]string{rel, strconv.FormatUint(uint64(was.mode), 8),
+		strconv.FormatInt(was.atime.UnixNano(), 10), strconv.FormatInt(was.mtime.UnixNano(), 10)}, was.id.fields()...)...)
 }
 
 // openWork makes this extraction's work directory and journal in dest.
@@ -180,7 +180,7 @@ func replay(root *os.Root, jpath string) (*journalLine, error) {
 // needs; anything else (a line cut short) is not ok.
 func parseJournalLine(s string) (journalLine, bool) {
 	kind, rest, _ := strings.Cut(s, " ")
-	want := map[string]int{jCreated: 1, jTemp: 1, jBackup: 2, jDir: 4, jCommit: 0}
+	want := map[string]int{jCreated: 3, jTemp: 1, jBackup: 4, jDir: 6, jCommit: 0}
 	n, known := want[kind]
 	if !known {
 		return journalLine{}, false
@@ -204,12 +204,25 @@ func parseJournalLine(s string) (journalLine, bool) {
 		_, merr := strconv.ParseUint(l.fields[1], 8, 32)
 		_, aerr := strconv.ParseInt(l.fields[2], 10, 64)
 		_, terr := strconv.ParseInt(l.fields[3], 10, 64)
-		if merr != nil || aerr != nil || terr != nil || (l.fields[0] != "." && !isLocalRel(l.fields[0])) {
+		_, idok := parseFileID(l.fields[4], l.fields[5])
+		if merr != nil || aerr != nil || terr != nil || !idok || (l.fields[0] != "." && !isLocalRel(l.fields[0])) {
 			return journalLine{}, false
 		}
 		return l, true
 	}
-	for _, f := range l.fields {
+	names := l.fields
+	switch kind {
+	case jCreated:
+		names = l.fields[:1]
+	case jBackup:
+		names = l.fields[:2]
+	}
+	if len(names) < len(l.fields) {
+		if _, ok := parseFileID(l.fields[len(names)], l.fields[len(names)+1]); !ok {
+			return journalLine{}, false
+		}
+	}
+	for _, f := range names {
 		if !isLocalRel(f) {
 			return journalLine{}, false
 		}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -35,6 +36,7 @@ type journal struct {
 type dirWas struct {
 	mode         fs.FileMode
 	atime, mtime time.Time
+	id           fileID
 }
 
 // markCreated records an entry this extraction made.
@@ -58,7 +60,7 @@ func (x *extractor) rememberDir(rel string, fi fs.FileInfo) {
 	if _, ok := x.j.dirs[rel]; ok {
 		return
 	}
-	was := dirWas{mode: fi.Mode().Perm(), atime: atime(fi), mtime: fi.ModTime()}
+	was := dirWas{mode: fi.Mode().Perm(), atime: atime(fi), mtime: fi.ModTime(), id: idOf(fi)}
 	x.j.dirs[rel] = was
 	if err := x.logDir(rel, was); err != nil && x.jerr == nil {
 		x.jerr = err
@@ -117,15 +119,53 @@ func (x *extractor) displace(entry, rel string) error {
 		}
 		return nil
 	}
+	fi, err := x.root.Lstat(rel)
+	if err != nil {
+		return &EntryError{Entry: entry, Err: err}
+	}
 	x.rememberParents(rel)
 	saved := path.Join(path.Dir(rel), ".rpmpkg-old-"+x.j.tag+"-"+strconv.Itoa(x.j.backups))
 	x.j.backups++
-	if err := x.intend(jBackup, rel, saved); err != nil {
+	if err := x.intend(jBackup, append([]string{rel, saved}, idOf(fi).fields()...)...); err != nil {
 		return &EntryError{Entry: entry, Err: err}
 	}
 	if err := x.root.Rename(rel, saved); err != nil {
 		return &EntryError{Entry: entry, Err: err}
 	}
+	return nil
+}
+
+// tempName is a new temporary name in dir.
+func tempName(dir string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return path.Join(dir, ".rpmpkg-"+hex.EncodeToString(b[:]))
+}
+
+// place creates rel through mk, which makes it under a temporary name
+// beside it: the journal then records the new entry's identity before it
+// takes the name rel, so a rollback removes it and nothing that another
+// process put at rel.
+func (x *extractor) place(entry, rel string, mk func(tmp string) error) error {
+	tmp := tempName(path.Dir(rel))
+	if err := x.intend(jTemp, tmp); err != nil {
+		return &EntryError{Entry: entry, Err: err}
+	}
+	if err := mk(tmp); err != nil {
+		return &EntryError{Entry: entry, Err: err}
+	}
+	fi, err := x.root.Lstat(tmp)
+	if err == nil {
+		err = x.intend(jCreated, append([]string{rel}, idOf(fi).fields()...)...)
+	}
+	if err == nil {
+		err = x.root.Rename(tmp, rel)
+	}
+	if err != nil {
+		_ = x.root.Remove(tmp)
+		return &EntryError{Entry: entry, Err: err}
+	}
+	x.markCreated(rel)
 	return nil
 }
 
@@ -164,12 +204,16 @@ func rollback(root *os.Root, lines []journalLine) (*journalLine, error) {
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := lines[i]
 		switch l.kind {
-		case jCreated, jTemp:
+		case jCreated:
+			id, _ := parseFileID(l.fields[1], l.fields[2])
+			errs = append(errs, removeIfSame(root, l.fields[0], id))
+		case jTemp: // a random name of this extraction's own
 			if err := root.Remove(l.fields[0]); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
 			}
 		case jBackup:
-			errs = append(errs, restoreBackup(root, l.fields[0], l.fields[1]))
+			id, _ := parseFileID(l.fields[2], l.fields[3])
+			errs = append(errs, restoreBackup(root, l.fields[0], l.fields[1], id))
 		case jDir:
 			dirs = append(dirs, l)
 			if l.fields[0] == "." {
@@ -184,16 +228,49 @@ func rollback(root *os.Root, lines []journalLine) (*journalLine, error) {
 	return dot, errors.Join(errs...)
 }
 
-// restoreBackup renames saved back to rel. A missing backup is fine
-// when rel is still there: the change was journalled but the rename not
-// made (created entries are gone by now, so what is at rel is the
-// original).
-func restoreBackup(root *os.Root, rel, saved string) error {
-	if _, err := root.Lstat(saved); errors.Is(err, fs.ErrNotExist) {
-		if _, err := root.Lstat(rel); err == nil {
+// removeIfSame removes rel if it is still the entry id names: what
+// another process put there meanwhile stays, and so does a directory of
+// this extraction's that now holds entries not its own.
+func removeIfSame(root *os.Root, rel string, id fileID) error {
+	fi, err := root.Lstat(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !id.is(fi) {
+		return nil
+	}
+	err = root.Remove(rel)
+	if err == nil || errors.Is(err, fs.ErrNotExist) ||
+		(fi.IsDir() && (errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST))) {
+		return nil
+	}
+	return err
+}
+
+// restoreBackup renames the backup saved, the entry id names, back to
+// rel. A missing backup is fine when rel is still that entry: the change
+// was journalled but the rename not made. The backup is not renamed over
+// an entry that another process put at rel meanwhile: that is an error
+// saying where the original is.
+func restoreBackup(root *os.Root, rel, saved string, id fileID) error {
+	fi, err := root.Lstat(saved)
+	if errors.Is(err, fs.ErrNotExist) {
+		if cur, err := root.Lstat(rel); err == nil && id.is(cur) {
 			return nil
 		}
 		return fmt.Errorf("%s: its backup %s is gone", rel, saved)
+	}
+	if err != nil {
+		return err
+	}
+	if !id.is(fi) {
+		return fmt.Errorf("%s: %s is no longer its backup", rel, saved)
+	}
+	if _, err := root.Lstat(rel); err == nil {
+		return fmt.Errorf("%s: another entry took its place; the original is kept as %s", rel, saved)
 	}
 	return root.Rename(saved, rel)
 }
@@ -211,11 +288,23 @@ func dropBackups(root *os.Root, lines []journalLine) error {
 	return errors.Join(errs...)
 }
 
-// restoreDir applies a directory line: mode and times.
+// restoreDir applies a directory line, mode and times, to the directory
+// at its name if that is still the one journalled.
 func restoreDir(root *os.Root, l journalLine) error {
 	mode, _ := strconv.ParseUint(l.fields[1], 8, 32)
 	at, _ := strconv.ParseInt(l.fields[2], 10, 64)
 	mt, _ := strconv.ParseInt(l.fields[3], 10, 64)
+	id, _ := parseFileID(l.fields[4], l.fields[5])
+	fi, err := root.Lstat(l.fields[0])
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() || !id.is(fi) {
+		return nil
+	}
 	var errs []error
 	if err := root.Chmod(l.fields[0], fs.FileMode(mode).Perm()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, err)
