@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/klpkit/klpkit"
-	"github.com/klpkit/klpkit/internal/flock"
 )
 
 // Default extraction bounds. cpio entries cannot exceed 4 GiB anyway; a
@@ -109,9 +108,10 @@ type ExtractResult struct {
 // in dest's work directory). Files are written to a temporary name and
 // renamed; on any error dest is left as it was: what Extract created is
 // removed, files it replaced come back, directory modes and times are
-// restored, a dest it created goes; the error is an *EntryError naming the
-// entry where there is one. An extraction killed half way is rolled back
-// by the next one into the same dest (see extract_journal.go).
+// restored, a dest it created goes with the parents it created; the error
+// is an *EntryError naming the entry where there is one. An extraction
+// killed half way is rolled back by the next one into the same dest (see
+// extract_journal.go); the directories it created above dest stay.
 func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions) (*ExtractResult, error) {
 	var o ExtractOptions
 	if opts != nil {
@@ -130,13 +130,11 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 	if f := info.PayloadFormat; f != "cpio" && f != "" {
 		return nil, fmt.Errorf("package %s: %w: payload format %q", info.Name, ErrUnsupported, f)
 	}
-	_, statErr := os.Lstat(dest)
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
-	}
 	// One extraction into dest at a time: the next one's recovery must
-	// never take a live extraction's work for a killed one's.
-	unlock, err := flock.LockDir(ctx, dest)
+	// never take a live extraction's work for a killed one's. The lock
+	// comes before creating dest and its parents, so that a failed
+	// extraction removes exactly the directories it created.
+	unlock, created, err := lockDest(ctx, dest)
 	if err != nil {
 		return nil, fmt.Errorf("extract %s: %w", info.Name, err)
 	}
@@ -152,10 +150,10 @@ func Extract(ctx context.Context, r io.Reader, dest string, opts *ExtractOptions
 
 	x := &extractor{
 		ctx: ctx, root: root, dest: dest, opts: &o, meta: headerFiles(h, info),
-		result:     &ExtractResult{Info: info},
-		dirs:       map[string]bool{".": true},
-		links:      map[linkKey]*linkGroup{},
-		createdDst: errors.Is(statErr, fs.ErrNotExist),
+		result:      &ExtractResult{Info: info},
+		dirs:        map[string]bool{".": true},
+		links:       map[linkKey]*linkGroup{},
+		createdDirs: created,
 	}
 	if err := x.begin(); err != nil {
 		return nil, x.fail(info.Name, err)
@@ -253,11 +251,12 @@ type extractor struct {
 	work string          // the work directory in dest (extract_journal.go)
 	jw   *os.File        // its journal
 	jerr error           // the first failed journal write
-	// createdDst: dest did not exist, so a failed extraction removes it.
-	createdDst bool
-	links      map[linkKey]*linkGroup
-	dirMeta    []ExtractedFile // directory mtimes are set last
-	mtimes     map[string]time.Time
+	// createdDirs: dest and its parents that this extraction created,
+	// outermost first; a failed extraction removes them.
+	createdDirs []string
+	links       map[linkKey]*linkGroup
+	dirMeta     []ExtractedFile // directory mtimes are set last
+	mtimes      map[string]time.Time
 }
 
 func (x *extractor) run(cr *cpioReader) error {
@@ -466,8 +465,8 @@ func (x *extractor) abort(err error) error {
 			uerr = errors.Join(uerr, restoreDir(x.root, *dot))
 		}
 	}
-	if x.createdDst && uerr == nil {
-		_ = os.Remove(x.dest) // only when empty
+	if uerr == nil {
+		removeCreated(x.createdDirs) // only when empty
 	}
 	if uerr != nil {
 		return fmt.Errorf("%w (and restoring %s failed: %v)", err, x.dest, uerr)

@@ -32,13 +32,32 @@ func Lock(ctx context.Context, path string, perm os.FileMode) (unlock func(), er
 }
 
 // LockDir takes an exclusive lock on the directory dir itself, creating
-// no file, and waits while another holds it, as Lock does.
+// no file, and waits while another holds it, as Lock does. A holder may
+// remove or replace dir before releasing it: the lock then taken is on
+// the directory now at dir (an error wrapping fs.ErrNotExist if none).
 func LockDir(ctx context.Context, dir string) (unlock func(), err error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	for {
+		f, err := os.Open(dir)
+		if err != nil {
+			return nil, fmt.Errorf("lock %s: %w", dir, err)
+		}
+		unlock, err := lockFile(ctx, f, dir)
+		if err != nil {
+			return nil, err
+		}
+		held, herr := f.Stat()
+		now, nerr := os.Stat(dir)
+		if herr == nil && nerr == nil && os.SameFile(held, now) {
+			return unlock, nil
+		}
+		unlock()
+		if nerr != nil {
+			return nil, fmt.Errorf("lock %s: %w", dir, nerr)
+		}
+		if herr != nil {
+			return nil, fmt.Errorf("lock %s: %w", dir, herr)
+		}
 	}
-	return lockFile(ctx, f, dir)
 }
 
 func lockFile(ctx context.Context, f *os.File, path string) (unlock func(), err error) {
