@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/klpkit/klpkit/internal/version"
+	"github.com/klpkit/klpkit/kmod/modsign"
 )
 
 const usageText = `Usage: auto_livepatch [options] -p <patch>...
@@ -97,7 +98,7 @@ type options struct {
 	mirrors, makeArgs                 []string
 	repoDir, cache, work, symvers     string
 	signingKey                        string
-	sign                              signFlags
+	sign                              modsign.FileOptions
 	rpmSignKey, rpmPassphraseFile     string
 	jobs, fuzz                        int
 	skipCompilerCheck                 bool
@@ -139,9 +140,9 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.BoolVar(&o.skipCompilerCheck, "skip-compiler-check", false, "")
 	fs.IntVar(&o.fuzz, "fuzz", 0, "")
 	fs.StringVar(&o.signingKey, "signing-key", "", "")
-	fs.StringVar(&o.sign.key, "sign-key", "", "")
-	fs.StringVar(&o.sign.cert, "sign-cert", "", "")
-	fs.StringVar(&o.sign.hash, "sign-hash", "", "")
+	fs.StringVar(&o.sign.Key, "sign-key", "", "")
+	fs.StringVar(&o.sign.Cert, "sign-cert", "", "")
+	fs.StringVar(&o.sign.Hash, "sign-hash", "", "")
 	fs.StringVar(&o.rpmSignKey, "rpm-sign-key", "", "")
 	fs.StringVar(&o.rpmPassphraseFile, "rpm-sign-passphrase-file", "", "")
 	fs.BoolVar(&o.check, "check", false, "")
@@ -187,8 +188,8 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 			return nil, fmt.Errorf("--make-arg %q: want VAR=VALUE", m)
 		}
 	}
-	if err := o.sign.check(); err != nil {
-		return nil, err
+	if err := o.sign.Validate(); err != nil {
+		return nil, signOptionsErr(err)
 	}
 	return o, nil
 }

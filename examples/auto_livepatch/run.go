@@ -155,15 +155,15 @@ func (a *app) plan(o *options) (*job, error) {
 		}
 		j.signingKeys = keys
 	}
-	signer, err := o.sign.signer()
+	signer, err := o.sign.Signer()
 	if err != nil {
-		return nil, err
+		return nil, signOptionsErr(err)
 	}
 	if j.rpmSignKey, j.rpmPassphrase, err = a.rpmSigning(o); err != nil {
 		return nil, err
 	}
 	if j.signer = signer; signer != nil {
-		fmt.Fprintf(a.status, "Signing the module with %s (%s)\n", signer.Cert.Subject, modsign.HashName(signer.Hash))
+		fmt.Fprintf(a.status, "Signing the module with %s\n", signer)
 	}
 	release := o.kernel
 	if release == "" {

@@ -23,37 +23,15 @@ const signUsage = `  --sign-key <file>        sign the module with this private 
   --sign-hash <alg>        sha256, sha384 or sha512 (default: sha512)
 `
 
-// signFlags are the module-signing options.
-type signFlags struct {
-	key, cert, hash string
-}
-
-// check refuses certificate or hash options without a key.
-func (f *signFlags) check() error {
-	if f.key == "" && (f.cert != "" || f.hash != "") {
+// signOptionsErr names the flags in modsign.FileOptions' errors.
+func signOptionsErr(err error) error {
+	switch {
+	case errors.Is(err, modsign.ErrNoKey):
 		return errors.New("--sign-cert and --sign-hash need --sign-key")
+	case errors.Is(err, modsign.ErrUnsupportedHash):
+		return fmt.Errorf("--sign-hash: %w", err)
 	}
-	if f.hash != "" {
-		if _, err := modsign.ParseHash(f.hash); err != nil {
-			return fmt.Errorf("--sign-hash: %w", err)
-		}
-	}
-	return nil
-}
-
-// signer loads the key and certificate; nil without --sign-key.
-func (f *signFlags) signer() (*modsign.Signer, error) {
-	if f.key == "" {
-		return nil, nil
-	}
-	h := modsign.DefaultHash
-	if f.hash != "" {
-		var err error
-		if h, err = modsign.ParseHash(f.hash); err != nil {
-			return nil, fmt.Errorf("--sign-hash: %w", err)
-		}
-	}
-	return modsign.LoadSigner(f.key, f.cert, h)
+	return err
 }
 
 // moduleSigner is j's signer as build.Options takes it: a nil interface

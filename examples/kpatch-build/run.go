@@ -21,6 +21,7 @@ import (
 	"github.com/klpkit/klpkit/internal/clijson"
 	"github.com/klpkit/klpkit/internal/cliprogress"
 	klpversion "github.com/klpkit/klpkit/internal/version"
+	"github.com/klpkit/klpkit/kmod/modsign"
 )
 
 // version is the kpatch-build version whose interface this command follows.
@@ -104,7 +105,7 @@ type options struct {
 	makeArgs                                       []string
 	showVersion                                    bool
 	patches                                        []string
-	sign                                           signFlags
+	sign                                           modsign.FileOptions
 }
 
 // app is the command with what tests replace.
@@ -272,9 +273,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.exportDebug, "export-debug", "", "")
 	fs.BoolVar(&o.partialHeaderUsers, "partial-header-users", false, "")
 	fs.IntVar(&o.fuzz, "fuzz", 0, "")
-	fs.StringVar(&o.sign.key, "sign-key", "", "")
-	fs.StringVar(&o.sign.cert, "sign-cert", "", "")
-	fs.StringVar(&o.sign.hash, "sign-hash", "", "")
+	fs.StringVar(&o.sign.Key, "sign-key", "", "")
+	fs.StringVar(&o.sign.Cert, "sign-cert", "", "")
+	fs.StringVar(&o.sign.Hash, "sign-hash", "", "")
 	fs.BoolVar(&o.showVersion, "version", false, "")
 	help := fs.BoolP("help", "h", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -310,8 +311,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			return nil, fmt.Errorf("--make-arg %q: want VAR=VALUE", m)
 		}
 	}
-	if err := o.sign.check(); err != nil {
-		return nil, err
+	if err := o.sign.Validate(); err != nil {
+		return nil, signOptionsErr(err)
 	}
 	return o, nil
 }
@@ -371,13 +372,13 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 		KeepWork: o.debug > 0 || o.skipCleanup, DebugDir: o.exportDebug,
 		CacheDir: a.cacheDir(o.cacheDir),
 	}
-	signer, signing, err := o.sign.signer()
+	signer, err := o.sign.Signer()
 	if err != nil {
-		return bo, err
+		return bo, signOptionsErr(err)
 	}
 	if signer != nil {
 		bo.Signer = signer
-		fmt.Fprintln(a.status, signing)
+		fmt.Fprintf(a.status, "Signing with %s\n", signer)
 	}
 	if o.descriptionFile != "" {
 		data, err := os.ReadFile(o.descriptionFile)

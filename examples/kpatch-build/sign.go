@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/kmod/modsign"
 )
 
@@ -22,39 +21,13 @@ const signUsage = `       --sign-key FILE     Sign the module with this private 
        --sign-hash ALG     sha256, sha384 or sha512 (default: sha512)
 `
 
-// signFlags are the module-signing options.
-type signFlags struct {
-	key, cert, hash string
-}
-
-// check refuses certificate or hash options without a key.
-func (f *signFlags) check() error {
-	if f.key == "" && (f.cert != "" || f.hash != "") {
+// signOptionsErr names the flags in modsign.FileOptions' errors.
+func signOptionsErr(err error) error {
+	switch {
+	case errors.Is(err, modsign.ErrNoKey):
 		return errors.New("--sign-cert and --sign-hash need --sign-key")
+	case errors.Is(err, modsign.ErrUnsupportedHash):
+		return fmt.Errorf("--sign-hash: %w", err)
 	}
-	if f.hash != "" {
-		if _, err := modsign.ParseHash(f.hash); err != nil {
-			return fmt.Errorf("--sign-hash: %w", err)
-		}
-	}
-	return nil
-}
-
-// signer loads the key and certificate; nil without --sign-key.
-func (f *signFlags) signer() (build.Signer, string, error) {
-	if f.key == "" {
-		return nil, "", nil
-	}
-	h := modsign.DefaultHash
-	if f.hash != "" {
-		var err error
-		if h, err = modsign.ParseHash(f.hash); err != nil {
-			return nil, "", fmt.Errorf("--sign-hash: %w", err)
-		}
-	}
-	s, err := modsign.LoadSigner(f.key, f.cert, h)
-	if err != nil {
-		return nil, "", err
-	}
-	return s, fmt.Sprintf("Signing with %s (%s)", s.Cert.Subject, modsign.HashName(h)), nil
+	return err
 }
