@@ -6,7 +6,6 @@ import (
 	"context"
 	"debug/elf"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -193,40 +192,6 @@ func relativeTo(roots []string, p string) (string, bool) {
 	return "", false
 }
 
-// moduleDebugFiles lists the module files under dir that carry DWARF line
-// tables (.ko.debug files of a debuginfo tree, or unstripped .ko files).
-// complete is false when some module under dir has neither (a stripped
-// .ko without its .ko.debug): its units cannot be listed, and a header's
-// users among them would be missed without a word.
-func moduleDebugFiles(dir string) (files []string, complete bool) {
-	if dir == "" {
-		return nil, true
-	}
-	// covered: module name -> some file of it has a line table.
-	covered := map[string]bool{}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { //nolint:errcheck // unreadable parts hold no usable modules
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		name := moduleFileName(d.Name())
-		if name == "" {
-			return nil
-		}
-		has := hasLineTable(p)
-		covered[name] = covered[name] || has
-		if has {
-			files = append(files, p)
-		}
-		return nil
-	})
-	for _, has := range covered {
-		if !has {
-			return files, false
-		}
-	}
-	return files, true
-}
-
 // hasLineTable reports an ELF file with a DWARF line table.
 func hasLineTable(name string) bool {
 	f, err := elf.Open(name)
@@ -255,30 +220,21 @@ func (c kconfig) hasModules() bool {
 // full build is needed. It returns the changed files left for the kbuild
 // records (changed without the headers it resolved) and the objects that
 // use the headers. When the debug information cannot tell (no vmlinux
-// with line tables, or a kernel with modules and no module debug files,
-// whose units it cannot list) it returns changed as it is, and the kbuild
-// records decide as before.
+// with line tables, or a kernel with modules whose debug information does
+// not cover them all) it returns changed as it is, and the kbuild records
+// decide as before; see moduleDebugGap.
 func (r *runner) headersFromDebugInfo(ctx context.Context, changed []string) (rest, objs []string, err error) {
 	if !changesHeader(changed) || fullyBuilt(r.tree.Dir) || r.tree.Vmlinux == "" || !hasLineTable(r.tree.Vmlinux) {
 		return changed, nil, nil
 	}
 	files := []string{r.tree.Vmlinux}
 	if r.config.hasModules() {
-		mods, complete := moduleDebugFiles(r.tree.ModulesDir)
-		if !complete {
-			mods = nil // some modules' units cannot be listed: not a partial set
+		mods, gap, err := r.moduleDebugInfo(ctx)
+		if err != nil {
+			return nil, nil, err
 		}
-		if mds, ok := r.opts.Source.(ModuleDebugSource); ok && len(mods) == 0 {
-			r.event(StagePatch, 0, 1, "a header changes in a kernel with modules: reading the modules' debug information")
-			dir, err := mds.ModuleDebugDir(ctx)
-			if err != nil {
-				return nil, nil, fmt.Errorf("module debug information: %w", err)
-			}
-			mods, _ = moduleDebugFiles(dir)
-		}
-		if len(mods) == 0 {
-			r.event(StagePatch, 0, 1, "a header changes and the kernel has modules without debug information (Tree.ModulesDir): their users come from kbuild's records")
-			return changed, nil, nil
+		if gap != "" {
+			return r.moduleDebugGap(changed, gap)
 		}
 		files = append(files, mods...)
 	}
@@ -299,4 +255,26 @@ func (r *runner) headersFromDebugInfo(ctx context.Context, changed []string) (re
 		objs = append(objs, users[h]...)
 	}
 	return rest, objs, nil
+}
+
+// moduleDebugGap handles a kernel whose modules' debug information cannot
+// list every unit: a header's users found from it would miss the
+// modules' without a word. A source that builds in full finds them all
+// from kbuild's records; Options.PartialHeaderUsers asks for the objects
+// already built, with a warning; otherwise the build is refused, saying
+// what is missing and what to give.
+func (r *runner) moduleDebugGap(changed []string, gap string) (rest, objs []string, err error) {
+	_, headers := splitHeaders(changed)
+	if _, ok := r.opts.Source.(FullBuildSource); ok {
+		r.event(StagePatch, 0, 1, "the debug information cannot name every user of %s (%s): their users come from a full build's records", strings.Join(headers, ", "), gap)
+		return changed, nil, nil
+	}
+	if r.opts.PartialHeaderUsers {
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("header(s) %s changed: the debug information cannot name every user (%s)", strings.Join(headers, ", "), gap))
+		return changed, nil, nil
+	}
+	return nil, nil, fmt.Errorf("header(s) %s changed, and the objects that include them cannot all be found: %s, and %s is not fully built (no .vmlinux.cmd). "+
+		"Give the debug information of every module (Tree.ModulesDir, kpatch-build --modules-dir: the .ko.debug files or unstripped .ko of all the kernel's modules, with its modules.order from /lib/modules/<release>), "+
+		"or build the kernel once in the tree (make vmlinux modules), or accept patching only the objects already built (Options.PartialHeaderUsers, kpatch-build --partial-header-users): %w",
+		strings.Join(headers, ", "), gap, r.tree.Dir, ErrTreeNotBuilt)
 }

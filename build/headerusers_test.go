@@ -113,38 +113,6 @@ func TestHeaderUsersLimit(t *testing.T) {
 	assert.Contains(t, err.Error(), "out-of-line function in one .c file")
 }
 
-func TestModuleDebugFilesComplete(t *testing.T) {
-	tree, _ := debugTree(t)
-	withLines, err := os.ReadFile(filepath.Join(tree, "fs/x.o"))
-	require.NoError(t, err)
-	dir := t.TempDir()
-	write := func(name string, data []byte) {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, data, 0o644))
-	}
-	write("kernel/fs/a.ko", withLines)
-	files, complete := moduleDebugFiles(dir)
-	assert.Len(t, files, 1)
-	assert.True(t, complete)
-
-	// A stripped module beside it: its units cannot be listed.
-	write("kernel/fs/b.ko", []byte("stripped"))
-	files, complete = moduleDebugFiles(dir)
-	assert.Len(t, files, 1)
-	assert.False(t, complete, "a module without a line table makes the set partial")
-
-	// Its .ko.debug anywhere under the directory covers it.
-	write("debug/kernel/fs/b.ko.debug", withLines)
-	files, complete = moduleDebugFiles(dir)
-	assert.Len(t, files, 2)
-	assert.True(t, complete)
-
-	files, complete = moduleDebugFiles("")
-	assert.Empty(t, files)
-	assert.True(t, complete)
-}
-
 // A kernel built with its tree mapped to "." in debug information
 // (-fdebug-prefix-map, as reproducible builds do) names its units
 // relative to the tree: they count as the tree's.
