@@ -93,7 +93,9 @@ func (a *app) execute(ctx context.Context, j *job) (err error) {
 		fmt.Fprintf(a.status, "Debug files: %s\n", j.debugDir)
 	}
 	if a.result != nil {
-		addBuild(a.result, res)
+		if err := a.result.AddBuild(res); err != nil {
+			return err
+		}
 		a.result.Module = final[0]
 		if j.o.rpm {
 			a.result.RPM = final[1]

@@ -28,16 +28,8 @@ func (a *app) startJSON() func(*error) {
 	a.result = clijson.NewResult()
 	a.clock = clijson.NewClock(a.now)
 	return func(errp *error) {
-		if errors.Is(*errp, errHelp) {
-			return
-		}
-		a.clock.Done(a.result)
-		a.result.OK = *errp == nil
-		if *errp != nil {
-			a.result.Error = (*errp).Error()
-		}
-		if werr := a.result.Write(a.stdout); werr != nil && *errp == nil {
-			*errp = werr
+		if !errors.Is(*errp, errHelp) {
+			a.result.End(a.clock, errp, a.stdout)
 		}
 	}
 }
@@ -52,18 +44,6 @@ func (a *app) newProgress(j *job) *progress {
 	}
 	p.clock = a.clock
 	return p
-}
-
-// addBuild records a finished build in the --json result.
-func addBuild(r *clijson.Result, res *build.Result) {
-	r.Name, r.Module = res.Name, res.Module
-	objects := []build.Object{}
-	for _, o := range res.Objects {
-		objects = append(objects, o)
-		r.AddFunctions(o.Path, o.Target, o.Changed, o.New)
-	}
-	r.Objects = objects
-	r.AddWarnings(res.Warnings)
 }
 
 // buildOptions are the pipeline's options for a job, shared by the build
@@ -82,6 +62,8 @@ func (a *app) buildOptions(j *job, src build.Source, outputDir string, prog *pro
 		CacheDir:          filepath.Join(a.cacheDir(j), "objects"),
 		Progress:          prog.report,
 		Signer:            j.moduleSigner(),
+		BuildUser:         j.o.buildUser,
+		BuildAsRoot:       j.o.buildAsRoot,
 	}
 }
 

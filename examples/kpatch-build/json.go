@@ -32,18 +32,6 @@ func (a *app) progress(o *options) klpkit.ProgressFunc {
 	})
 }
 
-// addBuild records a finished build in the --json result.
-func addBuild(r *clijson.Result, res *build.Result) {
-	r.Name, r.Module = res.Name, res.Module
-	objects := []build.Object{}
-	for _, o := range res.Objects {
-		objects = append(objects, o)
-		r.AddFunctions(o.Path, o.Target, o.Changed, o.New)
-	}
-	r.Objects = objects
-	r.AddWarnings(res.Warnings)
-}
-
 // unsupported refuses upstream kpatch-build's options that klpkit cannot
 // honour, each saying what to do instead, rather than ignoring them.
 func (o *options) unsupported() error {
