@@ -36,8 +36,8 @@ func (a *app) rpmSigning(o *options) (key, passphrase []byte, err error) {
 	if !o.rpm {
 		return nil, nil, errors.New("--rpm-sign-key needs --rpm")
 	}
-	if key, err = os.ReadFile(o.rpmSignKey); err != nil || !isFile(o.rpmSignKey) {
-		return nil, nil, fmt.Errorf("RPM signing key file %s not found", o.rpmSignKey)
+	if key, err = readInput("RPM signing key file", o.rpmSignKey); err != nil {
+		return nil, nil, err
 	}
 	if o.rpmPassphraseFile != "" {
 		data, err := os.ReadFile(o.rpmPassphraseFile)

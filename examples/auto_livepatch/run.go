@@ -130,16 +130,16 @@ func (a *app) plan(o *options) (*job, error) {
 		}
 	}
 	if o.description != "" {
-		data, err := os.ReadFile(o.description)
-		if err != nil || !isFile(o.description) {
-			return nil, fail("Description file %s not found", o.description)
+		data, err := readInput("Description file", o.description)
+		if err != nil {
+			return nil, err
 		}
 		j.description = strings.TrimSpace(string(data))
 	}
 	if o.rpmDesc != "" {
-		data, err := os.ReadFile(o.rpmDesc)
-		if err != nil || !isFile(o.rpmDesc) {
-			return nil, fail("RPM description file %s not found", o.rpmDesc)
+		data, err := readInput("RPM description file", o.rpmDesc)
+		if err != nil {
+			return nil, err
 		}
 		j.rpmDesc = strings.TrimSpace(string(data))
 	}
@@ -149,9 +149,9 @@ func (a *app) plan(o *options) (*job, error) {
 		}
 	}
 	if o.signingKey != "" {
-		keys, err := os.ReadFile(o.signingKey)
-		if err != nil || !isFile(o.signingKey) {
-			return nil, fmt.Errorf("signing key file %s not found", o.signingKey)
+		keys, err := readInput("signing key file", o.signingKey)
+		if err != nil {
+			return nil, err
 		}
 		j.signingKeys = keys
 	}
