@@ -15,7 +15,8 @@ import (
 
 // SignerOptions configure NewOpenPGPSigner; nil = defaults.
 type SignerOptions struct {
-	// Passphrase decrypts an encrypted private key.
+	// Passphrase decrypts an encrypted private key. From a file, read it
+	// with ReadPassphraseFile (the first line).
 	Passphrase []byte
 	// Time is the signature creation time. Set it to the package's
 	// BuildTime: with a fixed time, RSA signatures are deterministic and

@@ -6,8 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/klpkit/klpkit/rpmpkg"
@@ -40,12 +38,9 @@ func (a *app) rpmSigning(o *options) (key, passphrase []byte, err error) {
 		return nil, nil, err
 	}
 	if o.rpmPassphraseFile != "" {
-		data, err := os.ReadFile(o.rpmPassphraseFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("RPM signing passphrase: %w", err)
+		if passphrase, err = rpmpkg.ReadPassphraseFile(o.rpmPassphraseFile); err != nil {
+			return nil, nil, fmt.Errorf("RPM signing %w", err)
 		}
-		line, _, _ := strings.Cut(string(data), "\n")
-		passphrase = []byte(strings.TrimSuffix(line, "\r"))
 	} else if p := a.getenv(rpmPassphraseEnv); p != "" {
 		passphrase = []byte(p)
 	}

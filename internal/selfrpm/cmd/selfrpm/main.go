@@ -36,7 +36,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("selfrpm", flag.ContinueOnError)
 	out := fs.String("o", "rpms", "directory to write the packages to")
 	key := fs.String("key", "", "OpenPGP private key (armored or binary) to sign with; empty = unsigned")
-	passFile := fs.String("passphrase-file", "", "file holding the key's passphrase")
+	passFile := fs.String("passphrase-file", "", "file whose first line is the key's passphrase (as gpg --passphrase-file)")
 	dists := fs.String("dists", strings.Join(selfrpm.DefaultDists, ","), "Photon dist tags")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -143,11 +143,9 @@ func signer(keyFile, passFile string, at time.Time) (rpmpkg.Signer, error) {
 	defer f.Close()
 	opts := &rpmpkg.SignerOptions{Time: at}
 	if passFile != "" {
-		p, err := os.ReadFile(passFile)
-		if err != nil {
-			return nil, fmt.Errorf("passphrase: %w", err)
+		if opts.Passphrase, err = rpmpkg.ReadPassphraseFile(passFile); err != nil {
+			return nil, err
 		}
-		opts.Passphrase = []byte(strings.TrimRight(string(p), "\r\n"))
 	}
 	s, err := rpmpkg.NewOpenPGPSigner(f, opts)
 	if err != nil {
