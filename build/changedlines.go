@@ -288,7 +288,7 @@ func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]l
 	var out []lineHolder
 	seen := map[lineHolder]bool{}
 	for _, row := range rows {
-		rel := treeRelative(roots, row.File)
+		rel, _ := treeRelative(roots, row.File)
 		if !added[rel][row.Line] {
 			continue
 		}
@@ -334,16 +334,23 @@ func treeRoots(dir string) []string {
 	return roots
 }
 
-// treeRelative turns a line table's file name into a tree path, "" for a
-// file outside the tree.
-func treeRelative(roots []string, name string) string {
-	if !filepath.IsAbs(name) {
-		return path.Clean(filepath.ToSlash(name))
-	}
-	for _, root := range roots {
-		if rel, err := filepath.Rel(root, name); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			return filepath.ToSlash(rel)
+// treeRelative turns a file name from debug information into a tree
+// path; ok is false for a file outside the tree. roots are the tree's
+// directories as the compiler spelt them (treeRoots, debugRoots), cut
+// first because a prefix map may leave a relative object directory in
+// front of every name (Debian's debian/build/build_amd64_none_amd64/). A
+// relative name under no root is already the tree's: kbuild compiles
+// from the tree, and a tree mapped out of the debug information
+// (-fdebug-prefix-map=<tree>=.) leaves names relative to it.
+func treeRelative(roots []string, name string) (string, bool) {
+	name = path.Clean(filepath.ToSlash(name))
+	for _, r := range roots {
+		if rel, ok := strings.CutPrefix(name, path.Clean(filepath.ToSlash(r))+"/"); ok {
+			return rel, true
 		}
 	}
-	return ""
+	if path.IsAbs(name) || name == "." || name == ".." || strings.HasPrefix(name, "../") {
+		return "", false
+	}
+	return name, true
 }

@@ -71,10 +71,18 @@ func TestTreeRelative(t *testing.T) {
 		"/real/linux/include/linux/fs.h":  "include/linux/fs.h",
 		"/usr/lib/gcc/x86_64/12/stddef.h": "",
 		"/src/linux-other/x.c":            "",
+		"/src/linux/fs/../include/x.h":    "include/x.h",
+		"../outside/x.h":                  "",
 	}
 	for in, want := range cases {
-		require.Equal(t, want, treeRelative(roots, in), in)
+		got, ok := treeRelative(roots, in)
+		require.Equal(t, want, got, in)
+		require.Equal(t, want != "", ok, in)
 	}
+	// A relative object directory left by a prefix map is cut first.
+	got, ok := treeRelative([]string{"debian/build/amd64"}, "debian/build/amd64/fs/proc/base.c")
+	require.True(t, ok)
+	require.Equal(t, "fs/proc/base.c", got)
 }
 
 func TestNotPatchedError(t *testing.T) {

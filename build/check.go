@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 )
 
@@ -100,7 +99,7 @@ func checkOutputDir(dir string) error {
 // splitHeaders separates the changed headers from the other changed files.
 func splitHeaders(changed []string) (other, headers []string) {
 	for _, rel := range changed {
-		if path.Ext(rel) == ".h" {
+		if isHeader(rel) {
 			headers = append(headers, rel)
 		} else {
 			other = append(other, rel)

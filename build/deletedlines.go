@@ -106,7 +106,7 @@ func (r *runner) deletedLineHolders(u *unit, deleted map[string]map[int]bool) ([
 	var out []lineHolder
 	seen := map[lineHolder]bool{}
 	for _, row := range rows {
-		rel := treeRelative(roots, row.File)
+		rel, _ := treeRelative(roots, row.File)
 		if !deleted[rel][row.Line] {
 			continue
 		}

@@ -101,7 +101,7 @@ func debugHeaderUsers(tree string, debugFiles []string, headers []string) (map[s
 			roots = debugRoots(units)
 		}
 		for _, u := range units {
-			src, ok := relativeTo(roots, u.Name)
+			src, ok := treeRelative(roots, u.Name)
 			if !ok || path.Ext(src) != ".c" || strings.HasSuffix(src, ".mod.c") {
 				continue // assembly, generated and out-of-tree units
 			}
@@ -117,7 +117,7 @@ func debugHeaderUsers(tree string, debugFiles []string, headers []string) (map[s
 			}
 			obj := strings.TrimSuffix(src, ".c") + ".o"
 			for _, f := range u.Files {
-				if rel, ok := relativeTo(roots, f); ok && want[rel] {
+				if rel, ok := treeRelative(roots, f); ok && want[rel] {
 					add(rel, obj)
 				}
 			}
@@ -171,25 +171,6 @@ func debugRoots(units []dwarfline.Unit) []string {
 		add(path.Clean(u.CompDir))
 	}
 	return roots
-}
-
-// relativeTo returns p relative to the first root it lies under. A
-// relative p under no root is already relative to the tree: kbuild
-// compiles from the tree, so a compilation directory of . is the tree
-// mapped out of the debug information (-fdebug-prefix-map=<tree>=.).
-// Roots come first because a map may leave a relative object directory
-// in front of every name (Debian's debian/build/build_amd64_none_amd64/).
-func relativeTo(roots []string, p string) (string, bool) {
-	for _, r := range roots {
-		if rel, ok := strings.CutPrefix(p, r+"/"); ok {
-			return rel, true
-		}
-	}
-	if !path.IsAbs(p) {
-		p = path.Clean(p)
-		return p, p != "." && p != ".." && !strings.HasPrefix(p, "../")
-	}
-	return "", false
 }
 
 // hasLineTable reports an ELF file with a DWARF line table.

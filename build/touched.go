@@ -31,7 +31,7 @@ func touchedObjects(tree string, changed []string, partial bool, maxUsers int) (
 		switch ext := path.Ext(rel); {
 		case ext == ".c":
 			add(strings.TrimSuffix(rel, ".c") + ".o")
-		case ext == ".h":
+		case isHeader(rel):
 			headers = append(headers, rel)
 		case ext == ".S" || ext == ".s":
 			return nil, nil, fmt.Errorf("%s: assembly files cannot be livepatched (their code has no patchable function entries): %w", rel, ErrUnsupportedPatch)
@@ -68,15 +68,12 @@ func touchedObjects(tree string, changed []string, partial bool, maxUsers int) (
 	return objs, warnings, nil
 }
 
+// isHeader reports a C header: the one test of what a header is, for
+// the kbuild records, the debug information and the full-build decision.
+func isHeader(rel string) bool { return path.Ext(rel) == ".h" }
+
 // changesHeader reports a changed header among the changed files.
-func changesHeader(changed []string) bool {
-	for _, rel := range changed {
-		if path.Ext(rel) == ".h" {
-			return true
-		}
-	}
-	return false
-}
+func changesHeader(changed []string) bool { return slices.ContainsFunc(changed, isHeader) }
 
 // headerUsers maps each header to the objects whose .cmd files list it.
 func headerUsers(tree string, headers []string) (map[string][]string, error) {
