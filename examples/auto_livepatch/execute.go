@@ -5,12 +5,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -143,19 +145,7 @@ func (a *app) packageRPM(j *job, res *build.Result, dir string) (string, error) 
 		return "", err
 	}
 	path := filepath.Join(dir, name)
-	f, err := os.CreateTemp(dir, name+".tmp-")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(f.Name())
-	if err := rpmpkg.Build(f, p); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return path, os.Rename(f.Name(), path)
+	return path, atomicfile.Copy(path, 0o644, func(w io.Writer) error { return rpmpkg.Build(w, p) })
 }
 
 // preparedSource hands build.Run the tree prepared above, with the Photon
