@@ -76,16 +76,15 @@ func (a *app) execute(ctx context.Context, j *job) (err error) {
 		}
 		outputs = append(outputs, rpmFile)
 	}
-	var final []string
-	for _, f := range outputs {
-		dst := filepath.Join(j.output, filepath.Base(f))
-		if err := os.Rename(f, dst); err != nil {
-			for _, done := range final {
-				os.Remove(done)
-			}
-			return fmt.Errorf("moving %s into %s: %w", filepath.Base(f), j.output, err)
+	final, replaced, err := publish(outputs, j.output, staging)
+	if err != nil {
+		return err
+	}
+	for _, r := range replaced {
+		fmt.Fprintf(a.stderr, "WARNING: replaced the earlier %s\n", r)
+		if a.result != nil {
+			a.result.AddWarnings([]string{"replaced the earlier " + r})
 		}
-		final = append(final, dst)
 	}
 	fmt.Fprintf(a.status, "SUCCESS\nLivepatch module: %s\n", final[0])
 	if j.o.rpm {
