@@ -13,7 +13,7 @@ import (
 // renamed.
 func idOf(fi fs.FileInfo) fileID {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} //nolint:unconvert // int32 on some unixes
+		return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} // Dev is int32 on some unixes
 	}
 	return fileID{}
 }
