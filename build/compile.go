@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/flock"
-	"github.com/klpkit/klpkit/internal/procgroup"
 )
 
 // sectionFlags give every function and data object its own section, which
@@ -35,6 +35,8 @@ type compiler struct {
 	tree     string
 	makeArgs []string
 	log      *slog.Logger
+	as       *asuser.User // runs the tree's programs; nil: this process
+	kbuild   *kbuildTree  // nil: make runs in tree as this process
 }
 
 // command returns the kbuild command file of obj, running `make <obj>` once
@@ -58,12 +60,12 @@ func (c *compiler) command(ctx context.Context, obj string) (*cmdFile, error) {
 	if cmd, err := readCmdFile(c.tree, obj); err == nil {
 		return cmd, nil // another build made it while we waited
 	}
-	args := append(slices.Clone(c.makeArgs), obj)
-	c.log.Debug("kbuild records the command", "object", obj, "args", args)
-	run := exec.CommandContext(ctx, "make", args...)
-	run.Dir = c.tree
-	procgroup.StopOnCancel(run, waitDelay)
-	if out, err := run.CombinedOutput(); err != nil {
+	c.log.Debug("kbuild records the command", "object", obj, "args", c.makeArgs)
+	k := c.kbuild
+	if k == nil {
+		k = &kbuildTree{dir: c.tree, log: c.log}
+	}
+	if out, err := k.make(ctx, c.makeArgs, []string{obj}); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -174,11 +176,16 @@ func (c *compiler) run(ctx context.Context, obj string, steps [][]string) error 
 	for _, s := range steps {
 		c.log.Debug("compile", "object", obj, "argv", s)
 		cmd := exec.CommandContext(ctx, s[0], s[1:]...)
-		cmd.Dir = c.tree
 		cmd.WaitDelay = waitDelay
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
+		done, err := asuser.Setup(cmd, c.as, c.tree)
+		if err != nil {
+			return err
+		}
+		err = cmd.Run()
+		done()
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

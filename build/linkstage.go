@@ -169,7 +169,7 @@ func (r *runner) link(ctx context.Context) error {
 	if err := os.RemoveAll(linkDir); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(linkDir, 0o755); err != nil {
+	if err := r.mkdirForUser(linkDir); err != nil {
 		return err
 	}
 	// A global two patch objects define is refused before any object is
@@ -227,6 +227,7 @@ func (r *runner) link(ctx context.Context) error {
 		Exported:  func(s string) bool { _, ok := r.symvers[s]; return ok },
 		Release:   r.tree.Release,
 		Output:    &log,
+		Command:   r.linkCommand,
 	})
 	r.linkLog = log.String()
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
@@ -52,7 +53,8 @@ func crcMethodOf(c kconfig) crcMethod {
 type crcTool struct {
 	method crcMethod
 	tree   string
-	path   string // tree-relative tool, e.g. scripts/genksyms/genksyms
+	path   string       // tree-relative tool, e.g. scripts/genksyms/genksyms
+	as     *asuser.User // runs the tool and the preprocessor; nil: this process
 }
 
 // newCRCTool finds the generator the config asks for; it is built by
@@ -168,9 +170,18 @@ func (t *crcTool) genksyms(ctx context.Context, obj string, cc []string) (export
 		gkArgs = append(gkArgs, "-r", ref)
 	}
 	pre := exec.CommandContext(ctx, cpp[0], cpp[1:]...)
-	gk := exec.CommandContext(ctx, filepath.Join(t.tree, t.path), gkArgs...)
-	pre.Dir, gk.Dir = t.tree, t.tree
+	gk := exec.CommandContext(ctx, "./"+t.path, gkArgs...)
 	pre.WaitDelay, gk.WaitDelay = waitDelay, waitDelay
+	preDone, err := asuser.Setup(pre, t.as, t.tree)
+	if err != nil {
+		return nil, err
+	}
+	defer preDone()
+	gkDone, err := asuser.Setup(gk, t.as, t.tree)
+	if err != nil {
+		return nil, err
+	}
+	defer gkDone()
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -212,9 +223,13 @@ func (t *crcTool) genksyms(ctx context.Context, obj string, cc []string) (export
 // CONFIG_GENDWARFKSYMS rule does: the names of its __export_symbol_*
 // symbols on stdin, the object's DWARF read by gendwarfksyms.
 func (t *crcTool) dwarfksyms(ctx context.Context, obj, object string, names []string) (exportCRCs, error) {
-	gk := exec.CommandContext(ctx, filepath.Join(t.tree, t.path), object)
-	gk.Dir = t.tree
+	gk := exec.CommandContext(ctx, "./"+t.path, object)
 	gk.WaitDelay = waitDelay
+	done, err := asuser.Setup(gk, t.as, t.tree)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var out, stderr bytes.Buffer
 	gk.Stdin = strings.NewReader(strings.Join(names, "\n") + "\n")
 	gk.Stdout, gk.Stderr = &out, &stderr
@@ -355,7 +370,7 @@ func (b *unitBuilder) startCRCs(ctx context.Context, u *unit, key string, origCC
 	var tool *crcTool
 	var toolErr error
 	if method == crcGenksyms && kbuildSawExports(r.tree.Dir, u.obj) {
-		if tool, toolErr = newCRCTool(r.tree.Dir, r.config); toolErr == nil {
+		if tool, toolErr = r.newCRCTool(); toolErr == nil {
 			compute(tool, "orig")
 			compute(tool, "patched")
 			started = true
@@ -384,7 +399,7 @@ func (b *unitBuilder) startCRCs(ctx context.Context, u *unit, key string, origCC
 			if !exports {
 				return nil
 			}
-			if tool, toolErr = newCRCTool(r.tree.Dir, r.config); toolErr != nil {
+			if tool, toolErr = r.newCRCTool(); toolErr != nil {
 				return toolErr
 			}
 			compute(tool, "orig")

@@ -76,6 +76,17 @@ type Options struct {
 	// *modsign.Signer signs with a key file or any crypto.Signer). nil:
 	// the module is left unsigned.
 	Signer Signer
+	// BuildUser runs the programs that come with the kernel tree (make,
+	// the compiler kbuild calls, scripts/, objtool, genksyms) when the
+	// caller is root: the tree is code from a package, and only loading
+	// the module needs root. nil: DefaultBuildUser (the tree's owner, or
+	// nobody). Run gives it the work directory (it must be reachable by
+	// path: the default one is); kbuild runs in a linked copy of the tree
+	// when it may not write the tree. Ignored when the caller is not root.
+	BuildUser *BuildUser
+	// BuildAsRoot runs the tree's programs as root, as kpatch-build does:
+	// an opt-out for trees the build user cannot read.
+	BuildAsRoot bool
 	// Progress receives a report as each stage starts, advances and
 	// finishes; its Detail is an Event. It is called in order and never
 	// concurrently (the compile workers' calls are serialized), and the

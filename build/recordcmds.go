@@ -7,14 +7,12 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/klpkit/klpkit/internal/flock"
-	"github.com/klpkit/klpkit/internal/procgroup"
 )
 
 // recordCommands has kbuild build, in one make run, every object to
@@ -23,6 +21,10 @@ import (
 // them instead of one serialised `make <object>` each. A failure is left
 // to the per-object run, which names the object.
 func (r *runner) recordCommands(ctx context.Context) error {
+	// The first step that runs the tree's programs.
+	if err := r.checkBuildUser(ctx); err != nil {
+		return err
+	}
 	var missing []string
 	for _, u := range r.objs {
 		if _, err := readCmdFile(r.tree.Dir, u.obj); !errors.Is(err, fs.ErrNotExist) {
@@ -42,10 +44,7 @@ func (r *runner) recordCommands(ctx context.Context) error {
 	defer unlock()
 	r.event(StageCompile, 0, len(missing), "kbuild records the commands of %d object(s)", len(missing))
 	args := append(slices.Clone(r.tree.MakeArgs), "-j"+strconv.Itoa(r.opts.Jobs))
-	cmd := exec.CommandContext(ctx, "make", append(args, missing...)...)
-	cmd.Dir = r.tree.Dir
-	procgroup.StopOnCancel(cmd, waitDelay)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := r.kbuilder().make(ctx, args, missing); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/kver"
 	"github.com/klpkit/klpkit/livepatch"
 )
@@ -67,6 +68,13 @@ type runner struct {
 
 	// dryRun: Check, not Run; nothing is built (see patch).
 	dryRun bool
+
+	// as runs the tree's programs (nil: this process); kbuild runs make for
+	// missing command files; userChecked: checkBuildUser passed.
+	as          *asuser.User
+	kbuild      *kbuildTree
+	userChecked bool
+
 	// headersNeedFullBuild: a dry run's changed headers, whose users Run
 	// would find after building the tree in full.
 	headersNeedFullBuild []string
@@ -123,6 +131,10 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 	}
 	r.name = name
 	r.res.Name = name
+	if err := r.setupBuildUser(); err != nil {
+		r.cleanup()
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -77,7 +77,7 @@ func (r *runner) compile(ctx context.Context) error {
 	r.event(StageCompile, 0, total, "building original and patched objects")
 	b := &unitBuilder{
 		r:     r,
-		cc:    &compiler{tree: r.tree.Dir, makeArgs: r.tree.MakeArgs, log: r.log},
+		cc:    &compiler{tree: r.tree.Dir, makeArgs: r.tree.MakeArgs, log: r.log, as: r.as, kbuild: r.kbuilder()},
 		cache: &objectCache{dir: r.opts.CacheDir},
 		base:  strings.Join([]string{r.tree.Release, r.configHash(), r.cc}, "\x00"),
 		slots: make(chan struct{}, r.opts.Jobs),
@@ -152,7 +152,7 @@ func (b *unitBuilder) build(ctx context.Context, u *unit) error {
 	u.orig = filepath.Join(r.work, "orig", u.obj)
 	u.patched = filepath.Join(r.work, "patched", u.obj)
 	for _, p := range []string{u.orig, u.patched} {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := r.mkdirForUser(filepath.Dir(p)); err != nil {
 			return fail(err)
 		}
 	}

@@ -37,6 +37,11 @@ type LinkOptions struct {
 	Release string
 	// Output receives kbuild's output; nil discards it.
 	Output io.Writer
+	// Command, when set, prepares each command the link runs to run in
+	// dir (the kbuild tree): it sets cmd.Dir and may run cmd as another
+	// user (build.Options.BuildUser); done is called once cmd has run.
+	// nil: cmd.Dir = dir.
+	Command func(cmd *exec.Cmd, dir string) (done func(), err error)
 }
 
 // hookName is the object holding the generated klp_patch.
@@ -87,9 +92,16 @@ func Link(ctx context.Context, m *Module, o LinkOptions) ([]byte, error) {
 	}
 	// The directories are mapped out of the debug information: the
 	// module's bytes must not depend on where it was built.
-	args := append([]string{"-C", o.KbuildDir, "M=" + o.WorkDir, "KBUILD_MODPOST_WARN=1"}, prefixMapArgs(o.MakeArgs, os.Environ(), o.KbuildDir, o.WorkDir)...)
+	// make runs in the kbuild tree rather than with -C: a build user may
+	// reach it only as its working directory (Command).
+	args := append([]string{"M=" + o.WorkDir, "KBUILD_MODPOST_WARN=1"}, prefixMapArgs(o.MakeArgs, os.Environ(), o.KbuildDir, o.WorkDir)...)
 	args = append(args, "modules")
 	cmd := exec.CommandContext(ctx, "make", args...)
+	done, err := o.command(cmd, o.KbuildDir)
+	if err != nil {
+		return nil, fmt.Errorf("link %s: %w", m.Name, err)
+	}
+	defer done()
 	// On cancellation make is killed; its children may hold the output
 	// pipe, so stop waiting for it soon after.
 	cmd.WaitDelay = 5 * time.Second
@@ -127,6 +139,15 @@ func Link(ctx context.Context, m *Module, o LinkOptions) ([]byte, error) {
 		return nil, fmt.Errorf("link %s: writing the livepatch module: %w", m.Name, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// command prepares cmd to run in dir (LinkOptions.Command).
+func (o *LinkOptions) command(cmd *exec.Cmd, dir string) (func(), error) {
+	if o.Command != nil {
+		return o.Command(cmd, dir)
+	}
+	cmd.Dir = dir
+	return func() {}, nil
 }
 
 func lastLines(s string, n int) string {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/internal/flock"
 	"github.com/klpkit/klpkit/internal/procgroup"
@@ -70,14 +71,21 @@ func (s *Source) make(ctx context.Context, tree string, targets ...string) error
 	if prog == "" {
 		prog = "make"
 	}
-	args := append([]string{"-C", tree, "-j" + strconv.Itoa(s.jobs())}, s.MakeArgs...)
+	args := append([]string{"-j" + strconv.Itoa(s.jobs())}, s.MakeArgs...)
 	args = append(args, targets...)
-	s.log().Debug("run", "cmd", prog+" "+strings.Join(args, " "))
+	s.log().Debug("run", "dir", tree, "cmd", prog+" "+strings.Join(args, " "), "user", s.as.String())
 	cmd := exec.CommandContext(ctx, prog, args...)
 	procgroup.StopOnCancel(cmd, 5*time.Second)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	// In the tree (not make -C): the build user may not pass through the
+	// directories above it.
+	done, err := asuser.Setup(cmd, s.as, tree)
+	if err != nil {
+		return &MakeError{Dir: tree, Targets: targets, Err: err}
+	}
+	err = cmd.Run()
+	done()
 	if err == nil {
 		return nil
 	}

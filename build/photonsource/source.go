@@ -13,6 +13,7 @@ import (
 
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/photon"
 )
@@ -45,6 +46,13 @@ type Source struct {
 	MakeArgs []string
 	// Make is the make program; default "make".
 	Make string
+	// BuildUser and BuildAsRoot say who runs make in the prepared tree
+	// when the caller is root, as build.Options' fields of the same names
+	// do for the pipeline: the tree, code from the source RPM, is given
+	// to the build user (nil: build.DefaultBuildUser, nobody for a tree
+	// Prepare made as root) before make runs.
+	BuildUser   *build.BuildUser
+	BuildAsRoot bool
 	// Progress, if set, receives a report as each step starts (Op
 	// klpkit.OpSource, Step a Step, no Detail), in order and never
 	// concurrently, on Tree's goroutine.
@@ -56,6 +64,7 @@ type Source struct {
 	Logger *slog.Logger
 
 	tree      string // the prepared tree, once Tree has run
+	as        *asuser.User
 	symvers   string // the Module.symvers in use: ModuleSymvers or the devel RPM's
 	debuginfo string // the debuginfo RPM, once Tree has run
 	dir       string // the prepared kernel's directory (photon.Source.Dir)
@@ -132,6 +141,9 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 	} else {
 		s.warnFullBuild(src.Config)
 	}
+	if err := s.giveTree(ctx, src.Tree); err != nil {
+		return nil, err
+	}
 	if err := s.kbuild(ctx, src.Tree, mode); err != nil {
 		return nil, err
 	}
@@ -177,7 +189,12 @@ func (s *Source) installSymvers(tree string) error {
 	if err != nil {
 		return fmt.Errorf("photonsource: Module.symvers: %w", err)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(tree, "Module.symvers"), data, 0o644); err != nil {
+	dst := filepath.Join(tree, "Module.symvers")
+	if err := atomicfile.WriteFile(dst, data, 0o644); err != nil {
+		return fmt.Errorf("photonsource: %w", err)
+	}
+	// A full build's modpost rewrites it, as the build user.
+	if err := asuser.Own(s.as, dst); err != nil {
 		return fmt.Errorf("photonsource: %w", err)
 	}
 	return nil

@@ -62,6 +62,8 @@ func (a *app) buildOptions(j *job, src build.Source, outputDir string, prog *pro
 		CacheDir:          filepath.Join(a.cacheDir(j), "objects"),
 		Progress:          prog.report,
 		Signer:            j.moduleSigner(),
+		BuildUser:         j.o.buildUser,
+		BuildAsRoot:       j.o.buildAsRoot,
 	}
 }
 

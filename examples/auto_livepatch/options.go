@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/version"
 	"github.com/klpkit/klpkit/kmod/modsign"
 )
@@ -71,6 +72,12 @@ klpkit options:
                            kernel is built in full once, which takes long)
   --make-arg <VAR=VALUE>   variable for every make run (repeatable)
   --skip-compiler-check    do not require the kernel's gcc version
+  --build-user <user>      who runs make, the compiler and the kernel tree's
+                           scripts when auto_livepatch runs as root (name,
+                           uid, name:group or uid:gid; default: nobody). The
+                           tree is code from the source RPM: only loading a
+                           module needs root
+  --build-as-root          run them as root instead (with a warning)
   --fuzz <n>               let up to n context lines at each end of a hunk
                            differ, as patch -F n (default 0: exact context);
                            every hunk placed with fuzz or an offset is printed
@@ -102,6 +109,8 @@ type options struct {
 	rpmSignKey, rpmPassphraseFile     string
 	jobs, fuzz                        int
 	skipCompilerCheck                 bool
+	buildUser                         *build.BuildUser
+	buildAsRoot                       bool
 	rpmVersionSet, rpmReleaseSet      bool
 	check, json, jsonEvents           bool
 }
@@ -138,6 +147,8 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.StringVar(&o.symvers, "symvers", "", "")
 	fs.StringArrayVar(&o.makeArgs, "make-arg", nil, "")
 	fs.BoolVar(&o.skipCompilerCheck, "skip-compiler-check", false, "")
+	buildUser := fs.String("build-user", "", "")
+	fs.BoolVar(&o.buildAsRoot, "build-as-root", false, "")
 	fs.IntVar(&o.fuzz, "fuzz", 0, "")
 	fs.StringVar(&o.signingKey, "signing-key", "", "")
 	fs.StringVar(&o.sign.Key, "sign-key", "", "")
@@ -190,6 +201,15 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	}
 	if err := o.sign.Validate(); err != nil {
 		return nil, signOptionsErr(err)
+	}
+	if *buildUser != "" {
+		if o.buildAsRoot {
+			return nil, errors.New("--build-user and --build-as-root contradict each other")
+		}
+		var err error
+		if o.buildUser, err = build.LookupBuildUser(*buildUser); err != nil {
+			return nil, fmt.Errorf("--build-user: %w", err)
+		}
 	}
 	return o, nil
 }

@@ -217,6 +217,9 @@ func (a *app) source(j *job, prog *progress) *photonsource.Source {
 	if work == "" {
 		work = filepath.Join(a.root, defaultWork)
 	}
+	if o.buildAsRoot {
+		prog.Warn("--build-as-root: make, the compiler and the kernel tree's scripts run as root, with the power to change this system; the tree is code from the source RPM")
+	}
 	return &photonsource.Source{
 		Kernel: j.kernel,
 		Repo: &photon.Repo{
@@ -232,6 +235,8 @@ func (a *app) source(j *job, prog *progress) *photonsource.Source {
 		Jobs:          o.jobs,
 		MakeArgs:      o.makeArgs,
 		Make:          a.makeProg,
+		BuildUser:     o.buildUser,
+		BuildAsRoot:   o.buildAsRoot,
 		Progress:      prog.report,
 		Warn:          prog.Warn,
 	}

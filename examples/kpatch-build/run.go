@@ -54,6 +54,12 @@ Options:
        --skip-cleanup      Keep the temporary directory
        --skip-compiler-check
                            Skip the compiler version check (not recommended)
+       --build-user USER   Who runs make, the compiler and the tree's scripts
+                           when kpatch-build runs as root (name, uid,
+                           name:group or uid:gid; default: the tree's owner,
+                           nobody for a tree root owns): only loading a
+                           module needs root
+       --build-as-root     Run them as root instead (with a warning)
        --kbuild DIR        Tree the module links against (e.g.
                            /lib/modules/<release>/build; default: sourcedir)
        --symvers FILE      Module.symvers (default: <kbuild>/Module.symvers)
@@ -95,6 +101,8 @@ type options struct {
 	jobs, fuzz                                     int
 	name, outputDir, descriptionFile               string
 	nonReplace, skipCleanup, skipCC                bool
+	buildUser                                      string
+	buildAsRoot                                    bool
 	debug                                          int // -d count
 	sourceRPM, ootModule, ootModuleSrc             string
 	targets                                        []string
@@ -256,6 +264,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.skipCleanup, "skip-cleanup", false, "")
 	fs.BoolVar(&o.skipCC, "skip-compiler-check", false, "")
 	fs.BoolVar(&o.skipCC, "skip-gcc-check", false, "")
+	fs.StringVar(&o.buildUser, "build-user", "", "")
+	fs.BoolVar(&o.buildAsRoot, "build-as-root", false, "")
 	_ = fs.MarkHidden("skip-gcc-check")
 	fs.StringVar(&o.kbuildDir, "kbuild", "", "")
 	fs.StringVar(&o.symvers, "symvers", "", "")
@@ -305,6 +315,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	if err := o.sign.Validate(); err != nil {
 		return nil, signOptionsErr(err)
+	}
+	if o.buildUser != "" && o.buildAsRoot {
+		return nil, errors.New("--build-user and --build-as-root contradict each other")
 	}
 	return o, nil
 }
@@ -362,7 +375,15 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 		NoReplace: o.nonReplace, Jobs: o.jobs, SkipCompilerCheck: o.skipCC,
 		PartialHeaderUsers: o.partialHeaderUsers, Fuzz: o.fuzz,
 		KeepWork: o.debug > 0 || o.skipCleanup, DebugDir: o.exportDebug,
-		CacheDir: a.cacheDir(o.cacheDir),
+		CacheDir: a.cacheDir(o.cacheDir), BuildAsRoot: o.buildAsRoot,
+	}
+	if o.buildUser != "" {
+		if bo.BuildUser, err = build.LookupBuildUser(o.buildUser); err != nil {
+			return bo, fmt.Errorf("--build-user: %w", err)
+		}
+	}
+	if o.buildAsRoot && os.Geteuid() == 0 {
+		fmt.Fprintln(a.stderr, "WARNING: --build-as-root: make, the compiler and the tree's scripts run as root, with the power to change this system")
 	}
 	signer, err := o.sign.Signer()
 	if err != nil {

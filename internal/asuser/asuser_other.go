@@ -40,3 +40,11 @@ func IsRoot() bool { return false }
 
 // Owner is unknown here.
 func Owner(string) (*User, error) { return nil, nil }
+
+// OwnTree: only a nil u is supported here.
+func OwnTree(_ context.Context, u *User, _ string) error {
+	if u != nil {
+		return errors.ErrUnsupported
+	}
+	return nil
+}

@@ -167,8 +167,9 @@ func (r *Repo) Corrupt(t testing.TB, k photon.Kernel, kind photon.PackageKind) {
 }
 
 // FakeMake writes a make stand-in for photonsource.Source.Make: it
-// accepts -C DIR and targets, writes DIR/Module.symvers for "modules",
-// and records its arguments in DIR/make.log.
+// accepts -C DIR (default the working directory) and targets, writes
+// DIR/Module.symvers for "modules", records its arguments in DIR/make.log
+// and the uid it ran as in DIR/make.uid.
 func FakeMake(t testing.TB) string {
 	t.Helper()
 	script := `#!/bin/sh
@@ -181,8 +182,16 @@ while [ $# -gt 0 ]; do
 	echo "$1" >> "$dir/make.log"
 	shift
 done
+id -u >> "$dir/make.uid"
 `
-	p := filepath.Join(t.TempDir(), "make")
+	// Under the temporary directory, not t.TempDir (mode 0700): as root,
+	// photonsource runs make as an unprivileged build user, which must
+	// reach the program.
+	dir, err := os.MkdirTemp("", "klpkit-fake-make-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	p := filepath.Join(dir, "make")
 	require.NoError(t, os.WriteFile(p, []byte(script), 0o755))
 	return p
 }

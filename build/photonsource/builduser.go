@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package photonsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/asuser"
+)
+
+// giveTree gives the prepared tree to the build user, who runs make in it,
+// when the caller is root (see Source.BuildUser). The tree is this
+// source's own (Prepare made it under Dir), so its files change hands; what
+// make writes stays readable to the rest of the pipeline. Entries the user
+// already owns are left alone, so a later run costs one walk.
+func (s *Source) giveTree(ctx context.Context, tree string) error {
+	if !asuser.IsRoot() || s.BuildAsRoot {
+		return nil
+	}
+	bu := s.BuildUser
+	if bu == nil {
+		var err error
+		if bu, err = build.DefaultBuildUser(tree); err != nil {
+			return fmt.Errorf("photonsource: %w", err)
+		}
+	}
+	if bu.UID == 0 || bu.GID == 0 {
+		return fmt.Errorf("photonsource: BuildUser is root (%d:%d); set BuildAsRoot to build as root", bu.UID, bu.GID)
+	}
+	u := &asuser.User{UID: bu.UID, GID: bu.GID}
+	err := asuser.OwnTree(ctx, u, tree)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return fmt.Errorf("photonsource: giving the tree %s to the build user %s: %w", tree, u, err)
+	}
+	if err := asuser.Check(ctx, u, tree, true, true, "make prepares and builds the kernel there"); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("photonsource: %w: %w: choose another build user or build as root (BuildAsRoot, --build-as-root)", build.ErrBuildUserAccess, err)
+	}
+	s.as = u
+	s.log().Info("make runs in the tree as the build user", "tree", tree, "user", u.String())
+	return nil
+}
