@@ -23,6 +23,14 @@
 //     order, CONFIG_LOCALVERSION="-<REL>.ph5" (so uname -r is
 //     <KVER>-<REL>.ph5, a livepatchable Photon 5 kernel) and built out of
 //     tree with gcc-12;
+//   - module signing in the generic kernel, as Photon's: a lab signing key
+//     (RSA, made once with Go's crypto and kept in <lab>/photon/<uname>/signing,
+//     named by [Lab.SigningKey] and [Lab.SigningCert]) whose certificate is
+//     in the built-in keyring (CONFIG_SYSTEM_TRUSTED_KEYS) and which signs
+//     in-tree modules (CONFIG_MODULE_SIG_KEY, sha512), through a generated
+//     fragment that names the key's hash, so a new key rebuilds the kernel;
+//     booted with module.sig_enforce=1 it loads only modules signed with
+//     that key. The second flavor (below) checks no signatures;
 //   - a second flavor, aws by default (uname <KVER>-<REL>.ph5-aws): its
 //     own config-aws (the fragment plus config-fragment-aws), spec
 //     (linux-aws.spec) and build, from the same tree;
@@ -53,5 +61,8 @@
 // flow: auto_livepatch -k <uname> -p <patch> --rpm against the loopback
 // repository, then, in the VM, each RPM's payload installed and its
 // scriptlets run by busybox sh with the project's kpatch CLI, removal, and
-// a cumulative second patch replacing the first (testdata/photonlab/livepatch).
+// a cumulative second patch replacing the first (testdata/photonlab/livepatch);
+// and, on the generic kernel booted with module.sig_enforce=1, a livepatch
+// signed with the lab key loads while unsigned and wrongly signed copies
+// are refused with kpatch's explanation.
 package photonlab

@@ -187,6 +187,10 @@ func (p *preparer) setup(debianVersion string) error {
 		Tree:    filepath.Join(dir, "src", "linux-"+version),
 		RepoDir: filepath.Join(dir, "repo"),
 	}
+	signing, err := ensureSigning(dir, time.Now())
+	if err != nil {
+		return err
+	}
 	flavors := []photon.Flavor{photon.Generic}
 	for _, f := range p.cfg.Flavors {
 		if f != "" && !slices.Contains(flavors, f) {
@@ -218,11 +222,16 @@ func (p *preparer) setup(debianVersion string) error {
 			DebuginfoRPM: filepath.Join(p.l.RepoDir, photon.DebuginfoPackage.RepoPath(k.Release()), photon.DebuginfoPackage.PackagePath(k)),
 			DevelRPM:     filepath.Join(p.l.RepoDir, photon.DevelPackage.RepoPath(k.Release()), photon.DevelPackage.PackagePath(k)),
 		}
-		p.l.Flavors = append(p.l.Flavors, fk)
 		fragments := []string{filepath.Join(p.cfg.Assets, fragmentName)}
 		if extra := filepath.Join(p.cfg.Assets, fragmentName+"-"+string(f)); fileExists(extra) {
 			fragments = append(fragments, extra)
 		}
+		if f == photon.Generic {
+			// Only generic trusts the lab key: aws shows a kernel without.
+			fragments = append(fragments, signing.Fragment)
+			fk.SigningKey, fk.SigningCert = signing.Key, signing.Cert
+		}
+		p.l.Flavors = append(p.l.Flavors, fk)
 		p.flavors = append(p.flavors, flavorBuild{k: k, fragments: fragments})
 	}
 	for i := range p.flavors {
@@ -231,7 +240,7 @@ func (p *preparer) setup(debianVersion string) error {
 	generic := p.l.Flavors[0]
 	p.l.KernelRelease, p.l.Vmlinuz, p.l.Vmlinux, p.l.Config = generic.KernelRelease, generic.Vmlinuz, generic.Vmlinux, generic.Config
 	p.l.BuildDir, p.l.ModuleSymvers, p.l.SourceRPM, p.l.DebuginfoRPM = generic.BuildDir, generic.ModuleSymvers, generic.SourceRPM, generic.DebuginfoRPM
-	p.l.DevelRPM = generic.DevelRPM
+	p.l.DevelRPM, p.l.SigningKey, p.l.SigningCert = generic.DevelRPM, generic.SigningKey, generic.SigningCert
 	return os.MkdirAll(filepath.Join(dir, "SOURCES"), 0o755)
 }
 

@@ -114,6 +114,13 @@ func signingFragment(f signingFiles, keyPEM []byte) []byte {
 	fmt.Fprintf(&b, "CONFIG_MODULE_SIG_KEY=%q\n", f.Key)
 	b.WriteString("CONFIG_SYSTEM_TRUSTED_KEYRING=y\n")
 	fmt.Fprintf(&b, "CONFIG_SYSTEM_TRUSTED_KEYS=%q\n", f.Cert)
+	// Debian's 6.1 tree (the lab's source) checks the sha256 of every
+	// module whose signature verified against the blacklist, and a kernel
+	// without sha256 refuses it: finit_module fails with ENOENT, the
+	// crypto API's "no such algorithm" (kernel/module/signing.c,
+	// mod_is_hash_blacklisted, a distribution patch). Nothing selects it
+	// in an allnoconfig kernel.
+	b.WriteString("CONFIG_CRYPTO_SHA256=y\n")
 	return []byte(b.String())
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/klpkit/klpkit/kmod/modsign"
+	"github.com/klpkit/klpkit/photon"
 )
 
 // TestEnsureSigning: the first run makes the key, certificate and
@@ -55,6 +56,8 @@ func TestEnsureSigning(t *testing.T) {
 		"CONFIG_MODULE_SIG_SHA512": "y", "CONFIG_MODULE_SIG_HASH": `"sha512"`,
 		"CONFIG_MODULE_SIG_KEY": `"` + f.Key + `"`, "CONFIG_SYSTEM_TRUSTED_KEYRING": "y",
 		"CONFIG_SYSTEM_TRUSTED_KEYS": `"` + f.Cert + `"`,
+		// the blacklist check of a verified module (Debian's tree)
+		"CONFIG_CRYPTO_SHA256": "y",
 	}, have)
 
 	key, err := os.ReadFile(f.Key)
@@ -97,4 +100,53 @@ func requireFile(t *testing.T, name string, want []byte, msg string) {
 	got, err := os.ReadFile(name)
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got), msg)
+}
+
+// TestPrepareSigning: the generic kernel is configured to trust the lab
+// key and the manifest names it; aws is not; a rerun keeps the key and
+// builds nothing; a new key rebuilds generic.
+func TestPrepareSigning(t *testing.T) {
+	cfg, log := fakePrepareEnv(t)
+	l, err := Prepare(t.Context(), cfg)
+	require.NoError(t, err)
+	require.Equal(t, signingPaths(l.Dir).Key, l.SigningKey)
+	require.Equal(t, signingPaths(l.Dir).Cert, l.SigningCert)
+	config, err := os.ReadFile(l.Config)
+	require.NoError(t, err)
+	require.Contains(t, string(config), "CONFIG_MODULE_SIG_KEY=\""+l.SigningKey+"\"\n")
+	require.Contains(t, string(config), "CONFIG_SYSTEM_TRUSTED_KEYS=\""+l.SigningCert+"\"\n")
+	aws, err := l.Flavor(photon.AWS)
+	require.NoError(t, err)
+	require.Empty(t, aws.SigningKey)
+	require.Empty(t, aws.SigningCert)
+	awsConfig, err := os.ReadFile(aws.Config)
+	require.NoError(t, err)
+	require.NotContains(t, string(awsConfig), "CONFIG_SYSTEM_TRUSTED_KEYS")
+	require.Contains(t, string(awsConfig), "# CONFIG_MODULE_SIG is not set")
+	opened, err := Open(cfg.LabDir)
+	require.NoError(t, err)
+	require.Equal(t, l.SigningCert, opened.SigningCert, "the manifest names the certificate")
+	generic, err := opened.Flavor(photon.Generic)
+	require.NoError(t, err)
+	require.Equal(t, l.SigningKey, generic.SigningKey)
+	require.Contains(t, opened.String(), "signing cert")
+
+	key, err := os.ReadFile(l.SigningKey)
+	require.NoError(t, err)
+	log.Reset()
+	_, err = Prepare(t.Context(), cfg)
+	require.NoError(t, err)
+	require.Contains(t, log.String(), "nothing to do")
+	requireFile(t, l.SigningKey, key, "a rerun keeps the key")
+
+	require.NoError(t, os.RemoveAll(filepath.Dir(l.SigningKey)))
+	_, err = Prepare(t.Context(), cfg)
+	require.NoError(t, err)
+	newKey, err := os.ReadFile(l.SigningKey)
+	require.NoError(t, err)
+	require.NotEqual(t, string(key), string(newKey))
+	require.Equal(t, 2, builds(t, l.BuildDir), "a new key is a new generic kernel")
+	// aws's steps come after generic's and are redone too, but with the
+	// same .config: kbuild has nothing to rebuild.
+	requireFile(t, aws.Config, awsConfig, "aws does not use the key")
 }
