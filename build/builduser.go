@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/procgroup"
@@ -191,7 +192,14 @@ func (k *kbuildTree) runDir(ctx context.Context) (string, error) {
 		if err := os.RemoveAll(dst); err != nil {
 			return "", err
 		}
-		if err := linkTree(ctx, k.dir, dst, k.as); err != nil {
+		// Without a .config, every file counts as a source.
+		var generated time.Time
+		if st, err := os.Stat(filepath.Join(k.dir, ".config")); err == nil {
+			generated = st.ModTime()
+		} else {
+			generated = time.Now().Add(time.Hour)
+		}
+		if err := linkTree(ctx, k.dir, dst, k.as, generated); err != nil {
 			return "", fmt.Errorf("build: a copy of the tree %s the build user may write: %w", k.dir, err)
 		}
 		k.copyDir = dst

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,17 +42,25 @@ func hostileTree(t *testing.T) string {
 	require.NoError(t, os.Chmod(priv, 0o700))
 	tree := filepath.Join(priv, "linux")
 	files := map[string]string{
-		"Makefile": "fs/%.o: fs/%.c\n\tid -u > $@\n\techo 'cmd_$@ := gcc -c -o $@ $<' > fs/.$*.o.cmd\n",
+		// kbuild rewrites what it generated in place (gcc -MD's .d files).
+		"Makefile": "fs/%.o: fs/%.c\n\tid -u > $@\n\techo 'cmd_$@ := gcc -c -o $@ $<' > fs/.$*.o.cmd\n\techo $@ >> .generated.d\n",
 		"fs/a.c":   "int a;\n",
 		"fs/b.c":   "int b;\n",
 		// objtool's place in a compile: it rewrites the object in place.
 		"tools/objtool/objtool": "#!/bin/sh\nid -u >> \"$1\"\n",
 	}
+	old := time.Now().Add(-2 * time.Hour)
 	for name, body := range files {
 		p := filepath.Join(tree, name)
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(body), 0o755))
+		require.NoError(t, os.Chtimes(p, old, old))
 	}
+	// The sources predate .config; what make generated since is newer.
+	config := filepath.Join(tree, ".config")
+	require.NoError(t, os.WriteFile(config, []byte("CONFIG_LIVEPATCH=y\n"), 0o644))
+	require.NoError(t, os.Chtimes(config, old.Add(time.Hour), old.Add(time.Hour)))
+	require.NoError(t, os.WriteFile(filepath.Join(tree, ".generated.d"), nil, 0o644))
 	return tree
 }
 
@@ -112,6 +121,12 @@ func TestTreeMakeRunsAsBuildUser(t *testing.T) {
 			assert.Equal(t, before, after)
 			if tc.wantCopied {
 				assert.DirExists(t, filepath.Join(work, "kbuild-tree"))
+				gen, err := os.ReadFile(filepath.Join(tree, ".generated.d"))
+				require.NoError(t, err)
+				assert.Empty(t, gen, "the tree's generated file is the tree's: the copy's was rewritten")
+				st, err := os.Stat(filepath.Join(tree, "Makefile"))
+				require.NoError(t, err)
+				assert.Equal(t, uint64(2), uint64(st.Sys().(*syscall.Stat_t).Nlink), "sources are linked, not copied")
 				assert.Equal(t, uint32(0), ownerOf(t, filepath.Join(tree, "fs")), "the tree stays root's")
 				assert.Equal(t, uint32(0), ownerOf(t, filepath.Join(tree, "fs/a.o")), "copied back by this process")
 				assert.Equal(t, uint32(4242), ownerOf(t, filepath.Join(work, "kbuild-tree/fs")))

@@ -10,18 +10,22 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // linkTree makes dst a copy of the tree src that u may build in: every
-// directory new and u's, every file a hard link to src's (so make sees
-// the same times and contents), symbolic links copied. u may replace a
-// linked file (the directory is its own) but not change it: the tree's
-// files stay as they are. Across file systems, where links fail, files
-// are copied, keeping their times.
-func linkTree(ctx context.Context, src, dst string, u *asuser.User) error {
+// directory new and u's, symbolic links copied, the sources hard links to
+// src's (so make sees the same times and contents): u may replace a linked
+// file (the directory is its own) but not change it, and the tree's files
+// stay as they are. Files modified at or after generated (the time the
+// tree's .config was written: what make made since, which kbuild rewrites
+// in place, such as .d files) are copied and given to u. Across file
+// systems, where links fail, every file is copied. Copies keep their
+// times.
+func linkTree(ctx context.Context, src, dst string, u *asuser.User, generated time.Time) error {
 	link := true
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -57,18 +61,21 @@ func linkTree(ctx context.Context, src, dst string, u *asuser.User) error {
 			}
 			return asuser.Own(u, out)
 		case d.Type().IsRegular():
-			if link {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if link && info.ModTime().Before(generated) {
 				err := os.Link(p, out)
 				if err == nil || !errors.Is(err, syscall.EXDEV) {
 					return err
 				}
 				link = false
 			}
-			info, err := d.Info()
-			if err != nil {
+			if err := copyTreeFile(p, out, info); err != nil {
 				return err
 			}
-			return copyTreeFile(p, out, info)
+			return asuser.Own(u, out)
 		default:
 			return nil // devices, pipes and sockets have no place in a tree
 		}
