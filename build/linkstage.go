@@ -228,6 +228,8 @@ func (r *runner) link(ctx context.Context) error {
 		Release:   r.tree.Release,
 		Output:    &log,
 		Command:   r.linkCommand,
+		RecipeDir: r.opts.CacheDir,
+		Notify:    func(msg string) { r.event(StageLink, 0, 1, "%s", msg) },
 	})
 	r.linkLog = log.String()
 	if err != nil {

@@ -63,7 +63,8 @@ type Options struct {
 	// reported in Result.Warnings and a StagePatch event.
 	Fuzz int
 	// CacheDir keeps original objects between runs, keyed by kernel,
-	// config, compiler, command line and source contents. "" disables it.
+	// config, compiler, command line and source contents, and the kbuild
+	// commands that link a module (klp.LinkOptions.RecipeDir). "" disables it.
 	CacheDir string
 	// WorkDir is where temporary files go; default a new directory under
 	// the OS temp dir, removed at the end unless KeepWork.

@@ -42,6 +42,14 @@ type LinkOptions struct {
 	// user (build.Options.BuildUser); done is called once cmd has run.
 	// nil: cmd.Dir = dir.
 	Command func(cmd *exec.Cmd, dir string) (done func(), err error)
+	// RecipeDir, when set, keeps the commands kbuild runs to link a module
+	// for this kernel, configuration and compiler, so that later links
+	// replay them instead of running make (see linkrecipe.go). "": every
+	// link runs make.
+	RecipeDir string
+	// Notify, when set, receives one-line notes on how the link ran, such
+	// as why it had to run make.
+	Notify func(string)
 }
 
 // hookName is the object holding the generated klp_patch.
@@ -90,32 +98,8 @@ func Link(ctx context.Context, m *Module, o LinkOptions) ([]byte, error) {
 	if err := os.WriteFile(filepath.Join(o.WorkDir, "Kbuild"), []byte(kbuild), 0o644); err != nil {
 		return nil, fmt.Errorf("link %s: %w", m.Name, err)
 	}
-	// The directories are mapped out of the debug information: the
-	// module's bytes must not depend on where it was built.
-	// make runs in the kbuild tree rather than with -C: a build user may
-	// reach it only as its working directory (Command).
-	args := append([]string{"M=" + o.WorkDir, "KBUILD_MODPOST_WARN=1"}, prefixMapArgs(o.MakeArgs, os.Environ(), o.KbuildDir, o.WorkDir)...)
-	args = append(args, "modules")
-	cmd := exec.CommandContext(ctx, "make", args...)
-	done, err := o.command(cmd, o.KbuildDir)
-	if err != nil {
-		return nil, fmt.Errorf("link %s: %w", m.Name, err)
-	}
-	defer done()
-	// On cancellation make is killed; its children may hold the output
-	// pipe, so stop waiting for it soon after.
-	cmd.WaitDelay = 5 * time.Second
-	var tail bytes.Buffer
-	out := io.Writer(&tail)
-	if o.Output != nil {
-		out = io.MultiWriter(&tail, o.Output)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("link %s: kbuild failed: %w\n%s", m.Name, err, lastLines(tail.String(), 20))
+	if err := kbuildLink(ctx, m.Name, objs, o); err != nil {
+		return nil, err
 	}
 	ko := filepath.Join(o.WorkDir, m.Name+".ko")
 	data, err := os.ReadFile(ko)
@@ -141,6 +125,14 @@ func Link(ctx context.Context, m *Module, o LinkOptions) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
 // command prepares cmd to run in dir (LinkOptions.Command).
 func (o *LinkOptions) command(cmd *exec.Cmd, dir string) (func(), error) {
 	if o.Command != nil {
@@ -150,10 +142,34 @@ func (o *LinkOptions) command(cmd *exec.Cmd, dir string) (func(), error) {
 	return func() {}, nil
 }
 
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// runMake links the module in o.WorkDir with kbuild's make.
+func runMake(ctx context.Context, name string, o LinkOptions) error {
+	// The directories are mapped out of the debug information: the
+	// module's bytes must not depend on where it was built.
+	// make runs in the kbuild tree rather than with -C: a build user may
+	// reach it only as its working directory (Command).
+	args := append([]string{"M=" + o.WorkDir, "KBUILD_MODPOST_WARN=1"}, prefixMapArgs(o.MakeArgs, os.Environ(), o.KbuildDir, o.WorkDir)...)
+	args = append(args, "modules")
+	cmd := exec.CommandContext(ctx, "make", args...)
+	done, err := o.command(cmd, o.KbuildDir)
+	if err != nil {
+		return fmt.Errorf("link %s: %w", name, err)
 	}
-	return strings.Join(lines, "\n")
+	defer done()
+	// On cancellation make is killed; its children may hold the output
+	// pipe, so stop waiting for it soon after.
+	cmd.WaitDelay = 5 * time.Second
+	var tail bytes.Buffer
+	out := io.Writer(&tail)
+	if o.Output != nil {
+		out = io.MultiWriter(&tail, o.Output)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("link %s: kbuild failed: %w\n%s", name, err, lastLines(tail.String(), 20))
+	}
+	return nil
 }

@@ -26,24 +26,7 @@ import (
 // KCFLAGS at blanks, so a dir holding either cannot be mapped: such a
 // build still works, but embeds that directory.
 func prefixMapArgs(makeArgs, env []string, dirs ...string) []string {
-	var flags []string
-	seen := map[string]bool{}
-	for _, dir := range dirs {
-		if dir == "" {
-			continue
-		}
-		forms := []string{filepath.Clean(dir)}
-		if real, err := filepath.EvalSymlinks(dir); err == nil {
-			forms = append(forms, real)
-		}
-		for _, d := range forms {
-			if seen[d] || d == "/" || strings.ContainsAny(d, "= \t\n") {
-				continue
-			}
-			seen[d] = true
-			flags = append(flags, "-fdebug-prefix-map="+d+"=.")
-		}
-	}
+	flags := debugPrefixMaps(dirs...)
 	if len(flags) == 0 {
 		return makeArgs
 	}
@@ -63,6 +46,30 @@ func prefixMapArgs(makeArgs, env []string, dirs ...string) []string {
 		}
 	}
 	return append(out, "KCFLAGS="+joinFlags(inherited, add))
+}
+
+// debugPrefixMaps returns the -fdebug-prefix-map flags that write each of
+// dirs (as given and resolved) as ".", in prefixMapArgs' order.
+func debugPrefixMaps(dirs ...string) []string {
+	var flags []string
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
+		}
+		forms := []string{filepath.Clean(dir)}
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			forms = append(forms, real)
+		}
+		for _, d := range forms {
+			if seen[d] || d == "/" || strings.ContainsAny(d, "= \t\n") {
+				continue
+			}
+			seen[d] = true
+			flags = append(flags, "-fdebug-prefix-map="+d+"=.")
+		}
+	}
+	return flags
 }
 
 func joinFlags(flags, add string) string {
