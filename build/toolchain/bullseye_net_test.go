@@ -57,7 +57,9 @@ func TestBullseyeGCC10Root(t *testing.T) {
 
 	start := time.Now()
 	d := &toolchain.Debian{Suites: toolchain.Bullseye(), Keyring: ring, IndexCache: filepath.Join(cache, "index")}
-	list, err := d.Resolve(ctx, []string{bullseyeGCC, "binutils", "libc6-dev", "make", "dash"})
+	idx, err := d.Index(ctx)
+	require.NoError(t, err)
+	list, err := idx.Resolve([]string{bullseyeGCC, "binutils", "libc6-dev", "make", "dash"})
 	require.NoError(t, err)
 	gcc, ok := list.Find("gcc-10")
 	require.True(t, ok)
@@ -70,6 +72,15 @@ func TestBullseyeGCC10Root(t *testing.T) {
 		size += e.Size
 	}
 	t.Logf("resolved %d packages, %.1f MB of .debs, in %s", len(list), float64(size)/1e6, time.Since(start).Round(time.Millisecond))
+
+	// The set a 5.10 kernel's kbuild needs resolves from the same indexes.
+	kernelSet, err := idx.Resolve(toolchain.DebianKernelBuild(bullseyeGCC))
+	require.NoError(t, err)
+	var kernelSize int64
+	for _, e := range kernelSet {
+		kernelSize += e.Size
+	}
+	t.Logf("a kernel build root: %d packages, %.1f MB of .debs", len(kernelSet), float64(kernelSize)/1e6)
 
 	start = time.Now()
 	root, err := (&toolchain.Cache{Dir: filepath.Join(cache, "roots")}).Provision(ctx, list)

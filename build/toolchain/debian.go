@@ -46,6 +46,15 @@ func Bullseye() []Suite {
 	}
 }
 
+// Bookworm is Debian 12's suites on deb.debian.org: the point release
+// and its security updates.
+func Bookworm() []Suite {
+	return []Suite{
+		{URL: "http://deb.debian.org/debian", Name: "bookworm"},
+		{URL: "http://deb.debian.org/debian-security", Name: "bookworm-security"},
+	}
+}
+
 // Debian resolves package sets against a Debian archive's signed indexes.
 type Debian struct {
 	Suites []Suite

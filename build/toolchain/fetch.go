@@ -94,17 +94,3 @@ func checkDigest(what string, got []byte, n int64, sum string, size int64) error
 	}
 	return nil
 }
-
-func fileSHA256(name string) (string, int64, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}

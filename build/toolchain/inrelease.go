@@ -95,11 +95,11 @@ func parseRelease(text []byte) (*Release, error) {
 		rel = &Release{Suite: p["Suite"], Codename: p["Codename"], Files: map[string]IndexFile{}}
 		var err error
 		if rel.Date, err = parseReleaseDate(p["Date"]); err != nil {
-			return fmt.Errorf("Date: %w", err)
+			return fmt.Errorf("field Date: %w", err)
 		}
 		if v := p["Valid-Until"]; v != "" {
 			if rel.ValidUntil, err = parseReleaseDate(v); err != nil {
-				return fmt.Errorf("Valid-Until: %w", err)
+				return fmt.Errorf("field Valid-Until: %w", err)
 			}
 		}
 		for _, line := range strings.Split(p["SHA256"], "\n") {

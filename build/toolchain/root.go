@@ -136,7 +136,7 @@ func (c *Cache) build(ctx context.Context, list List, dir string) error {
 		}
 		os.Remove(deb)
 	}
-	return nil
+	return makeAlternatives(root)
 }
 
 func extractFile(ctx context.Context, deb string, x *extractor) error {

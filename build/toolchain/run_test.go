@@ -56,3 +56,28 @@ func TestRootMountPoint(t *testing.T) {
 	_, err = r.mountPoint("/", true)
 	assert.ErrorContains(t, err, "other than /")
 }
+
+func TestMakeAlternatives(t *testing.T) {
+	d := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(d, "usr/bin"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(d, "usr/bin/mawk"), []byte("elf"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(d, "usr/bin/bison.yacc"), []byte("sh"), 0o755))
+	require.NoError(t, os.Symlink("mawk", filepath.Join(d, "usr/bin/nawk"))) // a package's own link stays
+	root, err := os.OpenRoot(d)
+	require.NoError(t, err)
+	defer root.Close()
+	require.NoError(t, makeAlternatives(root))
+	for link, want := range map[string]string{"usr/bin/awk": "mawk", "usr/bin/nawk": "mawk", "usr/bin/yacc": "bison.yacc"} {
+		got, err := os.Readlink(filepath.Join(d, link))
+		require.NoError(t, err, link)
+		assert.Equal(t, want, got, link)
+	}
+
+	// gawk outranks mawk, as in Debian.
+	require.NoError(t, os.WriteFile(filepath.Join(d, "usr/bin/gawk"), []byte("elf"), 0o755))
+	require.NoError(t, os.Remove(filepath.Join(d, "usr/bin/awk")))
+	require.NoError(t, makeAlternatives(root))
+	got, err := os.Readlink(filepath.Join(d, "usr/bin/awk"))
+	require.NoError(t, err)
+	assert.Equal(t, "gawk", got)
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package toolchain_test
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/build/toolchain"
+	"github.com/klpkit/klpkit/internal/lab"
+)
+
+// TestKbuildModuleInRoot builds an external module against the lab
+// kernel's headers with kbuild running inside a root provisioned with the
+// kernel's own compiler (named by its config), the headers bound in.
+func TestKbuildModuleInRoot(t *testing.T) {
+	l, err := lab.Open(lab.DirFromEnv(os.Getenv))
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skipf("needs the lab kernel's headers (make lab): %v", err)
+	}
+	if os.Getenv("KLPKIT_VMTEST") == "" && os.Getenv("CI") != "true" {
+		t.Skip("needs Debian's archive over the network and about 90 MB of downloads: set KLPKIT_VMTEST=1 (CI runs it)")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("running inside a toolchain root needs root (mount namespace and chroot)")
+	}
+	config, err := os.ReadFile(l.Config)
+	require.NoError(t, err)
+	var ccText string
+	for _, line := range strings.Split(string(config), "\n") {
+		if v, ok := strings.CutPrefix(line, "CONFIG_CC_VERSION_TEXT="); ok {
+			ccText = strings.Trim(v, `"`)
+		}
+	}
+	gcc, err := toolchain.DebianCompiler(ccText)
+	require.NoError(t, err)
+
+	keys, err := os.ReadFile(toolchain.DebianKeyring)
+	require.NoError(t, err)
+	ring, err := toolchain.ReadKeyring(keys)
+	require.NoError(t, err)
+	cache := toolchainCache(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	start := time.Now()
+	d := &toolchain.Debian{Suites: toolchain.Bookworm(), Keyring: ring, IndexCache: filepath.Join(cache, "index")}
+	list, err := d.Resolve(ctx, toolchain.DebianKernelBuild(gcc))
+	require.NoError(t, err)
+	root, err := (&toolchain.Cache{Dir: filepath.Join(cache, "roots")}).Provision(ctx, list)
+	require.NoError(t, err)
+	var size int64
+	for _, e := range list {
+		size += e.Size
+	}
+	t.Logf("%s root: %d packages, %.1f MB of .debs, ready in %s", gcc, len(list), float64(size)/1e6, time.Since(start).Round(time.Millisecond))
+
+	// Debian's headers are a tree of links: -amd64 into -common, whose
+	// scripts are linux-kbuild's. Each target directory is bound.
+	headers, err := filepath.EvalSymlinks(l.HeadersDir)
+	require.NoError(t, err)
+	scripts, err := filepath.EvalSymlinks(filepath.Join(headers, "scripts"))
+	require.NoError(t, err)
+	work := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(work, "hello.c"), []byte(`#include <linux/module.h>
+static int __init hello_init(void) { return 0; }
+module_init(hello_init);
+MODULE_LICENSE("GPL");
+`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(work, "Kbuild"), []byte("obj-m := hello.o\n"), 0o644))
+	start = time.Now()
+	_, err = root.Output(ctx, []string{filepath.Dir(headers), filepath.Dir(scripts), work}, work, "make", "-C", headers, "M="+work, "modules")
+	require.NoError(t, err)
+	t.Logf("kbuild in the root: %s", time.Since(start).Round(time.Millisecond))
+
+	f, err := elf.Open(filepath.Join(work, "hello.ko"))
+	require.NoError(t, err)
+	defer f.Close()
+	sec := f.Section(".comment")
+	require.NotNil(t, sec)
+	data, err := sec.Data()
+	require.NoError(t, err)
+	_, want, _ := strings.Cut(ccText, " ")
+	var idents []string
+	for _, s := range bytes.Split(data, []byte{0}) {
+		if v, ok := strings.CutPrefix(string(s), "GCC: "); ok && !slices.Contains(idents, v) {
+			idents = append(idents, v)
+		}
+	}
+	require.Equal(t, []string{want}, idents, "hello.ko .comment: %q", data)
+	modinfo := f.Section(".modinfo")
+	require.NotNil(t, modinfo)
+	info, err := modinfo.Data()
+	require.NoError(t, err)
+	require.Contains(t, string(info), "vermagic="+l.KernelRelease+" ")
+}
