@@ -76,13 +76,19 @@ func checkHeaderUsers(header string, users, max int) error {
 // a prototype from it). Objects are tree-relative (fs/proc/base.o); only
 // units whose .c is in the tree count. The build lab test compares the
 // result with kbuild's dependency records.
-func debugHeaderUsers(tree string, debugFiles []string, headers []string) (map[string][]string, error) {
+//
+// kbuildDir is where generated headers may be besides the tree (a
+// distribution's headers tree; "" for none) and arch the architecture
+// directory. gaps names, per header, the #include lines the scan could
+// not follow in files that units not counted as users reach: its users
+// may be more than users says.
+func debugHeaderUsers(tree, kbuildDir, arch string, debugFiles []string, headers []string) (users map[string][]string, gaps map[string][]string, err error) {
 	want := map[string]bool{}
 	for _, h := range headers {
 		want[path.Clean(h)] = true
 	}
 	var roots []string
-	users := map[string][]string{}
+	users = map[string][]string{}
 	seen := map[string]bool{}
 	add := func(h, obj string) {
 		if !seen[h+"\x00"+obj] {
@@ -95,7 +101,7 @@ func debugHeaderUsers(tree string, debugFiles []string, headers []string) (map[s
 	for i, name := range debugFiles {
 		units, err := readUnits(name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if i == 0 {
 			roots = debugRoots(units)
@@ -123,19 +129,34 @@ func debugHeaderUsers(tree string, debugFiles []string, headers []string) (map[s
 			}
 		}
 	}
-	g := newIncludeGraph(tree)
-	g.add(sources)
+	scanRoots := []string{tree}
+	if kbuildDir != "" && kbuildDir != tree {
+		scanRoots = append(scanRoots, kbuildDir)
+	}
+	g := newIncludeGraph(arch, scanRoots...)
+	if err := g.add(sources); err != nil {
+		return nil, nil, err
+	}
+	isUnit := func(f string) bool { return inTree[f] && path.Ext(f) == ".c" }
+	gaps = map[string][]string{}
 	for h := range want {
+		srcs := map[string]bool{}
 		for f := range g.reaching(h) {
-			if inTree[f] && path.Ext(f) == ".c" {
+			if isUnit(f) {
 				add(h, strings.TrimSuffix(f, ".c")+".o")
 			}
+		}
+		for _, o := range users[h] {
+			srcs[strings.TrimSuffix(o, ".o")+".c"] = true
+		}
+		if gs := g.gaps(srcs, isUnit); len(gs) > 0 {
+			gaps[h] = gs
 		}
 	}
 	for _, objs := range users {
 		slices.Sort(objs)
 	}
-	return users, nil
+	return users, gaps, nil
 }
 
 func readUnits(name string) ([]dwarfline.Unit, error) {
@@ -203,7 +224,7 @@ func (c kconfig) hasModules() bool {
 // use the headers. When the debug information cannot tell (no vmlinux
 // with line tables, or a kernel with modules whose debug information does
 // not cover them all) it returns changed as it is, and the kbuild records
-// decide as before; see moduleDebugGap.
+// decide as before; see debugGap.
 func (r *runner) headersFromDebugInfo(ctx context.Context, changed []string) (rest, objs []string, err error) {
 	if !changesHeader(changed) || fullyBuilt(r.tree.Dir) || r.tree.Vmlinux == "" || !hasLineTable(r.tree.Vmlinux) {
 		return changed, nil, nil
@@ -215,15 +236,24 @@ func (r *runner) headersFromDebugInfo(ctx context.Context, changed []string) (re
 			return nil, nil, err
 		}
 		if gap != "" {
-			return r.moduleDebugGap(changed, gap)
+			return r.debugGap(changed, gap)
 		}
 		files = append(files, mods...)
 	}
+	arch, err := srcArch(r.config)
+	if err != nil {
+		return r.debugGap(changed, err.Error())
+	}
 	rest, headers := splitHeaders(changed)
 	r.event(StagePatch, 0, 1, "finding the users of %s in the debug information of %d file(s)", strings.Join(headers, ", "), len(files))
-	users, err := debugHeaderUsers(r.tree.Dir, files, headers)
+	users, gaps, err := debugHeaderUsers(r.tree.Dir, r.tree.KbuildDir, arch, files, headers)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, h := range headers {
+		if gs := gaps[h]; len(gs) > 0 {
+			return r.debugGap(changed, fmt.Sprintf("the #include lines that may lead to %s cannot all be followed: %s", h, strings.Join(gs, "; ")))
+		}
 	}
 	max := r.opts.maxHeaderUsers()
 	for _, h := range headers {
@@ -238,13 +268,14 @@ func (r *runner) headersFromDebugInfo(ctx context.Context, changed []string) (re
 	return rest, objs, nil
 }
 
-// moduleDebugGap handles a kernel whose modules' debug information cannot
-// list every unit: a header's users found from it would miss the
-// modules' without a word. A source that builds in full finds them all
+// debugGap handles a kernel whose debug information cannot name every
+// user of a changed header (modules without line tables, #include lines
+// the scan cannot follow): the users found from it could miss some
+// without a word. A source that builds in full finds them all
 // from kbuild's records; Options.PartialHeaderUsers asks for the objects
 // already built, with a warning; otherwise the build is refused, saying
 // what is missing and what to give.
-func (r *runner) moduleDebugGap(changed []string, gap string) (rest, objs []string, err error) {
+func (r *runner) debugGap(changed []string, gap string) (rest, objs []string, err error) {
 	_, headers := splitHeaders(changed)
 	if _, ok := r.opts.Source.(FullBuildSource); ok {
 		r.event(StagePatch, 0, 1, "the debug information cannot name every user of %s (%s): their users come from a full build's records", strings.Join(headers, ", "), gap)
@@ -255,7 +286,8 @@ func (r *runner) moduleDebugGap(changed []string, gap string) (rest, objs []stri
 		return changed, nil, nil
 	}
 	return nil, nil, fmt.Errorf("header(s) %s changed, and the objects that include them cannot all be found: %s, and %s is not fully built (no .vmlinux.cmd). "+
-		"Give the debug information of every module (Tree.ModulesDir, kpatch-build --modules-dir: the .ko.debug files or unstripped .ko of all the kernel's modules, with its modules.order from /lib/modules/<release>), "+
-		"or build the kernel once in the tree (make vmlinux modules), or accept patching only the objects already built (Options.PartialHeaderUsers, kpatch-build --partial-header-users): %w",
+		"Build the kernel once in the tree (make vmlinux modules) so that kbuild's records name them, "+
+		"or, where modules lack debug information, give it for every module (Tree.ModulesDir, kpatch-build --modules-dir: the .ko.debug files or unstripped .ko of all the kernel's modules, with its modules.order from /lib/modules/<release>), "+
+		"or accept patching only the objects already built (Options.PartialHeaderUsers, kpatch-build --partial-header-users): %w",
 		strings.Join(headers, ", "), gap, r.tree.Dir, ErrTreeNotBuilt)
 }

@@ -28,8 +28,10 @@ func TestDebugHeaderUsersMatchKbuild(t *testing.T) {
 	}
 	const header, common = "fs/proc/internal.h", "include/linux/sched.h"
 	start := time.Now()
-	dwarf, err := debugHeaderUsers(l.SourceDir, []string{l.Vmlinux}, []string{header, common})
+	dwarf, gaps, err := debugHeaderUsers(l.SourceDir, l.HeadersDir, "x86", []string{l.Vmlinux}, []string{header, common})
 	require.NoError(t, err)
+	t.Logf("#include lines not followed: %d for %s, %d for %s: %v", len(gaps[header]), header, len(gaps[common]), common, gaps)
+	assert.Empty(t, gaps[header], "every #include line that may lead to %s is followed", header)
 	t.Logf("debug information of %s read in %s: %d users of %s, %d of %s", l.Vmlinux, time.Since(start).Round(time.Millisecond),
 		len(dwarf[header]), header, len(dwarf[common]), common)
 

@@ -3,6 +3,7 @@
 package build
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -65,8 +66,9 @@ func debugTree(t *testing.T, cflags ...string) (tree, vmlinux string) {
 func TestDebugHeaderUsers(t *testing.T) {
 	tree, vmlinux := debugTree(t)
 	assert.True(t, hasLineTable(vmlinux))
-	users, err := debugHeaderUsers(tree, []string{vmlinux}, []string{"include/linux/a.h", "fs/b.h", "include/linux/none.h"})
+	users, gaps, err := debugHeaderUsers(tree, "", "x86", []string{vmlinux}, []string{"include/linux/a.h", "fs/b.h", "include/linux/none.h"})
 	require.NoError(t, err)
+	assert.Empty(t, gaps)
 	assert.Equal(t, []string{"fs/x.o", "init/main.o"}, users["include/linux/a.h"])
 	// fs/y.c uses only b.h's macro, which the line tables do not record:
 	// its #include line counts. Assembly units are never patch targets.
@@ -76,17 +78,19 @@ func TestDebugHeaderUsers(t *testing.T) {
 	// A relocatable object (a module's .ko.debug is one) reads the same.
 	reloc := filepath.Join(tree, "fs/x.o")
 	assert.True(t, hasLineTable(reloc))
-	users, err = debugHeaderUsers(tree, []string{vmlinux, reloc}, []string{"fs/b.h"})
+	users, gaps, err = debugHeaderUsers(tree, "", "x86", []string{vmlinux, reloc}, []string{"fs/b.h"})
 	require.NoError(t, err)
+	assert.Empty(t, gaps)
 	assert.Equal(t, []string{"fs/x.o", "fs/y.o"}, users["fs/b.h"], "a unit seen twice counts once")
 
 	// A source missing from the tree (built elsewhere) is not a target.
 	require.NoError(t, os.Remove(filepath.Join(tree, "fs/x.c")))
-	users, err = debugHeaderUsers(tree, []string{vmlinux}, []string{"include/linux/a.h"})
+	users, gaps, err = debugHeaderUsers(tree, "", "x86", []string{vmlinux}, []string{"include/linux/a.h"})
 	require.NoError(t, err)
+	assert.Empty(t, gaps)
 	assert.Equal(t, []string{"init/main.o"}, users["include/linux/a.h"])
 
-	_, err = debugHeaderUsers(tree, []string{filepath.Join(tree, "fs/b.h")}, []string{"fs/b.h"})
+	_, _, err = debugHeaderUsers(tree, "", "x86", []string{filepath.Join(tree, "fs/b.h")}, []string{"fs/b.h"})
 	require.Error(t, err, "not an ELF file")
 	assert.False(t, hasLineTable(filepath.Join(tree, "fs/b.h")))
 }
@@ -118,8 +122,9 @@ func TestHeaderUsersLimit(t *testing.T) {
 // relative to the tree: they count as the tree's.
 func TestDebugHeaderUsersPrefixMapped(t *testing.T) {
 	tree, vmlinux := debugTree(t, "-fdebug-prefix-map={tree}=.")
-	users, err := debugHeaderUsers(tree, []string{vmlinux}, []string{"include/linux/a.h", "fs/b.h"})
+	users, gaps, err := debugHeaderUsers(tree, "", "x86", []string{vmlinux}, []string{"include/linux/a.h", "fs/b.h"})
 	require.NoError(t, err)
+	assert.Empty(t, gaps)
 	assert.Equal(t, []string{"fs/x.o", "init/main.o"}, users["include/linux/a.h"])
 	assert.Equal(t, []string{"fs/x.o", "fs/y.o"}, users["fs/b.h"])
 }
@@ -129,8 +134,34 @@ func TestDebugHeaderUsersPrefixMapped(t *testing.T) {
 // directory start with it, and the units are the tree's once it is cut.
 func TestDebugHeaderUsersRelativeObjectDir(t *testing.T) {
 	tree, vmlinux := debugTree(t, "-fdebug-prefix-map={tree}=debian/build/amd64")
-	users, err := debugHeaderUsers(tree, []string{vmlinux}, []string{"include/linux/a.h", "fs/b.h"})
+	users, gaps, err := debugHeaderUsers(tree, "", "x86", []string{vmlinux}, []string{"include/linux/a.h", "fs/b.h"})
 	require.NoError(t, err)
+	assert.Empty(t, gaps)
 	assert.Equal(t, []string{"fs/x.o", "init/main.o"}, users["include/linux/a.h"])
 	assert.Equal(t, []string{"fs/x.o", "fs/y.o"}, users["fs/b.h"])
+}
+
+// An #include line the scan cannot follow, in a file a unit outside the
+// users reaches, makes the set incomplete: the build is refused with the
+// line (or the kbuild records decide), never given the smaller set.
+func TestHeadersFromDebugInfoIncludeGap(t *testing.T) {
+	tree, vmlinux := debugTree(t)
+	f, err := os.OpenFile(filepath.Join(tree, "fs/b.h"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("#ifdef NEVER\n#include NOT_DEFINED_ANYWHERE\n#endif\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	tr := Tree{Release: "6.1.0-test", Dir: tree, Vmlinux: vmlinux}
+	r := &runner{opts: Options{Source: &tr}, tree: tr, log: discardLogger(), config: kconfig{"CONFIG_X86": "y"}}
+
+	_, _, err = r.headersFromDebugInfo(context.Background(), []string{"include/linux/a.h"})
+	require.ErrorIs(t, err, ErrTreeNotBuilt)
+	assert.Contains(t, err.Error(), "fs/b.h:6: #include NOT_DEFINED_ANYWHERE")
+	assert.Contains(t, err.Error(), "reached from fs/y.c")
+
+	// fs/b.h's users are every unit that reaches the line: complete.
+	rest, objs, err := r.headersFromDebugInfo(context.Background(), []string{"fs/b.h"})
+	require.NoError(t, err)
+	assert.Empty(t, rest)
+	assert.Equal(t, []string{"fs/x.o", "fs/y.o"}, objs)
 }

@@ -141,7 +141,7 @@ func TestHeadersFromDebugInfoPartialModules(t *testing.T) {
 	changed := []string{"fs/b.h", "fs/y.c"}
 	newRunner := func(src Source, partial bool) *runner {
 		return &runner{opts: Options{Source: src, PartialHeaderUsers: partial}, tree: tr, log: discardLogger(),
-			config: kconfig{"CONFIG_MODULES": "y", "CONFIG_BINFMT_MISC": "m"}}
+			config: kconfig{"CONFIG_X86": "y", "CONFIG_MODULES": "y", "CONFIG_BINFMT_MISC": "m"}}
 	}
 
 	_, _, err = newRunner(&tr, false).headersFromDebugInfo(context.Background(), changed)
