@@ -19,7 +19,10 @@ import (
 // files (.ko.debug files, or unstripped .ko, under the directory it
 // returns) on demand: Run asks for them only when a header changes in a
 // kernel with modules, to find the header's users among the modules'
-// units without building the kernel.
+// units without building the kernel. The directory must hold a file for
+// every module the kernel has, as a distribution's debuginfo package
+// does: Run checks it against a modules.order there or in the tree and
+// against Module.symvers, and otherwise takes it as complete.
 type ModuleDebugSource interface {
 	Source
 	ModuleDebugDir(ctx context.Context) (string, error)
