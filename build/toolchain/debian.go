@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -132,7 +133,15 @@ func (d *Debian) packagesIndex(ctx context.Context, f fetcher, base, suite, comp
 		if !ok {
 			continue
 		}
-		raw, err := d.cachedIndex(ctx, f, base+"/dists/"+suite+"/"+name, want)
+		url := base + "/dists/" + suite + "/" + name
+		if rel.AcquireByHash {
+			url = base + "/dists/" + suite + "/" + dir + "by-hash/SHA256/" + want.SHA256
+		}
+		raw, err := d.cachedIndex(ctx, f, url, want)
+		var status *HTTPStatusError
+		if errors.As(err, &status) && status.Status == http.StatusNotFound && rel.AcquireByHash {
+			raw, err = d.cachedIndex(ctx, f, base+"/dists/"+suite+"/"+name, want)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -33,6 +33,9 @@ type Release struct {
 	Suite, Codename string
 	Date            time.Time
 	ValidUntil      time.Time // zero when the suite sets none
+	// AcquireByHash: index files are also under by-hash/SHA256/<sum>
+	// beside their names, where a mirror update cannot swap them.
+	AcquireByHash bool
 	// Files maps paths relative to dists/<suite>/ ("main/binary-amd64/
 	// Packages.xz") to their digests.
 	Files map[string]IndexFile
@@ -92,7 +95,7 @@ func parseRelease(text []byte) (*Release, error) {
 		if rel != nil {
 			return errors.New("more than one paragraph")
 		}
-		rel = &Release{Suite: p["Suite"], Codename: p["Codename"], Files: map[string]IndexFile{}}
+		rel = &Release{Suite: p["Suite"], Codename: p["Codename"], AcquireByHash: p["Acquire-By-Hash"] == "yes", Files: map[string]IndexFile{}}
 		var err error
 		if rel.Date, err = parseReleaseDate(p["Date"]); err != nil {
 			return fmt.Errorf("field Date: %w", err)
