@@ -76,15 +76,23 @@ func isHeader(rel string) bool { return path.Ext(rel) == ".h" }
 func changesHeader(changed []string) bool { return slices.ContainsFunc(changed, isHeader) }
 
 // headerUsers maps each header to the objects whose .cmd files list it.
+// A record that cannot be read, or that names a header and cannot be
+// parsed, is an error: skipping it would drop its object from the users
+// without a word. Dependencies spelt absolute (a tree built with O=
+// names its sources so) count by their tree-relative names.
 func headerUsers(tree string, headers []string) (map[string][]string, error) {
 	want := map[string]bool{}
 	for _, h := range headers {
 		want[h] = true
 	}
+	roots := treeRoots(tree)
+	if fi, err := os.Stat(filepath.Join(tree, "source")); err == nil && fi.IsDir() {
+		roots = append(roots, treeRoots(filepath.Join(tree, "source"))...) // an O= build's link to its sources
+	}
 	users := map[string][]string{}
 	err := filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return nil
+			return fmt.Errorf("reading kbuild's records under %s: %w", tree, err)
 		}
 		name := d.Name()
 		if d.IsDir() {
@@ -97,26 +105,35 @@ func headerUsers(tree string, headers []string) (map[string][]string, error) {
 			return nil
 		}
 		data, err := os.ReadFile(p)
-		if err != nil || !mentionsAny(data, headers) {
+		if err != nil {
+			return fmt.Errorf("reading kbuild's records: %w", err)
+		}
+		if !mentionsAny(data, headers) {
 			return nil // most records of a built tree name none of them
 		}
 		rel, _ := filepath.Rel(tree, filepath.Join(filepath.Dir(p), strings.TrimSuffix(name[1:], ".cmd")))
 		obj := filepath.ToSlash(rel)
 		c, err := parseCmdFile(data, obj)
-		if err != nil || !strings.HasSuffix(c.Source, ".c") {
-			return nil
+		if err != nil {
+			return fmt.Errorf("%s names a changed header: %w", p, err)
+		}
+		if !strings.HasSuffix(c.Source, ".c") || strings.HasSuffix(c.Source, ".mod.c") {
+			return nil // assembly, and modules' generated .mod.c
 		}
 		for _, dep := range c.Deps {
-			if want[dep] {
-				users[dep] = append(users[dep], obj)
+			if rel, ok := treeRelative(roots, dep); ok && want[rel] {
+				users[rel] = append(users[rel], obj)
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	for _, objs := range users {
 		slices.Sort(objs)
 	}
-	return users, err
+	return users, nil
 }
 
 // fullyBuilt reports a tree kbuild has linked vmlinux in, where every
