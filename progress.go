@@ -26,7 +26,7 @@ type Progress struct {
 	Total int64 `json:"total"`
 	Unit  Unit  `json:"unit"`
 	// Detail is the package's own event: a build.Event,
-	// photon.DownloadEvent, photon.PrepareEvent, kmod.Event or
+	// kernelsrc.DownloadEvent, kernelsrc.PrepareEvent, kmod.Event or
 	// rpmpkg.ExtractEvent; nil for build/photonsource, whose steps Step and
 	// Message describe whole. On picks one type out.
 	Detail any `json:"detail,omitempty"`
@@ -44,7 +44,7 @@ type Op string
 const (
 	OpBuild    Op = "build"    // build.Run, build.Check
 	OpDownload Op = "download" // photon downloads (Repo.Fetch, Cache)
-	OpPrepare  Op = "prepare"  // photon.Prepare
+	OpPrepare  Op = "prepare"  // kernelsrc.Prepare
 	OpSource   Op = "source"   // build/photonsource: fetch, prepare, kbuild
 	OpLoad     Op = "load"     // kmod's Load
 	OpUnload   Op = "unload"   // kmod's Unload and UnloadAll

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package photon owns everything specific to Photon OS: the kernel release
+// Package photon is the model of Photon OS kernels: the kernel release
 // string (uname -r) grammar, Photon releases and kernel flavors, the
-// livepatch support matrix, package and file names, and fetching and
-// preparing a kernel's exact source tree and debug symbols from Photon's
-// package repositories.
+// livepatch support matrix, and package and file names. It imports only the
+// standard library (and klpkit's stdlib-only JSON helpers), so a program that
+// only parses versions pulls in nothing else. Fetching a kernel's packages
+// from Photon's repositories and preparing its exact source tree live in
+// package github.com/klpkit/klpkit/photon/kernelsrc.
 //
 // Start with ParseKernel, which turns a uname -r string such as
 // "5.10.118-rt67-3.ph4-rt" into a Kernel, and Kernel.Livepatchable, which
@@ -20,24 +22,4 @@
 //
 // The release table (Releases, Lookup, Flavors) keeps every Photon fact the
 // package knows in one place.
-//
-// A Repo finds a kernel's source RPM and debuginfo RPM: in Photon's
-// repositories (repodata first, known file names as the fallback; a mirror
-// or a local directory instead of the public hosts) or as explicit files,
-// the -s and -v of auto_livepatch.sh. Downloads are retried (resuming with
-// Range requests), capped at the size the metadata declares (or
-// DownloadOptions.MaxDownloadSize), checked against the repository's sha256
-// or sha512 (no other algorithm is accepted) and cached by checksum; a failed
-// or cancelled download leaves nothing in the cache. Repository metadata is
-// verified against repomd.xml before it is decompressed, and the primary list
-// is parsed as a stream. Redirects go only to http(s), at most 5. Repo.Prepare then
-// builds the kernel's exact tree without rpmbuild: it reads the spec,
-// interprets the subset of spec syntax Photon's kernel specs use in %prep
-// (and stops with a SpecError on anything else), applies Photon's patches,
-// installs the flavor's config with CONFIG_LOCALVERSION set, extracts vmlinux
-// from the debuginfo RPM and checks the local compiler against the one that
-// built it:
-//
-//	src, err := (&photon.Repo{BaseURLs: []string{mirror}}).Prepare(ctx, k, &photon.PrepareOptions{Dir: work})
-//	// src.Tree, src.Config, src.Vmlinux, src.Compiler
 package photon

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/jsontext"
 )
 
@@ -133,24 +132,6 @@ func (t *Threshold) UnmarshalText(text []byte) error {
 	return nil
 }
 
-// MarshalJSON writes Retry as its message.
-func (e DownloadEvent) MarshalJSON() ([]byte, error) {
-	type plain DownloadEvent
-	return json.Marshal(struct {
-		plain
-		Retry string `json:"retry,omitempty"`
-	}{plain(e), jsontext.ErrText(e.Retry)})
-}
-
-// MarshalJSON writes Err as its message.
-func (e PatchError) MarshalJSON() ([]byte, error) {
-	type plain PatchError
-	return json.Marshal(struct {
-		plain
-		Err string `json:"err"`
-	}{plain(e), jsontext.ErrText(e.Err)})
-}
-
 // MarshalJSON writes an empty Flavors as [].
 func (ri ReleaseInfo) MarshalJSON() ([]byte, error) {
 	type plain ReleaseInfo
@@ -165,32 +146,4 @@ func (fi FlavorInfo) MarshalJSON() ([]byte, error) {
 	p := plain(fi)
 	p.Bad = jsontext.NonNil(p.Bad)
 	return json.Marshal(p)
-}
-
-// MarshalJSON writes an empty URLs as [].
-func (e NotFoundError) MarshalJSON() ([]byte, error) {
-	type plain NotFoundError
-	p := plain(e)
-	p.URLs = jsontext.NonNil(p.URLs)
-	return json.Marshal(p)
-}
-
-// progress is e as a report: bytes of the file so far.
-func (e DownloadEvent) progress() klpkit.Progress {
-	step, msg := "bytes", ""
-	switch {
-	case e.Retry != nil:
-		step, msg = "retry", fmt.Sprintf("retrying %s (attempt %d): %v", e.File, e.Attempt+1, e.Retry)
-	case e.Done:
-		step, msg = "done", "downloaded "+e.File
-	case e.Bytes == 0:
-		step, msg = "start", "downloading "+e.File
-	}
-	return klpkit.Progress{Op: klpkit.OpDownload, Step: step, Subject: e.File, Message: msg,
-		Done: e.Bytes, Total: e.Total, Unit: klpkit.UnitBytes, Detail: e}
-}
-
-// progress is e as a report of Prepare.
-func (e PrepareEvent) progress() klpkit.Progress {
-	return klpkit.Progress{Op: klpkit.OpPrepare, Step: string(e.Step), Message: e.Detail, Detail: e}
 }

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // fetchDevel returns the kernel's devel RPM from the repository, or ""
@@ -26,9 +26,9 @@ func (s *Source) fetchDevel(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	k := s.Kernel
-	s.progress(StepFetch, "fetching "+photon.DevelPackage.FileName(k))
-	p, err := s.Repo.Fetch(ctx, k, photon.DevelPackage)
-	if errors.Is(err, photon.ErrPackageNotFound) {
+	s.progress(StepFetch, "fetching "+kernelsrc.DevelPackage.FileName(k))
+	p, err := s.Repo.Fetch(ctx, k, kernelsrc.DevelPackage)
+	if errors.Is(err, kernelsrc.ErrPackageNotFound) {
 		s.log().Info("no devel RPM", "err", err)
 		return "", nil
 	}
@@ -42,7 +42,7 @@ func (s *Source) develSymvers(ctx context.Context, devel, dir string) (string, e
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return "", fmt.Errorf("photonsource: %w", err)
 	}
-	return photon.ExtractModuleSymvers(ctx, s.Kernel, devel, dest)
+	return kernelsrc.ExtractModuleSymvers(ctx, s.Kernel, devel, dest)
 }
 
 // fullBuildCoreHours is what one full build of a distribution kernel
@@ -68,7 +68,7 @@ func (s *Source) warnFullBuild(config string) {
 	msg := fmt.Sprintf("no %s for %s in the repositories: building the whole kernel once (make vmlinux modules) for its Module.symvers; %s. "+
 		"To avoid it, publish %s beside the source and debuginfo RPMs (Photon's %s repository), "+
 		"or give the Module.symvers it installs (%s) as ModuleSymvers (auto_livepatch --symvers)",
-		photon.DevelPackage, k, estimate, photon.DevelPackage.FileName(k), photon.DevelPackage.RepoPath(k.Release()), k.ModuleSymversPath())
+		kernelsrc.DevelPackage, k, estimate, kernelsrc.DevelPackage.FileName(k), kernelsrc.DevelPackage.RepoPath(k.Release()), k.ModuleSymversPath())
 	s.log().Warn(msg)
 	if s.Warn != nil {
 		s.Warn(msg)
@@ -108,13 +108,13 @@ func (s *Source) ModuleDebugDir(ctx context.Context) (string, error) {
 	if _, err := os.Stat(final); err == nil {
 		return dir, nil
 	}
-	s.progress(StepPrepare, "extracting the modules' debug information from "+photon.DebuginfoPackage.FileName(s.Kernel))
+	s.progress(StepPrepare, "extracting the modules' debug information from "+kernelsrc.DebuginfoPackage.FileName(s.Kernel))
 	tmp, err := os.MkdirTemp(s.dir, ".debug-modules-")
 	if err != nil {
 		return "", fmt.Errorf("photonsource: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	if _, _, err := photon.ExtractModuleDebug(ctx, s.Kernel, s.debuginfo, tmp); err != nil {
+	if _, _, err := kernelsrc.ExtractModuleDebug(ctx, s.Kernel, s.debuginfo, tmp); err != nil {
 		return "", err
 	}
 	if err := os.Rename(tmp, final); err != nil && !errors.Is(err, fs.ErrExist) {

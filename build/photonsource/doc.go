@@ -13,7 +13,7 @@
 //
 //	src := &photonsource.Source{
 //		Kernel: k,
-//		Repo:   &photon.Repo{BaseURLs: []string{mirror}, CacheDir: cache},
+//		Repo:   &kernelsrc.Repo{BaseURLs: []string{mirror}, CacheDir: cache},
 //		Dir:    "/var/lib/klpkit/src",
 //	}
 //	res, err := build.Run(ctx, build.Options{Source: src, Patches: patches, OutputDir: out})

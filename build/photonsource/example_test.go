@@ -10,6 +10,7 @@ import (
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // Build a livepatch for a Photon kernel from a mirror of Photon's
@@ -23,12 +24,12 @@ func Example() {
 	}
 	src := &photonsource.Source{
 		Kernel: k,
-		Repo:   &photon.Repo{BaseURLs: []string{"http://mirror.example/photon"}, CacheDir: "/var/cache/klpkit/rpms"},
+		Repo:   &kernelsrc.Repo{BaseURLs: []string{"http://mirror.example/photon"}, CacheDir: "/var/cache/klpkit/rpms"},
 		Dir:    "/var/lib/klpkit/src",
 	}
 	res, err := build.Run(context.Background(), build.Options{Source: src, Patches: []string{"fix.patch"}, OutputDir: "/var/lib/klpkit/out"})
 	switch {
-	case errors.Is(err, photon.ErrPackageNotFound):
+	case errors.Is(err, kernelsrc.ErrPackageNotFound):
 		fmt.Println("not on the mirror:", err)
 	case err != nil:
 		fmt.Println(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // ErrNoRepo means Source.Repo is nil.
@@ -27,11 +28,11 @@ type Source struct {
 	// Kernel is the target kernel (photon.ParseKernel of its uname -r).
 	Kernel photon.Kernel
 	// Repo says where the source and debuginfo RPMs come from.
-	Repo *photon.Repo
-	// Dir holds prepared trees, one per kernel (photon.PrepareOptions.Dir).
+	Repo *kernelsrc.Repo
+	// Dir holds prepared trees, one per kernel (kernelsrc.PrepareOptions.Dir).
 	Dir string
-	// Prepare tunes photon.Prepare; its Dir is replaced by Dir.
-	Prepare photon.PrepareOptions
+	// Prepare tunes kernelsrc.Prepare; its Dir is replaced by Dir.
+	Prepare kernelsrc.PrepareOptions
 	// ModuleSymvers is the kernel's Module.symvers, when known: the tree is
 	// then only prepared, not built in full, and the file is copied into
 	// the tree. When empty, Tree takes it from the kernel's devel RPM
@@ -67,7 +68,7 @@ type Source struct {
 	as        *asuser.User
 	symvers   string // the Module.symvers in use: ModuleSymvers or the devel RPM's
 	debuginfo string // the debuginfo RPM, once Tree has run
-	dir       string // the prepared kernel's directory (photon.Source.Dir)
+	dir       string // the prepared kernel's directory (kernelsrc.Source.Dir)
 }
 
 // Release is the kernel's uname -r, known before anything is fetched
@@ -80,7 +81,7 @@ type Step string
 // The steps of Tree, in order.
 const (
 	StepFetch   Step = "fetch"   // source, debuginfo and devel RPMs
-	StepPrepare Step = "prepare" // photon.Prepare: %prep, .config, vmlinux
+	StepPrepare Step = "prepare" // kernelsrc.Prepare: %prep, .config, vmlinux
 	StepKbuild  Step = "kbuild"  // make in the tree (once)
 )
 
@@ -100,13 +101,13 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 		return nil, err
 	}
 	k := s.Kernel
-	s.progress(StepFetch, "fetching "+photon.SourcePackage.FileName(k))
-	srpm, err := s.Repo.Fetch(ctx, k, photon.SourcePackage)
+	s.progress(StepFetch, "fetching "+kernelsrc.SourcePackage.FileName(k))
+	srpm, err := s.Repo.Fetch(ctx, k, kernelsrc.SourcePackage)
 	if err != nil {
 		return nil, err
 	}
-	s.progress(StepFetch, "fetching "+photon.DebuginfoPackage.FileName(k))
-	debuginfo, err := s.Repo.Fetch(ctx, k, photon.DebuginfoPackage)
+	s.progress(StepFetch, "fetching "+kernelsrc.DebuginfoPackage.FileName(k))
+	debuginfo, err := s.Repo.Fetch(ctx, k, kernelsrc.DebuginfoPackage)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +121,7 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 	if po.CC == "" {
 		po.CC = s.compiler()
 	}
-	src, err := photon.Prepare(ctx, k, srpm, debuginfo, &po)
+	src, err := kernelsrc.Prepare(ctx, k, srpm, debuginfo, &po)
 	if err != nil {
 		return nil, err
 	}

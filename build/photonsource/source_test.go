@@ -20,6 +20,7 @@ import (
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 const kernel = "6.1.138-2.ph5"
@@ -27,11 +28,11 @@ const kernel = "6.1.138-2.ph5"
 func newSource(t *testing.T, baseURL string) *photonsource.Source {
 	return &photonsource.Source{
 		Kernel:   photon.MustParseKernel(kernel),
-		Repo:     &photon.Repo{BaseURLs: []string{baseURL}, CacheDir: t.TempDir(), Download: &photon.DownloadOptions{Attempts: 1}},
+		Repo:     &kernelsrc.Repo{BaseURLs: []string{baseURL}, CacheDir: t.TempDir(), Download: &kernelsrc.DownloadOptions{Attempts: 1}},
 		Dir:      t.TempDir(),
 		Make:     photonsourcetest.FakeMake(t),
 		MakeArgs: []string{"CC=gcc"},
-		Prepare:  photon.PrepareOptions{SkipCompilerCheck: true},
+		Prepare:  kernelsrc.PrepareOptions{SkipCompilerCheck: true},
 	}
 }
 
@@ -149,10 +150,10 @@ func TestDevelSymversSparesFullBuild(t *testing.T) {
 
 	// A devel RPM that fails verification stops the build: no silent
 	// fall back to hours of building.
-	repo.Corrupt(t, k, photon.DevelPackage)
+	repo.Corrupt(t, k, kernelsrc.DevelPackage)
 	src = newSource(t, url)
 	_, err = src.Tree(t.Context())
-	require.ErrorIs(t, err, photon.ErrChecksumMismatch)
+	require.ErrorIs(t, err, kernelsrc.ErrChecksumMismatch)
 }
 
 // ModuleDebugDir extracts the debuginfo RPM's module debug files once
@@ -190,7 +191,7 @@ func TestTreeErrors(t *testing.T) {
 	src = newSource(t, url)
 	src.Kernel = photon.MustParseKernel("6.1.138-9.ph5")
 	_, err = src.Tree(t.Context())
-	require.ErrorIs(t, err, photon.ErrPackageNotFound)
+	require.ErrorIs(t, err, kernelsrc.ErrPackageNotFound)
 	assert.Contains(t, err.Error(), "linux-6.1.138-9.ph5.src.rpm")
 
 	src = newSource(t, url)
@@ -205,11 +206,11 @@ func TestTreeErrors(t *testing.T) {
 	require.ErrorAs(t, err, &me)
 	assert.Equal(t, []string{"olddefconfig"}, me.Targets)
 
-	repo.Corrupt(t, photon.MustParseKernel(kernel), photon.DebuginfoPackage)
+	repo.Corrupt(t, photon.MustParseKernel(kernel), kernelsrc.DebuginfoPackage)
 	src = newSource(t, url)
 	_, err = src.Tree(t.Context())
-	require.ErrorIs(t, err, photon.ErrChecksumMismatch)
-	assert.True(t, errors.Is(err, photon.ErrChecksumMismatch))
+	require.ErrorIs(t, err, kernelsrc.ErrChecksumMismatch)
+	assert.True(t, errors.Is(err, kernelsrc.ErrChecksumMismatch))
 }
 
 // A replace build for a Photon 3.0 kernel is refused before anything is

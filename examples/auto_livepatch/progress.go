@@ -12,7 +12,7 @@ import (
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/internal/clijson"
 	"github.com/klpkit/klpkit/internal/cliprogress"
-	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // progress shows what the run is doing: status lines on stdout, and every
@@ -33,7 +33,7 @@ func newProgress(stdout, stderr io.Writer, terminal bool) *progress {
 // steps, the downloads and the build all report through it.
 func (p *progress) report(r klpkit.Progress) {
 	switch e := r.Detail.(type) {
-	case photon.DownloadEvent:
+	case kernelsrc.DownloadEvent:
 		p.download(e)
 	case build.Event:
 		p.event(e)
@@ -59,7 +59,7 @@ func (p *progress) stage(s string) {
 }
 
 // download shows bytes of a package download.
-func (p *progress) download(e photon.DownloadEvent) {
+func (p *progress) download(e kernelsrc.DownloadEvent) {
 	p.stage(string(photonsource.StepFetch))
 	p.events.Emit("fetch", e)
 	switch {

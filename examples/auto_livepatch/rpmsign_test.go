@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -77,10 +77,10 @@ func TestRPMSigning(t *testing.T) {
 			f.Close()
 			require.NoError(t, err)
 			assert.True(t, info.Signed)
-			who, err := photon.VerifyRPMSignature(rpmFile, tc.pub)
+			who, err := kernelsrc.VerifyRPMSignature(rpmFile, tc.pub)
 			require.NoError(t, err, "the RPM's signature verifies with the public key")
 			assert.Contains(t, who, "Example livepatch RPMs")
-			_, err = photon.VerifyRPMSignature(rpmFile, map[bool][]byte{true: lockedPub, false: plainPub}[bytes.Equal(tc.pub, plainPub)])
+			_, err = kernelsrc.VerifyRPMSignature(rpmFile, map[bool][]byte{true: lockedPub, false: plainPub}[bytes.Equal(tc.pub, plainPub)])
 			assert.Error(t, err, "and not with another key")
 		})
 	}

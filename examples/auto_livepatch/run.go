@@ -21,6 +21,7 @@ import (
 	"github.com/klpkit/klpkit/kmod/modsign"
 	"github.com/klpkit/klpkit/livepatch"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // Defaults of auto_livepatch.sh, under app.root.
@@ -222,15 +223,15 @@ func (a *app) source(j *job, prog *progress) *photonsource.Source {
 	}
 	return &photonsource.Source{
 		Kernel: j.kernel,
-		Repo: &photon.Repo{
+		Repo: &kernelsrc.Repo{
 			SourceRPMPath: o.srcRPM, DebuginfoRPMPath: o.debuginfoRPM,
 			Dir: o.repoDir, BaseURLs: o.mirrors,
 			CacheDir:    filepath.Join(cache, "rpms"),
 			SigningKeys: j.signingKeys,
-			Download:    &photon.DownloadOptions{Progress: prog.report},
+			Download:    &kernelsrc.DownloadOptions{Progress: prog.report},
 		},
 		Dir:           work,
-		Prepare:       photon.PrepareOptions{SkipCompilerCheck: o.skipCompilerCheck},
+		Prepare:       kernelsrc.PrepareOptions{SkipCompilerCheck: o.skipCompilerCheck},
 		ModuleSymvers: o.symvers,
 		Jobs:          o.jobs,
 		MakeArgs:      o.makeArgs,

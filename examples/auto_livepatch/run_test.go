@@ -23,6 +23,7 @@ import (
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -347,17 +348,17 @@ func TestMirrorFlow(t *testing.T) {
 	assert.NotContains(t, c.err.String(), "downloaded")
 
 	// A package whose bytes do not match the repodata is refused.
-	repo.Corrupt(t, photon.MustParseKernel("4.19.325-1.ph3"), photon.SourcePackage)
+	repo.Corrupt(t, photon.MustParseKernel("4.19.325-1.ph3"), kernelsrc.SourcePackage)
 	out = filepath.Join(t.TempDir(), "out")
 	err := c.run("-k", "4.19.325-1.ph3", "-p", c.patch, "--mirror", url, "-o", out, "--skip-compiler-check")
-	require.ErrorIs(t, err, photon.ErrChecksumMismatch)
+	require.ErrorIs(t, err, kernelsrc.ErrChecksumMismatch)
 	assert.Contains(t, c.err.String(), "ERROR: Couldn't get the kernel source of 4.19.325-1.ph3: ")
 	assert.NoDirExists(t, out, "no output directory left behind")
 	assert.Nil(t, c.got, "no build started")
 
 	// A kernel the mirror does not have.
 	err = c.run("-k", "6.1.138-3.ph5", "-p", c.patch, "--mirror", url, "-o", filepath.Join(t.TempDir(), "out"))
-	require.ErrorIs(t, err, photon.ErrPackageNotFound)
+	require.ErrorIs(t, err, kernelsrc.ErrPackageNotFound)
 	assert.True(t, strings.Contains(c.err.String(), "linux-6.1.138-3.ph5.src.rpm"), c.err.String())
 }
 
@@ -382,9 +383,9 @@ func TestProgressOutput(t *testing.T) {
 	var out, errw bytes.Buffer
 	p := newProgress(&out, &errw, false)
 	p.step(photonsource.StepFetch, "fetching x.rpm")
-	p.download(photon.DownloadEvent{File: "x.rpm", Total: 2048})
-	p.download(photon.DownloadEvent{File: "x.rpm", Bytes: 1024, Total: 2048})
-	p.download(photon.DownloadEvent{File: "x.rpm", Bytes: 2048, Total: 2048, Done: true})
+	p.download(kernelsrc.DownloadEvent{File: "x.rpm", Total: 2048})
+	p.download(kernelsrc.DownloadEvent{File: "x.rpm", Bytes: 1024, Total: 2048})
+	p.download(kernelsrc.DownloadEvent{File: "x.rpm", Bytes: 2048, Total: 2048, Done: true})
 	p.event(build.Event{Stage: build.StageCompile, Message: "building original and patched objects", Total: 2})
 	assert.Equal(t, "Fetching x.rpm\nBuilding original and patched objects\n", out.String())
 	assert.Equal(t, "[fetch 0/1] downloading x.rpm\n[fetch 1/1] downloaded x.rpm (2.0 KiB)\n[compile 0/2] building original and patched objects\n", errw.String())
@@ -394,9 +395,9 @@ func TestProgressOutput(t *testing.T) {
 	p = newProgress(&out, &errw, true)
 	at := time.Unix(0, 0)
 	p.SetClock(func() time.Time { return at })
-	p.download(photon.DownloadEvent{File: "x.rpm", Bytes: 1 << 20, Total: 4 << 20})
+	p.download(kernelsrc.DownloadEvent{File: "x.rpm", Bytes: 1 << 20, Total: 4 << 20})
 	at = at.Add(time.Second)
-	p.download(photon.DownloadEvent{File: "x.rpm", Bytes: 2 << 20, Total: 4 << 20})
+	p.download(kernelsrc.DownloadEvent{File: "x.rpm", Bytes: 2 << 20, Total: 4 << 20})
 	p.event(build.Event{Stage: build.StageCompile, Message: "built fs/proc/cmdline.o", Done: 1, Total: 2})
 	p.finish()
 	assert.Equal(t, "[=====>              ] fetch   x.rpm 1.0 MiB of 4.0 MiB"+

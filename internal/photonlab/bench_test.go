@@ -17,7 +17,7 @@ import (
 
 	"github.com/klpkit/klpkit/internal/photonlab"
 	"github.com/klpkit/klpkit/internal/vmtest"
-	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // BenchmarkColdPhotonBuild measures what a Photon administrator waits for:
@@ -48,7 +48,7 @@ func BenchmarkColdPhotonBuild(b *testing.B) {
 	}
 	full := http.FileServer(http.Dir(pl.RepoDir))
 	noDevel := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/"+photon.DevelPackage.RepoPath(k.Release())) {
+		if strings.Contains(r.URL.Path, "/"+kernelsrc.DevelPackage.RepoPath(k.Release())) {
 			http.NotFound(w, r)
 			return
 		}

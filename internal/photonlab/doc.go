@@ -52,11 +52,11 @@
 // step invalidates the steps after it. [Open] returns a prepared lab's
 // paths, generic flavor first; [Lab.Flavor] gives another flavor's.
 // Tests serve [Lab.RepoDir] on loopback (net/http/httptest) and point
-// photon.Repo.BaseURLs (or auto_livepatch --mirror) at it. The command
+// kernelsrc.Repo.BaseURLs (or auto_livepatch --mirror) at it. The command
 // photonlab (internal/photonlab/cmd/photonlab) drives Prepare for `make lab`.
 //
 // The package's VM tests boot each flavor's kernel (vmtest.Config.Kernel),
-// check that package photon prepares, from the served repository, exactly
+// check that package kernelsrc prepares, from the served repository, exactly
 // the tree and .config the kernel was built from, and run the end-to-end
 // flow: auto_livepatch -k <uname> -p <patch> --rpm against the loopback
 // repository, then, in the VM, each RPM's payload installed and its

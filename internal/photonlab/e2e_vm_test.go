@@ -21,7 +21,7 @@ import (
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/photonlab"
 	"github.com/klpkit/klpkit/internal/vmtest"
-	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -97,7 +97,7 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 		require.NotContains(t, log.String(), "vmlinux modules", "the devel RPM's Module.symvers and the debug information spare the full build")
 		require.NotContains(t, log.String(), "no devel RPM")
 		if i == 0 {
-			require.Contains(t, log.String(), "downloaded "+photon.DevelPackage.FileName(k), "cold cache: the devel RPM is fetched")
+			require.Contains(t, log.String(), "downloaded "+kernelsrc.DevelPackage.FileName(k), "cold cache: the devel RPM is fetched")
 		} else {
 			require.Contains(t, log.String(), "finding the users of fs/proc/internal.h in the debug information")
 		}

@@ -11,11 +11,11 @@ import (
 
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/photonlab"
-	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // Build the Photon lab (once; later calls return the cached lab), serve its
-// repository on loopback and let package photon fetch and prepare the
+// repository on loopback and let package kernelsrc fetch and prepare the
 // kernel from it, as auto_livepatch does from Photon's repositories.
 func Example() {
 	ctx := context.Background()
@@ -30,8 +30,8 @@ func Example() {
 	srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 	defer srv.Close()
 	k, _ := pl.Kernel() // e.g. 6.1.192-1.ph5
-	repo := &photon.Repo{BaseURLs: []string{srv.URL}, CacheDir: os.TempDir()}
-	src, err := repo.Prepare(ctx, k, &photon.PrepareOptions{Dir: os.TempDir(), CC: "gcc-12"})
+	repo := &kernelsrc.Repo{BaseURLs: []string{srv.URL}, CacheDir: os.TempDir()}
+	src, err := repo.Prepare(ctx, k, &kernelsrc.PrepareOptions{Dir: os.TempDir(), CC: "gcc-12"})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -20,6 +20,7 @@ import (
 	"github.com/klpkit/klpkit/internal/photonlab"
 	"github.com/klpkit/klpkit/internal/vmtest"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // labFlavors are the flavors the lab builds by default (photonlab.Config).
@@ -77,7 +78,7 @@ func TestLabKernelBootsInVM(t *testing.T) {
 
 // TestRepoPreparesTheBuiltTree fetches each lab kernel's packages from the
 // repository over HTTP, as auto_livepatch does from Photon's, prepares them
-// with package photon (%prep, config, vmlinux, gcc check) and checks the
+// with package kernelsrc (%prep, config, vmlinux, gcc check) and checks the
 // result is exactly what the VM's kernel was built from.
 func TestRepoPreparesTheBuiltTree(t *testing.T) {
 	l := vmtest.RequireLab(t)
@@ -89,8 +90,8 @@ func TestRepoPreparesTheBuiltTree(t *testing.T) {
 			fl := requireFlavor(t, l, f)
 			k, err := fl.Kernel()
 			require.NoError(t, err)
-			repo := &photon.Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir()}
-			src, err := repo.Prepare(t.Context(), k, &photon.PrepareOptions{Dir: t.TempDir(), CC: "gcc-12"})
+			repo := &kernelsrc.Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir()}
+			src, err := repo.Prepare(t.Context(), k, &kernelsrc.PrepareOptions{Dir: t.TempDir(), CC: "gcc-12"})
 			require.NoError(t, err)
 			t.Logf("prepared %s in %s (compiler %q)", k, src.Tree, src.Compiler)
 

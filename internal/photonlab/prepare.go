@@ -19,6 +19,7 @@ import (
 
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // Config says what to prepare. LabDir and Assets are required; the rest
@@ -218,9 +219,9 @@ func (p *preparer) setup(debianVersion string) error {
 			Flavor: f, KernelRelease: uname, BuildDir: build,
 			Vmlinuz: filepath.Join(build, "arch/x86/boot/bzImage"), Vmlinux: filepath.Join(build, "vmlinux"),
 			Config: filepath.Join(build, ".config"), ModuleSymvers: filepath.Join(build, "Module.symvers"),
-			SourceRPM:    filepath.Join(p.l.RepoDir, photon.SourcePackage.RepoPath(k.Release()), photon.SourcePackage.PackagePath(k)),
-			DebuginfoRPM: filepath.Join(p.l.RepoDir, photon.DebuginfoPackage.RepoPath(k.Release()), photon.DebuginfoPackage.PackagePath(k)),
-			DevelRPM:     filepath.Join(p.l.RepoDir, photon.DevelPackage.RepoPath(k.Release()), photon.DevelPackage.PackagePath(k)),
+			SourceRPM:    filepath.Join(p.l.RepoDir, kernelsrc.SourcePackage.RepoPath(k.Release()), kernelsrc.SourcePackage.PackagePath(k)),
+			DebuginfoRPM: filepath.Join(p.l.RepoDir, kernelsrc.DebuginfoPackage.RepoPath(k.Release()), kernelsrc.DebuginfoPackage.PackagePath(k)),
+			DevelRPM:     filepath.Join(p.l.RepoDir, kernelsrc.DevelPackage.RepoPath(k.Release()), kernelsrc.DevelPackage.PackagePath(k)),
 		}
 		fragments := []string{filepath.Join(p.cfg.Assets, fragmentName)}
 		if extra := filepath.Join(p.cfg.Assets, fragmentName+"-"+string(f)); fileExists(extra) {

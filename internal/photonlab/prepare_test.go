@@ -11,9 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/klpkit/klpkit/photon"
+	"github.com/stretchr/testify/require"
 )
 
 // fakeMake stands in for kbuild: allnoconfig writes a one-line .config,

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // repo writes each flavor's spec, source, debuginfo and devel RPMs, and the
@@ -69,12 +69,12 @@ func (p *preparer) repo(ctx context.Context) error {
 		if err := writeDevelRPM(fb.fk.DevelRPM, fb.k, fb.fk, p.l.Tree, buildTime); err != nil {
 			return err
 		}
-		for _, kind := range []photon.PackageKind{photon.SourcePackage, photon.DebuginfoPackage, photon.DevelPackage} {
+		for _, kind := range []kernelsrc.PackageKind{kernelsrc.SourcePackage, kernelsrc.DebuginfoPackage, kernelsrc.DevelPackage} {
 			name, arch := fb.k.Package(), "src"
 			switch kind {
-			case photon.DebuginfoPackage:
+			case kernelsrc.DebuginfoPackage:
 				name, arch = name+"-debuginfo", "x86_64"
-			case photon.DevelPackage:
+			case kernelsrc.DevelPackage:
 				name, arch = name+"-devel", "x86_64"
 			}
 			dir := kind.RepoPath(fb.k.Release())

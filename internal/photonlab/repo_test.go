@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -95,7 +96,7 @@ func TestRepoLayout(t *testing.T) {
 		require.Contains(t, develFiles, want)
 	}
 	require.Equal(t, "/usr/src/linux-headers-6.1.192-1.ph5", develFiles["/lib/modules/6.1.192-1.ph5/build"].LinkTarget)
-	symvers, err := photon.ExtractModuleSymvers(t.Context(), photon.MustParseKernel("6.1.192-1.ph5"), p.l.DevelRPM, t.TempDir())
+	symvers, err := kernelsrc.ExtractModuleSymvers(t.Context(), photon.MustParseKernel("6.1.192-1.ph5"), p.l.DevelRPM, t.TempDir())
 	require.NoError(t, err)
 	want, err := os.ReadFile(p.l.ModuleSymvers)
 	require.NoError(t, err)
@@ -103,18 +104,18 @@ func TestRepoLayout(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, got, "the devel RPM's Module.symvers is the build's")
 
-	for _, kind := range []photon.PackageKind{photon.SourcePackage, photon.DebuginfoPackage, photon.DevelPackage} {
+	for _, kind := range []kernelsrc.PackageKind{kernelsrc.SourcePackage, kernelsrc.DebuginfoPackage, kernelsrc.DevelPackage} {
 		repo := filepath.Join(p.l.RepoDir, kind.RepoPath(photon.MustParseKernel("6.1.192-1.ph5").Release()))
 		f, err := os.Open(filepath.Join(repo, "repodata/repomd.xml"))
 		require.NoError(t, err)
-		md, err := photon.ParseRepoMD(f)
+		md, err := kernelsrc.ParseRepoMD(f)
 		f.Close()
 		require.NoError(t, err)
 		primary, err := md.Primary()
 		require.NoError(t, err)
 		data, err := os.ReadFile(filepath.Join(repo, primary.Location.Href))
 		require.NoError(t, err)
-		pkgs, err := photon.ReadPrimary(primary, data, nil)
+		pkgs, err := kernelsrc.ReadPrimary(primary, data, nil)
 		require.NoError(t, err)
 		require.Len(t, pkgs, 2, "generic and aws")
 		for _, pkg := range pkgs {
@@ -150,7 +151,7 @@ func inspect(t *testing.T, file string) *rpmpkg.Info {
 	return info
 }
 
-// TestPhotonPreparesTheLabTree is the lab's contract: package photon,
+// TestPhotonPreparesTheLabTree is the lab's contract: package kernelsrc,
 // fetching from the repository over HTTP with checksums from repodata,
 // prepares exactly the tree the lab built from, with the same .config.
 func TestPhotonPreparesTheLabTree(t *testing.T) {
@@ -163,8 +164,8 @@ func TestPhotonPreparesTheLabTree(t *testing.T) {
 			fl, err := p.l.Flavor(f)
 			require.NoError(t, err)
 			k := photon.MustParseKernel(fl.KernelRelease)
-			repo := &photon.Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir()}
-			src, err := repo.Prepare(t.Context(), k, &photon.PrepareOptions{Dir: t.TempDir(), SkipCompilerCheck: true})
+			repo := &kernelsrc.Repo{BaseURLs: []string{srv.URL}, CacheDir: t.TempDir()}
+			src, err := repo.Prepare(t.Context(), k, &kernelsrc.PrepareOptions{Dir: t.TempDir(), SkipCompilerCheck: true})
 			require.NoError(t, err)
 
 			got := treeDigest(t, src.Tree, map[string]bool{".config": true})

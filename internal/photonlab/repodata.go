@@ -23,7 +23,7 @@ type repoPackage struct {
 
 // writeRepodata writes repoDir/repodata/repomd.xml and a gzip primary list
 // describing pkgs (their files must exist below repoDir), as createrepo
-// does, with the checksums and sizes dnf/tdnf and package photon check.
+// does, with the checksums and sizes dnf/tdnf and package kernelsrc check.
 func writeRepodata(repoDir string, pkgs []repoPackage, now time.Time) error {
 	var primary bytes.Buffer
 	primary.WriteString(xml.Header)

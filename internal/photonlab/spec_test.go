@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
+	"github.com/stretchr/testify/require"
 )
 
 func TestReadPatchesRealAssets(t *testing.T) {
@@ -49,7 +49,7 @@ func TestReadPatchesErrors(t *testing.T) {
 }
 
 // TestRenderSpecParsesAsPhoton renders the real template and reads it back
-// with package photon's spec parser, as Prepare will.
+// with package kernelsrc's spec parser, as Prepare will.
 func TestRenderSpecParsesAsPhoton(t *testing.T) {
 	patches, err := readPatches(filepath.Join(assetsDir, patchesDirName))
 	require.NoError(t, err)
@@ -68,7 +68,7 @@ func TestRenderSpecParsesAsPhoton(t *testing.T) {
 }
 
 func checkSpec(t *testing.T, text []byte, patches []Patch, name, config, sed string) {
-	spec, err := photon.ParseSpec(name+".spec", text, photon.SpecOptions{Arch: "x86_64", Dist: ".ph5"})
+	spec, err := kernelsrc.ParseSpec(name+".spec", text, kernelsrc.SpecOptions{Arch: "x86_64", Dist: ".ph5"})
 	require.NoError(t, err)
 	require.Equal(t, name, spec.Name)
 	require.Equal(t, "6.1.192", spec.Version)

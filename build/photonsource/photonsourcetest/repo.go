@@ -31,6 +31,7 @@ import (
 
 	"github.com/klpkit/klpkit/internal/elfobj"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -86,7 +87,7 @@ type Repo struct {
 	// Kernels are the kernels it holds.
 	Kernels []photon.Kernel
 
-	devel []photon.PackageEntry // AddDevel's packages
+	devel []kernelsrc.PackageEntry // AddDevel's packages
 }
 
 // NewRepo writes a repository holding the packages of each kernel
@@ -94,7 +95,7 @@ type Repo struct {
 func NewRepo(t testing.TB, kernels ...string) *Repo {
 	t.Helper()
 	r := &Repo{Dir: t.TempDir()}
-	byRepo := map[string][]photon.PackageEntry{}
+	byRepo := map[string][]kernelsrc.PackageEntry{}
 	for _, s := range kernels {
 		k, err := photon.ParseKernel(s)
 		require.NoError(t, err)
@@ -102,15 +103,15 @@ func NewRepo(t testing.TB, kernels ...string) *Repo {
 		srpm := sourceRPM(t, k)
 		debug := debuginfoRPM(t, k)
 		for _, p := range []struct {
-			kind photon.PackageKind
+			kind kernelsrc.PackageKind
 			arch string
 			data []byte
-		}{{photon.SourcePackage, "src", srpm}, {photon.DebuginfoPackage, "x86_64", debug}} {
+		}{{kernelsrc.SourcePackage, "src", srpm}, {kernelsrc.DebuginfoPackage, "x86_64", debug}} {
 			repo := p.kind.RepoPath(k.Release())
 			href := p.kind.PackagePath(k)
 			write(t, filepath.Join(r.Dir, repo, href), p.data)
 			sum := sha256.Sum256(p.data)
-			byRepo[repo] = append(byRepo[repo], photon.PackageEntry{Name: k.Package(), Arch: p.arch, Href: href,
+			byRepo[repo] = append(byRepo[repo], kernelsrc.PackageEntry{Name: k.Package(), Arch: p.arch, Href: href,
 				SHA256: hex.EncodeToString(sum[:]), Size: int64(len(p.data)), Version: k.Version.String(), Release: k.RPMRelease()})
 		}
 	}
@@ -135,11 +136,11 @@ func (r *Repo) AddDevel(t testing.TB, k photon.Kernel, symvers []byte) {
 			{Name: "/lib/modules/" + k.String() + "/build", Mode: fs.ModeSymlink | 0o777, LinkTarget: k.HeadersDir()},
 		},
 	}))
-	repo := photon.DevelPackage.RepoPath(k.Release())
-	href := photon.DevelPackage.PackagePath(k)
+	repo := kernelsrc.DevelPackage.RepoPath(k.Release())
+	href := kernelsrc.DevelPackage.PackagePath(k)
 	write(t, filepath.Join(r.Dir, repo, href), buf.Bytes())
 	sum := sha256.Sum256(buf.Bytes())
-	r.devel = append(r.devel, photon.PackageEntry{Name: k.Package() + "-devel", Arch: "x86_64", Href: href,
+	r.devel = append(r.devel, kernelsrc.PackageEntry{Name: k.Package() + "-devel", Arch: "x86_64", Href: href,
 		SHA256: hex.EncodeToString(sum[:]), Size: int64(buf.Len()), Version: k.Version.String(), Release: k.RPMRelease()})
 	writeRepodata(t, filepath.Join(r.Dir, repo), r.devel)
 }
@@ -155,7 +156,7 @@ func (r *Repo) Serve(t testing.TB) string {
 
 // Corrupt flips bytes of kernel k's package file, keeping its size and
 // the repodata, so that only its checksum tells.
-func (r *Repo) Corrupt(t testing.TB, k photon.Kernel, kind photon.PackageKind) {
+func (r *Repo) Corrupt(t testing.TB, k photon.Kernel, kind kernelsrc.PackageKind) {
 	t.Helper()
 	name := filepath.Join(r.Dir, kind.RepoPath(k.Release()), kind.PackagePath(k))
 	data, err := os.ReadFile(name)
@@ -265,7 +266,7 @@ func tarball(t testing.TB, prefix string) []byte {
 }
 
 // writeRepodata writes repodata/repomd.xml and a gzip primary list.
-func writeRepodata(t testing.TB, repoDir string, pkgs []photon.PackageEntry) {
+func writeRepodata(t testing.TB, repoDir string, pkgs []kernelsrc.PackageEntry) {
 	t.Helper()
 	var x strings.Builder
 	x.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
