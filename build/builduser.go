@@ -108,10 +108,14 @@ func (r *runner) checkBuildUser(ctx context.Context) error {
 	if err := asuser.Check(ctx, u, r.work, true, false, "the compiler writes the objects there"); err != nil {
 		return userAccessError(err, "choose a work directory whose parents let it through (the default, under the temporary directory, does)")
 	}
-	for _, dir := range slices.Compact([]string{r.tree.Dir, r.tree.KbuildDir}) {
-		if err := asuser.Check(ctx, u, dir, false, true, "kbuild runs there"); err != nil {
-			return userAccessError(err, "make the tree readable by it (directories r-x, files r--), or choose the tree's owner as the build user")
-		}
+	// The compiler runs in the tree, reached through a descriptor; make
+	// links the module in the kbuild tree, which it must reach by path
+	// (kbuild takes its own directory's real path, and make -C its name).
+	if err := asuser.Check(ctx, u, r.tree.Dir, false, true, "the compiler runs there"); err != nil {
+		return userAccessError(err, "make the tree readable by it (directories r-x, files r--), or choose the tree's owner as the build user")
+	}
+	if err := asuser.Check(ctx, u, r.tree.KbuildDir, false, false, "make links the module there and needs its path"); err != nil {
+		return userAccessError(err, "give a kbuild tree whose parents let it through (e.g. /lib/modules/<release>/build, kpatch-build --kbuild), make it readable, or choose the tree's owner as the build user")
 	}
 	r.userChecked = true
 	return nil
@@ -127,9 +131,10 @@ func userAccessError(err error, fix string) error {
 }
 
 // kbuildTree runs kbuild for objects whose command files the tree lacks.
-// The build user runs it in the tree when it may write there; otherwise
-// (a root-owned tree, such as one a package installed or a shared cache)
-// in a copy of the tree in the work directory: its directories are the
+// The build user runs it in the tree when it may write there and reach it
+// by path; otherwise (a root-owned tree, such as one a package installed
+// or a shared cache, or one under root's home) in a copy of the tree in
+// the work directory: its directories are the
 // user's, its files hard links to the tree's (copies across file
 // systems), which the user may replace but not change. The command files
 // and objects kbuild made there are then copied into the tree, by this
@@ -177,7 +182,9 @@ func (k *kbuildTree) runDir(ctx context.Context) (string, error) {
 		return k.dir, nil
 	}
 	if !k.checked {
-		err := asuser.Check(ctx, k.as, k.dir, true, true, "kbuild records objects' commands")
+		// make needs the tree's path as well as write access (kbuild takes
+		// its directory's real path).
+		err := asuser.Check(ctx, k.as, k.dir, true, false, "kbuild records objects' commands")
 		if err != nil && ctx.Err() != nil {
 			return "", ctx.Err()
 		}

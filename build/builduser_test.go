@@ -34,13 +34,17 @@ func requireRoot(t *testing.T) {
 
 // hostileTree is a kernel tree whose Makefile and scripts write the uid
 // they run as into what they make: what a Makefile from a package could do
-// with root. It lies under a directory only root may enter, as root's home
-// and t.TempDir's parent do.
-func hostileTree(t *testing.T) string {
+// with root. Unless open, it lies under a directory only root may enter,
+// as root's home and t.TempDir's parent do.
+func hostileTree(t *testing.T, open bool) string {
 	t.Helper()
-	priv := t.TempDir()
-	require.NoError(t, os.Chmod(priv, 0o700))
-	tree := filepath.Join(priv, "linux")
+	parent := t.TempDir()
+	mode := os.FileMode(0o700)
+	if open {
+		parent, mode = reachable(t), 0o755
+	}
+	require.NoError(t, os.Chmod(parent, mode))
+	tree := filepath.Join(parent, "linux")
 	files := map[string]string{
 		// kbuild rewrites what it generated in place (gcc -MD's .d files).
 		"Makefile": "fs/%.o: fs/%.c\n\tid -u > $@\n\techo 'cmd_$@ := gcc -c -o $@ $<' > fs/.$*.o.cmd\n\techo $@ >> .generated.d\n",
@@ -81,22 +85,26 @@ func ownerOf(t *testing.T, path string) uint32 {
 }
 
 // As root, make of the tree's Makefile runs as the build user. A tree the
-// user may not write (root's) is built in a linked copy in the work
-// directory, and what kbuild made is copied back; the tree's own files are
-// never changed. A tree the user may write is built in place.
+// user may not write (root's) or reach by path is built in a linked copy
+// in the work directory, and what kbuild made is copied back; the tree's
+// own files are never changed. A tree the user may write and reach is
+// built in place.
 func TestTreeMakeRunsAsBuildUser(t *testing.T) {
 	requireRoot(t)
 	u := &asuser.User{UID: 4242, GID: 4243}
 	for _, tc := range []struct {
 		name       string
 		userOwns   bool
+		open       bool
 		wantCopied bool
 	}{
 		{name: "root's tree", wantCopied: true},
-		{name: "the user's tree", userOwns: true},
+		{name: "root's tree it can reach", open: true, wantCopied: true},
+		{name: "the user's tree behind a private parent", userOwns: true, wantCopied: true},
+		{name: "the user's tree", userOwns: true, open: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tree := hostileTree(t)
+			tree := hostileTree(t, tc.open)
 			if tc.userOwns {
 				require.NoError(t, asuser.OwnTree(t.Context(), u, tree))
 			}
@@ -127,7 +135,7 @@ func TestTreeMakeRunsAsBuildUser(t *testing.T) {
 				st, err := os.Stat(filepath.Join(tree, "Makefile"))
 				require.NoError(t, err)
 				assert.Equal(t, uint64(2), uint64(st.Sys().(*syscall.Stat_t).Nlink), "sources are linked, not copied")
-				assert.Equal(t, uint32(0), ownerOf(t, filepath.Join(tree, "fs")), "the tree stays root's")
+				assert.Equal(t, ownerOf(t, filepath.Join(tree, "fs/a.c")), ownerOf(t, filepath.Join(tree, "fs")), "the tree's owner is unchanged")
 				assert.Equal(t, uint32(0), ownerOf(t, filepath.Join(tree, "fs/a.o")), "copied back by this process")
 				assert.Equal(t, uint32(4242), ownerOf(t, filepath.Join(work, "kbuild-tree/fs")))
 			} else {
@@ -166,11 +174,13 @@ func TestRunRefusesWhatTheBuildUserCannotReach(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		closedTree bool
+		kbuild     bool // the tree is readable through a descriptor, but make needs the kbuild tree's path
 		work       func(*testing.T) string
 		wantIn     string
 	}{
 		{name: "work directory behind a private parent", work: private, wantIn: "choose a work directory"},
 		{name: "tree only root may read", closedTree: true, work: reachable, wantIn: "make the tree readable"},
+		{name: "kbuild tree behind a private parent", work: reachable, kbuild: true, wantIn: "give a kbuild tree"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tree := fakeTree(t, goodConfig)
@@ -191,7 +201,7 @@ func TestRunRefusesWhatTheBuildUserCannotReach(t *testing.T) {
 			var ae *asuser.AccessError
 			require.ErrorAs(t, err, &ae)
 			want := work
-			if tc.closedTree {
+			if tc.closedTree || tc.kbuild {
 				want = tree
 			}
 			assert.Equal(t, want, ae.Path)

@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/asuser"
@@ -32,19 +35,42 @@ func (s *Source) giveTree(ctx context.Context, tree string) error {
 	}
 	u := &asuser.User{UID: bu.UID, GID: bu.GID}
 	err := asuser.OwnTree(ctx, u, tree)
+	if err == nil {
+		err = s.openPath(tree)
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 		return fmt.Errorf("photonsource: giving the tree %s to the build user %s: %w", tree, u, err)
 	}
-	if err := asuser.Check(ctx, u, tree, true, true, "make prepares and builds the kernel there"); err != nil {
+	// make needs the tree's path (kbuild takes its directory's real path).
+	if err := asuser.Check(ctx, u, tree, true, false, "make prepares and builds the kernel there"); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("photonsource: %w: %w: choose another build user or build as root (BuildAsRoot, --build-as-root)", build.ErrBuildUserAccess, err)
+		return fmt.Errorf("photonsource: %w: %w: keep prepared trees (Source.Dir, auto_livepatch --work) under directories it may pass through, as the default /var/opt/auto_livepatch/src is, or build as root (BuildAsRoot, --build-as-root)", build.ErrBuildUserAccess, err)
 	}
 	s.as = u
 	s.log().Info("make runs in the tree as the build user", "tree", tree, "user", u.String())
+	return nil
+}
+
+// openPath lets others pass through (never list) the directories Prepare
+// made between Source.Dir and tree (the kernel's own is mode 0700), so that
+// the build user reaches the tree by path, as make needs.
+func (s *Source) openPath(tree string) error {
+	top := filepath.Clean(s.Dir)
+	for d := filepath.Dir(tree); strings.HasPrefix(d, top+string(filepath.Separator)); d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if m := st.Mode().Perm(); m&0o011 != 0o011 {
+			if err := os.Chmod(d, m|0o011); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }

@@ -29,7 +29,7 @@ func newSource(t *testing.T, baseURL string) *photonsource.Source {
 	return &photonsource.Source{
 		Kernel:   photon.MustParseKernel(kernel),
 		Repo:     &kernelsrc.Repo{BaseURLs: []string{baseURL}, CacheDir: t.TempDir(), Download: &kernelsrc.DownloadOptions{Attempts: 1}},
-		Dir:      t.TempDir(),
+		Dir:      photonsourcetest.TempDir(t),
 		Make:     photonsourcetest.FakeMake(t),
 		MakeArgs: []string{"CC=gcc"},
 		Prepare:  kernelsrc.PrepareOptions{SkipCompilerCheck: true},

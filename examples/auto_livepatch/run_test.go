@@ -51,7 +51,7 @@ func newCLI(t *testing.T) *cli {
 	t.Helper()
 	c := &cli{env: map[string]string{}}
 	c.patch = writeFile(t, "CVE-2023-1234_netfilter-fix.patch", "--- a/fs/proc/cmdline.c\n+++ b/fs/proc/cmdline.c\n")
-	c.a = &app{stdout: &c.out, stderr: &c.err, root: t.TempDir(),
+	c.a = &app{stdout: &c.out, stderr: &c.err, root: photonsourcetest.TempDir(t),
 		uname:    func() (string, error) { return kernel, nil },
 		now:      func() time.Time { return clock },
 		getenv:   func(k string) string { return c.env[k] },

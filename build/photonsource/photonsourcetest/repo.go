@@ -167,6 +167,19 @@ func (r *Repo) Corrupt(t testing.TB, k photon.Kernel, kind kernelsrc.PackageKind
 	write(t, name, data)
 }
 
+// TempDir is a new directory, removed at the end of the test, that every
+// user may pass through, unlike t.TempDir (whose parent is mode 0700): as
+// root, photonsource runs make as an unprivileged build user, which must
+// reach the prepared trees (Source.Dir) and the make program by path.
+func TempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "klpkit-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	return dir
+}
+
 // FakeMake writes a make stand-in for photonsource.Source.Make: it
 // accepts -C DIR (default the working directory) and targets, writes
 // DIR/Module.symvers for "modules", records its arguments in DIR/make.log
@@ -185,14 +198,7 @@ while [ $# -gt 0 ]; do
 done
 id -u >> "$dir/make.uid"
 `
-	// Under the temporary directory, not t.TempDir (mode 0700): as root,
-	// photonsource runs make as an unprivileged build user, which must
-	// reach the program.
-	dir, err := os.MkdirTemp("", "klpkit-fake-make-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	require.NoError(t, os.Chmod(dir, 0o755))
-	p := filepath.Join(dir, "make")
+	p := filepath.Join(TempDir(t), "make")
 	require.NoError(t, os.WriteFile(p, []byte(script), 0o755))
 	return p
 }
