@@ -148,3 +148,38 @@ func TestLinkTarget(t *testing.T) {
 		assert.Equal(t, tc.want, got, tc.name+" -> "+tc.target)
 	}
 }
+
+func TestCheckLinks(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		links   map[string]string // name -> target, made in this order's map order: independent links only
+		dirs    []string
+		errLike string
+	}{
+		{"links that stay inside", map[string]string{"usr/bin/as": "x86_64-linux-gnu-as", "lib64/ld.so": "../lib/ld-2.31.so", "usr/lib/cpp": "../bin/cpp", "top": "usr/../lib"}, []string{"usr/bin", "usr/lib", "lib64", "lib"}, ""},
+		{"a link to . then through it up", map[string]string{"a": ".", "b": "a/.."}, nil, "leads out of the root"},
+		{"a deep link then up past the root", map[string]string{"usr/here": "../..", "x": "usr/here/.."}, []string{"usr"}, "leads out of the root"},
+		{"a chain that stays inside", map[string]string{"usr/bin/one": "two", "usr/bin/two": "../../three", "three": "usr/.."}, []string{"usr/bin"}, ""},
+		{"a chain through a link to .", map[string]string{"usr/self": ".", "usr/bin/up": "../self/../.."}, []string{"usr/bin"}, "leads out of the root"},
+		{"a loop", map[string]string{"l1": "l2", "l2": "l1"}, nil, "too many levels"},
+		{"dangling", map[string]string{"usr/bin/gone": "../lib/missing/../../x"}, []string{"usr/bin"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := t.TempDir()
+			for _, dir := range tc.dirs {
+				require.NoError(t, os.MkdirAll(filepath.Join(d, dir), 0o755))
+			}
+			for name, target := range tc.links {
+				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(d, name)), 0o755))
+				require.NoError(t, os.Symlink(target, filepath.Join(d, name)))
+			}
+			err := checkLinks(d)
+			if tc.errLike == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrUnsafePath)
+			assert.ErrorContains(t, err, tc.errLike)
+		})
+	}
+}

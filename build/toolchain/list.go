@@ -16,9 +16,10 @@ import (
 const ListFile = "klpkit-toolchain.list"
 
 // listHeader starts a list's text, and so its key: its format number
-// changes when the way roots are built does (v2: alternatives links), so
-// that roots built the old way are not used.
-const listHeader = "# klpkit toolchain root v2: name version arch sha256 size url\n"
+// changes when the way roots are built does (v2: alternatives links; v3:
+// every link checked in the finished root), so that roots built the old
+// way are not used.
+const listHeader = "# klpkit toolchain root v3: name version arch sha256 size url\n"
 
 // Entry is one package of a root: what to download and how to check it.
 type Entry struct {

@@ -136,7 +136,10 @@ func (c *Cache) build(ctx context.Context, list List, dir string) error {
 		}
 		os.Remove(deb)
 	}
-	return makeAlternatives(root)
+	if err := makeAlternatives(root); err != nil {
+		return err
+	}
+	return checkLinks(dir)
 }
 
 func extractFile(ctx context.Context, deb string, x *extractor) error {

@@ -113,3 +113,20 @@ func TestProvisionRefuses(t *testing.T) {
 	_, err = (&Cache{Dir: t.TempDir()}).Provision(context.Background(), nil)
 	require.ErrorContains(t, err, "empty package list")
 }
+
+func TestProvisionLinksEscapingTogether(t *testing.T) {
+	key := newKey(t, "archive")
+	a := newFakeArchive(t, key,
+		fakeDeb{name: "one", version: "1", extra: "Depends: two\n", deb: makeDeb(t, ".gz", symlink("./a", "."))},
+		fakeDeb{name: "two", version: "1", deb: makeDeb(t, ".gz", symlink("./b", "a/.."))},
+	)
+	ctx := context.Background()
+	list, err := a.debian(key).Resolve(ctx, []string{"one"})
+	require.NoError(t, err)
+	c := &Cache{Dir: t.TempDir(), Client: a.srv.Client()}
+	_, err = c.Provision(ctx, list)
+	require.ErrorIs(t, err, ErrUnsafePath)
+	assert.ErrorContains(t, err, "b: symlink to \"a/..\" leads out of the root")
+	_, ok := c.Lookup(list)
+	assert.False(t, ok)
+}
