@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/labtest"
 	"github.com/klpkit/klpkit/internal/photonlab"
@@ -40,7 +41,9 @@ func TestAutoLivepatchPhotonLabInVM(t *testing.T) {
 			pl := photonlab.Require(t, l)
 			srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 			defer srv.Close()
-			dir, out := t.TempDir(), t.TempDir()
+			// Where the build user (auto_livepatch as root runs make as
+			// nobody) can reach the prepared tree: not t.TempDir (0700).
+			dir, out := photonsourcetest.TempDir(t), t.TempDir()
 			args := []string{"-k", pl.KernelRelease, "-p", "../../testdata/patches/cmdline-string.patch",
 				"-n", "klpkit-photon-cmdline", "--rpm", "--rpm-version", "2", "-o", out,
 				"--mirror", srv.URL, "--cache", filepath.Join(dir, "cache"), "--work", filepath.Join(dir, "work"),
