@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,6 +119,23 @@ func TestBullseyeGCC10Root(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{bullseyeGCCIdent}, idents, "t.o .comment: %q", data)
+
+	// As a build user (kbuild never runs as root): chroot first, then the
+	// user's credentials.
+	userDir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(userDir, "t.c"), []byte("int f(void) { return 1; }\n"), 0o644))
+	require.NoError(t, os.Chown(userDir, 65534, 65534))
+	cmd, err := root.Command(ctx, "gcc-10", "-c", "-o", "t.o", "t.c")
+	require.NoError(t, err)
+	cmd.Dir = userDir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, root.Start(cmd, []string{userDir}))
+	require.NoError(t, cmd.Wait(), stderr.String())
+	fi, err := os.Stat(filepath.Join(userDir, "t.o"))
+	require.NoError(t, err)
+	require.Equal(t, uint32(65534), fi.Sys().(*syscall.Stat_t).Uid, "t.o written by the build user")
 
 	// A second provisioning of the same list is the cached root.
 	again, err := (&toolchain.Cache{Dir: filepath.Join(cache, "roots")}).Provision(ctx, list)

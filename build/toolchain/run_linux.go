@@ -19,6 +19,8 @@ import (
 // mounted at their own paths in the root. The mounts vanish with the
 // namespace when the command ends; only their empty mount points stay in
 // the root (none for paths under /tmp, which is the namespace's tmpfs).
+// cmd.SysProcAttr, when set, is kept: Credential runs the command as a
+// build user (the chroot comes first, then the user's credentials).
 //
 // Why chroot and not an unprivileged user namespace: the Go runtime is
 // multithreaded, and unshare(CLONE_NEWUSER) refuses multithreaded
