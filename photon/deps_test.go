@@ -4,8 +4,6 @@ package photon
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -27,9 +25,7 @@ var modelDeps = []string{
 // photon/kernelsrc.
 func TestModelImportsOnlyStdlib(t *testing.T) {
 	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	require.NoError(t, err, "the go command, to list photon's imports")
 	out, err := exec.Command(goCmd, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}",
 		"github.com/klpkit/klpkit/photon").Output()
 	require.NoError(t, err, "go list -deps: %s", out)
