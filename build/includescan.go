@@ -54,8 +54,16 @@ type directive struct {
 // files themselves: which files include each file. Conditional includes
 // count as includes (a unit that includes a header under an #if off in
 // this configuration is compiled needlessly, and its diff is empty).
-// What it cannot follow it records in incomplete, by file: a
-// user set computed from it is complete only where no unit reaches those.
+// What it cannot follow it records in incomplete and scoped, by file: a
+// user set computed from it is complete only where no unit reaches those
+// (gaps). A name no file of the tree (or the kbuild tree) has, with every
+// include directory known, is recorded in outside and not a gap: the
+// compiler took it from outside the tree (its own or system headers,
+// which include none of the tree's), or the line is inactive (another
+// architecture's or platform's header), or kbuild generates it during a
+// full build (selinux's flask.h, *.asn1.h): the one case the scan cannot
+// see into, left to the DWARF line tables, which name the headers such a
+// file gave the unit declarations or code from.
 type includeGraph struct {
 	roots      []string // the tree, then where generated headers may be (the kbuild tree)
 	search     []string // LINUXINCLUDE's directories
@@ -412,9 +420,10 @@ func (g *includeGraph) root(p string) string {
 // resolve finds an included name as the preprocessor would: a quoted name
 // beside the including file first, then LINUXINCLUDE's directories (after
 // the one from holds for #include_next), then the per-directory ones,
-// where every match counts (they differ per unit). Nothing found is
-// recorded as incomplete: the compiler found the file somewhere, or the
-// line is inactive, and the scan cannot tell which.
+// where every match counts (they differ per unit). A name found nowhere
+// is recorded: in scoped when a file of the tree has it and a
+// per-directory flag the scan cannot expand might lead there, else in
+// outside (see below).
 func (g *includeGraph) resolve(from string, d directive) []string {
 	search := g.search
 	if d.next {
