@@ -24,62 +24,71 @@ import (
 // tree's .config was written: what make made since, which kbuild rewrites
 // in place, such as .d files) are copied and given to u. Across file
 // systems, where links fail, every file is copied. Copies keep their
-// times.
+// times. An entry that vanishes during the walk (a temporary file of a
+// build in the tree) is left out.
 func linkTree(ctx context.Context, src, dst string, u *asuser.User, generated time.Time) error {
 	link := true
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+		if err := linkEntry(ctx, src, dst, p, d, err, u, generated, &link); err != nil && !(errors.Is(err, fs.ErrNotExist) && p != src) {
 			return err
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		out := filepath.Join(dst, rel)
-		switch {
-		case p == dst:
-			return filepath.SkipDir // the copy inside the tree
-		case d.IsDir():
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			if err := os.Mkdir(out, info.Mode().Perm()|0o700); err != nil {
-				return err
-			}
-			return asuser.Own(u, out)
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			if err := os.Symlink(target, out); err != nil {
-				return err
-			}
-			return asuser.Own(u, out)
-		case d.Type().IsRegular():
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			if link && info.ModTime().Before(generated) {
-				err := os.Link(p, out)
-				if err == nil || !errors.Is(err, syscall.EXDEV) {
-					return err
-				}
-				link = false
-			}
-			if err := copyTreeFile(p, out, info); err != nil {
-				return err
-			}
-			return asuser.Own(u, out)
-		default:
-			return nil // devices, pipes and sockets have no place in a tree
-		}
+		return nil
 	})
+}
+
+// linkEntry is linkTree's step for the entry p of src.
+func linkEntry(ctx context.Context, src, dst, p string, d fs.DirEntry, err error, u *asuser.User, generated time.Time, link *bool) error {
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(src, p)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(dst, rel)
+	switch {
+	case p == dst:
+		return filepath.SkipDir // the copy inside the tree
+	case d.IsDir():
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if err := os.Mkdir(out, info.Mode().Perm()|0o700); err != nil {
+			return err
+		}
+		return asuser.Own(u, out)
+	case d.Type()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(p)
+		if err != nil {
+			return err
+		}
+		if err := os.Symlink(target, out); err != nil {
+			return err
+		}
+		return asuser.Own(u, out)
+	case d.Type().IsRegular():
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if *link && info.ModTime().Before(generated) {
+			err := os.Link(p, out)
+			if err == nil || !errors.Is(err, syscall.EXDEV) {
+				return err
+			}
+			*link = false
+		}
+		if err := copyTreeFile(p, out, info); err != nil {
+			return err
+		}
+		return asuser.Own(u, out)
+	default:
+		return nil // devices, pipes and sockets have no place in a tree
+	}
 }
 
 // copyTreeFile copies the regular file from to the new file to, with its mode
