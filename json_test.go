@@ -32,6 +32,7 @@ import (
 	"github.com/klpkit/klpkit/livepatch"
 	"github.com/klpkit/klpkit/photon"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
+	"github.com/klpkit/klpkit/photon/specprep"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -45,9 +46,9 @@ var jsonTypes = []any{
 	klpkit.Progress{},
 	// photon
 	photon.Kernel{}, photon.SupportError{}, photon.ParseError{}, photon.ReleaseInfo{},
-	kernelsrc.DownloadEvent{}, kernelsrc.PrepareEvent{}, kernelsrc.NotFoundError{}, kernelsrc.ChecksumError{},
-	kernelsrc.SizeError{}, kernelsrc.RedirectError{}, kernelsrc.CompilerMismatchError{}, kernelsrc.SpecError{},
-	kernelsrc.PatchError{}, kernelsrc.PackageEntry{},
+	kernelsrc.DownloadEvent{}, kernelsrc.NotFoundError{}, kernelsrc.ChecksumError{},
+	kernelsrc.SizeError{}, kernelsrc.RedirectError{}, kernelsrc.CompilerMismatchError{}, kernelsrc.PackageEntry{},
+	specprep.PrepareEvent{}, specprep.SpecError{}, specprep.PatchError{},
 	// livepatch
 	livepatch.Finding{}, livepatch.ApplyResult{}, livepatch.Placement{}, livepatch.ParseError{},
 	livepatch.HunkError{}, livepatch.FileError{},
@@ -64,26 +65,26 @@ var jsonTypes = []any{
 
 // samples fill fields whose type only takes valid values.
 var samples = map[reflect.Type]any{
-	reflect.TypeFor[photon.Kernel]():         photon.MustParseKernel("5.10.118-rt67-3.ph4-rt"),
-	reflect.TypeFor[photon.Flavor]():         photon.RT,
-	reflect.TypeFor[photon.Release]():        photon.Release(4),
-	reflect.TypeFor[photon.Version]():        photon.V(5, 10, 118),
-	reflect.TypeFor[photon.Threshold]():      photon.Threshold{Version: photon.V(5, 10, 118), Build: 2},
-	reflect.TypeFor[photon.SupportReason]():  photon.ReasonBelowThreshold,
-	reflect.TypeFor[kernelsrc.PrepareStep](): kernelsrc.StepExtract,
-	reflect.TypeFor[build.Stage]():           build.StageCompile,
-	reflect.TypeFor[livepatch.Severity]():    livepatch.SeverityError,
-	reflect.TypeFor[livepatch.Op]():          livepatch.OpRename,
-	reflect.TypeFor[kmod.EventKind]():        kmod.EventTransition,
-	reflect.TypeFor[kmod.Compression]():      kmod.CompressXZ,
-	reflect.TypeFor[rpmpkg.EntryType]():      rpmpkg.TypeSymlink,
-	reflect.TypeFor[time.Time]():             time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-	reflect.TypeFor[time.Duration]():         1500 * time.Millisecond,
-	reflect.TypeFor[fs.FileMode]():           fs.FileMode(0o644),
-	reflect.TypeFor[elf.SymBind]():           elf.STB_GLOBAL,
-	reflect.TypeFor[elf.SymType]():           elf.STT_FUNC,
-	reflect.TypeFor[elf.R_X86_64]():          elf.R_X86_64_PLT32,
-	reflect.TypeFor[[]byte]():                []byte("module image"),
+	reflect.TypeFor[photon.Kernel]():        photon.MustParseKernel("5.10.118-rt67-3.ph4-rt"),
+	reflect.TypeFor[photon.Flavor]():        photon.RT,
+	reflect.TypeFor[photon.Release]():       photon.Release(4),
+	reflect.TypeFor[photon.Version]():       photon.V(5, 10, 118),
+	reflect.TypeFor[photon.Threshold]():     photon.Threshold{Version: photon.V(5, 10, 118), Build: 2},
+	reflect.TypeFor[photon.SupportReason](): photon.ReasonBelowThreshold,
+	reflect.TypeFor[specprep.PrepareStep](): specprep.StepExtract,
+	reflect.TypeFor[build.Stage]():          build.StageCompile,
+	reflect.TypeFor[livepatch.Severity]():   livepatch.SeverityError,
+	reflect.TypeFor[livepatch.Op]():         livepatch.OpRename,
+	reflect.TypeFor[kmod.EventKind]():       kmod.EventTransition,
+	reflect.TypeFor[kmod.Compression]():     kmod.CompressXZ,
+	reflect.TypeFor[rpmpkg.EntryType]():     rpmpkg.TypeSymlink,
+	reflect.TypeFor[time.Time]():            time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+	reflect.TypeFor[time.Duration]():        1500 * time.Millisecond,
+	reflect.TypeFor[fs.FileMode]():          fs.FileMode(0o644),
+	reflect.TypeFor[elf.SymBind]():          elf.STB_GLOBAL,
+	reflect.TypeFor[elf.SymType]():          elf.STT_FUNC,
+	reflect.TypeFor[elf.R_X86_64]():         elf.R_X86_64_PLT32,
+	reflect.TypeFor[[]byte]():               []byte("module image"),
 }
 
 var errorType = reflect.TypeFor[error]()

@@ -26,7 +26,7 @@ type Progress struct {
 	Total int64 `json:"total"`
 	Unit  Unit  `json:"unit"`
 	// Detail is the package's own event: a build.Event,
-	// kernelsrc.DownloadEvent, kernelsrc.PrepareEvent, kmod.Event or
+	// kernelsrc.DownloadEvent, specprep.PrepareEvent, kmod.Event or
 	// rpmpkg.ExtractEvent; nil for build/photonsource, whose steps Step and
 	// Message describe whole. On picks one type out.
 	Detail any `json:"detail,omitempty"`

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/klpkit/klpkit/photon"
-	"github.com/klpkit/klpkit/photon/kernelsrc"
+	"github.com/klpkit/klpkit/photon/specprep"
 	"github.com/stretchr/testify/require"
 )
 
@@ -49,7 +49,7 @@ func TestReadPatchesErrors(t *testing.T) {
 }
 
 // TestRenderSpecParsesAsPhoton renders the real template and reads it back
-// with package kernelsrc's spec parser, as Prepare will.
+// with package specprep's spec parser, as kernelsrc.Prepare will.
 func TestRenderSpecParsesAsPhoton(t *testing.T) {
 	patches, err := readPatches(filepath.Join(assetsDir, patchesDirName))
 	require.NoError(t, err)
@@ -68,7 +68,7 @@ func TestRenderSpecParsesAsPhoton(t *testing.T) {
 }
 
 func checkSpec(t *testing.T, text []byte, patches []Patch, name, config, sed string) {
-	spec, err := kernelsrc.ParseSpec(name+".spec", text, kernelsrc.SpecOptions{Arch: "x86_64", Dist: ".ph5"})
+	spec, err := specprep.ParseSpec(name+".spec", text, specprep.SpecOptions{Arch: "x86_64", Dist: ".ph5"})
 	require.NoError(t, err)
 	require.Equal(t, name, spec.Name)
 	require.Equal(t, "6.1.192", spec.Version)

@@ -11,9 +11,10 @@
 // or cancelled download leaves nothing in the cache. Repository metadata is
 // verified against repomd.xml before it is decompressed, and the primary list
 // is parsed as a stream. Redirects go only to http(s), at most 5. Repo.Prepare then
-// builds the kernel's exact tree without rpmbuild: it reads the spec,
-// interprets the subset of spec syntax Photon's kernel specs use in %prep
-// (and stops with a SpecError on anything else), applies Photon's patches,
+// builds the kernel's exact tree without rpmbuild: it reads the kernel's
+// spec and runs its %prep with package photon/specprep (which stops with a
+// specprep.SpecError on anything outside the subset of spec syntax Photon's
+// kernel specs use), applying Photon's patches, then
 // installs the flavor's config with CONFIG_LOCALVERSION set, extracts vmlinux
 // from the debuginfo RPM and checks the local compiler against the one that
 // built it:

@@ -19,15 +19,6 @@ func (e DownloadEvent) MarshalJSON() ([]byte, error) {
 	}{plain(e), jsontext.ErrText(e.Retry)})
 }
 
-// MarshalJSON writes Err as its message.
-func (e PatchError) MarshalJSON() ([]byte, error) {
-	type plain PatchError
-	return json.Marshal(struct {
-		plain
-		Err string `json:"err"`
-	}{plain(e), jsontext.ErrText(e.Err)})
-}
-
 // MarshalJSON writes an empty URLs as [].
 func (e NotFoundError) MarshalJSON() ([]byte, error) {
 	type plain NotFoundError
@@ -49,9 +40,4 @@ func (e DownloadEvent) progress() klpkit.Progress {
 	}
 	return klpkit.Progress{Op: klpkit.OpDownload, Step: step, Subject: e.File, Message: msg,
 		Done: e.Bytes, Total: e.Total, Unit: klpkit.UnitBytes, Detail: e}
-}
-
-// progress is e as a report of Prepare.
-func (e PrepareEvent) progress() klpkit.Progress {
-	return klpkit.Progress{Op: klpkit.OpPrepare, Step: string(e.Step), Message: e.Detail, Detail: e}
 }

@@ -27,8 +27,4 @@ func TestEventsAsProgress(t *testing.T) {
 		assert.Equal(t, klpkit.Progress{Op: klpkit.OpDownload, Step: c.step, Subject: "a.rpm", Message: c.msg,
 			Done: c.done, Total: c.total, Unit: klpkit.UnitBytes, Detail: c.ev}, p)
 	}
-	p := PrepareEvent{Step: StepExtract, Detail: "unpacking"}.progress()
-	assert.Equal(t, klpkit.OpPrepare, p.Op)
-	assert.Equal(t, string(StepExtract), p.Step)
-	assert.Equal(t, "unpacking", p.Message)
 }

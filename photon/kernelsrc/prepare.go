@@ -18,28 +18,8 @@ import (
 	"github.com/klpkit/klpkit/internal/beneath"
 	"github.com/klpkit/klpkit/internal/flock"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/specprep"
 )
-
-// PrepareStep names a stage of Prepare for progress events.
-type PrepareStep string
-
-// The stages of Prepare, in order.
-const (
-	StepExtract  PrepareStep = "extract"  // source RPM payload
-	StepSpec     PrepareStep = "spec"     // reading the spec
-	StepUnpack   PrepareStep = "unpack"   // a tarball (Detail: file)
-	StepPatch    PrepareStep = "patch"    // a Photon patch (Detail: file)
-	StepConfig   PrepareStep = "config"   // .config and CONFIG_LOCALVERSION
-	StepVmlinux  PrepareStep = "vmlinux"  // vmlinux from the debuginfo RPM
-	StepCompiler PrepareStep = "compiler" // gcc check
-	StepDone     PrepareStep = "done"
-)
-
-// PrepareEvent reports progress of Prepare.
-type PrepareEvent struct {
-	Step   PrepareStep `json:"step"`
-	Detail string      `json:"detail"`
-}
 
 // PrepareOptions tunes Prepare. Dir is required; the rest has defaults.
 type PrepareOptions struct {
@@ -64,7 +44,7 @@ type PrepareOptions struct {
 	PureGoXZ  bool
 	// Progress, if set, receives a report as each stage starts, in order
 	// and never concurrently, on Prepare's goroutine. Their Detail is a
-	// PrepareEvent.
+	// specprep.PrepareEvent.
 	Progress klpkit.ProgressFunc
 }
 
@@ -107,7 +87,7 @@ func Prepare(ctx context.Context, k photon.Kernel, srpm, debuginfo string, opts 
 	if err := checkCompiler(ctx, src, &o); err != nil {
 		return nil, err
 	}
-	emit(&o, StepDone, src.Dir)
+	emit(&o, specprep.StepDone, src.Dir)
 	return src, nil
 }
 
@@ -149,7 +129,7 @@ func prepareLocked(ctx context.Context, k photon.Kernel, srpm, debuginfo, final 
 
 // addVmlinux extracts vmlinux into a tree prepared earlier without it.
 func addVmlinux(ctx context.Context, k photon.Kernel, debuginfo string, src *Source, o *PrepareOptions) (*Source, error) {
-	emit(o, StepVmlinux, debuginfo)
+	emit(o, specprep.StepVmlinux, debuginfo)
 	tmp, err := os.MkdirTemp(src.Dir, ".debug-tmp-")
 	if err != nil {
 		return nil, err
@@ -190,9 +170,9 @@ func (o *PrepareOptions) xzCommand() string {
 	return ""
 }
 
-func emit(o *PrepareOptions, step PrepareStep, detail string) {
+func emit(o *PrepareOptions, step specprep.PrepareStep, detail string) {
 	if o.Progress != nil {
-		o.Progress(PrepareEvent{Step: step, Detail: detail}.progress())
+		o.Progress(specprep.PrepareEvent{Step: step, Detail: detail}.Progress())
 	}
 }
 
@@ -204,32 +184,32 @@ func prepareIn(ctx context.Context, k photon.Kernel, srpm, debuginfo, dir string
 			return nil, err
 		}
 	}
-	emit(o, StepExtract, srpm)
+	emit(o, specprep.StepExtract, srpm)
 	if err := extractRPM(ctx, srpm, sources, nil); err != nil {
 		return nil, fmt.Errorf("photon: source RPM %s: %w", srpm, err)
 	}
-	emit(o, StepSpec, k.Package()+".spec")
+	emit(o, specprep.StepSpec, k.Package()+".spec")
 	spec, err := readKernelSpec(k, sources, o)
 	if err != nil {
 		return nil, err
 	}
-	runner := &prepRunner{ctx: ctx, spec: spec, sourceDir: sources, buildDir: build, patchCmd: o.PatchCommand, xzCmd: o.xzCommand(), progress: o.Progress}
-	if err := runner.run(); err != nil {
+	if err := specprep.Prep(ctx, spec, specprep.PrepOptions{SourceDir: sources, BuildDir: build,
+		PatchCommand: o.PatchCommand, XZCommand: o.xzCommand(), Progress: o.Progress}); err != nil {
 		return nil, err
 	}
 	tree := filepath.Join(build, "linux-"+spec.Version)
 	if fi, err := os.Stat(tree); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("photon: %s: %%prep did not create linux-%s", spec.File, spec.Version)
 	}
-	emit(o, StepConfig, "")
-	config, err := installConfig(k, spec, sources, tree, func(step PrepareStep, detail string) { emit(o, step, detail) })
+	emit(o, specprep.StepConfig, "")
+	config, err := installConfig(k, spec, sources, tree, func(step specprep.PrepareStep, detail string) { emit(o, step, detail) })
 	if err != nil {
 		return nil, err
 	}
 	src := &Source{Kernel: k, Dir: dir, Tree: tree, Config: config,
 		ModuleSymvers: filepath.Join(tree, "Module.symvers"), SpecFile: filepath.Join(sources, filepath.Base(spec.File))}
 	if debuginfo != "" {
-		emit(o, StepVmlinux, debuginfo)
+		emit(o, specprep.StepVmlinux, debuginfo)
 		if src.Vmlinux, err = extractVmlinux(ctx, k, debuginfo, filepath.Join(dir, "debug")); err != nil {
 			return nil, err
 		}
@@ -239,7 +219,7 @@ func prepareIn(ctx context.Context, k photon.Kernel, srpm, debuginfo, dir string
 
 // readKernelSpec finds and parses the kernel's spec and checks that it
 // describes kernel k.
-func readKernelSpec(k photon.Kernel, sources string, o *PrepareOptions) (*Spec, error) {
+func readKernelSpec(k photon.Kernel, sources string, o *PrepareOptions) (*specprep.Spec, error) {
 	file := filepath.Join(sources, k.Package()+".spec")
 	data, _, err := readBeneath(sources, filepath.Base(file))
 	if errors.Is(err, beneath.ErrEscapes) {
@@ -258,7 +238,7 @@ func readKernelSpec(k photon.Kernel, sources string, o *PrepareOptions) (*Spec, 
 	for name, v := range o.Defines {
 		defines[name] = v
 	}
-	spec, err := ParseSpec(filepath.Base(file), data, SpecOptions{Arch: "x86_64", Dist: k.Release().DistTag(), Defines: defines, SourceDir: sources})
+	spec, err := specprep.ParseSpec(filepath.Base(file), data, specprep.SpecOptions{Arch: "x86_64", Dist: k.Release().DistTag(), Defines: defines, SourceDir: sources})
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +253,7 @@ func readKernelSpec(k photon.Kernel, sources string, o *PrepareOptions) (*Spec, 
 // sets CONFIG_LOCALVERSION, then checks the resulting kernel release. The
 // config is read without following links out of sources, and .config gets
 // no wider permissions than it had.
-func installConfig(k photon.Kernel, spec *Spec, sources, tree string, emitTo func(PrepareStep, string)) (string, error) {
+func installConfig(k photon.Kernel, spec *specprep.Spec, sources, tree string, emitTo func(specprep.PrepareStep, string)) (string, error) {
 	name, err := k.ConfigFile()
 	if err != nil {
 		return "", err
@@ -285,7 +265,7 @@ func installConfig(k photon.Kernel, spec *Spec, sources, tree string, emitTo fun
 	if err != nil {
 		return "", fmt.Errorf("photon: %s: the source RPM has no config %s for flavor %s (Source1 is %q)", spec.File, name, k.Flavor, spec.Sources[1])
 	}
-	data, err = applyConfigIncludes(spec, sources, data, emitTo)
+	data, err = specprep.ApplyConfigIncludes(spec, sources, data, emitTo)
 	if err != nil {
 		return "", err
 	}
@@ -367,7 +347,7 @@ func checkCompiler(ctx context.Context, src *Source, o *PrepareOptions) error {
 	if src.Vmlinux == "" {
 		return nil
 	}
-	emit(o, StepCompiler, src.Vmlinux)
+	emit(o, specprep.StepCompiler, src.Vmlinux)
 	if o.SkipCompilerCheck {
 		cc, err := ELFCompiler(src.Vmlinux)
 		if err == nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/photon/specprep"
 )
 
 // appliedPatches lists, per fixture kernel, the patches its spec's %prep
@@ -162,11 +163,11 @@ func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
 			k := photon.MustParseKernel(s)
 			pureGoXZ := i%2 == 1 // both tarball decoders, alternately
 			var mu sync.Mutex
-			var steps []PrepareStep
+			var steps []specprep.PrepareStep
 			var include []string
 			src, err := repo.Prepare(context.Background(), k, &PrepareOptions{
 				Dir: work, SkipCompilerCheck: cc == "", PureGoXZ: pureGoXZ,
-				Progress: klpkit.On(func(ev PrepareEvent) {
+				Progress: klpkit.On(func(ev specprep.PrepareEvent) {
 					mu.Lock()
 					steps = append(steps, ev.Step)
 					if strings.Contains(ev.Detail, "%include") {
@@ -232,8 +233,8 @@ func TestPrepareEveryReleaseAndFlavor(t *testing.T) {
 			}
 			assert.Equal(t, filepath.Join(src.Tree, "Module.symvers"), src.ModuleSymvers)
 			assert.NoFileExists(t, src.ModuleSymvers)
-			assert.Contains(t, steps, StepPatch)
-			assert.Equal(t, StepDone, steps[len(steps)-1])
+			assert.Contains(t, steps, specprep.StepPatch)
+			assert.Equal(t, specprep.StepDone, steps[len(steps)-1])
 
 			// A second Prepare reuses the finished tree.
 			again, err := repo.Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: cc == ""})
@@ -272,12 +273,12 @@ func TestPrepareCompilerMismatch(t *testing.T) {
 	assert.Contains(t, err.Error(), "install gcc 10.5.0")
 	assert.FileExists(t, filepath.Join(work, k.String(), preparedMarker), "the tree stays for a rerun")
 
-	var steps []PrepareStep
+	var steps []specprep.PrepareStep
 	src, err := repo.Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: true,
-		Progress: klpkit.On(func(ev PrepareEvent) { steps = append(steps, ev.Step) })})
+		Progress: klpkit.On(func(ev specprep.PrepareEvent) { steps = append(steps, ev.Step) })})
 	require.NoError(t, err)
 	assert.Equal(t, "GCC: (GCC) 10.5.0", src.Compiler)
-	assert.Equal(t, []PrepareStep{StepCompiler, StepDone}, steps, "the rerun reuses the tree")
+	assert.Equal(t, []specprep.PrepareStep{specprep.StepCompiler, specprep.StepDone}, steps, "the rerun reuses the tree")
 }
 
 // Two processes preparing one kernel take turns: the second reuses the
@@ -291,8 +292,8 @@ func TestPrepareConcurrentSameKernel(t *testing.T) {
 	require.NoError(t, err)
 	work := t.TempDir()
 	var extracts atomic.Int32
-	opts := &PrepareOptions{Dir: work, Progress: klpkit.On(func(ev PrepareEvent) {
-		if ev.Step == StepExtract {
+	opts := &PrepareOptions{Dir: work, Progress: klpkit.On(func(ev specprep.PrepareEvent) {
+		if ev.Step == specprep.StepExtract {
 			extracts.Add(1)
 		}
 	})}
@@ -331,11 +332,11 @@ func TestPrepareAddsVmlinuxLater(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, src.Vmlinux)
 
-	var steps []PrepareStep
+	var steps []specprep.PrepareStep
 	src, err = Prepare(context.Background(), k, srpm, debuginfo, &PrepareOptions{Dir: work, SkipCompilerCheck: true,
-		Progress: klpkit.On(func(ev PrepareEvent) { steps = append(steps, ev.Step) })})
+		Progress: klpkit.On(func(ev specprep.PrepareEvent) { steps = append(steps, ev.Step) })})
 	require.NoError(t, err)
-	assert.Equal(t, []PrepareStep{StepVmlinux, StepCompiler, StepDone}, steps)
+	assert.Equal(t, []specprep.PrepareStep{specprep.StepVmlinux, specprep.StepCompiler, specprep.StepDone}, steps)
 	assert.FileExists(t, src.Vmlinux)
 	assert.Equal(t, filepath.Join(work, k.String(), "debug"), src.Vmlinux[:len(filepath.Join(work, k.String(), "debug"))])
 
@@ -363,8 +364,8 @@ func TestPrepareUnsupportedSpec(t *testing.T) {
 			}})
 			work := t.TempDir()
 			_, err := (&Repo{Dir: root}).Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
-			require.ErrorIs(t, err, ErrUnsupportedSpec)
-			var se *SpecError
+			require.ErrorIs(t, err, specprep.ErrUnsupportedSpec)
+			var se *specprep.SpecError
 			require.True(t, errors.As(err, &se))
 			assert.Equal(t, "linux-rt.spec", se.File)
 			assert.Positive(t, se.Line)
@@ -396,7 +397,7 @@ func TestPrepareRefusesHostilePatch(t *testing.T) {
 	parent := t.TempDir()
 	work := filepath.Join(parent, "work")
 	_, err := (&Repo{Dir: root}).Prepare(context.Background(), k, &PrepareOptions{Dir: work, SkipCompilerCheck: true})
-	var pe *PatchError
+	var pe *specprep.PatchError
 	require.True(t, errors.As(err, &pe), "got %v", err)
 	assert.Equal(t, 9999, pe.Number)
 	assert.Contains(t, err.Error(), "zz-hostile-path.patch")
@@ -437,4 +438,10 @@ func outputs(dir string) []string {
 		}
 	}
 	return out
+}
+
+func TestSetConfigString(t *testing.T) {
+	assert.Equal(t, "A=y\nCONFIG_LOCALVERSION=\"-1.ph5\"\n", string(setConfigString([]byte("A=y\nCONFIG_LOCALVERSION=\"\"\n"), "CONFIG_LOCALVERSION", "-1.ph5")))
+	assert.Equal(t, "CONFIG_LOCALVERSION=\"-1.ph5\"\n", string(setConfigString([]byte("# CONFIG_LOCALVERSION is not set\n"), "CONFIG_LOCALVERSION", "-1.ph5")))
+	assert.Equal(t, "A=y\nCONFIG_LOCALVERSION=\"-1.ph5\"\n", string(setConfigString([]byte("A=y"), "CONFIG_LOCALVERSION", "-1.ph5")))
 }

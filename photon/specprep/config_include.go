@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package kernelsrc
+package specprep
 
 import (
 	"errors"
@@ -11,19 +11,23 @@ import (
 	"github.com/klpkit/klpkit/internal/beneath"
 )
 
-// applyConfigIncludes handles the files %prep and %build pull in with
-// %include, in spec order:
+// ApplyConfigIncludes applies to config (a kernel .config) the files
+// spec's %prep and %build pull in with %include, in spec order; they are
+// read from sources (the source RPM's directory):
 //
 //   - a file that only edits .config (every command "sed -i 's/OLD/NEW/'
 //     .config", like Photon's modify_kernel_configs.inc) is applied to config;
 //   - a file that only checks .config (echo, make olddefconfig, sed or diff
-//     on .config, like check_for_config_applicability.inc) is skipped: Prepare
+//     on .config, like check_for_config_applicability.inc) is skipped: kernelsrc.Prepare
 //     writes .config itself and the build regenerates what olddefconfig makes;
 //   - anything else is an error in %prep, and skipped in %build, whose other
 //     steps (compiling, canister checks) the klpkit build does its own way.
 //
-// Each decision is reported as a StepConfig event.
-func applyConfigIncludes(spec *Spec, sources string, config []byte, emit func(PrepareStep, string)) ([]byte, error) {
+// Each decision is reported to emit, if set, as a StepConfig event.
+func ApplyConfigIncludes(spec *Spec, sources string, config []byte, emit func(PrepareStep, string)) ([]byte, error) {
+	if emit == nil {
+		emit = func(PrepareStep, string) {}
+	}
 	for _, inc := range spec.ConfigIncludes {
 		file := filepath.Clean(inc.File)
 		fail := func(reason string) error {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package kernelsrc
+package specprep
 
 import (
 	"os"
@@ -40,13 +40,13 @@ func TestConfigIncludes(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "modify.inc"), []byte("sed -i 's/X=m/X=y/' .config\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "check.inc"), []byte("make olddefconfig\nsed -i 's/X=y/X=m/' .config\n"), 0o644))
 	var events []string
-	out, err := applyConfigIncludes(s, dir, []byte("X=m\nY=m\n"), func(_ PrepareStep, d string) { events = append(events, d) })
+	out, err := ApplyConfigIncludes(s, dir, []byte("X=m\nY=m\n"), func(_ PrepareStep, d string) { events = append(events, d) })
 	require.NoError(t, err)
 	assert.Equal(t, "X=y\nY=m\n", string(out))
 	assert.Equal(t, []string{"applied %include modify.inc", "skipped %include check.inc: it does more than edit .config"}, events)
 
 	require.NoError(t, os.Remove(filepath.Join(dir, "check.inc")))
-	_, err = applyConfigIncludes(s, dir, nil, func(PrepareStep, string) {})
+	_, err = ApplyConfigIncludes(s, dir, nil, func(PrepareStep, string) {})
 	require.ErrorIs(t, err, ErrUnsupportedSpec)
 	assert.Contains(t, err.Error(), "check.inc is not in the source RPM")
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package kernelsrc
+package specprep
 
 import (
 	"sort"
@@ -22,7 +22,7 @@ func isApplyPatchHelper(script string) bool {
 
 // include handles %include in %prep at run time: the ApplyPatch helper is
 // enabled here; config edits and checks are applied later by
-// applyConfigIncludes, which also refuses anything else.
+// ApplyConfigIncludes, which also refuses anything else.
 func (r *prepRunner) include(l SpecLine, file string) error {
 	p, err := r.inside(l, file)
 	if err != nil {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package kernelsrc
+package specprep
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 	"github.com/klpkit/klpkit/internal/beneath"
 )
 
-// maxTreeFile bounds a file Prepare reads into memory from the source RPM
-// or the kernel tree (a spec, a config, a Makefile sed edits).
+// maxTreeFile bounds a file the spec interpreter reads into memory from the
+// source RPM or the kernel tree (an %include, a file sed edits or cp copies).
 const maxTreeFile = 64 << 20
 
 // readBeneath reads root/name without following any link out of root

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package kernelsrc
+package specprep
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 )
 
 // FuzzConfigIncludes feeds arbitrary %include files and configs to
-// applyConfigIncludes. It must not panic and must fail only with a
+// ApplyConfigIncludes. It must not panic and must fail only with a
 // *SpecError (anything else is an internal error); config changes only when
 // the file is made of sed edits of .config, and an edit file applied twice
 // is deterministic.
@@ -35,7 +35,7 @@ func FuzzConfigIncludes(f *testing.F) {
 			t.Fatal(err)
 		}
 		spec := &Spec{File: "f.spec", ConfigIncludes: []SpecInclude{{Line: 3, Section: section, File: file}}}
-		out, err := applyConfigIncludes(spec, sources, []byte(config), func(PrepareStep, string) {})
+		out, err := ApplyConfigIncludes(spec, sources, []byte(config), func(PrepareStep, string) {})
 		if err != nil {
 			var se *SpecError
 			if !errors.As(err, &se) {
@@ -46,7 +46,7 @@ func FuzzConfigIncludes(f *testing.F) {
 		if _, edits := configEdits(inc); !edits && string(out) != config {
 			t.Fatalf("config changed by a file that is not only sed edits of .config:\n%q\n->\n%q", config, out)
 		}
-		again, err := applyConfigIncludes(spec, sources, []byte(config), func(PrepareStep, string) {})
+		again, err := ApplyConfigIncludes(spec, sources, []byte(config), func(PrepareStep, string) {})
 		if err != nil || string(again) != string(out) {
 			t.Fatalf("second run differs: %v", err)
 		}

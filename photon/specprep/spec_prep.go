@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package kernelsrc
+package specprep
 
 import (
 	"bytes"
@@ -281,7 +281,7 @@ func (r *prepRunner) unpack(l SpecLine, n int, into string) error {
 
 func (r *prepRunner) emit(ev PrepareEvent) {
 	if r.progress != nil {
-		r.progress(ev.progress())
+		r.progress(ev.Progress())
 	}
 }
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package kernelsrc
+package specprep
 
 import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,7 +140,7 @@ func TestUnpackTarballGoAndExternalXZAgree(t *testing.T) {
 		t.Skip("needs xz (xz-utils)")
 	}
 	file := filepath.Join(t.TempDir(), "linux-6.1.10.tar.xz")
-	require.NoError(t, os.WriteFile(file, kernelTarball(t, "6.1.10"), 0o644))
+	require.NoError(t, os.WriteFile(file, xzCompress(t, xzPath, fixtureTar(t, "linux-6.1.10")), 0o644))
 	goDir, extDir := t.TempDir(), t.TempDir()
 	require.NoError(t, unpackTarball(context.Background(), file, goDir, ""))
 	require.NoError(t, unpackTarball(context.Background(), file, extDir, xzPath))
@@ -151,10 +152,63 @@ func TestUnpackTarballGoAndExternalXZAgree(t *testing.T) {
 	assert.Contains(t, err.Error(), "false -dc failed")
 
 	hostile := filepath.Join(t.TempDir(), "evil.tar.xz")
-	cmd := exec.Command(xzPath, "-c")
-	cmd.Stdin = bytes.NewReader(makeTar(t, tarEntry{name: "../evil", typ: tar.TypeReg, body: "x"}))
-	data, err := cmd.Output()
-	require.NoError(t, err)
+	data := xzCompress(t, xzPath, makeTar(t, tarEntry{name: "../evil", typ: tar.TypeReg, body: "x"}))
 	require.NoError(t, os.WriteFile(hostile, data, 0o644))
 	require.ErrorIs(t, unpackTarball(context.Background(), hostile, t.TempDir(), xzPath), ErrUnsafeArchive)
+}
+
+// fixtureTar packs the fixture kernel tree (testdata/photon-repo/tree) as
+// prefix/, plus a relative symlink, as a kernel.org tarball holds them.
+func fixtureTar(t *testing.T, prefix string) []byte {
+	t.Helper()
+	entries := []tarEntry{{name: prefix + "/", typ: tar.TypeDir}}
+	base := "../../testdata/photon-repo/tree"
+	require.NoError(t, filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == base {
+			return err
+		}
+		rel, _ := filepath.Rel(base, p)
+		name := prefix + "/" + filepath.ToSlash(rel)
+		if d.IsDir() {
+			entries = append(entries, tarEntry{name: name + "/", typ: tar.TypeDir})
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		entries = append(entries, tarEntry{name: name, typ: tar.TypeReg, body: string(data)})
+		return err
+	}))
+	entries = append(entries, tarEntry{name: prefix + "/tools/", typ: tar.TypeDir},
+		tarEntry{name: prefix + "/tools/Makefile", typ: tar.TypeSymlink, link: "../Makefile"})
+	return makeTar(t, entries...)
+}
+
+func xzCompress(t *testing.T, xzPath string, data []byte) []byte {
+	t.Helper()
+	cmd := exec.Command(xzPath, "-c")
+	cmd.Stdin = bytes.NewReader(data)
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	return out
+}
+
+// readTree maps each file under root to its content, each symlink to
+// "-> target".
+func readTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.Type()&fs.ModeSymlink != 0 {
+			link, err := os.Readlink(p)
+			got[filepath.ToSlash(rel)] = "-> " + link
+			return err
+		}
+		data, err := os.ReadFile(p)
+		got[filepath.ToSlash(rel)] = string(data)
+		return err
+	}))
+	return got
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package kernelsrc
+package specprep
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,9 +143,9 @@ func bomb() string {
 
 func TestParseSpecPreambleInclude(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "rt.patches"), []byte("# list\nPatch301: a.patch\n%ifarch x86_64\nPatch302: b.patch\n%endif\n%include %{SOURCE3}\n"))
-	writeFile(t, filepath.Join(dir, "more.patches"), []byte("Patch303: c.patch\n"))
-	writeFile(t, filepath.Join(dir, "loop.patches"), []byte("%include %{SOURCE4}\n"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rt.patches"), []byte("# list\nPatch301: a.patch\n%ifarch x86_64\nPatch302: b.patch\n%endif\n%include %{SOURCE3}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "more.patches"), []byte("Patch303: c.patch\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "loop.patches"), []byte("%include %{SOURCE4}\n"), 0o644))
 	head := "Name: linux-rt\nVersion: 6.1.10\nRelease: 1%{?dist}\nSource2: rt.patches\nSource3: more.patches\nSource4: loop.patches\n"
 	s, err := ParseSpec("t.spec", []byte(head+"%include %{SOURCE2}\n%prep\n"), SpecOptions{Dist: ".ph5", SourceDir: dir})
 	require.NoError(t, err)
@@ -154,7 +155,7 @@ func TestParseSpecPreambleInclude(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsupportedSpec)
 	assert.Contains(t, err.Error(), "nested deeper")
 
-	writeFile(t, filepath.Join(dir, "bad.patches"), []byte("Patch1: a.patch\n%bcond_with x\n"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bad.patches"), []byte("Patch1: a.patch\n%bcond_with x\n"), 0o644))
 	_, err = ParseSpec("t.spec", []byte(head+"Source5: bad.patches\n%include %{SOURCE5}\n%prep\n"), SpecOptions{SourceDir: dir})
 	require.ErrorIs(t, err, ErrUnsupportedSpec)
 	assert.Contains(t, err.Error(), "in bad.patches line 2")
@@ -244,12 +245,6 @@ func TestParseSedDelete(t *testing.T) {
 		_, ok := parseSedDelete(bad)
 		assert.False(t, ok, bad)
 	}
-}
-
-func TestSetConfigString(t *testing.T) {
-	assert.Equal(t, "A=y\nCONFIG_LOCALVERSION=\"-1.ph5\"\n", string(setConfigString([]byte("A=y\nCONFIG_LOCALVERSION=\"\"\n"), "CONFIG_LOCALVERSION", "-1.ph5")))
-	assert.Equal(t, "CONFIG_LOCALVERSION=\"-1.ph5\"\n", string(setConfigString([]byte("# CONFIG_LOCALVERSION is not set\n"), "CONFIG_LOCALVERSION", "-1.ph5")))
-	assert.Equal(t, "A=y\nCONFIG_LOCALVERSION=\"-1.ph5\"\n", string(setConfigString([]byte("A=y"), "CONFIG_LOCALVERSION", "-1.ph5")))
 }
 
 func FuzzParseSpec(f *testing.F) {
