@@ -79,10 +79,34 @@ func TestKernelCompilerFromConfig(t *testing.T) {
 // fakeTree writes a minimal kernel tree: a config and one C file.
 func fakeTree(t *testing.T, config string) string {
 	t.Helper()
-	dir := t.TempDir()
+	return fakeTreeIn(t, t.TempDir(), config)
+}
+
+// openFakeTree is fakeTree where the build user may read it by path, as
+// a tree that Run compiles (as root, through that user) must be.
+func openFakeTree(t *testing.T, config string) string {
+	t.Helper()
+	return fakeTreeIn(t, openTempDir(t), config)
+}
+
+func fakeTreeIn(t *testing.T, dir, config string) string {
+	t.Helper()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".config"), []byte(config), 0o644))
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "fs"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "fs/a.c"), []byte("int a(void)\n{\n\treturn 1;\n}\n"), 0o644))
+	return dir
+}
+
+// openTempDir is a temporary directory that every user may read and pass
+// through, as a kernel tree is: t.TempDir's parent is private to the
+// caller, which the build user (nobody, when the tests run as root)
+// cannot pass.
+func openTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "klpkit-test-tree-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
 	return dir
 }
 
@@ -147,9 +171,11 @@ func TestRunCancelled(t *testing.T) {
 // fails it), kills it, and writes nothing. No wall-clock figure: load
 // cannot make it fail.
 func TestRunCancelDuringCompile(t *testing.T) {
-	dir := fakeTree(t, "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n")
-	pidFile := filepath.Join(t.TempDir(), "cc.pid")
-	cc := filepath.Join(t.TempDir(), "hangcc")
+	dir := openFakeTree(t, "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n")
+	tools := openTempDir(t)
+	require.NoError(t, os.Chmod(tools, 0o777)) // the compiler runs as the build user and writes its pid here
+	pidFile := filepath.Join(tools, "cc.pid")
+	cc := filepath.Join(tools, "hangcc")
 	require.NoError(t, os.WriteFile(cc, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec sleep 86400\n"), 0o755))
 	writeFile(t, filepath.Join(dir, "fs/.a.o.cmd"), "cmd_fs/a.o := "+cc+" -c -o fs/a.o fs/a.c\nsource_fs/a.o := fs/a.c\n")
 	ctx, cancel := context.WithCancel(context.Background())

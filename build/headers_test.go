@@ -41,7 +41,7 @@ const aCmd = "cmd_fs/a.o := false -c -o fs/a.o fs/a.c\nsource_fs/a.o := fs/a.c\n
 // that can build itself in full is asked to.
 func TestRunHeaderChangeNeedsFullBuild(t *testing.T) {
 	newTree := func(t *testing.T) *Tree {
-		dir := fakeTree(t, "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n")
+		dir := openFakeTree(t, "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n")
 		writeFile(t, filepath.Join(dir, "fs/a.h"), "#define A 1\n")
 		return &Tree{Release: "6.1.0-test", Dir: dir, SystemMap: "unused", MakeArgs: []string{"CC=true"}}
 	}

@@ -70,7 +70,7 @@ func TestOverlayFuzz(t *testing.T) {
 // TestRunFuzz: Run passes Fuzz through, reports the fuzzed hunk as an event
 // while the build runs, and without fuzz its error says how to opt in.
 func TestRunFuzz(t *testing.T) {
-	dir := fakeTree(t, "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n")
+	dir := openFakeTree(t, "CONFIG_LIVEPATCH=y\nCONFIG_MODULES=y\n")
 	src, err := os.ReadFile(filepath.Join(fuzz2Dir, "kernel/teardown.c"))
 	require.NoError(t, err)
 	writeFile(t, filepath.Join(dir, "kernel/teardown.c"), string(src))
