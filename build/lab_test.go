@@ -79,7 +79,7 @@ func TestRunLabOutputs(t *testing.T) {
 			// Reproducible: the second run, in a work directory of another
 			// name and length and with the tree reached by another path,
 			// writes the same module and RPM bytes.
-			opts.WorkDir = filepath.Join(t.TempDir(), "a-longer-work-directory")
+			opts.WorkDir = filepath.Join(openTempDir(t), "a-longer-work-directory") // where the build user may write
 			linked := filepath.Join(t.TempDir(), "tree-by-another-path")
 			require.NoError(t, os.Symlink(tree.Dir, linked))
 			tree.Dir = linked
@@ -113,4 +113,16 @@ func labSigner(t *testing.T) *modsign.Signer {
 	s, err := modsign.LoadSigner(key, cert, 0)
 	require.NoError(t, err)
 	return s
+}
+
+// openTempDir is a temporary directory every user may pass through, as a
+// work directory must be for the build user when the tests run as root
+// (t.TempDir's parent is private).
+func openTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "klpkit-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	return dir
 }
