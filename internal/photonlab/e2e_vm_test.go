@@ -77,12 +77,7 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 	srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 	defer srv.Close()
 	out, cache := t.TempDir(), t.TempDir()
-	// The prepared trees where the build user (auto_livepatch as root runs
-	// make as nobody) can reach them: t.TempDir's parent is mode 0700.
-	work, err := os.MkdirTemp("", "klpkit-e2e-work-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(work) })
-	require.NoError(t, os.Chmod(work, 0o755))
+	work := openWorkDir(t)
 	files := []vmtest.File{
 		{Guest: "/bin/busybox", Host: "/bin/busybox", Mode: 0o755},
 		{Guest: "/usr/sbin/kpatch", Host: kpatch, Mode: 0o755},
@@ -311,4 +306,16 @@ func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// openWorkDir is a --work directory for auto_livepatch where the build
+// user (auto_livepatch as root runs make as nobody) can reach the
+// prepared trees: t.TempDir's parent is mode 0700.
+func openWorkDir(t *testing.T) string {
+	t.Helper()
+	work, err := os.MkdirTemp("", "klpkit-e2e-work-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(work) })
+	require.NoError(t, os.Chmod(work, 0o755))
+	return work
 }

@@ -77,7 +77,7 @@ func signingSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 	start := time.Now()
 	cmd := exec.CommandContext(t.Context(), autoLivepatch, "-k", pl.KernelRelease,
 		"-p", filepath.Join(root, "testdata/photonlab/livepatch", signedPatch.Patch), "-n", signedPatch.Name, "-o", out,
-		"--mirror", srv.URL, "--cache", t.TempDir(), "--work", t.TempDir(),
+		"--mirror", srv.URL, "--cache", t.TempDir(), "--work", openWorkDir(t),
 		"--make-arg", "CC=gcc-12", "--make-arg", "HOSTCC=gcc-12",
 		"--sign-key", pl.SigningKey, "--sign-cert", pl.SigningCert, "--sign-hash", "sha512")
 	var log bytes.Buffer
