@@ -67,3 +67,17 @@ func ReadFile(root, name string, limit int64) ([]byte, os.FileMode, error) {
 func escapes(name string) error {
 	return &os.PathError{Op: "open", Path: name, Err: ErrEscapes}
 }
+
+// MaxTreeFile bounds a file of a source package or kernel tree read into
+// memory whole (a spec, an %include, a config, a file sed edits).
+const MaxTreeFile = 64 << 20
+
+// ReadTreeFile is ReadFile with MaxTreeFile, its errors prefixed with name
+// (never with the file's content).
+func ReadTreeFile(root, name string) ([]byte, os.FileMode, error) {
+	data, mode, err := ReadFile(root, name, MaxTreeFile)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return data, mode, nil
+}

@@ -221,7 +221,7 @@ func prepareIn(ctx context.Context, k photon.Kernel, srpm, debuginfo, dir string
 // describes kernel k.
 func readKernelSpec(k photon.Kernel, sources string, o *PrepareOptions) (*specprep.Spec, error) {
 	file := filepath.Join(sources, k.Package()+".spec")
-	data, _, err := readBeneath(sources, filepath.Base(file))
+	data, _, err := beneath.ReadTreeFile(sources, filepath.Base(file))
 	if errors.Is(err, beneath.ErrEscapes) {
 		return nil, fmt.Errorf("photon: source RPM: %w", err)
 	}
@@ -258,7 +258,7 @@ func installConfig(k photon.Kernel, spec *specprep.Spec, sources, tree string, e
 	if err != nil {
 		return "", err
 	}
-	data, mode, err := readBeneath(sources, name)
+	data, mode, err := beneath.ReadTreeFile(sources, name)
 	if errors.Is(err, beneath.ErrEscapes) {
 		return "", fmt.Errorf("photon: %s: config for flavor %s: %w", spec.File, k.Flavor, err)
 	}
@@ -321,7 +321,7 @@ func treeRelease(tree string, k photon.Kernel) (string, error) {
 		if strings.HasSuffix(m, "~") {
 			continue
 		}
-		data, _, err := readBeneath(tree, filepath.Base(m))
+		data, _, err := beneath.ReadTreeFile(tree, filepath.Base(m))
 		if err != nil {
 			return "", fmt.Errorf("photon: kernel tree %s: %w", tree, err)
 		}

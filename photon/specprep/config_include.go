@@ -36,7 +36,7 @@ func ApplyConfigIncludes(spec *Spec, sources string, config []byte, emit func(Pr
 		if filepath.Dir(file) != filepath.Clean(sources) {
 			return nil, fail("%include of a file outside the source RPM")
 		}
-		data, _, err := readBeneath(sources, filepath.Base(file))
+		data, _, err := beneath.ReadTreeFile(sources, filepath.Base(file))
 		if errors.Is(err, beneath.ErrEscapes) {
 			return nil, fmt.Errorf("%w: %w", fail(fmt.Sprintf("%s leads out of the source RPM", filepath.Base(file))), err)
 		}

@@ -363,7 +363,7 @@ func (p *specParser) include(l SpecLine, rest string, depth int) error {
 	}
 	// Read beneath the source directory: a link out would put a host
 	// file's lines into the errors below.
-	data, _, err := readBeneath(filepath.Dir(file), filepath.Base(file))
+	data, _, err := beneath.ReadTreeFile(filepath.Dir(file), filepath.Base(file))
 	if errors.Is(err, beneath.ErrEscapes) {
 		return p.fail(l, "%%include: %s leads out of the source RPM", filepath.Base(file))
 	}

@@ -4,27 +4,11 @@ package specprep
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/klpkit/klpkit/internal/beneath"
 )
-
-// maxTreeFile bounds a file the spec interpreter reads into memory from the
-// source RPM or the kernel tree (an %include, a file sed edits or cp copies).
-const maxTreeFile = 64 << 20
-
-// readBeneath reads root/name without following any link out of root
-// (internal/beneath), returning its permission bits too. Errors name the
-// file, never its content.
-func readBeneath(root, name string) ([]byte, os.FileMode, error) {
-	data, mode, err := beneath.ReadFile(root, name, maxTreeFile)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", name, err)
-	}
-	return data, mode, nil
-}
 
 // treeRoot picks the root (build or source directory) that holds the clean
 // absolute path p and returns p relative to it.
@@ -45,7 +29,7 @@ func (r *prepRunner) readInside(l SpecLine, p string) ([]byte, os.FileMode, erro
 	if err != nil {
 		return nil, 0, r.fail(l, "%s: %v", p, err)
 	}
-	data, mode, err := readBeneath(root, rel)
+	data, mode, err := beneath.ReadTreeFile(root, rel)
 	if err != nil {
 		return nil, 0, r.fail(l, "%v", err)
 	}
