@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -67,9 +68,19 @@ func BenchmarkColdPhotonBuild(b *testing.B) {
 			defer srv.Close()
 			var peak, peakChild int64
 			for b.Loop() {
+				// As root the kernel tree is built by an unprivileged user,
+				// who cannot pass b.TempDir()'s 0700 parent.
+				work, err := os.MkdirTemp("", "klpkit-bench-work-")
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { os.RemoveAll(work) })
+				if err := os.Chmod(work, 0o755); err != nil {
+					b.Fatal(err)
+				}
 				cmd := exec.CommandContext(b.Context(), autoLivepatch, "-k", pl.KernelRelease,
 					"-p", filepath.Join(root, "testdata/photonlab/livepatch", c.patch), "-n", "klp_bench", "--rpm",
-					"-o", b.TempDir(), "--mirror", srv.URL, "--cache", b.TempDir(), "--work", b.TempDir(),
+					"-o", b.TempDir(), "--mirror", srv.URL, "--cache", b.TempDir(), "--work", work,
 					"--make-arg", "CC=gcc-12", "--make-arg", "HOSTCC=gcc-12")
 				var log bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &log, &log
