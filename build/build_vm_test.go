@@ -225,7 +225,8 @@ var vmCases = []vmCase{
 		unload(t, name)
 		e.requireGone(t)
 	}},
-	{name: "module", modules: one("binfmt-misc-module.patch"), extra: binfmtModule, guest: func(t *testing.T, kos []string) {
+	// The same boot livepatches an out-of-tree module (oot_vm_test.go).
+	{name: "module", modules: one("binfmt-misc-module.patch"), extra: binfmtAndOOTModules, guest: func(t *testing.T, kos []string) {
 		// The livepatch loads first; the module it patches later, when
 		// the livepatch core applies the module's klp relocations.
 		name := load(t, kos[0])
@@ -236,6 +237,7 @@ var vmCases = []vmCase{
 		unload(t, name)
 		binfmtEffect.requireGone(t)
 		require.Equal(t, "enabled\n", binfmtEffect.read(t))
+		ootGuest(t)
 	}},
 	{name: "callbacks", modules: one("callbacks.patch"), guest: func(t *testing.T, kos []string) {
 		e := effect{"/proc/cmdline", " klpkit=callbacks\n"}

@@ -244,7 +244,7 @@ func (r *runner) addedLines() (map[string]map[int]bool, error) {
 		if err != nil {
 			return nil, fmt.Errorf("changed lines: %w", err)
 		}
-		before, err := os.ReadFile(filepath.Join(r.tree.Dir, rel))
+		before, err := os.ReadFile(filepath.Join(r.patchedTree(), rel))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("changed lines: %w", err)
 		}
@@ -283,7 +283,7 @@ func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]l
 	for _, s := range pf.Sections {
 		bySection[s.Index] = s
 	}
-	roots := treeRoots(r.tree.Dir)
+	roots := r.objectRoots()
 	funcs := newFuncIndex(pf)
 	var out []lineHolder
 	seen := map[lineHolder]bool{}

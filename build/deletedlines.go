@@ -23,7 +23,7 @@ import (
 func (r *runner) deletedLines() (map[string]map[int]bool, error) {
 	out := map[string]map[int]bool{}
 	for _, rel := range r.ov.changed {
-		before, err := os.ReadFile(filepath.Join(r.tree.Dir, rel))
+		before, err := os.ReadFile(filepath.Join(r.patchedTree(), rel))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // added by the patch
 		}
@@ -101,7 +101,7 @@ func (r *runner) deletedLineHolders(u *unit, deleted map[string]map[int]bool) ([
 	for _, s := range of.Sections {
 		bySection[s.Index] = s
 	}
-	roots := treeRoots(r.tree.Dir)
+	roots := r.objectRoots()
 	funcs := newFuncIndex(of)
 	var out []lineHolder
 	seen := map[lineHolder]bool{}

@@ -120,6 +120,9 @@ func (r *runner) readVmlinuxTable() (*klp.SymbolTable, error) {
 
 // findModule looks for the target module's .ko under Tree.ModulesDir.
 func (r *runner) findModule(target string) string {
+	if r.oot != nil && target == r.oot.name {
+		return r.oot.module
+	}
 	if r.tree.ModulesDir == "" {
 		return ""
 	}

@@ -88,6 +88,12 @@ type Options struct {
 	// BuildAsRoot runs the tree's programs as root, as kpatch-build does:
 	// an opt-out for trees the build user cannot read.
 	BuildAsRoot bool
+	// OOTModule, when set, livepatches that out-of-tree module instead of
+	// the kernel (kpatch-build --oot-module, --oot-module-src): the patches
+	// apply to its source, which kbuild builds against Tree.KbuildDir, and
+	// the module's one klp object is the module. Check lists no Objects
+	// for it: they are found by building the module.
+	OOTModule *OOTModule
 	// Progress receives a report as each stage starts, advances and
 	// finishes; its Detail is an Event. It is called in order and never
 	// concurrently (the compile workers' calls are serialized), and the

@@ -21,6 +21,9 @@ import (
 // them instead of one serialised `make <object>` each. A failure is left
 // to the per-object run, which names the object.
 func (r *runner) recordCommands(ctx context.Context) error {
+	if r.oot != nil {
+		return nil // kbuild records the module's commands as it builds it
+	}
 	// The first step that runs the tree's programs.
 	if err := r.checkBuildUser(ctx); err != nil {
 		return err

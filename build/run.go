@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -78,6 +77,9 @@ type runner struct {
 	// headersNeedFullBuild: a dry run's changed headers, whose users Run
 	// would find after building the tree in full.
 	headersNeedFullBuild []string
+
+	// oot is the out-of-tree module the patches change (Options.OOTModule).
+	oot *ootBuild
 }
 
 func newRun(ctx context.Context, opts Options) (*runner, error) {
@@ -131,6 +133,12 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 	}
 	r.name = name
 	r.res.Name = name
+	if opts.OOTModule != nil {
+		if r.oot, err = newOOTBuild(opts.OOTModule); err != nil {
+			r.cleanup()
+			return nil, fmt.Errorf("build: %w", err)
+		}
+	}
 	if err := r.setupBuildUser(); err != nil {
 		r.cleanup()
 		return nil, err
@@ -205,40 +213,11 @@ func (r *runner) check(ctx context.Context) error {
 
 // patch: parse, validate and apply the patches to the overlay.
 func (r *runner) patch(ctx context.Context) error {
+	if r.oot != nil {
+		return r.patchOOT(ctx)
+	}
 	r.event(StagePatch, 0, 1, "testing patch file(s)")
-	ps, err := livepatch.ParseFiles(r.opts.Patches, &livepatch.ParseOptions{Tree: r.tree.Dir})
-	if err != nil {
-		return err
-	}
-	findings, err := livepatch.Validate(ctx, ps, &livepatch.ValidateOptions{Tree: r.tree.Dir, Fuzz: r.opts.Fuzz})
-	if err != nil {
-		return withFuzzHint(err)
-	}
-	var refusals []string
-	noCode := false
-	for _, f := range findings {
-		if f.Severity == livepatch.SeverityWarning {
-			r.res.Warnings = append(r.res.Warnings, f.String())
-		} else {
-			refusals = append(refusals, f.String())
-			noCode = noCode || f.Rule == livepatch.RuleNoCodeChange
-		}
-	}
-	if noCode && len(refusals) == 1 {
-		// Nothing to patch is not an unsupported change: say so as the
-		// differ would.
-		return fmt.Errorf("%w: %s", ErrNoChanges, refusals[0])
-	}
-	if len(refusals) > 0 {
-		return fmt.Errorf("%w:\n\t%s", ErrUnsupportedPatch, strings.Join(refusals, "\n\t"))
-	}
-	r.patches = ps
-	ovDir := filepath.Join(r.work, "overlay")
-	if err := os.RemoveAll(ovDir); err != nil {
-		return err
-	}
-	r.ov, err = makeOverlay(ctx, r.tree.Dir, ovDir, ps, r.opts.Fuzz)
-	if err != nil {
+	if err := r.applyPatches(ctx, r.tree.Dir, nil); err != nil {
 		return err
 	}
 	for _, p := range r.ov.inexact {

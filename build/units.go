@@ -73,6 +73,9 @@ const placeholderOut = "@OUT@"
 // patched object. Every command (make, or one compile) holds one of Jobs
 // slots, so a one-object patch compiles its two sides at once.
 func (r *runner) compile(ctx context.Context) error {
+	if r.oot != nil {
+		return r.compileOOT(ctx)
+	}
 	total := len(r.objs)
 	r.event(StageCompile, 0, total, "building original and patched objects")
 	b := &unitBuilder{
