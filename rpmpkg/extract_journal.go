@@ -157,10 +157,14 @@ func replay(root *os.Root, jpath string) (*journalLine, error) {
 	defer f.Close()
 	var lines []journalLine
 	committed := false
+	parse := parseJournalLine
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		l, ok := parseJournalLine(sc.Text())
+	for first := true; sc.Scan(); first = false {
+		if first {
+			parse = journalFormat(sc.Text())
+		}
+		l, ok := parse(sc.Text())
 		if !ok {
 			break // a line cut by the kill: nothing after it happened
 		}
@@ -179,12 +183,47 @@ func replay(root *os.Root, jpath string) (*journalLine, error) {
 // parseJournalLine reads "KIND "q1" "q2"..." with the field count KIND
 // needs; anything else (a line cut short) is not ok.
 func parseJournalLine(s string) (journalLine, bool) {
-	kind, rest, _ := strings.Cut(s, " ")
+	l, ok := splitJournalLine(s)
 	want := map[string]int{jCreated: 3, jTemp: 1, jBackup: 4, jDir: 6, jCommit: 0}
-	n, known := want[kind]
-	if !known {
+	if n, known := want[l.kind]; !ok || !known || len(l.fields) != n {
 		return journalLine{}, false
 	}
+	return checkJournalLine(l)
+}
+
+// journalFormat picks the parser for a journal from its first line, which
+// is always dest's own directory line. Journals written before entries'
+// identities were recorded (format v1) carry none: "C rel", "B rel saved"
+// and "D rel mode atime mtime". One that a killed extraction of such a
+// klpkit left, found after an upgrade, is read as v1, so that the killed
+// extraction is still rolled back (or finished) and not dropped.
+func journalFormat(first string) func(string) (journalLine, bool) {
+	if _, ok := parseJournalLine(first); !ok {
+		if l, ok := parseJournalLineV1(first); ok && l.kind == jDir && l.fields[0] == "." {
+			return parseJournalLineV1
+		}
+	}
+	return parseJournalLine
+}
+
+// parseJournalLineV1 reads a line of the format without identities and
+// gives it the unknown identity (the zero fileID: the name decides, as it
+// did for the version that wrote it).
+func parseJournalLineV1(s string) (journalLine, bool) {
+	l, ok := splitJournalLine(s)
+	want := map[string]int{jCreated: 1, jTemp: 1, jBackup: 2, jDir: 4, jCommit: 0}
+	if n, known := want[l.kind]; !ok || !known || len(l.fields) != n {
+		return journalLine{}, false
+	}
+	if l.kind == jCreated || l.kind == jBackup || l.kind == jDir {
+		l.fields = append(l.fields, fileID{}.fields()...)
+	}
+	return checkJournalLine(l)
+}
+
+// splitJournalLine splits "KIND "q1" "q2"..." into its kind and fields.
+func splitJournalLine(s string) (journalLine, bool) {
+	kind, rest, _ := strings.Cut(s, " ")
 	l := journalLine{kind: kind}
 	for rest != "" {
 		q, err := strconv.QuotedPrefix(rest)
@@ -195,10 +234,13 @@ func parseJournalLine(s string) (journalLine, bool) {
 		l.fields = append(l.fields, v)
 		rest = strings.TrimPrefix(rest[len(q):], " ")
 	}
-	if len(l.fields) != n {
-		return journalLine{}, false
-	}
-	if kind == jDir {
+	return l, true
+}
+
+// checkJournalLine checks the fields of a line with its kind's count:
+// names below dest, numbers that parse.
+func checkJournalLine(l journalLine) (journalLine, bool) {
+	if l.kind == jDir {
 		// A mode or time that does not parse would chmod the directory
 		// to 0 or date it 1970: such a line is not one this package wrote.
 		_, merr := strconv.ParseUint(l.fields[1], 8, 32)
@@ -211,7 +253,7 @@ func parseJournalLine(s string) (journalLine, bool) {
 		return l, true
 	}
 	names := l.fields
-	switch kind {
+	switch l.kind {
 	case jCreated:
 		names = l.fields[:1]
 	case jBackup:
