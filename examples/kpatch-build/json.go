@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -40,8 +39,6 @@ func (o *options) unsupported() error {
 		return fmt.Errorf("-r/--sourcerpm %s: building from a kernel source RPM is not supported: prepare the tree and give it with -s (for a Photon kernel, auto_livepatch -s %s -k <release> builds from its source RPM)", o.sourceRPM, o.sourceRPM)
 	case len(o.targets) > 0:
 		return fmt.Errorf("-t/--target %s: custom make targets are not supported: only the objects the patches touch are compiled, and the tree is never built whole", strings.Join(o.targets, " "))
-	case o.ootModule != "" || o.ootModuleSrc != "":
-		return errors.New("--oot-module/--oot-module-src: livepatching an out-of-tree module is not supported yet")
 	}
 	return nil
 }

@@ -20,10 +20,11 @@
 // -h/--help (usage on stderr, exit 0, as upstream); and Photon's
 // -D/--description FILE. Upstream options klpkit cannot honour are refused
 // with an error saying what to do instead, never ignored: -r/--sourcerpm
-// (source RPMs: auto_livepatch builds Photon kernels from theirs),
-// -t/--target (only the objects the patches touch are compiled) and
-// --oot-module/--oot-module-src (-e) (out-of-tree modules: not supported
-// yet).
+// (source RPMs: auto_livepatch builds Photon kernels from theirs) and
+// -t/--target (only the objects the patches touch are compiled).
+// --oot-module FILE with --oot-module-src DIR (-e is --oot-module's old
+// spelling) livepatch an out-of-tree module instead of the kernel
+// (build.Options.OOTModule).
 //
 // Options of klpkit for trees that split source and headers (Debian's, the
 // test lab's): --kbuild (the tree modules link against), --symvers,

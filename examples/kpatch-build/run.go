@@ -79,9 +79,13 @@ Options:
                            differ, as patch -F N (default 0: exact context);
                            every hunk placed with fuzz or an offset is
                            printed
-       --oot-module FILE, --oot-module-src DIR
-                           Not supported yet: livepatching an out-of-tree
-                           module
+       --oot-module FILE   Livepatch this out-of-tree module (its built .ko,
+                           as it runs) instead of the kernel; needs
+                           --oot-module-src
+       --oot-module-src DIR
+                           The out-of-tree module's source: the patches
+                           apply to it, and it is built with kbuild M=
+                           against the kernel tree (--kbuild)
 ` + signUsage + `       --json              Print the result as one JSON object on stdout
                            (status lines go to stderr)
        --json-events       Progress as JSON lines on stderr, not text
@@ -319,6 +323,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.buildUser != "" && o.buildAsRoot {
 		return nil, errors.New("--build-user and --build-as-root contradict each other")
 	}
+	if err := o.checkOOT(); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -376,6 +383,9 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 		PartialHeaderUsers: o.partialHeaderUsers, Fuzz: o.fuzz,
 		KeepWork: o.debug > 0 || o.skipCleanup, DebugDir: o.exportDebug,
 		CacheDir: a.cacheDir(o.cacheDir), BuildAsRoot: o.buildAsRoot,
+	}
+	if bo.OOTModule, err = a.ootModule(o); err != nil {
+		return bo, err
 	}
 	if o.buildUser != "" {
 		if bo.BuildUser, err = build.LookupBuildUser(o.buildUser); err != nil {

@@ -206,8 +206,13 @@ func TestErrors(t *testing.T) {
 		{"source rpm", []string{"-r", "linux-6.1.10-1.ph5.src.rpm", c.patch}, "ERROR: -r/--sourcerpm linux-6.1.10-1.ph5.src.rpm: building from a kernel source RPM is not supported"},
 		{"source rpm long", []string{"-s", c.tree, "--sourcerpm=x.src.rpm", c.patch}, "ERROR: -r/--sourcerpm x.src.rpm:"},
 		{"target", []string{"-s", c.tree, "-t", "vmlinux", "-t", "modules", c.patch}, "ERROR: -t/--target vmlinux modules: custom make targets are not supported"},
-		{"oot module", []string{"-s", c.tree, "--oot-module", "/lib/modules/x/extra/m.ko", "--oot-module-src", c.tree, c.patch}, "ERROR: --oot-module/--oot-module-src: livepatching an out-of-tree module is not supported yet.\n"},
-		{"oot module old spelling", []string{"-s", c.tree, "-e", "m.ko", c.patch}, "ERROR: --oot-module/--oot-module-src: livepatching an out-of-tree module is not supported yet.\n"},
+		{"oot module without source", []string{"-s", c.tree, "--oot-module", "/lib/modules/x/extra/m.ko", c.patch}, "ERROR: --oot-module /lib/modules/x/extra/m.ko needs --oot-module-src DIR, the module's source directory the patches apply to.\n"},
+		{"oot module old spelling without source", []string{"-s", c.tree, "-e", "m.ko", c.patch}, "ERROR: --oot-module m.ko needs --oot-module-src DIR"},
+		{"oot source without module", []string{"-s", c.tree, "--oot-module-src", c.tree, c.patch}, "ERROR: --oot-module-src " + c.tree + " needs --oot-module FILE, the module's built .ko"},
+		{"missing oot module", []string{"-s", c.tree, "--oot-module", missing, "--oot-module-src", c.tree, c.patch}, "ERROR: --oot-module " + missing + ": not found.\n"},
+		{"oot module is a dir", []string{"-s", c.tree, "--oot-module", c.tree, "--oot-module-src", c.tree, c.patch}, "ERROR: --oot-module " + c.tree + ": not a regular file.\n"},
+		{"missing oot source", []string{"-s", c.tree, "--oot-module", c.patch, "--oot-module-src", missing, c.patch}, "ERROR: --oot-module-src " + missing + ": not found.\n"},
+		{"oot source is a file", []string{"-s", c.tree, "--oot-module", c.patch, "--oot-module-src", c.patch, c.patch}, "ERROR: --oot-module-src " + c.patch + ": not a directory.\n"},
 		{"version mismatch", []string{"-s", c.tree, "-a", "6.1.0-1-amd64", c.patch}, "ERROR: Kernel version mismatch: 6.1.0-1-amd64 was specified"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
