@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/internal/flock"
 )
 
@@ -101,8 +100,7 @@ func (c *Cache) Provision(ctx context.Context, list List) (*Root, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, err
 	}
-	// Never over a directory that appeared at final meanwhile.
-	if err := atomicfile.RenameNoReplace(tmp, final); err != nil {
+	if err := os.Rename(tmp, final); err != nil {
 		return nil, err
 	}
 	ok = true

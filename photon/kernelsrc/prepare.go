@@ -121,8 +121,7 @@ func prepareLocked(ctx context.Context, k photon.Kernel, srpm, debuginfo, final 
 	if err := os.RemoveAll(final); err != nil {
 		return nil, err
 	}
-	// Never over a directory that appeared at final meanwhile.
-	if err := atomicfile.RenameNoReplace(tmp, final); err != nil {
+	if err := os.Rename(tmp, final); err != nil {
 		return nil, err
 	}
 	return src.relocate(tmp, final), nil
@@ -144,7 +143,7 @@ func addVmlinux(ctx context.Context, k photon.Kernel, debuginfo string, src *Sou
 	if err := os.RemoveAll(debug); err != nil {
 		return nil, err
 	}
-	if err := atomicfile.RenameNoReplace(tmp, debug); err != nil {
+	if err := os.Rename(tmp, debug); err != nil {
 		return nil, err
 	}
 	rel, err := filepath.Rel(tmp, vmlinux)
