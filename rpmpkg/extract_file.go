@@ -94,7 +94,7 @@ func (x *extractor) writeFile(hdr *cpioHeader, rel string, data io.Reader) error
 		_ = x.root.Remove(tmp)
 		return &EntryError{Entry: hdr.Name, Err: err}
 	}
-	if err := x.root.Rename(tmp, rel); err != nil {
+	if err := x.renameNoReplace(tmp, rel); err != nil {
 		_ = x.root.Remove(tmp)
 		return &EntryError{Entry: hdr.Name, Err: err}
 	}

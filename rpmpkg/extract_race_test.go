@@ -5,8 +5,10 @@ package rpmpkg
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,4 +49,43 @@ func TestExtractRollbackKeepsOthersEntries(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dest, "etc/y"))
 	assert.ErrorIs(t, err, os.ErrNotExist, "the extraction's own file went")
 	assert.Empty(t, leftovers(t, dest))
+}
+
+// A directory or symlink renamed into place never replaces what another
+// process put at its name after the extraction made way: rename(2)
+// replaces a file without a word (and an empty directory: Go's Rename
+// looks for one first, which a process can beat). The entry fails and the
+// other process's entry stays.
+func TestPlaceNeverReplacesAnotherEntry(t *testing.T) {
+	dest := t.TempDir()
+	root, err := os.OpenRoot(dest)
+	require.NoError(t, err)
+	defer root.Close()
+	x := &extractor{root: root, dirs: map[string]bool{}}
+	for _, tc := range []struct {
+		name   string
+		mk     func(tmp string) error // the extraction's entry
+		theirs func(p string) error   // what the other process makes meanwhile
+		typ    fs.FileMode            // its type
+	}{
+		{"directory over an empty directory", func(tmp string) error { return root.Mkdir(tmp, 0o755) },
+			func(p string) error { return os.Mkdir(p, 0o700) }, fs.ModeDir},
+		{"symlink over a file", func(tmp string) error { return root.Symlink("target", tmp) },
+			func(p string) error { return os.WriteFile(p, []byte("theirs"), 0o600) }, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rel := strings.ReplaceAll(tc.name, " ", "-")
+			err := x.place("./"+rel, rel, func(tmp string) error {
+				if err := tc.mk(tmp); err != nil {
+					return err
+				}
+				return tc.theirs(filepath.Join(dest, rel))
+			})
+			require.ErrorIs(t, err, fs.ErrExist)
+			st, err := os.Lstat(filepath.Join(dest, rel))
+			require.NoError(t, err)
+			assert.Equal(t, tc.typ, st.Mode().Type(), "theirs stays")
+			assert.Empty(t, leftovers(t, dest))
+		})
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // journal records what an extraction changed in dest, so that a failure
@@ -159,7 +161,7 @@ func (x *extractor) place(entry, rel string, mk func(tmp string) error) error {
 		err = x.intend(jCreated, append([]string{rel}, idOf(fi).fields()...)...)
 	}
 	if err == nil {
-		err = x.root.Rename(tmp, rel)
+		err = x.renameNoReplace(tmp, rel)
 	}
 	if err != nil {
 		_ = x.root.Remove(tmp)
@@ -167,6 +169,19 @@ func (x *extractor) place(entry, rel string, mk func(tmp string) error) error {
 	}
 	x.markCreated(rel)
 	return nil
+}
+
+// renameNoReplace renames tmp to rel, two names in one directory of
+// dest, unless rel exists: what another process put at rel after
+// clearFor made way (which a plain rename would replace) is never
+// dropped; the entry fails instead.
+func (x *extractor) renameNoReplace(tmp, rel string) error {
+	d, err := x.root.Open(path.Dir(rel))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return atomicfile.RenameNoReplaceIn(d, path.Base(tmp), path.Base(rel))
 }
 
 // commit makes a finished extraction final: once the journal says

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
@@ -117,7 +118,8 @@ func (s *Source) ModuleDebugDir(ctx context.Context) (string, error) {
 	if _, _, err := kernelsrc.ExtractModuleDebug(ctx, s.Kernel, s.debuginfo, tmp); err != nil {
 		return "", err
 	}
-	if err := os.Rename(tmp, final); err != nil && !errors.Is(err, fs.ErrExist) {
+	// Another run's result at final (even an empty directory) is kept.
+	if err := atomicfile.RenameNoReplace(tmp, final); err != nil && !errors.Is(err, fs.ErrExist) {
 		if _, serr := os.Stat(final); serr != nil { // not another run's result
 			return "", fmt.Errorf("photonsource: %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/internal/flock"
 )
 
@@ -100,7 +101,8 @@ func (c *Cache) Provision(ctx context.Context, list List) (*Root, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	// Never over a directory that appeared at final meanwhile.
+	if err := atomicfile.RenameNoReplace(tmp, final); err != nil {
 		return nil, err
 	}
 	ok = true

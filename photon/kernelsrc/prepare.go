@@ -121,7 +121,8 @@ func prepareLocked(ctx context.Context, k photon.Kernel, srpm, debuginfo, final 
 	if err := os.RemoveAll(final); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	// Never over a directory that appeared at final meanwhile.
+	if err := atomicfile.RenameNoReplace(tmp, final); err != nil {
 		return nil, err
 	}
 	return src.relocate(tmp, final), nil
@@ -143,7 +144,7 @@ func addVmlinux(ctx context.Context, k photon.Kernel, debuginfo string, src *Sou
 	if err := os.RemoveAll(debug); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(tmp, debug); err != nil {
+	if err := atomicfile.RenameNoReplace(tmp, debug); err != nil {
 		return nil, err
 	}
 	rel, err := filepath.Rel(tmp, vmlinux)
