@@ -210,3 +210,48 @@ func TestFindModuleOOT(t *testing.T) {
 	assert.Equal(t, "/src", (&runner{tree: Tree{Dir: "/k"}, oot: &ootBuild{src: "/src"}}).patchedTree())
 	assert.Equal(t, "/k", (&runner{tree: Tree{Dir: "/k"}}).patchedTree())
 }
+
+// The translation units kept from a build are the objects beside their .c
+// files that kbuild compiled for the module: not modpost's .mod.o, not a
+// composite object, not another module's.
+func TestKeepOOTObjects(t *testing.T) {
+	work := t.TempDir()
+	dir := filepath.Join(work, "oot", "src")
+	for f, data := range map[string]string{
+		"klpkit_oot.c":      "",
+		"klpkit_oot.o":      "tu",
+		".klpkit_oot.o.cmd": "cmd := gcc -DKBUILD_MODNAME='\"klpkit_oot\"' -c",
+		"klpkit_oot.mod.c":  "",
+		"klpkit_oot.mod.o":  "modpost",
+		"sub/helper.c":      "",
+		"sub/helper.o":      "tu2",
+		"composite.o":       "ld -r",
+		"other.c":           "",
+		"other.o":           "other",
+		".other.o.cmd":      "cmd := gcc -DKBUILD_MODNAME='\"other_mod\"' -c",
+	} {
+		writeOOTFile(t, filepath.Join(dir, f), []byte(data))
+	}
+	r := &runner{work: work, oot: &ootBuild{name: "klpkit_oot", buildDir: dir}}
+	objs, err := r.keepOOTObjects("orig")
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"klpkit_oot.o", "sub/helper.o"}, objs)
+	data, err := os.ReadFile(filepath.Join(work, "orig", "sub/helper.o"))
+	require.NoError(t, err)
+	assert.Equal(t, "tu2", string(data))
+	assert.NoFileExists(t, filepath.Join(work, "orig", "other.o"))
+}
+
+// A source that does not build the module Module names is refused, with
+// what it does build.
+func TestCheckOOTBuilt(t *testing.T) {
+	dir := t.TempDir()
+	r := &runner{oot: &ootBuild{name: "klpkit_oot", module: "/lib/modules/x/extra/klpkit_oot.ko", src: "/src", buildDir: dir}}
+	err := r.checkOOTBuilt()
+	require.ErrorIs(t, err, ErrBadOptions)
+	require.ErrorContains(t, err, "out-of-tree module source /src builds no module, not klpkit_oot, the module /lib/modules/x/extra/klpkit_oot.ko")
+	writeOOTFile(t, filepath.Join(dir, "other-mod.ko"), nil)
+	require.ErrorContains(t, r.checkOOTBuilt(), "builds other_mod, not klpkit_oot")
+	writeOOTFile(t, filepath.Join(dir, "klpkit-oot.ko"), nil)
+	require.NoError(t, r.checkOOTBuilt(), "names are compared as the kernel spells them")
+}
