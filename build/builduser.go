@@ -3,6 +3,7 @@
 package build
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,6 +143,7 @@ func userAccessError(err error, fix string) error {
 type kbuildTree struct {
 	dir  string
 	as   *asuser.User
+	root *rootEnv
 	work string
 	log  *slog.Logger
 
@@ -161,11 +163,13 @@ func (k *kbuildTree) make(ctx context.Context, args, objs []string) ([]byte, err
 	}
 	cmd := exec.CommandContext(ctx, "make", append(slices.Clone(args), objs...)...)
 	procgroup.StopOnCancel(cmd, waitDelay)
-	done, err := asuser.Setup(cmd, k.as, dir)
+	done, err := k.root.setup(cmd, k.as, dir)
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.CombinedOutput()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = k.root.run(cmd)
 	done()
 	if dir != k.dir {
 		// What kbuild made is kept even when another object failed.
@@ -173,7 +177,7 @@ func (k *kbuildTree) make(ctx context.Context, args, objs []string) ([]byte, err
 			err = cerr
 		}
 	}
-	return out, err
+	return out.Bytes(), err
 }
 
 // runDir is where make runs: the tree, or the user's copy of it.
@@ -255,14 +259,14 @@ func (r *runner) mkdirForUser(dir string) error {
 // linkCommand prepares a command of the module's link to run in dir as
 // the build user (klp.LinkOptions.Command).
 func (r *runner) linkCommand(cmd *exec.Cmd, dir string) (func(), error) {
-	return asuser.Setup(cmd, r.as, dir)
+	return r.root.setup(cmd, r.as, dir)
 }
 
 // newCRCTool is newCRCTool for the tree, run as the build user.
 func (r *runner) newCRCTool() (*crcTool, error) {
 	t, err := newCRCTool(r.tree.Dir, r.config)
 	if err == nil {
-		t.as = r.as
+		t.as, t.root = r.as, r.root
 	}
 	return t, err
 }
@@ -271,7 +275,7 @@ func (r *runner) newCRCTool() (*crcTool, error) {
 // process for a runner made without newRun).
 func (r *runner) kbuilder() *kbuildTree {
 	if r.kbuild == nil {
-		r.kbuild = &kbuildTree{dir: r.tree.Dir, as: r.as, work: r.work, log: r.log}
+		r.kbuild = &kbuildTree{dir: r.tree.Dir, as: r.as, root: r.root, work: r.work, log: r.log}
 	}
 	return r.kbuild
 }

@@ -36,6 +36,7 @@ type compiler struct {
 	makeArgs []string
 	log      *slog.Logger
 	as       *asuser.User // runs the tree's programs; nil: this process
+	root     *rootEnv     // runs them in a toolchain root; nil: on the host
 	kbuild   *kbuildTree  // nil: make runs in tree as this process
 }
 
@@ -179,11 +180,11 @@ func (c *compiler) run(ctx context.Context, obj string, steps [][]string) error 
 		cmd.WaitDelay = waitDelay
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
-		done, err := asuser.Setup(cmd, c.as, c.tree)
+		done, err := c.root.setup(cmd, c.as, c.tree)
 		if err != nil {
 			return err
 		}
-		err = cmd.Run()
+		err = c.root.run(cmd)
 		done()
 		if err != nil {
 			if ctx.Err() != nil {

@@ -43,7 +43,13 @@ func kernelCompiler(vmlinux string, c kconfig) (string, error) {
 // localCompiler returns the identification of cc in the same form; cc is
 // a CC make variable, the real compiler behind any wrapper answers.
 func localCompiler(ctx context.Context, cc string) (string, error) {
-	line, err := versionLine(ctx, cc)
+	return localCompilerIn(ctx, nil, cc)
+}
+
+// localCompilerIn is localCompiler for the compiler of a toolchain root
+// (nil: the host's).
+func localCompilerIn(ctx context.Context, e *rootEnv, cc string) (string, error) {
+	line, err := e.versionLine(ctx, cc)
 	if err != nil {
 		return "", err
 	}
@@ -78,12 +84,18 @@ func afterProgramName(s string) string {
 // checkCompiler compares the tree's compiler (its CC, unwrapped) with the
 // kernel's and returns the local identification.
 func checkCompiler(ctx context.Context, t *Tree, c kconfig) (string, error) {
+	return checkCompilerIn(ctx, nil, t, c)
+}
+
+// checkCompilerIn is checkCompiler for the compiler of a toolchain root
+// (nil: the host's).
+func checkCompilerIn(ctx context.Context, e *rootEnv, t *Tree, c kconfig) (string, error) {
 	want, err := kernelCompiler(t.Vmlinux, c)
 	if err != nil {
 		return "", err
 	}
 	cc := t.compiler()
-	line, err := versionLine(ctx, cc)
+	line, err := e.versionLine(ctx, cc)
 	if err != nil {
 		return "", err
 	}
@@ -92,7 +104,7 @@ func checkCompiler(ctx context.Context, t *Tree, c kconfig) (string, error) {
 		return got, nil
 	}
 	if t.Vmlinux != "" {
-		return got, fmt.Errorf("kernel built with %q (%s .comment), %s is %q (use the kernel's compiler or skip the check): %w", want, t.Vmlinux, cc, got, ErrCompilerMismatch)
+		return got, fmt.Errorf("kernel built with %q (%s .comment), %s in %s is %q (use the kernel's compiler, --toolchain auto, or skip the check): %w", want, t.Vmlinux, cc, e, got, ErrCompilerMismatch)
 	}
 	// Without vmlinux the kernel config is the only witness, and tools that
 	// build through wrappers may have rewritten its compiler string.

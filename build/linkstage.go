@@ -231,6 +231,7 @@ func (r *runner) link(ctx context.Context) error {
 		Release:   r.tree.Release,
 		Output:    &log,
 		Command:   r.linkCommand,
+		Start:     r.root.start,
 		RecipeDir: r.opts.CacheDir,
 		Notify:    func(msg string) { r.event(StageLink, 0, 1, "%s", msg) },
 	})

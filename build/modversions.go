@@ -55,6 +55,7 @@ type crcTool struct {
 	tree   string
 	path   string       // tree-relative tool, e.g. scripts/genksyms/genksyms
 	as     *asuser.User // runs the tool and the preprocessor; nil: this process
+	root   *rootEnv     // runs them in a toolchain root; nil: on the host
 }
 
 // newCRCTool finds the generator the config asks for; it is built by
@@ -172,12 +173,12 @@ func (t *crcTool) genksyms(ctx context.Context, obj string, cc []string) (export
 	pre := exec.CommandContext(ctx, cpp[0], cpp[1:]...)
 	gk := exec.CommandContext(ctx, "./"+t.path, gkArgs...)
 	pre.WaitDelay, gk.WaitDelay = waitDelay, waitDelay
-	preDone, err := asuser.Setup(pre, t.as, t.tree)
+	preDone, err := t.root.setup(pre, t.as, t.tree)
 	if err != nil {
 		return nil, err
 	}
 	defer preDone()
-	gkDone, err := asuser.Setup(gk, t.as, t.tree)
+	gkDone, err := t.root.setup(gk, t.as, t.tree)
 	if err != nil {
 		return nil, err
 	}
@@ -189,13 +190,13 @@ func (t *crcTool) genksyms(ctx context.Context, obj string, cc []string) (export
 	var out, preErr, gkErr bytes.Buffer
 	pre.Stdout, pre.Stderr = pw, &preErr
 	gk.Stdin, gk.Stdout, gk.Stderr = pr, &out, &gkErr
-	if err := gk.Start(); err != nil {
+	if err := t.root.start(gk); err != nil {
 		pr.Close()
 		pw.Close()
 		return nil, fmt.Errorf("%w: %s: %w", ErrModversions, t.path, err)
 	}
 	pr.Close()
-	startErr := pre.Start()
+	startErr := t.root.start(pre)
 	pw.Close()
 	var runErr error
 	if startErr == nil {
@@ -225,7 +226,7 @@ func (t *crcTool) genksyms(ctx context.Context, obj string, cc []string) (export
 func (t *crcTool) dwarfksyms(ctx context.Context, obj, object string, names []string) (exportCRCs, error) {
 	gk := exec.CommandContext(ctx, "./"+t.path, object)
 	gk.WaitDelay = waitDelay
-	done, err := asuser.Setup(gk, t.as, t.tree)
+	done, err := t.root.setup(gk, t.as, t.tree)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +234,7 @@ func (t *crcTool) dwarfksyms(ctx context.Context, obj, object string, names []st
 	var out, stderr bytes.Buffer
 	gk.Stdin = strings.NewReader(strings.Join(names, "\n") + "\n")
 	gk.Stdout, gk.Stderr = &out, &stderr
-	if err := gk.Run(); err != nil {
+	if err := t.root.run(gk); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

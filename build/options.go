@@ -47,6 +47,13 @@ type Options struct {
 	// SkipCompilerCheck skips the check that the compiler is the one the
 	// kernel was built with.
 	SkipCompilerCheck bool
+	// Toolchain chooses where the compile and link steps run: on the host
+	// (the zero value, as kpatch-build), in a toolchain root holding the
+	// kernel's own compiler, binutils and make (ToolchainRoot), or in one
+	// provisioned from the kernel's distribution when the host's compiler
+	// is not the kernel's (ToolchainAuto; the CLIs' default, --toolchain).
+	// The compiler check then runs the root's compiler. See Toolchain.
+	Toolchain Toolchain
 	// PartialHeaderUsers accepts, for a changed header in a tree that is not
 	// fully built, patching only the objects already built there (with a
 	// warning). By default Run refuses: the objects never built that include

@@ -73,6 +73,8 @@ type runner struct {
 	as          *asuser.User
 	kbuild      *kbuildTree
 	userChecked bool
+	// root runs them inside a toolchain root (nil: on the host).
+	root *rootEnv
 
 	// headersNeedFullBuild: a dry run's changed headers, whose users Run
 	// would find after building the tree in full.
@@ -199,10 +201,13 @@ func (r *runner) check(ctx context.Context) error {
 	if r.tree.Vmlinux == "" && r.tree.SystemMap == "" {
 		return fmt.Errorf("kernel %s: %w: need the vmlinux or System.map of the target kernel for symbol positions", r.tree.Release, ErrBadOptions)
 	}
+	if err := r.setupToolchain(ctx, c); err != nil {
+		return err
+	}
 	if r.opts.SkipCompilerCheck {
-		r.cc, err = localCompiler(ctx, r.tree.compiler())
+		r.cc, err = localCompilerIn(ctx, r.root, r.tree.compiler())
 	} else {
-		r.cc, err = checkCompiler(ctx, &r.tree, c)
+		r.cc, err = checkCompilerIn(ctx, r.root, &r.tree, c)
 	}
 	if err != nil {
 		return err

@@ -80,7 +80,7 @@ func (r *runner) compile(ctx context.Context) error {
 	r.event(StageCompile, 0, total, "building original and patched objects")
 	b := &unitBuilder{
 		r:     r,
-		cc:    &compiler{tree: r.tree.Dir, makeArgs: r.tree.MakeArgs, log: r.log, as: r.as, kbuild: r.kbuilder()},
+		cc:    &compiler{tree: r.tree.Dir, makeArgs: r.tree.MakeArgs, log: r.log, as: r.as, root: r.root, kbuild: r.kbuilder()},
 		cache: &objectCache{dir: r.opts.CacheDir},
 		base:  strings.Join([]string{r.tree.Release, r.configHash(), r.cc}, "\x00"),
 		slots: make(chan struct{}, r.opts.Jobs),

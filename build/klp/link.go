@@ -42,6 +42,9 @@ type LinkOptions struct {
 	// user (build.Options.BuildUser); done is called once cmd has run.
 	// nil: cmd.Dir = dir.
 	Command func(cmd *exec.Cmd, dir string) (done func(), err error)
+	// Start, when set, starts each command the link runs, after Command
+	// (build.Options.Toolchain: inside a toolchain root). nil: cmd.Start.
+	Start func(cmd *exec.Cmd) error
 	// RecipeDir, when set, keeps the commands kbuild runs to link a module
 	// for this kernel, configuration and compiler, so that later links
 	// replay them instead of running make (see linkrecipe.go). "": every
@@ -142,6 +145,18 @@ func (o *LinkOptions) command(cmd *exec.Cmd, dir string) (func(), error) {
 	return func() {}, nil
 }
 
+// run starts cmd (LinkOptions.Start) and waits for it.
+func (o *LinkOptions) run(cmd *exec.Cmd) error {
+	start := cmd.Start
+	if o.Start != nil {
+		start = func() error { return o.Start(cmd) }
+	}
+	if err := start(); err != nil {
+		return err
+	}
+	return cmd.Wait()
+}
+
 // runMake links the module in o.WorkDir with kbuild's make.
 func runMake(ctx context.Context, name string, o LinkOptions) error {
 	// The directories are mapped out of the debug information: the
@@ -165,7 +180,7 @@ func runMake(ctx context.Context, name string, o LinkOptions) error {
 		out = io.MultiWriter(&tail, o.Output)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Run(); err != nil {
+	if err := o.run(cmd); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

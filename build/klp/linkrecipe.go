@@ -296,7 +296,7 @@ func (r *recipe) replay(ctx context.Context, o *LinkOptions, workDir, name strin
 			w = io.MultiWriter(&tail, out)
 		}
 		cmd.Stdout, cmd.Stderr = w, w
-		err = cmd.Run()
+		err = o.run(cmd)
 		done()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -385,10 +385,12 @@ func checkRecipe(ctx context.Context, r *recipe, name string, objs []string, o L
 	if err != nil {
 		return err
 	}
-	out, err := mkdir.CombinedOutput()
+	var out bytes.Buffer
+	mkdir.Stdout, mkdir.Stderr = &out, &out
+	err = o.run(mkdir)
 	done()
 	if err != nil {
-		return fmt.Errorf("mkdir %s: %w: %s", dir, err, bytes.TrimSpace(out))
+		return fmt.Errorf("mkdir %s: %w: %s", dir, err, bytes.TrimSpace(out.Bytes()))
 	}
 	defer os.RemoveAll(dir)
 	src, err := os.ReadFile(filepath.Join(o.WorkDir, hookName+".c"))

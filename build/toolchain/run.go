@@ -36,6 +36,22 @@ func (r *Root) Command(ctx context.Context, name string, args ...string) (*exec.
 	return cmd, nil
 }
 
+// LookPath finds the program name (bare, or an absolute path) in the
+// root as the root's PATH would, and returns its path inside the root.
+func (r *Root) LookPath(name string) (string, error) { return r.lookPath(name) }
+
+// Environ returns env (the host's environment for a command) with the
+// root's PATH in place of the host's.
+func Environ(env []string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, e := range env {
+		if !strings.HasPrefix(e, "PATH=") {
+			out = append(out, e)
+		}
+	}
+	return append(out, "PATH="+rootPath)
+}
+
 // lookPath finds name in the root as the root's PATH would.
 func (r *Root) lookPath(name string) (string, error) {
 	dirs := strings.Split(rootPath, ":")

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -66,7 +67,11 @@ func (r *Root) Start(cmd *exec.Cmd, binds []string) error {
 			if err := unix.Mount("tmpfs", tmp, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
 				return fmt.Errorf("toolchain root %s: tmpfs on /tmp: %w", r.Dir, err)
 			}
+			opened := map[string]bool{}
 			for _, m := range mounts {
+				if err := r.openAncestors(m.src, opened); err != nil {
+					return err
+				}
 				dst, err := r.mountPoint(m.src, m.isDir)
 				if err != nil {
 					return err
@@ -90,4 +95,34 @@ func (r *Root) Start(cmd *exec.Cmd, binds []string) error {
 		}()
 	}()
 	return <-errc
+}
+
+// openAncestors mounts an empty tmpfs (mode 0755) over each empty
+// directory of the root on the way to the bind target dir that others may
+// not pass (base-files' /root is 0700), so that a build user reaches a
+// bind below it (a tree in root's home) as it would reach it by a mount
+// point the root lacked. Only the namespace sees the tmpfs; a directory
+// with contents is left as it is, and the walk stops at a link (which
+// mountPoint refuses).
+func (r *Root) openAncestors(dir string, opened map[string]bool) error {
+	parts := strings.Split(strings.TrimPrefix(filepath.Clean(dir), "/"), "/")
+	cur := r.Dir
+	for _, part := range parts[:len(parts)-1] {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if err != nil || !fi.IsDir() {
+			return nil // missing (mountPoint makes it 0755) or a link
+		}
+		if opened[cur] || fi.Mode().Perm()&0o001 != 0 {
+			continue
+		}
+		if entries, err := os.ReadDir(cur); err != nil || len(entries) > 0 {
+			continue
+		}
+		if err := unix.Mount("tmpfs", cur, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
+			return fmt.Errorf("toolchain root %s: tmpfs on %s for the bind %s: %w", r.Dir, strings.TrimPrefix(cur, r.Dir), dir, err)
+		}
+		opened[cur] = true
+	}
+	return nil
 }

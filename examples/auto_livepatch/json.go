@@ -64,6 +64,7 @@ func (a *app) buildOptions(j *job, src build.Source, outputDir string, prog *pro
 		Signer:            j.moduleSigner(),
 		BuildUser:         j.o.buildUser,
 		BuildAsRoot:       j.o.buildAsRoot,
+		Toolchain:         j.o.toolchain,
 	}
 }
 

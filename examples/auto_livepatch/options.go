@@ -72,6 +72,13 @@ klpkit options:
                            kernel is built in full once, which takes long)
   --make-arg <VAR=VALUE>   variable for every make run (repeatable)
   --skip-compiler-check    do not require the kernel's gcc version
+  --toolchain <mode>       where the compiler, binutils and make come from:
+                           auto (default) builds on this host when its
+                           compiler is the kernel's, else in a toolchain
+                           root with the kernel's compiler from the kernel's
+                           distribution (Debian kernels so far; needs root);
+                           host always uses this host's; a directory is an
+                           existing toolchain root
   --build-user <user>      who runs make, the compiler and the kernel tree's
                            scripts when auto_livepatch runs as root (name,
                            uid, name:group or uid:gid; default: nobody). The
@@ -111,6 +118,7 @@ type options struct {
 	skipCompilerCheck                 bool
 	buildUser                         *build.BuildUser
 	buildAsRoot                       bool
+	toolchain                         build.Toolchain
 	rpmVersionSet, rpmReleaseSet      bool
 	check, json, jsonEvents           bool
 }
@@ -149,6 +157,7 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.BoolVar(&o.skipCompilerCheck, "skip-compiler-check", false, "")
 	buildUser := fs.String("build-user", "", "")
 	fs.BoolVar(&o.buildAsRoot, "build-as-root", false, "")
+	toolchain := fs.String("toolchain", "auto", "")
 	fs.IntVar(&o.fuzz, "fuzz", 0, "")
 	fs.StringVar(&o.signingKey, "signing-key", "", "")
 	fs.StringVar(&o.sign.Key, "sign-key", "", "")
@@ -202,11 +211,14 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	if err := o.sign.Validate(); err != nil {
 		return nil, signOptionsErr(err)
 	}
+	var err error
+	if o.toolchain, err = build.ParseToolchain(*toolchain); err != nil {
+		return nil, err
+	}
 	if *buildUser != "" {
 		if o.buildAsRoot {
 			return nil, errors.New("--build-user and --build-as-root contradict each other")
 		}
-		var err error
 		if o.buildUser, err = build.LookupBuildUser(*buildUser); err != nil {
 			return nil, fmt.Errorf("--build-user: %w", err)
 		}

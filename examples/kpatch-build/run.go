@@ -54,6 +54,13 @@ Options:
        --skip-cleanup      Keep the temporary directory
        --skip-compiler-check
                            Skip the compiler version check (not recommended)
+       --toolchain MODE    Where the compiler, binutils and make come from:
+                           auto (default) builds on this host when its
+                           compiler is the kernel's, else in a toolchain
+                           root with the kernel's compiler, fetched from
+                           the kernel's distribution (Debian kernels; needs
+                           root); host always uses this host's; DIR uses
+                           the toolchain root DIR
        --build-user USER   Who runs make, the compiler and the tree's scripts
                            when kpatch-build runs as root (name, uid,
                            name:group or uid:gid; default: the tree's owner,
@@ -107,6 +114,7 @@ type options struct {
 	nonReplace, skipCleanup, skipCC                bool
 	buildUser                                      string
 	buildAsRoot                                    bool
+	toolchain                                      string
 	debug                                          int // -d count
 	sourceRPM, ootModule, ootModuleSrc             string
 	targets                                        []string
@@ -270,6 +278,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.skipCC, "skip-gcc-check", false, "")
 	fs.StringVar(&o.buildUser, "build-user", "", "")
 	fs.BoolVar(&o.buildAsRoot, "build-as-root", false, "")
+	fs.StringVar(&o.toolchain, "toolchain", "auto", "")
 	_ = fs.MarkHidden("skip-gcc-check")
 	fs.StringVar(&o.kbuildDir, "kbuild", "", "")
 	fs.StringVar(&o.symvers, "symvers", "", "")
@@ -385,6 +394,9 @@ func (a *app) buildOptions(o *options) (build.Options, error) {
 		CacheDir: a.cacheDir(o.cacheDir), BuildAsRoot: o.buildAsRoot,
 	}
 	if bo.OOTModule, err = a.ootModule(o); err != nil {
+		return bo, err
+	}
+	if bo.Toolchain, err = build.ParseToolchain(o.toolchain); err != nil {
 		return bo, err
 	}
 	if o.buildUser != "" {

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+
+//go:build linux
+
+package build_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit"
+	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/build/toolchain"
+	"github.com/klpkit/klpkit/internal/vmtest"
+)
+
+// labToolchainCache is where the lab tests keep toolchain roots: the
+// cache build/toolchain's tests fill (beside the lab), so CI downloads a
+// root once.
+func labToolchainCache(t *testing.T) string {
+	if d := os.Getenv("KLPKIT_TOOLCHAIN_DIR"); d != "" {
+		return d
+	}
+	if d := os.Getenv("KLPKIT_LAB_DIR"); d != "" {
+		return filepath.Join(filepath.Dir(filepath.Clean(d)), "toolchain")
+	}
+	home, err := os.UserCacheDir()
+	require.NoError(t, err)
+	return filepath.Join(home, "klpkit", "toolchain")
+}
+
+// TestRunInToolchainRoot builds the lab patch twice: with --toolchain
+// auto, which must pick the host (the host's gcc-12 built the lab
+// kernel), and inside a bookworm root provisioned with the kernel's gcc
+// (the root TestKbuildModuleInRoot provisions, from the same cache). The
+// original, patched and patch objects and the module are byte-identical:
+// the same compiler, binutils and tree give the same bytes wherever they
+// run.
+func TestRunInToolchainRoot(t *testing.T) {
+	l := vmtest.RequireLab(t)
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("running inside a toolchain root needs root (mount namespace and chroot)")
+		}
+		t.Skip("running inside a toolchain root needs root (mount namespace and chroot)")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Minute)
+	defer cancel()
+
+	// The root of the kernel's compiler, named by its config.
+	config, err := os.ReadFile(l.Config)
+	require.NoError(t, err)
+	var ccText string
+	for _, line := range strings.Split(string(config), "\n") {
+		if v, ok := strings.CutPrefix(line, "CONFIG_CC_VERSION_TEXT="); ok {
+			ccText = strings.Trim(v, `"`)
+		}
+	}
+	gcc, err := toolchain.DebianCompiler(ccText)
+	require.NoError(t, err)
+	keys, err := os.ReadFile(toolchain.DebianKeyring)
+	require.NoError(t, err)
+	ring, err := toolchain.ReadKeyring(keys)
+	require.NoError(t, err)
+	cache := labToolchainCache(t)
+	start := time.Now()
+	d := &toolchain.Debian{Suites: toolchain.Bookworm(), Keyring: ring, IndexCache: filepath.Join(cache, "index")}
+	list, err := d.Resolve(ctx, toolchain.DebianKernelBuild(gcc))
+	require.NoError(t, err)
+	root, err := (&toolchain.Cache{Dir: filepath.Join(cache, "roots")}).Provision(ctx, list)
+	require.NoError(t, err)
+	t.Logf("%s root %s ready in %s", gcc, root.Dir, time.Since(start).Round(time.Millisecond))
+
+	build1 := func(tc build.Toolchain) (string, []string) {
+		debug, out := t.TempDir(), t.TempDir()
+		var events []string
+		start := time.Now()
+		res, err := build.Run(ctx, build.Options{
+			Source: labTree(t, l), Patches: []string{filepath.Join(patchDir, "uptime-nonexported-call.patch")},
+			Name: "klpkit-toolchain.ko", OutputDir: out, DebugDir: debug, Toolchain: tc,
+			Progress: klpkit.On(func(e build.Event) { events = append(events, e.Message) }),
+		})
+		require.NoError(t, err, "toolchain %+v", tc)
+		t.Logf("toolchain %+v: built in %s", tc, time.Since(start).Round(time.Millisecond))
+		require.Equal(t, []build.Object{{Path: "fs/proc/uptime.o", Target: "vmlinux", Changed: []string{"uptime_proc_show"}}}, res.Objects)
+		require.NoError(t, os.Rename(res.Module, filepath.Join(debug, "module.ko")))
+		return debug, events
+	}
+	hostDir, hostEvents := build1(build.Toolchain{Mode: build.ToolchainAuto})
+	assert.True(t, containsPrefix(hostEvents, "the host's compiler is the kernel's"), "auto picks the host: %q", hostEvents)
+	assert.False(t, containsPrefix(hostEvents, "building in toolchain root"), "%q", hostEvents)
+	rootDir, rootEvents := build1(build.Toolchain{Mode: build.ToolchainRoot, Dir: root.Dir})
+	assert.True(t, containsPrefix(rootEvents, "building in toolchain root "+root.Dir), "%q", rootEvents)
+
+	for _, p := range []string{"orig/fs/proc/uptime.o", "patched/fs/proc/uptime.o", "patch/fs/proc/uptime.o", "module/klpkit-hook.c", "module.ko"} {
+		host, err := os.ReadFile(filepath.Join(hostDir, p))
+		require.NoError(t, err)
+		inRoot, err := os.ReadFile(filepath.Join(rootDir, p))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(host, inRoot), "%s differs between the host build and the root build (%d and %d bytes)", p, len(host), len(inRoot))
+	}
+}
+
+func containsPrefix(list []string, prefix string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
