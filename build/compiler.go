@@ -3,34 +3,27 @@
 package build
 
 import (
-	"bytes"
 	"context"
-	"debug/elf"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/ccwrap"
 )
 
 // kernelCompiler returns the compiler identification of the kernel: the
 // "GCC: ..." string in vmlinux's .comment, else CONFIG_CC_VERSION_TEXT,
 // normalised to what follows the program name ("(Debian 12.2.0-14) 12.2.0").
+// The check is ccwrap's, which photon/kernelsrc's runs too.
 func kernelCompiler(vmlinux string, c kconfig) (string, error) {
 	if vmlinux != "" {
-		f, err := elf.Open(vmlinux)
-		if err != nil {
-			return "", fmt.Errorf("compiler check: %w", err)
+		ident, err := ccwrap.ELFIdent(vmlinux)
+		if err == nil {
+			return ident, nil
 		}
-		defer f.Close()
-		if sec := f.Section(".comment"); sec != nil {
-			data, err := sec.Data()
-			if err != nil {
-				return "", fmt.Errorf("compiler check: %s .comment: %w", vmlinux, err)
-			}
-			for _, s := range bytes.Split(data, []byte{0}) {
-				if v, ok := strings.CutPrefix(string(s), "GCC: "); ok {
-					return strings.TrimSpace(v), nil
-				}
-			}
+		if !errors.Is(err, ccwrap.ErrNoIdent) {
+			return "", fmt.Errorf("compiler check: %w", err)
 		}
 	}
 	if v := c["CONFIG_CC_VERSION_TEXT"]; v != "" {
@@ -73,13 +66,7 @@ func versionLine(ctx context.Context, cc string) (string, error) {
 
 // afterProgramName drops the program name from a `gcc --version` line:
 // "gcc-12 (Debian 12.2.0-14) 12.2.0" -> "(Debian 12.2.0-14) 12.2.0".
-func afterProgramName(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, ' '); i >= 0 && !strings.HasPrefix(s, "(") {
-		return strings.TrimSpace(s[i+1:])
-	}
-	return s
-}
+func afterProgramName(s string) string { return ccwrap.Ident(s) }
 
 // checkCompiler compares the tree's compiler (its CC, unwrapped) with the
 // kernel's and returns the local identification.
@@ -100,7 +87,7 @@ func checkCompilerIn(ctx context.Context, e *rootEnv, t *Tree, c kconfig) (strin
 		return "", err
 	}
 	got := afterProgramName(line)
-	if got == want {
+	if ccwrap.Same(want, got, false) {
 		return got, nil
 	}
 	if t.Vmlinux != "" {

@@ -5,13 +5,11 @@ package kernelsrc
 import (
 	"bytes"
 	"context"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -48,45 +46,24 @@ func (e *CompilerMismatchError) Unwrap() error { return ErrCompilerMismatch }
 // NeededVersion is the gcc version that built the kernel, e.g. "10.5.0".
 func (e *CompilerMismatchError) NeededVersion() string { return compilerVersion(e.Kernel) }
 
-var versionRE = regexp.MustCompile(`\b(\d+\.\d+(?:\.\d+)?)\b`)
-
 // compilerVersion picks the last dotted version in a .comment string:
 // "GCC: (Debian 12.2.0-14) 12.2.0" -> "12.2.0".
-func compilerVersion(comment string) string {
-	m := versionRE.FindAllString(comment, -1)
-	if len(m) == 0 {
-		return ""
-	}
-	return m[len(m)-1]
-}
+func compilerVersion(comment string) string { return ccwrap.Version(comment) }
 
 // ELFCompiler returns the first "GCC:" string of an ELF file's .comment
-// section, as kpatch-build compares it.
-func ELFCompiler(path string) (s string, err error) {
-	f, err := elf.Open(path)
-	if err != nil {
+// section, as kpatch-build compares it: "GCC: (GCC) 12.2.0". It is
+// ccwrap.ELFIdent, the check build.Run runs too.
+func ELFCompiler(path string) (string, error) {
+	ident, err := ccwrap.ELFIdent(path)
+	switch {
+	case errors.Is(err, ccwrap.ErrELFPanic):
+		return "", fmt.Errorf("%w: %w", ErrInternal, err)
+	case err != nil && !errors.Is(err, ccwrap.ErrNoIdent):
 		return "", fmt.Errorf("photon: %s: %w", path, err)
+	case err != nil:
+		return "", fmt.Errorf("photon: %w", err)
 	}
-	defer f.Close()
-	defer func() {
-		if r := recover(); r != nil { // debug/elf can panic on corrupt input
-			s, err = "", fmt.Errorf("%w: %s: %v", ErrInternal, path, r)
-		}
-	}()
-	sec := f.Section(".comment")
-	if sec == nil {
-		return "", fmt.Errorf("photon: %s has no .comment section (cannot tell which compiler built it)", path)
-	}
-	data, err := sec.Data()
-	if err != nil {
-		return "", fmt.Errorf("photon: %s: .comment: %w", path, err)
-	}
-	for _, part := range bytes.Split(data, []byte{0}) {
-		if bytes.HasPrefix(part, []byte("GCC:")) {
-			return string(part), nil
-		}
-	}
-	return "", fmt.Errorf("photon: %s: .comment names no GCC compiler", path)
+	return "GCC: " + ident, nil
 }
 
 // LocalCompiler compiles a trivial file with cc the way kpatch-build checks
@@ -139,11 +116,7 @@ func CheckCompiler(ctx context.Context, vmlinux, cc, tmpDir string, versionOnly 
 	if err != nil {
 		return kernelCC, err
 	}
-	same := local == kernelCC
-	if versionOnly {
-		same = compilerVersion(local) != "" && compilerVersion(local) == compilerVersion(kernelCC)
-	}
-	if !same {
+	if !ccwrap.Same(local, kernelCC, versionOnly) {
 		return kernelCC, &CompilerMismatchError{Vmlinux: vmlinux, Kernel: kernelCC, Local: local}
 	}
 	return kernelCC, nil
