@@ -68,6 +68,13 @@ func Prepare(ctx context.Context, k photon.Kernel, srpm, debuginfo string, opts 
 		return nil, errors.New("photon: Prepare: PrepareOptions.Dir is not set")
 	}
 	o := *opts
+	// %prep's commands run inside the tree, where a relative Dir
+	// (auto_livepatch --work work) names nothing.
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("photon: Prepare: %w", err)
+	}
+	o.Dir = dir
 	if o.PatchCommand == "" {
 		o.PatchCommand = "patch"
 	}
