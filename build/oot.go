@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,6 +196,10 @@ func (r *runner) compileOOT(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	origSymvers, err := r.readOOTSymvers()
+	if err != nil {
+		return err
+	}
 	r.event(StageCompile, 1, 2, "built %s (original): %d object(s)", r.oot.name, len(orig))
 	// The patched files replace the copy's, later than the objects, so
 	// that kbuild rebuilds what includes them: objects whose code did not
@@ -228,6 +233,13 @@ func (r *runner) compileOOT(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	patchedSymvers, err := r.readOOTSymvers()
+	if err != nil {
+		return err
+	}
+	if err := ootExportsUnchanged(r.oot.name, origSymvers, patchedSymvers); err != nil {
+		return err
+	}
 	for _, obj := range patched {
 		o, p := filepath.Join(r.work, "orig", obj), filepath.Join(r.work, "patched", obj)
 		if !slices.Contains(orig, obj) {
@@ -251,7 +263,7 @@ func (r *runner) compileOOT(ctx context.Context) error {
 // makeOOT runs kbuild for the copy of the module's source. Every function
 // and data object gets its own section (KCFLAGS) for the differ.
 func (r *runner) makeOOT(ctx context.Context, side string) error {
-	args := []string{"-C", r.tree.KbuildDir, "M=" + r.oot.buildDir, fmt.Sprintf("-j%d", r.opts.Jobs)}
+	args := []string{"-C", r.root.path(r.tree.KbuildDir), "M=" + r.oot.buildDir, fmt.Sprintf("-j%d", r.opts.Jobs)}
 	kcflags := strings.Join(sectionFlags, " ")
 	for _, a := range r.tree.MakeArgs {
 		if v, ok := strings.CutPrefix(a, "KCFLAGS="); ok {
@@ -264,17 +276,56 @@ func (r *runner) makeOOT(ctx context.Context, side string) error {
 	r.log.Debug("kbuild builds the out-of-tree module", "side", side, "args", args)
 	cmd := exec.CommandContext(ctx, "make", args...)
 	procgroup.StopOnCancel(cmd, waitDelay)
-	done, err := asuser.Setup(cmd, r.as, r.oot.buildDir)
+	done, err := r.root.setup(cmd, r.as, r.oot.buildDir)
 	if err != nil {
 		return err
 	}
-	out, err := cmd.CombinedOutput()
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err = r.root.run(cmd) // in the toolchain root, when there is one
+	out := buf.Bytes()
 	done()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("building out-of-tree module %s (%s) from %s: make %s: %w\n%s", r.oot.name, side, r.oot.src, strings.Join(args, " "), err, lastLines(string(out), 30))
+	}
+	return nil
+}
+
+// readOOTSymvers reads the CRCs of the module's exports from the
+// Module.symvers kbuild wrote in the build copy (none without the file).
+func (r *runner) readOOTSymvers() (map[string]kernelCRC, error) {
+	p := filepath.Join(r.oot.buildDir, "Module.symvers")
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	crcs, err := parseSymversCRCs(data)
+	if err != nil {
+		return nil, fmt.Errorf("out-of-tree module %s: %s: %w", r.oot.name, p, err)
+	}
+	return crcs, nil
+}
+
+// ootExportsUnchanged refuses a patch that changes the symbol version
+// (CONFIG_MODVERSIONS CRC) of an export of the module, as checkExports
+// does for the kernel's: modules built against the running module expect
+// the old ABI. kbuild lists the module's exports, not which object has
+// them, so the error names the module.
+func ootExportsUnchanged(name string, orig, patched map[string]kernelCRC) error {
+	var changes []CRCChange
+	for _, sym := range slices.Sorted(maps.Keys(patched)) {
+		if o, ok := orig[sym]; ok && o.crc != patched[sym].crc {
+			changes = append(changes, CRCChange{Symbol: sym, Old: o.crc, New: patched[sym].crc})
+		}
+	}
+	if len(changes) > 0 {
+		return &ExportVersionError{Object: name + ".ko", Changes: changes}
 	}
 	return nil
 }

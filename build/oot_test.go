@@ -255,3 +255,24 @@ func TestCheckOOTBuilt(t *testing.T) {
 	writeOOTFile(t, filepath.Join(dir, "klpkit-oot.ko"), nil)
 	require.NoError(t, r.checkOOTBuilt(), "names are compared as the kernel spells them")
 }
+
+// A patch that changes an export's symbol version in the module's
+// Module.symvers is refused; unchanged, added and removed exports pass.
+func TestOOTExportsUnchanged(t *testing.T) {
+	parse := func(s string) map[string]kernelCRC {
+		m, err := parseSymversCRCs([]byte(s))
+		require.NoError(t, err)
+		return m
+	}
+	orig := parse("0x11111111\tklpkit_get\t/w/oot/src/klpkit_oot\tEXPORT_SYMBOL_GPL\t\n0x22222222\tklpkit_put\t/w/oot/src/klpkit_oot\tEXPORT_SYMBOL\t\n")
+	require.NoError(t, ootExportsUnchanged("klpkit_oot", orig, orig))
+	require.NoError(t, ootExportsUnchanged("klpkit_oot", nil, nil), "no Module.symvers")
+	require.NoError(t, ootExportsUnchanged("klpkit_oot", orig,
+		parse("0x11111111\tklpkit_get\t/w/oot/src/klpkit_oot\tEXPORT_SYMBOL_GPL\t\n0x33333333\tklpkit_new\t/w/oot/src/klpkit_oot\tEXPORT_SYMBOL\t\n")))
+	err := ootExportsUnchanged("klpkit_oot", orig,
+		parse("0x11111111\tklpkit_get\t/w/oot/src/klpkit_oot\tEXPORT_SYMBOL_GPL\t\n0x44444444\tklpkit_put\t/w/oot/src/klpkit_oot\tEXPORT_SYMBOL\t\n"))
+	var ev *ExportVersionError
+	require.ErrorAs(t, err, &ev)
+	assert.Equal(t, &ExportVersionError{Object: "klpkit_oot.ko", Changes: []CRCChange{{Symbol: "klpkit_put", Old: 0x22222222, New: 0x44444444}}}, ev)
+	require.ErrorIs(t, err, ErrUnsupportedPatch)
+}

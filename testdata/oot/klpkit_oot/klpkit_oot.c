@@ -18,6 +18,13 @@ static int klpkit_oot_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* An export: the build's Module.symvers lists it with its CRC. */
+unsigned long klpkit_oot_read_count(void)
+{
+	return klpkit_oot_reads;
+}
+EXPORT_SYMBOL_GPL(klpkit_oot_read_count);
+
 static int __init klpkit_oot_init(void)
 {
 	if (!proc_create_single("klpkit_oot", 0444, NULL, klpkit_oot_show))
