@@ -56,8 +56,13 @@ lab: lab-debian lab-photon
 lab-debian:
 	$(GO) run ./internal/lab/cmd/klplab prepare
 
+# Its updates repository carries klpkit's own RPMs for Photon 5.0 (make rpms,
+# reproducible: an unchanged commit republishes nothing).
+LAB_RPMDIR = $(KLPKIT_LAB_DIR)/klpkit-rpms
 lab-photon: lab-debian
-	$(GO) run ./internal/photonlab/cmd/photonlab prepare
+	rm -rf $(LAB_RPMDIR)
+	$(GO) run ./internal/selfrpm/cmd/selfrpm -o $(LAB_RPMDIR) -dists ph5
+	$(GO) run ./internal/photonlab/cmd/photonlab prepare --packages $(LAB_RPMDIR)
 
 demo: lab-debian
 	$(GO) run ./internal/lab/cmd/klplab demo

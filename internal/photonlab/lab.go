@@ -39,6 +39,9 @@ type Lab struct {
 	DebuginfoRPM  string         `json:"debuginfo_rpm"`  // the debuginfo RPM inside RepoDir
 	DevelRPM      string         `json:"devel_rpm"`      // the devel RPM (Module.symvers, .config) inside RepoDir
 	Flavors       []FlavorKernel `json:"flavors"`
+	// Packages are klpkit's own RPMs published in the updates repository
+	// (Config.Packages), where the repository's repodata resolves them.
+	Packages []string `json:"packages,omitempty"`
 
 	// SigningKey and SigningCert are the lab signing key (PEM: private key
 	// and certificate) and its certificate, which the kernel has in its
@@ -164,6 +167,9 @@ func (l *Lab) paths() map[string]string {
 		"build directory": l.BuildDir, "Module.symvers": l.ModuleSymvers, "repository": l.RepoDir, "source RPM": l.SourceRPM, "debuginfo RPM": l.DebuginfoRPM,
 		"devel RPM": l.DevelRPM,
 	}
+	for _, f := range l.Packages {
+		m["package "+filepath.Base(f)] = f
+	}
 	// Signing is optional: a flavor without it, or a lab built before it.
 	for what, p := range map[string]string{"signing key": l.SigningKey, "signing certificate": l.SigningCert} {
 		if p != "" {
@@ -186,6 +192,9 @@ func (l *Lab) String() string {
 		{"source tree", l.Tree}, {"build dir", l.BuildDir}, {"Module.symvers", l.ModuleSymvers}, {"repository", l.RepoDir},
 		{"source RPM", l.SourceRPM}, {"debuginfo RPM", l.DebuginfoRPM}, {"devel RPM", l.DevelRPM}} {
 		fmt.Fprintf(&b, "%-15s %s\n", row[0], row[1])
+	}
+	for _, f := range l.Packages {
+		fmt.Fprintf(&b, "%-15s %s\n", "klpkit package", f)
 	}
 	if l.SigningCert != "" {
 		fmt.Fprintf(&b, "%-15s %s (trusted by the kernel, key %s)\n", "signing cert", l.SigningCert, l.SigningKey)

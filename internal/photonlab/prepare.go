@@ -46,6 +46,11 @@ type Config struct {
 	Jobs int
 	// Make is the make program; default "make".
 	Make string
+	// Packages are klpkit's own RPMs (make rpms, for the lab's Photon
+	// release) to publish in the release's updates repository beside the
+	// kernels' devel RPMs, with repodata that resolves them (tdnf install
+	// kpatch). Files named NAME-VERSION-RELEASE.ARCH.rpm; nil = none.
+	Packages []string
 	// Logger receives one Info line per step and build progress. Default: discard.
 	Logger *slog.Logger
 }
@@ -242,6 +247,9 @@ func (p *preparer) setup(debianVersion string) error {
 	p.l.KernelRelease, p.l.Vmlinuz, p.l.Vmlinux, p.l.Config = generic.KernelRelease, generic.Vmlinuz, generic.Vmlinux, generic.Config
 	p.l.BuildDir, p.l.ModuleSymvers, p.l.SourceRPM, p.l.DebuginfoRPM = generic.BuildDir, generic.ModuleSymvers, generic.SourceRPM, generic.DebuginfoRPM
 	p.l.DevelRPM, p.l.SigningKey, p.l.SigningCert = generic.DevelRPM, generic.SigningKey, generic.SigningCert
+	if p.l.Packages, err = p.ownPackagePaths(); err != nil {
+		return err
+	}
 	return os.MkdirAll(filepath.Join(dir, "SOURCES"), 0o755)
 }
 
@@ -285,7 +293,11 @@ func (p *preparer) steps() ([]step, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(steps, step{".done-repo", repo, p.repo}), nil
+	own, err := digestFiles(repo+" packages", p.cfg.Packages)
+	if err != nil {
+		return nil, err
+	}
+	return append(steps, step{".done-repo", repo, p.repo}, step{".done-packages", own, p.ownPackages}), nil
 }
 
 func (p *preparer) done(s step) bool {

@@ -26,7 +26,7 @@ func (p *preparer) repo(ctx context.Context) error {
 	if err := os.RemoveAll(p.l.RepoDir); err != nil {
 		return err
 	}
-	byDir := map[string][]repoPackage{}
+	dirs := map[string]bool{} // repository directories written
 	var newest time.Time
 	for _, fb := range p.flavors {
 		params, err := specParamsFor(fb.k, sum, p.patches)
@@ -70,19 +70,11 @@ func (p *preparer) repo(ctx context.Context) error {
 			return err
 		}
 		for _, kind := range []kernelsrc.PackageKind{kernelsrc.SourcePackage, kernelsrc.DebuginfoPackage, kernelsrc.DevelPackage} {
-			name, arch := fb.k.Package(), "src"
-			switch kind {
-			case kernelsrc.DebuginfoPackage:
-				name, arch = name+"-debuginfo", "x86_64"
-			case kernelsrc.DevelPackage:
-				name, arch = name+"-devel", "x86_64"
-			}
-			dir := kind.RepoPath(fb.k.Release())
-			byDir[dir] = append(byDir[dir], repoPackage{Name: name, Arch: arch, Version: p.l.Version, Release: fb.k.RPMRelease(), Href: kind.PackagePath(fb.k)})
+			dirs[kind.RepoPath(fb.k.Release())] = true
 		}
 	}
-	for dir, pkgs := range byDir {
-		if err := writeRepodata(filepath.Join(p.l.RepoDir, dir), pkgs, newest); err != nil {
+	for dir := range dirs {
+		if err := writeRepodata(filepath.Join(p.l.RepoDir, dir), newest); err != nil {
 			return err
 		}
 	}

@@ -208,8 +208,12 @@ func TestTreeStepRefusesABadPatch(t *testing.T) {
 	require.NoDirExists(t, filepath.Dir(p.l.Tree), "a failed tree is not left as the tree")
 }
 
-func TestWriteRepodataMissingPackage(t *testing.T) {
-	err := writeRepodata(t.TempDir(), []repoPackage{{Name: "linux", Href: "nope.rpm"}}, time.Unix(0, 0))
+func TestWriteRepodataBadPackage(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "x86_64"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "x86_64/nope.rpm"), []byte("not an rpm"), 0o644))
+	err := writeRepodata(dir, time.Unix(0, 0))
 	require.Error(t, err)
 	require.True(t, strings.Contains(err.Error(), "nope.rpm"), err.Error())
+	require.NoDirExists(t, filepath.Join(dir, "repodata"))
 }

@@ -4,13 +4,14 @@
 // kernel versioned as a Photon 5 kernel and the Photon-layout repository
 // serving its source and debuginfo RPMs (package photonlab).
 //
-//	photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--flavors generic,aws] [--jobs N]
+//	photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--flavors generic,aws] [--jobs N] [--packages DIR]
 //	photonlab info    [--dir DIR]
 //
 // DIR is package lab's directory (default $KLPKIT_LAB_DIR, else
 // ~/.cache/klpkit/lab); the Debian lab must be prepared first (klplab
 // prepare). --assets defaults to testdata/photonlab, so run it from the
-// repository root, as `make lab` does.
+// repository root, as `make lab` does. --packages publishes klpkit's own
+// RPMs (make rpms) in the lab release's updates repository.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -48,7 +50,7 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
-const usage = `usage: photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--flavors generic,aws] [--jobs N] [-v]
+const usage = `usage: photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--flavors generic,aws] [--jobs N] [--packages DIR] [-v]
        photonlab info [--dir DIR]`
 
 // run is the testable body of main.
@@ -77,11 +79,16 @@ func cmdPrepare(ctx context.Context, args []string, getenv func(string) string, 
 	jobs := fs.Int("jobs", 0, "make -j and xz threads (default: CPU count)")
 	flavors := fs.StringSlice("flavors", []string{"generic", "aws"}, "kernel flavors to build (generic is always built)")
 	verbose := fs.BoolP("verbose", "v", false, "also show every command run")
+	packages := fs.StringSlice("packages", nil, "klpkit's own RPMs (make rpms; files, or directories of *.rpm) to publish in the updates repository")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("prepare takes no arguments (got %q)\n%s", fs.Args(), usage)}
+	}
+	rpms, err := expandPackages(*packages)
+	if err != nil {
+		return err
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -92,7 +99,7 @@ func cmdPrepare(ctx context.Context, args []string, getenv func(string) string, 
 		fl = append(fl, photon.Flavor(f))
 	}
 	l, err := photonlab.Prepare(ctx, photonlab.Config{
-		LabDir: *dir, Assets: *assets, Release: *release, Jobs: *jobs, Flavors: fl,
+		LabDir: *dir, Assets: *assets, Release: *release, Jobs: *jobs, Flavors: fl, Packages: rpms,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
@@ -100,6 +107,31 @@ func cmdPrepare(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprint(stderr, l.String())
 	return nil
+}
+
+// expandPackages turns --packages into files: a directory stands for
+// the *.rpm files in it.
+func expandPackages(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("--packages: %w", err)
+		}
+		if !fi.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		rpms, err := filepath.Glob(filepath.Join(a, "*.rpm"))
+		if err != nil {
+			return nil, err
+		}
+		if len(rpms) == 0 {
+			return nil, fmt.Errorf("--packages: no *.rpm in %s", a)
+		}
+		files = append(files, rpms...)
+	}
+	return files, nil
 }
 
 func cmdInfo(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
