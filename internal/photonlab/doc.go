@@ -43,7 +43,12 @@
 //     /usr/src/linux-headers-<uname>/ (with /lib/modules/<uname>/build
 //     pointing there), in Photon's repository layout
 //     (5.0/photon_srpms_5.0_x86_64/, 5.0/photon_debuginfo_5.0_x86_64/x86_64/,
-//     5.0/photon_updates_5.0_x86_64/x86_64/) with repodata in each.
+//     5.0/photon_updates_5.0_x86_64/x86_64/) with repodata in each;
+//   - klpkit's own RPMs for Photon 5.0 (make rpms; [Config.Packages], as
+//     `make lab-photon` passes them), in the updates repository beside the
+//     devel RPMs, whose repodata (relations and program paths in
+//     primary.xml, from the headers) resolves `tdnf install kpatch` to
+//     klpkit-kpatch.
 //
 // [Prepare] does all of it once and caches it under the lab directory
 // (<lab>/photon/<generic uname>): each step ends by writing a marker file
@@ -59,9 +64,13 @@
 // check that package kernelsrc prepares, from the served repository, exactly
 // the tree and .config the kernel was built from, and run the end-to-end
 // flow: auto_livepatch -k <uname> -p <patch> --rpm against the loopback
-// repository, then, in the VM, each RPM's payload installed and its
-// scriptlets run by busybox sh with the project's kpatch CLI, removal, and
-// a cumulative second patch replacing the first (testdata/photonlab/livepatch);
+// repository, then, in the VM, Debian's rpm (the host's, with its
+// libraries and a database of the guest's own) installing klpkit's kpatch
+// package and the livepatch RPMs, their scriptlets checking, loading and
+// unloading (busybox sh), a cumulative second patch replacing the first
+// (testdata/photonlab/livepatch), a simulated boot (kpatch.service's
+// command), rpm -U from version 1 to 2 with the patch live throughout, and
+// rpm -V;
 // and, on the generic kernel booted with module.sig_enforce=1, a livepatch
 // signed with the lab key loads while unsigned and wrongly signed copies
 // are refused with kpatch's explanation.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/photonlab"
+	"github.com/klpkit/klpkit/internal/selfrpm"
 	"github.com/klpkit/klpkit/internal/vmtest"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
@@ -40,8 +41,9 @@ var e2ePatches = []e2ePatch{
 // Photon lab: auto_livepatch -k <lab uname> -p <patch> --rpm fetches the
 // kernel's source, debuginfo and devel RPMs from the lab repository on
 // loopback, verifies, prepares, builds and packages; then, in a VM running
-// exactly that kernel, each RPM's payload is installed and its scriptlets
-// are run by /bin/sh with the project's kpatch CLI as `kpatch`, as rpm would.
+// exactly that kernel, the real rpm (Debian's, with an rpm database of the
+// guest's own) installs klpkit's kpatch package and the livepatch RPMs,
+// runs their scriptlets, upgrades, verifies and erases them.
 func TestAutoLivepatchEndToEnd(t *testing.T) {
 	for _, f := range labFlavors {
 		t.Run(string(f), func(t *testing.T) {
@@ -56,6 +58,10 @@ func TestAutoLivepatchEndToEnd(t *testing.T) {
 	}
 }
 
+// upgradeName is the package of the rpm -U step: v1's and v2's modules as
+// its versions 1 and 2.
+const upgradeName = "klp_photonlab"
+
 // e2eSetup (host) builds the two livepatch RPMs with the auto_livepatch
 // CLI, as an administrator would: no --symvers. The kernel's
 // Module.symvers comes from the flavor's devel RPM in the repository, so
@@ -64,6 +70,9 @@ func TestAutoLivepatchEndToEnd(t *testing.T) {
 // in the debuginfo's vmlinux, again without a full build. (The fallback
 // for a repository without a devel RPM, the full build, is covered
 // without a kernel build by photonsource's and auto_livepatch's tests.)
+// The guest also gets rpm, klpkit's kpatch package (which installs the
+// kpatch command the scriptlets run), the upgrade series and a package
+// for another kernel.
 func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		t.Fatalf("the guest's /bin/sh is busybox: install busybox-static (.ci/packages.txt): %v", err)
@@ -73,18 +82,21 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 	tools := t.TempDir()
 	autoLivepatch := vmtest.BuildStatic(t, root, "./examples/auto_livepatch", filepath.Join(tools, "auto_livepatch"))
 	kpatch := vmtest.BuildStatic(t, root, "./examples/kpatch", filepath.Join(tools, "kpatch"))
+	kpatchBuild := vmtest.BuildStatic(t, root, "./examples/kpatch-build", filepath.Join(tools, "kpatch-build"))
 
 	srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 	defer srv.Close()
 	out, cache := t.TempDir(), t.TempDir()
 	work := openWorkDir(t)
-	files := []vmtest.File{
-		{Guest: "/bin/busybox", Host: "/bin/busybox", Mode: 0o755},
-		{Guest: "/usr/sbin/kpatch", Host: kpatch, Mode: 0o755},
-		{Guest: "/want-release", Data: []byte(pl.KernelRelease)},
-	}
+	files := append(rpmGuestFiles(t),
+		vmtest.File{Guest: "/bin/busybox", Host: "/bin/busybox", Mode: 0o755},
+		vmtest.File{Guest: "/rpms/kpatch.rpm", Host: kpatchPackage(t, root, kpatch, kpatchBuild, autoLivepatch)},
+		vmtest.File{Guest: "/want-release", Data: []byte(pl.KernelRelease)},
+		otherKernelPackage(t, "klp_other_kernel", pl.Version+"-99.ph5"),
+	)
 	k, err := pl.Kernel()
 	require.NoError(t, err)
+	var modules [2]string
 	for i, p := range e2ePatches {
 		start := time.Now()
 		args := []string{"-k", pl.KernelRelease,
@@ -105,14 +117,16 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 		t.Logf("auto_livepatch built %s in %s", p.Name, time.Since(start).Round(100*time.Millisecond))
 		rpms, _ := filepath.Glob(filepath.Join(out, p.Name+"-*.rpm"))
 		require.Len(t, rpms, 1, "one RPM for %s in %s", p.Name, out)
-		files = append(files, stageRPM(t, rpms[0], "/rpms/"+p.Name)...)
+		requireKpatchRequired(t, rpms[0])
+		files = append(files, vmtest.File{Guest: "/rpms/" + p.Name + ".rpm", Host: rpms[0]})
+		modules[i] = filepath.Join(out, p.Name+".ko")
 	}
-	return files
+	return append(files, upgradePackages(t, upgradeName, pl.KernelRelease, modules)...)
 }
 
-// stageRPM puts an RPM's payload under dir/root and its scriptlets beside
-// it, for the guest's small rpm stand-in.
-func stageRPM(t *testing.T, file, dir string) []vmtest.File {
+// requireKpatchRequired checks a livepatch RPM requires kpatch, which the
+// guest's kpatch package must then provide for rpm to install it.
+func requireKpatchRequired(t *testing.T, file string) {
 	t.Helper()
 	f, err := os.Open(file)
 	require.NoError(t, err)
@@ -120,33 +134,13 @@ func stageRPM(t *testing.T, file, dir string) []vmtest.File {
 	info, err := rpmpkg.Inspect(t.Context(), f, nil)
 	require.NoError(t, err)
 	require.Contains(t, info.Requires, "kpatch", "Photon's livepatch RPMs require kpatch")
-	_, err = f.Seek(0, 0)
-	require.NoError(t, err)
-	payload := t.TempDir()
-	_, err = rpmpkg.Extract(t.Context(), f, payload, nil)
-	require.NoError(t, err)
-
-	var files []vmtest.File
-	var list []string
-	for _, fi := range info.Files {
-		if !fi.Mode.IsRegular() {
-			continue
-		}
-		files = append(files, vmtest.File{Guest: dir + "/root" + fi.Name, Host: filepath.Join(payload, filepath.FromSlash(fi.Name)), Mode: fi.Mode.Perm()})
-		list = append(list, fi.Name)
-	}
-	require.NotEmpty(t, list, "%s has no payload", file)
-	files = append(files, vmtest.File{Guest: dir + "/files", Data: []byte(strings.Join(list, "\n"))})
-	for name, body := range map[string]string{"pre": info.Scripts.Pre, "post": info.Scripts.Post, "preun": info.Scripts.PreUn, "postun": info.Scripts.PostUn} {
-		if body != "" {
-			files = append(files, vmtest.File{Guest: dir + "/" + name, Data: []byte(body)})
-		}
-	}
-	return files
 }
 
-// e2eGuest (in the VM) installs, checks, removes and replaces the patches.
+// e2eGuest (in the VM) has rpm install, replace, upgrade, verify and erase
+// the patches; every load and unload is the scriptlets' doing, so a
+// scriptlet rpm did not run leaves a patch that is not live (or not gone).
 func e2eGuest(t *testing.T) {
+	start := time.Now()
 	out, err := exec.Command("/bin/busybox", "--install", "-s", "/bin").CombinedOutput()
 	require.NoError(t, err, "busybox --install: %s", out)
 	want, err := os.ReadFile("/want-release")
@@ -158,71 +152,89 @@ func e2eGuest(t *testing.T) {
 	requireNotInFile(t, "/proc/version", "photonlab-livepatch")
 	requireNotInFile(t, "/proc/cmdline", "photonlab-livepatch")
 
-	t.Log("install v1, as rpm -i: pre scriptlet, payload, post scriptlet")
-	rpmInstall(t, v1.Name)
+	setupRPMGuest(t)
+	t.Log("rpm -i klpkit's kpatch package: it provides what livepatch packages require")
+	rpmInstall(t, "-i", "/rpms/kpatch.rpm")
+	require.Equal(t, selfrpm.KpatchName, rpmOK(t, "-q", "--whatprovides", "kpatch", "--qf", "%{NAME}"))
+
+	t.Logf("rpm runs %%pre, which refuses a patch for a kernel neither running nor installed")
+	_, stderr, err := rpmRun(t, "-i", "--ignoresize", "/rpms/klp_other_kernel.rpm")
+	require.Error(t, err, "rpm -i of a patch for another kernel")
+	require.Contains(t, stderr, "ABORT: livepatch klp_other_kernel is for kernel")
+	_, _, err = rpmRun(t, "-q", "klp_other_kernel")
+	require.Error(t, err, "the refused package is not installed")
+
+	t.Logf("rpm -i v1: %%pre checks the kernel, %%post installs and loads")
+	rpmInstall(t, "-i", "/rpms/"+v1.Name+".rpm")
 	requireLive(t, v1)
 	requireList(t, []string{v1.Name}, nil)
 
-	t.Log("erase v1, as rpm -e: preun scriptlet, payload removed, postun scriptlet")
-	rpmErase(t, v1.Name)
+	t.Logf("rpm -e v1: %%preun unloads and uninstalls")
+	rpmOK(t, "-e", v1.Name)
 	requireGone(t, v1.Name)
 	requireList(t, nil, []string{v1.Name})
 	requireNotInFile(t, "/proc/version", v1.Version)
 
-	t.Log("install v1 again, then the cumulative v2, which replaces it; then erase v1's package")
-	rpmInstall(t, v1.Name)
+	t.Log("rpm -i v1 again, then the cumulative v2, a package of its own, which replaces it")
+	rpmInstall(t, "-i", "/rpms/"+v1.Name+".rpm")
 	requireLive(t, v1)
-	rpmInstall(t, v2.Name)
+	rpmInstall(t, "-i", "/rpms/"+v2.Name+".rpm")
 	requireLive(t, v2)
 	requireReplaced(t, v1.Name)
-	requireNotInFile(t, "/proc/version", v1.Version)
-	rpmErase(t, v1.Name)
+
+	t.Log("a simulated boot: every patch unloaded, then kpatch.service's command loads the installed ones, oldest first")
+	kpatchOK(t, "unload", "--all")
+	requireGone(t, v1.Name)
+	requireGone(t, v2.Name)
+	requireNotInFile(t, "/proc/version", "photonlab-livepatch")
+	bootCommand(t)
+	requireLive(t, v2) // v1 first, then v2 over it; the other order leaves v1 live
+	requireReplaced(t, v1.Name)
+
+	t.Log("rpm -e v1, then v2: v2 stays live until its own erase")
+	rpmOK(t, "-e", v1.Name)
 	requireGone(t, v1.Name)
 	requireLive(t, v2)
 	requireList(t, []string{v2.Name}, []string{v1.Name})
-}
+	rpmOK(t, "-e", v2.Name)
+	requireGone(t, v2.Name)
+	requireNotInFile(t, "/proc/version", "photonlab-livepatch")
 
-// rpmInstall does what rpm -i does with a staged package: %pre 1, unpack,
-// %post 1. A failing scriptlet fails the test.
-func rpmInstall(t *testing.T, name string) {
-	t.Helper()
-	dir := "/rpms/" + name
-	runScriptlet(t, dir, "pre", "1")
-	for _, f := range payloadFiles(t, dir) {
-		data, err := os.ReadFile(dir + "/root" + f)
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(filepath.Dir(f), 0o755))
-		require.NoError(t, os.WriteFile(f, data, 0o644))
-	}
-	runScriptlet(t, dir, "post", "1")
-}
-
-// rpmErase does what rpm -e does: %preun 0, remove the payload, %postun 0.
-func rpmErase(t *testing.T, name string) {
-	t.Helper()
-	dir := "/rpms/" + name
-	runScriptlet(t, dir, "preun", "0")
-	for _, f := range payloadFiles(t, dir) {
-		require.NoError(t, os.Remove(f))
-	}
-	runScriptlet(t, dir, "postun", "0")
-}
-
-func payloadFiles(t *testing.T, dir string) []string {
-	data, err := os.ReadFile(dir + "/files")
+	t.Log("rpm -U from version 1 to the cumulative version 2 of one package: the kernel is never unpatched")
+	rpmInstall(t, "-i", "/rpms/"+upgradeName+"-1.rpm")
+	requireLive(t, v1)
+	stop := watchPatched("/proc/version", "photonlab-livepatch: v")
+	rpmInstall(t, "-U", "/rpms/"+upgradeName+"-2.rpm")
+	reads, misses := stop()
+	t.Logf("/proc/version read %d times during rpm -U, %d without the patch", reads, misses)
+	require.Positive(t, reads)
+	require.Zero(t, misses, "the patch left the kernel during the upgrade")
+	requireLive(t, v2)
+	waitFor(t, func() bool {
+		_, err := os.Stat("/sys/kernel/livepatch/" + v1.Name)
+		return os.IsNotExist(err)
+	}, "%s replaced", v1.Name)
+	require.Equal(t, "2", rpmOK(t, "-q", upgradeName, "--qf", "%{VERSION}"))
+	list := kpatchOK(t, "list")
+	loaded, installed, _ := strings.Cut(list, "Installed patch modules:")
+	require.Contains(t, loaded, v2.Name+" [enabled]")
+	require.Contains(t, installed, upgradeName+" (", "the upgrade installs version 2 for boot")
+	stored, err := os.ReadFile("/lib/modules/" + string(want) + "/livepatches/" + upgradeName + ".ko")
 	require.NoError(t, err)
-	return strings.Split(string(data), "\n")
+	packaged, err := os.ReadFile(rpmpkg.ModuleDir + "/" + upgradeName + ".ko")
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(stored, packaged), "the boot copy is version 2's module")
+
+	t.Log("rpm -V: the installed packages are as packaged")
+	require.Empty(t, rpmOK(t, "-V", selfrpm.KpatchName, upgradeName))
+	t.Logf("the rpm steps took %s", time.Since(start).Round(100*time.Millisecond))
 }
 
-func runScriptlet(t *testing.T, dir, which, arg string) {
+func kpatchOK(t *testing.T, args ...string) string {
 	t.Helper()
-	script := dir + "/" + which
-	if _, err := os.Stat(script); err != nil {
-		return // the package has none
-	}
-	out, err := exec.Command("/bin/sh", script, arg).CombinedOutput()
-	t.Logf("%%%s %s of %s:\n%s", which, arg, filepath.Base(dir), out)
-	require.NoError(t, err, "%%%s of %s failed", which, filepath.Base(dir))
+	out, err := exec.Command("kpatch", args...).CombinedOutput()
+	require.NoError(t, err, "kpatch %s: %s", strings.Join(args, " "), out)
+	return string(out)
 }
 
 // requireLive checks a patch is enabled, done transitioning and changes
