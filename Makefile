@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 0
 KLPKIT_LAB_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/klpkit/lab
 export KLPKIT_LAB_DIR
 
-.PHONY: all build test test-unit lint bench deps lab lab-debian lab-photon demo fuzz rpms clean
+.PHONY: all build test test-unit lint bench deps lab lab-debian lab-5.10 lab-photon demo fuzz rpms clean
 
 all: build lint test-unit
 
@@ -48,13 +48,19 @@ fuzz:
 	  done; done
 
 # The Debian lab kernel with its source, then the Photon lab built from it
-# (a Photon-versioned kernel per flavor and a Photon-layout repository).
-lab: lab-debian lab-photon
+# (a Photon-versioned kernel per flavor and a Photon-layout repository), and
+# the second Debian generation, bullseye's 5.10.
+lab: lab-debian lab-photon lab-5.10
 
 # The demo needs only the Debian lab kernel (about a minute on a fresh
 # machine); the Photon lab kernels take the tests' time, not the demo's.
 lab-debian:
 	$(GO) run ./internal/lab/cmd/klplab prepare
+
+# Debian 11's 5.10 kernel, its source prepared with gcc-10 in a bullseye
+# toolchain root (root; in $(KLPKIT_LAB_DIR)/5.10).
+lab-5.10:
+	$(GO) run ./internal/lab/cmd/klplab prepare --generation 5.10
 
 # Its updates repository carries klpkit's own RPMs for Photon 5.0 (make rpms,
 # reproducible: an unchanged commit republishes nothing).

@@ -13,6 +13,16 @@
 // matching linux-source-6.1 tree (olddefconfig and prepare with the headers'
 // .config and gcc-12).
 //
+// A second generation, Debian bullseye's 5.10 ([Bullseye510], in the
+// subdirectory 5.10 of the lab directory: [Generation.Dir]), comes from
+// Debian 11's archive through build/toolchain's signed indexes and verified
+// downloads, since the host's apt knows only bookworm. It was built with
+// gcc-10, which a bookworm host cannot install: its headers go into a
+// bullseye toolchain root holding that compiler (pinned to the exact
+// version CONFIG_CC_VERSION_TEXT names), binutils and glibc, and every
+// kbuild run against it, the source tree's preparation included, runs in
+// that root ([Lab.Make]).
+//
 // Everything is cached under one directory. Each step ends by writing a marker
 // file, so an interrupted step is redone and a finished one is skipped; a second
 // Prepare does no work. [Open] reads a prepared lab and returns its paths:

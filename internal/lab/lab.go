@@ -29,6 +29,14 @@ type Lab struct {
 	HeadersDir    string `json:"headers_dir"`    // /lib/modules/<release>/build
 	SourceDir     string `json:"source_dir"`     // prepared source tree; "" if not requested
 	ModulesDir    string `json:"modules_dir"`    // GuestModules as under /lib/modules; "" in labs prepared before them
+	// Generation is the kernel's generation; "" in labs prepared before
+	// there were two means Bookworm61.
+	Generation Generation `json:"generation,omitempty"`
+	// ToolchainRoot is the toolchain root that kbuild runs in against this
+	// kernel (see Make), HeadersDir lying inside it; "" runs it on the host.
+	ToolchainRoot string `json:"toolchain_root,omitempty"`
+	// Compiler is the gcc kbuild uses as CC and HOSTCC; "" means gcc-12.
+	Compiler string `json:"compiler,omitempty"`
 }
 
 // Open reads the lab prepared in dir and checks that its files still exist.
@@ -71,6 +79,7 @@ func (l *Lab) paths() []labPath {
 		{"headers", l.HeadersDir, false},
 		{"source tree", l.SourceDir, true},
 		{"modules", l.ModulesDir, true},
+		{"toolchain root", l.ToolchainRoot, true},
 	}
 }
 

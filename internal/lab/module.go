@@ -21,8 +21,9 @@ const (
 )
 
 // BuildModule builds the out-of-tree module whose sources (C files and a
-// Kbuild file) are in srcDir against the lab kernel's headers with kbuild,
-// and returns the paths of the .ko files it produced. The sources are copied
+// Kbuild file) are in srcDir against the lab kernel's headers with kbuild
+// (inside the lab's toolchain root when it has one: see Make), and returns
+// the paths of the .ko files it produced. The sources are copied
 // into a work directory under outDir first, so srcDir stays clean; the
 // .ko files are left in outDir.
 func (l *Lab) BuildModule(ctx context.Context, srcDir, outDir string, log *slog.Logger) ([]string, error) {
@@ -34,12 +35,11 @@ func (l *Lab) BuildModule(ctx context.Context, srcDir, outDir string, log *slog.
 	if err := copySources(srcDir, work); err != nil {
 		return nil, fmt.Errorf("build module %s: %w", srcDir, err)
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	headers, err := l.KbuildHeaders()
+	if err != nil {
+		return nil, err
 	}
-	r := &runner{log: log}
-	args := append([]string{"-C", l.HeadersDir, "M=" + work}, KbuildArgs(l.KernelRelease)...)
-	if err := r.run(ctx, "", "make", append(args, "modules")...); err != nil {
+	if err := l.Make(ctx, log, work, nil, "-C", headers, "M="+work, "modules"); err != nil {
 		return nil, fmt.Errorf("build module %s: %w", srcDir, err)
 	}
 	kos, _ := filepath.Glob(filepath.Join(work, "*.ko"))

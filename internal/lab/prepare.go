@@ -20,8 +20,11 @@ import (
 // Config says where and what to prepare. The zero value of every field but
 // Dir is a useful default.
 type Config struct {
-	// Dir is the cache directory holding the lab (required).
+	// Dir is the cache directory holding the lab (required); a generation
+	// other than the default lives in a subdirectory (Generation.Dir).
 	Dir string
+	// Generation is the kernel generation to prepare; "" means Bookworm61.
+	Generation Generation
 	// Source also unpacks and prepares the matching linux-source tree.
 	Source bool
 	// Root is the host's root directory, where apt installs the headers
@@ -58,6 +61,15 @@ func Prepare(ctx context.Context, cfg Config) (*Lab, error) {
 	if p.cfg.Jobs <= 0 {
 		p.cfg.Jobs = runtime.NumCPU()
 	}
+	gen, err := ParseGeneration(string(cfg.Generation))
+	if err != nil {
+		return nil, err
+	}
+	p.cfg.Generation = gen
+	p.cfg.Dir = gen.Dir(cfg.Dir)
+	if gen == Bullseye510 {
+		p.remote = newBullseye(p.cfg.Dir, p.log)
+	}
 	p.run = &runner{log: p.log, env: []string{"DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"}}
 	return p.prepare(ctx)
 }
@@ -69,11 +81,20 @@ type preparer struct {
 	k      Kernel
 	kdir   string // <Dir>/<release>
 	worked bool   // some step did work
+	// remote fetches a generation the host's apt does not know (nil:
+	// apt does the work).
+	remote *bullseye
 }
 
 func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 	start := time.Now()
-	k, err := resolveKernel(ctx, p.run)
+	var k Kernel
+	var err error
+	if p.remote != nil {
+		k, err = p.remote.resolve(ctx, p.cfg.Generation)
+	} else {
+		k, err = resolveKernel(ctx, p.run)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lab: resolve kernel: %w", err)
 	}
@@ -97,6 +118,9 @@ func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 		Vmlinux:       filepath.Join(p.kdir, "vmlinux"),
 		SystemMap:     filepath.Join(p.kdir, "System.map"),
 		HeadersDir:    filepath.Join(p.cfg.Root, "lib/modules", k.Release, "build"),
+	}
+	if p.cfg.Generation != Bookworm61 {
+		l.Generation = p.cfg.Generation
 	}
 	l.Config = filepath.Join(l.HeadersDir, ".config")
 	steps := []func(context.Context, *Lab) error{p.image, p.modules, p.dbg, p.headers}
@@ -147,6 +171,9 @@ func (p *preparer) download(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	p.log.Info("downloading", "package", name+"="+p.k.Version)
+	if p.remote != nil {
+		return p.remote.download(ctx, name, p.k.Version, dir)
+	}
 	if err := p.run.run(ctx, dir, "apt-get", "download", "-q", name+"="+p.k.Version); err != nil {
 		return "", err
 	}
@@ -209,6 +236,9 @@ func (p *preparer) dbg(ctx context.Context, l *Lab) error {
 
 // headers installs linux-headers-<release> at the exact version with apt.
 func (p *preparer) headers(ctx context.Context, l *Lab) error {
+	if p.remote != nil {
+		return p.remote.headers(ctx, p, l)
+	}
 	name := p.k.headersPackage()
 	out, _ := p.run.output(ctx, "", "dpkg-query", "-W", "-f", "${Status} ${Version}", name)
 	if !parseInstalled(out, p.k.Version) {
@@ -268,7 +298,8 @@ func (p *preparer) sourceUnpack(ctx context.Context, l *Lab) error {
 }
 
 // sourcePrepare configures the tree with the headers' complete .config and
-// runs make prepare with the compiler Debian built the kernel with.
+// runs make prepare with the compiler Debian built the kernel with (in the
+// toolchain root, for a generation whose compiler the host lacks).
 func (p *preparer) sourcePrepare(ctx context.Context, l *Lab) error {
 	if p.done(markPrepared) {
 		return nil
@@ -281,9 +312,8 @@ func (p *preparer) sourcePrepare(ctx context.Context, l *Lab) error {
 	if err := atomicfile.WriteFile(filepath.Join(src, ".config"), cfg, 0o644); err != nil {
 		return err
 	}
-	args := KbuildArgs(l.KernelRelease)
 	p.log.Info("configuring source", "make", "olddefconfig")
-	if err := p.run.run(ctx, src, "make", append(args, "olddefconfig")...); err != nil {
+	if err := l.Make(ctx, p.log, src, nil, "olddefconfig"); err != nil {
 		return err
 	}
 	// The headers' .config is complete, so olddefconfig should not change
@@ -292,7 +322,7 @@ func (p *preparer) sourcePrepare(ctx context.Context, l *Lab) error {
 		p.log.Warn("olddefconfig changed the headers' .config: the source tree may not match the lab kernel")
 	}
 	p.log.Info("preparing source", "make", "prepare", "jobs", p.cfg.Jobs)
-	if err := p.run.run(ctx, src, "make", append(args, fmt.Sprintf("-j%d", p.cfg.Jobs), "prepare")...); err != nil {
+	if err := l.Make(ctx, p.log, src, nil, fmt.Sprintf("-j%d", p.cfg.Jobs), "prepare"); err != nil {
 		return err
 	}
 	return p.mark(markPrepared)

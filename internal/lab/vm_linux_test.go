@@ -6,7 +6,6 @@ import (
 	"context"
 	"debug/elf"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,18 +20,32 @@ import (
 
 const sampleSource = "../../testdata/lab/livepatch-sample"
 
-// TestSampleLivepatchInVM proves the lab end to end: the sample livepatch is
-// built against the lab headers, loaded in the guest, changes /proc/cmdline,
-// and is disabled and removed again.
+// TestSampleLivepatchInVM proves the lab end to end, on each kernel
+// generation: the sample livepatch is built against the lab headers with
+// the kernel's own compiler (5.10's gcc-10 in its toolchain root), loaded
+// in the guest, changes /proc/cmdline, and is disabled and removed again.
 func TestSampleLivepatchInVM(t *testing.T) {
+	for _, g := range lab.Generations {
+		t.Run(string(g), func(t *testing.T) { sampleLivepatchInVM(t, g) })
+	}
+}
+
+func sampleLivepatchInVM(t *testing.T, g lab.Generation) {
 	const ko = "/lab/" + lab.SampleName + ".ko"
 	vmtest.Run(t, vmtest.Config{
+		Generation: g,
 		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
+			start := time.Now()
 			kos, err := l.BuildModule(t.Context(), sampleSource, t.TempDir(), nil)
 			require.NoError(t, err)
-			return []vmtest.File{{Guest: ko, Host: kos[0]}}
+			requireBuiltBy(t, l, kos[0])
+			t.Logf("built %s for %s in %s", filepath.Base(kos[0]), l.KernelRelease, time.Since(start).Round(time.Millisecond))
+			return []vmtest.File{{Guest: ko, Host: kos[0]}, {Guest: "/lab/release", Data: []byte(l.KernelRelease)}}
 		},
 	}, func(t *testing.T) {
+		release, err := os.ReadFile("/lab/release")
+		require.NoError(t, err)
+		require.Equal(t, string(release)+"\n", readFile(t, "/proc/sys/kernel/osrelease"), "the guest runs the %s lab kernel", g)
 		ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 		defer cancel()
 		before := readFile(t, "/proc/cmdline")
@@ -61,6 +74,38 @@ func TestSampleLivepatchInVM(t *testing.T) {
 	})
 }
 
+// requireBuiltBy checks that every compiler identification in the
+// module's .comment is the one the lab kernel's config names: the module
+// was built with the kernel's own compiler.
+func requireBuiltBy(t *testing.T, l *lab.Lab, ko string) {
+	t.Helper()
+	config, err := os.ReadFile(l.Config)
+	require.NoError(t, err)
+	var cc string
+	for _, line := range strings.Split(string(config), "\n") {
+		if v, ok := strings.CutPrefix(line, "CONFIG_CC_VERSION_TEXT="); ok {
+			cc = strings.Trim(v, `"`)
+		}
+	}
+	_, want, ok := strings.Cut(cc, " ")
+	require.True(t, ok, "CONFIG_CC_VERSION_TEXT %q", cc)
+	f, err := elf.Open(ko)
+	require.NoError(t, err)
+	defer f.Close()
+	sec := f.Section(".comment")
+	require.NotNil(t, sec, "%s has no .comment", ko)
+	data, err := sec.Data()
+	require.NoError(t, err)
+	n := 0
+	for _, s := range strings.Split(string(data), "\x00") {
+		if v, ok := strings.CutPrefix(s, "GCC: "); ok {
+			require.Equal(t, want, v, "%s built by another compiler than the kernel's (%s)", ko, cc)
+			n++
+		}
+	}
+	require.NotZero(t, n, "%s .comment names no compiler: %q", ko, data)
+}
+
 func readFile(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(name)
@@ -68,20 +113,25 @@ func readFile(t *testing.T, name string) string {
 	return string(b)
 }
 
-// TestSourceTreeBuildsObject proves the prepared source tree: one kernel
-// object builds with the section flags the object differ needs.
+// TestSourceTreeBuildsObject proves each generation's prepared source
+// tree: one kernel object builds, with the kernel's compiler (5.10's in
+// its toolchain root), with the section flags the object differ needs.
 func TestSourceTreeBuildsObject(t *testing.T) {
-	l := vmtest.RequireLab(t)
+	for _, g := range lab.Generations {
+		t.Run(string(g), func(t *testing.T) { sourceTreeBuildsObject(t, g) })
+	}
+}
+
+func sourceTreeBuildsObject(t *testing.T, g lab.Generation) {
+	l := vmtest.RequireLabGeneration(t, g)
 	if l.SourceDir == "" {
 		t.Fatal("the lab was prepared without the source tree: run `make lab` (klplab prepare --source)")
 	}
-	args := append(lab.KbuildArgs(l.KernelRelease), "KCFLAGS=-ffunction-sections -fdata-sections", "fs/proc/meminfo.o")
 	obj := filepath.Join(l.SourceDir, "fs/proc/meminfo.o")
 	os.Remove(obj) // build it now, with these flags
-	cmd := exec.CommandContext(t.Context(), "make", args...)
-	cmd.Dir = l.SourceDir
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "make fs/proc/meminfo.o:\n%s", out)
+	err := l.Make(t.Context(), nil, l.SourceDir, nil, "KCFLAGS=-ffunction-sections -fdata-sections", "fs/proc/meminfo.o")
+	require.NoError(t, err)
+	requireBuiltBy(t, l, obj)
 	f, err := elf.Open(obj)
 	require.NoError(t, err)
 	defer f.Close()

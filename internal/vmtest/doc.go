@@ -38,6 +38,10 @@
 //     with it, a missing lab (`make lab`) or qemu is a test failure.
 //     `make test` sets it. [RequireLab] applies the same gate to host tests
 //     that only need the lab's files.
+//   - Kernels: the default is the 6.1 lab kernel; Config.Generation
+//     lab.Bullseye510 boots the 5.10 one (and hands Setup its lab, whose
+//     BuildModule runs kbuild in its gcc-10 toolchain root);
+//     [RequireLabGeneration] gates host tests on it.
 //   - Outcomes are distinct: a failing guest test ([ErrGuestFailed], also a
 //     recovered Go panic, a skip at any depth inside the guest, or a guest
 //     that calls t.Parallel, whose checks would run after the verdict), a

@@ -34,6 +34,9 @@ type Config struct {
 	// Kernel picks the kernel image to boot instead of the lab's Debian
 	// kernel (for example a Photon lab kernel); nil boots the lab kernel.
 	Kernel KernelFunc
+	// Generation is the lab kernel to boot (and the lab Setup and Kernel
+	// get): "" is the default, lab.Bookworm61; lab.Bullseye510 boots 5.10.
+	Generation lab.Generation
 }
 
 const defaultTimeout = 2 * time.Minute
@@ -66,7 +69,7 @@ func Try(t *testing.T, cfg Config, guest func(t *testing.T)) error {
 		runGuest(t, guest)
 		return nil
 	}
-	l := RequireLab(t)
+	l := RequireLabGeneration(t, cfg.Generation)
 	image := l.Vmlinuz
 	if cfg.Kernel != nil {
 		if image = cfg.Kernel(t, l); image == "" {
@@ -106,12 +109,23 @@ func Try(t *testing.T, cfg Config, guest func(t *testing.T)) error {
 // unless KLPKIT_VMTEST=1 and fails if the lab is not prepared.
 func RequireLab(t testing.TB) *lab.Lab {
 	t.Helper()
+	return RequireLabGeneration(t, lab.Bookworm61)
+}
+
+// RequireLabGeneration is RequireLab for the lab kernel of generation g
+// ("" is the default); `make lab` prepares every generation.
+func RequireLabGeneration(t testing.TB, g lab.Generation) *lab.Lab {
+	t.Helper()
 	if os.Getenv("KLPKIT_VMTEST") != "1" {
 		t.Skip("lab test: set KLPKIT_VMTEST=1 after `make lab` (needs qemu-system-x86_64 and the lab kernel; `make test` does both)")
 	}
-	l, err := lab.Open(lab.DirFromEnv(os.Getenv))
+	g, err := lab.ParseGeneration(string(g))
 	if err != nil {
-		t.Fatalf("KLPKIT_VMTEST=1 but %v", err)
+		t.Fatal(err)
+	}
+	l, err := lab.Open(g.Dir(lab.DirFromEnv(os.Getenv)))
+	if err != nil {
+		t.Fatalf("KLPKIT_VMTEST=1 but %v (the %s lab: make lab)", err, g)
 	}
 	return l
 }

@@ -24,6 +24,9 @@ func infoFields(l *lab.Lab) map[string]string {
 		"headers":    l.HeadersDir,
 		"source":     l.SourceDir,
 		"modules":    l.ModulesDir,
+		// 5.10's kbuild runs in a toolchain root with the compiler named.
+		"toolchain-root": l.ToolchainRoot,
+		"compiler":       l.MakeArgs()[0][len("CC="):],
 	}
 }
 

@@ -2,8 +2,11 @@
 
 // Command klplab prepares klpkit's QEMU test lab and demonstrates it.
 //
-//	klplab prepare [--dir DIR] [--source=false]   fetch and cache the lab kernel (make lab)
-//	klplab info    [--dir DIR] [FIELD]            print the lab's paths, or one of them
+//	klplab prepare [--dir DIR] [--source=false] [--generation 6.1|5.10]
+//	                                              fetch and cache the lab kernel (make lab-debian,
+//	                                              make lab-5.10)
+//	klplab info    [--dir DIR] [--generation G] [FIELD]
+//	                                              print the lab's paths, or one of them
 //	                                              (release, source, vmlinux, headers, ...)
 //	klplab demo    [--dir DIR] [--patch FILE] [--show FILE] [--sample DIR]
 //	                                              build a livepatch from a patch with build.Run, boot the
@@ -44,8 +47,8 @@ type usageError struct{ msg string }
 func (u usageError) Error() string { return u.msg }
 
 const usage = `usage: klplab version
-       klplab prepare [--dir DIR] [--source=false] [--jobs N]
-       klplab info [--dir DIR] [release|version|source|vmlinux|headers|config|system-map|vmlinuz|modules]
+       klplab prepare [--dir DIR] [--source=false] [--jobs N] [--generation 6.1|5.10]
+       klplab info [--dir DIR] [--generation 6.1|5.10] [release|version|source|vmlinux|headers|config|system-map|vmlinuz|modules|toolchain-root|compiler]
        klplab demo [--dir DIR] [--patch FILE] [--show FILE] [--sample DIR]`
 
 // run is the testable body of main.

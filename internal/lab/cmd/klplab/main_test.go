@@ -34,6 +34,8 @@ func TestRunUsage(t *testing.T) {
 	require.True(t, errors.As(run(context.Background(), nil, &out, &errOut), &u))
 	require.True(t, errors.As(run(context.Background(), []string{"frobnicate"}, &out, &errOut), &u))
 	require.True(t, errors.As(run(context.Background(), []string{"prepare", "--no-such-flag"}, &out, &errOut), &u))
+	require.True(t, errors.As(run(context.Background(), []string{"prepare", "--generation", "4.19"}, &out, &errOut), &u))
+	require.True(t, errors.As(run(context.Background(), []string{"info", "--generation", "5.1"}, &out, &errOut), &u))
 	require.NoError(t, run(context.Background(), []string{"help"}, &out, &errOut))
 	require.Contains(t, out.String(), "klplab prepare")
 }
@@ -41,6 +43,8 @@ func TestRunUsage(t *testing.T) {
 func TestInfoWithoutLab(t *testing.T) {
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"info", "--dir", t.TempDir()}, &out, &out)
+	require.ErrorIs(t, err, lab.ErrNotPrepared)
+	err = run(context.Background(), []string{"info", "--dir", t.TempDir(), "--generation", "5.10"}, &out, &out)
 	require.ErrorIs(t, err, lab.ErrNotPrepared)
 	err = run(context.Background(), []string{"demo", "--dir", filepath.Join(t.TempDir(), "none")}, &out, &out)
 	require.ErrorIs(t, err, lab.ErrNotPrepared)

@@ -26,7 +26,12 @@ func cmdPrepare(ctx context.Context, args []string, stderr io.Writer) error {
 	source := fs.Bool("source", true, "also unpack and prepare the matching linux-source tree")
 	jobs := fs.Int("jobs", 0, "make -j for the source preparation (default: CPU count)")
 	verbose := fs.BoolP("verbose", "v", false, "also show every command run")
+	genName := fs.String("generation", string(lab.Bookworm61), "kernel generation: 6.1 (bookworm, host gcc-12) or 5.10 (bullseye, gcc-10 in a toolchain root, in DIR/5.10)")
 	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	gen, err := lab.ParseGeneration(*genName)
+	if err != nil {
 		return usageError{err.Error()}
 	}
 	level := slog.LevelInfo
@@ -35,10 +40,11 @@ func cmdPrepare(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	start := time.Now()
 	l, err := lab.Prepare(ctx, lab.Config{
-		Dir:    *dir,
-		Source: *source,
-		Jobs:   *jobs,
-		Logger: slog.New(&lineHandler{w: stderr, level: level, start: start}),
+		Dir:        *dir,
+		Generation: gen,
+		Source:     *source,
+		Jobs:       *jobs,
+		Logger:     slog.New(&lineHandler{w: stderr, level: level, start: start}),
 	})
 	if err != nil {
 		return err
@@ -50,13 +56,18 @@ func cmdPrepare(ctx context.Context, args []string, stderr io.Writer) error {
 func cmdInfo(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("info", pflag.ContinueOnError)
 	dir := fs.String("dir", defaultDir(), "lab cache directory")
+	genName := fs.String("generation", string(lab.Bookworm61), "kernel generation: 6.1 or 5.10")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
 	if fs.NArg() > 1 {
 		return usageError{"klplab info takes at most one field"}
 	}
-	l, err := lab.Open(*dir)
+	gen, err := lab.ParseGeneration(*genName)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	l, err := lab.Open(gen.Dir(*dir))
 	if err != nil {
 		return err
 	}
