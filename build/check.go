@@ -28,8 +28,9 @@ type Plan struct {
 	// and patched.
 	Objects []string `json:"objects"`
 	// FullBuildHeaders are changed headers of a tree not fully built whose
-	// Source is a FullBuildSource: Run builds the kernel in full first and
-	// adds every object that includes them to Objects.
+	// Source can build in full (Capabilities.BuildAll): Run builds the
+	// kernel in full first and adds every object that includes them to
+	// Objects.
 	FullBuildHeaders []string `json:"full_build_headers"`
 	// Warnings are conditions that would not stop the build.
 	Warnings []string `json:"warnings"`
@@ -44,7 +45,7 @@ type Plan struct {
 // code, so a Check that passes fails Run only from compiling onwards.
 //
 // The Source's Tree method is called, so a Source that fetches or prepares
-// a kernel does that work; a FullBuildSource is not asked to build (see
+// a kernel does that work; a Source's BuildAll is never called (see
 // Plan.FullBuildHeaders).
 func Check(ctx context.Context, opts Options) (*Plan, error) {
 	r, err := newRun(ctx, opts)

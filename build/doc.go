@@ -28,9 +28,10 @@
 //     cannot leave it patched, and several builds can share one tree.
 //   - compile: the translation units the patches touch (a changed .c file;
 //     for a changed header, every object whose kbuild .cmd file lists it,
-//     which needs a fully built tree: a FullBuildSource is built in full
-//     once, a plain tree is refused with ErrTreeNotBuilt unless
-//     Options.PartialHeaderUsers accepts the objects built so far)
+//     which needs a fully built tree: a Source that can build in full
+//     (Capabilities.BuildAll) is built in full once, a plain tree is
+//     refused with ErrTreeNotBuilt unless Options.PartialHeaderUsers
+//     accepts the objects built so far)
 //     are compiled twice by running kbuild's recorded compiler command and
 //     objtool directly, with -ffunction-sections -fdata-sections added:
 //     kbuild's own start-up costs more than one compile. The patched side

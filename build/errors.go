@@ -29,7 +29,7 @@ var (
 	ErrReplaceUnsupported = errors.New("the kernel doesn't support klp replace")
 	// ErrTreeNotBuilt means a patch changes a header and the tree is not
 	// fully built, so not every object that includes it can be found (see
-	// Options.PartialHeaderUsers and FullBuildSource).
+	// Options.PartialHeaderUsers and Capabilities.BuildAll).
 	ErrTreeNotBuilt = errors.New("kernel tree not fully built")
 	// ErrExportVersionChanged means a patched object changes the symbol
 	// version (CONFIG_MODVERSIONS CRC) of one of its exports, like

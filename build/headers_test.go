@@ -24,6 +24,8 @@ type fullBuildTree struct {
 
 func (f *fullBuildTree) Tree(ctx context.Context) (*Tree, error) { return f.tree, nil }
 
+func (f *fullBuildTree) Capabilities() Capabilities { return Capabilities{BuildAll: f.BuildAll} }
+
 func (f *fullBuildTree) BuildAll(ctx context.Context) error {
 	f.built = true
 	dir := f.tree.Dir

@@ -15,19 +15,6 @@ import (
 	"github.com/klpkit/klpkit/internal/dwarfline"
 )
 
-// ModuleDebugSource is a Source that can give its kernel's module debug
-// files (.ko.debug files, or unstripped .ko, under the directory it
-// returns) on demand: Run asks for them only when a header changes in a
-// kernel with modules, to find the header's users among the modules'
-// units without building the kernel. The directory must hold a file for
-// every module the kernel has, as a distribution's debuginfo package
-// does: Run checks it against a modules.order there or in the tree and
-// against Module.symvers, and otherwise takes it as complete.
-type ModuleDebugSource interface {
-	Source
-	ModuleDebugDir(ctx context.Context) (string, error)
-}
-
 // DefaultMaxHeaderUsers is how many translation units a changed header may
 // have before Run refuses it (Options.MaxHeaderUsers). Every user is
 // compiled twice and diffed, and every function of it the change reaches
@@ -280,7 +267,7 @@ func (r *runner) headersFromDebugInfo(ctx context.Context, changed []string) (re
 // what is missing and what to give.
 func (r *runner) debugGap(changed []string, gap string) (rest, objs []string, err error) {
 	_, headers := splitHeaders(changed)
-	if _, ok := r.opts.Source.(FullBuildSource); ok {
+	if r.opts.Source.Capabilities().BuildAll != nil {
 		r.event(StagePatch, 0, 1, "the debug information cannot name every user of %s (%s): their users come from a full build's records", strings.Join(headers, ", "), gap)
 		return changed, nil, nil
 	}

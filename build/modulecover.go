@@ -185,7 +185,7 @@ func symversModules(file string) []string {
 // Tree.ModulesDir counts as complete only with a kernel-wide modules.order
 // (in it, in its <release>/ or in the tree) whose every module, and every
 // module Module.symvers or a module file there names, has a line table.
-// A ModuleDebugSource's directory is a distribution's debuginfo package,
+// A Source's ModuleDebugDir is a distribution's debuginfo package,
 // built from every module of the kernel package: without a modules.order
 // it is checked against Module.symvers and the module files seen.
 func (r *runner) moduleDebugInfo(ctx context.Context) (files []string, gap string, err error) {
@@ -203,9 +203,9 @@ func (r *runner) moduleDebugInfo(ctx context.Context) (files []string, gap strin
 		return c.files, "", nil
 	}
 	trusted := false
-	if mds, ok := r.opts.Source.(ModuleDebugSource); ok {
+	if moduleDebugDir := r.opts.Source.Capabilities().ModuleDebugDir; moduleDebugDir != nil {
 		r.event(StagePatch, 0, 1, "a header changes in a kernel with modules: reading the modules' debug information")
-		dir, err := mds.ModuleDebugDir(ctx)
+		dir, err := moduleDebugDir(ctx)
 		if err != nil {
 			return nil, "", fmt.Errorf("module debug information: %w", err)
 		}

@@ -21,6 +21,10 @@ type debugDirSource struct {
 
 func (s debugDirSource) Tree(context.Context) (*Tree, error) { return s.tree, nil }
 
+func (s debugDirSource) Capabilities() Capabilities {
+	return Capabilities{ModuleDebugDir: s.ModuleDebugDir}
+}
+
 func (s debugDirSource) ModuleDebugDir(context.Context) (string, error) { return s.dir, nil }
 
 // The module debug information is complete only against the modules the
@@ -35,7 +39,7 @@ func TestModuleDebugInfo(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		modules files // under Tree.ModulesDir ("" for none)
-		debug   files // under a ModuleDebugSource's directory (nil for none)
+		debug   files // under the Source's ModuleDebugDir (nil for none)
 		tree    files // under Tree.Dir
 		symvers string
 		want    int      // module files returned when complete

@@ -3,7 +3,6 @@
 package build
 
 import (
-	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -58,7 +57,8 @@ type Options struct {
 	// fully built, patching only the objects already built there (with a
 	// warning). By default Run refuses: the objects never built that include
 	// the header would keep the old code, and the patch would be half
-	// applied. A FullBuildSource is built in full instead.
+	// applied. A Source that can build in full (Capabilities.BuildAll) is
+	// built in full instead.
 	PartialHeaderUsers bool
 	// MaxHeaderUsers is how many translation units a changed header may
 	// have; more is refused before compiling (HeaderUsersError). 0 means
@@ -110,31 +110,6 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Source yields the prepared kernel tree a build runs against. A local
-// tree is a *Tree; a Photon kernel fetched from its repository provides
-// one the same way.
-type Source interface {
-	Tree(ctx context.Context) (*Tree, error)
-}
-
-// FullBuildSource is a Source that can build its tree in full (vmlinux and
-// modules) on demand. Run asks for it when a patch changes a header and the
-// tree is not fully built: only a full build records every object that
-// includes the header.
-type FullBuildSource interface {
-	Source
-	BuildAll(ctx context.Context) error
-}
-
-// ReleaseSource is a Source that knows its kernel's release before it
-// yields the tree (a Photon kernel is named before it is fetched). Run then
-// refuses what the release alone rules out, such as a replace module for a
-// kernel before 5.1, before any download or build.
-type ReleaseSource interface {
-	Source
-	Release() string
-}
-
 // Tree is a prepared kernel source tree and the files that describe the
 // kernel a livepatch is for.
 type Tree struct {
@@ -173,9 +148,6 @@ type Tree struct {
 	// kpatch-cc) is run and checked as the compiler behind it.
 	MakeArgs []string
 }
-
-// Tree returns t itself: a *Tree is a Source.
-func (t *Tree) Tree(context.Context) (*Tree, error) { return t, nil }
 
 func (t *Tree) withDefaults() Tree {
 	out := *t

@@ -12,8 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// photon3Source is a ReleaseSource for a Photon kernel whose Tree is
-// never prepared: it records that it was asked.
+// photon3Source is a Photon kernel that knows its release
+// (Capabilities.Release) and whose Tree is never prepared: it records that
+// it was asked.
 type photon3Source struct {
 	release string
 	asked   bool
@@ -21,7 +22,7 @@ type photon3Source struct {
 
 var errPrepared = errors.New("the tree was prepared")
 
-func (s *photon3Source) Release() string { return s.release }
+func (s *photon3Source) Capabilities() Capabilities { return Capabilities{Release: s.release} }
 
 func (s *photon3Source) Tree(context.Context) (*Tree, error) {
 	s.asked = true

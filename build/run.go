@@ -95,8 +95,8 @@ func newRun(ctx context.Context, opts Options) (*runner, error) {
 	if err := checkOutputDir(opts.OutputDir); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	if rs, ok := opts.Source.(ReleaseSource); ok {
-		if err := checkReplaceRelease(rs.Release(), opts.NoReplace); err != nil {
+	if rel := opts.Source.Capabilities().Release; rel != "" {
+		if err := checkReplaceRelease(rel, opts.NoReplace); err != nil {
 			return nil, fmt.Errorf("build: %w", err)
 		}
 	}
@@ -178,8 +178,8 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 // check: target, config and compiler.
 func (r *runner) check(ctx context.Context) error {
 	r.event(StageCheck, 0, 1, "checking kernel %s", r.tree.Release)
-	if lp, ok := r.opts.Source.(interface{ Livepatchable() error }); ok {
-		if err := lp.Livepatchable(); err != nil {
+	if livepatchable := r.opts.Source.Capabilities().Livepatchable; livepatchable != nil {
+		if err := livepatchable(); err != nil {
 			return fmt.Errorf("kernel %s: %w: %w", r.tree.Release, ErrNotLivepatchable, err)
 		}
 	}
@@ -234,14 +234,14 @@ func (r *runner) patch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if fb, ok := r.opts.Source.(FullBuildSource); ok && changesHeader(changed) && !fullyBuilt(r.tree.Dir) {
+	if buildAll := r.opts.Source.Capabilities().BuildAll; buildAll != nil && changesHeader(changed) && !fullyBuilt(r.tree.Dir) {
 		if r.dryRun {
 			// Check builds nothing: it names the headers whose users the
 			// full build would find.
 			changed, r.headersNeedFullBuild = splitHeaders(changed)
 		} else {
 			r.event(StagePatch, 0, 1, "a header changes: building the kernel in full once, to find every object that includes it")
-			if err := fb.BuildAll(ctx); err != nil {
+			if err := buildAll(ctx); err != nil {
 				return fmt.Errorf("building the kernel in full for a changed header: %w", err)
 			}
 		}

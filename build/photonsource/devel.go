@@ -96,7 +96,7 @@ func optionsSet(config string) int {
 
 // ModuleDebugDir extracts the modules' debug files (.ko.debug) from the
 // kernel's debuginfo RPM, once per prepared kernel, and returns their
-// directory (build.ModuleDebugSource): build.Run asks for it when a
+// directory (build.Capabilities.ModuleDebugDir): build.Run asks for it when a
 // header changes in a kernel with modules, to find the header's users
 // among the modules' units without a full build. A debuginfo RPM without
 // module debug files yields an empty directory.

@@ -2,12 +2,15 @@
 
 // Package photonsource turns a Photon OS kernel into a build.Source: its
 // source, debuginfo and devel RPMs are fetched from a repository (package
-// photon: a mirror, a local directory or explicit files; checksummed and
-// cached), its tree is prepared as rpmbuild -bp would, and then made ready
-// with the kernel's own kbuild so that the tree has what package build needs
-// (a prepared tree, kbuild's command files and Module.symvers).
+// photon/kernelsrc: a mirror, a local directory or explicit files;
+// checksummed and cached), its tree is prepared as rpmbuild -bp would, and
+// then made ready with the kernel's own kbuild so that the tree has what
+// package build needs (a prepared tree, kbuild's command files and
+// Module.symvers). Its Capabilities tell build.Run the kernel's release and
+// livepatch support before anything is fetched, and offer the full build
+// and the modules' debug information a changed header may need.
 //
-// It lives apart from both packages so that neither imports the other:
+// It lives apart from photon and build so that neither imports the other:
 // photon knows nothing of the build pipeline, and build nothing of Photon's
 // repositories.
 //

@@ -64,16 +64,29 @@ type Source struct {
 	// Logger receives commands and their output; nil: none.
 	Logger *slog.Logger
 
-	tree      string // the prepared tree, once Tree has run
+	tree      string      // the prepared tree, once Tree has run
+	built     *build.Tree // what Tree returned: later calls return it again
 	as        *asuser.User
 	symvers   string // the Module.symvers in use: ModuleSymvers or the devel RPM's
 	debuginfo string // the debuginfo RPM, once Tree has run
 	dir       string // the prepared kernel's directory (kernelsrc.Source.Dir)
 }
 
-// Release is the kernel's uname -r, known before anything is fetched
-// (build.ReleaseSource).
+// Release is the kernel's uname -r, known before anything is fetched.
 func (s *Source) Release() string { return s.Kernel.String() }
+
+// Capabilities tells build.Run what a Photon kernel's source knows and can
+// do beyond its tree: its release and livepatch support before anything is
+// fetched, the full build a changed header may need, and the modules'
+// debug information from the debuginfo RPM.
+func (s *Source) Capabilities() build.Capabilities {
+	return build.Capabilities{
+		Release:        s.Release(),
+		Livepatchable:  s.Livepatchable,
+		BuildAll:       s.BuildAll,
+		ModuleDebugDir: s.ModuleDebugDir,
+	}
+}
 
 // Step names what Tree is doing, for Progress.
 type Step string
@@ -89,8 +102,18 @@ const (
 func (s *Source) Livepatchable() error { return s.Kernel.Livepatchable() }
 
 // Tree fetches, prepares and builds the kernel's tree (each step reused
-// when an earlier run finished it) and describes it for the pipeline.
+// when an earlier run finished it) and describes it for the pipeline. It
+// does so once: after a call that succeeded, Tree returns the same tree
+// again without a step, so a caller that prepared the tree first (to
+// report on it) can hand the Source to build.Run as it is. A new Source
+// for the kernel redoes the checks, reusing what an earlier one left in
+// the cache and Dir.
 func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
+	if s.built != nil {
+		t := *s.built
+		t.MakeArgs = append([]string(nil), t.MakeArgs...)
+		return &t, nil
+	}
 	if s.Repo == nil {
 		return nil, ErrNoRepo
 	}
@@ -164,12 +187,15 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 		// The full build left the modules' .ko files in the tree.
 		t.ModulesDir = src.Tree
 	}
+	built := *t
+	built.MakeArgs = append([]string(nil), t.MakeArgs...)
+	s.built = &built
 	return t, nil
 }
 
 // BuildAll builds the tree Tree prepared in full (vmlinux and modules), once:
 // build.Run asks for it when a patch changes a header, whose users only a
-// full build records (build.FullBuildSource).
+// full build records (build.Capabilities.BuildAll).
 func (s *Source) BuildAll(ctx context.Context) error {
 	if s.tree == "" {
 		return errors.New("photonsource: BuildAll before Tree")

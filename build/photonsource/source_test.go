@@ -75,9 +75,19 @@ func TestTreeFromMirror(t *testing.T) {
 		assert.Contains(t, warnings[0], want)
 	}
 
-	// A second run reuses the cache, the prepared tree and the build.
+	// The same Source gives the same tree again without a step (build.Run
+	// asks a Source the CLI prepared first).
 	steps = nil
-	again, err := src.Tree(t.Context())
+	same, err := src.Tree(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, tree, same)
+	assert.Empty(t, steps, "Tree's work is done once per Source")
+
+	// A second run (a new Source) reuses the cache, the prepared tree and
+	// the build.
+	next := &photonsource.Source{Kernel: src.Kernel, Repo: src.Repo, Dir: src.Dir, Make: src.Make, MakeArgs: src.MakeArgs,
+		Prepare: src.Prepare, Progress: src.Progress}
+	again, err := next.Tree(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, tree, again)
 	assert.Len(t, steps, 4, "no make the second time: %q", steps)
@@ -87,7 +97,8 @@ func TestTreeFromMirror(t *testing.T) {
 
 func TestKnownSymversOnlyPrepares(t *testing.T) {
 	repo := photonsourcetest.NewRepo(t, kernel)
-	src := newSource(t, repo.Serve(t))
+	url := repo.Serve(t)
+	src := newSource(t, url)
 	src.Jobs = 3
 	symvers := filepath.Join(t.TempDir(), "Module.symvers")
 	require.NoError(t, os.WriteFile(symvers, []byte("0x0\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n"), 0o644))
@@ -103,6 +114,7 @@ func TestKnownSymversOnlyPrepares(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "-j3\nCC=gcc\nolddefconfig\n-j3\nCC=gcc\nmodules_prepare\n", string(log))
 
+	src = newSource(t, url)
 	src.ModuleSymvers = filepath.Join(t.TempDir(), "missing")
 	_, err = src.Tree(t.Context())
 	require.ErrorIs(t, err, os.ErrNotExist)
@@ -159,9 +171,9 @@ func TestDevelSymversSparesFullBuild(t *testing.T) {
 // ModuleDebugDir extracts the debuginfo RPM's module debug files once
 // (the fixture's kernel has none: an empty directory).
 func TestModuleDebugDir(t *testing.T) {
-	var _ build.ModuleDebugSource = (*photonsource.Source)(nil)
 	repo := photonsourcetest.NewRepo(t, kernel)
 	src := newSource(t, repo.Serve(t))
+	require.NotNil(t, src.Capabilities().ModuleDebugDir)
 	_, err := src.ModuleDebugDir(t.Context())
 	require.Error(t, err, "nothing prepared yet")
 	_, err = src.Tree(t.Context())
@@ -187,6 +199,7 @@ func TestTreeErrors(t *testing.T) {
 	_, err := src.Tree(t.Context())
 	require.ErrorIs(t, err, photon.ErrNotLivepatchable)
 	require.ErrorIs(t, src.Livepatchable(), photon.ErrNotLivepatchable)
+	require.ErrorIs(t, src.Capabilities().Livepatchable(), photon.ErrNotLivepatchable)
 
 	src = newSource(t, url)
 	src.Kernel = photon.MustParseKernel("6.1.138-9.ph5")
@@ -216,7 +229,6 @@ func TestTreeErrors(t *testing.T) {
 // A replace build for a Photon 3.0 kernel is refused before anything is
 // fetched: the kernel's release is known up front.
 func TestReplaceRefusedBeforeFetch(t *testing.T) {
-	var _ build.ReleaseSource = (*photonsource.Source)(nil)
 	fetched := false
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fetched = true
@@ -225,7 +237,7 @@ func TestReplaceRefusedBeforeFetch(t *testing.T) {
 	defer srv.Close()
 	src := newSource(t, srv.URL)
 	src.Kernel = photon.MustParseKernel("4.19.325-1.ph3")
-	assert.Equal(t, "4.19.325-1.ph3", src.Release())
+	assert.Equal(t, "4.19.325-1.ph3", src.Capabilities().Release)
 	_, err := build.Run(t.Context(), build.Options{Source: src, Patches: []string{"fix.patch"}, OutputDir: t.TempDir()})
 	require.ErrorIs(t, err, build.ErrReplaceUnsupported)
 	assert.Contains(t, err.Error(), "kernel 4.19.325-1.ph3 (Linux 4.19)")
@@ -235,9 +247,9 @@ func TestReplaceRefusedBeforeFetch(t *testing.T) {
 // BuildAll builds a prepared-only tree in full once (build.Run asks for it
 // when a header changes) and keeps the given Module.symvers in place.
 func TestBuildAll(t *testing.T) {
-	var _ build.FullBuildSource = (*photonsource.Source)(nil)
 	repo := photonsourcetest.NewRepo(t, kernel)
 	src := newSource(t, repo.Serve(t))
+	require.NotNil(t, src.Capabilities().BuildAll)
 	require.Error(t, src.BuildAll(t.Context()), "nothing prepared yet")
 	symvers := filepath.Join(t.TempDir(), "Module.symvers")
 	require.NoError(t, os.WriteFile(symvers, []byte("0x1\tkernel_symbol\tvmlinux\tEXPORT_SYMBOL\t\n"), 0o644))

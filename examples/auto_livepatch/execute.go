@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/klpkit/klpkit/build"
-	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
@@ -42,12 +41,12 @@ func (a *app) execute(ctx context.Context, j *job) (err error) {
 	defer prog.finish()
 	fmt.Fprintf(a.status, "Building livepatch module %s for kernel %s\n", j.name, j.kernel)
 	src := a.source(j, prog)
-	tree, err := a.prepare(ctx, src)
+	err = a.prepare(ctx, src)
 	prog.finish()
 	if err != nil {
 		return fail("Couldn't get the kernel source of %s: %w", j.kernel, err)
 	}
-	opts := a.buildOptions(j, preparedSource{tree, src}, staging, prog)
+	opts := a.buildOptions(j, src, staging, prog)
 	opts.DebugDir, opts.KeepWork = j.debugDir, j.debugDir != ""
 	if j.debugDir != "" {
 		// Debug files of an earlier run would mislead: start afresh
@@ -145,22 +144,4 @@ func (a *app) packageRPM(j *job, res *build.Result, dir string) (string, error) 
 	}
 	path := filepath.Join(dir, name)
 	return path, atomicfile.Copy(path, 0o644, func(w io.Writer) error { return rpmpkg.Build(w, p) })
-}
-
-// preparedSource hands build.Run the tree prepared above, with the Photon
-// source behind it for the full build a changed header needs
-// (build.FullBuildSource).
-type preparedSource struct {
-	tree   *build.Tree
-	photon *photonsource.Source
-}
-
-func (p preparedSource) Tree(context.Context) (*build.Tree, error) { return p.tree, nil }
-
-func (p preparedSource) BuildAll(ctx context.Context) error { return p.photon.BuildAll(ctx) }
-
-// ModuleDebugDir gives build.Run the modules' debug information when a
-// header changes (build.ModuleDebugSource).
-func (p preparedSource) ModuleDebugDir(ctx context.Context) (string, error) {
-	return p.photon.ModuleDebugDir(ctx)
 }

@@ -77,12 +77,12 @@ func (a *app) dryRun(ctx context.Context, j *job) error {
 	defer prog.finish()
 	fmt.Fprintf(a.status, "Checking livepatch module %s for kernel %s (dry run: nothing is built)\n", j.name, j.kernel)
 	src := a.source(j, prog)
-	tree, err := a.prepare(ctx, src)
+	err := a.prepare(ctx, src)
 	prog.finish()
 	if err != nil {
 		return fail("Couldn't get the kernel source of %s: %w", j.kernel, err)
 	}
-	plan, err := a.check(ctx, a.buildOptions(j, preparedSource{tree, src}, j.output, prog))
+	plan, err := a.check(ctx, a.buildOptions(j, src, j.output, prog))
 	prog.finish()
 	if err != nil {
 		return fail("Checking livepatch module failed: %w", err)

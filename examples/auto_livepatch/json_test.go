@@ -49,8 +49,7 @@ func TestCheck(t *testing.T) {
 	assert.Equal(t, out, got.OutputDir)
 	assert.Empty(t, got.DebugDir)
 	assert.False(t, got.KeepWork)
-	_, full := got.Source.(build.FullBuildSource)
-	assert.True(t, full, "the same Source a build gets")
+	assert.Same(t, c.src, got.Source, "the Source prepared, as a build gets it")
 	assert.Equal(t, "Checking livepatch module fix for kernel "+kernel+" (dry run: nothing is built)\n"+
 		"Testing patch file(s)\n"+
 		"Kernel: "+kernel+"\nModule: "+filepath.Join(out, "fix.ko")+" (replaces earlier livepatches)\n"+

@@ -43,8 +43,9 @@ type app struct {
 	now func() time.Time
 	// getenv reads SOURCE_DATE_EPOCH.
 	getenv func(string) string
-	// prepare fetches and prepares the kernel's tree (Source.Tree).
-	prepare func(context.Context, *photonsource.Source) (*build.Tree, error)
+	// prepare fetches and prepares the kernel's tree (Source.Tree) before
+	// the build, which then gets the same tree from the Source at no cost.
+	prepare func(context.Context, *photonsource.Source) error
 	// build is build.Run.
 	build func(context.Context, build.Options) (*build.Result, error)
 	// check is build.Check (--check).
@@ -66,10 +67,17 @@ type app struct {
 func run(args []string, stdout, stderr io.Writer) error {
 	a := &app{stdout: stdout, stderr: stderr, root: "/", uname: hostRelease, now: time.Now,
 		getenv: os.Getenv, build: build.Run, check: build.Check,
-		prepare: func(ctx context.Context, s *photonsource.Source) (*build.Tree, error) { return s.Tree(ctx) }, terminal: cliprogress.IsTerminal(stderr)}
+		prepare: prepareTree, terminal: cliprogress.IsTerminal(stderr)}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return a.run(ctx, args)
+}
+
+// prepareTree fetches and prepares the kernel's tree; the Source keeps it
+// for the build.
+func prepareTree(ctx context.Context, s *photonsource.Source) error {
+	_, err := s.Tree(ctx)
+	return err
 }
 
 func (a *app) run(ctx context.Context, args []string) error {

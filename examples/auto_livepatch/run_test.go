@@ -29,9 +29,10 @@ import (
 
 const kernel = "6.1.138-2.ph5"
 
-// cli runs the command with a fake build.Run. The fake asks the Source for
-// its tree when fetch is set (the real fetch and prepare, with a make
-// stand-in), then writes a stand-in module.
+// cli runs the command with a fake build.Run. The fake checks it was given
+// the Source the command prepared, as it is, asks it for its tree when
+// fetch is set (the real fetch and prepare, with a make stand-in; else a
+// stand-in tree), then writes a stand-in module.
 type cli struct {
 	a        *app
 	out, err bytes.Buffer
@@ -56,20 +57,28 @@ func newCLI(t *testing.T) *cli {
 		now:      func() time.Time { return clock },
 		getenv:   func(k string) string { return c.env[k] },
 		makeProg: photonsourcetest.FakeMake(t),
-		prepare: func(ctx context.Context, s *photonsource.Source) (*build.Tree, error) {
+		prepare: func(ctx context.Context, s *photonsource.Source) error {
 			c.src = s
 			if c.fetch {
-				return s.Tree(ctx)
+				_, err := s.Tree(ctx)
+				return err
 			}
-			return &build.Tree{Release: s.Kernel.String(), Dir: "/fake/tree"}, nil
+			return nil
 		},
 		build: func(ctx context.Context, o build.Options) (*build.Result, error) {
 			c.got = &o
-			_, full := o.Source.(build.FullBuildSource)
-			require.True(t, full, "a header change can have the Photon tree built in full")
-			tree, err := o.Source.Tree(ctx)
-			if err != nil {
-				return nil, err
+			require.Same(t, c.src, o.Source, "the prepared Source, passed through unchanged")
+			caps := o.Source.Capabilities()
+			assert.Equal(t, c.src.Kernel.String(), caps.Release)
+			assert.NotNil(t, caps.Livepatchable)
+			assert.NotNil(t, caps.BuildAll, "a header change can have the Photon tree built in full")
+			assert.NotNil(t, caps.ModuleDebugDir, "a header's users in modules come from the debuginfo RPM")
+			tree := &build.Tree{Release: c.src.Kernel.String(), Dir: "/fake/tree"}
+			if c.fetch {
+				var err error
+				if tree, err = o.Source.Tree(ctx); err != nil {
+					return nil, err
+				}
 			}
 			c.tree = tree
 			o.Progress(buildReport(build.Event{Stage: build.StageLink, Message: "building patch module " + o.Name + ".ko", Total: 1}))
