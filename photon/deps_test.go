@@ -12,11 +12,13 @@ import (
 )
 
 // modelDeps are the only packages outside the standard library that the
-// kernel model may import: itself and klpkit's JSON helpers, which import
-// only the standard library (their own imports are in the list checked
-// below, so they cannot grow either).
+// kernel model may import: itself, klpkit's JSON helpers and its kernel
+// version facts (internal/kver: which Linux brought atomic replace), which
+// import only the standard library (their own imports are in the list
+// checked below, so they cannot grow either).
 var modelDeps = []string{
 	"github.com/klpkit/klpkit/internal/jsontext",
+	"github.com/klpkit/klpkit/internal/kver",
 	"github.com/klpkit/klpkit/photon",
 }
 

@@ -5,6 +5,8 @@ package photon
 import (
 	"fmt"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/kver"
 )
 
 // Release is a Photon OS major release: 3 for Photon 3.0 (".ph3").
@@ -23,8 +25,9 @@ type ReleaseInfo struct {
 	KernelLine string `json:"kernel_line"`
 	// Compiler is the gcc the release's kernels are built with (head of branch).
 	Compiler string `json:"compiler"`
-	// AtomicReplace tells whether the kernel supports klp replace (Linux >= 5.1).
-	// Without it every livepatch must be built non-replace (-R).
+	// AtomicReplace tells whether the kernel supports klp replace (Linux
+	// 5.1 or later). Without it every livepatch must be built non-replace
+	// (-R). It follows from KernelLine (see atomicReplace).
 	AtomicReplace bool `json:"atomic_replace"`
 	// Flavors lists the x86_64 kernel flavors of the release.
 	Flavors []FlavorInfo `json:"flavors"`
@@ -86,11 +89,12 @@ const (
 )
 
 // releases is the one table of Photon facts (kernel line, compiler,
-// atomic replace, flavors and their livepatch support), gathered from
-// Photon's kernel packages and repositories.
+// flavors and their livepatch support), gathered from Photon's kernel
+// packages and repositories. Releases fills in AtomicReplace from the
+// kernel line.
 var releases = []ReleaseInfo{
 	{
-		Release: 3, KernelLine: "4.19", Compiler: "gcc 7.3.0", AtomicReplace: false,
+		Release: 3, KernelLine: "4.19", Compiler: "gcc 7.3.0",
 		Flavors: []FlavorInfo{
 			{Flavor: Generic, ConfigFile: "config", Livepatch: true, Since: th(4, 19, 247, 2)},
 			{Flavor: AWS, ConfigFile: "config-aws", Livepatch: true, Since: th(4, 19, 247, 2)},
@@ -100,7 +104,7 @@ var releases = []ReleaseInfo{
 		},
 	},
 	{
-		Release: 4, KernelLine: "5.10", Compiler: "gcc 10.5.0", AtomicReplace: true,
+		Release: 4, KernelLine: "5.10", Compiler: "gcc 10.5.0",
 		Flavors: []FlavorInfo{
 			{Flavor: Generic, ConfigFile: "config_x86_64", Livepatch: true, Since: th(5, 10, 118, 2)},
 			{Flavor: AWS, ConfigFile: "config-aws", Livepatch: true, Since: th(5, 10, 118, 2)},
@@ -110,7 +114,7 @@ var releases = []ReleaseInfo{
 		},
 	},
 	{
-		Release: 5, KernelLine: "6.1", Compiler: "gcc 12.2.0", AtomicReplace: true,
+		Release: 5, KernelLine: "6.1", Compiler: "gcc 12.2.0",
 		Flavors: []FlavorInfo{
 			{
 				Flavor: Generic, ConfigFile: "config_x86_64", Livepatch: true, Since: th(5, 10, 78, 7),
@@ -132,6 +136,7 @@ var releases = []ReleaseInfo{
 func Releases() []ReleaseInfo {
 	out := make([]ReleaseInfo, len(releases))
 	for i, r := range releases {
+		r.AtomicReplace = atomicReplace(r.KernelLine)
 		r.Flavors = append([]FlavorInfo(nil), r.Flavors...)
 		for j := range r.Flavors {
 			r.Flavors[j].Bad = append([]BadRange(nil), r.Flavors[j].Bad...)
@@ -139,6 +144,17 @@ func Releases() []ReleaseInfo {
 		out[i] = r
 	}
 	return out
+}
+
+// atomicReplace tells whether kernels of an upstream line ("4.19") have
+// klp replace. Which Linux version brought it is a fact about Linux, not
+// Photon, and klpkit keeps it once, in internal/kver: kmod and build need
+// it for any distribution's kernel and may not import photon, and
+// internal helpers may import no public package, so the fact sits below
+// them all and this table shows it for each release.
+func atomicReplace(line string) bool {
+	v, ok := kver.FromRelease(line)
+	return ok && !v.Before(kver.AtomicReplace)
 }
 
 // ErrUnknownRelease is returned for a Photon release outside the table.

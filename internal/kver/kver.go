@@ -16,7 +16,11 @@ type Version struct{ Major, Minor int }
 // The versions where the livepatch core changed in ways klpkit depends on.
 var (
 	// AtomicReplace: klp_patch.replace exists, a disabled patch is freed
-	// (its sysfs directory goes), and the strict stacking rules end.
+	// (its sysfs directory goes), and the strict stacking rules end. The
+	// one place klpkit says so: photon's release table
+	// (ReleaseInfo.AtomicReplace), kmod's stacking rules and build's
+	// replace check all read it here, the one package all of them may
+	// import.
 	AtomicReplace = Version{5, 1}
 )
 
