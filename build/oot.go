@@ -177,6 +177,11 @@ func (r *runner) compileOOT(ctx context.Context) error {
 	if err := r.mkdirForUser(dir); err != nil {
 		return err
 	}
+	// Its real path: make's M= names it, and a toolchain root binds the
+	// work directory by its real path.
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	// This process copies the source: the build user needs no access to
 	// it, only to the copy it is given.
 	if err := copySourceTree(r.oot.src, dir); err != nil {
