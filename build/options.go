@@ -20,7 +20,8 @@ import (
 // auto_livepatch -d) is Description; -j is Jobs; --skip-compiler-check is
 // SkipCompilerCheck; -d/--debug and --skip-cleanup are KeepWork;
 // --export-debuginfo is DebugDir; --fuzz is Fuzz; --sign-key, --sign-cert
-// and --sign-hash make Signer (modsign.LoadSigner).
+// and --sign-hash make Signer (modsign.LoadSigner); kpatch-build's
+// --oot-module and --oot-module-src make OOTModule.
 type Options struct {
 	// Source yields the kernel tree to build against; a *Tree is a Source.
 	Source Source
