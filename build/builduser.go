@@ -99,8 +99,8 @@ func (r *runner) setupBuildUser() error {
 
 // checkBuildUser checks, before the first of the tree's programs runs
 // (Check runs none), that the build user can read the tree and the kbuild
-// tree and write the work directory, whose files reach the compiler by
-// path.
+// tree, follow their links out (checkTreeLinks) and write the work
+// directory, whose files reach the compiler by path.
 func (r *runner) checkBuildUser(ctx context.Context) error {
 	u := r.as
 	if u == nil || r.userChecked {
@@ -117,6 +117,9 @@ func (r *runner) checkBuildUser(ctx context.Context) error {
 	}
 	if err := asuser.Check(ctx, u, r.tree.KbuildDir, false, false, "make links the module there and needs its path"); err != nil {
 		return userAccessError(err, "give a kbuild tree whose parents let it through (e.g. /lib/modules/<release>/build, kpatch-build --kbuild), make it readable, or choose the tree's owner as the build user")
+	}
+	if err := r.checkTreeLinks(ctx); err != nil {
+		return err
 	}
 	r.userChecked = true
 	return nil

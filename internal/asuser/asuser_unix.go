@@ -71,10 +71,17 @@ func Check(ctx context.Context, u *User, dir string, write, viaFD bool, what str
 	if viaFD {
 		target, cwd = ".", dir
 	}
+	return runTest(ctx, u, test, target, cwd, &AccessError{User: u, Path: dir, Write: write, What: what})
+}
+
+// runTest runs the shell test on target in cwd as u; a refusal is refused
+// with its Err set.
+func runTest(ctx context.Context, u *User, test, target, cwd string, refused *AccessError) error {
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", test, "sh", target)
 	done, err := Setup(cmd, u, cwd)
 	if err != nil {
-		return &AccessError{User: u, Path: dir, Write: write, What: what, Err: err}
+		refused.Err = err
+		return refused
 	}
 	// Via the descriptor the test runs in the directory: a user that cannot
 	// enter it fails to start, which is the same answer.
@@ -89,10 +96,11 @@ func Check(ctx context.Context, u *User, dir string, write, viaFD bool, what str
 	case err == nil:
 		return nil
 	case errors.As(err, &exit), errors.As(err, &perr) && errors.Is(perr.Err, syscall.EACCES):
-		return &AccessError{User: u, Path: dir, Write: write, What: what, Err: fs.ErrPermission}
+		refused.Err = fs.ErrPermission
 	default:
-		return &AccessError{User: u, Path: dir, Write: write, What: what, Err: err}
+		refused.Err = err
 	}
+	return refused
 }
 
 // Own gives path (not what is below it) to u, so that u can create files
