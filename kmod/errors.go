@@ -164,10 +164,10 @@ func (s *System) classifyLoad(err error) error {
 	case syscall.ENOSYS:
 		return ErrUnsupported
 	case syscall.EPERM:
-		if v, _ := s.readAttr(s.procPath("sys", "kernel", "modules_disabled")); v == "1" {
+		if s.modulesDisabled() {
 			return ErrModulesDisabled
 		}
-		if v, _ := s.readAttr(s.sysPath("kernel", "security", "lockdown")); strings.Contains(v, "[integrity]") || strings.Contains(v, "[confidentiality]") {
+		if s.lockedDown() {
 			return ErrLockdown
 		}
 		return ErrPermission

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -242,13 +241,6 @@ func (s *System) initModule(ctx context.Context, m *Module) error {
 		return &OpError{Op: "init_module", Module: m.Name, Kind: s.classifyLoad(err), Err: err}
 	}
 	return nil
-}
-
-// kernelDecompresses reports whether /sys/module/compression names c: the
-// kernel decompresses only the format it was built with (5.17+).
-func (s *System) kernelDecompresses(c Compression) bool {
-	v, err := s.readAttr(s.sysPath("module", "compression"))
-	return err == nil && strings.TrimSpace(v) == c.String()
 }
 
 // revert undoes a load whose transition stalled: write 0 to enabled (which

@@ -104,7 +104,7 @@ func (s *System) handOver(ctx context.Context, t Timing, keep string, progress f
 	// Oldest first: the kernel enables a patch only above an enabled one.
 	for i := len(stack) - 1; i >= 0; i-- {
 		name := stack[i]
-		if name == keep || !fileExists(s.livepatchPath(name)) || s.patchEnabled(name) {
+		if name == keep || !s.patchRegistered(name) || s.patchEnabled(name) {
 			continue
 		}
 		if err := s.setEnabled(restore, t, name, true, progress); err != nil {
@@ -123,7 +123,7 @@ func (s *System) handOver(ctx context.Context, t Timing, keep string, progress f
 // waits for the transition to end. On a stall the transition is left to the
 // kernel, which goes on switching tasks, and the error names the tasks.
 func (s *System) setEnabled(ctx context.Context, t Timing, name string, on bool, progress func(Event)) error {
-	inTransition, _ := s.readBool(s.livepatchPath(name, "transition"))
+	inTransition, _ := s.patchInTransition(name)
 	if s.patchEnabled(name) != on || inTransition {
 		kind, val := EventDisabling, "0"
 		if on {
@@ -135,7 +135,7 @@ func (s *System) setEnabled(ctx context.Context, t Timing, name string, on bool,
 				if err := stopped(ctx, "write enabled="+val, name); err != nil {
 					return err
 				}
-				return s.writeAttr(s.livepatchPath(name, "enabled"), val)
+				return s.writeEnabled(name, on)
 			})
 			if err != nil {
 				return &OpError{Op: "write enabled=" + val, Module: name, Kind: s.classifyLoad(err), Err: err}

@@ -23,7 +23,7 @@ func (s *System) settleRetire(ctx context.Context, t Timing, keep string, older,
 	var left []string
 	errs := []error{ctx.Err()}
 	for _, name := range older {
-		gone := !s.moduleLoaded(name) && !fileExists(s.livepatchPath(name))
+		gone := !s.moduleLoaded(name) && !s.patchRegistered(name)
 		if !gone && s.patchInactive(name) {
 			if err := s.finishUnload(bg, t, name, progress); err != nil {
 				errs = append(errs, err)

@@ -2,11 +2,7 @@
 
 package kmod
 
-import (
-	"os"
-
-	"github.com/klpkit/klpkit/internal/kver"
-)
+import "github.com/klpkit/klpkit/internal/kver"
 
 // Kernels before 5.1 (Photon 3.0's 4.19) keep livepatches in a stack with
 // rules of their own: a disabled patch stays registered, its directory
@@ -25,27 +21,6 @@ func (s *System) stackingEnforced() bool {
 	}
 	v, ok := kver.FromRelease(rel)
 	return ok && v.Before(kver.AtomicReplace)
-}
-
-// patchEnabled reports that name's sysfs directory reads enabled 1: the
-// patch is live or on its way to being live.
-func (s *System) patchEnabled(name string) bool {
-	on, _ := s.readBool(s.livepatchPath(name, "enabled"))
-	return on
-}
-
-// patchInactive reports that name patches nothing and is not on its way to:
-// its directory is gone (5.1 and later free a disabled patch) or it reads
-// enabled 0 outside a transition (before 5.1).
-func (s *System) patchInactive(name string) bool {
-	if _, err := os.Stat(s.livepatchPath(name)); os.IsNotExist(err) {
-		return true
-	}
-	if s.patchEnabled(name) {
-		return false
-	}
-	inTransition, ok := s.readBool(s.livepatchPath(name, "transition"))
-	return ok && !inTransition
 }
 
 // newerPatch returns an enabled livepatch loaded after name, or "".
@@ -69,7 +44,7 @@ func (s *System) topDisabled() string {
 		return ""
 	}
 	for _, n := range s.livepatchModules() { // newest first
-		if !fileExists(s.livepatchPath(n)) {
+		if !s.patchRegistered(n) {
 			continue
 		}
 		if s.patchInactive(n) {

@@ -3,13 +3,8 @@
 package kmod
 
 import (
-	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/klpkit/klpkit"
@@ -72,16 +67,9 @@ func orDefault(v, def string) string {
 	return v
 }
 
-func (s *System) sysPath(elem ...string) string {
-	return filepath.Join(append([]string{orDefault(s.SysRoot, "/sys")}, elem...)...)
-}
-
-func (s *System) procPath(elem ...string) string {
-	return filepath.Join(append([]string{orDefault(s.ProcRoot, "/proc")}, elem...)...)
-}
-
-func (s *System) livepatchPath(elem ...string) string {
-	return s.sysPath(append([]string{"kernel", "livepatch"}, elem...)...)
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func (s *System) kernel() Kernel {
@@ -115,81 +103,6 @@ func (s *System) poll() time.Duration {
 
 // Release returns the running kernel's release (uname -r).
 func (s *System) Release() (string, error) { return s.kernel().Release() }
-
-// readAttr reads a sysfs/procfs attribute without its trailing newline.
-func (s *System) readAttr(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimRight(string(b), "\n"), nil
-}
-
-// AttrWriter is implemented by a Kernel that also takes the writes to
-// livepatch control files (enabled, force, signal). Those writes are kernel
-// operations: on a real host they act before write(2) returns and fail with
-// the kernel's errno. A fake kernel implements this to act the same way; the
-// real one needs nothing, kmod then writes the file.
-type AttrWriter interface {
-	WriteAttr(path, value string) error
-}
-
-// writeAttr writes a livepatch control file through the Kernel when it takes
-// such writes, else to the file.
-func (s *System) writeAttr(path, value string) error {
-	if w, ok := s.kernel().(AttrWriter); ok {
-		return w.WriteAttr(path, value)
-	}
-	return writeAttr(path, value)
-}
-
-// writeAttr writes a sysfs attribute the way the kernel expects: one write,
-// no truncation (sysfs ignores it), no create.
-func writeAttr(path, value string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	_, err = io.WriteString(f, value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// HasLivepatch reports whether the kernel has CONFIG_LIVEPATCH.
-func (s *System) HasLivepatch() bool {
-	fi, err := os.Stat(s.livepatchPath())
-	return err == nil && fi.IsDir()
-}
-
-// moduleLoaded reports whether /sys/module/<name> exists.
-func (s *System) moduleLoaded(name string) bool {
-	_, err := os.Stat(s.sysPath("module", name))
-	return err == nil
-}
-
-// taintedLivepatch reports whether a loaded module carries the livepatch
-// taint (K in /sys/module/<name>/taint): true for every livepatch module,
-// enabled, disabled or replaced, and for nothing else.
-func (s *System) taintedLivepatch(name string) bool {
-	v, err := s.readAttr(s.sysPath("module", name, "taint"))
-	return err == nil && strings.ContainsRune(v, 'K')
-}
-
-// refcnt returns /sys/module/<name>/refcnt; -1 with an error when unreadable.
-func (s *System) refcnt(name string) (int, error) {
-	v, err := s.readAttr(s.sysPath("module", name, "refcnt"))
-	if err != nil {
-		return -1, err
-	}
-	t := strings.TrimSpace(v)
-	n, err := strconv.Atoi(t)
-	if err != nil || n < 0 || t[0] == '+' {
-		return -1, fmt.Errorf("refcnt of %s: %q is not a reference count", name, v)
-	}
-	return n, nil
-}
 
 // ModuleName is the kernel's spelling of a module name: '-' becomes '_'.
 func ModuleName(name string) string { return modname.Kernel(name) }

@@ -74,15 +74,15 @@ func (s *System) Unload(ctx context.Context, target string, opts *UnloadOptions)
 	}
 	defer unlock()
 	if (opts == nil || !opts.AnyModule) && s.moduleLoaded(name) &&
-		!fileExists(s.livepatchPath(name)) && !s.taintedLivepatch(name) {
+		!s.patchRegistered(name) && !s.taintedLivepatch(name) {
 		return name, fmt.Errorf("%s is loaded but is not a livepatch module (no livepatch taint in %s): %w; remove it with rmmod if that is meant",
-			name, s.sysPath("module", name, "taint"), ErrNotLivepatch)
+			name, s.taintFile(name), ErrNotLivepatch)
 	}
 	return name, s.unloadLocked(ctx, t, name, progress)
 }
 
 func (s *System) unloadLocked(ctx context.Context, t Timing, name string, progress func(Event)) error {
-	hasDir := fileExists(s.livepatchPath(name))
+	hasDir := s.patchRegistered(name)
 	if !hasDir && !s.moduleLoaded(name) {
 		return fmt.Errorf("%s: %w", name, ErrNotLoaded)
 	}
@@ -99,15 +99,15 @@ func (s *System) unloadLocked(ctx context.Context, t Timing, name string, progre
 				if err := stopped(ctx, "disable", name); err != nil {
 					return err
 				}
-				return s.writeAttr(s.livepatchPath(name, "enabled"), "0")
+				return s.writeEnabled(name, false)
 			})
 			if cerr := ctx.Err(); cerr != nil {
-				if tr, _ := s.readBool(s.livepatchPath(name, "transition")); s.patchEnabled(name) && !tr {
+				if tr, _ := s.patchInTransition(name); s.patchEnabled(name) && !tr {
 					return s.unloadUnchanged(name, cerr) // the disable never happened
 				}
 				return s.settleUnload(ctx, t, name, progress)
 			}
-			if err != nil && fileExists(s.livepatchPath(name)) {
+			if err != nil && s.patchRegistered(name) {
 				return &OpError{Op: "disable", Module: name, Kind: s.classifyLoad(err), Err: err}
 			}
 		}
@@ -143,7 +143,7 @@ func (s *System) livepatchModules() []string {
 	seen := map[string]bool{}
 	mods, _ := s.Modules()
 	for _, m := range mods {
-		if m.Livepatch() || fileExists(s.livepatchPath(m.Name)) {
+		if m.Livepatch() || s.patchRegistered(m.Name) {
 			names = append(names, m.Name)
 			seen[m.Name] = true
 		}

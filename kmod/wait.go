@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"syscall"
 	"time"
 )
@@ -56,7 +55,7 @@ func (s *System) waitTransition(parent context.Context, t Timing, name string, t
 		if inactive {
 			done = s.patchInactive(name)
 		} else {
-			tr, ok := s.readBool(s.livepatchPath(name, "transition"))
+			tr, ok := s.patchInTransition(name)
 			done = !ok || !tr
 		}
 		if done {
@@ -68,13 +67,13 @@ func (s *System) waitTransition(parent context.Context, t Timing, name string, t
 		}
 		if !signalled && time.Since(start) >= t.SignalAfter {
 			signalled = true
-			sig := s.livepatchPath(name, "signal")
-			switch {
-			case parent.Err() != nil: // no kernel call once cancelled
-			case !fileExists(sig):
-				progress(Event{Kind: EventSignalled, Module: name, Automatic: true})
-			case s.writeAttr(sig, "1") == nil:
-				progress(Event{Kind: EventSignalled, Module: name})
+			if parent.Err() == nil { // no kernel call once cancelled
+				switch has, err := s.writeSignal(name); {
+				case !has:
+					progress(Event{Kind: EventSignalled, Module: name, Automatic: true})
+				case err == nil:
+					progress(Event{Kind: EventSignalled, Module: name})
+				}
 			}
 		}
 		if err := sleep(ctx, s.poll()); err != nil {
@@ -86,11 +85,6 @@ func (s *System) waitTransition(parent context.Context, t Timing, name string, t
 			return time.Since(start), tasks, fmt.Errorf("%s: %w", name, ErrTransitionStalled)
 		}
 	}
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // waitRefcnt waits for /sys/module/<name>/refcnt to reach 0 (or the module
