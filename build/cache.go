@@ -6,11 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // objectCache keeps original objects between runs. An entry's key hashes

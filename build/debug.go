@@ -4,9 +4,10 @@ package build
 
 import (
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"path/filepath"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // exportDebug copies what explains a build into Options.DebugDir: the

@@ -9,13 +9,13 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/internal/elfobj"
 	"github.com/klpkit/klpkit/internal/modname"
 )

@@ -6,10 +6,11 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // patchHeaders are klpkit's kpatch-macros.h and kpatch-syscall.h: the

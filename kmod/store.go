@@ -5,11 +5,12 @@ package kmod
 import (
 	"errors"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // StoreLayout says where installed modules live.

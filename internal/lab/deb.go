@@ -7,11 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // extractDeb copies the members of a .deb's data archive named in want

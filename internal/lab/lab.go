@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"os"
 	"path/filepath"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // ErrNotPrepared means the lab directory holds no complete lab: run `make lab`.

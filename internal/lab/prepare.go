@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io"
 	"log/slog"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // Config says where and what to prepare. The zero value of every field but

@@ -7,11 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // Cache is a directory of downloaded packages keyed by their SHA-256:

@@ -4,12 +4,13 @@ package specprep
 
 import (
 	"fmt"
-	"github.com/klpkit/klpkit/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
 // copy implements cp [-a|-r|-p|-f ...] SRC... DST inside the build tree.
