@@ -340,6 +340,17 @@ func (e *rootEnv) setup(cmd *exec.Cmd, u *asuser.User, dir string) (func(), erro
 	return func() {}, nil
 }
 
+// path returns dir as commands reach it: in a root by its real path (the
+// binds are real paths), on the host as it is.
+func (e *rootEnv) path(dir string) string {
+	if e != nil {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return real
+		}
+	}
+	return dir
+}
+
 // start starts cmd, in the root when there is one.
 func (e *rootEnv) start(cmd *exec.Cmd) error {
 	if e == nil {
