@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -73,6 +75,47 @@ func BenchmarkRunLab(b *testing.B) {
 				b.Fatalf("make fs/proc/meminfo.o: %v\n%s", err, out)
 			}
 		}
+		reportRSS(b)
+	})
+	// "header-cold": a change to an inline of include/linux/time_namespace.h
+	// from an empty cache; its users come from the kernel's debug
+	// information, and only they are compiled (no full build). Its baseline
+	// is kbuild making those same objects (-j as the build's jobs), the
+	// least any kbuild-driven tool spends on them.
+	var users []string
+	header := filepath.Join(patchDir, "header-inline.patch")
+	b.Run("header-cold", func(b *testing.B) {
+		for b.Loop() {
+			res, err := build.Run(b.Context(), build.Options{Source: tree, Patches: []string{header}, OutputDir: b.TempDir(),
+				CacheDir: b.TempDir(), PartialHeaderUsers: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			users = users[:0]
+			for _, o := range res.Objects {
+				users = append(users, o.Path)
+			}
+		}
+		b.ReportMetric(float64(len(users)), "units")
+		reportRSS(b)
+	})
+	b.Run("baseline-kbuild-header-users", func(b *testing.B) {
+		if len(users) == 0 {
+			b.Fatal("header-cold compiled no units")
+		}
+		for b.Loop() {
+			b.StopTimer()
+			for _, u := range users {
+				os.Remove(filepath.Join(l.SourceDir, u))
+			}
+			b.StartTimer()
+			args := append([]string{"-C", l.SourceDir, "-s", "-j" + strconv.Itoa(runtime.NumCPU()), "KCFLAGS=-ffunction-sections -fdata-sections"}, tree.MakeArgs...)
+			cmd := exec.CommandContext(b.Context(), "make", append(args, users...)...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("make %d header users: %v\n%s", len(users), err, out)
+			}
+		}
+		b.ReportMetric(float64(len(users)), "units")
 		reportRSS(b)
 	})
 	b.Run("warm", func(b *testing.B) {
