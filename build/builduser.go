@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/procgroup"
 )
@@ -24,10 +25,9 @@ import (
 // with the kernel tree (make of its Makefiles, the compiler kbuild
 // calls, scripts/, objtool, genksyms) when the caller is root. A tree from
 // a source RPM is code from that package; only loading the module needs
-// root. See Options.BuildUser.
-type BuildUser struct {
-	UID, GID uint32
-}
+// root. See Options.BuildUser. It is klpkit.BuildUser, which Photon's
+// %prep takes too (kernelsrc.PrepareOptions).
+type BuildUser = klpkit.BuildUser
 
 // LookupBuildUser resolves "name", "uid", "name:group" or "uid:gid" (the
 // CLIs' --build-user). Root is refused: use Options.BuildAsRoot.

@@ -141,6 +141,10 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 	s.progress(StepPrepare, "preparing the source tree of "+k.String())
 	po := s.Prepare
 	po.Dir = s.Dir
+	if po.BuildUser == nil && !po.BuildAsRoot {
+		// %prep's patch and xz run as the user make will.
+		po.BuildUser, po.BuildAsRoot = s.BuildUser, s.BuildAsRoot
+	}
 	if po.CC == "" {
 		po.CC = s.compiler()
 	}

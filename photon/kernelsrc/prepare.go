@@ -46,6 +46,11 @@ type PrepareOptions struct {
 	// and never concurrently, on Prepare's goroutine. Their Detail is a
 	// specprep.PrepareEvent.
 	Progress klpkit.ProgressFunc
+	// BuildUser and BuildAsRoot say who runs GNU patch and xz on the
+	// source RPM's files when the caller is root (specprep.PrepOptions):
+	// nil is nobody, for a tree this process makes.
+	BuildUser   *klpkit.BuildUser
+	BuildAsRoot bool
 }
 
 // ErrSpecMismatch is returned when the source RPM is not the kernel's.
@@ -202,7 +207,8 @@ func prepareIn(ctx context.Context, k photon.Kernel, srpm, debuginfo, dir string
 		return nil, err
 	}
 	if err := specprep.Prep(ctx, spec, specprep.PrepOptions{SourceDir: sources, BuildDir: build,
-		PatchCommand: o.PatchCommand, XZCommand: o.xzCommand(), Progress: o.Progress}); err != nil {
+		PatchCommand: o.PatchCommand, XZCommand: o.xzCommand(), Progress: o.Progress,
+		BuildUser: o.BuildUser, BuildAsRoot: o.BuildAsRoot}); err != nil {
 		return nil, err
 	}
 	tree := filepath.Join(build, "linux-"+spec.Version)

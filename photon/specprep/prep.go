@@ -56,6 +56,15 @@ type PrepOptions struct {
 	// Progress, if set, receives a PrepareEvent report as each tarball is
 	// unpacked and each patch applied, on Prep's goroutine.
 	Progress klpkit.ProgressFunc
+	// BuildUser and BuildAsRoot say who runs GNU patch and the external
+	// xz, which read the source RPM's patches and tarballs, when the
+	// caller is root, as build.Options' fields of the same names do for
+	// a build. nil is BuildDir's owner when that is not root, else
+	// nobody. The user gets BuildDir's directories, not its files (whose
+	// owners and modes stay as they are), and must be able to run the two
+	// programs. BuildAsRoot runs them as root.
+	BuildUser   *klpkit.BuildUser
+	BuildAsRoot bool
 }
 
 // Prep runs spec's %prep as rpmbuild -bp would, for the subset of
@@ -64,7 +73,8 @@ type PrepOptions struct {
 // make mrproper inside the build and source directories. Anything else is
 // a *SpecError (ErrUnsupportedSpec); a patch that does not apply is a
 // *PatchError. Files are read and written without following links out of
-// the two directories.
+// the two directories. As root, patch and xz run as a build user
+// (PrepOptions.BuildUser).
 func Prep(ctx context.Context, spec *Spec, opts PrepOptions) error {
 	if spec == nil || opts.SourceDir == "" || opts.BuildDir == "" {
 		return errors.New("photon: Prep: spec, PrepOptions.SourceDir and PrepOptions.BuildDir are required")
@@ -73,7 +83,11 @@ func Prep(ctx context.Context, spec *Spec, opts PrepOptions) error {
 	if patch == "" {
 		patch = "patch"
 	}
+	as, err := prepUser(&opts)
+	if err != nil {
+		return err
+	}
 	r := &prepRunner{ctx: ctx, spec: spec, sourceDir: opts.SourceDir, buildDir: opts.BuildDir,
-		patchCmd: patch, xzCmd: opts.XZCommand, progress: opts.Progress}
+		patchCmd: patch, xzCmd: opts.XZCommand, progress: opts.Progress, as: as}
 	return r.run()
 }

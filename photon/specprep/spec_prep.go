@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/klpkit/klpkit"
+	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/beneath"
 )
 
@@ -32,6 +33,10 @@ type prepRunner struct {
 	// applyPatchHelper is set once %prep includes Photon's ApplyPatch.inc helper.
 	applyPatchHelper bool
 	progress         klpkit.ProgressFunc
+	// as runs GNU patch and xz (nil: this process); dirsGiven: every
+	// directory of buildDir is as's (prep_user.go).
+	as        *asuser.User
+	dirsGiven bool
 }
 
 func (r *prepRunner) run() error {
@@ -85,6 +90,9 @@ func (r *prepRunner) exec(l SpecLine) error {
 		return nil
 	}
 	cmd := args[0]
+	if cmd == "%setup" || cmd == "cp" || cmd == "mkdir" {
+		r.dirsGiven = false // they may make directories, as this process
+	}
 	switch {
 	case cmd == "%setup":
 		return r.setup(l, args[1:])
@@ -273,7 +281,7 @@ func (r *prepRunner) unpack(l SpecLine, n int, into string) error {
 		return r.fail(l, "Source%d is not defined", n)
 	}
 	r.emit(PrepareEvent{Step: StepUnpack, Detail: file})
-	if err := unpackFrom(r.ctx, r.sourceDir, file, into, r.xzCmd); err != nil {
+	if err := unpackFrom(r.ctx, r.sourceDir, file, into, r.xzCmd, r.as); err != nil {
 		return r.fail(l, "unpacking Source%d: %v", n, err)
 	}
 	return nil
@@ -447,11 +455,16 @@ func (r *prepRunner) runPatch(l SpecLine, n int, file string, opts patchOptions)
 		args = append(args, "-R")
 	}
 	cmd := exec.CommandContext(r.ctx, r.patchCmd, args...)
-	cmd.Dir = r.cwd
 	cmd.Stdin = in
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	done, err := r.setupPatch(cmd)
+	if err != nil {
+		return r.fail(l, "patch %s: %v", file, err)
+	}
+	err = cmd.Run()
+	done()
+	if err != nil {
 		return &PatchError{Patch: file, Number: n, Dir: r.cwd, Output: strings.TrimSpace(out.String()), Err: err}
 	}
 	return nil

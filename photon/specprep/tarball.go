@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/beneath"
 	"github.com/klpkit/klpkit/internal/decompress"
 	"github.com/klpkit/klpkit/internal/xzguard"
@@ -32,16 +33,17 @@ const maxTarballSize = 16 << 30
 // ten times faster than the pure-Go decoder on a kernel tarball); the
 // archive itself is always read, checked and written by untar.
 func unpackTarball(ctx context.Context, file, dir, xzCmd string) error {
-	return unpackFrom(ctx, filepath.Dir(file), filepath.Base(file), dir, xzCmd)
+	return unpackFrom(ctx, filepath.Dir(file), filepath.Base(file), dir, xzCmd, nil)
 }
 
 // unpackFrom unpacks the tarball root/rel, opened without following links
-// out of root (a source RPM's directory).
-func unpackFrom(ctx context.Context, root, rel, dir, xzCmd string) error {
+// out of root (a source RPM's directory). An external xz runs as as (nil:
+// this process).
+func unpackFrom(ctx context.Context, root, rel, dir, xzCmd string, as *asuser.User) error {
 	name := filepath.Base(rel)
 	isXZ := strings.HasSuffix(name, ".tar.xz") || strings.HasSuffix(name, ".txz")
 	if isXZ && xzCmd != "" {
-		return unpackWithCommand(ctx, root, rel, dir, xzCmd)
+		return unpackWithCommand(ctx, root, rel, dir, xzCmd, as)
 	}
 	f, err := beneath.Open(root, rel)
 	if err != nil {
@@ -74,8 +76,9 @@ func unpackFrom(ctx context.Context, root, rel, dir, xzCmd string) error {
 }
 
 // unpackWithCommand runs "xzCmd -dc" on root/rel and untars its output. The
-// file reaches xz through xzguard, which bounds xz's dictionary too.
-func unpackWithCommand(ctx context.Context, root, rel, dir, xzCmd string) error {
+// file reaches xz through xzguard, which bounds xz's dictionary too. xz
+// runs as as, in /: it decompresses a package's data and needs no file.
+func unpackWithCommand(ctx context.Context, root, rel, dir, xzCmd string, as *asuser.User) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	file := filepath.Join(root, rel)
@@ -93,8 +96,14 @@ func unpackWithCommand(ctx context.Context, root, rel, dir, xzCmd string) error 
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("%s: starting %s: %w", filepath.Base(file), xzCmd, err)
+	done, err := asuser.Setup(cmd, as, "/")
+	if err != nil {
+		return err
+	}
+	err = cmd.Start()
+	done()
+	if err != nil {
+		return fmt.Errorf("%s: starting %s as %s: %w", filepath.Base(file), xzCmd, as, err)
 	}
 	untarErr := untar(ctx, bufio.NewReaderSize(out, 1<<20), dir)
 	if untarErr != nil {
