@@ -16,7 +16,7 @@
 //     combine and validate patches; module naming and metadata.
 //   - build: the pipeline from kernel source and patches to a .ko.
 //   - build/objdiff: ELF object diffing of original and patched objects.
-//   - build/klp: livepatch module generation, link and klp relocations.
+//   - build/internal/klp: livepatch module generation, link and klp relocations.
 //   - kmod: load, unload, install and list livepatch modules at run time.
 //   - rpmpkg: livepatch RPMs out; safe SRPM and debuginfo extraction in.
 //

@@ -26,7 +26,7 @@ var forbiddenImports = [][2]string{
 	{"rpmpkg", "build"}, {"rpmpkg", "photon"},
 	// build works on a kernel tree; where it came from is photonsource's
 	// business, and loading is kmod's.
-	{"build/klp", "build/photonsource"}, {"build/objdiff", "build/photonsource"},
+	{"build/internal/klp", "build/photonsource"}, {"build/objdiff", "build/photonsource"},
 	{"build/toolchain", "photon"},
 }
 

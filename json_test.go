@@ -25,7 +25,6 @@ import (
 
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
-	"github.com/klpkit/klpkit/build/klp"
 	"github.com/klpkit/klpkit/build/objdiff"
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/kmod"
@@ -55,7 +54,7 @@ var jsonTypes = []any{
 	// build
 	build.Event{}, build.Result{}, build.Plan{}, build.ObjectError{}, build.NotPatchedError{},
 	build.ExportVersionError{}, objdiff.Result{}, objdiff.FunctionState{}, objdiff.UnsupportedError{},
-	klp.ArchRelocationError{}, photonsource.MakeError{},
+	build.ArchRelocationError{}, photonsource.MakeError{},
 	// kmod
 	kmod.Event{}, kmod.LoadResult{}, kmod.Listing{}, kmod.LoadedModule{}, kmod.OpError{},
 	kmod.StalledError{}, kmod.CancelledError{}, kmod.VermagicError{},

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/build/internal/klp"
 	"github.com/klpkit/klpkit/internal/elfobj"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/build/internal/klp"
 	"github.com/klpkit/klpkit/internal/elfobj"
 )
 

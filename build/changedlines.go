@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/build/internal/klp"
 	"github.com/klpkit/klpkit/build/objdiff"
 	"github.com/klpkit/klpkit/internal/dwarfline"
 	"github.com/klpkit/klpkit/internal/elfobj"

@@ -53,7 +53,7 @@
 //   - diff: package build/objdiff compares each pair and extracts the
 //     changed and new functions; changes a livepatch cannot carry are
 //     refused with errors matching [ErrUnsupportedPatch].
-//   - link: package build/klp generates the klp_patch registration, links
+//   - link: package build/internal/klp generates the klp_patch registration, links
 //     it with the patch objects through kbuild against KbuildDir (the
 //     installed headers are enough) and rewrites references to symbols
 //     the kernel does not export into .klp.rela sections.

@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/build/internal/klp"
 	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/internal/elfobj"
 	"github.com/klpkit/klpkit/internal/modname"

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/build/internal/klp"
 )
 
 // crossUnit is one translation unit of a cross-object build: its source

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/build/internal/klp"
 	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/kver"
 	"github.com/klpkit/klpkit/livepatch"

@@ -33,6 +33,6 @@
 // section, the rule, and what the patch author can do.
 //
 // Result.Relocations lists what the patch object leaves undefined; the
-// build/klp stage turns those with Livepatch set into .klp.rela sections
+// build/internal/klp stage turns those with Livepatch set into .klp.rela sections
 // and resolves symbol positions against the parent's symbol table.
 package objdiff

@@ -13,7 +13,7 @@ import (
 )
 
 // Result is what Diff found and what the patch object holds. The linker
-// stage (package build/klp) turns Changed into klp_func entries and
+// stage (package build/internal/klp) turns Changed into klp_func entries and
 // Relocations with Livepatch set into .klp.rela sections.
 type Result struct {
 	Object string `json:"object"` // Options.Name
@@ -80,7 +80,7 @@ type Relocation struct {
 	// Livepatch reports that the reference must become a klp relocation
 	// (.klp.rela.<parent>.<section> against .klp.sym.<parent>.<name>,<pos>):
 	// the target is defined in the parent and not exported. Targets neither
-	// defined here nor exported are resolved by build/klp against the
+	// defined here nor exported are resolved by build/internal/klp against the
 	// parent's symbol table.
 	Livepatch bool `json:"livepatch"`
 }

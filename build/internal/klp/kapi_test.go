@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/build/klp"
+	"github.com/klpkit/klpkit/build/internal/klp"
 )
 
 // The generated source against stand-in headers of both livepatch APIs

@@ -46,4 +46,13 @@
 // and object names include all of the patched object's. A System.map has
 // no file blocks, so there a duplicated name is refused with
 // [ErrAmbiguousSymbol]: give the vmlinux instead.
+//
+// The package is internal to build, not public: its steps edit the patch
+// objects and the module in place as build holds them, an *elfobj.File
+// (klpkit's ELF editor, itself internal), and make sense only in the order
+// build runs them. Public types would mean publishing that ELF editor as
+// an API, or re-reading and re-writing the whole object for every step,
+// for callers that do not exist: a module is made by build.Run. What a
+// caller of build.Run needs from here, the errors it branches on, build
+// re-exports (build.ErrArchKlpRelocation, build.ArchRelocationError, ...).
 package klp

@@ -48,7 +48,7 @@ func TestModuleSourceGolden(t *testing.T) {
 		}
 		want, err := os.ReadFile(path)
 		require.NoError(t, err)
-		assert.Equal(t, string(want), string(src), "go test ./build/klp -update rewrites %s", path)
+		assert.Equal(t, string(want), string(src), "go test ./build/internal/klp -update rewrites %s", path)
 	}
 }
 
