@@ -43,7 +43,7 @@ func labToolchainCache(t *testing.T) string {
 // (the root TestKbuildModuleInRoot provisions, from the same cache). The
 // original, patched and patch objects and the module are byte-identical:
 // the same compiler, binutils and tree give the same bytes wherever they
-// run.
+// run. So does an out-of-tree module's livepatch.
 func TestRunInToolchainRoot(t *testing.T) {
 	l := vmtest.RequireLab(t)
 	if os.Geteuid() != 0 {
@@ -107,6 +107,27 @@ func TestRunInToolchainRoot(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, bytes.Equal(host, inRoot), "%s differs between the host build and the root build (%d and %d bytes)", p, len(host), len(inRoot))
 	}
+
+	// An out-of-tree module's livepatch (Options.OOTModule), whose two
+	// sides kbuild builds with make -C the kbuild tree: the same module in
+	// the root. Its debug information names the module's build copy in the
+	// work directory (M=), so both builds use one work directory.
+	kos, err := l.BuildModule(ctx, ootSrc, t.TempDir(), nil)
+	require.NoError(t, err)
+	require.Len(t, kos, 1)
+	work := filepath.Join(openTempDir(t), "work")
+	ootBuild := func(tc build.Toolchain) []byte {
+		res, err := build.Run(ctx, build.Options{
+			Source: labTree(t, l), Patches: []string{ootPatch}, Name: "klpkit-oot-fix", OutputDir: t.TempDir(),
+			OOTModule: &build.OOTModule{Module: kos[0], Source: ootSrc}, Toolchain: tc, WorkDir: work,
+		})
+		require.NoError(t, err, "out-of-tree module, toolchain %+v", tc)
+		data, err := os.ReadFile(res.Module)
+		require.NoError(t, err)
+		return data
+	}
+	assert.True(t, bytes.Equal(ootBuild(build.Toolchain{Mode: build.ToolchainHost}), ootBuild(build.Toolchain{Mode: build.ToolchainRoot, Dir: root.Dir})),
+		"the out-of-tree module's livepatch differs between the host build and the root build")
 }
 
 func containsPrefix(list []string, prefix string) bool {
