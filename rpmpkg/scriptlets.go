@@ -10,8 +10,9 @@ import (
 // package will be installed when the transaction is done: %pre/%post see 1
 // on install and 2 on upgrade; %preun/%postun see 0 on erase and 1 on
 // upgrade. On upgrade rpm runs the new %post before the old %preun, so the
-// old %preun must do nothing then, or it would remove the patch the new
-// package just loaded (Photon's template ignores $1 and has that bug).
+// old %preun must never unload a live patch then, or it would remove the
+// patch the new package just loaded (Photon's template ignores $1 and has
+// that bug); it unloads only its own module once the new patch replaced it.
 //
 // Names are checked by Package validation (letters, digits, _.+-), so
 // single quotes are safe. unload takes the in-kernel module name; uninstall
@@ -34,11 +35,13 @@ else
 fi
 `
 
-// pid1Root and modulesDir are what the scriptlets test; scriptlet tests
-// point them elsewhere.
+// pid1Root, modulesDir and the sysfs directories are what the scriptlets
+// test; scriptlet tests point them elsewhere.
 const (
-	pid1Root   = "/proc/1/root"
-	modulesDir = "/lib/modules/"
+	pid1Root        = "/proc/1/root"
+	modulesDir      = "/lib/modules/"
+	sysModuleDir    = "/sys/module/"
+	sysLivepatchDir = "/sys/kernel/livepatch/"
 )
 
 const preScript = `# Refuse a running system whose kernel is neither the target nor installed.
@@ -57,10 +60,13 @@ installed=@INSTALLED@
 target=@KERNEL@
 ` + whereScript + `upgrade=
 if [ "${1:-1}" -gt 1 ]; then
-	# Upgrade: the old package's patch has the same module name, so it must
-	# leave before the new one can load; drop its boot copy too. (No
-	# /dev/null redirections: image builds run rpm --root without /dev.)
-	if [ "$where" = live ]; then
+	# Upgrade. Where the old package's module has this one's name, it must
+	# leave before the new one can load (a cumulative series that names
+	# each version's module apart is replaced atomically instead, and the
+	# old %preun takes the replaced module out). Drop the old boot copy
+	# too. (No /dev/null redirections: image builds run rpm --root without
+	# /dev.)
+	if [ "$where" = live ] && [ -d ` + sysModuleDir + `"$mod" ]; then
 		kpatch unload "$mod" || upgrade=stuck
 	fi
 	kpatch uninstall -k "$target" "$installed" || :
@@ -103,11 +109,27 @@ exit 0
 const preunScript = `mod=@MODULE@
 installed=@INSTALLED@
 target=@KERNEL@
-if [ "${1:-0}" -ge 1 ]; then
-	# Upgrade: the new package's %post already replaced the patch.
+` + whereScript + `if [ "${1:-0}" -ge 1 ]; then
+	# Upgrade: the new package's %post has loaded its patch. If that
+	# replaced this one atomically (another module name), this module is
+	# still loaded but inert: its patch has left the kernel's list, or is
+	# disabled on its way out. Take it out; a patch still enabled (the new
+	# one stacked on it, or kept this name) stays.
+	lp=` + sysLivepatchDir + `"$mod"
+	if [ "$where" = live ] && [ -d ` + sysModuleDir + `"$mod" ]; then
+		enabled=1
+		if [ ! -d "$lp" ]; then
+			enabled=0
+		elif [ -r "$lp/enabled" ]; then
+			read -r enabled < "$lp/enabled" || enabled=1
+		fi
+		if [ "$enabled" = 0 ]; then
+			kpatch unload "$mod" || echo "livepatch $mod: replaced by the new version, but its module stays loaded (inert) until reboot" >&2
+		fi
+	fi
 	exit 0
 fi
-` + whereScript + `# Never fail: a failing %preun would wedge rpm -e.
+# Never fail: a failing %preun would wedge rpm -e.
 if [ "$where" = live ]; then
 	kpatch unload "$mod" || echo "livepatch $mod: not unloaded (already unloaded?)" >&2
 fi

@@ -27,11 +27,12 @@ type scriptHost struct {
 	uname   string
 	image   bool   // not the running system: / is not PID 1's root
 	libMods string // stands for /lib/modules
+	sys     string // stands for sysfs: module/ and livepatch/ (the fake kpatch keeps them)
 }
 
 func newScriptHost(t *testing.T, uname string) *scriptHost {
 	needTool(t, "sh")
-	h := &scriptHost{t: t, state: t.TempDir(), modules: t.TempDir(), uname: uname, libMods: t.TempDir()}
+	h := &scriptHost{t: t, state: t.TempDir(), modules: t.TempDir(), uname: uname, libMods: t.TempDir(), sys: t.TempDir()}
 	return h
 }
 
@@ -53,10 +54,12 @@ func (h *scriptHost) run(script string, arg string) (string, int) {
 	}
 	script = strings.ReplaceAll(script, pid1Root, root)
 	script = strings.ReplaceAll(script, modulesDir, h.libMods+"/")
+	script = strings.ReplaceAll(script, sysModuleDir, h.sys+"/module/")
+	script = strings.ReplaceAll(script, sysLivepatchDir, h.sys+"/livepatch/")
 	f := filepath.Join(h.t.TempDir(), "script")
 	require.NoError(h.t, os.WriteFile(f, []byte(script), 0o644))
 	cmd := exec.Command("sh", f, arg)
-	cmd.Env = []string{"PATH=" + fakebin + ":/usr/bin:/bin", "FAKE_UNAME=" + h.uname, "FAKE_KPATCH_STATE=" + h.state}
+	cmd.Env = []string{"PATH=" + fakebin + ":/usr/bin:/bin", "FAKE_UNAME=" + h.uname, "FAKE_KPATCH_STATE=" + h.state, "FAKE_SYS=" + h.sys}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		var ee *exec.ExitError
@@ -317,4 +320,52 @@ func TestUninstallNamesTheInstalledFile(t *testing.T) {
 	assert.Empty(t, h.state1("installed-lp"), "rpm -e removes the boot copy")
 	assert.Contains(t, h.log(), "kpatch unload klp_other", "unload names the in-kernel module")
 	assert.Contains(t, h.log(), "kpatch uninstall -k 6.1.83-5.ph5 lp")
+}
+
+// A cumulative series that names each version's module apart: the new
+// %post loads version 2 beside version 1 (the kernel replaces 1 with 2
+// atomically: no unpatched moment), and the old %preun takes out version
+// 1's module once its patch has left the kernel's list; one still enabled
+// (not replaced: stacked) is left alone.
+func TestUpgradeUnloadsTheReplacedModule(t *testing.T) {
+	old := scriptsFor(t, "6.1.83-5.ph5", "lp_1")
+	h := newScriptHost(t, "6.1.83-5.ph5")
+	h.installKo("lp_1", "v1")
+	_, code := h.run(old.Post, "1")
+	require.Equal(t, 0, code)
+	require.DirExists(t, filepath.Join(h.sys, "module", "lp_1"))
+
+	p := testPackage()
+	p.Name, p.Kernel = "lp_1", "6.1.83-5.ph5" // the same package, its module renamed
+	p.Module = testModule("lp_2", "6.1.83-5.ph5", "")
+	spec, err := p.Spec()
+	require.NoError(t, err)
+	h.installKo("lp_2", "v2")
+	out, code := h.run(strings.ReplaceAll(spec.Scripts.Post, "lp_1.ko", "lp_2.ko"), "2")
+	require.Equal(t, 0, code, out)
+	assert.NotContains(t, h.log(), "kpatch unload lp_2", "nothing of that name was loaded")
+	assert.Equal(t, "v1", h.state1("loaded-lp_1"), "version 1 stays until replaced")
+	assert.Equal(t, "v2", h.state1("loaded-lp_2"))
+
+	// Not replaced (the new patch stacked on it): the old %preun leaves it.
+	out, code = h.run(old.PreUn, "1")
+	require.Equal(t, 0, code, out)
+	assert.Equal(t, "v1", h.state1("loaded-lp_1"), "an enabled patch is never taken out by an upgrade")
+
+	// Replaced: the kernel disabled version 1 and is removing it from its list.
+	require.NoError(t, os.WriteFile(filepath.Join(h.sys, "livepatch", "lp_1", "enabled"), []byte("0\n"), 0o644))
+	out, code = h.run(old.PreUn, "1")
+	require.Equal(t, 0, code, out)
+	assert.Empty(t, h.state1("loaded-lp_1"), "the replaced module is unloaded")
+	assert.Equal(t, "v2", h.state1("loaded-lp_2"), "the new version stays live")
+	assert.Equal(t, "v2", h.state1("installed-lp_2"), "and loads at boot")
+
+	// Replaced and gone from the list: the same.
+	h.installKo("lp_1", "v1")
+	_, code = h.run(old.Post, "1")
+	require.Equal(t, 0, code)
+	require.NoError(t, os.RemoveAll(filepath.Join(h.sys, "livepatch", "lp_1")))
+	out, code = h.run(old.PreUn, "1")
+	require.Equal(t, 0, code, out)
+	assert.Empty(t, h.state1("loaded-lp_1"))
 }
