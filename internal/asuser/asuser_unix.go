@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -132,29 +131,4 @@ func Owner(path string) (*User, error) {
 		u.GID = Nobody().GID
 	}
 	return u, nil
-}
-
-// OwnTree gives dir and everything below it to u, leaving alone what u
-// already owns (so that doing it again costs one walk). Symbolic links are
-// changed, not followed. A nil u changes nothing.
-func OwnTree(ctx context.Context, u *User, dir string) error {
-	if u == nil {
-		return nil
-	}
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Uid == u.UID && st.Gid == u.GID {
-			return nil
-		}
-		return os.Lchown(p, int(u.UID), int(u.GID))
-	})
 }

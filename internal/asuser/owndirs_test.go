@@ -53,3 +53,40 @@ func TestOwnDirs(t *testing.T) {
 	assert.Equal(t, uint32(0), owner(outside))
 	require.NoError(t, OwnDirs(t.Context(), nil, dir))
 }
+
+// OwnTree gives everything below dir away, links included (not what they
+// lead to), and walks through descriptors, so a link where a directory was
+// (a build user racing a rerun) cannot lead it outside.
+func TestOwnTree(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root: it changes owners")
+		}
+		t.Skip("needs root: it changes owners")
+	}
+	u := &User{UID: 4242, GID: 4243}
+	top := t.TempDir()
+	dir, outside := filepath.Join(top, "tree"), filepath.Join(top, "outside")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "a/b"), 0o755))
+	require.NoError(t, os.Mkdir(outside, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "secret"), nil, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a/b/f"), nil, 0o600))
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "a/dirlink")))
+	require.NoError(t, os.Symlink(filepath.Join(outside, "secret"), filepath.Join(dir, "a/filelink")))
+	require.NoError(t, OwnTree(t.Context(), u, dir))
+
+	owner := func(p string) uint32 {
+		st, err := os.Lstat(p)
+		require.NoError(t, err)
+		return st.Sys().(*syscall.Stat_t).Uid
+	}
+	for _, p := range []string{"", "a", "a/b", "a/b/f", "a/dirlink", "a/filelink"} {
+		assert.Equal(t, uint32(4242), owner(filepath.Join(dir, p)), "%q", p)
+	}
+	for _, p := range []string{outside, filepath.Join(outside, "secret")} {
+		assert.Equal(t, uint32(0), owner(p), "%s: a link is never followed", p)
+	}
+	require.Error(t, OwnTree(t.Context(), u, filepath.Join(dir, "a/dirlink")), "not even at the top")
+	assert.Equal(t, uint32(0), owner(outside))
+	require.NoError(t, OwnTree(t.Context(), nil, dir))
+}
