@@ -5,7 +5,6 @@
 package build_test
 
 import (
-	"debug/elf"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,29 +64,9 @@ func TestRunOn510InVM(t *testing.T) {
 // bullseye's gcc-10, compiled the module.
 func requireGCC10(t *testing.T, l *lab.Lab, ko string) {
 	t.Helper()
-	config, err := os.ReadFile(l.Config)
+	cc, err := lab.ConfigCompiler(l.Config)
 	require.NoError(t, err)
-	var cc string
-	for _, line := range strings.Split(string(config), "\n") {
-		if v, ok := strings.CutPrefix(line, "CONFIG_CC_VERSION_TEXT="); ok {
-			cc = strings.Trim(v, `"`)
-		}
-	}
 	want, ok := strings.CutPrefix(cc, "gcc-10 ")
 	require.True(t, ok, "the 5.10 kernel's compiler: %q", cc)
-	f, err := elf.Open(ko)
-	require.NoError(t, err)
-	defer f.Close()
-	sec := f.Section(".comment")
-	require.NotNil(t, sec, "%s has no .comment", ko)
-	data, err := sec.Data()
-	require.NoError(t, err)
-	n := 0
-	for _, s := range strings.Split(string(data), "\x00") {
-		if v, ok := strings.CutPrefix(s, "GCC: "); ok {
-			require.Equal(t, want, v, "%s: a compiler other than the 5.10 kernel's", ko)
-			n++
-		}
-	}
-	require.NotZero(t, n, "%s .comment names no compiler: %q", ko, data)
+	require.NoError(t, lab.CheckBuiltBy(ko, want))
 }

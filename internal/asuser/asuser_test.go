@@ -16,15 +16,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/needtest"
 )
 
 func requireRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root: it drops to another user")
-		}
-		t.Skip("needs root: it drops to another user")
+		needtest.Missing(t, "needs root: it drops to another user")
 	}
 }
 

@@ -79,31 +79,11 @@ func sampleLivepatchInVM(t *testing.T, g lab.Generation) {
 // was built with the kernel's own compiler.
 func requireBuiltBy(t *testing.T, l *lab.Lab, ko string) {
 	t.Helper()
-	config, err := os.ReadFile(l.Config)
+	cc, err := lab.ConfigCompiler(l.Config)
 	require.NoError(t, err)
-	var cc string
-	for _, line := range strings.Split(string(config), "\n") {
-		if v, ok := strings.CutPrefix(line, "CONFIG_CC_VERSION_TEXT="); ok {
-			cc = strings.Trim(v, `"`)
-		}
-	}
 	_, want, ok := strings.Cut(cc, " ")
 	require.True(t, ok, "CONFIG_CC_VERSION_TEXT %q", cc)
-	f, err := elf.Open(ko)
-	require.NoError(t, err)
-	defer f.Close()
-	sec := f.Section(".comment")
-	require.NotNil(t, sec, "%s has no .comment", ko)
-	data, err := sec.Data()
-	require.NoError(t, err)
-	n := 0
-	for _, s := range strings.Split(string(data), "\x00") {
-		if v, ok := strings.CutPrefix(s, "GCC: "); ok {
-			require.Equal(t, want, v, "%s built by another compiler than the kernel's (%s)", ko, cc)
-			n++
-		}
-	}
-	require.NotZero(t, n, "%s .comment names no compiler: %q", ko, data)
+	require.NoError(t, lab.CheckBuiltBy(ko, want))
 }
 
 func readFile(t *testing.T, name string) string {

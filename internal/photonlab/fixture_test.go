@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/needtest"
 )
 
 // assetsDir is the repository's real assets.
@@ -124,10 +126,7 @@ func requireTools(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is missing (.ci/packages.txt)", tool)
-			}
-			t.Skipf("needs %s", tool)
+			needtest.Missing(t, "needs %s", tool)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -17,6 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/ulikunitz/xz"
+
+	"github.com/klpkit/klpkit/internal/needtest"
 )
 
 // sample returns n bytes of text-like data with an incompressible stretch,
@@ -39,10 +40,7 @@ func sample(n int) []byte {
 func xzTool(t testing.TB, data []byte, args ...string) []byte {
 	t.Helper()
 	if _, err := exec.LookPath("xz"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xz(1) is missing (xz-utils, .ci/packages.txt)")
-		}
-		t.Skip("needs xz(1) (xz-utils)")
+		needtest.Missing(t, "needs xz(1) (xz-utils)")
 	}
 	cmd := exec.Command("xz", append([]string{"-c", "-T1"}, args...)...)
 	cmd.Stdin = bytes.NewReader(data)
