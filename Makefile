@@ -67,8 +67,8 @@ lab-5.10:
 LAB_RPMDIR = $(KLPKIT_LAB_DIR)/klpkit-rpms
 lab-photon: lab-debian
 	rm -rf $(LAB_RPMDIR)
-	$(GO) run ./internal/selfrpm/cmd/selfrpm -o $(LAB_RPMDIR) -dists ph5
-	$(GO) run ./internal/photonlab/cmd/photonlab prepare --packages $(LAB_RPMDIR)
+	$(GO) run ./internal/lab/selfrpm/cmd/selfrpm -o $(LAB_RPMDIR) -dists ph5
+	$(GO) run ./internal/lab/photonlab/cmd/photonlab prepare --packages $(LAB_RPMDIR)
 
 demo: lab-debian
 	$(GO) run ./internal/lab/cmd/klplab demo
@@ -78,7 +78,7 @@ demo: lab-debian
 # (or SOURCE_DATE_EPOCH). Signed when RPM_SIGNING_KEY names an OpenPGP private key.
 RPMDIR ?= rpms
 rpms:
-	$(GO) run ./internal/selfrpm/cmd/selfrpm -o $(RPMDIR) $(if $(RPM_SIGNING_KEY),-key $(RPM_SIGNING_KEY))
+	$(GO) run ./internal/lab/selfrpm/cmd/selfrpm -o $(RPMDIR) $(if $(RPM_SIGNING_KEY),-key $(RPM_SIGNING_KEY))
 
 clean:
 	$(GO) clean -testcache

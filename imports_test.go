@@ -30,34 +30,13 @@ var forbiddenImports = [][2]string{
 	{"build/toolchain", "photon"},
 }
 
-// labPackages are the test lab's: only the lab, the examples and the
-// commands may import them.
-var labPackages = []string{"internal/lab", "internal/photonlab", "internal/vmtest", "internal/labtest"}
-
-// helperPackages are internal/'s library helpers: they import no public
-// package of klpkit, so that any public package may use them.
-var helperPackages = []string{
-	"internal/asuser", "internal/atomicfile", "internal/beneath", "internal/ccwrap", "internal/clijson",
-	"internal/cliprogress", "internal/decompress", "internal/dwarfline", "internal/elfobj", "internal/flock",
-	"internal/jsontext", "internal/kver", "internal/modname", "internal/procgroup", "internal/version",
-	"internal/xzguard",
-}
-
-// testingOutsideTests may import "testing" outside _test.go files although
-// their names do not say they are test helpers (#18: the lab moves into
-// one folder). No package may join this list.
-var testingOutsideTests = []string{"internal/photonlab"}
+// labDir is the test lab's folder in internal/: its Debian and Photon
+// kernels, vmtest and the guest helpers. Only the lab, the examples and the
+// commands may import it, and it is the only part of internal/ that may
+// import klpkit's public packages.
+const labDir = "internal/lab"
 
 func under(pkg, prefix string) bool { return pkg == prefix || strings.HasPrefix(pkg, prefix+"/") }
-
-func anyUnder(pkg string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if under(pkg, p) {
-			return true
-		}
-	}
-	return false
-}
 
 // TestImportRules pins ARCHITECTURE.md's import rules on every package of
 // the module (its non-test files).
@@ -75,11 +54,11 @@ func TestImportRules(t *testing.T) {
 		fields := strings.Fields(sc.Text())
 		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], modulePath), "/")
 		pkgs++
-		isLab := anyUnder(pkg, labPackages) || under(pkg, "examples") || strings.Contains(pkg, "/cmd/")
+		isLab := under(pkg, labDir) || under(pkg, "examples") || strings.Contains(pkg, "/cmd/")
 		for _, imp := range fields[1:] {
 			if imp == "testing" {
 				name := pkg[strings.LastIndex(pkg, "/")+1:]
-				if !strings.Contains(name, "test") && !anyUnder(pkg, testingOutsideTests) {
+				if !strings.Contains(name, "test") {
 					t.Errorf("%s imports testing outside its tests: test helpers go in a package whose name says so", pkg)
 				}
 				continue
@@ -93,14 +72,14 @@ func TestImportRules(t *testing.T) {
 					t.Errorf("%s imports %s: %s must never import %s (ARCHITECTURE.md)", pkg, rel, f[0], f[1])
 				}
 			}
-			if anyUnder(rel, labPackages) && !isLab {
+			if under(rel, labDir) && !isLab {
 				t.Errorf("%s imports the test lab's %s", pkg, rel)
 			}
 			if under(rel, "examples") && !under(pkg, "examples") {
 				t.Errorf("%s imports the example %s", pkg, rel)
 			}
-			if anyUnder(pkg, helperPackages) && !strings.HasPrefix(rel, "internal/") {
-				t.Errorf("the internal helper %s imports the public package %s: helpers sit below every public package", pkg, rel)
+			if under(pkg, "internal") && !under(pkg, labDir) && !strings.HasPrefix(rel, "internal/") {
+				t.Errorf("the internal helper %s imports the public package %s: helpers sit below every public package (only %s may)", pkg, rel, labDir)
 			}
 		}
 	}

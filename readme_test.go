@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // readmeMarker, on the line before a ```sh fence, marks a README block that

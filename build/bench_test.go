@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/klpkit/klpkit/build"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // BenchmarkRunLab measures patch to .ko for a one-function patch on the

@@ -16,7 +16,7 @@ import (
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // TestRunOn510InVM proves build.Run on the second lab generation: a patch

@@ -16,7 +16,7 @@ import (
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/objdiff"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 var checkedLines = regexp.MustCompile(`^(\d+) function\(s\) hold changed lines`)

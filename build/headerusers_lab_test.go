@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // TestDebugHeaderUsersMatchKbuild: on the Debian lab kernel, the users of

@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/internal/testcorpus"
-	"github.com/klpkit/klpkit/internal/vmtest"
 )
 
 // BenchmarkKpatchSuite measures patch to .ko for each must-build patch of

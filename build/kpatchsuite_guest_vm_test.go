@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // The guest side of TestKpatchIntegrationInVM.

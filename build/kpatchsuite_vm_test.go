@@ -18,8 +18,8 @@ import (
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/internal/testcorpus"
-	"github.com/klpkit/klpkit/internal/vmtest"
 )
 
 // kpatch's integration suite (../shared/testdata/kpatch-integration-6.2)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/kmod/modsign"
 )
 

@@ -18,7 +18,7 @@ import (
 
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // macroCases prove the kpatch-macros.h / kpatch-syscall.h macros: each

@@ -18,7 +18,7 @@ import (
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // The out-of-tree module of testdata/oot and its livepatch.

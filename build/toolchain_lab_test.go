@@ -20,8 +20,8 @@ import (
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/toolchain"
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/internal/needtest"
-	"github.com/klpkit/klpkit/internal/vmtest"
 )
 
 // labToolchainCache is where the lab tests keep toolchain roots: the

@@ -21,8 +21,8 @@ import (
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/asuser"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/internal/needtest"
-	"github.com/klpkit/klpkit/internal/vmtest"
 )
 
 // TestRunLabCcache builds the same livepatch from the lab tree twice: once

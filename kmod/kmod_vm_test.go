@@ -16,7 +16,7 @@ import (
 
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 )

@@ -17,12 +17,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/internal/rpmoracle"
+	"github.com/klpkit/klpkit/rpmpkg/internal/rpmoracle"
 )
 
 // github.com/cavaliergopher/rpm is the oracle for this package's header
 // decoder. It imports the deprecated golang.org/x/crypto/openpgp, so it
-// lives in the tests of internal/rpmoracle, which nothing imports: were it
+// lives in the tests of rpmpkg/internal/rpmoracle, which nothing imports: were it
 // a test dependency here, `go mod tidy` in every program importing rpmpkg
 // would add that module. oracleCompare runs that package's test binary on
 // a package and fails on any difference in any tag of either header, or in
@@ -56,7 +56,7 @@ func oracleTags(h *header) map[int]rpmoracle.Tag {
 // oracleDir holds the oracle binary once built; TestMain removes it.
 var oracleDir string
 
-// oracleBinary builds internal/rpmoracle's test binary once per run.
+// oracleBinary builds rpmpkg/internal/rpmoracle's test binary once per run.
 var oracleBinary = sync.OnceValues(func() (string, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -67,7 +67,7 @@ var oracleBinary = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(oracleDir, "rpmoracle.test")
-	out, err := exec.Command(goTool, "test", "-c", "-o", bin, "../internal/rpmoracle").CombinedOutput()
+	out, err := exec.Command(goTool, "test", "-c", "-o", bin, "./internal/rpmoracle").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("build the oracle: %w\n%s", err, out)
 	}

@@ -20,9 +20,8 @@ import (
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/labtest"
-	"github.com/klpkit/klpkit/internal/photonlab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -34,11 +33,11 @@ import (
 func TestAutoLivepatchPhotonLabInVM(t *testing.T) {
 	const guestKo = "/klp/livepatch.ko"
 	vmtest.Run(t, vmtest.Config{
-		Kernel:  func(t *testing.T, l *lab.Lab) string { return photonlab.Require(t, l).Vmlinuz },
+		Kernel:  func(t *testing.T, l *lab.Lab) string { return labtest.RequirePhoton(t, l).Vmlinuz },
 		Timeout: 3 * time.Minute,
 		Append:  "no_timer_check",
 		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
-			pl := photonlab.Require(t, l)
+			pl := labtest.RequirePhoton(t, l)
 			srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 			defer srv.Close()
 			// Where the build user (auto_livepatch as root runs make as

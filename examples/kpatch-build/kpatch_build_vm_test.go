@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/labtest"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // TestKpatchBuildInVM runs the command end to end against the lab kernel

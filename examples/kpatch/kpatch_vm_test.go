@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/kmod"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 )

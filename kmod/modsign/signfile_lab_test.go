@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/internal/needtest"
-	"github.com/klpkit/klpkit/internal/vmtest"
 	"github.com/klpkit/klpkit/kmod/modsign"
 )
 

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // kpatchGuest runs the demo in the guest and ends the VM with a verdict.

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // cmdGuest is the demo's guest side: klplab runs as /init in the VM, shows

@@ -19,9 +19,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/photonlab"
-	"github.com/klpkit/klpkit/internal/selfrpm"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/photonlab"
+	"github.com/klpkit/klpkit/internal/lab/selfrpm"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
@@ -77,7 +77,7 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		t.Fatalf("the guest's /bin/sh is busybox: install busybox-static (.ci/packages.txt): %v", err)
 	}
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	require.NoError(t, err)
 	tools := t.TempDir()
 	autoLivepatch := vmtest.BuildStatic(t, root, "./examples/auto_livepatch", filepath.Join(tools, "auto_livepatch"))

@@ -151,7 +151,7 @@ func deps(list []rpm.Dependency) []string {
 // TestDumpFixture checks the oracle side on an rpmbuild fixture, so that
 // a broken oracle cannot make rpmpkg's comparisons pass vacuously.
 func TestDumpFixture(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "rpmpkg", "fixture-gzip-1.0-1.ph5.x86_64.rpm"))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "rpmpkg", "fixture-gzip-1.0-1.ph5.x86_64.rpm"))
 	require.NoError(t, err)
 	d := dump(raw)
 	require.Empty(t, d.Error)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/internal/photonlab"
+	"github.com/klpkit/klpkit/internal/lab/photonlab"
 )
 
 func TestRunUsage(t *testing.T) {
@@ -40,7 +40,7 @@ func TestInfoWithoutLab(t *testing.T) {
 
 func TestPrepareWithoutDebianLab(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := run(t.Context(), []string{"prepare", "--dir", t.TempDir(), "--assets", "../../../../testdata/photonlab"},
+	err := run(t.Context(), []string{"prepare", "--dir", t.TempDir(), "--assets", "../../../../../testdata/photonlab"},
 		func(string) string { return "" }, &out, &errOut)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "the Debian lab comes first")

@@ -3,7 +3,7 @@
 // Command selfrpm builds klpkit's commands for Photon OS and packages them
 // as RPMs (make rpms):
 //
-//	go run ./internal/selfrpm/cmd/selfrpm -o rpms [-key signing.asc] [-dists ph4,ph5]
+//	go run ./internal/lab/selfrpm/cmd/selfrpm -o rpms [-key signing.asc] [-dists ph4,ph5]
 //
 // Run it in klpkit's checkout. The build time is SOURCE_DATE_EPOCH when set,
 // else the commit's time, so two runs on one commit give the same bytes.
@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klpkit/klpkit/internal/selfrpm"
+	"github.com/klpkit/klpkit/internal/lab/selfrpm"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 

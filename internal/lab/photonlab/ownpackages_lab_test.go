@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/internal/selfrpm"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/selfrpm"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // TestLabRepositoryResolvesKpatch checks the prepared lab (make lab
@@ -20,7 +20,8 @@ import (
 // updates repository resolves klpkit's kpatch package for the lab's
 // Photon release, and the package file is where primary.xml says.
 func TestLabRepositoryResolvesKpatch(t *testing.T) {
-	pl := Require(t, vmtest.RequireLab(t))
+	pl, err := Open(vmtest.RequireLab(t).Dir)
+	require.NoError(t, err, "KLPKIT_VMTEST=1 but the Photon lab is not prepared (make lab-photon)")
 	require.NotEmpty(t, pl.Packages, "the lab publishes klpkit's packages (make lab-photon: photonlab prepare --packages)")
 	k, err := pl.Kernel()
 	require.NoError(t, err)

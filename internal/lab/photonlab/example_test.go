@@ -10,7 +10,7 @@ import (
 	"os"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/photonlab"
+	"github.com/klpkit/klpkit/internal/lab/photonlab"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 

@@ -29,9 +29,9 @@ var testTime = time.Unix(1765000000, 0).UTC()
 // the packaging does not depend on their size, and real builds take a minute.
 func testInputs(t *testing.T) Inputs {
 	t.Helper()
-	unit, err := os.ReadFile("../../examples/kpatch/kpatch.service")
+	unit, err := os.ReadFile("../../../examples/kpatch/kpatch.service")
 	require.NoError(t, err)
-	license, err := os.ReadFile("../../LICENSE")
+	license, err := os.ReadFile("../../../LICENSE")
 	require.NoError(t, err)
 	return Inputs{
 		Kpatch: []byte("\x7fELF kpatch"), KpatchBuild: []byte("\x7fELF kpatch-build"),

@@ -17,8 +17,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/photonlab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
+	"github.com/klpkit/klpkit/internal/lab/photonlab"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/photon"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
@@ -32,7 +33,7 @@ var hostnames = map[photon.Flavor]string{photon.Generic: "(none)", photon.AWS: "
 // requireFlavor returns the lab seen as flavor f.
 func requireFlavor(t *testing.T, l *lab.Lab, f photon.Flavor) *photonlab.Lab {
 	t.Helper()
-	fl, err := photonlab.Require(t, l).Flavor(f)
+	fl, err := labtest.RequirePhoton(t, l).Flavor(f)
 	require.NoError(t, err)
 	return fl
 }
@@ -82,7 +83,7 @@ func TestLabKernelBootsInVM(t *testing.T) {
 // result is exactly what the VM's kernel was built from.
 func TestRepoPreparesTheBuiltTree(t *testing.T) {
 	l := vmtest.RequireLab(t)
-	pl := photonlab.Require(t, l)
+	pl := labtest.RequirePhoton(t, l)
 	srv := httptest.NewServer(http.FileServer(http.Dir(pl.RepoDir)))
 	t.Cleanup(srv.Close)
 	for _, f := range labFlavors {

@@ -28,7 +28,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/photonlab"
+	"github.com/klpkit/klpkit/internal/lab/photonlab"
 	"github.com/klpkit/klpkit/photon"
 )
 

@@ -25,8 +25,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/photonlab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/photonlab"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/kmod/modsign"
 	"github.com/klpkit/klpkit/photon"
 )
@@ -65,7 +65,7 @@ func signingLab(t *testing.T, l *lab.Lab) *photonlab.Lab {
 // signingSetup (host) builds the signed livepatch with auto_livepatch and
 // makes its unsigned and wrongly signed copies.
 func signingSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	require.NoError(t, err)
 	tools := t.TempDir()
 	autoLivepatch := vmtest.BuildStatic(t, root, "./examples/auto_livepatch", filepath.Join(tools, "auto_livepatch"))

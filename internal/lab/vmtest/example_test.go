@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // A VM test: the second function runs inside the guest as PID 1.

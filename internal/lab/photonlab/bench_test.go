@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klpkit/klpkit/internal/photonlab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
@@ -37,8 +37,8 @@ import (
 // ratios. Needs the Photon lab (make lab-photon) and KLPKIT_VMTEST=1.
 func BenchmarkColdPhotonBuild(b *testing.B) {
 	l := vmtest.RequireLab(b)
-	pl := photonlab.Require(b, l)
-	root, err := filepath.Abs("../..")
+	pl := labtest.RequirePhoton(b, l)
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		b.Fatal(err)
 	}

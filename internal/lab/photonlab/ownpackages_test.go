@@ -16,7 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/internal/selfrpm"
+	"github.com/klpkit/klpkit/internal/lab/selfrpm"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"

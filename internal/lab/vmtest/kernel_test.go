@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/klpkit/klpkit/internal/lab"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
 // TestConfigKernelBootsTheChosenKernel boots the lab kernel through

@@ -19,8 +19,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/internal/selfrpm"
-	"github.com/klpkit/klpkit/internal/vmtest"
+	"github.com/klpkit/klpkit/internal/lab/selfrpm"
+	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/kmod/kmodtest"
 	"github.com/klpkit/klpkit/rpmpkg"
 )

@@ -19,7 +19,7 @@ import (
 )
 
 // assetsDir is the repository's real assets.
-const assetsDir = "../../testdata/photonlab"
+const assetsDir = "../../../testdata/photonlab"
 
 // fakeEntry is one file of a fake Debian kernel source tarball.
 type fakeEntry struct {
