@@ -275,21 +275,32 @@ func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]l
 			origFuncs[s.Name] = true
 		}
 	}
-	rows, err := dwarfline.Read(pf)
+	held, err := r.linesHeldBy(pf, added)
 	if err != nil {
 		return nil, nil, fmt.Errorf("patched object %s: checking that every changed line is patched: %w", u.patched, err)
 	}
+	return held, origFuncs, nil
+}
+
+// linesHeldBy finds, from object f's line table, the functions whose
+// patchable code comes from one of lines (tree-relative file -> line
+// numbers), each function, file and line once, in line-table order.
+func (r *runner) linesHeldBy(f *elfobj.File, lines map[string]map[int]bool) ([]lineHolder, error) {
+	rows, err := dwarfline.Read(f)
+	if err != nil {
+		return nil, err
+	}
 	bySection := map[int]*elfobj.Section{}
-	for _, s := range pf.Sections {
+	for _, s := range f.Sections {
 		bySection[s.Index] = s
 	}
 	roots := r.objectRoots()
-	funcs := newFuncIndex(pf)
+	funcs := newFuncIndex(f)
 	var out []lineHolder
 	seen := map[lineHolder]bool{}
 	for _, row := range rows {
 		rel, _ := treeRelative(roots, row.File)
-		if !added[rel][row.Line] {
+		if !lines[rel][row.Line] {
 			continue
 		}
 		sec := bySection[row.Section]
@@ -306,7 +317,7 @@ func (r *runner) changedLineHolders(u *unit, added map[string]map[int]bool) ([]l
 			out = append(out, h)
 		}
 	}
-	return out, origFuncs, nil
+	return out, nil
 }
 
 // patchableText reports code a livepatch can replace; __init/__exit code

@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/klpkit/klpkit/internal/dwarfline"
-	"github.com/klpkit/klpkit/internal/elfobj"
 	"github.com/klpkit/klpkit/livepatch"
 )
 
@@ -93,36 +91,18 @@ func (r *runner) deletedLineHolders(u *unit, deleted map[string]map[int]bool) ([
 		}
 		return "", false
 	}
-	rows, err := dwarfline.Read(of)
+	held, err := r.linesHeldBy(of, deleted)
 	if err != nil {
 		return nil, fmt.Errorf("original object %s: checking that every deleted line is patched: %w", u.orig, err)
 	}
-	bySection := map[int]*elfobj.Section{}
-	for _, s := range of.Sections {
-		bySection[s.Index] = s
-	}
-	roots := r.objectRoots()
-	funcs := newFuncIndex(of)
 	var out []lineHolder
 	seen := map[lineHolder]bool{}
-	for _, row := range rows {
-		rel, _ := treeRelative(roots, row.File)
-		if !deleted[rel][row.Line] {
-			continue
-		}
-		sec := bySection[row.Section]
-		if row.Section == 0 || sec == nil || !patchableText(sec) {
-			continue
-		}
-		fn := funcs.at(sec, row.Offset)
-		if fn == nil {
-			continue
-		}
-		p, ok := replacement(fn.Name)
+	for _, h := range held {
+		p, ok := replacement(h.function)
 		if !ok {
 			continue
 		}
-		h := lineHolder{function: p, file: rel, line: row.Line, deleted: true}
+		h = lineHolder{function: p, file: h.file, line: h.line, deleted: true}
 		if !seen[h] {
 			seen[h] = true
 			out = append(out, h)
