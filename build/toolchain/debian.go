@@ -86,27 +86,15 @@ func (d *Debian) Index(ctx context.Context) (*Index, error) {
 	if d.Keyring == nil {
 		return nil, fmt.Errorf("%w: no keyring given", ErrBadSignature)
 	}
-	now := time.Now
-	if d.Now != nil {
-		now = d.Now
-	}
 	f := fetcher{client: d.Client}
 	idx := newIndex()
 	for _, s := range d.Suites {
 		base := strings.TrimSuffix(s.URL, "/")
-		data, err := f.get(ctx, base+"/dists/"+s.Name+"/InRelease", maxInRelease)
+		rel, err := d.release(ctx, f, base, s.Name)
 		if err != nil {
 			return nil, err
 		}
-		rel, err := VerifyInRelease(data, s.Name, d.Keyring, now())
-		if err != nil {
-			return nil, err
-		}
-		comps := s.Components
-		if len(comps) == 0 {
-			comps = []string{"main"}
-		}
-		for _, c := range comps {
+		for _, c := range s.components() {
 			text, err := d.packagesIndex(ctx, f, base, s.Name, c, rel)
 			if err != nil {
 				return nil, err
@@ -120,15 +108,45 @@ func (d *Debian) Index(ctx context.Context) (*Index, error) {
 	return idx, nil
 }
 
+// components are the suite's components to read: main unless given.
+func (s Suite) components() []string {
+	if len(s.Components) == 0 {
+		return []string{"main"}
+	}
+	return s.Components
+}
+
+// release fetches and verifies a suite's InRelease, at d.Now.
+func (d *Debian) release(ctx context.Context, f fetcher, base, suite string) (*Release, error) {
+	if d.Keyring == nil {
+		return nil, fmt.Errorf("%w: no keyring given", ErrBadSignature)
+	}
+	data, err := f.get(ctx, base+"/dists/"+suite+"/InRelease", maxInRelease)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	return VerifyInRelease(data, suite, d.Keyring, now())
+}
+
 // packagesIndex returns the uncompressed Packages index of one component,
 // fetched in the first compression InRelease lists and checked against it.
 func (d *Debian) packagesIndex(ctx context.Context, f fetcher, base, suite, comp string, rel *Release) ([]byte, error) {
-	dir := comp + "/binary-" + d.arch() + "/"
+	return d.signedIndex(ctx, f, base, suite, comp+"/binary-"+d.arch()+"/", "Packages", rel)
+}
+
+// signedIndex returns the uncompressed index file dir+name of a suite
+// (Packages, Sources), fetched in the first compression InRelease lists
+// and checked against it.
+func (d *Debian) signedIndex(ctx context.Context, f fetcher, base, suite, dir, index string, rel *Release) ([]byte, error) {
 	for _, v := range []struct {
 		ext    string
 		format decompress.Format
 	}{{".xz", decompress.XZ}, {".gz", decompress.Gzip}, {"", decompress.None}} {
-		name := dir + "Packages" + v.ext
+		name := dir + index + v.ext
 		want, ok := rel.Files[name]
 		if !ok {
 			continue
@@ -147,7 +165,7 @@ func (d *Debian) packagesIndex(ctx context.Context, f fetcher, base, suite, comp
 		}
 		return decompress.ReadAll(v.format, raw, &decompress.Limits{MaxSize: maxPackagesIndex})
 	}
-	return nil, fmt.Errorf("%s InRelease lists no %sPackages index", suite, dir)
+	return nil, fmt.Errorf("%s InRelease lists no %s%s index", suite, dir, index)
 }
 
 // cachedIndex returns the verified bytes of an index file, from

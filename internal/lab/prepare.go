@@ -125,6 +125,9 @@ func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 	}
 	l.Config = filepath.Join(l.HeadersDir, ".config")
 	steps := []func(context.Context, *Lab) error{p.image, p.modules, p.dbg, p.headers}
+	if p.cfg.Generation == Bullseye510 {
+		steps = append(steps, p.kpatchSuite) // its conformance suite (kpatchsuite.go)
+	}
 	if p.cfg.Source {
 		steps = append(steps, p.sourceUnpack, p.sourcePrepare)
 	}
