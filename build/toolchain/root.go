@@ -24,6 +24,12 @@ type Cache struct {
 	Client *http.Client
 	// Log, when set, hears of downloads and completed roots.
 	Log *slog.Logger
+	// Unpack, when set, unpacks each downloaded package file (its size
+	// and SHA-256 checked against the list) into the root directory dir
+	// instead of reading it as a .deb: another distribution's packages
+	// (Photon's RPMs, see build/photontoolchain) in the same cached,
+	// locked, list-keyed roots.
+	Unpack func(ctx context.Context, e Entry, file, dir string) error
 }
 
 // Root is a provisioned toolchain root.
@@ -126,14 +132,19 @@ func (c *Cache) build(ctx context.Context, list List, dir string) error {
 	}
 	defer os.RemoveAll(downloads)
 	for _, e := range list {
-		deb := filepath.Join(downloads, e.Name+".deb")
+		deb := filepath.Join(downloads, e.Name+".pkg")
 		if c.Log != nil {
 			c.Log.Info("fetching", "package", e.Name, "version", e.Version, "bytes", e.Size)
 		}
 		if err := f.getVerified(ctx, e.URL, deb, e.SHA256, e.Size); err != nil {
 			return fmt.Errorf("%s %s: %w", e.Name, e.Version, err)
 		}
-		if err := extractFile(ctx, deb, x); err != nil {
+		if c.Unpack != nil {
+			err = c.Unpack(ctx, e, deb, dir)
+		} else {
+			err = extractFile(ctx, deb, x)
+		}
+		if err != nil {
 			return fmt.Errorf("%s %s (%s): %w", e.Name, e.Version, e.URL, err)
 		}
 		os.Remove(deb)

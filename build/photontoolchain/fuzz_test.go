@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package photontoolchain
+
+import "testing"
+
+// FuzzReadRelations: a primary list (its checksum matched repomd.xml, which
+// is no more trusted than the list) never panics the relations reader.
+func FuzzReadRelations(f *testing.F) {
+	f.Add([]byte(`<?xml version="1.0"?><metadata xmlns="http://linux.duke.edu/metadata/common" xmlns:rpm="http://linux.duke.edu/metadata/rpm">
+<package type="rpm"><name>gcc</name><location href="x86_64/gcc.rpm"/><format>
+<rpm:provides><rpm:entry name="gcc" flags="EQ" epoch="0" ver="12.2.0" rel="2.ph5"/></rpm:provides>
+<rpm:requires><rpm:entry name="libgcc" flags="EQ" epoch="0" ver="12.2.0" rel="2.ph5"/><rpm:entry name="/bin/sh"/></rpm:requires>
+<file>/usr/bin/gcc</file></format></package></metadata>`))
+	f.Add([]byte(`<metadata><package><format><rpm:requires><rpm:entry`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rels, err := readRelations("primary.xml", data)
+		if err != nil {
+			return
+		}
+		for _, r := range rels {
+			for _, rel := range append(r.provides, r.requires...) {
+				_ = rel.String()
+			}
+		}
+	})
+}
+
+// FuzzParseRelation: what ParseRelation accepts prints as a relation that
+// reads back the same.
+func FuzzParseRelation(f *testing.F) {
+	for _, s := range []string{"gcc", "gcc = 12.2.0", "glibc >= 1:2.36-3.ph5", "a < b", "x = -"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRelation(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseRelation(r.String())
+		if err != nil {
+			t.Fatalf("%q reads as %q, which does not read back: %v", s, r.String(), err)
+		}
+		if back != r {
+			t.Fatalf("%q reads as %+v, printed %q reads as %+v", s, r, r.String(), back)
+		}
+	})
+}
