@@ -155,7 +155,11 @@ func (b *bullseye) headers(ctx context.Context, p *preparer, l *Lab) error {
 	removeOtherRoots(cache.Dir, filepath.Base(root.Dir), b.log)
 	l.ToolchainRoot = root.Dir
 	l.Compiler = compiler
-	l.HeadersDir = filepath.Join(root.Dir, "usr/src", p.k.headersPackage())
+	// The headers go where the build user reaches them, as Debian's
+	// package would put them; the root keeps its own copy.
+	if l.HeadersDir, err = installHeaders(root.Dir, filepath.Join("usr/src", p.k.headersPackage()), p.cfg.Root, b.log); err != nil {
+		return err
+	}
 	l.Config = filepath.Join(l.HeadersDir, ".config")
 	// The image's config and the headers' must be one kernel's.
 	boot, err := os.ReadFile(config)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -35,9 +36,14 @@ func (l *Lab) Root() *toolchain.Root {
 }
 
 // KbuildHeaders is the headers directory as kbuild sees it: HeadersDir on
-// the host, its path inside the root when kbuild runs in one.
+// the host, its path inside the root when kbuild runs in one (the same
+// path when the lab installed the root's headers on the host; labs
+// prepared before that have them only inside the root).
 func (l *Lab) KbuildHeaders() (string, error) {
 	if l.ToolchainRoot == "" {
+		return l.HeadersDir, nil
+	}
+	if _, err := os.Stat(filepath.Join(l.ToolchainRoot, l.HeadersDir)); err == nil {
 		return l.HeadersDir, nil
 	}
 	rel, err := filepath.Rel(l.ToolchainRoot, l.HeadersDir)

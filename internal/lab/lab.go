@@ -34,7 +34,8 @@ type Lab struct {
 	// there were two means Bookworm61.
 	Generation Generation `json:"generation,omitempty"`
 	// ToolchainRoot is the toolchain root that kbuild runs in against this
-	// kernel (see Make), HeadersDir lying inside it; "" runs it on the host.
+	// kernel (see Make), holding HeadersDir at the same path (the lab
+	// installs the root's headers on the host too); "" runs it on the host.
 	ToolchainRoot string `json:"toolchain_root,omitempty"`
 	// Compiler is the gcc kbuild uses as CC and HOSTCC; "" means gcc-12.
 	Compiler string `json:"compiler,omitempty"`
