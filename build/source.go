@@ -2,7 +2,11 @@
 
 package build
 
-import "context"
+import (
+	"context"
+
+	"github.com/klpkit/klpkit/build/toolchain"
+)
 
 // Source yields the prepared kernel tree a build runs against, and says
 // through Capabilities what else it knows and can do. A local tree is a
@@ -56,6 +60,13 @@ type Capabilities struct {
 	// or in the tree and against Module.symvers, and otherwise takes it
 	// as complete.
 	ModuleDebugDir func(ctx context.Context) (string, error)
+	// Toolchain, when set, provisions a toolchain root holding the
+	// compiler whose identification it is given (the kernel's), from the
+	// kernel's own distribution, keeping roots under cacheDir. Run's
+	// ToolchainAuto calls it, instead of going to Debian's archive, when
+	// the host's compiler is not the kernel's: a Photon kernel's gcc comes
+	// from its Photon release's repositories (build/photontoolchain).
+	Toolchain func(ctx context.Context, compiler, cacheDir string) (*toolchain.Root, error)
 }
 
 // Tree returns t itself: a *Tree is a Source.

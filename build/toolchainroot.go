@@ -32,8 +32,9 @@ const (
 	// ToolchainAuto runs on the host when the host's compiler is the
 	// kernel's, and otherwise in a toolchain root provisioned with the
 	// kernel's compiler from its distribution's archive (Debian kernels:
-	// the gcc vmlinux's .comment names, from the suite that shipped it).
-	// With SkipCompilerCheck it is ToolchainHost.
+	// the gcc vmlinux's .comment names, from the suite that shipped it;
+	// a source with Capabilities.Toolchain, such as a Photon kernel's,
+	// provisions its own). With SkipCompilerCheck it is ToolchainHost.
 	ToolchainAuto ToolchainMode = "auto"
 	// ToolchainRoot runs in the existing root Toolchain.Dir.
 	ToolchainRoot ToolchainMode = "root"
@@ -149,9 +150,36 @@ func (r *runner) provisionRoot(ctx context.Context, want string) (*toolchain.Roo
 	if err != nil {
 		host = "unusable (" + err.Error() + ")"
 	}
+	tc := r.opts.Toolchain
+	cache := tc.CacheDir
+	if cache == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("build: toolchain cache: %w", err)
+		}
+		cache = filepath.Join(dir, "klpkit", "toolchain")
+	}
+	var provide func(context.Context, string, string) (*toolchain.Root, error)
+	if r.opts.Source != nil {
+		provide = r.opts.Source.Capabilities().Toolchain
+	}
+	if provide != nil {
+		// The source knows where its kernel's compiler comes from.
+		if !asuser.IsRoot() {
+			return nil, fmt.Errorf("kernel %s was built with %q, the host's %s is %q: %w; %w: a toolchain root needs root privileges (mount namespace and chroot): %w",
+				r.tree.Release, want, r.tree.compiler(), host, ErrCompilerMismatch, ErrToolchainUnavailable, toolchain.ErrNeedsRoot)
+		}
+		r.event(StageCheck, 0, 1, "kernel built with %q, the host's %s is %q: provisioning it from the kernel's repositories", want, r.tree.compiler(), host)
+		root, err := provide(ctx, want, cache)
+		if err != nil {
+			return nil, fmt.Errorf("kernel %s was built with %q, the host's %s is %q: %w; %w: %w",
+				r.tree.Release, want, r.tree.compiler(), host, ErrCompilerMismatch, ErrToolchainUnavailable, err)
+		}
+		return root, nil
+	}
 	gcc, err := toolchain.DebianCompiler(want)
 	if err != nil {
-		return nil, fmt.Errorf("kernel %s was built with %q and the host's %s is %q: %w; %w: only Debian kernels' compilers are provisioned (a Photon kernel's gcc from Photon's RPMs is not yet): install that compiler on the host, give a toolchain root that holds it (--toolchain DIR), or build with the host's compiler (--toolchain host --skip-compiler-check)",
+		return nil, fmt.Errorf("kernel %s was built with %q and the host's %s is %q: %w; %w: only Debian kernels' compilers, and those of kernels whose source provides them (a Photon kernel from its repositories), are provisioned: install that compiler on the host, give a toolchain root that holds it (--toolchain DIR), or build with the host's compiler (--toolchain host --skip-compiler-check)",
 			r.tree.Release, want, r.tree.compiler(), host, ErrCompilerMismatch, ErrToolchainUnavailable)
 	}
 	major := strings.TrimPrefix(strings.SplitN(gcc, "=", 2)[0], "gcc-")
@@ -163,15 +191,6 @@ func (r *runner) provisionRoot(ctx context.Context, want string) (*toolchain.Roo
 	if !asuser.IsRoot() {
 		return nil, fmt.Errorf("kernel %s was built with %q, the host's %s is %q: %w; %w: a toolchain root with %s needs root privileges (mount namespace and chroot): %w",
 			r.tree.Release, want, r.tree.compiler(), host, ErrCompilerMismatch, ErrToolchainUnavailable, gcc, toolchain.ErrNeedsRoot)
-	}
-	tc := r.opts.Toolchain
-	cache := tc.CacheDir
-	if cache == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			return nil, fmt.Errorf("build: toolchain cache: %w", err)
-		}
-		cache = filepath.Join(dir, "klpkit", "toolchain")
 	}
 	keyring := tc.Keyring
 	if keyring == "" {

@@ -31,7 +31,9 @@ type Source struct {
 	Repo *kernelsrc.Repo
 	// Dir holds prepared trees, one per kernel (kernelsrc.PrepareOptions.Dir).
 	Dir string
-	// Prepare tunes kernelsrc.Prepare; its Dir is replaced by Dir.
+	// Prepare tunes kernelsrc.Prepare; its Dir is replaced by Dir, and its
+	// compiler check is skipped: build.Run checks the compiler it builds
+	// with (Options.SkipCompilerCheck, Options.Toolchain).
 	Prepare kernelsrc.PrepareOptions
 	// ModuleSymvers is the kernel's Module.symvers, when known: the tree is
 	// then only prepared, not built in full, and the file is copied into
@@ -85,6 +87,7 @@ func (s *Source) Capabilities() build.Capabilities {
 		Livepatchable:  s.Livepatchable,
 		BuildAll:       s.BuildAll,
 		ModuleDebugDir: s.ModuleDebugDir,
+		Toolchain:      s.provideToolchain,
 	}
 }
 
@@ -148,6 +151,10 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 	if po.CC == "" {
 		po.CC = s.compiler()
 	}
+	// The compiler check is build.Run's, once, against the compiler it
+	// chooses (the host's or a toolchain root's): Prepare only records
+	// the kernel's.
+	po.SkipCompilerCheck = true
 	src, err := kernelsrc.Prepare(ctx, k, srpm, debuginfo, &po)
 	if err != nil {
 		return nil, err

@@ -25,7 +25,7 @@
 // code), and photon/... may not import build. A package below build that
 // imports both photon/kernelsrc and build/toolchain is the one place that
 // may join Photon's repositories to the root cache. build reaches it
-// through build.Toolchain.Provide, which build/photonsource sets for a
-// Photon kernel: auto mode then provisions from the kernel's repositories
-// when the host's compiler is not the kernel's.
+// without importing it (build serves any kernel): build/photonsource, the
+// Photon kernel's build.Source, offers it as Capabilities.Toolchain, and
+// Run's auto mode calls that when the host's compiler is not the kernel's.
 package photontoolchain
