@@ -72,12 +72,12 @@ func TestRunInToolchainRoot(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("%s root %s ready in %s", gcc, root.Dir, time.Since(start).Round(time.Millisecond))
 
-	build1 := func(tc build.Toolchain) (string, []string) {
+	build1 := func(src build.Source, tc build.Toolchain) (string, []string) {
 		debug, out := t.TempDir(), t.TempDir()
 		var events []string
 		start := time.Now()
 		res, err := build.Run(ctx, build.Options{
-			Source: labTree(t, l), Patches: []string{filepath.Join(patchDir, "uptime-nonexported-call.patch")},
+			Source: src, Patches: []string{filepath.Join(patchDir, "uptime-nonexported-call.patch")},
 			Name: "klpkit-toolchain.ko", OutputDir: out, DebugDir: debug, Toolchain: tc,
 			Progress: klpkit.On(func(e build.Event) { events = append(events, e.Message) }),
 		})
@@ -87,11 +87,17 @@ func TestRunInToolchainRoot(t *testing.T) {
 		require.NoError(t, os.Rename(res.Module, filepath.Join(debug, "module.ko")))
 		return debug, events
 	}
-	hostDir, hostEvents := build1(build.Toolchain{Mode: build.ToolchainAuto})
+	hostDir, hostEvents := build1(labTree(t, l), build.Toolchain{Mode: build.ToolchainAuto})
 	assert.True(t, containsPrefix(hostEvents, "the host's compiler is the kernel's"), "auto picks the host: %q", hostEvents)
 	assert.False(t, containsPrefix(hostEvents, "building in toolchain root"), "%q", hostEvents)
-	rootDir, rootEvents := build1(build.Toolchain{Mode: build.ToolchainRoot, Dir: root.Dir})
+	rootDir, rootEvents := build1(labTree(t, l), build.Toolchain{Mode: build.ToolchainRoot, Dir: root.Dir})
 	assert.True(t, containsPrefix(rootEvents, "building in toolchain root "+root.Dir), "%q", rootEvents)
+	// The kernel as a Photon kernel's source offers it, the host's gcc-12
+	// made to differ: auto mode provisions Photon-style RPMs of this root
+	// from a Photon repository (photontoolchain_lab_test.go).
+	photonDir, photonEvents, photonRoot := photonRootBuild(t, ctx, labTree(t, l), ccText, root, build1)
+	assert.True(t, containsPrefix(photonEvents, "kernel built with"), "auto sees the host's compiler differ: %q", photonEvents)
+	assert.True(t, containsPrefix(photonEvents, "building in toolchain root "+photonRoot.Dir), "%q", photonEvents)
 
 	for _, p := range []string{"orig/fs/proc/uptime.o", "patched/fs/proc/uptime.o", "patch/fs/proc/uptime.o", "module/klpkit-hook.c", "module.ko"} {
 		host, err := os.ReadFile(filepath.Join(hostDir, p))
@@ -99,6 +105,9 @@ func TestRunInToolchainRoot(t *testing.T) {
 		inRoot, err := os.ReadFile(filepath.Join(rootDir, p))
 		require.NoError(t, err)
 		assert.True(t, bytes.Equal(host, inRoot), "%s differs between the host build and the root build (%d and %d bytes)", p, len(host), len(inRoot))
+		inPhoton, err := os.ReadFile(filepath.Join(photonDir, p))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(host, inPhoton), "%s differs between the host build and the Photon root build (%d and %d bytes)", p, len(host), len(inPhoton))
 	}
 
 	// An out-of-tree module's livepatch (Options.OOTModule), whose two

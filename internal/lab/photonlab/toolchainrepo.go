@@ -243,6 +243,18 @@ func ToolchainRPMs(ctx context.Context, root, dir string, o ToolchainOptions) ([
 	if err != nil {
 		return nil, fmt.Errorf("photonlab: toolchain root %s: %w", root, err)
 	}
+	// Photon's gcc is /usr/bin/gcc and cc; a Debian root without Debian's
+	// gcc package has only gcc-<major>: link them as the gcc package does.
+	major, _, _ := strings.Cut(o.GCCVersion, ".")
+	gcc := slices.IndexFunc(pkgs, func(p toolchainPackage) bool { return p.name == "gcc" })
+	if _, err := os.Lstat(filepath.Join(root, "usr/bin/gcc-"+major)); err == nil {
+		for _, l := range []struct{ name, target string }{{"gcc", "gcc-" + major}, {"cc", "gcc"}} {
+			if _, err := os.Lstat(filepath.Join(root, "usr/bin", l.name)); err == nil {
+				continue
+			}
+			files[gcc] = append(files[gcc], rpmpkg.File{Name: "/usr/bin/" + l.name, Mode: fs.ModeSymlink | 0o777, LinkTarget: l.target, MTime: o.BuildTime})
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
