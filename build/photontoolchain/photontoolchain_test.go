@@ -226,9 +226,9 @@ func TestProvisionRefuses(t *testing.T) {
 		p.BaseURLs, p.CacheDir = []string{srv.URL}, t.TempDir()
 		idx, err := p.Index(t.Context())
 		require.NoError(t, err)
-		list, err := idx.Resolve([]string{"gcc = 11.3.0"})
+		_, err = idx.Resolve([]string{"gcc = 11.3.0"})
 		require.ErrorIs(t, err, photontoolchain.ErrUnresolvable, "libgcc is not there")
-		list = toolchain.List{{Name: "gcc", Version: "11.3.0-1.ph5", Arch: "x86_64", SHA256: idx.Packages()[0].SHA256, Size: idx.Packages()[0].Size, URL: idx.Packages()[0].URL}}
+		list := toolchain.List{{Name: "gcc", Version: "11.3.0-1.ph5", Arch: "x86_64", SHA256: idx.Packages()[0].SHA256, Size: idx.Packages()[0].Size, URL: idx.Packages()[0].URL}}
 		_, err = p.Provision(t.Context(), list)
 		require.ErrorIs(t, err, kernelsrc.ErrBadSignature)
 		assert.Contains(t, err.Error(), "not signed")
