@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 0
 KLPKIT_LAB_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/klpkit/lab
 export KLPKIT_LAB_DIR
 
-.PHONY: all build test test-unit lint bench deps lab lab-debian lab-5.10 lab-photon demo fuzz rpms clean
+.PHONY: all build test test-unit lint bench deps lab lab-debian lab-5.10 lab-6.1-rt lab-photon demo fuzz rpms clean
 
 all: build lint test-unit
 
@@ -49,8 +49,8 @@ fuzz:
 
 # The Debian lab kernel with its source, then the Photon lab built from it
 # (a Photon-versioned kernel per flavor and a Photon-layout repository), and
-# the second Debian generation, bullseye's 5.10.
-lab: lab-debian lab-photon lab-5.10
+# the second Debian generation, bullseye's 5.10, and bookworm's rt kernel.
+lab: lab-debian lab-photon lab-5.10 lab-6.1-rt
 
 # The demo needs only the Debian lab kernel (about a minute on a fresh
 # machine); the Photon lab kernels take the tests' time, not the demo's.
@@ -61,6 +61,11 @@ lab-debian:
 # toolchain root (root; in $(KLPKIT_LAB_DIR)/5.10).
 lab-5.10:
 	$(GO) run ./internal/lab/cmd/klplab prepare --generation 5.10
+
+# Debian 12's PREEMPT_RT 6.1 kernel, its source linux-source-6.1 with the
+# rt headers and Kconfig changes (in $(KLPKIT_LAB_DIR)/6.1-rt).
+lab-6.1-rt:
+	$(GO) run ./internal/lab/cmd/klplab prepare --generation 6.1-rt
 
 # Its updates repository carries klpkit's own RPMs for Photon 5.0 (make rpms,
 # reproducible: an unchanged commit republishes nothing).

@@ -30,19 +30,25 @@ func (k Kernel) sourcePackage() string {
 	return "linux-source-" + parts[0] + "." + parts[1]
 }
 
-// releasePattern is a Debian kernel release: 6.1.0-56-amd64.
-var releasePattern = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+-[0-9]+-amd64$`)
+// releasePattern is a Debian kernel release, 6.1.0-56-amd64 or
+// 6.1.0-56-rt-amd64; its group is the flavor.
+var releasePattern = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+-[0-9]+-((?:rt-)?amd64)$`)
 
-// resolveKernel asks apt which ABI the linux-headers-amd64 meta package points
-// to (the security suite moves it) and the candidate version of that image.
-func resolveKernel(ctx context.Context, r *runner) (Kernel, error) {
-	out, err := r.output(ctx, "", "apt-cache", "depends", "linux-headers-amd64")
+// resolveKernel asks apt which ABI the generation's linux-headers-<flavor>
+// meta package points to (the security suite moves it) and the candidate
+// version of that image.
+func resolveKernel(ctx context.Context, r *runner, g Generation) (Kernel, error) {
+	meta := "linux-headers-" + g.flavor()
+	out, err := r.output(ctx, "", "apt-cache", "depends", meta)
 	if err != nil {
 		return Kernel{}, err
 	}
 	release, err := parseMetaDepends(out, "linux-headers-")
 	if err != nil {
-		return Kernel{}, fmt.Errorf("apt-cache depends linux-headers-amd64: %w", err)
+		return Kernel{}, fmt.Errorf("apt-cache depends %s: %w", meta, err)
+	}
+	if !g.owns(release) {
+		return Kernel{}, fmt.Errorf("%s depends on linux-headers-%s, not a %s kernel", meta, release, g)
 	}
 	k := Kernel{Release: release}
 	out, err = r.output(ctx, "", "apt-cache", "policy", k.imagePackage())

@@ -20,7 +20,9 @@ func TestParseMetaDepends(t *testing.T) {
 		{"or-dependency", "linux-headers-amd64\n |Depends: linux-headers-6.1.0-47-amd64\n", "6.1.0-47-amd64"},
 		{"other lines first", "x\n  Recommends: foo\n  Depends: linux-headers-6.1.0-9-amd64\n", "6.1.0-9-amd64"},
 		{"no dependency", "linux-headers-amd64\n", ""},
-		{"wrong flavour", "  Depends: linux-headers-6.1.0-56-rt-amd64\n", ""},
+		// The flavor is the generation's to check (Generation.owns).
+		{"rt flavour", "  Depends: linux-headers-6.1.0-56-rt-amd64\n", "6.1.0-56-rt-amd64"},
+		{"other flavour", "  Depends: linux-headers-6.1.0-56-cloud-amd64\n", ""},
 		{"injection", "  Depends: linux-headers-6.1.0-56-amd64;rm -rf /\n", ""},
 	}
 	for _, tt := range tests {

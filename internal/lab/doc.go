@@ -23,6 +23,14 @@
 // kbuild run against it, the source tree's preparation included, runs in
 // that root ([Lab.Make]).
 //
+// The rt flavor of bookworm's kernel ([Bookworm61RT], PREEMPT_RT, in the
+// subdirectory 6.1-rt; [RTGenerations]) comes through apt as 6.1 does. Its
+// source tree cannot be Debian's rt source: linux-source-6.1 carries no rt
+// patch and the mirror serves no source packages. It is linux-source-6.1
+// with the rt-patched headers of linux-headers-<abi>-common-rt laid over
+// it and the rt patches' Kconfig changes, checked by olddefconfig keeping
+// the rt config's every symbol (rt.go says what that tree is and is not).
+//
 // Everything is cached under one directory. Each step ends by writing a marker
 // file, so an interrupted step is redone and a finished one is skipped; a second
 // Prepare does no work. [Open] reads a prepared lab and returns its paths:

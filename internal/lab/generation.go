@@ -21,10 +21,21 @@ const (
 	// bookworm host cannot install: its headers are in, and its kbuild runs
 	// in, a bullseye toolchain root (package build/toolchain).
 	Bullseye510 Generation = "5.10"
+	// Bookworm61RT is Debian 12's 6.1 kernel in the rt flavor (PREEMPT_RT,
+	// release 6.1.0-N-rt-amd64), built with gcc-12 as Bookworm61, in the
+	// subdirectory 6.1-rt. Its source tree is linux-source-6.1 with the rt
+	// headers and Kconfig changes (see rt.go for what that tree is and is
+	// not).
+	Bookworm61RT Generation = "6.1-rt"
 )
 
 // Generations are the lab's kernel generations, the default first.
 var Generations = []Generation{Bookworm61, Bullseye510}
+
+// RTGenerations are the lab's rt kernels: a smoke subset of the VM tests
+// runs on them, so they are apart from Generations, which every VM test
+// that is not specific to one kernel runs on.
+var RTGenerations = []Generation{Bookworm61RT}
 
 // ErrUnknownGeneration: a name that is none of Generations.
 var ErrUnknownGeneration = errors.New("lab: unknown kernel generation")
@@ -35,13 +46,14 @@ func ParseGeneration(s string) (Generation, error) {
 	if s == "" {
 		return Bookworm61, nil
 	}
-	for _, g := range Generations {
+	all := append(append([]Generation(nil), Generations...), RTGenerations...)
+	for _, g := range all {
 		if string(g) == s {
 			return g, nil
 		}
 	}
-	names := make([]string, len(Generations))
-	for i, g := range Generations {
+	names := make([]string, len(all))
+	for i, g := range all {
 		names[i] = string(g)
 	}
 	return "", fmt.Errorf("%w %q (one of %s)", ErrUnknownGeneration, s, strings.Join(names, ", "))
@@ -57,10 +69,26 @@ func (g Generation) Dir(labDir string) string {
 	return filepath.Join(labDir, string(g))
 }
 
-// major.minor of a release: the generation a Debian kernel ABI belongs to.
+// RT reports whether g is an rt (PREEMPT_RT) flavor.
+func (g Generation) RT() bool { return strings.HasSuffix(string(g), rtSuffix) }
+
+const rtSuffix = "-rt"
+
+// flavor is the Debian kernel flavor of g's images: "rt-amd64" or "amd64".
+func (g Generation) flavor() string {
+	if g.RT() {
+		return "rt-amd64"
+	}
+	return "amd64"
+}
+
+// major.minor and flavor of a release: the generation a Debian kernel ABI
+// belongs to.
 func (g Generation) owns(release string) bool {
 	if g == "" {
 		g = Bookworm61
 	}
-	return strings.HasPrefix(release, string(g)+".")
+	line := strings.TrimSuffix(string(g), rtSuffix)
+	m := releasePattern.FindStringSubmatch(release)
+	return m != nil && strings.HasPrefix(release, line+".") && m[1] == g.flavor()
 }

@@ -22,6 +22,8 @@ func TestParseGeneration(t *testing.T) {
 		{"", Bookworm61, "/lab"},
 		{"6.1", Bookworm61, "/lab"},
 		{"5.10", Bullseye510, "/lab/5.10"},
+		{"6.1-rt", Bookworm61RT, "/lab/6.1-rt"},
+		{"5.10-rt", "", ""},
 		{"4.19", "", ""},
 		{"5.1", "", ""},
 		{"../x", "", ""},
@@ -39,6 +41,13 @@ func TestParseGeneration(t *testing.T) {
 	require.True(t, Bullseye510.owns("5.10.0-46-amd64"))
 	require.False(t, Bullseye510.owns("5.1.0-1-amd64"))
 	require.True(t, Generation("").owns("6.1.0-57-amd64"))
+	// A flavor is a generation of its own.
+	require.True(t, Bookworm61RT.owns("6.1.0-57-rt-amd64"))
+	require.False(t, Bookworm61RT.owns("6.1.0-57-amd64"))
+	require.False(t, Bookworm61.owns("6.1.0-57-rt-amd64"))
+	require.False(t, Bookworm61RT.owns("5.10.0-46-rt-amd64"))
+	require.True(t, Bookworm61RT.RT())
+	require.False(t, Bullseye510.RT())
 }
 
 func TestMetaTarget(t *testing.T) {

@@ -94,7 +94,7 @@ func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 	if p.remote != nil {
 		k, err = p.remote.resolve(ctx, p.cfg.Generation)
 	} else {
-		k, err = resolveKernel(ctx, p.run)
+		k, err = resolveKernel(ctx, p.run, p.cfg.Generation)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lab: resolve kernel: %w", err)
@@ -294,6 +294,11 @@ func (p *preparer) sourceUnpack(ctx context.Context, l *Lab) error {
 		return err
 	}
 	os.RemoveAll(filepath.Dir(deb))
+	if p.cfg.Generation.RT() {
+		if err := p.rtTree(filepath.Join(tmp, pkg)); err != nil {
+			return err
+		}
+	}
 	if err := os.Rename(filepath.Join(tmp, pkg), final); err != nil {
 		return fmt.Errorf("source tarball layout: %w", err)
 	}
@@ -322,7 +327,13 @@ func (p *preparer) sourcePrepare(ctx context.Context, l *Lab) error {
 	}
 	// The headers' .config is complete, so olddefconfig should not change
 	// it; if it does, the source does not match the headers' kernel.
-	if got, err := os.ReadFile(filepath.Join(src, ".config")); err == nil && !bytes.Equal(got, cfg) {
+	// The rt tree's appended Kconfig entries move some lines: its check is
+	// of the symbols' values, and failing.
+	if p.cfg.Generation.RT() {
+		if err := p.requireRTConfig(l.Config, filepath.Join(src, ".config")); err != nil {
+			return err
+		}
+	} else if got, err := os.ReadFile(filepath.Join(src, ".config")); err == nil && !bytes.Equal(got, cfg) {
 		p.log.Warn("olddefconfig changed the headers' .config: the source tree may not match the lab kernel")
 	}
 	p.log.Info("preparing source", "make", "prepare", "jobs", p.cfg.Jobs)

@@ -26,7 +26,7 @@ func cmdPrepare(ctx context.Context, args []string, stderr io.Writer) error {
 	source := fs.Bool("source", true, "also unpack and prepare the matching linux-source tree")
 	jobs := fs.Int("jobs", 0, "make -j for the source preparation (default: CPU count)")
 	verbose := fs.BoolP("verbose", "v", false, "also show every command run")
-	genName := fs.String("generation", string(lab.Bookworm61), "kernel generation: 6.1 (bookworm, host gcc-12) or 5.10 (bullseye, gcc-10 in a toolchain root, in DIR/5.10)")
+	genName := fs.String("generation", string(lab.Bookworm61), "kernel generation: 6.1 (bookworm, host gcc-12), 5.10 (bullseye, gcc-10 in a toolchain root, in DIR/5.10) or 6.1-rt (bookworm's PREEMPT_RT kernel, in DIR/6.1-rt)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -56,7 +56,7 @@ func cmdPrepare(ctx context.Context, args []string, stderr io.Writer) error {
 func cmdInfo(args []string, stdout io.Writer) error {
 	fs := pflag.NewFlagSet("info", pflag.ContinueOnError)
 	dir := fs.String("dir", defaultDir(), "lab cache directory")
-	genName := fs.String("generation", string(lab.Bookworm61), "kernel generation: 6.1 or 5.10")
+	genName := fs.String("generation", string(lab.Bookworm61), "kernel generation: 6.1, 5.10 or 6.1-rt")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
