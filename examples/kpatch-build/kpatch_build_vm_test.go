@@ -18,14 +18,22 @@ import (
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
-// TestKpatchBuildInVM runs the command end to end against the lab kernel
-// (Debian's 6.1: source tree, headers, -dbg vmlinux) and loads the module
-// it writes in the lab VM.
+// TestKpatchBuildInVM runs the command end to end against each lab kernel
+// generation (source tree, headers, -dbg vmlinux; Debian's 6.1 with the
+// host's gcc-12, bullseye's 5.10 with its gcc-10 from the lab's toolchain
+// root, --toolchain DIR) and loads the module it writes in that kernel.
 func TestKpatchBuildInVM(t *testing.T) {
+	for _, g := range lab.Generations {
+		t.Run(string(g), func(t *testing.T) { kpatchBuildInVM(t, g) })
+	}
+}
+
+func kpatchBuildInVM(t *testing.T, g lab.Generation) {
 	const guestKo = "/klp/livepatch-cmdline-string.ko"
 	vmtest.Run(t, vmtest.Config{
-		Timeout: 3 * time.Minute,
-		Append:  "no_timer_check",
+		Generation: g,
+		Timeout:    3 * time.Minute,
+		Append:     "no_timer_check",
 		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
 			if l.SourceDir == "" {
 				t.Fatal("the lab was prepared without the source tree: run `make lab`")
@@ -33,7 +41,10 @@ func TestKpatchBuildInVM(t *testing.T) {
 			out := t.TempDir()
 			args := []string{"-s", l.SourceDir, "--kbuild", l.HeadersDir, "-c", l.Config, "-v", l.Vmlinux,
 				"--cache", "none", "-o", out}
-			for _, m := range lab.KbuildArgs(l.KernelRelease) {
+			if l.ToolchainRoot != "" {
+				args = append(args, "--toolchain", l.ToolchainRoot)
+			}
+			for _, m := range l.MakeArgs() {
 				args = append(args, "--make-arg", m)
 			}
 			args = append(args, "../../testdata/patches/cmdline-string.patch")
