@@ -64,6 +64,19 @@ type Toolchain struct {
 	Client *http.Client
 }
 
+// Cache is the directory roots are provisioned under: CacheDir, or
+// <user cache directory>/klpkit/toolchain.
+func (t Toolchain) Cache() (string, error) {
+	if t.CacheDir != "" {
+		return t.CacheDir, nil
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("build: toolchain cache: %w", err)
+	}
+	return filepath.Join(dir, "klpkit", "toolchain"), nil
+}
+
 // ParseToolchain reads the CLIs' --toolchain: "auto", "host", or the
 // directory of an existing toolchain root.
 func ParseToolchain(s string) (Toolchain, error) {
@@ -151,13 +164,9 @@ func (r *runner) provisionRoot(ctx context.Context, want string) (*toolchain.Roo
 		host = "unusable (" + err.Error() + ")"
 	}
 	tc := r.opts.Toolchain
-	cache := tc.CacheDir
-	if cache == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			return nil, fmt.Errorf("build: toolchain cache: %w", err)
-		}
-		cache = filepath.Join(dir, "klpkit", "toolchain")
+	cache, err := tc.Cache()
+	if err != nil {
+		return nil, err
 	}
 	var provide func(context.Context, string, string) (*toolchain.Root, error)
 	if r.opts.Source != nil {

@@ -78,6 +78,19 @@ func (s *Source) make(ctx context.Context, tree string, targets ...string) error
 	procgroup.StopOnCancel(cmd, 5*time.Second)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	if s.root != nil {
+		err := s.startInRoot(cmd, tree)
+		if err == nil {
+			err = cmd.Wait()
+		}
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &MakeError{Dir: tree, Targets: targets, Output: tail(out.String(), 20), Err: fmt.Errorf("in toolchain root %s: %w", s.root.Dir, err)}
+	}
 	// In the tree (not make -C): the build user may not pass through the
 	// directories above it.
 	done, err := asuser.Setup(cmd, s.as, tree)

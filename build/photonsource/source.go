@@ -13,6 +13,7 @@ import (
 
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/build/toolchain"
 	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/photon"
@@ -56,6 +57,14 @@ type Source struct {
 	// Prepare made as root) before make runs.
 	BuildUser   *build.BuildUser
 	BuildAsRoot bool
+	// Toolchain is where make runs in the tree: give build.Options'
+	// Toolchain, so that the tree is made ready by the compiler the
+	// livepatch is built with. In auto mode, when the host's compiler is
+	// not the kernel's (vmlinux's .comment), make runs in a root of the
+	// kernel's toolchain from its release's repositories, the one
+	// build.Run then uses (Capabilities.Toolchain). The zero value is the
+	// host.
+	Toolchain build.Toolchain
 	// Progress, if set, receives a report as each step starts (Op
 	// klpkit.OpSource, Step a Step, no Detail), in order and never
 	// concurrently, on Tree's goroutine.
@@ -66,8 +75,9 @@ type Source struct {
 	// Logger receives commands and their output; nil: none.
 	Logger *slog.Logger
 
-	tree      string      // the prepared tree, once Tree has run
-	built     *build.Tree // what Tree returned: later calls return it again
+	root      *toolchain.Root // where make runs; nil: the host
+	tree      string          // the prepared tree, once Tree has run
+	built     *build.Tree     // what Tree returned: later calls return it again
 	as        *asuser.User
 	symvers   string // the Module.symvers in use: ModuleSymvers or the devel RPM's
 	debuginfo string // the debuginfo RPM, once Tree has run
@@ -177,6 +187,9 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 		s.warnFullBuild(src.Config)
 	}
 	if err := s.giveTree(ctx, src.Tree); err != nil {
+		return nil, err
+	}
+	if s.root, err = s.kbuildRoot(ctx, src.Compiler); err != nil {
 		return nil, err
 	}
 	if err := s.kbuild(ctx, src.Tree, mode); err != nil {

@@ -246,6 +246,7 @@ func (a *app) source(j *job, prog *progress) *photonsource.Source {
 		Make:          a.makeProg,
 		BuildUser:     o.buildUser,
 		BuildAsRoot:   o.buildAsRoot,
+		Toolchain:     o.toolchain,
 		Progress:      prog.report,
 		Warn:          prog.Warn,
 	}
