@@ -26,7 +26,8 @@
 // The rt flavor of bookworm's kernel ([Bookworm61RT], PREEMPT_RT, in the
 // subdirectory 6.1-rt; [RTGenerations]) comes through apt as 6.1 does. Its
 // source tree cannot be Debian's rt source: linux-source-6.1 carries no rt
-// patch and the mirror serves no source packages. It is linux-source-6.1
+// patch and the mirror does not serve the linux source package's files
+// (debian/patches-rt is in its debian tarball). It is linux-source-6.1
 // with the rt-patched headers of linux-headers-<abi>-common-rt laid over
 // it and the rt patches' Kconfig changes, checked by olddefconfig keeping
 // the rt config's every symbol (rt.go says what that tree is and is not).

@@ -21,16 +21,19 @@ import (
 // linux-source-6.1 does not carry them (its /usr/src holds only the
 // tarball; bullseye's linux-source-5.10 still ships
 // linux-patch-5.10-rt.patch.xz, but the archive mirror has no 5.10 rt
-// image or -dbg), and the mirror serves no source packages. What the
-// binary archive does hold of the patched tree is its headers:
-// linux-headers-<abi>-common-rt (installed with the rt headers) is the
-// patched tree's include/, arch/*/include and Makefiles. So the rt tree is
-// linux-source-6.1 with those files laid over it and the few Kconfig
-// changes the rt config needs (rtKconfig), and it is checked: olddefconfig
-// must keep the rt image's config exactly (sourcePrepare). Objects of the
-// C files the rt patches change (the scheduler, printk, some drivers) are
-// not the rt kernel's; every other object is built from the same sources,
-// headers and config as Debian's.
+// image or -dbg), and the mirror the lab reaches does not serve the linux
+// source package's files (linux_<version>.debian.tar.xz, which holds
+// debian/patches-rt, answers 404). What the binary archive does hold of
+// the patched tree is its headers: linux-headers-<abi>-common-rt
+// (installed with the rt headers) is the patched tree's include/,
+// arch/*/include and Makefiles. So the rt tree is linux-source-6.1 with
+// those files laid over it and the few Kconfig changes the rt config
+// needs (rtKconfig), and it is checked: olddefconfig must keep every
+// symbol's value of the rt image's config (sourcePrepare). Objects of the
+// files the rt patches change outside the headers package (C files and
+// the private headers beside them: the scheduler, printk, locking, some
+// drivers) are not the rt kernel's; other objects are built from the same
+// sources, headers and config as Debian's.
 
 // rtCommonHeaders is the headers tree of the rt-patched source that apt
 // installs with linux-headers-<release>: /usr/src/linux-headers-<abi>-common-rt.
