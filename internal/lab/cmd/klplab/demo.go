@@ -34,10 +34,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	patch := fs.String("patch", "testdata/patches/cmdline-string.patch", "patch to build a livepatch from with build.Run")
 	show := fs.String("show", "/proc/cmdline", "guest file the patch changes, shown before, during and after")
 	timeout := fs.Duration("timeout", 3*time.Minute, "time limit for the VM")
+	genName := fs.String("generation", string(lab.Bookworm61), "lab kernel generation: 6.1 or 5.10 (in DIR/5.10)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	l, err := lab.Open(*dir)
+	gen, err := lab.ParseGeneration(*genName)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	l, err := lab.Open(gen.Dir(*dir))
 	if err != nil {
 		return err
 	}

@@ -62,10 +62,11 @@ func (d *patchDemo) run(ctx context.Context) error {
 	res, err := build.Run(ctx, build.Options{
 		Source: &build.Tree{
 			Release: d.lab.KernelRelease, Dir: d.lab.SourceDir, KbuildDir: d.lab.HeadersDir,
-			Config: d.lab.Config, Vmlinux: d.lab.Vmlinux, MakeArgs: lab.KbuildArgs(d.lab.KernelRelease),
+			Config: d.lab.Config, Vmlinux: d.lab.Vmlinux, MakeArgs: d.lab.MakeArgs(),
 		},
 		Patches:   []string{d.patch},
 		OutputDir: d.work,
+		Toolchain: d.toolchain(),
 		Progress: klpkit.On(func(e build.Event) {
 			fmt.Fprintf(d.stdout, "    build| [%s %d/%d] %s\n", e.Stage, e.Done, e.Total, e.Message)
 		}),
@@ -107,6 +108,15 @@ func (d *patchDemo) run(ctx context.Context) error {
 	say("demo passed: %s changed %s while loaded, and unloading restored it (VM ran %s)",
 		res.Name, d.show, boot.Duration.Round(100*time.Millisecond))
 	return nil
+}
+
+// toolchain is where the build compiles: the lab's toolchain root when
+// its kernel's compiler is not the host's (5.10: gcc-10).
+func (d *patchDemo) toolchain() build.Toolchain {
+	if d.lab.ToolchainRoot == "" {
+		return build.Toolchain{}
+	}
+	return build.Toolchain{Mode: build.ToolchainRoot, Dir: d.lab.ToolchainRoot}
 }
 
 // goBuildStatic builds a command of the module with CGO_ENABLED=0 (run from

@@ -8,7 +8,7 @@
 //	klplab info    [--dir DIR] [--generation G] [FIELD]
 //	                                              print the lab's paths, or one of them
 //	                                              (release, source, vmlinux, headers, ...)
-//	klplab demo    [--dir DIR] [--patch FILE] [--show FILE] [--sample DIR]
+//	klplab demo    [--dir DIR] [--generation G] [--patch FILE] [--show FILE] [--sample DIR]
 //	                                              build a livepatch from a patch with build.Run, boot the
 //	                                              lab kernel, load it with the kpatch CLI, show the effect
 //	                                              (make demo); --sample builds the hand-written sample instead
@@ -49,7 +49,7 @@ func (u usageError) Error() string { return u.msg }
 const usage = `usage: klplab version
        klplab prepare [--dir DIR] [--source=false] [--jobs N] [--generation 6.1|5.10]
        klplab info [--dir DIR] [--generation 6.1|5.10] [release|version|source|vmlinux|headers|config|system-map|vmlinuz|modules|toolchain-root|compiler]
-       klplab demo [--dir DIR] [--patch FILE] [--show FILE] [--sample DIR]`
+       klplab demo [--dir DIR] [--generation 6.1|5.10] [--patch FILE] [--show FILE] [--sample DIR]`
 
 // run is the testable body of main.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
