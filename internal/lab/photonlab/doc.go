@@ -23,14 +23,18 @@
 //     order, CONFIG_LOCALVERSION="-<REL>.ph5" (so uname -r is
 //     <KVER>-<REL>.ph5, a livepatchable Photon 5 kernel) and built out of
 //     tree with gcc-12;
-//   - module signing in the generic kernel, as Photon's: a lab signing key
-//     (RSA, made once with Go's crypto and kept in <lab>/photon/<uname>/signing,
-//     named by [Lab.SigningKey] and [Lab.SigningCert]) whose certificate is
-//     in the built-in keyring (CONFIG_SYSTEM_TRUSTED_KEYS) and which signs
-//     in-tree modules (CONFIG_MODULE_SIG_KEY, sha512), through a generated
-//     fragment that names the key's hash, so a new key rebuilds the kernel;
-//     booted with module.sig_enforce=1 it loads only modules signed with
-//     that key. The second flavor (below) checks no signatures;
+//   - module signing in the generic kernel, as Photon's: the config names
+//     its signing files inside the tree, so the source RPM builds as any
+//     user: kbuild's certs/signing_key.pem (CONFIG_MODULE_SIG_KEY, sha512,
+//     made by the build), and a lab signing key's certificate
+//     (CONFIG_SYSTEM_TRUSTED_KEYS=certs/klpkit_lab_cert.pem, Source2 of the
+//     generic source RPM, copied there by its %prep) in the built-in
+//     keyring. The key (RSA, made once with Go's crypto and kept in
+//     <lab>/photon/<uname>/signing, named by [Lab.SigningKey] and
+//     [Lab.SigningCert]) is hashed into a generated fragment, so a new key
+//     rebuilds the kernel; booted with module.sig_enforce=1 the kernel
+//     loads only modules signed with a key it trusts. The second flavor
+//     (below) checks no signatures;
 //   - a second flavor, aws by default (uname <KVER>-<REL>.ph5-aws): its
 //     own config-aws (the fragment plus config-fragment-aws), spec
 //     (linux-aws.spec) and build, from the same tree;

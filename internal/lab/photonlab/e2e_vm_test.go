@@ -22,6 +22,7 @@ import (
 	"github.com/klpkit/klpkit/internal/lab/photonlab"
 	"github.com/klpkit/klpkit/internal/lab/selfrpm"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
+	"github.com/klpkit/klpkit/photon"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
@@ -67,9 +68,9 @@ const upgradeName = "klp_photonlab"
 // Module.symvers comes from the flavor's devel RPM in the repository, so
 // the prepared tree is never built in full, and the guest proves the CRCs
 // it yields are the kernel's; v2's header change finds the header's users
-// in the debuginfo's vmlinux, again without a full build. (The fallback
-// for a repository without a devel RPM, the full build, is covered
-// without a kernel build by photonsource's and auto_livepatch's tests.)
+// in the debuginfo's vmlinux, again without a full build. The fallback
+// for a repository without a devel RPM, the full build as the build user,
+// is built once, for the generic flavor only (fullBuildSetup).
 // The guest also gets rpm, klpkit's kpatch package (which installs the
 // kpatch command the scriptlets run), the upgrade series and a package
 // for another kernel.
@@ -121,6 +122,9 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 		files = append(files, vmtest.File{Guest: "/rpms/" + p.Name + ".rpm", Host: rpms[0]})
 		modules[i] = filepath.Join(out, p.Name+".ko")
 	}
+	if k.Flavor == photon.Generic {
+		files = append(files, fullBuildSetup(t, pl, root, autoLivepatch)...)
+	}
 	return append(files, upgradePackages(t, upgradeName, pl.KernelRelease, modules)...)
 }
 
@@ -156,6 +160,7 @@ func e2eGuest(t *testing.T) {
 	t.Log("rpm -i klpkit's kpatch package: it provides what livepatch packages require")
 	rpmInstall(t, "-i", "/rpms/kpatch.rpm")
 	require.Equal(t, selfrpm.KpatchName, rpmOK(t, "-q", "--whatprovides", "kpatch", "--qf", "%{NAME}"))
+	fullBuildGuest(t)
 
 	t.Logf("rpm runs %%pre, which refuses a patch for a kernel neither running nor installed")
 	_, stderr, err := rpmRun(t, "-i", "--ignoresize", "/rpms/klp_other_kernel.rpm")

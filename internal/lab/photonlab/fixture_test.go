@@ -34,6 +34,7 @@ func fakeDebianTree() []fakeEntry {
 	return []fakeEntry{
 		{Name: "linux-source-6.1/", Type: tar.TypeDir, Mode: 0o755},
 		{Name: "linux-source-6.1/Makefile", Body: "# SPDX-License-Identifier: GPL-2.0\nVERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\nNAME = Fake\n", Mode: 0o644},
+		{Name: "linux-source-6.1/certs/", Type: tar.TypeDir, Mode: 0o755}, // where %prep copies the lab certificate
 		{Name: "linux-source-6.1/fs/", Type: tar.TypeDir, Mode: 0o755},
 		{Name: "linux-source-6.1/fs/hello.c", Body: "int hello(void)\n{\n\treturn 1;\n}\n", Mode: 0o644},
 		{Name: "linux-source-6.1/scripts/", Type: tar.TypeDir, Mode: 0o755},

@@ -25,6 +25,9 @@ type sourceInputs struct {
 	Tarball string // linux-<version>.tar.xz on the host
 	Config  []byte // config_x86_64
 	Patches []Patch
+	// TrustedCert is the lab certificate (Source2, TrustedCertSource);
+	// nil for a flavor that trusts no lab key.
+	TrustedCert []byte
 }
 
 // writeSourceRPM writes k's source RPM, as Photon names it, to file.
@@ -41,6 +44,9 @@ func writeSourceRPM(file string, k photon.Kernel, in sourceInputs, buildTime tim
 		{Name: k.Package() + ".spec", Body: in.Spec, Mode: 0o644},
 		{Name: "linux-" + k.Version.String() + ".tar.xz", Body: tarball, Mode: 0o644},
 		{Name: config, Body: in.Config, Mode: 0o644},
+	}
+	if in.TrustedCert != nil {
+		files = append(files, rpmpkg.File{Name: TrustedCertSource, Body: in.TrustedCert, Mode: 0o644})
 	}
 	for _, p := range in.Patches {
 		data, err := os.ReadFile(p.Path)

@@ -29,7 +29,15 @@ func (p *preparer) repo(ctx context.Context) error {
 	dirs := map[string]bool{} // repository directories written
 	var newest time.Time
 	for _, fb := range p.flavors {
-		params, err := specParamsFor(fb.k, sum, p.patches)
+		var cert []byte
+		certName := ""
+		if fb.fk.SigningCert != "" {
+			if cert, err = os.ReadFile(fb.fk.SigningCert); err != nil {
+				return err
+			}
+			certName = TrustedCertSource
+		}
+		params, err := specParamsFor(fb.k, sum, p.patches, certName)
 		if err != nil {
 			return err
 		}
@@ -58,7 +66,7 @@ func (p *preparer) repo(ctx context.Context) error {
 			newest = buildTime
 		}
 		p.log.Info("writing source RPM", "file", filepath.Base(fb.fk.SourceRPM))
-		if err := writeSourceRPM(fb.fk.SourceRPM, fb.k, sourceInputs{Spec: spec, Tarball: p.tarballPath(), Config: config, Patches: p.patches}, buildTime); err != nil {
+		if err := writeSourceRPM(fb.fk.SourceRPM, fb.k, sourceInputs{Spec: spec, Tarball: p.tarballPath(), Config: config, Patches: p.patches, TrustedCert: cert}, buildTime); err != nil {
 			return err
 		}
 		p.log.Info("writing debuginfo RPM", "file", filepath.Base(fb.fk.DebuginfoRPM))

@@ -23,17 +23,29 @@ import (
 )
 
 // The generic lab kernel trusts one lab signing key, as a Photon kernel
-// trusts its vendor's: the certificate is in the built-in keyring
-// (CONFIG_SYSTEM_TRUSTED_KEYS) and kbuild signs in-tree modules with the
-// key (CONFIG_MODULE_SIG_KEY, sha512 as Photon). The key is made on the
-// first Prepare and kept: a new key would be a new kernel, so a rerun
-// reuses it and the config step's digest covers it (through the generated
-// fragment, which names its hash). The aws flavor stays unsigned.
+// trusts its vendor's: the certificate is in the built-in keyring. The
+// config names both files inside the tree, as Photon's does, so that the
+// source RPM builds anywhere and as any user (auto_livepatch's full build
+// runs kbuild as an unprivileged build user): CONFIG_MODULE_SIG_KEY is
+// kbuild's certs/signing_key.pem, which kbuild makes on the first build
+// (Photon's spec signs modules with it), and CONFIG_SYSTEM_TRUSTED_KEYS is
+// the lab certificate, which the generic source RPM carries and its %prep
+// copies into certs/ (and the lab copies into its tree before building).
+// The key is made on the first Prepare and kept: a new key would be a new
+// kernel, so a rerun reuses it and the config step's digest covers it
+// (through the generated fragment, which names its hash). The aws flavor
+// stays unsigned.
 const (
 	signingDirName      = "signing"
 	signingKeyName      = "signing_key.pem"  // private key then certificate, as kbuild's certs/signing_key.pem
 	signingCertName     = "signing_cert.pem" // the certificate alone
 	signingFragmentName = "config-fragment-signing"
+	// TrustedCertSource is the lab certificate's file name in the generic
+	// source RPM and, under certs/, in the kernel tree.
+	TrustedCertSource = "klpkit_lab_cert.pem"
+	// kbuildSigningKey is kbuild's own module signing key (made by the
+	// build when absent), the CONFIG_MODULE_SIG_KEY Photon's configs name.
+	kbuildSigningKey = "certs/signing_key.pem"
 	// SigningCommonName is the lab certificate's subject common name: the
 	// signer `kpatch info` and modinfo show for a module signed with it.
 	SigningCommonName = "klpkit Photon lab signing key"
@@ -60,11 +72,6 @@ func signingPaths(labDir string) signingFiles {
 // now dates a new certificate.
 func ensureSigning(labDir string, now time.Time) (signingFiles, error) {
 	f := signingPaths(labDir)
-	for _, p := range []string{f.Key, f.Cert} {
-		if strings.ContainsAny(p, " \t\n\"\\$#") {
-			return f, fmt.Errorf("photonlab: %s: kbuild takes CONFIG_MODULE_SIG_KEY and CONFIG_SYSTEM_TRUSTED_KEYS as make prerequisites: the lab directory must not hold spaces, quotes, '\\', '$' or '#'", p)
-		}
-	}
 	if err := os.MkdirAll(filepath.Dir(f.Key), 0o755); err != nil {
 		return f, fmt.Errorf("photonlab: %w", err)
 	}
@@ -111,9 +118,9 @@ func signingFragment(f signingFiles, keyPEM []byte) []byte {
 	b.WriteString("CONFIG_MODULE_SIG_ALL=y\n")
 	b.WriteString("CONFIG_MODULE_SIG_SHA512=y\n")
 	b.WriteString("CONFIG_MODULE_SIG_HASH=\"sha512\"\n")
-	fmt.Fprintf(&b, "CONFIG_MODULE_SIG_KEY=%q\n", f.Key)
+	fmt.Fprintf(&b, "CONFIG_MODULE_SIG_KEY=%q\n", kbuildSigningKey)
 	b.WriteString("CONFIG_SYSTEM_TRUSTED_KEYRING=y\n")
-	fmt.Fprintf(&b, "CONFIG_SYSTEM_TRUSTED_KEYS=%q\n", f.Cert)
+	fmt.Fprintf(&b, "CONFIG_SYSTEM_TRUSTED_KEYS=%q\n", "certs/"+TrustedCertSource)
 	// Debian's 6.1 tree (the lab's source) checks the sha256 of every
 	// module whose signature verified against the blacklist, and a kernel
 	// without sha256 refuses it: finit_module fails with ENOENT, the

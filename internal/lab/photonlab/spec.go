@@ -90,6 +90,7 @@ type specParams struct {
 	UnameSuffix   string // "" or "-aws": what the flavor adds to uname -r
 	TarballSHA512 string
 	Patches       []Patch
+	TrustedCert   string // Source2, copied to certs/ in %prep; "" = none (aws)
 }
 
 // specInput fills linux.spec.in.
@@ -106,8 +107,9 @@ type specPatch struct {
 	Pad           string // aligns the file names as Photon's specs do
 }
 
-// specParamsFor describes kernel k's spec.
-func specParamsFor(k photon.Kernel, tarballSHA512 string, patches []Patch) (specParams, error) {
+// specParamsFor describes kernel k's spec; trustedCert is the name of the
+// certificate file it ships for the kernel's keyring, or "".
+func specParamsFor(k photon.Kernel, tarballSHA512 string, patches []Patch, trustedCert string) (specParams, error) {
 	config, err := k.ConfigFile()
 	if err != nil {
 		return specParams{}, err
@@ -117,7 +119,7 @@ func specParamsFor(k photon.Kernel, tarballSHA512 string, patches []Patch) (spec
 	}
 	suffix := strings.TrimPrefix(k.LocalVersion(), "-"+k.RPMRelease())
 	return specParams{Name: k.Package(), Flavor: string(k.Flavor), Version: k.Version.String(), Release: strings.TrimSuffix(k.RPMRelease(), k.Release().DistTag()),
-		ConfigSource: config, UnameSuffix: suffix, TarballSHA512: tarballSHA512, Patches: patches}, nil
+		ConfigSource: config, UnameSuffix: suffix, TarballSHA512: tarballSHA512, Patches: patches, TrustedCert: trustedCert}, nil
 }
 
 // renderSpec writes a spec from the template file.

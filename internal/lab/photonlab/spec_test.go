@@ -53,16 +53,28 @@ func TestReadPatchesErrors(t *testing.T) {
 func TestRenderSpecParsesAsPhoton(t *testing.T) {
 	patches, err := readPatches(filepath.Join(assetsDir, patchesDirName))
 	require.NoError(t, err)
-	for _, tt := range []struct{ uname, name, config, sed string }{
-		{"6.1.192-1.ph5", "linux", "config_x86_64", `CONFIG_LOCALVERSION="-1.ph5"`},
-		{"6.1.192-1.ph5-aws", "linux-aws", "config-aws", `CONFIG_LOCALVERSION="-1.ph5-aws"`},
+	for _, tt := range []struct{ uname, name, config, sed, cert string }{
+		{"6.1.192-1.ph5", "linux", "config_x86_64", `CONFIG_LOCALVERSION="-1.ph5"`, TrustedCertSource},
+		{"6.1.192-1.ph5-aws", "linux-aws", "config-aws", `CONFIG_LOCALVERSION="-1.ph5-aws"`, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			params, err := specParamsFor(photon.MustParseKernel(tt.uname), strings.Repeat("ab", 64), patches)
+			params, err := specParamsFor(photon.MustParseKernel(tt.uname), strings.Repeat("ab", 64), patches, tt.cert)
 			require.NoError(t, err)
 			text, err := renderSpec(filepath.Join(assetsDir, specTemplateName), params)
 			require.NoError(t, err)
 			checkSpec(t, text, patches, tt.name, tt.config, tt.sed)
+			spec, err := specprep.ParseSpec(tt.name+".spec", text, specprep.SpecOptions{Arch: "x86_64", Dist: ".ph5"})
+			require.NoError(t, err)
+			if tt.cert == "" {
+				require.NotContains(t, spec.Sources, 2, "no certificate for a flavor without the lab key")
+				return
+			}
+			require.Equal(t, tt.cert, spec.Sources[2])
+			var prep []string
+			for _, l := range spec.Prep {
+				prep = append(prep, l.Text)
+			}
+			require.Contains(t, strings.Join(prep, "\n"), "cp "+tt.cert+" certs/"+tt.cert, "%prep puts the certificate where the config names it")
 		})
 	}
 }

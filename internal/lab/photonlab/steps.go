@@ -124,6 +124,22 @@ func (p *preparer) build(ctx context.Context, fb flavorBuild) error {
 	progress := &lineCounter{n: 250, each: func(lines int) {
 		p.log.Info("building kernel", "uname", fb.k.String(), "make_lines", lines, "elapsed", time.Since(start).Round(time.Second))
 	}}
+	if fb.fk.SigningCert != "" {
+		// The config names the certificate inside the tree, where the
+		// generic source RPM's %prep copies it. The lab's tree is both
+		// flavors' and stays as aws's %prep leaves it: the copy goes to
+		// the build directory, where make finds it first (O=).
+		cert, err := os.ReadFile(fb.fk.SigningCert)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(fb.fk.BuildDir, "certs"), 0o755); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(fb.fk.BuildDir, "certs", TrustedCertSource), cert); err != nil {
+			return err
+		}
+	}
 	args := append([]string{"O=" + fb.fk.BuildDir}, kbuildTools...)
 	if err := p.run.run(ctx, p.l.Tree, io.MultiWriter(logFile, progress), p.cfg.Make, append(args, fmt.Sprintf("-j%d", p.cfg.Jobs), "all")...); err != nil {
 		return err
