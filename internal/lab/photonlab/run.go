@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"os/exec"
 	"strings"
+	"time"
+
+	"github.com/klpkit/klpkit/internal/procgroup"
 )
 
 // runner runs the external tools of the lab build (make, patch, tar, xz,
@@ -25,6 +28,9 @@ func (r *runner) run(ctx context.Context, dir string, out io.Writer, name string
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(cmd.Environ(), r.env...)
+	// A cancelled make leaves its sub-makes and compilers running (and
+	// holding the output pipe) unless the whole group is stopped.
+	procgroup.StopOnCancel(cmd, 5*time.Second)
 	tail := &tailBuffer{max: 8 << 10}
 	var w io.Writer = tail
 	if out != nil {
