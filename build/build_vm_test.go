@@ -39,16 +39,38 @@ func labTree(t *testing.T, l *lab.Lab) *build.Tree {
 		KbuildDir: l.HeadersDir,
 		Config:    l.Config,
 		Vmlinux:   l.Vmlinux,
-		MakeArgs:  labMakeArgs(l.KernelRelease),
+		MakeArgs:  l.MakeArgs(),
 	}
+}
+
+// labToolchain is where build.Run compiles for the lab kernel: the host,
+// or the lab's toolchain root (5.10: bullseye's gcc-10).
+func labToolchain(l *lab.Lab) build.Toolchain {
+	if l.ToolchainRoot == "" {
+		return build.Toolchain{}
+	}
+	return build.Toolchain{Mode: build.ToolchainRoot, Dir: l.ToolchainRoot}
+}
+
+// labPatch is a patch of testdata/patches for the lab kernel l: the
+// variant in testdata/patches/<generation>/ when the patch's context
+// differs in that kernel's source, else the patch itself.
+func labPatch(l *lab.Lab, name string) string {
+	if l.Generation != "" {
+		v := filepath.Join(patchDir, string(l.Generation), name)
+		if _, err := os.Stat(v); err == nil {
+			return v
+		}
+	}
+	return filepath.Join(patchDir, name)
 }
 
 func labMakeArgs(release string) []string { return lab.KbuildArgs(release) }
 
 // buildPatch builds one module from patches against the lab kernel.
-func buildPatch(t *testing.T, tree *build.Tree, name string, noReplace bool, patches ...string) string {
+func buildPatch(t *testing.T, l *lab.Lab, tree *build.Tree, name string, noReplace bool, patches ...string) string {
 	t.Helper()
-	return buildModule(t, tree, name, vmModule{patches: patches, noReplace: noReplace})
+	return buildModule(t, tree, name, vmModule{patches: patches, noReplace: noReplace, lab: l})
 }
 
 func buildModule(t *testing.T, tree *build.Tree, name string, m vmModule) string {
@@ -56,7 +78,7 @@ func buildModule(t *testing.T, tree *build.Tree, name string, m vmModule) string
 	patches, noReplace := m.patches, m.noReplace
 	var paths []string
 	for _, p := range patches {
-		paths = append(paths, filepath.Join(patchDir, p))
+		paths = append(paths, labPatch(m.lab, p))
 	}
 	out := t.TempDir()
 	start := time.Now()
@@ -68,6 +90,7 @@ func buildModule(t *testing.T, tree *build.Tree, name string, m vmModule) string
 		OutputDir:          out,
 		PartialHeaderUsers: m.partialHeaders,
 		CacheDir:           m.cache,
+		Toolchain:          labToolchain(m.lab),
 		Progress:           klpkit.On(func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) }),
 	})
 	require.NoError(t, err)
@@ -114,6 +137,9 @@ type vmModule struct {
 	check func(t *testing.T, tree *build.Tree, res *build.Result)
 	// cache holds original objects for the modules of one case.
 	cache string
+	// lab is the lab kernel it is built for (its toolchain and patch
+	// variants).
+	lab *lab.Lab
 }
 
 // vmCase is a livepatch scenario proven in the guest. The host builds
@@ -126,6 +152,10 @@ type vmCase struct {
 	guest func(t *testing.T, kos []string)
 	// append is added to the guest kernel's command line.
 	append string
+	// only, when set, is the one lab generation the case runs on (why
+	// says so at the case); every case else runs on each of
+	// lab.Generations.
+	only lab.Generation
 }
 
 func one(patch string) []vmModule { return []vmModule{{patches: []string{patch}}} }
@@ -201,7 +231,8 @@ var vmCases = []vmCase{
 		guest: loadCountsUp(effect{"/proc/cmdline", " klpkit-cross-object="}, "klpkit-cross-object=", "the new global counts in one object and shows in the other")},
 	// GCC's clones move between the builds (moves_vm_test.go): the new
 	// code must run, not just load. One boot, one module per move.
-	{name: "clone-moves", modules: cloneMoveModules(), guest: cloneMovesGuest},
+	// 6.1 only: the clones are the ones gcc-12 made of 6.1's functions.
+	{name: "clone-moves", modules: cloneMoveModules(), guest: cloneMovesGuest, only: lab.Bookworm61},
 	{name: "static-data", modules: one("version-static-data.patch"),
 		guest: loadCountsUp(versionEffect, "reads=", "the new static counter counts")},
 	{name: "static-local", modules: one("loadavg-static-local.patch"),
@@ -213,9 +244,11 @@ var vmCases = []vmCase{
 		unload(t, name)
 		uptimeEffect.requireGone(t)
 	}},
-	{name: "clone-and-warn", modules: one("netstat-clone-warn.patch"),
+	// 6.1 only: the clone and the duplicate names are 6.1's (5.10's
+	// net-sysfs.c and reboot.c differ).
+	{name: "clone-and-warn", modules: one("netstat-clone-warn.patch"), only: lab.Bookworm61,
 		guest: loadUnload(effect{"/sys/class/net/lo/statistics/rx_bytes", " klpkit-clone\n"})},
-	{name: "duplicate-name", modules: one("reboot-duplicate-name.patch"), guest: func(t *testing.T, kos []string) {
+	{name: "duplicate-name", modules: one("reboot-duplicate-name.patch"), only: lab.Bookworm61, guest: func(t *testing.T, kos []string) {
 		e := effect{"/sys/kernel/reboot/mode", " klpkit-duplicate-name\n"}
 		e.requireGone(t)
 		name := load(t, kos[0])
@@ -264,11 +297,12 @@ var vmCases = []vmCase{
 		unload(t, name)
 		e.requireGone(t)
 	}},
-	{name: "jump-label", modules: one("uptime-jump-label.patch"),
+	// 6.1 only: 5.10 has no delayacct_key (delay accounting's static key).
+	{name: "jump-label", modules: one("uptime-jump-label.patch"), only: lab.Bookworm61,
 		guest: loadUnload(effect{"/proc/uptime", "\nklpkit-jump-label=off\n"})},
 	// With delay accounting on at boot, the branch only shows "on" if the
 	// module's __jump_table entry found the key through its klp relocation.
-	{name: "jump-label-on", modules: one("uptime-jump-label.patch"), append: "delayacct",
+	{name: "jump-label-on", modules: one("uptime-jump-label.patch"), append: "delayacct", only: lab.Bookworm61,
 		guest: loadUnload(effect{"/proc/uptime", "\nklpkit-jump-label=on\n"})},
 	{name: "header", modules: []vmModule{{patches: []string{"header-inline.patch"}, partialHeaders: true}}, extra: builtUptime, guest: func(t *testing.T, kos []string) {
 		e := effect{"/proc/uptime", ""}
@@ -314,7 +348,7 @@ var vmCases = []vmCase{
 // the header the header case changes: header users are found through
 // those records.
 func builtUptime(t *testing.T, l *lab.Lab, tree *build.Tree) []vmtest.File {
-	buildPatch(t, tree, "", false, "uptime-nonexported-call.patch")
+	buildPatch(t, l, tree, "", false, "uptime-nonexported-call.patch")
 	return nil
 }
 
@@ -337,9 +371,10 @@ func binfmtModule(t *testing.T, l *lab.Lab, tree *build.Tree) []vmtest.File {
 
 // TestPatchesInVM builds the patches of testdata/patches that must work,
 // loads the modules in the lab VM with package kmod, and checks their
-// effects before, during and after.
+// effects before, during and after: on 6.1, one boot per case; the 5.10
+// runs of the same cases are TestRunOn510InVM's one boot.
 func TestPatchesInVM(t *testing.T) {
-	for _, c := range vmCases {
+	for _, c := range casesOn(lab.Bookworm61, vmCases) {
 		t.Run(c.name, func(t *testing.T) {
 			var kos []string
 			for i := range c.modules {
@@ -356,7 +391,7 @@ func TestPatchesInVM(t *testing.T) {
 					}
 					cache := t.TempDir() // a case's modules share original objects
 					for i, m := range c.modules {
-						m.cache = cache
+						m.cache, m.lab = cache, l
 						name := fmt.Sprintf("klpkit-%s-%d", c.name, i)
 						files = append(files, vmtest.File{Guest: kos[i], Host: buildModule(t, tree, name, m)})
 					}

@@ -5,58 +5,86 @@
 package build_test
 
 import (
+	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit"
-	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
-// TestRunOn510InVM proves build.Run on the second lab generation: a patch
-// built against Debian bullseye's 5.10 kernel with its compile and link
-// steps inside the lab's toolchain root (bullseye's gcc-10, which the host
-// lacks), then loaded, live and unloaded in that kernel.
+// casesOn returns the cases that run on generation g: all but those
+// specific to another kernel.
+func casesOn(g lab.Generation, cases ...[]vmCase) []vmCase {
+	var out []vmCase
+	for _, list := range cases {
+		for _, c := range list {
+			if c.only == "" || c.only == g {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// TestRunOn510InVM proves build.Run on the second lab generation: every
+// case of TestPatchesInVM and TestMacrosInVM that is not specific to 6.1,
+// built against Debian bullseye's 5.10 kernel as the build user with the
+// compile and link steps inside the lab's toolchain root (bullseye's
+// gcc-10, which the host lacks; each module's .comment names it), then
+// proven in one boot of that kernel, a subtest per case.
 func TestRunOn510InVM(t *testing.T) {
-	const guestKo = "/klp/klpkit-510.ko"
+	cases := casesOn(lab.Bullseye510, vmCases, macroCases)
+	macros := map[string]bool{}
+	for _, c := range macroCases {
+		macros[c.name] = true
+	}
+	kos := make([][]string, len(cases))
+	for i, c := range cases {
+		require.Empty(t, c.append, "case %s: one boot has one command line", c.name)
+		for j := range c.modules {
+			kos[i] = append(kos[i], fmt.Sprintf("/klp/%s-%d.ko", c.name, j))
+		}
+	}
 	vmtest.Run(t, vmtest.Config{
 		Generation: lab.Bullseye510,
-		Timeout:    3 * time.Minute,
+		Timeout:    8 * time.Minute,
 		Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
 			if os.Geteuid() != 0 {
 				t.Fatal("building inside the 5.10 lab's toolchain root needs root (mount namespace and chroot)")
 			}
-			tree := labTree(t, l)
-			tree.MakeArgs = l.MakeArgs()
 			start := time.Now()
-			res, err := build.Run(t.Context(), build.Options{
-				Source:    tree,
-				Patches:   []string{filepath.Join(patchDir, "cmdline-string.patch")},
-				Name:      "klpkit-510.ko",
-				OutputDir: openTempDir(t),
-				Toolchain: build.Toolchain{Mode: build.ToolchainRoot, Dir: l.ToolchainRoot},
-				// The 5.10 lab's headers are inside its toolchain root,
-				// under the lab directory (root's home, 0700 in CI), where
-				// the build user cannot reach them by path.
-				BuildAsRoot: true,
-				Progress:    klpkit.On(func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) }),
-			})
-			require.NoError(t, err)
-			t.Logf("built %s for %s in %s: %+v", res.Module, l.KernelRelease, time.Since(start).Round(time.Millisecond), res.Objects)
-			requireGCC10(t, l, res.Module)
-			return []vmtest.File{{Guest: guestKo, Host: res.Module}}
+			var files []vmtest.File
+			cache := t.TempDir() // original objects, shared by all cases: one boot, one build of each
+			for i, c := range cases {
+				tree := labTree(t, l)
+				if c.extra != nil {
+					files = append(files, c.extra(t, l, tree)...)
+				}
+				for j, m := range c.modules {
+					m.cache, m.lab = cache, l
+					ko := buildModule(t, tree, fmt.Sprintf("klpkit-%s-%d", c.name, j), m)
+					requireGCC10(t, l, ko)
+					if macros[c.name] {
+						requireNoMarkerSections(t, ko)
+					}
+					files = append(files, vmtest.File{Guest: kos[i][j], Host: ko})
+				}
+			}
+			t.Logf("built %d cases for %s in %s", len(cases), l.KernelRelease, time.Since(start).Round(time.Second))
+			return files
 		},
 	}, func(t *testing.T) {
 		release, err := os.ReadFile("/proc/sys/kernel/osrelease")
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(string(release), "5.10."), "guest kernel %q", release)
-		loadUnload(cmdlineEffect)(t, []string{guestKo})
+		for i, c := range cases {
+			t.Run(c.name, func(t *testing.T) { c.guest(t, kos[i]) })
+		}
 	})
 }
 

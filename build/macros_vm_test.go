@@ -94,9 +94,10 @@ func domainname(t *testing.T) string {
 }
 
 // TestMacrosInVM builds patches that use klpkit's kpatch-macros.h with the
-// pipeline, loads them in the lab VM and checks each macro's effect.
+// pipeline, loads them in the lab VM and checks each macro's effect (on
+// 6.1; TestRunOn510InVM runs them on 5.10).
 func TestMacrosInVM(t *testing.T) {
-	for _, c := range macroCases {
+	for _, c := range casesOn(lab.Bookworm61, macroCases) {
 		t.Run(c.name, func(t *testing.T) {
 			kos := []string{fmt.Sprintf("/klp/%s-0.ko", c.name)}
 			vmtest.Run(t, vmtest.Config{
@@ -104,7 +105,7 @@ func TestMacrosInVM(t *testing.T) {
 				Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
 					tree := labTree(t, l)
 					name := fmt.Sprintf("klpkit-%s", c.name)
-					ko := buildPatch(t, tree, name, false, c.modules[0].patches...)
+					ko := buildPatch(t, l, tree, name, false, c.modules[0].patches...)
 					requireNoMarkerSections(t, ko)
 					return []vmtest.File{{Guest: kos[0], Host: ko}}
 				},

@@ -55,6 +55,7 @@ func ootModule(t *testing.T, l *lab.Lab, tree *build.Tree) []vmtest.File {
 		Name:      "klpkit-oot-fix",
 		OutputDir: out,
 		OOTModule: &build.OOTModule{Module: kos[0], Source: ootSrc},
+		Toolchain: labToolchain(l),
 		Progress: klpkit.On(func(e build.Event) {
 			t.Logf("build: %s: %s", e.Stage, e.Message)
 			msgs = append(msgs, e.Message)
