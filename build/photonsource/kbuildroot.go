@@ -23,12 +23,24 @@ import (
 // it) and builds the tree's objects with it, so a tree made ready by
 // another compiler than the one that builds the livepatch is not the
 // kernel's. kernelCC is the kernel's compiler (vmlinux's .comment). nil
-// means the host.
+// means the host. The compiler check itself is build.Run's; here the
+// host's `cc --version` only chooses, and on the host refuses before make
+// a compiler build.Run would refuse after it.
 func (s *Source) kbuildRoot(ctx context.Context, kernelCC string) (*toolchain.Root, error) {
 	tc := s.Toolchain
 	switch tc.Mode {
 	case "", build.ToolchainHost:
-		return nil, nil
+		// build.Run's compiler check would refuse this compiler after
+		// make: refuse it before (a full build takes hours).
+		if s.Prepare.SkipCompilerCheck || kernelCC == "" {
+			return nil, nil
+		}
+		line, err := hostVersionLine(ctx, s.compiler())
+		if err == nil && !ccwrap.Same(kernelCC, line, false) {
+			return nil, fmt.Errorf("photonsource: kernel %s was built with %q, the host's %s is %q (use the kernel's compiler, --toolchain auto, or skip the check): %w",
+				s.Kernel, kernelCC, s.compiler(), line, build.ErrCompilerMismatch)
+		}
+		return nil, nil // an unusable compiler is build.Run's to report
 	case build.ToolchainRoot:
 		return &toolchain.Root{Dir: tc.Dir}, nil
 	case build.ToolchainAuto:

@@ -37,7 +37,9 @@ func TestKbuildToolchain(t *testing.T) {
 		skip    bool
 		wantErr []error
 	}{
-		{name: "host", ccLine: "gcc-x (GCC) 99.1.0"},
+		{name: "host", ccLine: "gcc-x (GCC) 12.2.0"},
+		{name: "host, another compiler", ccLine: "gcc-x (GCC) 99.1.0", wantErr: []error{build.ErrCompilerMismatch}},
+		{name: "host, check skipped", ccLine: "gcc-x (GCC) 99.1.0", skip: true},
 		{name: "auto, the host's compiler is the kernel's", tc: build.Toolchain{Mode: build.ToolchainAuto}, ccLine: "gcc-x (GCC) 12.2.0"},
 		{name: "auto, check skipped", tc: build.Toolchain{Mode: build.ToolchainAuto}, ccLine: "gcc-x (GCC) 99.1.0", skip: true},
 		{name: "auto, another compiler", tc: build.Toolchain{Mode: build.ToolchainAuto}, ccLine: "gcc-x (GCC) 99.1.0",

@@ -10,26 +10,31 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/photonsource"
 	"github.com/klpkit/klpkit/build/photonsource/photonsourcetest"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 )
 
 // Tree leaves the compiler check to build.Run, which checks the compiler
-// it builds with (the host's or a toolchain root's) once: a host compiler
-// that is not the kernel's does not stop the tree, and is not run.
+// it builds with (the host's or a toolchain root's): kernelsrc.Prepare's
+// check (a compile of a test file) does not run. In auto mode a host
+// compiler that is not the kernel's is only asked its --version (it then
+// chooses a toolchain root, here one the repository lacks).
 func TestTreeLeavesCompilerCheckToRun(t *testing.T) {
 	repo := photonsourcetest.NewRepo(t, kernel)
 	src := newSource(t, repo.Serve(t))
 	src.Prepare = kernelsrc.PrepareOptions{} // the check not skipped
+	src.Toolchain = build.Toolchain{Mode: build.ToolchainAuto, CacheDir: t.TempDir()}
 	runs := filepath.Join(t.TempDir(), "runs")
 	cc := filepath.Join(t.TempDir(), "gcc-other")
-	require.NoError(t, os.WriteFile(cc, []byte("#!/bin/sh\necho run >> "+runs+"\necho 'gcc-other (GCC) 99.1.0'\n"), 0o755))
+	require.NoError(t, os.WriteFile(cc, []byte("#!/bin/sh\necho \"$@\" >> "+runs+"\necho 'gcc-other (GCC) 99.1.0'\n"), 0o755))
 	src.MakeArgs = []string{"CC=" + cc}
-	tree, err := src.Tree(t.Context())
+	_, err := src.Tree(t.Context())
+	require.ErrorIs(t, err, build.ErrToolchainUnavailable)
+	got, err := os.ReadFile(runs)
 	require.NoError(t, err)
-	assert.FileExists(t, tree.Vmlinux)
-	assert.NoFileExists(t, runs, "Tree ran the compiler")
+	assert.Equal(t, "--version\n", string(got), "Tree asked the compiler its version only")
 }
 
 // The source offers its kernel's toolchain to build.Run's auto mode, from
