@@ -31,4 +31,11 @@
 // once (a marker file records a finished build, so later runs reuse it),
 // which takes hours for a distribution kernel on a few cores; Source.Warn
 // is told so first.
+//
+// The kernel's compiler: with Source.Toolchain in auto mode (give it
+// build.Options' Toolchain), a host compiler that is not the one vmlinux's
+// .comment names makes both the tree's make and build.Run's compiles run
+// in a root of the kernel's toolchain, provisioned by
+// build/photontoolchain from the kernel's release's repositories
+// (Capabilities.Toolchain); the compiler check is build.Run's, once.
 package photonsource
