@@ -321,18 +321,20 @@ func (b *unitBuilder) startCRCs(ctx context.Context, u *unit, key string, origCC
 		started             bool
 	)
 	compute := func(tool *crcTool, side string) {
+		if side == "orig" && key != "" && b.cache.dir != "" {
+			if data, err := os.ReadFile(b.cache.crcPath(key)); err == nil {
+				if crcs, err := parseCRCs(data); err == nil {
+					res.orig = crcs
+					return
+				}
+			}
+		}
+		// Queued now, so that the compile queue orders it by its cost.
+		t := b.slots.ticket(u.cost * crcCostPct / 100)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if side == "orig" && key != "" && b.cache.dir != "" {
-				if data, err := os.ReadFile(b.cache.crcPath(key)); err == nil {
-					if crcs, err := parseCRCs(data); err == nil {
-						res.orig = crcs
-						return
-					}
-				}
-			}
-			err := b.do(ctx, func() (err error) {
+			err := t.run(ctx, func() (err error) {
 				var crcs exportCRCs
 				switch {
 				case tool.method == crcDwarf:

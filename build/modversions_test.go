@@ -248,7 +248,7 @@ func TestStartCRCs(t *testing.T) {
 			assert.Equal(t, tc.cmdFile != "", kbuildSawExports(tree, "lib/exports.o"))
 			r := &runner{config: kconfig{"CONFIG_MODVERSIONS": "y"}, tree: Tree{Dir: tree}, log: discardLogger()}
 			cache := t.TempDir()
-			b := &unitBuilder{r: r, cache: &objectCache{dir: cache}, slots: make(chan struct{}, 2)}
+			b := &unitBuilder{r: r, cache: &objectCache{dir: cache}, slots: newSlotQueue(2)}
 			u := &unit{obj: "lib/exports.o", orig: filepath.Join(work, "orig.o"), patched: filepath.Join(work, "patched.o")}
 			origCC, patchedCC := compileCmd(u.orig), compileCmd(u.patched, "-DPATCHED")
 			key := strings.Repeat("ab", 32)
@@ -281,7 +281,7 @@ func TestStartCRCs(t *testing.T) {
 
 func TestStartCRCsNoModversions(t *testing.T) {
 	r := &runner{config: kconfig{}, tree: Tree{Dir: t.TempDir()}, log: discardLogger()}
-	b := &unitBuilder{r: r, cache: &objectCache{}, slots: make(chan struct{}, 1)}
+	b := &unitBuilder{r: r, cache: &objectCache{}, slots: newSlotQueue(1)}
 	u := &unit{obj: "lib/x.o", orig: "/nonexistent/orig.o", patched: "/nonexistent/patched.o"}
 	require.NoError(t, b.startCRCs(t.Context(), u, "", nil, nil)(true))
 	assert.Nil(t, u.crcs, "nothing computed without CONFIG_MODVERSIONS")
@@ -292,7 +292,7 @@ func TestStartCRCsToolMissing(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(tree, "scripts/genksyms/genksyms")))
 	work := t.TempDir()
 	r := &runner{config: kconfig{"CONFIG_MODVERSIONS": "y"}, tree: Tree{Dir: tree}, log: discardLogger()}
-	b := &unitBuilder{r: r, cache: &objectCache{}, slots: make(chan struct{}, 1)}
+	b := &unitBuilder{r: r, cache: &objectCache{}, slots: newSlotQueue(1)}
 	u := &unit{obj: "lib/exports.o", orig: filepath.Join(work, "o.o"), patched: filepath.Join(work, "p.o")}
 	args := []string{cc, "-c", "-o", u.orig, "lib/exports.c"}
 	wait := b.startCRCs(t.Context(), u, "", args, args)
@@ -321,7 +321,7 @@ func TestStartCRCsDwarf(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(tree, "scripts/gendwarfksyms/gendwarfksyms"), []byte(fakeGendwarfksyms), 0o755))
 	work := t.TempDir()
 	r := &runner{config: kconfig{"CONFIG_MODVERSIONS": "y", "CONFIG_GENDWARFKSYMS": "y"}, tree: Tree{Dir: tree}, log: discardLogger()}
-	b := &unitBuilder{r: r, cache: &objectCache{}, slots: make(chan struct{}, 2)}
+	b := &unitBuilder{r: r, cache: &objectCache{}, slots: newSlotQueue(2)}
 	u := &unit{obj: "lib/exports.o", orig: filepath.Join(work, "orig.o"), patched: filepath.Join(work, "patched.o")}
 	wait := b.startCRCs(t.Context(), u, "", nil, nil)
 	for out, extra := range map[string]string{u.orig: "-DORIG", u.patched: "-DPATCHED"} {

@@ -3,6 +3,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"debug/elf"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -32,6 +34,7 @@ type unit struct {
 	// patch object (original names).
 	redirects map[string]bool
 	crcs      *unitCRCs // symbol versions of its exports (startCRCs)
+	cost      int64     // what compiling it costs, for the order (unitCost)
 
 	// The objects as read and parsed once per build for the checks that
 	// only read them (origObject, patchedObject, patchObject); the differ
@@ -71,7 +74,10 @@ const placeholderOut = "@OUT@"
 
 // compile builds every unit's original (or takes it from the cache) and
 // patched object. Every command (make, or one compile) holds one of Jobs
-// slots, so a one-object patch compiles its two sides at once.
+// slots, so a one-object patch compiles its two sides at once. Each unit is
+// first prepared (its kbuild command, cache key and cached original); then
+// the compiles and CRC runs of all units are queued together and start
+// costliest first (slotQueue).
 func (r *runner) compile(ctx context.Context) error {
 	if r.oot != nil {
 		return r.compileOOT(ctx)
@@ -83,7 +89,7 @@ func (r *runner) compile(ctx context.Context) error {
 		cc:    &compiler{tree: r.tree.Dir, makeArgs: r.tree.MakeArgs, log: r.log, as: r.as, root: r.root, kbuild: r.kbuilder()},
 		cache: &objectCache{dir: r.opts.CacheDir},
 		base:  strings.Join([]string{r.tree.Release, r.configHash(), r.cc}, "\x00"),
-		slots: make(chan struct{}, r.opts.Jobs),
+		slots: newSlotQueue(r.opts.Jobs),
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -93,24 +99,47 @@ func (r *runner) compile(ctx context.Context) error {
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	for _, u := range r.objs {
+	finish := func(u *unit, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+				cancel()
+			}
+			return
+		}
+		done++
+		r.event(StageCompile, done, total, "built %s (%s)", u.obj, u.target)
+	}
+	jobs := make([]*unitJob, len(r.objs))
+	for i, u := range r.objs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := b.build(ctx, u)
-			mu.Lock()
-			defer mu.Unlock()
+			j, err := b.prepare(ctx, u)
 			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-					cancel()
-				}
+				finish(u, err)
 				return
 			}
-			done++
-			r.event(StageCompile, done, total, "built %s (%s)", u.obj, u.target)
+			jobs[i] = j
 		}()
 	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	slices.SortStableFunc(jobs, func(a, b *unitJob) int { return cmp.Compare(b.u.cost, a.u.cost) })
+	b.slots.hold()
+	for _, j := range jobs {
+		wait := b.start(ctx, j)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			finish(j.u, wait())
+		}()
+	}
+	b.slots.resume()
 	wg.Wait()
 	if firstErr != nil {
 		return firstErr
@@ -123,97 +152,113 @@ type unitBuilder struct {
 	r     *runner
 	cc    *compiler
 	cache *objectCache
-	base  string        // kernel, config and compiler part of cache keys
-	slots chan struct{} // one per running command
-	ovMu  sync.Mutex    // guards the overlay
+	base  string     // kernel, config and compiler part of cache keys
+	slots *slotQueue // one slot per running command
+	ovMu  sync.Mutex // guards the overlay
 }
 
-// do runs f holding a slot.
-func (b *unitBuilder) do(ctx context.Context, f func() error) error {
-	select {
-	case b.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-b.slots }()
-	return f()
+// do runs f holding a slot, queued at cost.
+func (b *unitBuilder) do(ctx context.Context, cost int64, f func() error) error {
+	return b.slots.do(ctx, cost, f)
 }
 
-func (b *unitBuilder) build(ctx context.Context, u *unit) error {
+// unitJob is a prepared unit: the commands of its two sides and the cache
+// key of its original.
+type unitJob struct {
+	u                       *unit
+	origSteps, patchedSteps [][]string
+	key                     string
+}
+
+// prepare reads u's kbuild command (kbuild records it first when the tree
+// lacks it), works out both sides' commands and takes the original from
+// the cache when it is there.
+func (b *unitBuilder) prepare(ctx context.Context, u *unit) (*unitJob, error) {
 	r := b.r
 	fail := func(err error) error { return &ObjectError{Object: u.obj, Stage: StageCompile, Err: err} }
 	var cmd *cmdFile
-	err := b.do(ctx, func() (err error) {
+	err := b.do(ctx, 0, func() (err error) {
 		cmd, err = b.cc.command(ctx, u.obj)
 		return err
 	})
 	if err != nil {
-		return fail(err)
+		return nil, fail(err)
 	}
 	u.cmd = cmd
 	u.target = targetOf(cmd)
+	u.cost = unitCost(r.tree.Dir, cmd.Source)
 	u.orig = filepath.Join(r.work, "orig", u.obj)
 	u.patched = filepath.Join(r.work, "patched", u.obj)
 	for _, p := range []string{u.orig, u.patched} {
 		if err := r.mkdirForUser(filepath.Dir(p)); err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
 	}
 	keySteps, err := compileSteps(cmd, placeholderOut, nil)
 	if err != nil {
-		return fail(err)
+		return nil, fail(err)
 	}
-	origSteps, err := compileSteps(cmd, u.orig, nil)
-	if err != nil {
-		return fail(err)
+	j := &unitJob{u: u}
+	if j.origSteps, err = compileSteps(cmd, u.orig, nil); err != nil {
+		return nil, fail(err)
 	}
 	// The patched side always compiles from the overlay, so that a patched
 	// header next to the source is found first.
 	b.ovMu.Lock()
 	err = r.ov.copyIn(cmd.Source)
 	r.ov.files[cmd.Source] = true
-	var patchedSteps [][]string
 	if err == nil {
-		patchedSteps, err = compileSteps(cmd, u.patched, r.ov)
+		j.patchedSteps, err = compileSteps(cmd, u.patched, r.ov)
 	}
 	b.ovMu.Unlock()
 	if err != nil {
-		return fail(err)
+		return nil, fail(err)
 	}
+	j.key = b.cache.key(b.base, r.tree.Dir, cmd, keySteps)
+	u.cached = b.cache.get(j.key, u.orig)
+	return j, nil
+}
 
-	key := b.cache.key(b.base, r.tree.Dir, cmd, keySteps)
-	waitCRCs := b.startCRCs(ctx, u, key, origSteps[0], patchedSteps[0])
+// start queues j's compiles and CRC runs and returns the function that
+// waits for them.
+func (b *unitBuilder) start(ctx context.Context, j *unitJob) (wait func() error) {
+	r, u := b.r, j.u
+	fail := func(err error) error { return &ObjectError{Object: u.obj, Stage: StageCompile, Err: err} }
+	waitCRCs := b.startCRCs(ctx, u, j.key, j.origSteps[0], j.patchedSteps[0])
 	origErr := make(chan error, 1)
-	if b.cache.get(key, u.orig) {
-		u.cached = true
+	if u.cached {
 		origErr <- nil
 	} else {
+		t := b.slots.ticket(u.cost)
 		go func() {
-			origErr <- b.do(ctx, func() error {
-				if err := b.cc.run(ctx, u.obj, origSteps); err != nil {
+			origErr <- t.run(ctx, func() error {
+				if err := b.cc.run(ctx, u.obj, j.origSteps); err != nil {
 					return fmt.Errorf("original: %w", err)
 				}
-				if err := b.cache.put(key, u.orig); err != nil {
+				if err := b.cache.put(j.key, u.orig); err != nil {
 					r.log.Warn("object cache", "object", u.obj, "err", err)
 				}
 				return nil
 			})
 		}()
 	}
-	patchedErr := b.do(ctx, func() error {
-		if err := b.cc.run(ctx, u.obj, patchedSteps); err != nil {
-			return fmt.Errorf("patched: %w", err)
+	patched := b.slots.ticket(u.cost)
+	return func() error {
+		patchedErr := patched.run(ctx, func() error {
+			if err := b.cc.run(ctx, u.obj, j.patchedSteps); err != nil {
+				return fmt.Errorf("patched: %w", err)
+			}
+			return nil
+		})
+		if err := errors.Join(<-origErr, patchedErr); err != nil {
+			waitCRCs(false)
+			return fail(err)
+		}
+		if err := waitCRCs(true); err != nil {
+			return fail(err)
 		}
 		return nil
-	})
-	if err := errors.Join(<-origErr, patchedErr); err != nil {
-		waitCRCs(false)
-		return fail(err)
 	}
-	if err := waitCRCs(true); err != nil {
-		return fail(err)
-	}
-	return nil
 }
 
 // targetOf returns the object a translation unit is linked into: kbuild
