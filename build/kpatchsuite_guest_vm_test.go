@@ -30,7 +30,7 @@ var kernelTrouble = regexp.MustCompile(`Call Trace|\bBUG\b|\bOops\b|\bWARNING\b`
 // guestSingles checks every non-FAIL patch on its own, as kpatch-test's
 // run_load_test does, each as its own subtest.
 func guestSingles(t *testing.T) {
-	g := setupSuiteGuest(t)
+	g := setupSuiteGuest(t, suiteDir)
 	for _, p := range g.patches {
 		if p.mustFail() {
 			continue // refused on the host: there is no module
@@ -45,7 +45,12 @@ func guestSingles(t *testing.T) {
 // test's run_combined_test), then runs multiple.test, which stacks the
 // single modules.
 func guestCombined(t *testing.T) {
-	g := setupSuiteGuest(t)
+	g := setupSuiteGuest(t, suiteDir)
+	g.combined(t)
+}
+
+// combined runs the combined module's checks and multiple.test.
+func (g *suiteGuest) combined(t *testing.T) {
 	t.Run("COMBINED", func(t *testing.T) {
 		var tests []string
 		for _, p := range g.patches {
@@ -58,7 +63,7 @@ func guestCombined(t *testing.T) {
 	})
 	t.Run("multiple", func(t *testing.T) {
 		mark := g.markDmesg(t, "multiple")
-		out, err := g.run(t, suiteDir+"/multiple.test")
+		out, err := g.run(t, g.dir+"/multiple.test")
 		require.NoError(t, err, "multiple.test:\n%s", out)
 		g.requireCleanDmesg(t, mark)
 	})
@@ -72,6 +77,7 @@ func loadedTests(p suitePatch) []string {
 }
 
 type suiteGuest struct {
+	dir     string // the suite's directory in the guest
 	patches []suitePatch
 }
 
@@ -80,8 +86,8 @@ type suiteGuest struct {
 // kernel's request_module looks), a modules.dep for the lab's modules,
 // debugfs for dynamic debug, joydev and pcspkr loaded (macro-callbacks
 // patches them), and klp_try_switch_task's debug messages on, as
-// kpatch-test turns them on.
-func setupSuiteGuest(t *testing.T) *suiteGuest {
+// kpatch-test turns them on. dir is the suite's directory.
+func setupSuiteGuest(t *testing.T, dir string) *suiteGuest {
 	t.Helper()
 	for _, d := range []string{"/sbin", "/usr/bin", "/usr/sbin", "/run", "/etc"} {
 		require.NoError(t, os.MkdirAll(d, 0o755))
@@ -94,7 +100,7 @@ func setupSuiteGuest(t *testing.T) *suiteGuest {
 		require.NoError(t, err, "%v: %s", args, out)
 	}
 	require.NoError(t, os.WriteFile("/sys/kernel/debug/dynamic_debug/control", []byte("func klp_try_switch_task +p\n"), 0))
-	return &suiteGuest{patches: suitePatches(t, suiteDir)}
+	return &suiteGuest{dir: dir, patches: suitePatches(t, dir)}
 }
 
 // loadTest is kpatch-test's load test of one module: each test fails

@@ -143,7 +143,12 @@ func fileExists(p string) bool {
 // one kpatch CLI for both boots. It lives in the top-level test so the
 // second boot reuses what the first built.
 type hostSuite struct {
-	top         *testing.T
+	top *testing.T
+	// gen is the lab kernel built for: "" (6.1, the 6.2 suite in
+	// ../shared) or lab.Bullseye510 (the 5.10.11 suite from the lab,
+	// built in the lab's gcc-10 toolchain root).
+	gen         lab.Generation
+	lab         *lab.Lab
 	dir         string
 	tree        *build.Tree
 	out, cache  string
@@ -156,8 +161,16 @@ func (s *hostSuite) init(t *testing.T, l *lab.Lab) {
 	if s.tree != nil {
 		return
 	}
-	s.dir = testcorpus.KpatchIntegration(t)
+	s.lab = l
 	s.tree = labTree(t, l)
+	if s.gen == lab.Bullseye510 {
+		dir, err := l.KpatchSuite510()
+		require.NoError(t, err)
+		s.dir = dir
+		s.tree.MakeArgs = l.MakeArgs()
+	} else {
+		s.dir = testcorpus.KpatchIntegration(t)
+	}
 	// The build finds positions of duplicated names in the patched
 	// modules (xfs, joydev, pcspkr) in the lab's copies of them.
 	_, err := l.ModuleFiles()
@@ -186,6 +199,12 @@ func (s *hostSuite) build(t *testing.T, name string, fuzz int, patches ...string
 		CacheDir:  s.cache,
 		Fuzz:      fuzz,
 		Progress:  klpkit.On(func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) }),
+	}
+	if s.gen == lab.Bullseye510 {
+		// As TestRunOn510InVM: the kernel's gcc-10 in the lab's root,
+		// whose headers the build user cannot reach by path.
+		opts.Toolchain = build.Toolchain{Mode: build.ToolchainRoot, Dir: s.lab.ToolchainRoot}
+		opts.BuildAsRoot = true
 	}
 	res, err := build.Run(t.Context(), opts)
 	if err != nil {
@@ -257,7 +276,7 @@ func (s *hostSuite) files(t *testing.T, l *lab.Lab) []vmtest.File {
 		// Root already: sudo only runs its arguments.
 		{Guest: "/bin/sudo", Data: []byte("#!/bin/sh\nexec \"$@\"\n"), Mode: 0o755},
 		{Guest: suiteKpatch, Host: s.kpatch, Mode: 0o755},
-		{Guest: suiteWorkDir + "/common/multiple.template", Host: filepath.Join(s.dir, "common", "multiple.template")},
+		{Guest: suiteWorkDir + "/common/multiple.template", Host: s.template()},
 	}
 	entries, err := os.ReadDir(s.dir)
 	require.NoError(t, err)
@@ -269,7 +288,7 @@ func (s *hostSuite) files(t *testing.T, l *lab.Lab) []vmtest.File {
 		if strings.HasSuffix(e.Name(), ".test") {
 			mode = 0o755
 		}
-		files = append(files, vmtest.File{Guest: suiteDir + "/" + e.Name(), Host: filepath.Join(s.dir, e.Name()), Mode: mode})
+		files = append(files, vmtest.File{Guest: s.guestDir() + "/" + e.Name(), Host: filepath.Join(s.dir, e.Name()), Mode: mode})
 	}
 	kos, err := filepath.Glob(filepath.Join(s.out, "test-*.ko"))
 	require.NoError(t, err)
@@ -282,6 +301,25 @@ func (s *hostSuite) files(t *testing.T, l *lab.Lab) []vmtest.File {
 		files = append(files, vmtest.File{Guest: "/lib/modules/" + filepath.ToSlash(m), Host: filepath.Join(l.ModulesDir, m)})
 	}
 	return files
+}
+
+// guestDir is the suite's directory in the guest, named as in kpatch's
+// tree.
+func (s *hostSuite) guestDir() string {
+	if s.gen == lab.Bullseye510 {
+		return suiteWorkDir + "/" + lab.KpatchSuite510Name
+	}
+	return suiteDir
+}
+
+// template is the common/multiple.template that multiple.test sources:
+// inside the 6.2 suite's directory in ../shared, beside the 5.10.11
+// suite's in the lab (as in kpatch's tree).
+func (s *hostSuite) template() string {
+	if s.gen == lab.Bullseye510 {
+		return filepath.Join(s.dir, "..", "common", "multiple.template")
+	}
+	return filepath.Join(s.dir, "common", "multiple.template")
 }
 
 // suiteCacheDir is the object cache the suite's test and benchmark share

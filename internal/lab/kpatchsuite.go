@@ -42,6 +42,14 @@ const (
 	maxSuiteFile = 1 << 20
 )
 
+// KpatchSuite510Modules are the lab kernel's modules that the suite
+// patches beyond GuestModules (paths under /lib/modules/<release>/kernel):
+// module-call-external's nfsd, whose symbols the build reads (a new
+// function its patched object calls is only the patch module's if nfsd has
+// no global of that name). The guest needs none: the patch's nfsd part
+// waits for a module that the suite never loads.
+var KpatchSuite510Modules = []string{"fs/nfsd/nfsd.ko"}
+
 // kpatchSuites is where the tarball is looked up: trixie's main archive.
 func kpatchSuites() []toolchain.Suite {
 	return []toolchain.Suite{{URL: "http://deb.debian.org/debian", Name: "trixie"}}
@@ -58,8 +66,58 @@ func (l *Lab) KpatchSuite510() (string, error) {
 	return dir, nil
 }
 
-// kpatchSuite fetches and unpacks the suite into the lab directory, once.
+// KpatchSuite510ModulesDir returns where a 5.10 lab keeps
+// KpatchSuite510Modules, laid out as ModulesDir, or an error wrapping
+// ErrNotPrepared when it has not got them.
+func (l *Lab) KpatchSuite510ModulesDir() (string, error) {
+	dir := kpatchModulesDir(filepath.Join(l.Dir, l.KernelRelease))
+	for _, m := range KpatchSuite510Modules {
+		if _, err := os.Stat(filepath.Join(dir, l.KernelRelease, "kernel", m)); err != nil {
+			return "", fmt.Errorf("lab %s: the kpatch suite's modules (klplab prepare --generation 5.10): %w: %w", l.Dir, err, ErrNotPrepared)
+		}
+	}
+	return dir, nil
+}
+
+// kpatchModulesDir is KpatchSuite510ModulesDir below a kernel's directory
+// (removed with it).
+func kpatchModulesDir(kdir string) string { return filepath.Join(kdir, "kpatch-suite-modules") }
+
+// kpatchSuite fetches and unpacks the suite into the lab directory, and
+// the modules it patches from the image package, each once.
 func (p *preparer) kpatchSuite(ctx context.Context, l *Lab) error {
+	if err := p.kpatchSuiteFiles(ctx); err != nil {
+		return err
+	}
+	return p.kpatchSuiteModules(ctx, l)
+}
+
+// kpatchSuiteModules unpacks KpatchSuite510Modules from the image package.
+func (p *preparer) kpatchSuiteModules(ctx context.Context, l *Lab) error {
+	if _, err := l.KpatchSuite510ModulesDir(); err == nil {
+		return nil
+	}
+	deb, err := p.download(ctx, p.k.imagePackage())
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(filepath.Dir(deb))
+	dir := kpatchModulesDir(p.kdir)
+	want := map[string]string{}
+	for _, m := range KpatchSuite510Modules {
+		rel := filepath.Join(p.k.Release, "kernel", m)
+		want[filepath.ToSlash(filepath.Join("lib/modules", rel))] = filepath.Join(dir, rel)
+	}
+	p.log.Info("unpacking the kpatch suite's modules", "from", filepath.Base(deb), "modules", strings.Join(KpatchSuite510Modules, " "))
+	if err := extractDeb(ctx, p.run, deb, want); err != nil {
+		return err
+	}
+	p.worked = true
+	return nil
+}
+
+// kpatchSuiteFiles fetches and unpacks the suite into the lab directory.
+func (p *preparer) kpatchSuiteFiles(ctx context.Context) error {
 	final := filepath.Join(p.cfg.Dir, kpatchSuiteDir)
 	if _, err := os.Stat(filepath.Join(final, KpatchSuite510Name, "multiple.test")); err == nil {
 		return nil
