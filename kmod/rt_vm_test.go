@@ -65,6 +65,17 @@ func buildRTPatch(t *testing.T, l *lab.Lab) string {
 	if l.SourceDir == "" {
 		t.Fatal("the rt lab was prepared without its source tree: run `make lab-6.1-rt`")
 	}
+	// The tree must be Debian's rt series checked against the rt headers,
+	// and the patched files none that the series it was made from has
+	// other than the kernel's (see internal/lab/rt.go).
+	series, err := l.RTSeries()
+	require.NoError(t, err, "the rt tree's provenance")
+	patch, err := os.ReadFile("../testdata/patches/cmdline-string.patch")
+	require.NoError(t, err)
+	for _, f := range series.Inexact() {
+		require.NotContains(t, string(patch), "+++ b/"+f+"\n", "the rt tree may differ from the rt kernel in %s", f)
+	}
+	t.Logf("rt tree: Debian %s's rt series (%s, %d patches, left out %+v), %d rt header files equal", series.Debian, series.RT, series.Applied, series.Skipped, series.Headers)
 	// The build user must reach the output directory (t.TempDir's
 	// parent is 0700).
 	out, err := os.MkdirTemp("", "klpkit-rt-")

@@ -98,3 +98,35 @@ func sourceFiles(text []byte, base, pkg string) ([]sourceFile, error) {
 	})
 	return out, err
 }
+
+// SourceFiles returns every file of source package pkg that the suites'
+// Sources indexes list, by name (the first suite listing a name wins),
+// each checked as SourceFile's; one pass for a caller trying several
+// uploads.
+func (d *Debian) SourceFiles(ctx context.Context, pkg string) (map[string]Entry, error) {
+	f := fetcher{client: d.Client}
+	out := map[string]Entry{}
+	for _, s := range d.Suites {
+		base := strings.TrimSuffix(s.URL, "/")
+		rel, err := d.release(ctx, f, base, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range s.components() {
+			text, err := d.signedIndex(ctx, f, base, s.Name, c+"/source/", "Sources", rel)
+			if err != nil {
+				return nil, err
+			}
+			files, err := sourceFiles(text, base, pkg)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s/source/Sources: %w", s.Name, c, err)
+			}
+			for _, e := range files {
+				if _, ok := out[e.file]; !ok {
+					out[e.file] = e.Entry
+				}
+			}
+		}
+	}
+	return out, nil
+}

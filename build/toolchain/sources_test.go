@@ -73,9 +73,23 @@ func TestSourceFile(t *testing.T) {
 	a.set("/pool/main/k/kpatch/kpatch_0.9.10.orig.tar.gz", []byte("kpatch upstream tarbal!"))
 	require.ErrorIs(t, Download(ctx, a.srv.Client(), e, file+".2"), ErrChecksumMismatch)
 
+	// All of a package's files in one pass, none of another's.
+	all, err := d.SourceFiles(ctx, "kpatch")
+	require.NoError(t, err)
+	require.Contains(t, all, "kpatch_0.9.10.orig.tar.gz")
+	require.Equal(t, e, all["kpatch_0.9.10.orig.tar.gz"])
+	other, err := d.SourceFiles(ctx, "other")
+	require.NoError(t, err)
+	require.NotContains(t, other, "kpatch_0.9.10.orig.tar.gz")
+	none, err := d.SourceFiles(ctx, "missing")
+	require.NoError(t, err)
+	require.Empty(t, none)
+
 	// An index signed by another key is not read.
 	d.Keyring = openpgp.EntityList{newKey(t, "other")}
 	_, err = d.SourceFile(ctx, "kpatch", "kpatch_0.9.10.orig.tar.gz")
+	require.ErrorIs(t, err, ErrBadSignature)
+	_, err = d.SourceFiles(ctx, "kpatch")
 	require.ErrorIs(t, err, ErrBadSignature)
 }
 

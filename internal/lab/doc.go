@@ -25,12 +25,13 @@
 //
 // The rt flavor of bookworm's kernel ([Bookworm61RT], PREEMPT_RT, in the
 // subdirectory 6.1-rt; [RTGenerations]) comes through apt as 6.1 does. Its
-// source tree cannot be Debian's rt source: linux-source-6.1 carries no rt
-// patch and the mirror does not serve the linux source package's files
-// (debian/patches-rt is in its debian tarball). It is linux-source-6.1
-// with the rt-patched headers of linux-headers-<abi>-common-rt laid over
-// it and the rt patches' Kconfig changes, checked by olddefconfig keeping
-// the rt config's every symbol (rt.go says what that tree is and is not).
+// source tree is linux-source-6.1 with Debian's rt series
+// (debian/patches-rt) applied with no fuzz, from the newest upload in the
+// kernel's changelog whose debian tarball the archive still serves
+// (through the signed InRelease and Sources chain), corrected by the
+// changelog's later rt items, and proven against the rt headers package
+// file by file, the rt version and the rt config (rt.go); what it was
+// made from is in [Lab.RTSeries].
 //
 // Everything is cached under one directory. Each step ends by writing a marker
 // file, so an interrupted step is redone and a finished one is skipped; a second

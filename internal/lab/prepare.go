@@ -295,7 +295,7 @@ func (p *preparer) sourceUnpack(ctx context.Context, l *Lab) error {
 	}
 	os.RemoveAll(filepath.Dir(deb))
 	if p.cfg.Generation.RT() {
-		if err := p.rtTree(filepath.Join(tmp, pkg)); err != nil {
+		if err := p.rtTree(ctx, filepath.Join(tmp, pkg)); err != nil {
 			return err
 		}
 	}
@@ -327,8 +327,8 @@ func (p *preparer) sourcePrepare(ctx context.Context, l *Lab) error {
 	}
 	// The headers' .config is complete, so olddefconfig should not change
 	// it; if it does, the source does not match the headers' kernel.
-	// The rt tree's appended Kconfig entries move some lines: its check is
-	// of the symbols' values, and failing.
+	// For the rt tree the check is of the symbols' values, and failing: a
+	// tree that does not offer the rt config is not the rt kernel's.
 	if p.cfg.Generation.RT() {
 		if err := p.requireRTConfig(l.Config, filepath.Join(src, ".config")); err != nil {
 			return err

@@ -12,28 +12,27 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/klpkit/klpkit/internal/atomicfile"
 )
 
-// The rt flavor's source tree. Debian builds the rt images from its source
-// with the rt featureset's patches on top (debian/patches-rt). Bookworm's
-// linux-source-6.1 does not carry them (its /usr/src holds only the
-// tarball; bullseye's linux-source-5.10 still ships
-// linux-patch-5.10-rt.patch.xz, but the archive mirror has no 5.10 rt
-// image or -dbg), and the mirror the lab reaches does not serve the linux
-// source package's files (linux_<version>.debian.tar.xz, which holds
-// debian/patches-rt, answers 404). What the binary archive does hold of
-// the patched tree is its headers: linux-headers-<abi>-common-rt
-// (installed with the rt headers) is the patched tree's include/,
-// arch/*/include and Makefiles. So the rt tree is linux-source-6.1 with
-// those files laid over it and the few Kconfig changes the rt config
-// needs (rtKconfig), and it is checked: olddefconfig must keep every
-// symbol's value of the rt image's config (sourcePrepare). Objects of the
-// files the rt patches change outside the headers package (C files and
-// the private headers beside them: the scheduler, printk, locking, some
-// drivers) are not the rt kernel's; other objects are built from the same
-// sources, headers and config as Debian's.
+// The rt flavor's source tree. Debian builds the rt images from its
+// source with the rt featureset's patches on top (debian/patches-rt,
+// applied by quilt push --fuzz=0, that is patch -p1 with no fuzz).
+// Bookworm's linux-source-6.1 does not carry them, and the kernel's own
+// source package files are gone from the archive once a newer upload
+// replaces them, but an older upload's linux_<v>.debian.tar.xz often
+// stays in bookworm-security. So the rt tree is linux-source-6.1 with the
+// series of the newest upload that the kernel's changelog lists and the
+// archive still serves (rtseries.go), corrected by what the changelog says
+// changed in the rt series since (dropped patches left out, refreshed
+// patches left out only when they touch another architecture's files;
+// any other rt change, a new rt version first, fails prepare). The result
+// is checked against what is exact: every file of
+// linux-headers-<abi>-common-rt (the rt tree's include/, arch/*/include,
+// Makefiles and Kconfigs) must equal the tree's, the tree's
+// localversion-rt must be the rt version the changelog last updated to,
+// and olddefconfig must keep every symbol of the rt image's config
+// (sourcePrepare). A failed check fails prepare: the lab never builds a
+// tree it cannot show to be the rt kernel's.
 
 // rtCommonHeaders is the headers tree of the rt-patched source that apt
 // installs with linux-headers-<release>: /usr/src/linux-headers-<abi>-common-rt.
@@ -42,11 +41,21 @@ func (k Kernel) rtCommonHeaders(root string) string {
 	return filepath.Join(root, "usr/src", "linux-headers-"+abi+"-common-rt")
 }
 
-// overlayRT copies every regular file of the rt headers tree over tree
-// and returns how many it copied and how many it changed. Links (the
-// tree's scripts and tools lead to linux-kbuild) are left alone.
-func overlayRT(headers, tree string) (copied, changed int, err error) {
-	err = filepath.WalkDir(headers, func(path string, d fs.DirEntry, err error) error {
+// rtChangelog is the Debian changelog of the linux source package the rt
+// headers were built from, as their package installs it.
+func (k Kernel) rtChangelog(root string) string {
+	abi := strings.TrimSuffix(k.Release, "-rt-amd64")
+	return filepath.Join(root, "usr/share/doc", "linux-headers-"+abi+"-common-rt", "changelog.Debian.gz")
+}
+
+// compareRTHeaders checks that every regular file of the rt headers tree
+// equals tree's file of the same name, and returns how many it compared.
+// Links (the headers' scripts and tools lead to linux-kbuild) are not
+// the tree's files.
+func compareRTHeaders(headers, tree string) (int, error) {
+	n := 0
+	var differ []string
+	err := filepath.WalkDir(headers, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -57,69 +66,35 @@ func overlayRT(headers, tree string) (copied, changed int, err error) {
 		if err != nil {
 			return err
 		}
-		data, err := os.ReadFile(path)
+		want, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		dest := filepath.Join(tree, rel)
-		if old, err := os.ReadFile(dest); err == nil && bytes.Equal(old, data) {
-			copied++
-			return nil
+		n++
+		if got, err := os.ReadFile(filepath.Join(tree, rel)); err != nil || !bytes.Equal(got, want) {
+			differ = append(differ, rel)
 		}
-		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-			return err
-		}
-		if err := atomicfile.WriteFile(dest, data, 0o644); err != nil {
-			return err
-		}
-		copied++
-		changed++
 		return nil
 	})
-	if err == nil && copied == 0 {
-		err = fmt.Errorf("%s holds no files", headers)
+	if err != nil {
+		return n, err
 	}
-	return copied, changed, err
-}
-
-// rtKconfig are the rt patches' Kconfig changes that the rt config's
-// symbols need (Kconfig files are not in the headers): x86 supports RT,
-// lazy preemption and atomic consoles, and i915 is no longer kept from
-// PREEMPT_RT. Symbols defined twice merge, so additions are appended.
-var rtKconfig = []struct {
-	file        string
-	remove, add string
-}{
-	{file: "kernel/Kconfig.preempt", add: "\nconfig HAVE_PREEMPT_LAZY\n\tbool\n\nconfig PREEMPT_LAZY\n\tdef_bool y if HAVE_PREEMPT_LAZY && PREEMPT_RT\n"},
-	{file: "arch/x86/Kconfig", add: "\nconfig HAVE_ATOMIC_CONSOLE\n\tbool\n\nconfig X86\n\tselect ARCH_SUPPORTS_RT\n\tselect HAVE_PREEMPT_LAZY\n\tselect HAVE_ATOMIC_CONSOLE\n"},
-	{file: "drivers/gpu/drm/i915/Kconfig", remove: "\tdepends on !PREEMPT_RT\n"},
-}
-
-// applyRTKconfig makes the rtKconfig changes in tree.
-func applyRTKconfig(tree string) error {
-	for _, c := range rtKconfig {
-		path := filepath.Join(tree, c.file)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if c.remove != "" {
-			if n := bytes.Count(data, []byte(c.remove)); n != 1 {
-				return fmt.Errorf("%s: %q appears %d times, want once", path, c.remove, n)
-			}
-			data = bytes.Replace(data, []byte(c.remove), nil, 1)
-		}
-		data = append(data, c.add...)
-		if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
-			return err
-		}
+	if n == 0 {
+		return 0, fmt.Errorf("%s holds no files", headers)
 	}
-	return nil
+	if len(differ) > 0 {
+		more := ""
+		if len(differ) > 10 {
+			more = fmt.Sprintf(" and %d more", len(differ)-10)
+			differ = differ[:10]
+		}
+		return n, fmt.Errorf("%w: %d of the %d files of %s differ from the tree's: %s%s", ErrRTTree, len(differ), n, headers, strings.Join(differ, " "), more)
+	}
+	return n, nil
 }
 
 // sameAssignments reports the difference between two configs' symbol
-// values (the CONFIG_ lines, in any order: the appended Kconfig entries
-// sit elsewhere in the menu than the rt patches put them), as "-" lines
+// values (the CONFIG_ lines, in any order), as "-" lines
 // only want has and "+" lines only got has; empty when they agree.
 func sameAssignments(want, got io.Reader) ([]string, error) {
 	w, err := assignments(want)
@@ -154,21 +129,6 @@ func assignments(r io.Reader) (map[string]bool, error) {
 		}
 	}
 	return set, sc.Err()
-}
-
-// rtTree turns an unpacked linux-source tree into the rt tree: the rt
-// headers laid over it and the rt Kconfig changes.
-func (p *preparer) rtTree(tree string) error {
-	headers := p.k.rtCommonHeaders(p.cfg.Root)
-	copied, changed, err := overlayRT(headers, tree)
-	if err != nil {
-		return fmt.Errorf("rt headers: %w", err)
-	}
-	p.log.Info("laid the rt headers over the source", "from", headers, "files", copied, "changed", changed)
-	if err := applyRTKconfig(tree); err != nil {
-		return fmt.Errorf("rt Kconfig: %w", err)
-	}
-	return nil
 }
 
 // requireRTConfig checks that olddefconfig kept every symbol of the rt

@@ -20,66 +20,47 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func TestOverlayRT(t *testing.T) {
-	headers, tree := t.TempDir(), t.TempDir()
+func TestCompareRTHeaders(t *testing.T) {
+	headers := t.TempDir()
 	writeFiles(t, headers, map[string]string{
 		"include/linux/sched.h":          "rt sched\n",
-		"include/linux/list.h":           "list\n",
 		"arch/x86/include/asm/preempt.h": "rt preempt\n",
+		"Makefile":                       "rt make\n",
 	})
 	require.NoError(t, os.Symlink("../linux-kbuild-6.1/scripts", filepath.Join(headers, "scripts")))
-	writeFiles(t, tree, map[string]string{
-		"include/linux/sched.h": "sched\n",
-		"include/linux/list.h":  "list\n",
-		"scripts/Makefile":      "kept\n",
-		"kernel/sched/core.c":   "core\n",
-	})
-	copied, changed, err := overlayRT(headers, tree)
-	require.NoError(t, err)
-	require.Equal(t, 3, copied)
-	require.Equal(t, 2, changed, "list.h is the same")
-	for name, want := range map[string]string{
-		"include/linux/sched.h":          "rt sched\n",
-		"arch/x86/include/asm/preempt.h": "rt preempt\n",
-		"scripts/Makefile":               "kept\n", // a link in the headers is not followed
-		"kernel/sched/core.c":            "core\n",
+	for _, tc := range []struct {
+		name  string
+		tree  map[string]string
+		fails string
+	}{
+		{"equal, more in the tree, the link not followed", map[string]string{
+			"include/linux/sched.h": "rt sched\n", "arch/x86/include/asm/preempt.h": "rt preempt\n",
+			"Makefile": "rt make\n", "kernel/sched/core.c": "core\n",
+		}, ""},
+		{"one differs", map[string]string{
+			"include/linux/sched.h": "sched\n", "arch/x86/include/asm/preempt.h": "rt preempt\n", "Makefile": "rt make\n",
+		}, "1 of the 3 files"},
+		{"one missing", map[string]string{
+			"include/linux/sched.h": "rt sched\n", "Makefile": "rt make\n",
+		}, "arch/x86/include/asm/preempt.h"},
 	} {
-		got, err := os.ReadFile(filepath.Join(tree, name))
-		require.NoError(t, err)
-		require.Equal(t, want, string(got), name)
+		t.Run(tc.name, func(t *testing.T) {
+			tree := t.TempDir()
+			writeFiles(t, tree, tc.tree)
+			n, err := compareRTHeaders(headers, tree)
+			require.Equal(t, 3, n)
+			if tc.fails == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrRTTree)
+			require.ErrorContains(t, err, tc.fails)
+		})
 	}
-	fi, err := os.Lstat(filepath.Join(tree, "scripts"))
-	require.NoError(t, err)
-	require.True(t, fi.IsDir())
-
-	_, _, err = overlayRT(t.TempDir(), tree)
+	_, err := compareRTHeaders(t.TempDir(), t.TempDir())
 	require.ErrorContains(t, err, "holds no files")
-	_, _, err = overlayRT(filepath.Join(headers, "missing"), tree)
+	_, err = compareRTHeaders(filepath.Join(headers, "missing"), t.TempDir())
 	require.ErrorIs(t, err, os.ErrNotExist)
-}
-
-func TestApplyRTKconfig(t *testing.T) {
-	tree := t.TempDir()
-	writeFiles(t, tree, map[string]string{
-		"kernel/Kconfig.preempt":       "config PREEMPT_RT\n\tbool\n",
-		"arch/x86/Kconfig":             "config X86\n\tdef_bool y\n",
-		"drivers/gpu/drm/i915/Kconfig": "config DRM_I915\n\tdepends on DRM\n\tdepends on !PREEMPT_RT\n\tselect SHMEM\n",
-	})
-	require.NoError(t, applyRTKconfig(tree))
-	i915, err := os.ReadFile(filepath.Join(tree, "drivers/gpu/drm/i915/Kconfig"))
-	require.NoError(t, err)
-	require.Equal(t, "config DRM_I915\n\tdepends on DRM\n\tselect SHMEM\n", string(i915))
-	x86, err := os.ReadFile(filepath.Join(tree, "arch/x86/Kconfig"))
-	require.NoError(t, err)
-	require.Contains(t, string(x86), "\tselect ARCH_SUPPORTS_RT\n")
-	preempt, err := os.ReadFile(filepath.Join(tree, "kernel/Kconfig.preempt"))
-	require.NoError(t, err)
-	require.Contains(t, string(preempt), "config PREEMPT_LAZY\n")
-
-	// A second run finds i915's dependency gone: the tree is not the
-	// expected one, and it says so rather than append twice.
-	err = applyRTKconfig(tree)
-	require.ErrorContains(t, err, "appears 0 times")
 }
 
 func TestSameAssignments(t *testing.T) {
