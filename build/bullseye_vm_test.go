@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
@@ -79,9 +80,7 @@ func TestRunOn510InVM(t *testing.T) {
 			return files
 		},
 	}, func(t *testing.T) {
-		release, err := os.ReadFile("/proc/sys/kernel/osrelease")
-		require.NoError(t, err)
-		require.True(t, strings.HasPrefix(string(release), "5.10."), "guest kernel %q", release)
+		labtest.RequireGuestRelease(t, "5.10.")
 		for i, c := range cases {
 			t.Run(c.name, func(t *testing.T) { c.guest(t, kos[i]) })
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/livepatch"
 )
@@ -155,9 +156,7 @@ func (s *hostSuite) build510(t *testing.T) {
 // guest510 checks every module the host built (each patch suite510 says
 // passes), then test-COMBINED and multiple.test, in one boot.
 func guest510(t *testing.T) {
-	release, err := os.ReadFile("/proc/sys/kernel/osrelease")
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(string(release), "5.10."), "guest kernel %q", release)
+	labtest.RequireGuestRelease(t, "5.10.")
 	g := setupSuiteGuest(t, suiteWorkDir+"/"+lab.KpatchSuite510Name)
 	want := suite510Outcomes()
 	for _, p := range g.patches {

@@ -5,14 +5,11 @@
 package kmod_test
 
 import (
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
@@ -30,9 +27,7 @@ func TestKmodOn510InVM(t *testing.T) {
 			return append(vmSample(t, l), vmModules(t, l)...)
 		},
 	}, func(t *testing.T) {
-		release, err := os.ReadFile("/proc/sys/kernel/osrelease")
-		require.NoError(t, err)
-		require.True(t, strings.HasPrefix(string(release), "5.10."), "guest kernel %q", release)
+		labtest.RequireGuestRelease(t, "5.10.")
 		// 5.10 has no /sys/kernel/livepatch/<patch>/<object>/patched.
 		t.Run("load list unload", func(t *testing.T) { loadListUnload(t, false) })
 		t.Run("scenarios", patchScenarios)

@@ -5,14 +5,11 @@
 package main
 
 import (
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
@@ -27,9 +24,7 @@ func TestCLIOn510InVM(t *testing.T) {
 			return append(cliSample(t, l), cliModules(t, l)...)
 		},
 	}, func(t *testing.T) {
-		release, err := os.ReadFile("/proc/sys/kernel/osrelease")
-		require.NoError(t, err)
-		require.True(t, strings.HasPrefix(string(release), "5.10."), "guest kernel %q", release)
+		labtest.RequireGuestRelease(t, "5.10.")
 		t.Run("basics", cliGuest)
 		t.Run("scenarios", cliScenariosGuest)
 	})

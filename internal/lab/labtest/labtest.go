@@ -6,6 +6,7 @@ package labtest
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,4 +37,13 @@ func LoadShowsMarker(t *testing.T, ko, wantName, file, marker string) {
 	_, err = sys.Unload(t.Context(), res.Module.Name, nil)
 	require.NoError(t, err)
 	require.NotContains(t, read(), marker, "after unloading")
+}
+
+// RequireGuestRelease fails unless the guest runs a kernel whose release
+// starts with prefix (a test meant for one lab generation booted another).
+func RequireGuestRelease(t testing.TB, prefix string) {
+	t.Helper()
+	release, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(release), prefix), "guest kernel %q, want %s*", release, prefix)
 }
