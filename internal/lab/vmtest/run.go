@@ -113,11 +113,11 @@ func RequireLab(t testing.TB) *lab.Lab {
 }
 
 // RequireLabGeneration is RequireLab for the lab kernel of generation g
-// ("" is the default); `make lab` prepares every generation.
+// ("" is the default); `make lab-all` prepares every generation.
 func RequireLabGeneration(t testing.TB, g lab.Generation) *lab.Lab {
 	t.Helper()
 	if os.Getenv("KLPKIT_VMTEST") != "1" {
-		t.Skip("lab test: set KLPKIT_VMTEST=1 after `make lab` (needs qemu-system-x86_64 and the lab kernel; `make test` does both)")
+		t.Skip("lab test: set KLPKIT_VMTEST=1 after `make lab-all` (needs qemu-system-x86_64 and the lab kernels; `make test` does both)")
 	}
 	g, err := lab.ParseGeneration(string(g))
 	if err != nil {
@@ -125,9 +125,17 @@ func RequireLabGeneration(t testing.TB, g lab.Generation) *lab.Lab {
 	}
 	l, err := lab.Open(g.Dir(lab.DirFromEnv(os.Getenv)))
 	if err != nil {
-		t.Fatalf("KLPKIT_VMTEST=1 but %v (the %s lab: make lab)", err, g)
+		t.Fatalf("KLPKIT_VMTEST=1 but %v (the %s lab: %s)", err, g, makeTarget(g))
 	}
 	return l
+}
+
+// makeTarget is the make command that prepares the lab of generation g.
+func makeTarget(g lab.Generation) string {
+	if g == lab.Bookworm61 {
+		return "make lab"
+	}
+	return "make lab-" + string(g)
 }
 
 // guestArgs are the test binary's flags inside the guest: run exactly this
