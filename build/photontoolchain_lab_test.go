@@ -5,7 +5,6 @@
 package build_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -14,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/build"
@@ -24,6 +20,7 @@ import (
 	"github.com/klpkit/klpkit/build/toolchain"
 	"github.com/klpkit/klpkit/internal/ccwrap"
 	"github.com/klpkit/klpkit/internal/lab/photonlab"
+	"github.com/klpkit/klpkit/internal/pgptest"
 	"github.com/klpkit/klpkit/photon"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
@@ -50,19 +47,7 @@ func (s *photonSource) Capabilities() build.Capabilities {
 // it returns.
 func photonToolchainRepo(t *testing.T, ctx context.Context, root *toolchain.Root, gccVersion string) (string, []byte) {
 	t.Helper()
-	e, err := openpgp.NewEntity("Photon lab toolchain", "test", "lab@example.com", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
-	require.NoError(t, err)
-	var priv, pub bytes.Buffer
-	w, err := armor.Encode(&priv, openpgp.PrivateKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.SerializePrivate(w, nil))
-	require.NoError(t, w.Close())
-	w, err = armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.Serialize(w))
-	require.NoError(t, w.Close())
-	signer, err := rpmpkg.NewOpenPGPSigner(&priv, nil)
-	require.NoError(t, err)
+	signer, pub := pgptest.Signer(t, pgptest.Options{Name: "Photon lab toolchain"}, rpmpkg.NewOpenPGPSigner)
 
 	base := t.TempDir()
 	when := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
@@ -83,7 +68,7 @@ func photonToolchainRepo(t *testing.T, ctx context.Context, root *toolchain.Root
 	}
 	srv := httptest.NewServer(http.FileServer(http.Dir(base)))
 	t.Cleanup(srv.Close)
-	return srv.URL, pub.Bytes()
+	return srv.URL, pub
 }
 
 // photonRootBuild builds with --toolchain auto against the lab tree as a

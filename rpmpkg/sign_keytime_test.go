@@ -4,18 +4,16 @@ package rpmpkg
 
 import (
 	"bytes"
-	"crypto"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/pgptest"
 )
 
 // A key made after the build time (a release key newer than the commit)
@@ -24,22 +22,10 @@ import (
 func TestSignWithKeyNewerThanBuildTime(t *testing.T) {
 	needTool(t, "rpmkeys")
 	made := testEpoch.Add(90 * 24 * time.Hour)
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: 2048, DefaultHash: crypto.SHA256,
-		Time: func() time.Time { return made }}
-	e, err := openpgp.NewEntity("klpkit later key", "", "later@klpkit.invalid", cfg)
-	require.NoError(t, err)
-	var priv, pub bytes.Buffer
-	w, err := armor.Encode(&priv, openpgp.PrivateKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.SerializePrivate(w, cfg))
-	require.NoError(t, w.Close())
-	w, err = armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.Serialize(w))
-	require.NoError(t, w.Close())
+	priv, pub := pgptest.Key(t, pgptest.Options{Name: "klpkit later key", RSA: true, Created: made})
 
 	build := func() []byte {
-		signer, err := NewOpenPGPSigner(bytes.NewReader(priv.Bytes()), &SignerOptions{Time: testEpoch})
+		signer, err := NewOpenPGPSigner(bytes.NewReader(priv), &SignerOptions{Time: testEpoch})
 		require.NoError(t, err)
 		p := testPackage()
 		p.Signer = signer
@@ -51,7 +37,7 @@ func TestSignWithKeyNewerThanBuildTime(t *testing.T) {
 	dir := t.TempDir()
 	file, keyFile, db := filepath.Join(dir, "p.rpm"), filepath.Join(dir, "key.asc"), filepath.Join(dir, "db")
 	require.NoError(t, os.WriteFile(file, raw, 0o644))
-	require.NoError(t, os.WriteFile(keyFile, pub.Bytes(), 0o644))
+	require.NoError(t, os.WriteFile(keyFile, pub, 0o644))
 	runTool(t, "rpmkeys", "--dbpath", db, "--import", keyFile)
 	out, err := exec.Command("rpmkeys", "--dbpath", db, "-Kv", file).CombinedOutput()
 	require.NoError(t, err, "%s", out)

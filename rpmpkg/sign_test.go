@@ -4,38 +4,22 @@ package rpmpkg
 
 import (
 	"bytes"
-	"crypto"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/pgptest"
 )
 
-// testKey makes an RSA signing key; returns the armored private and
-// public keys.
+// testKey makes an RSA signing key dated testEpoch; returns the armored
+// private and public keys.
 func testKey(t *testing.T) (private, public []byte) {
 	t.Helper()
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: 2048, DefaultHash: crypto.SHA256,
-		Time: func() time.Time { return testEpoch }}
-	e, err := openpgp.NewEntity("klpkit test", "", "test@klpkit.invalid", cfg)
-	require.NoError(t, err)
-	var priv, pub bytes.Buffer
-	w, err := armor.Encode(&priv, openpgp.PrivateKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.SerializePrivate(w, cfg))
-	require.NoError(t, w.Close())
-	w, err = armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.Serialize(w))
-	require.NoError(t, w.Close())
-	return priv.Bytes(), pub.Bytes()
+	return pgptest.Key(t, pgptest.Options{RSA: true, Created: testEpoch})
 }
 
 func signedPackage(t *testing.T, priv []byte) Package {

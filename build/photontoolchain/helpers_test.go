@@ -14,34 +14,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/atomicfile"
 	"github.com/klpkit/klpkit/internal/lab/photonlab"
+	"github.com/klpkit/klpkit/internal/pgptest"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
 // testKey makes an Ed25519 key pair: the rpmpkg signer and the armored
 // public key.
 func testKey(t *testing.T, name string) (rpmpkg.Signer, []byte) {
-	t.Helper()
-	e, err := openpgp.NewEntity(name, "test", "test@example.com", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
-	require.NoError(t, err)
-	var priv, pub bytes.Buffer
-	w, err := armor.Encode(&priv, openpgp.PrivateKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.SerializePrivate(w, nil))
-	require.NoError(t, w.Close())
-	w, err = armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.Serialize(w))
-	require.NoError(t, w.Close())
-	signer, err := rpmpkg.NewOpenPGPSigner(&priv, nil)
-	require.NoError(t, err)
-	return signer, pub.Bytes()
+	return pgptest.Signer(t, pgptest.Options{Name: name}, rpmpkg.NewOpenPGPSigner)
 }
 
 // pkg is a package of a test repository.

@@ -4,17 +4,14 @@ package main
 
 import (
 	"bytes"
-	"crypto"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/klpkit/klpkit/internal/pgptest"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
@@ -23,28 +20,10 @@ import (
 // is set) and returns its file and the armored public key.
 func pgpKey(t *testing.T, passphrase string) (keyFile string, public []byte) {
 	t.Helper()
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: 2048, DefaultHash: crypto.SHA256}
-	e, err := openpgp.NewEntity("Example livepatch RPMs", "", "rpm@example.invalid", cfg)
-	require.NoError(t, err)
-	if passphrase != "" {
-		require.NoError(t, e.EncryptPrivateKeys([]byte(passphrase), cfg))
-	}
-	var priv, pub bytes.Buffer
-	w, err := armor.Encode(&priv, openpgp.PrivateKeyType, nil)
-	require.NoError(t, err)
-	if passphrase != "" {
-		require.NoError(t, e.SerializePrivateWithoutSigning(w, cfg))
-	} else {
-		require.NoError(t, e.SerializePrivate(w, cfg))
-	}
-	require.NoError(t, w.Close())
-	w, err = armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.Serialize(w))
-	require.NoError(t, w.Close())
+	priv, public := pgptest.Key(t, pgptest.Options{Name: "Example livepatch RPMs", RSA: true, Passphrase: passphrase})
 	keyFile = filepath.Join(t.TempDir(), "rpm-key.asc")
-	require.NoError(t, os.WriteFile(keyFile, priv.Bytes(), 0o600))
-	return keyFile, pub.Bytes()
+	require.NoError(t, os.WriteFile(keyFile, priv, 0o600))
+	return keyFile, public
 }
 
 func TestRPMSigning(t *testing.T) {

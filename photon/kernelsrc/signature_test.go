@@ -9,37 +9,17 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	"github.com/klpkit/klpkit/photon"
-	"github.com/klpkit/klpkit/rpmpkg"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/klpkit/klpkit/internal/pgptest"
+	"github.com/klpkit/klpkit/photon"
+	"github.com/klpkit/klpkit/rpmpkg"
 )
 
-// testKey makes an Ed25519 key pair: the rpmpkg signer and the armored public key.
-func testKey(t *testing.T, name string) (rpmpkg.Signer, []byte) {
-	t.Helper()
-	e, err := openpgp.NewEntity(name, "test", name+"@example.com", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
-	require.NoError(t, err)
-	var priv, pub bytes.Buffer
-	w, err := armor.Encode(&priv, openpgp.PrivateKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.SerializePrivate(w, nil))
-	require.NoError(t, w.Close())
-	w, err = armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.Serialize(w))
-	require.NoError(t, w.Close())
-	signer, err := rpmpkg.NewOpenPGPSigner(&priv, nil)
-	require.NoError(t, err)
-	return signer, pub.Bytes()
-}
-
 func TestVerifyRPMSignature(t *testing.T) {
-	signer, pub := testKey(t, "Photon Test")
-	_, otherPub := testKey(t, "Someone Else")
+	signer, pub := pgptest.Signer(t, pgptest.Options{Name: "Photon Test"}, rpmpkg.NewOpenPGPSigner)
+	_, otherPub := pgptest.Key(t, pgptest.Options{Name: "Someone Else"})
 	k := photon.MustParseKernel("6.1.138-2.ph5")
 	debug := filepath.Join(t.TempDir(), k.DebuginfoRPM())
 	require.NoError(t, os.WriteFile(debug, buildDebuginfo(t, k, "", signer), 0o644))
@@ -83,7 +63,7 @@ func TestVerifyRPMSignature(t *testing.T) {
 }
 
 func TestRepoChecksSignatures(t *testing.T) {
-	signer, pub := testKey(t, "Photon Test")
+	signer, pub := pgptest.Signer(t, pgptest.Options{Name: "Photon Test"}, rpmpkg.NewOpenPGPSigner)
 	k := photon.MustParseKernel("5.10.118-3.ph4")
 	signed := buildRepo(t, []string{k.String()}, repoOptions{signer: signer})
 	unsigned := buildRepo(t, []string{k.String()}, repoOptions{})

@@ -4,7 +4,6 @@ package selfrpm
 
 import (
 	"bytes"
-	"crypto"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,13 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/needtest"
+	"github.com/klpkit/klpkit/internal/pgptest"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
 
@@ -207,18 +204,5 @@ func TestReproducibleAndSigned(t *testing.T) {
 
 func testKey(t *testing.T) (private, public []byte) {
 	t.Helper()
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoRSA, RSABits: 2048, DefaultHash: crypto.SHA256,
-		Time: func() time.Time { return testTime }}
-	e, err := openpgp.NewEntity("klpkit selfrpm test", "", "selfrpm@klpkit.invalid", cfg)
-	require.NoError(t, err)
-	var priv, pub bytes.Buffer
-	w, err := armor.Encode(&priv, openpgp.PrivateKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.SerializePrivate(w, cfg))
-	require.NoError(t, w.Close())
-	w, err = armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.Serialize(w))
-	require.NoError(t, w.Close())
-	return priv.Bytes(), pub.Bytes()
+	return pgptest.Key(t, pgptest.Options{Name: "klpkit selfrpm test", RSA: true, Created: testTime})
 }
