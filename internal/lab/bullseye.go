@@ -21,7 +21,11 @@ import (
 // downloads. The headers are installed into a toolchain root with the
 // kernel's own gcc-10, binutils and glibc, in which every kbuild run
 // against this kernel happens (kbuild's host tools, fixdep and modpost,
-// are built there and need that glibc).
+// are built there and need that glibc), and from there on the host too,
+// at the same paths (/usr/src/linux-headers-<release>, its -common tree
+// and linux-kbuild; hard links, each tree marked as the lab's: see
+// installHeaders), where the unprivileged build user reaches them by path
+// and a build in the root finds the same files.
 type bullseye struct {
 	suites  []toolchain.Suite
 	keyring string // file holding the archive keys
@@ -111,7 +115,8 @@ func (b *bullseye) download(ctx context.Context, name, version, dir string) (str
 	return file, nil
 }
 
-// headers provisions the toolchain root: the compiler the kernel's config
+// headers provisions the toolchain root and installs its kernel headers on
+// the host (installHeaders): the root holds the compiler the kernel's config
 // names (CONFIG_CC_VERSION_TEXT, exact Debian version), kbuild's tools and
 // the kernel's headers package. A root already built from the same list
 // is reused. The compiler in it must print the config's identification.
@@ -142,7 +147,7 @@ func (b *bullseye) headers(ctx context.Context, p *preparer, l *Lab) error {
 		if root, err = cache.Provision(ctx, list); err != nil {
 			return err
 		}
-		p.worked = true
+		p.record("provisioned the toolchain root " + root.Dir)
 	}
 	compiler, _, _ := strings.Cut(gcc, "=")
 	line, err := root.VersionLine(ctx, compiler)
@@ -157,8 +162,12 @@ func (b *bullseye) headers(ctx context.Context, p *preparer, l *Lab) error {
 	l.Compiler = compiler
 	// The headers go where the build user reaches them, as Debian's
 	// package would put them; the root keeps its own copy.
-	if l.HeadersDir, err = installHeaders(root.Dir, filepath.Join("usr/src", p.k.headersPackage()), p.cfg.Root, b.log); err != nil {
+	var installed []string
+	if l.HeadersDir, installed, err = installHeaders(root.Dir, filepath.Join("usr/src", p.k.headersPackage()), p.cfg.Root, b.log); err != nil {
 		return err
+	}
+	if len(installed) > 0 {
+		p.record("installed the headers on the host: " + strings.Join(installed, " "))
 	}
 	l.Config = filepath.Join(l.HeadersDir, ".config")
 	// The image's config and the headers' must be one kernel's.

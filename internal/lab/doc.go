@@ -21,7 +21,10 @@
 // bullseye toolchain root holding that compiler (pinned to the exact
 // version CONFIG_CC_VERSION_TEXT names), binutils and glibc, and every
 // kbuild run against it, the source tree's preparation included, runs in
-// that root ([Lab.Make]).
+// that root ([Lab.Make]); the same headers are installed on the host at
+// Debian's paths (/usr/src/linux-headers-<release> and the trees it leads
+// to, hard links into the root marked as the lab's), where the
+// unprivileged build user reaches them.
 //
 // The rt flavor of bookworm's kernel ([Bookworm61RT], PREEMPT_RT, in the
 // subdirectory 6.1-rt; [RTGenerations]) comes through apt as 6.1 does. Its

@@ -18,8 +18,12 @@ const (
 	// own compiler: the default lab.
 	Bookworm61 Generation = "6.1"
 	// Bullseye510 is Debian 11's 5.10 kernel, built with gcc-10, which a
-	// bookworm host cannot install: its headers are in, and its kbuild runs
-	// in, a bullseye toolchain root (package build/toolchain).
+	// bookworm host cannot install: its kbuild runs in a bullseye toolchain
+	// root (package build/toolchain) that holds its headers, and the lab
+	// installs the same headers on the host as well, at Debian's paths
+	// (/usr/src/linux-headers-5.10.0-N-amd64, its -common tree and
+	// /usr/lib/linux-kbuild-5.10: hard links into the root, each tree
+	// marked as the lab's), where the unprivileged build user reaches them.
 	Bullseye510 Generation = "5.10"
 	// Bookworm61RT is Debian 12's 6.1 kernel in the rt flavor (PREEMPT_RT,
 	// release 6.1.0-N-rt-amd64), built with gcc-12 as Bookworm61, in the

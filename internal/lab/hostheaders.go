@@ -27,11 +27,12 @@ const hostHeadersMark = ".klplab-root"
 // the root the same paths hold the same files. Files are hard links into
 // the root where one file system holds both. A tree is replaced only when
 // its mark says the lab installed it; one there from elsewhere is an
-// error. It returns the headers' path on the host.
-func installHeaders(root, rel, hostRoot string, log *slog.Logger) (string, error) {
+// error. It returns the headers' path on the host and the directories it
+// installed (none when they were current).
+func installHeaders(root, rel, hostRoot string, log *slog.Logger) (string, []string, error) {
 	dirs, err := headerTrees(root, rel)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	current := true
 	for _, d := range dirs {
@@ -42,42 +43,44 @@ func installHeaders(root, rel, hostRoot string, log *slog.Logger) (string, error
 			current = current && string(mark) == root+"\n"
 		case errors.Is(err, os.ErrNotExist):
 			if _, err := os.Lstat(target); err == nil {
-				return "", fmt.Errorf("install headers: %s exists and the lab did not put it there (no %s): remove it or install the headers elsewhere", target, hostHeadersMark)
+				return "", nil, fmt.Errorf("install headers: %s exists and the lab did not put it there (no %s): remove it or install the headers elsewhere", target, hostHeadersMark)
 			}
 			current = false
 		default:
-			return "", fmt.Errorf("install headers: %w", err)
+			return "", nil, fmt.Errorf("install headers: %w", err)
 		}
 	}
 	dest := filepath.Join(hostRoot, rel)
 	if current {
-		return dest, nil
+		return dest, nil, nil
 	}
+	var installed []string
 	for _, d := range dirs {
 		target := filepath.Join(hostRoot, d)
 		log.Info("installing headers on the host", "dir", target, "from", root)
 		tmp := filepath.Join(filepath.Dir(target), ".klplab-"+filepath.Base(target)+".tmp")
 		if err := os.RemoveAll(tmp); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return "", fmt.Errorf("install headers: %w", err)
+			return "", nil, fmt.Errorf("install headers: %w", err)
 		}
 		if err := copyTree(filepath.Join(root, d), tmp); err != nil {
 			os.RemoveAll(tmp)
-			return "", fmt.Errorf("install headers %s: %w", d, err)
+			return "", nil, fmt.Errorf("install headers %s: %w", d, err)
 		}
 		if err := os.WriteFile(filepath.Join(tmp, hostHeadersMark), []byte(root+"\n"), 0o644); err != nil {
-			return "", fmt.Errorf("install headers: %w", err)
+			return "", nil, fmt.Errorf("install headers: %w", err)
 		}
 		if err := os.RemoveAll(target); err != nil {
-			return "", fmt.Errorf("install headers: %w", err)
+			return "", nil, fmt.Errorf("install headers: %w", err)
 		}
 		if err := os.Rename(tmp, target); err != nil {
-			return "", fmt.Errorf("install headers: %w", err)
+			return "", nil, fmt.Errorf("install headers: %w", err)
 		}
+		installed = append(installed, target)
 	}
-	return dest, nil
+	return dest, installed, nil
 }
 
 // headerTrees returns rel and the directories (relative to root) it leads

@@ -46,9 +46,10 @@ func TestInstallHeaders(t *testing.T) {
 	require.Equal(t, []string{rel, "usr/lib/linux-kbuild-5.10", "usr/src/linux-headers-5.10.0-46-common"}, dirs)
 
 	log := slog.New(slog.DiscardHandler)
-	got, err := installHeaders(root, rel, host, log)
+	got, installed, err := installHeaders(root, rel, host, log)
 	require.NoError(t, err)
 	require.Equal(t, filepath.Join(host, rel), got)
+	require.Equal(t, []string{filepath.Join(host, rel), filepath.Join(host, "usr/lib/linux-kbuild-5.10"), filepath.Join(host, "usr/src/linux-headers-5.10.0-46-common")}, installed, "what Prepare's last line reports")
 	for _, f := range []string{".config", "scripts/basic/fixdep", "tools/objtool/objtool"} {
 		require.FileExists(t, filepath.Join(got, f), "through the links, as in the root")
 	}
@@ -62,19 +63,21 @@ func TestInstallHeaders(t *testing.T) {
 
 	// Installed again from the same root: nothing to do; from another
 	// root (new headers): replaced.
-	_, err = installHeaders(root, rel, host, log)
+	_, installed, err = installHeaders(root, rel, host, log)
 	require.NoError(t, err)
+	require.Empty(t, installed, "current: nothing installed")
 	other := fakeHeaderRoot(t)
 	require.NoError(t, os.WriteFile(filepath.Join(other, rel, ".config"), []byte("CONFIG_NEW=y\n"), 0o644))
-	_, err = installHeaders(other, rel, host, log)
+	_, installed, err = installHeaders(other, rel, host, log)
 	require.NoError(t, err)
+	require.Len(t, installed, 3, "replaced")
 	cfg, err := os.ReadFile(filepath.Join(got, ".config"))
 	require.NoError(t, err)
 	require.Equal(t, "CONFIG_NEW=y\n", string(cfg))
 
 	// Headers the lab did not install are not replaced.
 	require.NoError(t, os.Remove(filepath.Join(host, "usr/src/linux-headers-5.10.0-46-common", hostHeadersMark)))
-	_, err = installHeaders(root, rel, host, log)
+	_, _, err = installHeaders(root, rel, host, log)
 	require.ErrorContains(t, err, "the lab did not put it there")
 
 	// Kbuild in the root reaches the host's path as the root's own copy;

@@ -112,7 +112,7 @@ func (p *preparer) kpatchSuiteModules(ctx context.Context, l *Lab) error {
 	if err := extractDeb(ctx, p.run, deb, want); err != nil {
 		return err
 	}
-	p.worked = true
+	p.record("unpacked the kpatch suite's modules")
 	return nil
 }
 
@@ -168,7 +168,7 @@ func (p *preparer) kpatchSuiteFiles(ctx context.Context) error {
 	if err := os.Rename(tree, final); err != nil {
 		return err
 	}
-	p.worked = true
+	p.record("unpacked kpatch's integration suite")
 	p.log.Info("kpatch's integration suite ready", "dir", filepath.Join(final, KpatchSuite510Name), "files", n)
 	return nil
 }

@@ -45,6 +45,19 @@ const (
 	markPrepared = ".done-source-prepared"
 )
 
+// markDid says what the step of each marker did, for Prepare's last line.
+var markDid = map[string]string{
+	markImage:    "unpacked vmlinuz and the config",
+	markModules:  "unpacked the guest's modules",
+	markDbg:      "unpacked vmlinux and System.map",
+	markSource:   "unpacked the source tree",
+	markPrepared: "prepared the source tree",
+}
+
+// record notes work a step did: Prepare's last line lists it, or says
+// there was nothing to do.
+func (p *preparer) record(what string) { p.did = append(p.did, what) }
+
 // Prepare makes the lab in cfg.Dir complete and returns it. It is idempotent:
 // finished steps are skipped, interrupted ones redone. It runs apt-get, so it
 // needs root and a reachable Debian archive unless everything is cached.
@@ -76,12 +89,12 @@ func Prepare(ctx context.Context, cfg Config) (*Lab, error) {
 }
 
 type preparer struct {
-	cfg    Config
-	log    *slog.Logger
-	run    *runner
-	k      Kernel
-	kdir   string // <Dir>/<release>
-	worked bool   // some step did work
+	cfg  Config
+	log  *slog.Logger
+	run  *runner
+	k    Kernel
+	kdir string   // <Dir>/<release>
+	did  []string // what this run did, for its last line (did)
 	// remote fetches a generation the host's apt does not know (nil:
 	// apt does the work).
 	remote *bullseye
@@ -145,10 +158,10 @@ func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
 	p.removeOldKernels()
-	if !p.worked {
+	if len(p.did) == 0 {
 		p.log.Info("lab ready, nothing to do", "release", k.Release)
 	} else {
-		p.log.Info("lab ready", "release", k.Release, "took", time.Since(start).Round(time.Second))
+		p.log.Info("lab ready: "+strings.Join(p.did, "; "), "release", k.Release, "took", time.Since(start).Round(time.Second))
 	}
 	return l, nil
 }
@@ -160,7 +173,7 @@ func (p *preparer) done(marker string) bool {
 }
 
 func (p *preparer) mark(marker string) error {
-	p.worked = true
+	p.record(markDid[marker])
 	return atomicfile.WriteFile(filepath.Join(p.kdir, marker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
 }
 
@@ -250,7 +263,7 @@ func (p *preparer) headers(ctx context.Context, l *Lab) error {
 		if err := p.run.run(ctx, "", "apt-get", "install", "-y", "-q", "--no-install-recommends", name+"="+p.k.Version); err != nil {
 			return err
 		}
-		p.worked = true
+		p.record("installed " + name + "=" + p.k.Version)
 	}
 	if _, err := os.Stat(l.Config); err != nil {
 		return fmt.Errorf("headers installed but %w", err)

@@ -118,6 +118,9 @@ func TestPrepareIsIdempotentAndRestartable(t *testing.T) {
 	require.FileExists(t, filepath.Join(l.SourceDir, "Makefile"))
 	require.FileExists(t, filepath.Join(l.SourceDir, ".config"))
 	require.NoDirExists(t, filepath.Join(dir, fakeRelease, "download"), "downloaded .debs must be deleted")
+	// The last line says what the run did.
+	require.Contains(t, progress.String(), `msg="lab ready: unpacked the guest's modules; unpacked vmlinuz and the config; unpacked vmlinux and System.map; installed linux-headers-`+fakeRelease+"="+fakeVersion+`; unpacked the source tree; prepared the source tree"`)
+	require.NotContains(t, progress.String(), "nothing to do")
 
 	// Warm: nothing but the apt-cache lookups and the dpkg-query check.
 	progress.Reset()
