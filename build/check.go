@@ -34,6 +34,11 @@ type Plan struct {
 	FullBuildHeaders []string `json:"full_build_headers"`
 	// Warnings are conditions that would not stop the build.
 	Warnings []string `json:"warnings"`
+	// Toolchain is the toolchain root ToolchainAuto chose because the
+	// host's compiler is not the kernel's: its packages, where they come
+	// from, its directory and whether the cache holds it. nil when the
+	// build runs on the host or in a root given (ToolchainRoot).
+	Toolchain *ToolchainPlan `json:"toolchain,omitempty"`
 }
 
 // Check runs every check Run makes before it compiles anything, with the
@@ -43,6 +48,13 @@ type Plan struct {
 // directory (the tree is not modified). It compiles, links and writes
 // nothing: the output directory is only checked. Run goes through the same
 // code, so a Check that passes fails Run only from compiling onwards.
+//
+// Check downloads no toolchain package and provisions no root: when
+// ToolchainAuto needs a root of the kernel's compiler, Check resolves its
+// packages from the repositories' metadata and reports it
+// (Plan.Toolchain). A root the cache holds is used for the compiler
+// check, as Run would; for one it lacks, Plan.Compiler is the kernel's
+// compiler the root would provide, and Run checks it once provisioned.
 //
 // The Source's Tree method is called, so a Source that fetches or prepares
 // a kernel does that work; a Source's BuildAll is never called (see
@@ -72,6 +84,7 @@ func Check(ctx context.Context, opts Options) (*Plan, error) {
 		Objects:          []string{},
 		FullBuildHeaders: append([]string{}, r.headersNeedFullBuild...),
 		Warnings:         append([]string{}, r.res.Warnings...),
+		Toolchain:        r.toolchainPlan,
 	}
 	for _, u := range r.objs {
 		p.Objects = append(p.Objects, u.obj)

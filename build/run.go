@@ -75,6 +75,9 @@ type runner struct {
 	userChecked bool
 	// root runs them inside a toolchain root (nil: on the host).
 	root *rootEnv
+	// toolchainPlan: the root a dry run found or would provision
+	// (Plan.Toolchain).
+	toolchainPlan *ToolchainPlan
 
 	// headersNeedFullBuild: a dry run's changed headers, whose users Run
 	// would find after building the tree in full.
@@ -204,9 +207,14 @@ func (r *runner) check(ctx context.Context) error {
 	if err := r.setupToolchain(ctx, c); err != nil {
 		return err
 	}
-	if r.opts.SkipCompilerCheck {
+	switch {
+	case r.unprovisioned():
+		// A dry run's root Run would provision holds the kernel's
+		// compiler by construction; Run checks it there.
+		r.cc = r.toolchainPlan.Compiler
+	case r.opts.SkipCompilerCheck:
 		r.cc, err = localCompilerIn(ctx, r.root, r.tree.compiler())
-	} else {
+	default:
 		r.cc, err = checkCompilerIn(ctx, r.root, &r.tree, c)
 	}
 	if err != nil {

@@ -67,6 +67,12 @@ type Capabilities struct {
 	// the host's compiler is not the kernel's: a Photon kernel's gcc comes
 	// from its Photon release's repositories (build/photontoolchain).
 	Toolchain func(ctx context.Context, compiler, cacheDir string) (*toolchain.Root, error)
+	// ToolchainPlan, when set beside Toolchain, names the root Toolchain
+	// would return without provisioning it: its packages (from the
+	// repositories' metadata; no package is downloaded), its directory
+	// under cacheDir and whether it is there. Check calls it instead of
+	// Toolchain; without it, Check's plan names only the compiler.
+	ToolchainPlan func(ctx context.Context, compiler, cacheDir string) (*ToolchainPlan, error)
 }
 
 // Tree returns t itself: a *Tree is a Source.

@@ -65,6 +65,18 @@ func TestAutoToolchainGCC10(t *testing.T) {
 	_, err = checkCompiler(ctx, &r.tree, c)
 	require.Error(t, err, "the host's does not")
 
+	// A dry run (Check) names the same root, cached now, and uses it.
+	dry := &runner{opts: r.opts, tree: r.tree, log: r.log, work: work, dryRun: true}
+	require.NoError(t, dry.setupToolchain(ctx, c))
+	require.NotNil(t, dry.toolchainPlan)
+	assert.True(t, dry.toolchainPlan.Cached)
+	assert.Equal(t, r.root.root.Dir, dry.toolchainPlan.Dir)
+	assert.Equal(t, ident, dry.toolchainPlan.Compiler)
+	assert.Contains(t, dry.toolchainPlan.From, "bullseye")
+	assert.Len(t, dry.toolchainPlan.Packages, len(r.root.root.List))
+	require.NotNil(t, dry.root)
+	assert.Equal(t, r.root.root.Dir, dry.root.root.Dir)
+
 	obj := filepath.Join(work, "a.o")
 	cc := &compiler{tree: tree, log: r.log, as: r.as, root: r.root}
 	require.NoError(t, cc.run(ctx, "fs/a.o", [][]string{{"gcc-10", "-O2", "-c", "-o", obj, "fs/a.c"}}))

@@ -153,11 +153,16 @@ func (r *runner) setupToolchain(ctx context.Context, c kconfig) error {
 	if err != nil {
 		return err
 	}
+	if root == nil {
+		return nil // a dry run's root the cache lacks: only planned
+	}
 	return r.useRoot(root)
 }
 
 // provisionRoot provides a root holding the compiler the kernel's
-// identification want names.
+// identification want names. A dry run (Check) provisions nothing: it
+// resolves the root's packages, records them (Plan.Toolchain) and returns
+// the root only when the cache holds it, else nil.
 func (r *runner) provisionRoot(ctx context.Context, want string) (*toolchain.Root, error) {
 	host, err := versionLine(ctx, r.tree.compiler())
 	if err != nil {
@@ -178,8 +183,14 @@ func (r *runner) provisionRoot(ctx context.Context, want string) (*toolchain.Roo
 			return nil, fmt.Errorf("kernel %s was built with %q, the host's %s is %q: %w; %w: a toolchain root needs root privileges (mount namespace and chroot): %w",
 				r.tree.Release, want, r.tree.compiler(), host, ErrCompilerMismatch, ErrToolchainUnavailable, toolchain.ErrNeedsRoot)
 		}
-		r.event(StageCheck, 0, 1, "kernel built with %q, the host's %s is %q: provisioning it from the kernel's repositories", want, r.tree.compiler(), host)
-		root, err := provide(ctx, want, cache)
+		var root *toolchain.Root
+		if r.dryRun {
+			r.event(StageCheck, 0, 1, "kernel built with %q, the host's %s is %q: looking up its root in the kernel's repositories", want, r.tree.compiler(), host)
+			root, err = r.planFromSource(ctx, want, cache)
+		} else {
+			r.event(StageCheck, 0, 1, "kernel built with %q, the host's %s is %q: provisioning it from the kernel's repositories", want, r.tree.compiler(), host)
+			root, err = provide(ctx, want, cache)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("kernel %s was built with %q, the host's %s is %q: %w; %w: %w",
 				r.tree.Release, want, r.tree.compiler(), host, ErrCompilerMismatch, ErrToolchainUnavailable, err)
@@ -213,11 +224,18 @@ func (r *runner) provisionRoot(ctx context.Context, want string) (*toolchain.Roo
 	if err != nil {
 		return nil, fmt.Errorf("build: toolchain: keyring %s: %w", keyring, err)
 	}
-	r.event(StageCheck, 0, 1, "kernel built with %q, the host's %s is %q: provisioning %s from Debian's archive", want, r.tree.compiler(), host, gcc)
+	verb := "provisioning"
+	if r.dryRun {
+		verb = "looking up"
+	}
+	r.event(StageCheck, 0, 1, "kernel built with %q, the host's %s is %q: %s %s in Debian's archive", want, r.tree.compiler(), host, verb, gcc)
 	d := &toolchain.Debian{Suites: suites(), Keyring: ring, Client: tc.Client, IndexCache: filepath.Join(cache, "index")}
 	list, err := d.Resolve(ctx, toolchain.DebianKernelBuild(gcc))
 	if err != nil {
 		return nil, fmt.Errorf("build: toolchain for kernel %s (%s): %w", r.tree.Release, gcc, err)
+	}
+	if r.dryRun {
+		return r.planDebian(want, d.Suites, list, cache), nil
 	}
 	root, err := (&toolchain.Cache{Dir: filepath.Join(cache, "roots"), Client: tc.Client, Log: r.log}).Provision(ctx, list)
 	if err != nil {

@@ -66,12 +66,30 @@ func (s *Source) kbuildRoot(ctx context.Context, kernelCC string) (*toolchain.Ro
 	if err != nil {
 		return nil, err
 	}
+	if s.DryRun {
+		return s.dryRunRoot(ctx, kernelCC, line, cache)
+	}
 	s.progress(StepKbuild, fmt.Sprintf("the host's %s is %q, the kernel was built with %q: provisioning the kernel's toolchain", s.compiler(), line, kernelCC))
 	root, err := s.provideToolchain(ctx, kernelCC, cache)
 	if err != nil {
 		return nil, fmt.Errorf("%w; %w: %w", build.ErrCompilerMismatch, build.ErrToolchainUnavailable, err)
 	}
 	return root, nil
+}
+
+// dryRunRoot is kbuildRoot's root in a dry run: the cached root, or none
+// (make is then left out) when the cache lacks it.
+func (s *Source) dryRunRoot(ctx context.Context, kernelCC, line, cache string) (*toolchain.Root, error) {
+	planned, err := s.lookupToolchain(ctx, kernelCC, cache)
+	if err != nil {
+		return nil, fmt.Errorf("%w; %w: %w", build.ErrCompilerMismatch, build.ErrToolchainUnavailable, err)
+	}
+	if planned.Cached {
+		return &toolchain.Root{Dir: planned.Dir, List: planned.List}, nil
+	}
+	s.noKbuild = true
+	s.progress(StepKbuild, fmt.Sprintf("dry run: the host's %s is %q, the kernel was built with %q, and its toolchain root %s is not provisioned (%d packages): make is left out of the tree", s.compiler(), line, kernelCC, planned.Dir, len(planned.List)))
+	return nil, nil
 }
 
 // hostVersionLine is the first line of `<real compiler> --version` for a

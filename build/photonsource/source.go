@@ -65,6 +65,13 @@ type Source struct {
 	// build.Run then uses (Capabilities.Toolchain). The zero value is the
 	// host.
 	Toolchain build.Toolchain
+	// DryRun makes Tree provision no toolchain root, for build.Check: when
+	// make would run in a root the cache lacks, make is left out (the
+	// tree is fetched and prepared from the source RPM, but kbuild has not
+	// run in it) and Check names the root (Plan.Toolchain). A root the
+	// cache holds is used as for a build. Such a tree is for Check only:
+	// build it with a Source without DryRun.
+	DryRun bool
 	// Progress, if set, receives a report as each step starts (Op
 	// klpkit.OpSource, Step a Step, no Detail), in order and never
 	// concurrently, on Tree's goroutine.
@@ -76,6 +83,7 @@ type Source struct {
 	Logger *slog.Logger
 
 	root      *toolchain.Root // where make runs; nil: the host
+	noKbuild  bool            // DryRun left make out: its root is not provisioned
 	tree      string          // the prepared tree, once Tree has run
 	built     *build.Tree     // what Tree returned: later calls return it again
 	as        *asuser.User
@@ -98,6 +106,7 @@ func (s *Source) Capabilities() build.Capabilities {
 		BuildAll:       s.BuildAll,
 		ModuleDebugDir: s.ModuleDebugDir,
 		Toolchain:      s.provideToolchain,
+		ToolchainPlan:  s.planToolchain,
 	}
 }
 
@@ -192,8 +201,10 @@ func (s *Source) Tree(ctx context.Context) (*build.Tree, error) {
 	if s.root, err = s.kbuildRoot(ctx, src.Compiler); err != nil {
 		return nil, err
 	}
-	if err := s.kbuild(ctx, src.Tree, mode); err != nil {
-		return nil, err
+	if !s.noKbuild {
+		if err := s.kbuild(ctx, src.Tree, mode); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.installSymvers(src.Tree); err != nil {
 		return nil, err

@@ -90,6 +90,12 @@ type Provisioner struct {
 // Index reads the repositories' verified metadata, from the first base URL
 // that serves all of them.
 func (p *Provisioner) Index(ctx context.Context) (*Index, error) {
+	idx, _, err := p.index(ctx)
+	return idx, err
+}
+
+// index is Index, with the URLs of the repositories it read.
+func (p *Provisioner) index(ctx context.Context) (*Index, []string, error) {
 	bases := p.BaseURLs
 	if len(bases) == 0 {
 		bases = kernelsrc.DefaultBaseURLs()
@@ -101,48 +107,66 @@ func (p *Provisioner) Index(ctx context.Context) (*Index, error) {
 	var errs []error
 	for _, base := range bases {
 		var pkgs []*Package
+		var urls []string
 		var err error
 		for _, dir := range repos {
 			var got []*Package
-			got, err = readRepository(ctx, p.Client, strings.TrimSuffix(base, "/")+"/"+dir)
+			url := strings.TrimSuffix(base, "/") + "/" + dir
+			got, err = readRepository(ctx, p.Client, url)
 			if err != nil {
 				break
 			}
-			pkgs = append(pkgs, got...)
+			pkgs, urls = append(pkgs, got...), append(urls, url)
 		}
 		if err == nil {
-			return NewIndex(pkgs), nil
+			return NewIndex(pkgs), urls, nil
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		errs = append(errs, err)
 	}
-	return nil, fmt.Errorf("photontoolchain: Photon %s repositories: %w", p.Release, errors.Join(errs...))
+	return nil, nil, fmt.Errorf("photontoolchain: Photon %s repositories: %w", p.Release, errors.Join(errs...))
 }
 
 // Resolve reads the repositories and resolves KernelBuild of the gcc that
 // the compiler identification ident names.
 func (p *Provisioner) Resolve(ctx context.Context, ident string) (toolchain.List, error) {
+	list, _, err := p.resolve(ctx, ident)
+	return list, err
+}
+
+// resolve is Resolve, with the URLs of the repositories it read.
+func (p *Provisioner) resolve(ctx context.Context, ident string) (toolchain.List, []string, error) {
 	v, err := GCCVersion(ident)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	idx, err := p.Index(ctx)
+	idx, repos, err := p.index(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	list, err := idx.Resolve(KernelBuild(v))
 	if err != nil {
-		return nil, fmt.Errorf("photontoolchain: Photon %s toolchain with gcc %s: %w", p.Release, v, err)
+		return nil, nil, fmt.Errorf("photontoolchain: Photon %s toolchain with gcc %s: %w", p.Release, v, err)
 	}
-	return list, nil
+	return list, repos, nil
 }
 
 // Provision returns the root of list (from Resolve), building it when the
 // cache lacks it. Roots whose packages were checked against signing keys
 // are kept apart from unchecked ones, by the keys.
 func (p *Provisioner) Provision(ctx context.Context, list toolchain.List) (*toolchain.Root, error) {
+	c, err := p.cache()
+	if err != nil {
+		return nil, err
+	}
+	return c.Provision(ctx, list)
+}
+
+// cache is the cache of roots of the provisioner's trust: roots whose
+// packages were checked against signing keys are kept apart, by the keys.
+func (p *Provisioner) cache() (*toolchain.Cache, error) {
 	if p.CacheDir == "" {
 		return nil, errors.New("photontoolchain: Provisioner.CacheDir is not set")
 	}
@@ -151,8 +175,7 @@ func (p *Provisioner) Provision(ctx context.Context, list toolchain.List) (*tool
 		sum := sha256.Sum256(p.SigningKeys)
 		trust = "keys-" + hex.EncodeToString(sum[:8])
 	}
-	c := &toolchain.Cache{Dir: filepath.Join(p.CacheDir, "roots", trust), Client: p.Client, Log: p.Log, Unpack: p.unpack}
-	return c.Provision(ctx, list)
+	return &toolchain.Cache{Dir: filepath.Join(p.CacheDir, "roots", trust), Client: p.Client, Log: p.Log, Unpack: p.unpack}, nil
 }
 
 // ProvisionFor resolves and provisions the toolchain of the compiler ident

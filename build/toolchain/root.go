@@ -40,9 +40,13 @@ type Root struct {
 	List List
 }
 
+// RootDir is the directory the root of list has, or would have, in the
+// cache: nothing is read or made.
+func (c *Cache) RootDir(list List) string { return filepath.Join(c.Dir, list.Key()) }
+
 // Lookup returns the complete root of list if the cache holds it.
 func (c *Cache) Lookup(list List) (*Root, bool) {
-	dir := filepath.Join(c.Dir, list.Key())
+	dir := c.RootDir(list)
 	data, err := os.ReadFile(filepath.Join(dir, ListFile))
 	if err != nil || string(data) != list.String() {
 		return nil, false

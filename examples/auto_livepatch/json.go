@@ -71,12 +71,15 @@ func (a *app) buildOptions(j *job, src build.Source, outputDir string, prog *pro
 // dryRun is --check: the kernel's RPMs are fetched and verified and its
 // tree prepared as for a build (both cached, so the build reuses them),
 // then build.Check runs every check before compiling. Nothing is built,
-// and nothing is written to the output directory.
+// and nothing is written to the output directory. A toolchain root the
+// kernel's compiler needs is not provisioned: the check names it, its
+// packages and whether it is cached.
 func (a *app) dryRun(ctx context.Context, j *job) error {
 	prog := a.newProgress(j)
 	defer prog.finish()
 	fmt.Fprintf(a.status, "Checking livepatch module %s for kernel %s (dry run: nothing is built)\n", j.name, j.kernel)
 	src := a.source(j, prog)
+	src.DryRun = true
 	err := a.prepare(ctx, src)
 	prog.finish()
 	if err != nil {
@@ -104,6 +107,12 @@ func (a *app) dryRun(ctx context.Context, j *job) error {
 	}
 	fmt.Fprintf(a.status, "Compiler: %s\nChanged files: %s\nObjects to build: %s\n", plan.Compiler,
 		strings.Join(plan.Changed, " "), strings.Join(plan.Objects, " "))
+	if tc := plan.Toolchain; tc != nil {
+		fmt.Fprintf(a.status, "Toolchain: %s\n", tc)
+		for _, p := range tc.Packages {
+			fmt.Fprintf(a.status, "  %s %s %s\n", p.Name, p.Version, p.URL)
+		}
+	}
 	if len(plan.FullBuildHeaders) > 0 {
 		fmt.Fprintf(a.status, "Headers whose users a full kernel build finds first: %s\n", strings.Join(plan.FullBuildHeaders, " "))
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/build"
+	"github.com/klpkit/klpkit/build/toolchain"
 )
 
 // fakeCheck makes c's app check with a stand-in for build.Check that
@@ -50,6 +51,7 @@ func TestCheck(t *testing.T) {
 	assert.Empty(t, got.DebugDir)
 	assert.False(t, got.KeepWork)
 	assert.Same(t, c.src, got.Source, "the Source prepared, as a build gets it")
+	assert.True(t, c.src.DryRun, "the check's Source provisions no toolchain root")
 	assert.Equal(t, "Checking livepatch module fix for kernel "+kernel+" (dry run: nothing is built)\n"+
 		"Testing patch file(s)\n"+
 		"Kernel: "+kernel+"\nModule: "+filepath.Join(out, "fix.ko")+" (replaces earlier livepatches)\n"+
@@ -57,6 +59,29 @@ func TestCheck(t *testing.T) {
 		"Compiler: (GCC) 12.2.0\nChanged files: fs/proc/cmdline.c\nObjects to build: fs/proc/cmdline.o\n"+
 		"CHECK PASSED: nothing was built\n", c.out.String())
 	assert.Contains(t, c.err.String(), "WARNING: hunk placed with offset 2\n")
+}
+
+// A check whose kernel needs a toolchain root prints the root it would
+// use: its packages, where from, and whether it is cached.
+func TestCheckToolchain(t *testing.T) {
+	c := newCLI(t)
+	plan := *cmdlinePlan
+	plan.Toolchain = build.NewToolchainPlan("(GCC) 12.2.0", "Photon 5.0 repositories http://repo/5.0/photon_release_5.0_x86_64", "/cache/roots/k", false,
+		toolchain.List{{Name: "gcc", Version: "12.2.0-2.ph5", Arch: "x86_64", SHA256: "aa", Size: 2_500_000, URL: "http://repo/gcc.rpm"}})
+	fakeCheck(c, &plan, nil)
+	require.NoError(t, c.run("-k", kernel, "-p", c.patch, "-n", "fix", "--check"))
+	assert.Contains(t, c.out.String(), "Objects to build: fs/proc/cmdline.o\n"+
+		`Toolchain: toolchain root of "(GCC) 12.2.0" (not provisioned: 1 package(s), 2.5 MB to download) at /cache/roots/k from Photon 5.0 repositories http://repo/5.0/photon_release_5.0_x86_64`+"\n"+
+		"  gcc 12.2.0-2.ph5 http://repo/gcc.rpm\n")
+
+	c = newCLI(t)
+	fakeCheck(c, &plan, nil)
+	require.NoError(t, c.run("-k", kernel, "-p", c.patch, "-n", "fix", "--check", "--json"))
+	got := decodeOne(t, c.out.String())
+	tc := got["plan"].(map[string]any)["toolchain"].(map[string]any)
+	assert.Equal(t, false, tc["cached"])
+	assert.Equal(t, "/cache/roots/k", tc["dir"])
+	assert.Equal(t, []any{map[string]any{"name": "gcc", "version": "12.2.0-2.ph5", "arch": "x86_64", "url": "http://repo/gcc.rpm", "size": 2.5e6}}, tc["packages"])
 }
 
 func TestCheckFails(t *testing.T) {

@@ -31,7 +31,10 @@
 // prepared as for a build (cached), then build.Check runs every check the
 // build makes before compiling and the module, RPM and objects it would
 // build are printed; nothing is compiled or written to the output
-// directory. --json prints one JSON object on stdout at the end (also on
+// directory. A toolchain root of the kernel's compiler (--toolchain auto,
+// the host's compiler not the kernel's) is not provisioned: the check
+// prints the root, its packages, where they come from and whether it is
+// cached. --json prints one JSON object on stdout at the end (also on
 // failure; the status lines then go to stderr); --json-events writes the
 // progress as JSON lines on stderr instead of text (see the README).
 //
