@@ -86,26 +86,44 @@ func (d *Debian) Index(ctx context.Context) (*Index, error) {
 	if d.Keyring == nil {
 		return nil, fmt.Errorf("%w: no keyring given", ErrBadSignature)
 	}
-	f := fetcher{client: d.Client}
 	idx := newIndex()
+	err := d.eachIndex(ctx, func(c string) string { return c + "/binary-" + d.arch() + "/" }, "Packages",
+		func(_ string, base string, text []byte) (bool, error) { return false, idx.add(text, base) })
+	if err != nil {
+		return nil, err
+	}
+	idx.sort()
+	return idx, nil
+}
+
+// eachIndex gives use the text of index (Packages, Sources) in the
+// directory dir(component) of every suite and component, in order, each
+// checked against its suite's verified InRelease, until use says stop.
+// An error of use is wrapped with the suite and the index's path.
+func (d *Debian) eachIndex(ctx context.Context, dir func(comp string) string, index string,
+	use func(at, base string, text []byte) (stop bool, err error)) error {
+	f := fetcher{client: d.Client}
 	for _, s := range d.Suites {
 		base := strings.TrimSuffix(s.URL, "/")
 		rel, err := d.release(ctx, f, base, s.Name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, c := range s.components() {
-			text, err := d.packagesIndex(ctx, f, base, s.Name, c, rel)
+			text, err := d.signedIndex(ctx, f, base, s.Name, dir(c), index, rel)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if err := idx.add(text, base); err != nil {
-				return nil, fmt.Errorf("%s %s/binary-%s/Packages: %w", s.Name, c, d.arch(), err)
+			stop, err := use(s.Name+"/"+c, base, text)
+			if err != nil {
+				return fmt.Errorf("%s %s%s: %w", s.Name, dir(c), index, err)
+			}
+			if stop {
+				return nil
 			}
 		}
 	}
-	idx.sort()
-	return idx, nil
+	return nil
 }
 
 // components are the suite's components to read: main unless given.
@@ -130,12 +148,6 @@ func (d *Debian) release(ctx context.Context, f fetcher, base, suite string) (*R
 		now = d.Now
 	}
 	return VerifyInRelease(data, suite, d.Keyring, now())
-}
-
-// packagesIndex returns the uncompressed Packages index of one component,
-// fetched in the first compression InRelease lists and checked against it.
-func (d *Debian) packagesIndex(ctx context.Context, f fetcher, base, suite, comp string, rel *Release) ([]byte, error) {
-	return d.signedIndex(ctx, f, base, suite, comp+"/binary-"+d.arch()+"/", "Packages", rel)
 }
 
 // signedIndex returns the uncompressed index file dir+name of a suite

@@ -22,32 +22,39 @@ var ErrNoSourceFile = errors.New("toolchain: file not in any Sources index")
 // and size the index lists. The first suite listing the file wins; an
 // error wrapping ErrNoSourceFile says none does.
 func (d *Debian) SourceFile(ctx context.Context, pkg, file string) (Entry, error) {
-	f := fetcher{client: d.Client}
+	var found *Entry
 	var searched []string
-	for _, s := range d.Suites {
-		base := strings.TrimSuffix(s.URL, "/")
-		rel, err := d.release(ctx, f, base, s.Name)
-		if err != nil {
-			return Entry{}, err
-		}
-		for _, c := range s.components() {
-			text, err := d.signedIndex(ctx, f, base, s.Name, c+"/source/", "Sources", rel)
-			if err != nil {
-				return Entry{}, err
+	err := d.eachSources(ctx, pkg, func(at string, files []sourceFile) bool {
+		for _, e := range files {
+			if e.file == file {
+				found = &e.Entry
+				return true
 			}
+		}
+		searched = append(searched, at)
+		return false
+	})
+	if err != nil {
+		return Entry{}, err
+	}
+	if found == nil {
+		return Entry{}, fmt.Errorf("%w: %s of source package %s (searched %s)", ErrNoSourceFile, file, pkg, strings.Join(searched, ", "))
+	}
+	return *found, nil
+}
+
+// eachSources gives use the files of source package pkg that each suite
+// and component's verified Sources index lists (at names them:
+// "bookworm/main"), in order, until use says stop.
+func (d *Debian) eachSources(ctx context.Context, pkg string, use func(at string, files []sourceFile) (stop bool)) error {
+	return d.eachIndex(ctx, func(c string) string { return c + "/source/" }, "Sources",
+		func(at, base string, text []byte) (bool, error) {
 			files, err := sourceFiles(text, base, pkg)
 			if err != nil {
-				return Entry{}, fmt.Errorf("%s %s/source/Sources: %w", s.Name, c, err)
+				return false, err
 			}
-			for _, e := range files {
-				if e.file == file {
-					return e.Entry, nil
-				}
-			}
-			searched = append(searched, s.Name+"/"+c)
-		}
-	}
-	return Entry{}, fmt.Errorf("%w: %s of source package %s (searched %s)", ErrNoSourceFile, file, pkg, strings.Join(searched, ", "))
+			return use(at, files), nil
+		})
 }
 
 // sourceFile is one file of a source package's paragraph.
@@ -104,29 +111,17 @@ func sourceFiles(text []byte, base, pkg string) ([]sourceFile, error) {
 // each checked as SourceFile's; one pass for a caller trying several
 // uploads.
 func (d *Debian) SourceFiles(ctx context.Context, pkg string) (map[string]Entry, error) {
-	f := fetcher{client: d.Client}
 	out := map[string]Entry{}
-	for _, s := range d.Suites {
-		base := strings.TrimSuffix(s.URL, "/")
-		rel, err := d.release(ctx, f, base, s.Name)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range s.components() {
-			text, err := d.signedIndex(ctx, f, base, s.Name, c+"/source/", "Sources", rel)
-			if err != nil {
-				return nil, err
-			}
-			files, err := sourceFiles(text, base, pkg)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s/source/Sources: %w", s.Name, c, err)
-			}
-			for _, e := range files {
-				if _, ok := out[e.file]; !ok {
-					out[e.file] = e.Entry
-				}
+	err := d.eachSources(ctx, pkg, func(_ string, files []sourceFile) bool {
+		for _, e := range files {
+			if _, ok := out[e.file]; !ok {
+				out[e.file] = e.Entry
 			}
 		}
+		return false
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
