@@ -159,11 +159,20 @@ func (o *LinkOptions) run(cmd *exec.Cmd) error {
 
 // runMake links the module in o.WorkDir with kbuild's make.
 func runMake(ctx context.Context, name string, o LinkOptions) error {
+	return runMakeLogged(ctx, name, o, nil)
+}
+
+// runMakeLogged is runMake that, when log is not nil, has kbuild print
+// every command it runs (V=1) and copies make's whole output to log.
+func runMakeLogged(ctx context.Context, name string, o LinkOptions, log *bytes.Buffer) error {
 	// The directories are mapped out of the debug information: the
 	// module's bytes must not depend on where it was built.
 	// make runs in the kbuild tree rather than with -C: a build user may
 	// reach it only as its working directory (Command).
 	args := append([]string{"M=" + o.WorkDir, "KBUILD_MODPOST_WARN=1"}, prefixMapArgs(o.MakeArgs, os.Environ(), o.KbuildDir, o.WorkDir)...)
+	if log != nil {
+		args = append(args, "V=1")
+	}
 	args = append(args, "modules")
 	cmd := exec.CommandContext(ctx, "make", args...)
 	done, err := o.command(cmd, o.KbuildDir)
@@ -177,7 +186,10 @@ func runMake(ctx context.Context, name string, o LinkOptions) error {
 	var tail bytes.Buffer
 	out := io.Writer(&tail)
 	if o.Output != nil {
-		out = io.MultiWriter(&tail, o.Output)
+		out = io.MultiWriter(out, o.Output)
+	}
+	if log != nil {
+		out = io.MultiWriter(out, log)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := o.run(cmd); err != nil {

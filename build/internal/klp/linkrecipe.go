@@ -24,8 +24,9 @@ import (
 // A link recipe is the list of commands kbuild ran to link an external
 // module (compile of the generated source, the composite object, modpost,
 // the .mod.c compile, the final link), taken from the .cmd files kbuild
-// wrote, with the work directory, module name and object list replaced by
-// placeholders. Replaying it skips make, whose cost on a no-op is mostly
+// wrote (and, for the compile, from make's V=1 output: the steps of its
+// rule no .cmd file holds, see ruleSteps), with the work directory, module
+// name and object list replaced by placeholders. Replaying it skips make, whose cost on a no-op is mostly
 // the kernel Makefiles probing the compiler (cc-option) on every run: about
 // 2 s of each link. A recipe is recorded only after a replay of it in a
 // second directory produced the very bytes make produced; anything else
@@ -33,7 +34,9 @@ import (
 // pass, an unusual work directory) keeps the make path.
 
 // recipeVersion changes whenever the recipe format or its placeholders do.
-const recipeVersion = 1
+// 2: the hook's compile is followed by the steps of its make rule that
+// its .cmd file lacks (ruleSteps: 5.10's objtool pass).
+const recipeVersion = 2
 
 // Placeholders in recipe commands.
 const (
@@ -159,8 +162,9 @@ func storeRecipe(dir, key string, r *recipe) error {
 }
 
 // recordRecipe reads the commands kbuild ran in workDir (see recipeTargets)
-// and turns them into a recipe.
-func recordRecipe(kbuildDir, workDir, name string, objs []string, path string) (*recipe, error) {
+// and turns them into a recipe. makeLog is make's output with V=1: it
+// shows the steps of the hook's compile rule that no .cmd file holds.
+func recordRecipe(kbuildDir, workDir, name string, objs []string, path, makeLog string) (*recipe, error) {
 	if !safeDir.MatchString(workDir) {
 		return nil, fmt.Errorf("%w: work directory %q needs quoting", errNoRecipe, workDir)
 	}
@@ -168,13 +172,14 @@ func recordRecipe(kbuildDir, workDir, name string, objs []string, path string) (
 		return nil, fmt.Errorf("%w: no patch object to find the object list by", errNoRecipe)
 	}
 	maps := workMaps(workDir)
-	mod := modname(name)
 	abs := make([]string, len(objs))
 	for i, o := range objs {
 		abs[i] = workDir + "/" + o
 	}
 	r := &recipe{Version: recipeVersion}
-	for _, t := range recipeTargets(name) {
+	targets := recipeTargets(name)
+	raw := make([]string, len(targets))
+	for i, t := range targets {
 		target := workDir + "/" + t
 		data, err := os.ReadFile(filepath.Join(workDir, "."+t+".cmd"))
 		if err != nil {
@@ -191,33 +196,53 @@ func recordRecipe(kbuildDir, workDir, name string, objs []string, path string) (
 		if strings.TrimSpace(cmd) == "" {
 			return nil, fmt.Errorf("%w: no command for %s in its .cmd file", errNoRecipe, t)
 		}
-		if maps != "" {
-			cmd = strings.ReplaceAll(cmd, maps, phWorkMaps)
+		raw[i] = cmd
+	}
+	for i, t := range targets {
+		cmds := []string{raw[i]}
+		if t == hookName+".o" {
+			cmds = append(cmds, ruleSteps(makeLog, raw[i], workDir+"/"+t, raw[i+1:])...)
 		}
-		cmd = strings.ReplaceAll(cmd, strings.Join(abs, " "), phAbsObjs)
-		cmd = strings.ReplaceAll(cmd, strings.Join(objs, " "), phObjs)
-		cmd = strings.ReplaceAll(cmd, workDir, phWork)
-		for _, p := range []string{`KBUILD_BASENAME='"%s.mod"'`, `KBUILD_MODNAME='"%s"'`, `__KBUILD_MODNAME=kmod_%s`} {
-			cmd = strings.ReplaceAll(cmd, fmt.Sprintf(p, mod), fmt.Sprintf(p, phModname))
-		}
-		// The name only where it names the module's files: any other
-		// occurrence (a flag holding the same letters) stays as it is.
-		cmd = strings.ReplaceAll(cmd, phWork+"/"+name+".", phWork+"/"+phName+".")
-		cmd = strings.ReplaceAll(cmd, phWork+"/."+name+".", phWork+"/."+phName+".")
-		if strings.Contains(cmd, "klpkit-patch-") {
-			return nil, fmt.Errorf("%w: the command for %s names a patch object outside the object list", errNoRecipe, t)
-		}
-		for _, left := range []string{name, mod} {
-			if strings.Contains(cmd, left) {
-				// Perhaps the module's name in a form not known here, perhaps
-				// a flag holding the same letters: another name will tell.
-				return nil, fmt.Errorf("%w: the command for %s holds the module's name %q where no placeholder fits", errNameInCommands, t, left)
+		for _, cmd := range cmds {
+			step, err := recipeStep(cmd, t, workDir, name, maps, objs, abs)
+			if err != nil {
+				return nil, err
 			}
+			r.Steps = append(r.Steps, step)
 		}
-		r.Steps = append(r.Steps, cmd)
 	}
 	r.Tools = stampTools(kbuildDir, path, r.Steps)
 	return r, nil
+}
+
+// recipeStep turns cmd, a command kbuild ran for target, into a recipe
+// step: the work dir, module name and object list as placeholders.
+func recipeStep(cmd, t, workDir, name, maps string, objs, abs []string) (string, error) {
+	mod := modname(name)
+	if maps != "" {
+		cmd = strings.ReplaceAll(cmd, maps, phWorkMaps)
+	}
+	cmd = strings.ReplaceAll(cmd, strings.Join(abs, " "), phAbsObjs)
+	cmd = strings.ReplaceAll(cmd, strings.Join(objs, " "), phObjs)
+	cmd = strings.ReplaceAll(cmd, workDir, phWork)
+	for _, p := range []string{`KBUILD_BASENAME='"%s.mod"'`, `KBUILD_MODNAME='"%s"'`, `__KBUILD_MODNAME=kmod_%s`} {
+		cmd = strings.ReplaceAll(cmd, fmt.Sprintf(p, mod), fmt.Sprintf(p, phModname))
+	}
+	// The name only where it names the module's files: any other
+	// occurrence (a flag holding the same letters) stays as it is.
+	cmd = strings.ReplaceAll(cmd, phWork+"/"+name+".", phWork+"/"+phName+".")
+	cmd = strings.ReplaceAll(cmd, phWork+"/."+name+".", phWork+"/."+phName+".")
+	if strings.Contains(cmd, "klpkit-patch-") {
+		return "", fmt.Errorf("%w: the command for %s names a patch object outside the object list", errNoRecipe, t)
+	}
+	for _, left := range []string{name, mod} {
+		if strings.Contains(cmd, left) {
+			// Perhaps the module's name in a form not known here, perhaps
+			// a flag holding the same letters: another name will tell.
+			return "", fmt.Errorf("%w: the command for %s holds the module's name %q where no placeholder fits", errNameInCommands, t, left)
+		}
+	}
+	return cmd, nil
 }
 
 // stampTools records the programs the steps start: each command word that
@@ -350,10 +375,11 @@ func kbuildLink(ctx context.Context, name string, objs []string, o LinkOptions) 
 		notify("linking with make: %v", err)
 		return runMake(ctx, name, o)
 	}
-	if err := runMake(ctx, name, o); err != nil {
+	var log bytes.Buffer
+	if err := runMakeLogged(ctx, name, o, &log); err != nil {
 		return err
 	}
-	r, err := recordRecipe(o.KbuildDir, o.WorkDir, name, objs, os.Getenv("PATH"))
+	r, err := recordRecipe(o.KbuildDir, o.WorkDir, name, objs, os.Getenv("PATH"), log.String())
 	if err == nil {
 		err = checkRecipe(ctx, r, name, objs, o)
 	}

@@ -34,12 +34,30 @@ func fakeKbuild(t *testing.T, kbuild, work, name string, objs []string) {
 		require.NoError(t, os.WriteFile(filepath.Join(work, "."+target+".cmd"), []byte(line), 0o644))
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(kbuild, "fakecc"), []byte("#!/bin/sh\nfor a; do f=$a; done\ncat \"$f\"\n"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(kbuild, "tools/objtool"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(kbuild, "tools/objtool/objtool"), []byte("#!/bin/sh\nfor a; do f=$a; done\necho objtool >> \"$f\"\n"), 0o755))
+}
+
+// fakeMakeLog is make's V=1 output for fakeKbuild's commands, with a
+// 5.10-style objtool pass after the hook's compile that no .cmd file
+// holds, and a 6.1-style append to the hook's .cmd file.
+func fakeMakeLog(t *testing.T, work string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(work, "."+hookName+".o.cmd"))
+	require.NoError(t, err)
+	_, compile, _ := strings.Cut(strings.TrimSpace(string(data)), " := ")
+	hook := work + "/" + hookName + ".o"
+	return "make[1]: Entering directory '/kbuild'\n  " + compile + "\n" +
+		"  { echo ; echo '" + hook + ": $(wildcard ./tools/objtool/objtool)' ; } >> " + work + "/." + hookName + ".o.cmd\n" +
+		hook + ": warning: objtool: something\n" +
+		"   ./tools/objtool/objtool orc generate --module " + hook + "\n" +
+		"  cat " + work + "/klpkit-patch-0.o_shipped > " + work + "/klpkit-patch-0.o\n"
 }
 
 func TestLinkRecipeRecordReplay(t *testing.T) {
 	kbuild, work, again := t.TempDir(), t.TempDir(), t.TempDir()
 	fakeKbuild(t, kbuild, work, "test-first", []string{hookName + ".o", "klpkit-patch-0.o"})
-	r, err := recordRecipe(kbuild, work, "test-first", []string{hookName + ".o", "klpkit-patch-0.o"}, os.Getenv("PATH"))
+	r, err := recordRecipe(kbuild, work, "test-first", []string{hookName + ".o", "klpkit-patch-0.o"}, os.Getenv("PATH"), fakeMakeLog(t, work))
 	require.NoError(t, err)
 	for _, s := range r.Steps {
 		require.NotContains(t, s, work)
@@ -50,6 +68,7 @@ func TestLinkRecipeRecordReplay(t *testing.T) {
 		tools = append(tools, filepath.Base(tool.Path))
 	}
 	require.Contains(t, tools, "fakecc")
+	require.Contains(t, tools, "objtool")
 
 	objs := []string{hookName + ".o", "klpkit-patch-0.o", "klpkit-patch-1.o"}
 	files := map[string]string{hookName + ".c": "hook\n", "klpkit-patch-0.o": "zero\n", "klpkit-patch-1.o": "one\n"}
@@ -59,7 +78,7 @@ func TestLinkRecipeRecordReplay(t *testing.T) {
 	require.NoError(t, r.replay(t.Context(), &LinkOptions{KbuildDir: kbuild}, again, "live-patch-2", objs, nil))
 	ko, err := os.ReadFile(filepath.Join(again, "live-patch-2.ko"))
 	require.NoError(t, err)
-	require.Equal(t, "hook\nzero\none\n-D__KBUILD_MODNAME=kmod_live_patch_2 -DKBUILD_BASENAME=\"live_patch_2.mod\" -MD,"+again+"/.live-patch-2.mod.o.d\n", string(ko))
+	require.Equal(t, "hook\nobjtool\nzero\none\n-D__KBUILD_MODNAME=kmod_live_patch_2 -DKBUILD_BASENAME=\"live_patch_2.mod\" -MD,"+again+"/.live-patch-2.mod.o.d\n", string(ko))
 	order, err := os.ReadFile(filepath.Join(again, "modules.order"))
 	require.NoError(t, err)
 	require.Equal(t, again+"/live-patch-2.ko\n", string(order))
@@ -88,11 +107,11 @@ func TestLinkRecipeRefused(t *testing.T) {
 			case "obj":
 				require.NoError(t, os.WriteFile(p, []byte("savedcmd_"+work+"/Module.symvers := cat klpkit-patch-0.o > "+work+"/Module.symvers\n"), 0o644))
 			}
-			_, err := recordRecipe(kbuild, work, "mod-x", objs, os.Getenv("PATH"))
+			_, err := recordRecipe(kbuild, work, "mod-x", objs, os.Getenv("PATH"), "")
 			require.ErrorIs(t, err, tc.want)
 		})
 	}
-	_, err := recordRecipe(kbuild, "/tmp/with space", "m", objs, "")
+	_, err := recordRecipe(kbuild, "/tmp/with space", "m", objs, "", "")
 	require.ErrorIs(t, err, errNoRecipe)
 }
 
