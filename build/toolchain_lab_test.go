@@ -20,24 +20,10 @@ import (
 	"github.com/klpkit/klpkit/build"
 	"github.com/klpkit/klpkit/build/toolchain"
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/internal/needtest"
 )
-
-// labToolchainCache is where the lab tests keep toolchain roots: the
-// cache build/toolchain's tests fill (beside the lab), so CI downloads a
-// root once.
-func labToolchainCache(t *testing.T) string {
-	if d := os.Getenv("KLPKIT_TOOLCHAIN_DIR"); d != "" {
-		return d
-	}
-	if d := os.Getenv("KLPKIT_LAB_DIR"); d != "" {
-		return filepath.Join(filepath.Dir(filepath.Clean(d)), "toolchain")
-	}
-	home, err := os.UserCacheDir()
-	require.NoError(t, err)
-	return filepath.Join(home, "klpkit", "toolchain")
-}
 
 // TestRunInToolchainRoot builds the lab patch twice: with --toolchain
 // auto, which must pick the host (the host's gcc-12 built the lab
@@ -59,17 +45,8 @@ func TestRunInToolchainRoot(t *testing.T) {
 	require.NoError(t, err)
 	gcc, err := toolchain.DebianCompiler(ccText)
 	require.NoError(t, err)
-	keys, err := os.ReadFile(toolchain.DebianKeyring)
-	require.NoError(t, err)
-	ring, err := toolchain.ReadKeyring(keys)
-	require.NoError(t, err)
-	cache := labToolchainCache(t)
 	start := time.Now()
-	d := &toolchain.Debian{Suites: toolchain.Bookworm(), Keyring: ring, IndexCache: filepath.Join(cache, "index")}
-	list, err := d.Resolve(ctx, toolchain.DebianKernelBuild(gcc))
-	require.NoError(t, err)
-	root, err := (&toolchain.Cache{Dir: filepath.Join(cache, "roots")}).Provision(ctx, list)
-	require.NoError(t, err)
+	root, _ := labtest.BookwormRoot(t, ctx, toolchain.DebianKernelBuild(gcc))
 	t.Logf("%s root %s ready in %s", gcc, root.Dir, time.Since(start).Round(time.Millisecond))
 
 	build1 := func(src build.Source, tc build.Toolchain) (string, []string) {

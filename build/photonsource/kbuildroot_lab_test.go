@@ -18,6 +18,7 @@ import (
 	"github.com/klpkit/klpkit/build/toolchain"
 	"github.com/klpkit/klpkit/internal/asuser"
 	"github.com/klpkit/klpkit/internal/ccwrap"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/needtest"
 	"github.com/klpkit/klpkit/photon"
 )
@@ -35,25 +36,7 @@ func TestMakeInRoot(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
 	defer cancel()
-	cache := os.Getenv("KLPKIT_TOOLCHAIN_DIR")
-	if cache == "" {
-		if d := os.Getenv("KLPKIT_LAB_DIR"); d != "" {
-			cache = filepath.Join(filepath.Dir(filepath.Clean(d)), "toolchain")
-		} else {
-			home, err := os.UserCacheDir()
-			require.NoError(t, err)
-			cache = filepath.Join(home, "klpkit", "toolchain")
-		}
-	}
-	keys, err := os.ReadFile(toolchain.DebianKeyring)
-	require.NoError(t, err)
-	ring, err := toolchain.ReadKeyring(keys)
-	require.NoError(t, err)
-	d := &toolchain.Debian{Suites: toolchain.Bookworm(), Keyring: ring, IndexCache: filepath.Join(cache, "index")}
-	list, err := d.Resolve(ctx, toolchain.DebianKernelBuild("gcc-12"))
-	require.NoError(t, err)
-	root, err := (&toolchain.Cache{Dir: filepath.Join(cache, "roots")}).Provision(ctx, list)
-	require.NoError(t, err)
+	root, _ := labtest.BookwormRoot(t, ctx, toolchain.DebianKernelBuild("gcc-12"))
 	want, err := root.VersionLine(ctx, "gcc-12")
 	require.NoError(t, err)
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/build/toolchain"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 )
 
 // The compiler that built Debian's 5.10 kernels, as vmlinux's .comment and
@@ -24,20 +25,6 @@ const (
 	bullseyeGCC      = "gcc-10=10.2.1-6"
 	bullseyeGCCIdent = "(Debian 10.2.1-6) 10.2.1 20210110"
 )
-
-// toolchainCache is where the network test keeps its roots: beside the
-// lab's cache, so CI reruns on one machine reuse them.
-func toolchainCache(t *testing.T) string {
-	if d := os.Getenv("KLPKIT_TOOLCHAIN_DIR"); d != "" {
-		return d
-	}
-	if d := os.Getenv("KLPKIT_LAB_DIR"); d != "" {
-		return filepath.Join(filepath.Dir(filepath.Clean(d)), "toolchain")
-	}
-	home, err := os.UserCacheDir()
-	require.NoError(t, err)
-	return filepath.Join(home, "klpkit", "toolchain")
-}
 
 // TestBullseyeGCC10Root provisions bullseye's gcc-10 on this (bookworm)
 // host from Debian's archive, runs it inside the root and compiles with it.
@@ -52,7 +39,7 @@ func TestBullseyeGCC10Root(t *testing.T) {
 	require.NoError(t, err, "the debian-archive-keyring package holds bullseye's archive keys")
 	ring, err := toolchain.ReadKeyring(keys)
 	require.NoError(t, err)
-	cache := toolchainCache(t)
+	cache := labtest.ToolchainCache(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 

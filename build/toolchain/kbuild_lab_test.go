@@ -15,6 +15,7 @@ import (
 
 	"github.com/klpkit/klpkit/build/toolchain"
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/needtest"
 )
 
@@ -37,19 +38,10 @@ func TestKbuildModuleInRoot(t *testing.T) {
 	gcc, err := toolchain.DebianCompiler(ccText)
 	require.NoError(t, err)
 
-	keys, err := os.ReadFile(toolchain.DebianKeyring)
-	require.NoError(t, err)
-	ring, err := toolchain.ReadKeyring(keys)
-	require.NoError(t, err)
-	cache := toolchainCache(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	start := time.Now()
-	d := &toolchain.Debian{Suites: toolchain.Bookworm(), Keyring: ring, IndexCache: filepath.Join(cache, "index")}
-	list, err := d.Resolve(ctx, toolchain.DebianKernelBuild(gcc))
-	require.NoError(t, err)
-	root, err := (&toolchain.Cache{Dir: filepath.Join(cache, "roots")}).Provision(ctx, list)
-	require.NoError(t, err)
+	root, list := labtest.BookwormRoot(t, ctx, toolchain.DebianKernelBuild(gcc))
 	var size int64
 	for _, e := range list {
 		size += e.Size

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
-// Package labtest holds checks that several packages' VM tests share. Its
-// functions run in the guest (see package vmtest).
+// Package labtest holds checks that several packages' VM tests share, run
+// in the guest (see package vmtest), and the host-side lab fixtures their
+// tests share: the Photon lab (RequirePhoton) and the toolchain roots
+// (ToolchainCache, BookwormRoot).
 package labtest
 
 import (
