@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/internal/asuser"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/needtest"
 )
 
@@ -43,7 +44,7 @@ func TestAutoToolchainGCC10(t *testing.T) {
 	work := openTempDir(t)
 	c := kconfig{"CONFIG_CC_VERSION_TEXT": "gcc-10 " + ident}
 	r := &runner{
-		opts: Options{Toolchain: Toolchain{Mode: ToolchainAuto, CacheDir: testToolchainCache(t)}},
+		opts: Options{Toolchain: Toolchain{Mode: ToolchainAuto, CacheDir: labtest.ToolchainCache(t)}},
 		tree: Tree{Release: "5.10.0-test", Dir: tree, KbuildDir: tree, MakeArgs: []string{"CC=gcc-10"}},
 		log:  slog.New(slog.DiscardHandler), work: work,
 	}
@@ -95,19 +96,4 @@ func TestAutoToolchainGCC10(t *testing.T) {
 	st, err := os.Stat(obj)
 	require.NoError(t, err)
 	assert.Equal(t, u.UID, st.Sys().(*syscall.Stat_t).Uid, "written by the build user")
-}
-
-// testToolchainCache is where network tests keep toolchain roots: the
-// cache build/toolchain's tests fill (beside the lab), so CI downloads a
-// root once.
-func testToolchainCache(t *testing.T) string {
-	if d := os.Getenv("KLPKIT_TOOLCHAIN_DIR"); d != "" {
-		return d
-	}
-	if d := os.Getenv("KLPKIT_LAB_DIR"); d != "" {
-		return filepath.Join(filepath.Dir(filepath.Clean(d)), "toolchain")
-	}
-	home, err := os.UserCacheDir()
-	require.NoError(t, err)
-	return filepath.Join(home, "klpkit", "toolchain")
 }
