@@ -56,7 +56,8 @@
 //   - link: package build/internal/klp generates the klp_patch registration, links
 //     it with the patch objects through kbuild against KbuildDir (the
 //     installed headers are enough) and rewrites references to symbols
-//     the kernel does not export into .klp.rela sections.
+//     vmlinux does not export into .klp.rela sections (another module's
+//     export too, so that the patch module does not depend on it).
 //   - output: the module is written to OutputDir atomically, and with
 //     Options.DebugDir the objects, patched sources, generated module
 //     source and a log are exported.

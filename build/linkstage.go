@@ -293,7 +293,14 @@ func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.C
 		if err := r.checkSymbolName(rel.Symbol); err != nil {
 			return nil, cbs, "", err
 		}
-		if err := klp.RenameUndefined(f, rel.Symbol, klp.KlpSymbolName(obj, rel.Symbol, pos)); err != nil {
+		to := klp.KlpSymbolName(obj, rel.Symbol, pos)
+		if obj != u.target && obj != "vmlinux" {
+			// Another module's symbol: the relocation is u.target's (see
+			// klp.CrossKlpSymbolName), written when u.target loads.
+			to = klp.CrossKlpSymbolName(u.target, obj, rel.Symbol, pos)
+			r.checkCrossDepends(u, obj, rel.Symbol)
+		}
+		if err := klp.RenameUndefined(f, rel.Symbol, to); err != nil {
 			return nil, cbs, "", err
 		}
 	}
@@ -318,10 +325,10 @@ func (r *runner) preparePatchObject(i int, u *unit) (funcs []klp.Func, cbs klp.C
 }
 
 // resolve decides who resolves a reference the patch object leaves
-// undefined: the livepatch core in u's target or in vmlinux (returning
-// that object and the symbol's position), or the module link for a
-// global another patch object defines and the module loader for another
-// module's export (returning "").
+// undefined: the livepatch core in u's target, in vmlinux or in the
+// module that exports it (returning that object and the symbol's
+// position), or the module link for a global another patch object
+// defines and the module loader for an export of vmlinux (returning "").
 func (r *runner) resolve(u *unit, name string, local, inObject bool, locals []string) (string, int, error) {
 	if inObject {
 		pos, err := r.position(u.target, name, local, locals)
@@ -339,6 +346,14 @@ func (r *runner) resolve(u *unit, name string, local, inObject bool, locals []st
 			pos, err := t.Position(name, local, nil)
 			return u.target, pos, err
 		}
+	}
+	if owner := r.moduleExporting(name); owner != "" && !local && u.target != "vmlinux" {
+		// Another module's export (the target's own are found above) is
+		// a klp relocation, as kpatch makes it (create-diff-object.c,
+		// need_klp_reloc): a normal one would make the patch module
+		// depend on that module, so it could not load before it and
+		// would pin it. Position 0: an export's name is unique.
+		return owner, 0, nil
 	}
 	vt, err := r.table("vmlinux")
 	if err != nil {

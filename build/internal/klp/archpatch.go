@@ -66,11 +66,13 @@ func siteKind(section string) string {
 // code (Linux 5.8 and later). Entries it cannot read are an error.
 func CheckArchPatching(f *elfobj.File, vmlinuxEarly bool) error {
 	late := func(s *elfobj.Symbol) (string, bool) {
-		obj, _, _, ok := parseKlpSymbol(s.Name)
+		// The object whose .klp.rela sections hold the relocation decides
+		// when it is written.
+		obj, _, _, _, final, ok := parseKlpReference(s.Name)
 		if !ok || s.Section != nil || (obj == "vmlinux" && vmlinuxEarly) {
 			return "", false
 		}
-		return s.Name, true
+		return final, true
 	}
 	var errs []error
 	seen := map[ArchRelocationError]bool{}

@@ -11,7 +11,9 @@
 //     changed function (local in the patch object) a global alias the
 //     generated klp_func table refers to, and [RenameUndefined] renames
 //     every reference the livepatch core must resolve to its final name,
-//     .klp.sym.<object>.<symbol>,<position> ([KlpSymbolName]). Renaming
+//     .klp.sym.<object>.<symbol>,<position> ([KlpSymbolName]), or, for a
+//     module's reference to another module's symbol, a link-time name that
+//     also names the patched module ([CrossKlpSymbolName]). Renaming
 //     before the link keeps two targets' statics of the same name apart.
 //  2. [Link] writes the [Module] source and a Kbuild file, hands the patch
 //     objects to kbuild as prebuilt (<name>_shipped) objects and runs make
@@ -23,7 +25,8 @@
 //  3. [Finalize] gives the .klp.sym symbols st_shndx SHN_LIVEPATCH and moves
 //     every relocation against them out of allocated sections' relocation
 //     sections into .klp.rela.<object>.<section> sections (SHF_ALLOC |
-//     SHF_INFO_LINK | SHF_RELA_LIVEPATCH). The module is written once
+//     SHF_INFO_LINK | SHF_RELA_LIVEPATCH), <object> being the patched
+//     module for a cross-module reference. The module is written once
 //     afterwards; its symbol table is never reordered again. [CheckVermagic]
 //     compares the vermagic with the target release.
 //

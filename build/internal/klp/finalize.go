@@ -33,8 +33,11 @@ const klpRelaFlags = elf.SHF_ALLOC | elf.SHF_INFO_LINK | elfobj.SHFRelaLivepatch
 // accepts: every undefined .klp.sym.<obj>.<name>,<pos> symbol becomes a
 // SHN_LIVEPATCH symbol, and every relocation in an allocated section that
 // refers to one moves into a .klp.rela.<obj>.<section> section, applied by
-// the livepatch core when <obj> is present. Any other undefined symbol must
-// be exported by the kernel (exported reports that), else Finalize fails
+// the livepatch core when <obj> is present. A .klp.xsym.<relobj>.<obj>...
+// symbol ([CrossKlpSymbolName]) becomes .klp.sym.<obj>... the same way,
+// but its relocations go to .klp.rela.<relobj>.<section>: relobj is the
+// module whose patched code refers to another module's symbol. Any other
+// undefined symbol must be exported by the kernel (exported reports that), else Finalize fails
 // with ErrUndefinedSymbols: modpost ran with warnings only, so this is the
 // check that replaces its error.
 //
@@ -42,20 +45,23 @@ const klpRelaFlags = elf.SHF_ALLOC | elf.SHF_INFO_LINK | elfobj.SHFRelaLivepatch
 // reorder its symbol table afterwards.
 func Finalize(f *elfobj.File, exported func(string) bool) error {
 	var undefined []string
+	relObj := map[*elfobj.Symbol]string{}
 	for _, s := range f.Symbols[1:] {
 		if !s.IsUndefined() || s.Shndx != elf.SHN_UNDEF || s.Type == elf.STT_SECTION {
 			continue
 		}
-		obj, name, _, ok := parseKlpSymbol(s.Name)
+		rel, obj, name, _, final, ok := parseKlpReference(s.Name)
 		if !ok {
 			if exported == nil || !exported(s.Name) {
 				undefined = append(undefined, s.Name)
 			}
 			continue
 		}
-		if len(obj) > livepatch.MaxModuleNameLen || len(name) >= 512 || strings.Contains(name, ",") {
+		if len(obj) > livepatch.MaxModuleNameLen || len(rel) > livepatch.MaxModuleNameLen || len(name) >= 512 || strings.Contains(name, ",") {
 			return fmt.Errorf("%w %s: object or symbol name too long or malformed", ErrBadKlpSymbol, s.Name)
 		}
+		relObj[s] = rel
+		s.Name = final
 		s.Shndx = elfobj.SHNLivepatch
 		s.Value = 0
 	}
@@ -78,7 +84,10 @@ func Finalize(f *elfobj.File, exported func(string) bool) error {
 				keep = append(keep, r)
 				continue
 			}
-			obj, _, _, _ := parseKlpSymbol(r.Sym.Name)
+			obj, ok := relObj[r.Sym]
+			if !ok { // SHN_LIVEPATCH already: its final name says
+				obj, _, _, _ = parseKlpSymbol(r.Sym.Name)
+			}
 			k := byObj[obj]
 			if k == nil {
 				k = &elfobj.Section{

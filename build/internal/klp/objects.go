@@ -20,6 +20,46 @@ func KlpSymbolName(obj, name string, pos int) string {
 	return klpSymPrefix + obj + "." + name + "," + strconv.Itoa(pos)
 }
 
+// crossKlpPrefix starts the link-time name of a klp symbol whose
+// relocations belong to another object's .klp.rela sections than the
+// symbol's own object: .klp.xsym.<relobj>.<obj>.<name>,<pos>. [Finalize]
+// renames it to .klp.sym.<obj>.<name>,<pos> and puts the relocations in
+// .klp.rela.<relobj>.<section>. Module names hold no '.', so the name
+// splits without ambiguity; no kernel ever sees it.
+const crossKlpPrefix = ".klp.xsym."
+
+// CrossKlpSymbolName is the link-time name of a reference, from code
+// patched into module relObj, to symbol name (the pos-th) of another
+// module obj. The livepatch core applies a .klp.rela.<objname> section
+// only when <objname> is loaded and looks the .klp.sym symbol up in its
+// own object, so the section must be the patched module's (its code is
+// then there to relocate) while the symbol names the module that defines
+// it: .klp.rela.<relObj>.<section> against .klp.sym.<obj>.<name>,<pos>.
+func CrossKlpSymbolName(relObj, obj, name string, pos int) string {
+	return crossKlpPrefix + relObj + "." + strings.TrimPrefix(KlpSymbolName(obj, name, pos), klpSymPrefix)
+}
+
+// parseKlpReference parses a klp symbol's link-time name, either form:
+// relObj is the object whose .klp.rela sections hold its relocations,
+// final the name the kernel sees.
+func parseKlpReference(s string) (relObj, obj, name string, pos int, final string, ok bool) {
+	if rest, cross := strings.CutPrefix(s, crossKlpPrefix); cross {
+		var found bool
+		if relObj, rest, found = strings.Cut(rest, "."); !found || relObj == "" {
+			return "", "", "", 0, "", false
+		}
+		final = klpSymPrefix + rest
+		if obj, name, pos, ok = parseKlpSymbol(final); !ok || obj == relObj {
+			return "", "", "", 0, "", false
+		}
+		return relObj, obj, name, pos, final, true
+	}
+	if obj, name, pos, ok = parseKlpSymbol(s); !ok {
+		return "", "", "", 0, "", false
+	}
+	return obj, obj, name, pos, s, true
+}
+
 // parseKlpSymbol splits a .klp.sym name into its object, name and position.
 func parseKlpSymbol(s string) (obj, name string, pos int, ok bool) {
 	rest, found := strings.CutPrefix(s, klpSymPrefix)
