@@ -42,7 +42,7 @@ func TestKpatchIntegration510InVM(t *testing.T) {
 			s.init(t, l)
 			s.tree.ModulesDir = suite510Modules(t, s.top, l)
 			s.build510(t)
-			return s.files(t, l)
+			return append(s.files(t, l), suite510GuestModules(t, l)...)
 		},
 	}, guest510)
 }
@@ -78,6 +78,20 @@ func suite510Modules(t, top *testing.T, l *lab.Lab) string {
 		require.NoError(t, err)
 	}
 	return dir
+}
+
+// suite510GuestModules stages lab.KpatchSuite510Modules in the guest's
+// /lib/modules (module-call-external's check loads nfsd).
+func suite510GuestModules(t *testing.T, l *lab.Lab) []vmtest.File {
+	t.Helper()
+	extra, err := l.KpatchSuite510ModulesDir()
+	require.NoError(t, err)
+	var files []vmtest.File
+	for _, m := range lab.KpatchSuite510Modules {
+		rel := filepath.Join(l.KernelRelease, "kernel", m)
+		files = append(files, vmtest.File{Guest: "/lib/modules/" + filepath.ToSlash(rel), Host: filepath.Join(extra, rel)})
+	}
+	return files
 }
 
 // suite510Outcomes maps suite510 by patch name.
@@ -163,6 +177,10 @@ func guest510(t *testing.T) {
 		switch r := want[p.name]; r.outcome {
 		case outcomePasses:
 			t.Run(p.name, func(t *testing.T) {
+				if check := suite510Checks[p.name]; check != nil {
+					check(t, g, p)
+					return
+				}
 				g.loadTest(t, "test-"+p.name+".ko", p.name, loadedTests(p))
 			})
 		case outcomeNoLoad:
@@ -177,4 +195,58 @@ func guest510(t *testing.T) {
 		}
 	}
 	g.combined(t)
+}
+
+// suite510Checks are the checks of patches the suite gives none, where
+// loading and unloading alone would not run the patched code.
+var suite510Checks = map[string]func(*testing.T, *suiteGuest, suitePatch){
+	"module-call-external": moduleCallExternal510,
+}
+
+// moduleCallExternal510 checks module-call-external, whose patched nfsd
+// e_show calls sunrpc's export cache_check. The livepatch must load while
+// sunrpc is not loaded (a normal relocation to cache_check would make it
+// fail with "Unknown symbol cache_check"); nfsd loaded afterwards (sunrpc
+// with it) gets its part patched as it comes, the livepatch core writing
+// the .klp.rela.nfsd relocation against sunrpc's cache_check then, and
+// the header of /proc/fs/nfs/exports, which e_show prints, holds the
+// patch's "# kpatch" line until kpatch unload.
+func moduleCallExternal510(t *testing.T, g *suiteGuest, p suitePatch) {
+	module := "test-" + p.name + ".ko"
+	const exports, line = "/proc/fs/nfs/exports", "# kpatch\n"
+	patch := "test_" + strings.ReplaceAll(p.name, "-", "_")
+	for _, m := range []string{"nfsd", "sunrpc"} {
+		require.NoDirExists(t, "/sys/module/"+m, "%s is loaded before the livepatch: the check needs it absent", m)
+	}
+	mark := g.markDmesg(t, p.name)
+	out, err := g.run(t, suiteKpatch, "load", module)
+	require.NoError(t, err, "kpatch load %s while sunrpc is not loaded:\n%s", module, out)
+	require.NoDirExists(t, "/sys/module/sunrpc", "loading the livepatch loaded sunrpc")
+
+	out, err = g.run(t, "modprobe", "nfsd")
+	require.NoError(t, err, "modprobe nfsd with the livepatch loaded:\n%s", out)
+	require.DirExists(t, "/sys/module/sunrpc")
+	// klp_module_coming's notice: nfsd's part was applied, its klp
+	// relocations written, as nfsd loaded.
+	g.requireDmesg(t, mark, []string{"livepatch: applying patch '" + patch + "' to loading module 'nfsd'"})
+	// No exports: the header alone, with the patch's line where fuzz 3
+	// put it.
+	header, err := os.ReadFile(exports)
+	require.NoError(t, err)
+	require.Equal(t, "# Version 1.1\n"+line+"# Path Client(Flags) # IPs\n", string(header), "%s while patched", exports)
+
+	out, err = g.run(t, suiteKpatch, "unload", module)
+	require.NoError(t, err, "kpatch unload %s:\n%s", module, out)
+	header, err = os.ReadFile(exports)
+	require.NoError(t, err)
+	require.Equal(t, "# Version 1.1\n# Path Client(Flags) # IPs\n", string(header), "%s after kpatch unload", exports)
+	// nfsd and the modules it pulled in go, so that no later check finds
+	// sunrpc loaded.
+	for _, m := range []string{"nfsd", "lockd", "nfs_acl", "auth_rpcgss", "grace", "sunrpc"} {
+		if _, err := os.Stat("/sys/module/" + m); err == nil {
+			out, err := g.run(t, "rmmod", m)
+			require.NoError(t, err, "rmmod %s:\n%s", m, out)
+		}
+	}
+	g.requireCleanDmesg(t, mark)
 }

@@ -201,10 +201,9 @@ func (s *hostSuite) build(t *testing.T, name string, fuzz int, patches ...string
 		Progress:  klpkit.On(func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) }),
 	}
 	if s.gen == lab.Bullseye510 {
-		// As TestRunOn510InVM: the kernel's gcc-10 in the lab's root,
-		// whose headers the build user cannot reach by path.
+		// As TestRunOn510InVM: the kernel's gcc-10 in the lab's root, as
+		// the build user (the lab's headers are on the host too).
 		opts.Toolchain = build.Toolchain{Mode: build.ToolchainRoot, Dir: s.lab.ToolchainRoot}
-		opts.BuildAsRoot = true
 	}
 	res, err := build.Run(t.Context(), opts)
 	if err != nil {

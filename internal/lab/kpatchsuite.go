@@ -46,9 +46,18 @@ const (
 // patches beyond GuestModules (paths under /lib/modules/<release>/kernel):
 // module-call-external's nfsd, whose symbols the build reads (a new
 // function its patched object calls is only the patch module's if nfsd has
-// no global of that name). The guest needs none: the patch's nfsd part
-// waits for a module that the suite never loads.
-var KpatchSuite510Modules = []string{"fs/nfsd/nfsd.ko"}
+// no global of that name), and the modules nfsd depends on, for the guest:
+// the test loads nfsd after the livepatch (the suite has no check of its
+// own), which proves that the livepatch core resolves the patched nfsd's
+// reference to sunrpc's cache_check when nfsd comes.
+var KpatchSuite510Modules = []string{
+	"fs/nfsd/nfsd.ko",
+	"net/sunrpc/sunrpc.ko",
+	"net/sunrpc/auth_gss/auth_rpcgss.ko",
+	"fs/nfs_common/grace.ko",
+	"fs/nfs_common/nfs_acl.ko",
+	"fs/lockd/lockd.ko",
+}
 
 // kpatchSuites is where the tarball is looked up: trixie's main archive.
 func kpatchSuites() []toolchain.Suite {

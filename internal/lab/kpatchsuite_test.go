@@ -125,10 +125,25 @@ func TestKpatchSuite510Lab(t *testing.T) {
 	require.FileExists(t, filepath.Join(suite, "..", "common", "multiple.template"))
 	mods, err := l.KpatchSuite510ModulesDir()
 	require.NoError(t, err)
+	kept := map[string]bool{}
+	for _, m := range KpatchSuite510Modules {
+		kept[strings.ReplaceAll(strings.TrimSuffix(filepath.Base(m), ".ko"), "-", "_")] = true
+	}
 	for _, m := range KpatchSuite510Modules {
 		f, err := elf.Open(filepath.Join(mods, l.KernelRelease, "kernel", m))
 		require.NoError(t, err, "%s", m)
-		require.NotNil(t, f.Section(".modinfo"), "%s is a kernel module", m)
+		sec := f.Section(".modinfo")
+		require.NotNil(t, sec, "%s is a kernel module", m)
+		info, err := sec.Data()
+		require.NoError(t, err)
 		f.Close()
+		// The guest loads nfsd: everything it needs is kept.
+		for _, kv := range strings.Split(string(info), "\x00") {
+			if deps, ok := strings.CutPrefix(kv, "depends="); ok && deps != "" {
+				for _, d := range strings.Split(deps, ",") {
+					require.True(t, kept[d], "%s depends on %s, which KpatchSuite510Modules lacks", m, d)
+				}
+			}
+		}
 	}
 }
