@@ -91,7 +91,12 @@ func buildModule(t *testing.T, tree *build.Tree, name string, m vmModule) string
 		PartialHeaderUsers: m.partialHeaders,
 		CacheDir:           m.cache,
 		Toolchain:          labToolchain(m.lab),
-		Progress:           klpkit.On(func(e build.Event) { t.Logf("build: %s: %s", e.Stage, e.Message) }),
+		Progress: klpkit.On(func(e build.Event) {
+			t.Logf("build: %s: %s", e.Stage, e.Message)
+			if m.replayLinks && e.Stage == build.StageLink && (strings.Contains(e.Message, "run make") || strings.Contains(e.Message, "linking with make")) {
+				t.Errorf("the link cannot replay kbuild's commands: %s", e.Message)
+			}
+		}),
 	})
 	require.NoError(t, err)
 	t.Logf("built %s in %v: %+v", res.Module, time.Since(start).Round(time.Millisecond), res.Objects)
@@ -140,6 +145,9 @@ type vmModule struct {
 	// lab is the lab kernel it is built for (its toolchain and patch
 	// variants).
 	lab *lab.Lab
+	// replayLinks: the link must not run make but for the first of a
+	// cache, which records kbuild's commands that the others replay.
+	replayLinks bool
 }
 
 // vmCase is a livepatch scenario proven in the guest. The host builds

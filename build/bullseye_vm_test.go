@@ -37,7 +37,8 @@ func casesOn(g lab.Generation, cases ...[]vmCase) []vmCase {
 // built against Debian bullseye's 5.10 kernel as the build user with the
 // compile and link steps inside the lab's toolchain root (bullseye's
 // gcc-10, which the host lacks; each module's .comment names it), then
-// proven in one boot of that kernel, a subtest per case.
+// proven in one boot of that kernel, a subtest per case. Only the first
+// link runs make: the others replay kbuild's commands (replayLinks).
 func TestRunOn510InVM(t *testing.T) {
 	cases := casesOn(lab.Bullseye510, vmCases, macroCases)
 	macros := map[string]bool{}
@@ -67,7 +68,7 @@ func TestRunOn510InVM(t *testing.T) {
 					files = append(files, c.extra(t, l, tree)...)
 				}
 				for j, m := range c.modules {
-					m.cache, m.lab = cache, l
+					m.cache, m.lab, m.replayLinks = cache, l, true
 					ko := buildModule(t, tree, fmt.Sprintf("klpkit-%s-%d", c.name, j), m)
 					requireGCC10(t, l, ko)
 					if macros[c.name] {
