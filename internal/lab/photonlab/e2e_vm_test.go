@@ -70,7 +70,9 @@ const upgradeName = "klp_photonlab"
 // it yields are the kernel's; v2's header change finds the header's users
 // in the debuginfo's vmlinux, again without a full build. The fallback
 // for a repository without a devel RPM, the full build as the build user,
-// is built once, for the generic flavor only (fullBuildSetup).
+// is built once, for the generic flavor only (fullBuildSetup), as is v1
+// in a Photon toolchain root, the host's compiler made to differ from
+// the kernel's (toolchainSetup).
 // The guest also gets rpm, klpkit's kpatch package (which installs the
 // kpatch command the scriptlets run), the upgrade series and a package
 // for another kernel.
@@ -123,6 +125,7 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 		modules[i] = filepath.Join(out, p.Name+".ko")
 	}
 	if k.Flavor == photon.Generic {
+		files = append(files, toolchainSetup(t, pl, root, autoLivepatch, work, cache, modules[0])...)
 		files = append(files, fullBuildSetup(t, pl, root, autoLivepatch)...)
 	}
 	return append(files, upgradePackages(t, upgradeName, pl.KernelRelease, modules)...)
@@ -161,6 +164,7 @@ func e2eGuest(t *testing.T) {
 	rpmInstall(t, "-i", "/rpms/kpatch.rpm")
 	require.Equal(t, selfrpm.KpatchName, rpmOK(t, "-q", "--whatprovides", "kpatch", "--qf", "%{NAME}"))
 	fullBuildGuest(t)
+	toolchainGuest(t)
 
 	t.Logf("rpm runs %%pre, which refuses a patch for a kernel neither running nor installed")
 	_, stderr, err := rpmRun(t, "-i", "--ignoresize", "/rpms/klp_other_kernel.rpm")
