@@ -16,18 +16,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/build/photontoolchain"
 	"github.com/klpkit/klpkit/build/toolchain"
 	"github.com/klpkit/klpkit/internal/ccwrap"
 	"github.com/klpkit/klpkit/internal/lab"
+	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/lab/photonlab"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/internal/needtest"
+	"github.com/klpkit/klpkit/internal/pgptest"
 	"github.com/klpkit/klpkit/photon"
 	"github.com/klpkit/klpkit/rpmpkg"
 )
@@ -62,13 +61,16 @@ func toolchainSetup(t *testing.T, pl *photonlab.Lab, root, autoLivepatch, work, 
 	start := time.Now()
 	ccText, err := lab.ConfigCompiler(pl.Config)
 	require.NoError(t, err)
-	debRoot := bookwormRoot(t, ctx, ccText)
+	debGCC, err := toolchain.DebianCompiler(ccText)
+	require.NoError(t, err)
+	debRoot, _ := labtest.BookwormRoot(t, ctx, toolchain.DebianKernelBuild(debGCC))
 
 	// The lab repository, with a 5.0 release repository of toolchain RPMs.
 	tcBase := t.TempDir()
 	buildTime := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	signer, _ := pgptest.Signer(t, pgptest.Options{Name: "Photon lab toolchain"}, rpmpkg.NewOpenPGPSigner)
 	rpms, err := photonlab.ToolchainRPMs(ctx, debRoot.Dir, filepath.Join(tcBase, "5.0/photon_release_5.0_x86_64/x86_64"),
-		photonlab.ToolchainOptions{GCCVersion: ccwrap.Version(ccText), Dist: ".ph5", BuildTime: buildTime, Signer: toolchainSigner(t)})
+		photonlab.ToolchainOptions{GCCVersion: ccwrap.Version(ccText), Dist: ".ph5", BuildTime: buildTime, Signer: signer})
 	require.NoError(t, err)
 	require.NoError(t, photonlab.WriteRepodata(filepath.Join(tcBase, "5.0/photon_release_5.0_x86_64"), buildTime))
 	t.Logf("%d toolchain RPMs in %s", len(rpms), time.Since(start).Round(time.Millisecond))
@@ -142,41 +144,4 @@ func toolchainGuest(t *testing.T) {
 	kpatchOK(t, "unload", p.Name)
 	requireGone(t, p.Name)
 	requireNotInFile(t, "/proc/version", p.Version)
-}
-
-// bookwormRoot is the Debian root of the kernel's compiler, from the
-// cache the build tests fill.
-func bookwormRoot(t *testing.T, ctx context.Context, ccText string) *toolchain.Root {
-	t.Helper()
-	cache := os.Getenv("KLPKIT_TOOLCHAIN_DIR")
-	if cache == "" {
-		cache = filepath.Join(filepath.Dir(filepath.Clean(os.Getenv("KLPKIT_LAB_DIR"))), "toolchain")
-	}
-	gcc, err := toolchain.DebianCompiler(ccText)
-	require.NoError(t, err)
-	keys, err := os.ReadFile(toolchain.DebianKeyring)
-	require.NoError(t, err)
-	ring, err := toolchain.ReadKeyring(keys)
-	require.NoError(t, err)
-	d := &toolchain.Debian{Suites: toolchain.Bookworm(), Keyring: ring, IndexCache: filepath.Join(cache, "index")}
-	list, err := d.Resolve(ctx, toolchain.DebianKernelBuild(gcc))
-	require.NoError(t, err)
-	root, err := (&toolchain.Cache{Dir: filepath.Join(cache, "roots")}).Provision(ctx, list)
-	require.NoError(t, err)
-	return root
-}
-
-// toolchainSigner signs the toolchain RPMs with a key made here.
-func toolchainSigner(t *testing.T) rpmpkg.Signer {
-	t.Helper()
-	e, err := openpgp.NewEntity("Photon lab toolchain", "test", "lab@example.com", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
-	require.NoError(t, err)
-	var priv bytes.Buffer
-	w, err := armor.Encode(&priv, openpgp.PrivateKeyType, nil)
-	require.NoError(t, err)
-	require.NoError(t, e.SerializePrivate(w, nil))
-	require.NoError(t, w.Close())
-	signer, err := rpmpkg.NewOpenPGPSigner(&priv, nil)
-	require.NoError(t, err)
-	return signer
 }
