@@ -62,7 +62,7 @@
 // paths, generic flavor first; [Lab.Flavor] gives another flavor's.
 // Tests serve [Lab.RepoDir] on loopback (net/http/httptest) and point
 // kernelsrc.Repo.BaseURLs (or auto_livepatch --mirror) at it. The command
-// photonlab (internal/lab/photonlab/cmd/photonlab) drives Prepare for `make lab`.
+// photonlab (internal/lab/photonlab/cmd/photonlab) drives Prepare for `make lab-photon` (part of `make lab-all`).
 //
 // The package's VM tests boot each flavor's kernel (vmtest.Config.Kernel),
 // check that package kernelsrc prepares, from the served repository, exactly

@@ -14,7 +14,7 @@ import (
 )
 
 // ErrNotPrepared means the Photon lab has not been built (run the
-// photonlab command's prepare, or `make lab`).
+// photonlab command's prepare, or `make lab-photon`).
 var ErrNotPrepared = errors.New("photon lab not prepared (run `go run ./internal/lab/photonlab/cmd/photonlab prepare`)")
 
 // manifestName is written last by Prepare: its presence means the lab is complete.

@@ -15,7 +15,7 @@ import (
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 )
 
-// TestLabRepositoryResolvesKpatch checks the prepared lab (make lab
+// TestLabRepositoryResolvesKpatch checks the prepared lab (make lab-photon
 // publishes make rpms' packages in it): `tdnf install kpatch` against its
 // updates repository resolves klpkit's kpatch package for the lab's
 // Photon release, and the package file is where primary.xml says.

@@ -10,7 +10,7 @@
 // DIR is package lab's directory (default $KLPKIT_LAB_DIR, else
 // ~/.cache/klpkit/lab); the Debian lab must be prepared first (klplab
 // prepare). --assets defaults to testdata/photonlab, so run it from the
-// repository root, as `make lab` does. --packages publishes klpkit's own
+// repository root, as `make lab-photon` does. --packages publishes klpkit's own
 // RPMs (make rpms) in the lab release's updates repository.
 package main
 
