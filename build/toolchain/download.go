@@ -4,17 +4,21 @@ package toolchain
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 )
 
 // Download fetches the .deb of one resolved entry into file, for callers
 // that want a package's files rather than a root of it (a kernel image,
 // its debug symbols, its source). The file appears, through a temporary
-// file in its directory, only when its size and SHA-256 are those of the
-// signed index; network errors and 5xx answers are retried as Provision's
+// file in its directory, only when its size and SHA-256 (or SHA-512) are
+// those of the signed index; network errors and 5xx answers are retried as Provision's
 // downloads are. client nil means http.DefaultClient.
 func Download(ctx context.Context, client *http.Client, e Entry, file string) error {
-	return fetcher{client: client}.getVerified(ctx, e.URL, file, e.SHA256, e.Size)
+	if err := e.checkDigestFields(); err != nil {
+		return fmt.Errorf("toolchain: %w", err)
+	}
+	return fetcher{client: client}.getVerified(ctx, e.URL, file, e.digest(), e.Size)
 }
 
 // Package returns name's package at version, or its highest version when

@@ -5,6 +5,7 @@ package toolchain_test
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,8 @@ func TestDownload(t *testing.T) {
 	body := []byte("a kernel image package")
 	sum := sha256.Sum256(body)
 	good := hex.EncodeToString(sum[:])
+	sum512 := sha512.Sum512(body)
+	good512 := hex.EncodeToString(sum512[:])
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/pool/k.deb" {
 			http.NotFound(w, r)
@@ -39,6 +42,12 @@ func TestDownload(t *testing.T) {
 		{"other digest", toolchain.Entry{URL: srv.URL + "/pool/k.deb", SHA256: good[1:] + "0", Size: int64(len(body))}, toolchain.ErrChecksumMismatch, "SHA-256"},
 		{"other size", toolchain.Entry{URL: srv.URL + "/pool/k.deb", SHA256: good, Size: int64(len(body)) + 1}, toolchain.ErrChecksumMismatch, "bytes"},
 		{"missing", toolchain.Entry{URL: srv.URL + "/pool/gone.deb", SHA256: good, Size: int64(len(body))}, nil, "404"},
+		// RPM repositories may list only a package's SHA-512.
+		{"SHA-512 matches", toolchain.Entry{URL: srv.URL + "/pool/k.deb", SHA512: good512, Size: int64(len(body))}, nil, ""},
+		{"other SHA-512", toolchain.Entry{URL: srv.URL + "/pool/k.deb", SHA512: good512[1:] + "0", Size: int64(len(body))}, toolchain.ErrChecksumMismatch, "SHA-512"},
+		{"SHA-256 given as SHA-512", toolchain.Entry{Name: "k", URL: srv.URL + "/pool/k.deb", SHA512: good, Size: int64(len(body))}, nil, "k : bad SHA-512"},
+		{"no digest", toolchain.Entry{Name: "k", URL: srv.URL + "/pool/k.deb", Size: int64(len(body))}, nil, "bad or missing SHA-256"},
+		{"both digests", toolchain.Entry{Name: "k", URL: srv.URL + "/pool/k.deb", SHA256: good, SHA512: good512, Size: int64(len(body))}, nil, "both a SHA-256 and a SHA-512"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "k.deb")

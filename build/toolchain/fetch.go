@@ -5,6 +5,7 @@ package toolchain
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -127,7 +129,8 @@ func (f fetcher) getOnce(ctx context.Context, url string, limit int64) ([]byte, 
 }
 
 // getVerified downloads url into file (through a temporary file in the
-// same directory, renamed when its size and SHA-256 match).
+// same directory, renamed when its size and digest match). sum is an
+// Entry's digest field: a bare SHA-256, or "sha512:" and a SHA-512.
 func (f fetcher) getVerified(ctx context.Context, url, file, sum string, size int64) error {
 	return f.retry(ctx, func() error { return f.getVerifiedOnce(ctx, url, file, sum, size) })
 }
@@ -144,6 +147,9 @@ func (f fetcher) getVerifiedOnce(ctx context.Context, url, file, sum string, siz
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
+	if _, is512 := splitDigest(sum); is512 {
+		h = sha512.New()
+	}
 	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, size+1))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -157,12 +163,28 @@ func (f fetcher) getVerifiedOnce(ctx context.Context, url, file, sum string, siz
 	return os.Rename(tmp.Name(), file)
 }
 
+// splitDigest reads a digest field: the hex digest, and whether it is a
+// SHA-512 (else a SHA-256).
+func splitDigest(field string) (sum string, is512 bool) {
+	if s, ok := strings.CutPrefix(field, sha512Prefix); ok {
+		return s, true
+	}
+	return field, false
+}
+
+// checkDigest compares a download's size and digest (got, of the kind the
+// digest field sum names) with the metadata's.
 func checkDigest(what string, got []byte, n int64, sum string, size int64) error {
 	if n != size {
 		return fmt.Errorf("%w: %s has %d bytes, the signed metadata says %d", ErrChecksumMismatch, what, n, size)
 	}
-	if g := hex.EncodeToString(got); g != sum {
-		return fmt.Errorf("%w: %s has SHA-256 %s, the signed metadata says %s", ErrChecksumMismatch, what, g, sum)
+	want, is512 := splitDigest(sum)
+	algo := "SHA-256"
+	if is512 {
+		algo = "SHA-512"
+	}
+	if g := hex.EncodeToString(got); want == "" || g != want {
+		return fmt.Errorf("%w: %s has %s %s, the signed metadata says %s", ErrChecksumMismatch, what, algo, g, want)
 	}
 	return nil
 }

@@ -139,8 +139,11 @@ func parseReleaseDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not an RFC 2822 date", s)
 }
 
-func isSHA256(s string) bool {
-	if len(s) != 64 {
+func isSHA256(s string) bool { return isHex(s, 64) }
+
+// isHex says whether s is n hex digits.
+func isHex(s string, n int) bool {
+	if len(s) != n {
 		return false
 	}
 	for _, c := range []byte(strings.ToLower(s)) {

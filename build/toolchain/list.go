@@ -24,13 +24,45 @@ const listHeader = "# klpkit toolchain root v3: name version arch sha256 size ur
 // Entry is one package of a root: what to download and how to check it.
 type Entry struct {
 	Name, Version, Arch string
-	SHA256              string
-	Size                int64
-	URL                 string
+	// SHA256 is the package file's SHA-256 in lower-case hex. SHA512 is
+	// its SHA-512 instead, for repositories that list only that (some
+	// RPM repositories do); exactly one of the two is set.
+	SHA256, SHA512 string
+	Size           int64
+	URL            string
+}
+
+// sha512Prefix marks a SHA-512 in a list line's digest field. A SHA-256
+// is written bare, so lists of SHA-256 entries, and their keys, are the
+// same as before SHA-512 entries existed.
+const sha512Prefix = "sha512:"
+
+// digest is the entry's digest field in the list's text form.
+func (e Entry) digest() string {
+	if e.SHA512 != "" {
+		return sha512Prefix + e.SHA512
+	}
+	return e.SHA256
+}
+
+// checkDigestFields says whether e names its file by exactly one
+// well-formed strong digest: a package no digest checks is never fetched.
+func (e Entry) checkDigestFields() error {
+	switch {
+	case e.SHA256 != "" && e.SHA512 != "":
+		return fmt.Errorf("%s %s: both a SHA-256 and a SHA-512 (a list entry names one)", e.Name, e.Version)
+	case e.SHA512 != "":
+		if !isHex(e.SHA512, 128) {
+			return fmt.Errorf("%s %s: bad SHA-512 %q", e.Name, e.Version, e.SHA512)
+		}
+	case !isSHA256(e.SHA256):
+		return fmt.Errorf("%s %s: bad or missing SHA-256 %q", e.Name, e.Version, e.SHA256)
+	}
+	return nil
 }
 
 // List is a root's packages, sorted by name: the root is reproducible from
-// it (every .deb is named by URL and checked by SHA-256).
+// it (every package is named by URL and checked by SHA-256 or SHA-512).
 type List []Entry
 
 // String is the list's text form, one package a line, as in ListFile.
@@ -38,7 +70,7 @@ func (l List) String() string {
 	var b strings.Builder
 	b.WriteString(listHeader)
 	for _, e := range l {
-		fmt.Fprintf(&b, "%s %s %s %s %d %s\n", e.Name, e.Version, e.Arch, e.SHA256, e.Size, e.URL)
+		fmt.Fprintf(&b, "%s %s %s %s %d %s\n", e.Name, e.Version, e.Arch, e.digest(), e.Size, e.URL)
 	}
 	return b.String()
 }
@@ -75,13 +107,22 @@ func ParseList(text string) (List, error) {
 		if err != nil || size <= 0 {
 			return nil, fmt.Errorf("list line %d: bad size %q", i+1, f[4])
 		}
-		if !isSHA256(f[3]) {
-			return nil, fmt.Errorf("list line %d: bad SHA-256 %q", i+1, f[3])
+		e := Entry{Name: f[0], Version: f[1], Arch: f[2], Size: size, URL: f[5]}
+		if sum, ok := strings.CutPrefix(f[3], sha512Prefix); ok {
+			e.SHA512 = strings.ToLower(sum)
+			if !isHex(e.SHA512, 128) {
+				return nil, fmt.Errorf("list line %d: bad SHA-512 %q", i+1, sum)
+			}
+		} else {
+			e.SHA256 = strings.ToLower(f[3])
+			if !isSHA256(e.SHA256) {
+				return nil, fmt.Errorf("list line %d: bad SHA-256 %q", i+1, f[3])
+			}
 		}
 		if !strings.HasPrefix(f[5], "http://") && !strings.HasPrefix(f[5], "https://") {
 			return nil, fmt.Errorf("list line %d: %q is not an http(s) URL", i+1, f[5])
 		}
-		l = append(l, Entry{Name: f[0], Version: f[1], Arch: f[2], SHA256: strings.ToLower(f[3]), Size: size, URL: f[5]})
+		l = append(l, e)
 	}
 	if len(l) == 0 {
 		return nil, fmt.Errorf("list names no package")

@@ -293,9 +293,29 @@ func TestParseList(t *testing.T) {
 		{text + strings.SplitAfter(text, "\n")[len(lines)-2], "twice"},
 		{strings.Replace(text, "http://", "file://", 1), "not an http(s) URL"},
 		{"a 1 amd64 xyz 1 http://x/a.deb\n", "bad SHA-256"},
+		{"a 1 amd64 sha512:" + strings.Repeat("a", 64) + " 1 http://x/a.rpm\n", "bad SHA-512"},
+		{"a 1 amd64 sha1:" + strings.Repeat("a", 40) + " 1 http://x/a.rpm\n", "bad SHA-256"},
 		{"a 1 amd64\n", "want 6 fields"},
 	} {
 		_, err := ParseList(tc.text)
 		assert.ErrorContains(t, err, tc.errLike)
 	}
+}
+
+// A list mixing SHA-256 and SHA-512 entries (an RPM repository that gives
+// only SHA-512s) reads back as written; a SHA-256 list's text, and so the
+// key of roots built before SHA-512 entries existed, is unchanged.
+func TestParseListSHA512(t *testing.T) {
+	l := List{
+		{Name: "binutils", Version: "2.39-7.ph5", Arch: "x86_64", SHA512: strings.Repeat("ab", 64), Size: 10, URL: "https://r/binutils.rpm"},
+		{Name: "gcc", Version: "12.2.0-2.ph5", Arch: "x86_64", SHA256: strings.Repeat("cd", 32), Size: 20, URL: "https://r/gcc.rpm"},
+	}
+	text := l.String()
+	assert.Contains(t, text, "binutils 2.39-7.ph5 x86_64 sha512:"+strings.Repeat("ab", 64)+" 10 https://r/binutils.rpm\n")
+	assert.Contains(t, text, "gcc 12.2.0-2.ph5 x86_64 "+strings.Repeat("cd", 32)+" 20 https://r/gcc.rpm\n")
+	back, err := ParseList(text)
+	require.NoError(t, err)
+	assert.Equal(t, l, back)
+	assert.Equal(t, l.Key(), back.Key())
+	assert.NotEqual(t, l.Key(), List{l[0]}.Key())
 }

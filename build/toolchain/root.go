@@ -25,7 +25,7 @@ type Cache struct {
 	// Log, when set, hears of downloads and completed roots.
 	Log *slog.Logger
 	// Unpack, when set, unpacks each downloaded package file (its size
-	// and SHA-256 checked against the list) into the root directory dir
+	// and SHA-256 or SHA-512 checked against the list) into the root directory dir
 	// instead of reading it as a .deb: another distribution's packages
 	// (Photon's RPMs, see build/photontoolchain) in the same cached,
 	// locked, list-keyed roots.
@@ -55,8 +55,8 @@ func (c *Cache) Lookup(list List) (*Root, bool) {
 }
 
 // Provision returns the root of list, building it when the cache lacks
-// it: each .deb is downloaded, checked against the list's size and
-// SHA-256 and unpacked, in list order, into a temporary directory that is
+// it: each package is downloaded, checked against the list's size and
+// SHA-256 (or SHA-512) and unpacked, in list order, into a temporary directory that is
 // renamed into place when complete. Concurrent calls for one list wait on
 // a lock and share the result.
 func (c *Cache) Provision(ctx context.Context, list List) (*Root, error) {
@@ -65,6 +65,11 @@ func (c *Cache) Provision(ctx context.Context, list List) (*Root, error) {
 	}
 	if len(list) == 0 {
 		return nil, errors.New("toolchain: empty package list")
+	}
+	for _, e := range list {
+		if err := e.checkDigestFields(); err != nil {
+			return nil, fmt.Errorf("toolchain: %w", err)
+		}
 	}
 	if r, ok := c.Lookup(list); ok {
 		return r, nil
@@ -140,7 +145,7 @@ func (c *Cache) build(ctx context.Context, list List, dir string) error {
 		if c.Log != nil {
 			c.Log.Info("fetching", "package", e.Name, "version", e.Version, "bytes", e.Size)
 		}
-		if err := f.getVerified(ctx, e.URL, deb, e.SHA256, e.Size); err != nil {
+		if err := f.getVerified(ctx, e.URL, deb, e.digest(), e.Size); err != nil {
 			return fmt.Errorf("%s %s: %w", e.Name, e.Version, err)
 		}
 		if c.Unpack != nil {

@@ -112,6 +112,12 @@ func TestProvisionRefuses(t *testing.T) {
 	require.ErrorContains(t, err, "Dir is not set")
 	_, err = (&Cache{Dir: t.TempDir()}).Provision(context.Background(), nil)
 	require.ErrorContains(t, err, "empty package list")
+	// An entry without a strong digest is never downloaded.
+	dir := t.TempDir()
+	_, err = (&Cache{Dir: dir}).Provision(context.Background(), List{{Name: "gcc", Version: "1", Size: 1, URL: "http://127.0.0.1:1/gcc.rpm"}})
+	require.ErrorContains(t, err, "gcc 1: bad or missing SHA-256")
+	entries, _ := os.ReadDir(dir)
+	require.Empty(t, entries, "a refused list makes nothing in the cache")
 }
 
 func TestProvisionLinksEscapingTogether(t *testing.T) {
