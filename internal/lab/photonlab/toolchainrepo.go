@@ -4,12 +4,14 @@ package photonlab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -37,7 +39,9 @@ import (
 type ToolchainOptions struct {
 	// GCCVersion is the gcc package's version ("12.2.0"): the root's gcc.
 	GCCVersion string
-	// Dist is the Photon dist tag the releases end in (".ph5").
+	// Dist is the Photon dist tag the releases end in: ".ph5" (5.0, from
+	// bookworm's root) or ".ph4" (4.0, from bullseye's); it also chooses
+	// the versions of the packages around gcc (toolchainDists).
 	Dist string
 	// BuildTime is each package's build time and file mtime.
 	BuildTime time.Time
@@ -55,11 +59,31 @@ type toolchainPackage struct {
 	claims                 func(rel string) bool
 }
 
+// distVersions are the versions of the packages around gcc in one Photon
+// release, as Photon ships them (the files are the Debian root's).
+type distVersions struct {
+	make, linuxAPI, gmp, mpfr, libmpc, binutils, glibc string
+}
+
+// toolchainDists are the releases ToolchainRPMs writes for, by dist tag.
+var toolchainDists = map[string]distVersions{
+	".ph4": {make: "4.3", linuxAPI: "5.10.4", gmp: "6.2.0", mpfr: "4.1.0", libmpc: "1.2.0", binutils: "2.35", glibc: "2.32"},
+	".ph5": {make: "4.3", linuxAPI: "6.1.10", gmp: "6.2.1", mpfr: "4.1.0", libmpc: "1.3.1", binutils: "2.40", glibc: "2.36"},
+}
+
+// ErrUnknownDist: ToolchainOptions.Dist names no release of toolchainDists.
+var ErrUnknownDist = errors.New("photonlab: toolchain RPMs for an unknown dist tag")
+
+// glibcVersioned matches the libraries glibc before 2.34 installs under
+// versioned names (libc-2.31.so, ld-2.31.so), to which libc.so.6 and the
+// other sonames are links.
+var glibcVersioned = regexp.MustCompile(`^(ld|libc|libm|libmvec|libdl|libpthread|librt|libresolv|libutil|libanl|libBrokenLocale|libnsl|libmemusage|libpcprofile|libSegFault|libthread_db)-[0-9.]+\.so$`)
+
 // The split, first claim wins; lab-build-tools takes the rest.
-func toolchainPackages(o ToolchainOptions) []toolchainPackage {
+func toolchainPackages(o ToolchainOptions, v distVersions) []toolchainPackage {
 	d := o.Dist
 	gccRel := "2" + d
-	glibcVer, glibcRel := "2.36", "2"+d
+	glibcVer, glibcRel := v.glibc, "2"+d
 	base := func(rel string) string { return path.Base(rel) }
 	inBin := func(rel string) bool {
 		dir := path.Dir(rel)
@@ -97,11 +121,11 @@ func toolchainPackages(o ToolchainOptions) []toolchainPackage {
 		"libdl.a", "libpthread.a", "librt.a", "libresolv.", "libutil.a", "libanl.", "libBrokenLocale.", "libg.a", "libmcheck.a",
 		"libnss_", "libthread_db.", "libc_malloc_debug.so", "crt1.o", "crti.o", "crtn.o", "Mcrt1.o", "Scrt1.o", "gcrt1.o", "grcrt1.o", "rcrt1.o"}
 	return []toolchainPackage{
-		{name: "make", version: "4.3", release: "3" + d, requires: []string{"glibc"},
+		{name: "make", version: v.make, release: "3" + d, requires: []string{"glibc"},
 			claims: func(rel string) bool {
 				return rel == "usr/bin/make" || rel == "usr/bin/make-first-existing-target" || rel == "usr/include/gnumake.h"
 			}},
-		{name: "linux-api-headers", version: "6.1.10", release: "1" + d,
+		{name: "linux-api-headers", version: v.linuxAPI, release: "1" + d,
 			claims: func(rel string) bool {
 				return under(rel, "usr/include/linux", "usr/include/asm-generic", "usr/include/x86_64-linux-gnu/asm",
 					"usr/include/drm", "usr/include/misc", "usr/include/mtd", "usr/include/rdma", "usr/include/sound",
@@ -123,13 +147,13 @@ func toolchainPackages(o ToolchainOptions) []toolchainPackage {
 				return libPrefix(rel, "libgcc_s", "libstdc++", "libgomp", "libquadmath", "libatomic", "libitm", "libasan",
 					"liblsan", "libtsan", "libubsan", "libhwasan")
 			}},
-		{name: "gmp", version: "6.2.1", release: "3" + d, requires: []string{"glibc"},
+		{name: "gmp", version: v.gmp, release: "3" + d, requires: []string{"glibc"},
 			claims: func(rel string) bool { return libPrefix(rel, "libgmp") }},
-		{name: "mpfr", version: "4.1.0", release: "4" + d, requires: []string{"gmp"},
+		{name: "mpfr", version: v.mpfr, release: "4" + d, requires: []string{"gmp"},
 			claims: func(rel string) bool { return libPrefix(rel, "libmpfr") }},
-		{name: "libmpc", version: "1.3.1", release: "1" + d, requires: []string{"mpfr"},
+		{name: "libmpc", version: v.libmpc, release: "1" + d, requires: []string{"mpfr"},
 			claims: func(rel string) bool { return libPrefix(rel, "libmpc") }},
-		{name: "binutils", version: "2.40", release: "1" + d, requires: []string{"glibc"},
+		{name: "binutils", version: v.binutils, release: "1" + d, requires: []string{"glibc"},
 			claims: func(rel string) bool {
 				if inBin(rel) {
 					b := strings.TrimPrefix(base(rel), "x86_64-linux-gnu-")
@@ -154,7 +178,7 @@ func toolchainPackages(o ToolchainOptions) []toolchainPackage {
 			}},
 		{name: "glibc", version: glibcVer, release: glibcRel,
 			claims: func(rel string) bool {
-				return libPrefix(rel, glibcLibs...) || under(rel, "usr/lib/x86_64-linux-gnu/gconv", "usr/lib/x86_64-linux-gnu/audit") ||
+				return libPrefix(rel, glibcLibs...) || (inLib(rel) && glibcVersioned.MatchString(base(rel))) || under(rel, "usr/lib/x86_64-linux-gnu/gconv", "usr/lib/x86_64-linux-gnu/audit") ||
 					rel == "sbin/ldconfig" || rel == "usr/bin/ldd"
 			}},
 		{name: "lab-build-tools", version: "1.0", release: "1" + d, requires: []string{"glibc"},
@@ -166,7 +190,9 @@ func toolchainPackages(o ToolchainOptions) []toolchainPackage {
 
 // skipped are the parts of a root no build reads.
 func skipped(rel string) bool {
-	for _, d := range []string{"usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian", "dev", "proc", "sys", "tmp", "run"} {
+	// usr/src: a lab root's Debian kernel headers, which a Photon build
+	// never reads (it has the kernel's own tree).
+	for _, d := range []string{"usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/lintian", "usr/src", "dev", "proc", "sys", "tmp", "run"} {
 		if rel == d || strings.HasPrefix(rel, d+"/") {
 			return true
 		}
@@ -182,10 +208,14 @@ func ToolchainRPMs(ctx context.Context, root, dir string, o ToolchainOptions) ([
 	if o.GCCVersion == "" || o.Dist == "" || o.BuildTime.IsZero() {
 		return nil, fmt.Errorf("photonlab: toolchain RPMs: GCCVersion, Dist and BuildTime are required")
 	}
+	versions, ok := toolchainDists[o.Dist]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (.ph4 or .ph5)", ErrUnknownDist, o.Dist)
+	}
 	if o.Compressor == "" {
 		o.Compressor = "zstd:3"
 	}
-	pkgs := toolchainPackages(o)
+	pkgs := toolchainPackages(o, versions)
 	files := make([][]rpmpkg.File, len(pkgs))
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
