@@ -46,3 +46,26 @@ func FuzzParseRelation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDep: a requirement from a primary list (rich dependencies
+// included, untrusted) never panics or recurses without bound, and what
+// ParseDep accepts prints as a dependency that reads back the same.
+func FuzzParseDep(f *testing.F) {
+	for _, s := range []string{"gcc", "(coreutils or coreutils-selinux or toybox)", "(a if b else c)", "(a unless (b with c))",
+		"((x >= 1) with (x < 2~~))", "(perl(Foo::Bar) without b)", "(a and b and c)", "((((a))))"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDep(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseDep(d.String())
+		if err != nil {
+			t.Fatalf("%q reads as %q, which does not read back: %v", s, d.String(), err)
+		}
+		if back.String() != d.String() {
+			t.Fatalf("%q reads as %q, which reads back as %q", s, d.String(), back.String())
+		}
+	})
+}

@@ -71,7 +71,12 @@ func TestResolve(t *testing.T) {
 		{name: "closure", want: []string{"gcc = 12.2.0", "make", "awk"}, list: []string{
 			"bash 5.2.15-1.ph5", "binutils 2.39-1.ph5", "gawk 5.1.1-2.ph5", "gcc 12.2.0-2.ph5", "glibc 2.36-3.ph5",
 			"glibc-devel 2.36-3.ph5", "libgcc 12.2.0-2.ph5", "linux-api-headers 6.1.10-1.ph5", "make 4.3-3.ph5"}},
-		{name: "newest without a pin", want: []string{"gcc"}, list: []string{"gcc 13.1.0-1.ph5"},
+		// The newest gcc requires a libgcc the repositories lack: the
+		// next newest is taken (backtracking).
+		{name: "newest that resolves without a pin", want: []string{"gcc"}, list: []string{
+			"bash 5.2.15-1.ph5", "binutils 2.39-1.ph5", "gcc 12.2.0-2.ph5", "glibc 2.36-3.ph5",
+			"glibc-devel 2.36-3.ph5", "libgcc 12.2.0-2.ph5", "linux-api-headers 6.1.10-1.ph5"}},
+		{name: "a pin on the newest", want: []string{"gcc = 13.1.0"},
 			wantErr: "libgcc = 13.1.0-1.ph5 (required by gcc 13.1.0-1.ph5): no package provides it"},
 		{name: "an older pin", want: []string{"gcc = 11.3.0"}, list: []string{"gcc 11.3.0-1.ph5", "libgcc 11.3.0-1.ph5"}},
 		{name: "a file", want: []string{"/bin/sh"}, list: []string{"bash 5.2.15-1.ph5"}},

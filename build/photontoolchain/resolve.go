@@ -22,16 +22,37 @@ var ErrUnresolvable = errors.New("photontoolchain: unresolvable requirement")
 // Index is the packages of a release's repositories.
 type Index struct {
 	pkgs []*Package
+	// byName are the packages by their name and the names they provide;
+	// byFile by the files they list.
+	byName, byFile map[string][]*Package
+	// Limit bounds the choices Resolve tries when it backtracks; 0 means
+	// DefaultResolveLimit.
+	Limit int
 }
 
 // NewIndex indexes pkgs (from several repositories: a name may appear at
 // several versions). Source packages and other architectures than x86_64
 // and noarch are left out.
 func NewIndex(pkgs []*Package) *Index {
-	x := &Index{}
+	x := &Index{byName: map[string][]*Package{}, byFile: map[string][]*Package{}}
 	for _, p := range pkgs {
-		if p.Arch == "x86_64" || p.Arch == "noarch" {
-			x.pkgs = append(x.pkgs, p)
+		if p.Arch != "x86_64" && p.Arch != "noarch" {
+			continue
+		}
+		x.pkgs = append(x.pkgs, p)
+		names := []string{p.Name}
+		for _, pr := range p.Provides {
+			names = append(names, pr.Name)
+		}
+		for _, n := range names {
+			if l := x.byName[n]; len(l) == 0 || l[len(l)-1] != p {
+				x.byName[n] = append(l, p)
+			}
+		}
+		for _, f := range p.Files {
+			if l := x.byFile[f]; len(l) == 0 || l[len(l)-1] != p {
+				x.byFile[f] = append(l, p)
+			}
 		}
 	}
 	return x
@@ -144,81 +165,51 @@ func newer(a, b *Package) int {
 	return -compareEVR(a.Epoch, a.Version, a.Release, b.Epoch, b.Version, b.Release)
 }
 
-// Resolve returns the closure of want (ParseRelation's form) under the
-// packages' requirements, sorted by name: a requirement a chosen package
-// meets adds nothing; otherwise the newest package of the required name
-// that meets it is chosen, else the newest package providing it (by name
-// order among different names, so that the choice is the same each time).
+// Resolve returns the closure of want (ParseDep's form) under the
+// packages' requirements, sorted by name. Requirements are met in order:
+// one a chosen package meets adds nothing; otherwise the newest package of
+// the required name that meets it is chosen, else the newest package
+// providing it (by name order among different names, so that the choice
+// is the same each time). Rich dependencies are met as rpm means them:
+// "(a or b)" by whichever is chosen, else the first operand that
+// resolves; "(a if b)" only when b is chosen (checked again once all else
+// is); "(a with b)" by one package meeting both. When a choice leads to a
+// requirement nothing meets (no provider, or a second version of a chosen
+// name), the next candidate is tried, at most Limit choices in all.
 // rpm's own features (rpmlib(...)) are no package's to provide.
 func (x *Index) Resolve(want []string) (toolchain.List, error) {
-	var queue []Relation
-	var from []string // what required each queued relation, for errors
+	limit := x.Limit
+	if limit <= 0 {
+		limit = DefaultResolveLimit
+	}
+	s := &solver{x: x, chosen: map[string]*Package{}, deps: map[*Package][]*Dep{}, limit: limit}
 	for _, w := range want {
-		r, err := ParseRelation(w)
+		d, err := ParseDep(w)
 		if err != nil {
 			return nil, err
 		}
-		queue = append(queue, r)
-		from = append(from, "the package set")
+		s.queue = append(s.queue, pending{dep: d, by: "the package set"})
 	}
-	chosen := map[string]*Package{}
-	for len(queue) > 0 {
-		r, by := queue[0], from[0]
-		queue, from = queue[1:], from[1:]
-		if strings.HasPrefix(r.Name, "rpmlib(") || strings.HasPrefix(r.Name, "config(") {
-			continue
+	if err := s.run(0); err != nil {
+		var d *deadEnd
+		if errors.As(err, &d) {
+			err = d.err
 		}
-		met := false
-		for _, p := range chosen {
-			if p.satisfies(r) {
-				met = true
-				break
-			}
-		}
-		if met {
-			continue
-		}
-		var named, others []*Package
-		for _, p := range x.pkgs {
-			if !p.satisfies(r) {
-				continue
-			}
-			if p.Name == r.Name {
-				named = append(named, p)
-			} else {
-				others = append(others, p)
-			}
-		}
-		slices.SortStableFunc(named, newer)
-		slices.SortStableFunc(others, func(a, b *Package) int {
-			if c := strings.Compare(a.Name, b.Name); c != 0 {
-				return c
-			}
-			return newer(a, b)
-		})
-		cands := append(named, others...)
-		if len(cands) == 0 {
-			return nil, fmt.Errorf("%w: %s (required by %s): no package provides it", ErrUnresolvable, r, by)
-		}
-		p := cands[0]
-		if old, ok := chosen[p.Name]; ok {
-			return nil, fmt.Errorf("%w: %s (required by %s) needs %s %s, and %s is chosen already", ErrUnresolvable, r, by, p.Name, p.EVR(), old.EVR())
-		}
-		chosen[p.Name] = p
-		for _, q := range p.Requires {
-			queue = append(queue, q)
-			from = append(from, p.Name+" "+p.EVR())
-		}
+		return nil, err
 	}
+	chosen := s.chosen
 	var list toolchain.List
 	for _, p := range chosen {
-		if p.SHA256 == "" {
-			return nil, fmt.Errorf("%w: %s %s: the repository gives no SHA-256 (a toolchain root's list names each package by its SHA-256)", kernelsrc.ErrBadRepodata, p.Name, p.EVR())
+		// kernelsrc.ReadPrimary refuses a package without a sha256 or
+		// sha512 (SHA-1, md5, none); a Package made otherwise is checked
+		// here, and the list's entries again by toolchain.Cache.
+		if (p.SHA256 == "") == (p.SHA512 == "") {
+			return nil, fmt.Errorf("%w: %s %s (%s): the repository gives no SHA-256 or SHA-512 of it", kernelsrc.ErrBadRepodata, p.Name, p.EVR(), p.URL)
 		}
 		if p.Size <= 0 {
 			return nil, fmt.Errorf("%w: %s %s: the repository gives no size", kernelsrc.ErrBadRepodata, p.Name, p.EVR())
 		}
-		list = append(list, toolchain.Entry{Name: p.Name, Version: p.EVR(), Arch: p.Arch, SHA256: p.SHA256, Size: p.Size, URL: p.URL})
+		list = append(list, toolchain.Entry{Name: p.Name, Version: p.EVR(), Arch: p.Arch, SHA256: p.SHA256, SHA512: p.SHA512, Size: p.Size, URL: p.URL})
 	}
 	slices.SortFunc(list, func(a, b toolchain.Entry) int { return strings.Compare(a.Name, b.Name) })
 	return list, nil
