@@ -246,14 +246,51 @@ func (s *solver) conditionBranch(d *Dep) (*Dep, error) {
 	return nil, nil
 }
 
+// anyChosen says whether a chosen package meets d, looking only at the
+// packages that could.
 func (s *solver) anyChosen(d *Dep) (bool, error) {
-	for _, p := range s.trail {
+	pool, err := s.x.pool(d)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range pool {
+		if s.chosen[p.Name] != p {
+			continue
+		}
 		ok, err := p.meets(d)
 		if err != nil || ok {
 			return ok, err
 		}
 	}
 	return false, nil
+}
+
+// pool are the packages that may meet d on their own (a superset): those
+// providing its relation's name, or listing it as a file; for with, and
+// and without those of the first operand, which each must meet; for or
+// those of every operand.
+func (x *Index) pool(d *Dep) ([]*Package, error) {
+	switch d.Op {
+	case "":
+		pool := x.byName[d.Rel.Name]
+		if strings.HasPrefix(d.Rel.Name, "/") {
+			pool = append(slices.Clip(pool), x.byFile[d.Rel.Name]...)
+		}
+		return pool, nil
+	case OpWith, OpAnd, OpWithout:
+		return x.pool(d.Args[0])
+	case OpOr:
+		var pool []*Package
+		for _, a := range d.Args {
+			p, err := x.pool(a)
+			if err != nil {
+				return nil, err
+			}
+			pool = append(slices.Clip(pool), p...)
+		}
+		return pool, nil
+	}
+	return nil, fmt.Errorf("%w: %q inside %q or %q is about the package set, not one package", ErrUndecidable, d.Op, OpWith, OpWithout)
 }
 
 // ignored are rpm's own features, no package's to provide.
@@ -348,9 +385,9 @@ func (s *solver) alternatives(it pending) ([]alternative, error) {
 // each newest first, so that the choice is the same each time.
 func (x *Index) candidates(d *Dep) ([]*Package, error) {
 	name := d.firstName()
-	pool := x.byName[name]
-	if strings.HasPrefix(name, "/") {
-		pool = append(slices.Clip(pool), x.byFile[name]...)
+	pool, err := x.pool(d)
+	if err != nil {
+		return nil, err
 	}
 	var named, others []*Package
 	seen := map[*Package]bool{}
@@ -376,5 +413,9 @@ func (x *Index) candidates(d *Dep) ([]*Package, error) {
 		}
 		return newer(a, b)
 	})
-	return append(named, others...), nil
+	// A build in both the release and the updates repository is one
+	// candidate: the first listed (the release's), as before.
+	return slices.CompactFunc(append(named, others...), func(a, b *Package) bool {
+		return a.Name == b.Name && a.Arch == b.Arch && newer(a, b) == 0 && a.Release == b.Release
+	}), nil
 }

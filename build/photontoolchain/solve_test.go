@@ -210,6 +210,25 @@ func TestResolveLimit(t *testing.T) {
 	assert.Equal(t, "c00-2-1.ph5", names[0])
 }
 
+// One build in both the release and the updates repository is one
+// candidate, the release's: not two to backtrack over.
+func TestResolveSameBuildTwice(t *testing.T) {
+	updates := func(p *Package) *Package {
+		p.URL = strings.Replace(p.URL, "photon_release", "photon_updates", 1)
+		return p
+	}
+	x := NewIndex([]*Package{mk("dup-1-1.ph5", []string{"missing"}), updates(mk("dup-1-1.ph5", []string{"missing"})),
+		mk("make-4.3-2.ph5", nil), updates(mk("make-4.3-2.ph5", nil))})
+	x.Limit = 1
+	_, err := x.Resolve([]string{"dup"})
+	require.ErrorIs(t, err, ErrUnresolvable)
+	require.NotErrorIs(t, err, ErrResolveLimit)
+	l, err := x.Resolve([]string{"make"})
+	require.NoError(t, err)
+	require.Len(t, l, 1)
+	assert.Contains(t, l[0].URL, "/photon_release_5.0_x86_64/")
+}
+
 // A package listed by its SHA-512 only is a SHA-512 entry of the list; one
 // with neither (made by hand: ReadPrimary refuses such a list) is refused.
 func TestResolveDigests(t *testing.T) {
