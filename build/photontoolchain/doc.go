@@ -8,10 +8,15 @@
 // Index reads each repository's repomd.xml and the primary list it names
 // (checked against repomd.xml's checksum by package photon/kernelsrc,
 // which already reads Photon's repositories), with each package's
-// provides, requires and listed files. Resolve turns a package set into
-// the closure of its requirements (package names, virtual provides and
-// file paths; the newest version wins unless a requirement pins one) as a
-// toolchain.List: every RPM named by URL, SHA-256 and size. Provisioner
+// provides, requires and listed files; a package must be listed by its
+// SHA-256 or SHA-512 (createrepo's sha256 default, or sha512): SHA-1, md5
+// or none fails the repository, naming the file and the package. Resolve
+// turns a package set into the closure of its requirements (package
+// names, virtual provides, file paths, and rpm 4.13's rich dependencies
+// such as Photon's "(coreutils or coreutils-selinux or toybox)"; the
+// newest version wins unless a requirement pins one, and a choice that
+// leads to a dead end is undone for the next candidate, within a bound)
+// as a toolchain.List: every RPM named by URL, digest and size. Provisioner
 // hands that list to toolchain.Cache, which downloads and checks each
 // package, and unpacks it here: its OpenPGP signature is checked against
 // the trusted keys (kernelsrc.VerifyRPMSignature) when they are given, its
