@@ -42,16 +42,7 @@ func newBullseye(dir string, log *slog.Logger) *bullseye {
 // linux-headers-amd64 meta package depends on (the security suite moves
 // it, so it is never fixed), as the 6.1 lab asks apt.
 func (b *bullseye) resolve(ctx context.Context, g Generation) (Kernel, error) {
-	keys, err := os.ReadFile(b.keyring)
-	if err != nil {
-		return Kernel{}, fmt.Errorf("archive keys (debian-archive-keyring): %w", err)
-	}
-	ring, err := toolchain.ReadKeyring(keys)
-	if err != nil {
-		return Kernel{}, fmt.Errorf("archive keys %s: %w", b.keyring, err)
-	}
-	d := &toolchain.Debian{Suites: b.suites, Keyring: ring, IndexCache: filepath.Join(b.cache, "index")}
-	if b.idx, err = d.Index(ctx); err != nil {
+	if err := b.loadIndex(ctx); err != nil {
 		return Kernel{}, err
 	}
 	meta := b.idx.Package("linux-headers-amd64", "")

@@ -103,24 +103,25 @@ func setLocalVersion(config []byte, localVersion string) ([]byte, error) {
 
 // makeConfig makes a flavor config in a scratch build directory work:
 // allnoconfig, the fragments merged in order with merge_config.sh,
-// olddefconfig; every fragment's options are then checked. The
-// result has CONFIG_LOCALVERSION="" as Photon's config files do.
-func makeConfig(ctx context.Context, r *runner, makeProg, tree, work string, fragmentFiles ...string) ([]byte, error) {
+// olddefconfig (make run by kb, with the kernel's compiler: Kconfig
+// tests it); every fragment's options are then checked. The result has
+// CONFIG_LOCALVERSION="" as Photon's config files do.
+func makeConfig(ctx context.Context, r *runner, kb kbuild, tree, work string, fragmentFiles ...string) ([]byte, error) {
 	if err := os.RemoveAll(work); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, err
 	}
-	mk := append([]string{"-s", "O=" + work}, kbuildTools...)
-	if err := r.run(ctx, tree, nil, makeProg, append(mk, "allnoconfig")...); err != nil {
+	mk := []string{"-s", "O=" + work}
+	if err := kb.make(ctx, tree, nil, append(mk, "allnoconfig")...); err != nil {
 		return nil, err
 	}
 	merge := append([]string{"scripts/kconfig/merge_config.sh", "-m", "-O", work, filepath.Join(work, ".config")}, fragmentFiles...)
 	if err := r.run(ctx, tree, nil, "bash", merge...); err != nil {
 		return nil, err
 	}
-	if err := r.run(ctx, tree, nil, makeProg, append(mk, "olddefconfig")...); err != nil {
+	if err := kb.make(ctx, tree, nil, append(mk, "olddefconfig")...); err != nil {
 		return nil, err
 	}
 	config, err := os.ReadFile(filepath.Join(work, ".config"))

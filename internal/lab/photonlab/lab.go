@@ -46,8 +46,8 @@ type Lab struct {
 	// SigningKey and SigningCert are the lab signing key (PEM: private key
 	// and certificate) and its certificate, which the kernel has in its
 	// built-in keyring and signed its modules with (module.sig_enforce=1
-	// then refuses modules not signed with it); "" for a flavor built
-	// without (aws) and in a lab built before signing.
+	// then refuses modules not signed with it); "" in a lab built before
+	// signing (and, for aws, before aws signed too).
 	SigningKey  string `json:"signing_key,omitempty"`
 	SigningCert string `json:"signing_cert,omitempty"`
 }
@@ -100,6 +100,12 @@ func PhotonDir(labDir string) string { return filepath.Join(labDir, "photon") }
 // Open returns the newest complete Photon lab under labDir (package lab's
 // directory), or an error wrapping ErrNotPrepared.
 func Open(labDir string) (*Lab, error) {
+	return openNewest(labDir, func(photon.Kernel) bool { return true })
+}
+
+// openNewest returns the newest complete Photon lab under labDir whose
+// kernel keep accepts.
+func openNewest(labDir string, keep func(photon.Kernel) bool) (*Lab, error) {
 	entries, err := os.ReadDir(PhotonDir(labDir))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("photonlab: %w", err)
@@ -108,7 +114,7 @@ func Open(labDir string) (*Lab, error) {
 	var bestKernel photon.Kernel
 	for _, e := range entries {
 		k, err := photon.ParseKernel(e.Name())
-		if err != nil || !e.IsDir() {
+		if err != nil || !e.IsDir() || !keep(k) {
 			continue
 		}
 		l, err := OpenDir(filepath.Join(PhotonDir(labDir), e.Name()))

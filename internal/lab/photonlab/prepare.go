@@ -53,6 +53,10 @@ type Config struct {
 	Packages []string
 	// Logger receives one Info line per step and build progress. Default: discard.
 	Logger *slog.Logger
+	// Generation is the Photon release of the lab's kernels; "" is PH5.
+	// PH4 builds Debian's 5.10 source with the 5.10 lab's gcc-10 (that
+	// lab must be prepared) from the assets' ph4 directory.
+	Generation Generation
 }
 
 // Prepare builds the Photon lab in cfg.LabDir (see the package doc) and
@@ -86,10 +90,14 @@ func newPreparer(cfg Config) *preparer {
 	if p.cfg.Make == "" {
 		p.cfg.Make = "make"
 	}
+	if p.cfg.Generation == "" {
+		p.cfg.Generation = PH5
+	}
 	if len(p.cfg.Flavors) == 0 {
-		p.cfg.Flavors = []photon.Flavor{photon.Generic, photon.AWS}
+		p.cfg.Flavors = p.cfg.Generation.defaultFlavors()
 	}
 	p.run = &runner{log: p.log, env: []string{"DEBIAN_FRONTEND=noninteractive", "LC_ALL=C"}}
+	p.kb = hostKbuild{r: p.run, prog: p.cfg.Make}
 	return p
 }
 
@@ -102,6 +110,8 @@ type preparer struct {
 	flavors []flavorBuild // generic first
 	patches []Patch
 	worked  bool
+	kb      kbuild   // make with the kernel's compiler
+	debLab  *lab.Lab // the Debian lab the source and compiler come from
 }
 
 // flavorBuild is one flavor's kernel and where it is built.
@@ -120,12 +130,17 @@ type step struct {
 
 func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 	start := time.Now()
-	debLab, err := lab.Open(p.cfg.LabDir)
+	debLab, err := lab.Open(p.cfg.Generation.Debian().Dir(p.cfg.LabDir))
 	if err != nil {
 		return nil, fmt.Errorf("photonlab: the Debian lab comes first: %w", err)
 	}
+	p.debLab = debLab
 	if err := p.setup(debLab.Version); err != nil {
 		return nil, err
+	}
+	if debLab.ToolchainRoot != "" {
+		// The tree and the build directories are in the lab's directory.
+		p.kb = rootKbuild{deb: debLab, binds: []string{p.l.Dir}}
 	}
 	p.log.Info("photon lab kernels", "uname", p.unames(), "debian", p.deb.Version, "dir", p.l.Dir)
 	steps, err := p.steps()
@@ -180,13 +195,13 @@ func (p *preparer) setup(debianVersion string) error {
 	if p.deb, err = parseDebianSource(debianVersion); err != nil {
 		return err
 	}
-	if p.patches, err = readPatches(filepath.Join(p.cfg.Assets, patchesDirName)); err != nil {
+	if p.patches, err = readPatches(filepath.Join(p.assets(), patchesDirName)); err != nil {
 		return err
 	}
 	// The kernel version is Debian's upstream version; the tarball step
 	// checks it against the tree's Makefile.
 	version, _, _ := strings.Cut(p.deb.Version, "-")
-	base := version + "-" + p.cfg.Release + ".ph5"
+	base := version + "-" + p.cfg.Release + "." + string(p.cfg.Generation)
 	dir := filepath.Join(PhotonDir(p.cfg.LabDir), base)
 	p.l = &Lab{
 		Dir: dir, Version: version, Release: p.cfg.Release,
@@ -228,8 +243,8 @@ func (p *preparer) setup(debianVersion string) error {
 			DebuginfoRPM: filepath.Join(p.l.RepoDir, kernelsrc.DebuginfoPackage.RepoPath(k.Release()), kernelsrc.DebuginfoPackage.PackagePath(k)),
 			DevelRPM:     filepath.Join(p.l.RepoDir, kernelsrc.DevelPackage.RepoPath(k.Release()), kernelsrc.DevelPackage.PackagePath(k)),
 		}
-		fragments := []string{filepath.Join(p.cfg.Assets, fragmentName)}
-		if extra := filepath.Join(p.cfg.Assets, fragmentName+"-"+string(f)); fileExists(extra) {
+		fragments := []string{filepath.Join(p.assets(), fragmentName)}
+		if extra := filepath.Join(p.assets(), fragmentName+"-"+string(f)); fileExists(extra) {
 			fragments = append(fragments, extra)
 		}
 		if f == photon.Generic {
@@ -284,12 +299,12 @@ func (p *preparer) steps() ([]step, error) {
 		}
 		steps = append(steps,
 			step{".done-config" + suffix, config, func(ctx context.Context) error { return p.config(ctx, fb) }},
-			step{".done-build" + suffix, digestOf(config + " build"), func(ctx context.Context) error { return p.build(ctx, fb) }})
+			step{".done-build" + suffix, digestOf(config + p.buildSeed()), func(ctx context.Context) error { return p.build(ctx, fb) }})
 		all += " " + config
 	}
 	// The seed names the repository's package set: adding one (the devel
 	// RPMs) redoes only this step on a lab whose kernels are built.
-	repo, err := digestFiles(all+" "+repoPackageSet, []string{filepath.Join(p.cfg.Assets, specTemplateName)})
+	repo, err := digestFiles(all+" "+repoPackageSet, []string{filepath.Join(p.assets(), specTemplateName)})
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func (p *preparer) repo(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		spec, err := renderSpec(filepath.Join(p.cfg.Assets, specTemplateName), params)
+		spec, err := renderSpec(filepath.Join(p.assets(), specTemplateName), params)
 		if err != nil {
 			return err
 		}

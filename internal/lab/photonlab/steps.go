@@ -25,7 +25,7 @@ func (p *preparer) tarball(ctx context.Context) error {
 		os.RemoveAll(dl)
 		p.log.Info("downloading Debian source", "package", p.deb.pkg()+"="+p.deb.Version)
 		var err error
-		if src, err = p.deb.fetch(ctx, p.run, dl); err != nil {
+		if src, err = p.fetchSource(ctx, dl); err != nil {
 			return err
 		}
 	}
@@ -87,7 +87,7 @@ func (p *preparer) config(ctx context.Context, fb flavorBuild) error {
 	p.log.Info("making config", "uname", fb.k.String(), "base", "allnoconfig", "fragments", fb.fragments)
 	work := fb.fk.BuildDir + ".config-work"
 	defer os.RemoveAll(work)
-	config, err := makeConfig(ctx, p.run, p.cfg.Make, p.l.Tree, work, fb.fragments...)
+	config, err := makeConfig(ctx, p.run, p.kb, p.l.Tree, work, fb.fragments...)
 	if err != nil {
 		return err
 	}
@@ -140,11 +140,11 @@ func (p *preparer) build(ctx context.Context, fb flavorBuild) error {
 			return err
 		}
 	}
-	args := append([]string{"O=" + fb.fk.BuildDir}, kbuildTools...)
-	if err := p.run.run(ctx, p.l.Tree, io.MultiWriter(logFile, progress), p.cfg.Make, append(args, fmt.Sprintf("-j%d", p.cfg.Jobs), "all")...); err != nil {
+	args := []string{"O=" + fb.fk.BuildDir}
+	if err := p.kb.make(ctx, p.l.Tree, io.MultiWriter(logFile, progress), append(args, fmt.Sprintf("-j%d", p.cfg.Jobs), "all")...); err != nil {
 		return err
 	}
-	got, err := p.run.output(ctx, p.l.Tree, p.cfg.Make, append(args, "-s", "kernelrelease")...)
+	got, err := kbuildOutput(ctx, p.kb, p.l.Tree, append(args, "-s", "kernelrelease")...)
 	if err != nil {
 		return err
 	}

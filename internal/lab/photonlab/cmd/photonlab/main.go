@@ -4,14 +4,16 @@
 // kernel versioned as a Photon 5 kernel and the Photon-layout repository
 // serving its source and debuginfo RPMs (package photonlab).
 //
-//	photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--flavors generic,aws] [--jobs N] [--packages DIR]
-//	photonlab info    [--dir DIR]
+//	photonlab prepare [--dir DIR] [--assets DIR] [--generation ph5|ph4] [--release N] [--flavors generic,aws] [--jobs N] [--packages DIR]
+//	photonlab info    [--dir DIR] [--generation ph5|ph4]
 //
 // DIR is package lab's directory (default $KLPKIT_LAB_DIR, else
 // ~/.cache/klpkit/lab); the Debian lab must be prepared first (klplab
 // prepare). --assets defaults to testdata/photonlab, so run it from the
 // repository root, as `make lab-photon` does. --packages publishes klpkit's own
-// RPMs (make rpms) in the lab release's updates repository.
+// RPMs (make rpms) in the lab release's updates repository. --generation ph4
+// builds the Photon 4.0 lab (5.10.<n>-1.ph4, generic) from the 5.10 lab's
+// source with its gcc-10, in its toolchain root (`make lab-photon-ph4`).
 package main
 
 import (
@@ -50,8 +52,8 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
-const usage = `usage: photonlab prepare [--dir DIR] [--assets DIR] [--release N] [--flavors generic,aws] [--jobs N] [--packages DIR] [-v]
-       photonlab info [--dir DIR]`
+const usage = `usage: photonlab prepare [--dir DIR] [--assets DIR] [--generation ph5|ph4] [--release N] [--flavors generic,aws] [--jobs N] [--packages DIR] [-v]
+       photonlab info [--dir DIR] [--generation ph5|ph4]`
 
 // run is the testable body of main.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -77,7 +79,8 @@ func cmdPrepare(ctx context.Context, args []string, getenv func(string) string, 
 	assets := fs.String("assets", "testdata/photonlab", "spec template, config fragment and patches")
 	release := fs.String("release", "1", "RPM release of the lab kernel (uname -r is <version>-<release>.ph5)")
 	jobs := fs.Int("jobs", 0, "make -j and xz threads (default: CPU count)")
-	flavors := fs.StringSlice("flavors", []string{"generic", "aws"}, "kernel flavors to build (generic is always built)")
+	flavors := fs.StringSlice("flavors", nil, "kernel flavors to build (generic is always built; default generic,aws for ph5, generic for ph4)")
+	generation := fs.String("generation", "ph5", "Photon release of the lab kernels: ph5 (6.1, host gcc-12) or ph4 (5.10, gcc-10 in the 5.10 lab's toolchain root)")
 	verbose := fs.BoolP("verbose", "v", false, "also show every command run")
 	packages := fs.StringSlice("packages", nil, "klpkit's own RPMs (make rpms; files, or directories of *.rpm) to publish in the updates repository")
 	if err := fs.Parse(args); err != nil {
@@ -94,12 +97,16 @@ func cmdPrepare(ctx context.Context, args []string, getenv func(string) string, 
 	if *verbose {
 		level = slog.LevelDebug
 	}
+	gen, err := photonlab.ParseGeneration(*generation)
+	if err != nil {
+		return usageError{err.Error()}
+	}
 	var fl []photon.Flavor
 	for _, f := range *flavors {
 		fl = append(fl, photon.Flavor(f))
 	}
 	l, err := photonlab.Prepare(ctx, photonlab.Config{
-		LabDir: *dir, Assets: *assets, Release: *release, Jobs: *jobs, Flavors: fl, Packages: rpms,
+		LabDir: *dir, Assets: *assets, Release: *release, Jobs: *jobs, Flavors: fl, Packages: rpms, Generation: gen,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
@@ -138,10 +145,19 @@ func cmdInfo(args []string, getenv func(string) string, stdout, stderr io.Writer
 	fs := pflag.NewFlagSet("info", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", lab.DirFromEnv(getenv), "lab cache directory (package lab's)")
+	generation := fs.String("generation", "", "the lab of this Photon release (ph5, ph4; default: the newest lab)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	l, err := photonlab.Open(*dir)
+	open := photonlab.Open
+	if *generation != "" {
+		g, err := photonlab.ParseGeneration(*generation)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		open = func(dir string) (*photonlab.Lab, error) { return photonlab.OpenGeneration(dir, g) }
+	}
+	l, err := open(*dir)
 	if err != nil {
 		return err
 	}
