@@ -137,6 +137,9 @@ func (s *hostSuite) build510(t *testing.T) {
 				case outcomePasses:
 					require.NoError(t, err, "%s must build", p.name)
 					requireGCC10(t, s.lab, ko)
+					if check := suite510BuildChecks[p.name]; check != nil {
+						check(t, ko, s.warnings["test-"+p.name])
+					}
 					combined = append(combined, p.path)
 					fuzz = max(fuzz, r.fuzz)
 				case outcomeNoLoad:
@@ -195,6 +198,23 @@ func guest510(t *testing.T) {
 		}
 	}
 	g.combined(t)
+}
+
+// suite510BuildChecks check what the build of a patch gave beyond a
+// module: its module and its warnings.
+var suite510BuildChecks = map[string]func(t *testing.T, ko string, warnings []string){
+	// The patched e_show calls sunrpc's export cache_check: a klp
+	// relocation of nfsd, and no cross-module dependency warning, since
+	// nfsd already depends on sunrpc (its .modinfo; the lab's nfsd.ko is
+	// in the build's modules directory), so sunrpc is loaded whenever the
+	// relocation is written. TestCrossModuleDependsLab has the case that
+	// warns.
+	"module-call-external": func(t *testing.T, ko string, warnings []string) {
+		requireKlpReference(t, ko, "nfsd", ".klp.sym.sunrpc.cache_check,0")
+		for _, w := range warnings {
+			require.NotContains(t, w, "cache_check", "nfsd depends on sunrpc: no warning")
+		}
+	},
 }
 
 // suite510Checks are the checks of patches the suite gives none, where

@@ -154,6 +154,8 @@ type hostSuite struct {
 	out, cache  string
 	kpatch      string
 	singlesDone bool
+	// warnings are the build's warnings, by module name.
+	warnings map[string][]string
 }
 
 func (s *hostSuite) init(t *testing.T, l *lab.Lab) {
@@ -211,6 +213,10 @@ func (s *hostSuite) build(t *testing.T, name string, fuzz int, patches ...string
 		return "", err
 	}
 	t.Logf("built %s in %v; warnings: %q", res.Module, time.Since(start).Round(time.Millisecond), res.Warnings)
+	if s.warnings == nil {
+		s.warnings = map[string][]string{}
+	}
+	s.warnings[opts.Name] = res.Warnings
 	return res.Module, nil
 }
 
