@@ -2,7 +2,10 @@
 
 package photontoolchain
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // FuzzReadRelations: a primary list (its checksum matched repomd.xml, which
 // is no more trusted than the list) never panics the relations reader.
@@ -66,6 +69,63 @@ func FuzzParseDep(f *testing.F) {
 		}
 		if back.String() != d.String() {
 			t.Fatalf("%q reads as %q, which reads back as %q", s, d.String(), back.String())
+		}
+	})
+}
+
+// FuzzResolve: whatever a repository's package requires (rich
+// dependencies included), resolving it ends, within the choice limit,
+// with a list or an error of a known kind: never a panic, a hang or an
+// unmet requirement.
+func FuzzResolve(f *testing.F) {
+	for _, s := range []string{"(coreutils or toybox)", "(systemd-udev if systemd)", "((gmp if make) with make)",
+		"(binutils >= 2.39 with binutils < 2.39-8)", "(a and b or c)", "(toybox unless make else gmp)", "(gcc-10 without gcc >= 12)"} {
+		f.Add(s, "make")
+	}
+	f.Fuzz(func(t *testing.T, req, also string) {
+		fz := mk("fz-1-1.ph5", nil)
+		// As a primary list holds it: a relation, or a name (a rich
+		// dependency whole).
+		r, err := ParseRelation(req)
+		if err != nil {
+			r = Relation{Name: req}
+		}
+		fz.Requires = []Relation{r}
+		pkgs := append(photonLike(), fz)
+		x := NewIndex(pkgs)
+		x.Limit = 200
+		want := []string{"fz"}
+		if _, err := ParseRelation(also); err == nil {
+			want = append(want, also)
+		}
+		l, err := x.Resolve(want)
+		if err != nil {
+			for _, known := range []error{ErrUnresolvable, ErrUndecidable, ErrResolveLimit, ErrBadDependency} {
+				if errors.Is(err, known) {
+					return
+				}
+			}
+			t.Fatalf("%q: an error of no known kind: %v", req, err)
+		}
+		// Every requirement of every listed package holds in the list.
+		s := &solver{x: x, chosen: map[string]*Package{}}
+		for _, e := range l {
+			for _, p := range x.pkgs {
+				if p.Name == e.Name && p.EVR() == e.Version && p.URL == e.URL {
+					s.chosen[p.Name], s.trail = p, append(s.trail, p)
+				}
+			}
+		}
+		for _, p := range s.trail {
+			for _, r := range p.Requires {
+				d, err := requirement(r)
+				if err != nil {
+					t.Fatalf("%q: %s listed with a malformed requirement: %v", req, p.Name, err)
+				}
+				if ok, err := s.holds(d); err != nil || !ok {
+					t.Fatalf("%q: %s's requirement %s is unmet by the list (%v)", req, p.Name, d, err)
+				}
+			}
 		}
 	})
 }

@@ -135,6 +135,13 @@ func (s *solver) branch(head int, it pending, alts []alternative) error {
 		}
 		s.trail, s.queue, s.settled = s.trail[:markTrail], s.queue[:markQueue], settled
 	}
+	if it.dep.Op == OpOr {
+		// Say which requirement left no way out; a relation's candidates
+		// are versions of it, whose first dead end says enough.
+		var d *deadEnd
+		errors.As(first, &d)
+		return s.deadEndf("%s (required by %s): no operand resolves; the first: %s", it.dep, it.by, strings.TrimPrefix(d.err.Error(), ErrUnresolvable.Error()+": "))
+	}
 	return first
 }
 

@@ -128,7 +128,8 @@ func TestResolveRich(t *testing.T) {
 		{name: "or: the first that resolves", want: []string{"(coreutils-selinux or toybox)"},
 			list: []string{"toybox-0.8.8-2.ph5"}}, // coreutils-selinux needs libselinux, which is missing
 		{name: "or: none resolves", want: []string{"(coreutils-selinux or nothing)"}, err: ErrUnresolvable,
-			like: "libselinux (required by coreutils-selinux 9.1-7.ph5): no package provides it"},
+			like: "unresolvable requirement: (coreutils-selinux or nothing) (required by the package set): no operand resolves; the first: " +
+				"libselinux (required by coreutils-selinux 9.1-7.ph5): no package provides it"},
 		{name: "if: condition chosen later", want: []string{"kmod", "systemd"},
 			list: []string{"coreutils-9.1-7.ph5", "kmod-30-4.ph5", "systemd-253.12-1.ph5", "systemd-udev-253.12-1.ph5"}},
 		{name: "if: condition chosen first", want: []string{"systemd", "kmod"},
