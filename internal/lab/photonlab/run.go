@@ -3,7 +3,6 @@
 package photonlab
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -41,20 +40,6 @@ func (r *runner) run(ctx context.Context, dir string, out io.Writer, name string
 		return fmt.Errorf("%s %s (in %s): %w\n%s", name, strings.Join(args, " "), dir, err, tail.String())
 	}
 	return nil
-}
-
-// output runs name in dir and returns its standard output.
-func (r *runner) output(ctx context.Context, dir, name string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(cmd.Environ(), r.env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s %s (in %s): %w\n%s", name, strings.Join(args, " "), dir, err, stderr.String())
-	}
-	return string(out), nil
 }
 
 // tailBuffer keeps the last max bytes written to it.
