@@ -100,6 +100,11 @@ func (s *solver) run(head int) error {
 		if err != nil || !again {
 			return err
 		}
+		// Each round costs a pass over every requirement: count it as a
+		// choice, so that a chain of conditions cannot go on unbounded.
+		if s.tries++; s.tries > s.limit {
+			return fmt.Errorf("%w after %d choices (Index.Limit), rechecking conditional requirements: %s (required by %s)", ErrResolveLimit, s.limit, s.queue[head].dep, s.queue[head].by)
+		}
 	}
 }
 

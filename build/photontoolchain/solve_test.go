@@ -211,6 +211,30 @@ func TestResolveLimit(t *testing.T) {
 	assert.Equal(t, "c00-2-1.ph5", names[0])
 }
 
+// Conditions met one at a time, each only after the final check of the
+// one before, count against the limit too.
+func TestResolveLimitConditions(t *testing.T) {
+	const n = 50
+	var pkgs []*Package
+	var want []string
+	for i := n - 1; i >= 0; i-- {
+		// j<i> wants k<i+1> once k<i> is in. Met in this order, each
+		// round of checks brings in one more k.
+		pkgs = append(pkgs, mk(fmt.Sprintf("j%02d-1-1.ph5", i), []string{fmt.Sprintf("(k%02d if k%02d)", i+1, i)}))
+		want = append(want, fmt.Sprintf("j%02d", i))
+	}
+	for i := range n + 1 {
+		pkgs = append(pkgs, mk(fmt.Sprintf("k%02d-1-1.ph5", i), nil))
+	}
+	want = append(want, "k00")
+	x := NewIndex(pkgs)
+	assert.Len(t, listNames(t, x, want...), 2*n+1)
+	x.Limit = 10
+	_, err := x.Resolve(want)
+	require.ErrorIs(t, err, ErrResolveLimit)
+	assert.ErrorContains(t, err, "rechecking conditional requirements: (k12 if k11) (required by j11 1-1.ph5)")
+}
+
 // One build in both the release and the updates repository is one
 // candidate, the release's: not two to backtrack over.
 func TestResolveSameBuildTwice(t *testing.T) {
