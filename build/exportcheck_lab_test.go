@@ -6,28 +6,32 @@ package build_test
 
 import (
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/klpkit/klpkit/build"
-	"github.com/klpkit/klpkit/internal/lab/vmtest"
+	"github.com/klpkit/klpkit/internal/lab"
 )
 
 // TestExportVersionsLab builds, on the host against the lab kernel
 // (CONFIG_MODVERSIONS, genksyms), two patches to fs/seq_file.o, an object
 // with exports: one that changes the symbol versions of its exports is
 // refused, one that changes only a function body builds.
+// On every lab kernel generation: 5.10's genksyms runs in its toolchain
+// root, and the patches apply to its fs/seq_file.c as they are.
 func TestExportVersionsLab(t *testing.T) {
-	l := vmtest.RequireLab(t)
+	onEachLab(t, exportVersions)
+}
+
+func exportVersions(t *testing.T, l *lab.Lab) {
 	tree := labTree(t, l)
 	cache := t.TempDir()
 	run := func(patch, cache string) (*build.Result, error) {
 		return build.Run(t.Context(), build.Options{
-			Source: tree, Patches: []string{filepath.Join(patchDir, patch)},
-			OutputDir: t.TempDir(), CacheDir: cache,
+			Source: tree, Patches: []string{labPatch(l, patch)},
+			OutputDir: t.TempDir(), CacheDir: cache, Toolchain: labToolchain(l),
 		})
 	}
 
