@@ -40,7 +40,8 @@ func requireFlavor(t *testing.T, l *lab.Lab, f photon.Flavor) *photonlab.Lab {
 
 // TestLabKernelBootsInVM boots each Photon lab kernel and checks that it is
 // the Photon-versioned, livepatch-capable kernel built from the source
-// RPM's patches and its flavor's own config.
+// RPM's patches and its flavor's own config, and that it checks module
+// signatures (without enforcing them) with the lab certificate built in.
 func TestLabKernelBootsInVM(t *testing.T) {
 	for _, f := range labFlavors {
 		t.Run(string(f), func(t *testing.T) {
@@ -54,7 +55,12 @@ func TestLabKernelBootsInVM(t *testing.T) {
 					return fl.Vmlinuz
 				},
 				Setup: func(t *testing.T, l *lab.Lab) []vmtest.File {
-					return []vmtest.File{{Guest: "/want-release", Data: []byte(requireFlavor(t, l, f).KernelRelease)}}
+					fl := requireFlavor(t, l, f)
+					files := []vmtest.File{{Guest: "/want-release", Data: []byte(fl.KernelRelease)}}
+					if fl.SigningCert != "" {
+						files = append(files, vmtest.File{Guest: "/want-lab-cert", Data: []byte(photonlab.SigningCommonName)})
+					}
+					return files
 				},
 			}, func(t *testing.T) {
 				want, err := os.ReadFile("/want-release")
@@ -72,6 +78,12 @@ func TestLabKernelBootsInVM(t *testing.T) {
 				dmesg, err := vmtest.Dmesg()
 				require.NoError(t, err)
 				require.Contains(t, dmesg, "photonlab: livepatch core ready", "Patch1 of the source RPM is in the running kernel")
+				if cn, err := os.ReadFile("/want-lab-cert"); err == nil {
+					// CONFIG_MODULE_SIG, not enforced: unsigned modules load, tainted
+					require.Regexp(t, `Loaded X\.509 cert '[^']*`+string(cn), dmesg, "the lab certificate is in the built-in keyring")
+					requireInFile(t, "/sys/module/module/parameters/sig_enforce", "N")
+					t.Logf("the lab certificate (%s) is built in; signatures checked, not enforced", cn)
+				}
 			})
 		})
 	}

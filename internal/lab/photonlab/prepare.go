@@ -143,6 +143,9 @@ func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 		p.kb = rootKbuild{deb: debLab, binds: []string{p.l.Dir}}
 	}
 	p.log.Info("photon lab kernels", "uname", p.unames(), "debian", p.deb.Version, "dir", p.l.Dir)
+	if err := restoreGenericBuild(p.l.BuildDir); err != nil {
+		return nil, fmt.Errorf("photonlab: %w", err)
+	}
 	steps, err := p.steps()
 	if err != nil {
 		return nil, err
@@ -247,11 +250,11 @@ func (p *preparer) setup(debianVersion string) error {
 		if extra := filepath.Join(p.assets(), fragmentName+"-"+string(f)); fileExists(extra) {
 			fragments = append(fragments, extra)
 		}
-		if f == photon.Generic {
-			// Only generic trusts the lab key: aws shows a kernel without.
-			fragments = append(fragments, signing.Fragment)
-			fk.SigningKey, fk.SigningCert = signing.Key, signing.Cert
-		}
+		// Every flavor signs its modules (sha512) and trusts the lab key,
+		// as every livepatchable Photon config signs modules: one
+		// fragment, so aws's config is generic's but for its own lines.
+		fragments = append(fragments, signing.Fragment)
+		fk.SigningKey, fk.SigningCert = signing.Key, signing.Cert
 		p.l.Flavors = append(p.l.Flavors, fk)
 		p.flavors = append(p.flavors, flavorBuild{k: k, fragments: fragments})
 	}

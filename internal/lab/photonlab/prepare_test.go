@@ -16,7 +16,9 @@ import (
 )
 
 // fakeMake stands in for kbuild: allnoconfig writes a one-line .config,
-// all "builds" (and counts builds per directory), kernelrelease prints the
+// all "builds" (and counts builds per directory; like kbuild it counts in
+// .version and makes a signing key when there is none; it fails when
+// $FAKE_MAKE_FAIL is set and in the .config), kernelrelease prints the
 // version and CONFIG_LOCALVERSION.
 const fakeMake = `#!/bin/sh
 out=.
@@ -32,7 +34,13 @@ case $target in
 allnoconfig) echo "# fake allnoconfig" > "$out/.config" ;;
 olddefconfig) ;;
 all)
+	if [ -n "$FAKE_MAKE_FAIL" ] && grep -q "$FAKE_MAKE_FAIL" "$out/.config"; then echo "fake make: failing" >&2; exit 2; fi
 	echo built >> "$out/builds"
+	echo $(($(cat "$out/.version" 2>/dev/null || echo 0) + 1)) > "$out/.version"
+	if [ ! -f "$out/certs/signing_key.pem" ]; then
+		mkdir -p "$out/certs"
+		od -An -N16 -tx1 /dev/urandom > "$out/certs/signing_key.pem"
+	fi
 	mkdir -p "$out/arch/x86/boot"
 	echo vmlinux > "$out/vmlinux"
 	echo bzImage > "$out/arch/x86/boot/bzImage"
@@ -104,7 +112,22 @@ func TestPrepareCachesAndRedoes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "6.1.192-1.ph5-aws", aws.KernelRelease)
 	require.Equal(t, 1, builds(t, l.BuildDir))
-	require.Equal(t, 1, builds(t, aws.BuildDir))
+	require.Equal(t, 2, builds(t, aws.BuildDir), "aws is built on a copy of generic's objects")
+	genericConfig, err := os.ReadFile(l.Config)
+	require.NoError(t, err)
+	cert, err := os.ReadFile(l.SigningCert)
+	require.NoError(t, err)
+	require.Contains(t, string(genericConfig), `CONFIG_LOCALVERSION="-1.ph5"`+"\n", "generic's build directory is generic's again")
+	require.NoDirExists(t, l.BuildDir+keepSuffix)
+	for _, dir := range []string{l.BuildDir, aws.BuildDir} {
+		requireFile(t, filepath.Join(dir, "certs", TrustedCertSource), cert, "both flavors trust the lab key")
+		requireFile(t, filepath.Join(dir, ".version"), []byte("1\n"), "uname -v's #N counts the flavor's own builds")
+	}
+	genericKey, err := os.ReadFile(filepath.Join(l.BuildDir, "certs/signing_key.pem"))
+	require.NoError(t, err)
+	awsKey, err := os.ReadFile(filepath.Join(aws.BuildDir, "certs/signing_key.pem"))
+	require.NoError(t, err)
+	require.NotEqual(t, string(genericKey), string(awsKey), "kbuild makes aws a module signing key of its own")
 	config, err := os.ReadFile(aws.Config)
 	require.NoError(t, err)
 	require.Contains(t, string(config), `CONFIG_LOCALVERSION="-1.ph5-aws"`)
@@ -125,9 +148,12 @@ func TestPrepareCachesAndRedoes(t *testing.T) {
 	require.NoError(t, os.WriteFile(newPatch, []byte("--- /dev/null\n+++ b/NOTES\n@@ -0,0 +1 @@\n+notes\n"), 0o644))
 	l, err = Prepare(ctx, cfg)
 	require.NoError(t, err)
+	requireFile(t, filepath.Join(l.BuildDir, ".version"), []byte("2\n"), "generic's second build")
+	requireFile(t, filepath.Join(aws.BuildDir, ".version"), []byte("1\n"), "aws starts from generic's objects, not its counter")
+	requireFile(t, filepath.Join(l.BuildDir, "certs/signing_key.pem"), genericKey, "generic keeps its kbuild key")
 	require.FileExists(t, filepath.Join(l.Tree, "NOTES"))
 	require.Equal(t, 2, builds(t, l.BuildDir))
-	require.Equal(t, 2, builds(t, aws.BuildDir))
+	require.Equal(t, 3, builds(t, aws.BuildDir))
 	names := map[string]bool{}
 	for _, f := range inspect(t, aws.SourceRPM).Files {
 		names[f.Name] = true
@@ -138,7 +164,27 @@ func TestPrepareCachesAndRedoes(t *testing.T) {
 	_, err = Prepare(ctx, cfg)
 	require.NoError(t, err)
 	require.Equal(t, 2, builds(t, l.BuildDir), "generic is still done")
-	require.Equal(t, 3, builds(t, aws.BuildDir))
+	require.Equal(t, 3, builds(t, aws.BuildDir), "aws again from generic's objects")
+
+	// An aws build cut short between its copy and its hand-over: the next
+	// Prepare puts generic's directory back first.
+	require.NoError(t, os.Rename(l.BuildDir, l.BuildDir+keepSuffix))
+	require.NoError(t, os.MkdirAll(l.BuildDir, 0o755))
+	require.NoError(t, os.WriteFile(l.Config, []byte("half-built aws\n"), 0o644))
+	_, err = Prepare(ctx, cfg)
+	require.NoError(t, err)
+	requireFile(t, l.Config, genericConfig, "generic's build is restored")
+	require.NoDirExists(t, l.BuildDir+keepSuffix)
+	require.Equal(t, 2, builds(t, l.BuildDir), "generic is still done")
+
+	// A failed aws build gives generic its directory back at once.
+	require.NoError(t, os.Remove(filepath.Join(l.Dir, ".done-build-aws")))
+	t.Setenv("FAKE_MAKE_FAIL", "photon-aws")
+	_, err = Prepare(ctx, cfg)
+	require.ErrorContains(t, err, "fake make")
+	requireFile(t, l.Config, genericConfig, "generic's build is restored after the failure")
+	require.NoDirExists(t, l.BuildDir+keepSuffix)
+	require.Equal(t, 2, builds(t, l.BuildDir))
 }
 
 func TestPrepareNeedsTheDebianLab(t *testing.T) {

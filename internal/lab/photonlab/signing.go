@@ -22,26 +22,26 @@ import (
 	"github.com/klpkit/klpkit/kmod/modsign"
 )
 
-// The generic lab kernel trusts one lab signing key, as a Photon kernel
-// trusts its vendor's: the certificate is in the built-in keyring. The
+// The lab kernels (every flavor) trust one lab signing key, as a Photon
+// kernel trusts its vendor's: the certificate is in the built-in keyring. The
 // config names both files inside the tree, as Photon's does, so that the
 // source RPM builds anywhere and as any user (auto_livepatch's full build
 // runs kbuild as an unprivileged build user): CONFIG_MODULE_SIG_KEY is
 // kbuild's certs/signing_key.pem, which kbuild makes on the first build
 // (Photon's spec signs modules with it), and CONFIG_SYSTEM_TRUSTED_KEYS is
-// the lab certificate, which the generic source RPM carries and its %prep
+// the lab certificate, which each flavor's source RPM carries and its %prep
 // copies into certs/ (and the lab copies into its tree before building).
 // The key is made on the first Prepare and kept: a new key would be a new
 // kernel, so a rerun reuses it and the config step's digest covers it
-// (through the generated fragment, which names its hash). The aws flavor
-// stays unsigned.
+// (through the generated fragment, which names its hash). Each flavor's
+// build makes its own certs/signing_key.pem, as Photon's builds do.
 const (
 	signingDirName      = "signing"
 	signingKeyName      = "signing_key.pem"  // private key then certificate, as kbuild's certs/signing_key.pem
 	signingCertName     = "signing_cert.pem" // the certificate alone
 	signingFragmentName = "config-fragment-signing"
-	// TrustedCertSource is the lab certificate's file name in the generic
-	// source RPM and, under certs/, in the kernel tree.
+	// TrustedCertSource is the lab certificate's file name in the source
+	// RPMs and, under certs/, in the kernel tree.
 	TrustedCertSource = "klpkit_lab_cert.pem"
 	// kbuildSigningKey is kbuild's own module signing key (made by the
 	// build when absent), the CONFIG_MODULE_SIG_KEY Photon's configs name.
@@ -53,11 +53,11 @@ const (
 
 // ErrBadSigningKey means the lab's kept signing key cannot be used; the
 // error names the file. Removing the signing directory makes a new key
-// (and so rebuilds the generic kernel).
+// (and so rebuilds the lab kernels).
 var ErrBadSigningKey = errors.New("photonlab: unusable lab signing key")
 
 // signingFiles are the lab's signing key, certificate and the config
-// fragment that builds them into the generic kernel.
+// fragment that builds them into the lab kernels.
 type signingFiles struct {
 	Key, Cert, Fragment string
 }
@@ -105,9 +105,11 @@ func ensureSigning(labDir string, now time.Time) (signingFiles, error) {
 	return f, nil
 }
 
-// signingFragment is the generic flavor's extra config. Its comment holds
-// the key file's hash: the fragment, and so the kernel's cache key,
-// changes when the key does, even at the same path.
+// signingFragment is every flavor's extra config. Its comment holds the
+// key file's hash: the fragment, and so the kernel's cache key, changes
+// when the key does, even at the same path. (Its first line names generic
+// only, as it did before aws signed too: new words would be a new digest
+// and rebuild every prepared lab's generic kernel.)
 func signingFragment(f signingFiles, keyPEM []byte) []byte {
 	sum := sha256.Sum256(keyPEM)
 	var b strings.Builder

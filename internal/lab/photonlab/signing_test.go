@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,9 +100,10 @@ func requireFile(t *testing.T, name string, want []byte, msg string) {
 	require.Equal(t, string(want), string(got), msg)
 }
 
-// TestPrepareSigning: the generic kernel is configured to trust the lab
-// key and the manifest names it; aws is not; a rerun keeps the key and
-// builds nothing; a new key rebuilds generic.
+// TestPrepareSigning: every flavor is configured to sign its modules and
+// trust the lab key, and the manifest names it; aws's config is generic's
+// but for its host name and local version; a rerun keeps the key and
+// builds nothing; a new key rebuilds both.
 func TestPrepareSigning(t *testing.T) {
 	cfg, log := fakePrepareEnv(t)
 	l, err := Prepare(t.Context(), cfg)
@@ -117,12 +120,14 @@ func TestPrepareSigning(t *testing.T) {
 	requireFile(t, filepath.Join(l.BuildDir, "certs", TrustedCertSource), cert, "the build finds the certificate the config names")
 	aws, err := l.Flavor(photon.AWS)
 	require.NoError(t, err)
-	require.Empty(t, aws.SigningKey)
-	require.Empty(t, aws.SigningCert)
+	require.Equal(t, l.SigningKey, aws.SigningKey)
+	require.Equal(t, l.SigningCert, aws.SigningCert)
 	awsConfig, err := os.ReadFile(aws.Config)
 	require.NoError(t, err)
-	require.NotContains(t, string(awsConfig), "CONFIG_SYSTEM_TRUSTED_KEYS")
-	require.Contains(t, string(awsConfig), "# CONFIG_MODULE_SIG is not set")
+	require.Equal(t, []string{
+		`-CONFIG_LOCALVERSION="-1.ph5"`, `+CONFIG_LOCALVERSION="-1.ph5-aws"`, `+CONFIG_DEFAULT_HOSTNAME="photon-aws"`,
+	}, configDiff(t, config, awsConfig), "aws's config is generic's and its own lines")
+	requireFile(t, filepath.Join(aws.BuildDir, "certs", TrustedCertSource), cert, "aws's build finds the certificate too")
 	opened, err := Open(cfg.LabDir)
 	require.NoError(t, err)
 	require.Equal(t, l.SigningCert, opened.SigningCert, "the manifest names the certificate")
@@ -146,7 +151,36 @@ func TestPrepareSigning(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, string(key), string(newKey))
 	require.Equal(t, 2, builds(t, l.BuildDir), "a new key is a new generic kernel")
-	// aws's steps come after generic's and are redone too, but with the
-	// same .config: kbuild has nothing to rebuild.
-	requireFile(t, aws.Config, awsConfig, "aws does not use the key")
+	require.Equal(t, 3, builds(t, aws.BuildDir), "and a new aws kernel, from generic's new objects")
+	newCert, err := os.ReadFile(l.SigningCert)
+	require.NoError(t, err)
+	requireFile(t, filepath.Join(aws.BuildDir, "certs", TrustedCertSource), newCert, "aws trusts the new key")
+}
+
+// configDiff lists the lines only in a ("-") and only in b ("+"), in
+// their files' order, ignoring blank and comment lines but "is not set".
+func configDiff(t *testing.T, a, b []byte) []string {
+	t.Helper()
+	lines := func(data []byte) []string {
+		var out []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if l != "" && (!strings.HasPrefix(l, "#") || strings.HasSuffix(l, " is not set")) {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	la, lb := lines(a), lines(b)
+	var diff []string
+	for _, l := range la {
+		if !slices.Contains(lb, l) {
+			diff = append(diff, "-"+l)
+		}
+	}
+	for _, l := range lb {
+		if !slices.Contains(la, l) {
+			diff = append(diff, "+"+l)
+		}
+	}
+	return diff
 }

@@ -90,7 +90,7 @@ type specParams struct {
 	UnameSuffix   string // "" or "-aws": what the flavor adds to uname -r
 	TarballSHA512 string
 	Patches       []Patch
-	TrustedCert   string // Source2, copied to certs/ in %prep; "" = none (aws)
+	TrustedCert   string // Source2, copied to certs/ in %prep; "" = none
 }
 
 // specInput fills linux.spec.in.

@@ -55,7 +55,9 @@ func TestRenderSpecParsesAsPhoton(t *testing.T) {
 	require.NoError(t, err)
 	for _, tt := range []struct{ uname, name, config, sed, cert string }{
 		{"6.1.192-1.ph5", "linux", "config_x86_64", `CONFIG_LOCALVERSION="-1.ph5"`, TrustedCertSource},
-		{"6.1.192-1.ph5-aws", "linux-aws", "config-aws", `CONFIG_LOCALVERSION="-1.ph5-aws"`, ""},
+		{"6.1.192-1.ph5-aws", "linux-aws", "config-aws", `CONFIG_LOCALVERSION="-1.ph5-aws"`, TrustedCertSource},
+		// a flavor without the lab key (none of the lab's today)
+		{"6.1.192-1.ph5-rt", "linux-rt", "config-rt", `CONFIG_LOCALVERSION="-1.ph5-rt"`, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			params, err := specParamsFor(photon.MustParseKernel(tt.uname), strings.Repeat("ab", 64), patches, tt.cert)

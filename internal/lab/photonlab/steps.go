@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/klpkit/klpkit/photon"
 )
 
 func (p *preparer) tarballPath() string {
@@ -80,9 +82,8 @@ func applyPatch(ctx context.Context, r *runner, tree, file string) error {
 // config makes the flavor's config file (config_x86_64, config-aws) and its
 // build's .config (the same with CONFIG_LOCALVERSION set, as the spec's sed
 // does). An unchanged .config is left alone so that kbuild does not
-// rebuild. (Each flavor builds in full: a copy of the generic build
-// directory does not help, because objtool's build records absolute paths,
-// so it is rebuilt in the copy and every object after it.)
+// rebuild. (A flavor other than generic is then built from generic's
+// objects: see borrowGenericBuild.)
 func (p *preparer) config(ctx context.Context, fb flavorBuild) error {
 	p.log.Info("making config", "uname", fb.k.String(), "base", "allnoconfig", "fragments", fb.fragments)
 	work := fb.fk.BuildDir + ".config-work"
@@ -124,23 +125,33 @@ func (p *preparer) build(ctx context.Context, fb flavorBuild) error {
 	progress := &lineCounter{n: 250, each: func(lines int) {
 		p.log.Info("building kernel", "uname", fb.k.String(), "make_lines", lines, "elapsed", time.Since(start).Round(time.Second))
 	}}
+	objDir, handOver := fb.fk.BuildDir, func() error { return nil }
+	if fb.k.Flavor != photon.Generic {
+		if objDir, handOver, err = p.borrowGenericBuild(ctx, fb); err != nil {
+			return err
+		}
+		// A failed build gives generic its directory back at once (a
+		// no-op after the hand-over); should that fail, the next Prepare
+		// retries it first.
+		defer restoreGenericBuild(p.l.BuildDir)
+	}
 	if fb.fk.SigningCert != "" {
 		// The config names the certificate inside the tree, where the
-		// generic source RPM's %prep copies it. The lab's tree is both
-		// flavors' and stays as aws's %prep leaves it: the copy goes to
+		// source RPM's %prep copies it. The lab's tree is both flavors'
+		// and stays as the tarball and patches make it: the copy goes to
 		// the build directory, where make finds it first (O=).
 		cert, err := os.ReadFile(fb.fk.SigningCert)
 		if err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Join(fb.fk.BuildDir, "certs"), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(objDir, "certs"), 0o755); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(fb.fk.BuildDir, "certs", TrustedCertSource), cert); err != nil {
+		if err := writeFileAtomic(filepath.Join(objDir, "certs", TrustedCertSource), cert); err != nil {
 			return err
 		}
 	}
-	args := []string{"O=" + fb.fk.BuildDir}
+	args := []string{"O=" + objDir}
 	if err := p.kb.make(ctx, p.l.Tree, io.MultiWriter(logFile, progress), append(args, fmt.Sprintf("-j%d", p.cfg.Jobs), "all")...); err != nil {
 		return err
 	}
@@ -150,6 +161,9 @@ func (p *preparer) build(ctx context.Context, fb flavorBuild) error {
 	}
 	if got = strings.TrimSpace(got); got != fb.k.String() {
 		return fmt.Errorf("the kernel built as release %q, want %q", got, fb.k.String())
+	}
+	if err := handOver(); err != nil {
+		return err
 	}
 	for _, f := range []string{fb.fk.Vmlinuz, fb.fk.Vmlinux, fb.fk.ModuleSymvers} {
 		if _, err := os.Stat(f); err != nil {
