@@ -17,15 +17,19 @@ import (
 
 	"github.com/klpkit/klpkit"
 	"github.com/klpkit/klpkit/build"
-	"github.com/klpkit/klpkit/internal/lab/vmtest"
+	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/kmod/modsign"
 )
 
 // TestRunLabOutputs builds on the host against the lab kernel (no VM) and
 // checks what Run leaves behind: the module's klp sections and modinfo,
 // the debug export, the object cache, and the System.map fallback.
+// On every lab kernel generation (5.10: built in its toolchain root).
 func TestRunLabOutputs(t *testing.T) {
-	l := vmtest.RequireLab(t)
+	onEachLab(t, runLabOutputs)
+}
+
+func runLabOutputs(t *testing.T, l *lab.Lab) {
 	for _, symbols := range []string{"vmlinux", "System.map"} {
 		t.Run(symbols, func(t *testing.T) {
 			tree := labTree(t, l)
@@ -35,7 +39,7 @@ func TestRunLabOutputs(t *testing.T) {
 			cache, debug, out := t.TempDir(), t.TempDir(), t.TempDir()
 			var stages []build.Stage
 			opts := build.Options{
-				Source: tree, Patches: []string{filepath.Join(patchDir, "uptime-nonexported-call.patch")},
+				Source: tree, Patches: []string{labPatch(l, "uptime-nonexported-call.patch")}, Toolchain: labToolchain(l),
 				Name: "klpkit-lab.ko", OutputDir: out, CacheDir: cache, DebugDir: debug, Description: "lab \"test\"",
 				Progress: klpkit.On(func(e build.Event) { stages = append(stages, e.Stage) }),
 				Signer:   labSigner(t),
@@ -95,10 +99,11 @@ func TestRunLabOutputs(t *testing.T) {
 }
 
 func TestKernelReleaseLab(t *testing.T) {
-	l := vmtest.RequireLab(t)
-	rel, err := build.KernelRelease(l.Vmlinux)
-	require.NoError(t, err)
-	assert.Equal(t, l.KernelRelease, rel)
+	onEachLab(t, func(t *testing.T, l *lab.Lab) {
+		rel, err := build.KernelRelease(l.Vmlinux)
+		require.NoError(t, err)
+		assert.Equal(t, l.KernelRelease, rel)
+	})
 }
 
 // labSigner is a file-based module signer with a fresh RSA key and
