@@ -30,7 +30,13 @@ func TestRunLabOutputs(t *testing.T) {
 }
 
 func runLabOutputs(t *testing.T, l *lab.Lab) {
-	for _, symbols := range []string{"vmlinux", "System.map"} {
+	symbolSources := []string{"vmlinux", "System.map"}
+	if l.Generation == lab.Bullseye510 {
+		// CI time: the System.map fallback reads a file of the same
+		// format on every kernel; 6.1's run proves it.
+		symbolSources = symbolSources[:1]
+	}
+	for _, symbols := range symbolSources {
 		t.Run(symbols, func(t *testing.T) {
 			tree := labTree(t, l)
 			if symbols == "System.map" {
