@@ -23,21 +23,29 @@
 //     order, CONFIG_LOCALVERSION="-<REL>.ph5" (so uname -r is
 //     <KVER>-<REL>.ph5, a livepatchable Photon 5 kernel) and built out of
 //     tree with gcc-12;
-//   - module signing in the generic kernel, as Photon's: the config names
+//   - module signing in every flavor, as in every livepatchable Photon
+//     config (CONFIG_MODULE_SIG, sha512, not forced): the config names
 //     its signing files inside the tree, so the source RPM builds as any
 //     user: kbuild's certs/signing_key.pem (CONFIG_MODULE_SIG_KEY, sha512,
 //     made by the build), and a lab signing key's certificate
-//     (CONFIG_SYSTEM_TRUSTED_KEYS=certs/klpkit_lab_cert.pem, Source2 of the
-//     generic source RPM, copied there by its %prep) in the built-in
+//     (CONFIG_SYSTEM_TRUSTED_KEYS=certs/klpkit_lab_cert.pem, Source2 of
+//     each source RPM, copied there by its %prep) in the built-in
 //     keyring. The key (RSA, made once with Go's crypto and kept in
 //     <lab>/photon/<uname>/signing, named by [Lab.SigningKey] and
 //     [Lab.SigningCert]) is hashed into a generated fragment, so a new key
 //     rebuilds the kernel; booted with module.sig_enforce=1 the kernel
-//     loads only modules signed with a key it trusts. The second flavor
-//     (below) checks no signatures;
+//     loads only modules signed with a key it trusts, and without it
+//     loads unsigned ones with the unsigned-module taint;
 //   - a second flavor, aws by default (uname <KVER>-<REL>.ph5-aws): its
-//     own config-aws (the fragment plus config-fragment-aws), spec
-//     (linux-aws.spec) and build, from the same tree;
+//     own config-aws (the fragment plus config-fragment-aws: its host
+//     name, so it differs from generic's config only there and in
+//     CONFIG_LOCALVERSION), spec (linux-aws.spec) and build, from the same
+//     tree and generic's objects: built in generic's build directory
+//     (whose path objtool's build records) while a copy of it is kept
+//     aside and put back after, so kbuild recompiles only what the two
+//     configs' differences reach (and makes aws its own module signing
+//     key), and aws's debug information names generic's build directory
+//     as its compilation directory;
 //   - the packages, for each flavor: linux[-aws]-<KVER>-<REL>.ph5.src.rpm
 //     (spec, tarball, the flavor's config, patches) and
 //     linux[-aws]-debuginfo-<KVER>-<REL>.ph5.x86_64.rpm holding vmlinux at
@@ -74,7 +82,8 @@
 // unloading (busybox sh), a cumulative second patch replacing the first
 // (testdata/photonlab/livepatch), a simulated boot (kpatch.service's
 // command), rpm -U from version 1 to 2 with the patch live throughout, and
-// rpm -V;
+// rpm -V (aws's livepatches signed with the lab key, and loaded without
+// the unsigned-module taint; generic's unsigned);
 // and, on the generic kernel booted with module.sig_enforce=1, a livepatch
 // signed with the lab key loads while unsigned and wrongly signed copies
 // are refused with kpatch's explanation.

@@ -22,6 +22,7 @@ import (
 	"github.com/klpkit/klpkit/internal/lab/photonlab"
 	"github.com/klpkit/klpkit/internal/lab/selfrpm"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
+	"github.com/klpkit/klpkit/kmod/modsign"
 	"github.com/klpkit/klpkit/photon"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
@@ -72,7 +73,8 @@ const upgradeName = "klp_photonlab"
 // for a repository without a devel RPM, the full build as the build user,
 // is built once, for the generic flavor only (fullBuildSetup), as is v1
 // in a Photon toolchain root, the host's compiler made to differ from
-// the kernel's (toolchainSetup).
+// the kernel's (toolchainSetup). aws's livepatches are signed with the
+// lab key (--sign-key), generic's are not.
 // The guest also gets rpm, klpkit's kpatch package (which installs the
 // kpatch command the scriptlets run), the upgrade series and a package
 // for another kernel.
@@ -99,6 +101,14 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 	)
 	k, err := pl.Kernel()
 	require.NoError(t, err)
+	// aws's livepatches are signed with the lab key its kernel trusts
+	// (--sign-key with --rpm: the RPMs carry signed modules); generic's
+	// are not, and load with the unsigned-module taint.
+	signed := k.Flavor == photon.AWS
+	if signed {
+		require.NotEmpty(t, pl.SigningKey, "the aws kernel trusts the lab key: rebuild the lab with `make lab-photon`")
+		files = append(files, vmtest.File{Guest: "/want-signed", Data: []byte("yes")})
+	}
 	var modules [2]string
 	for i, p := range e2ePatches {
 		start := time.Now()
@@ -106,6 +116,9 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 			"-p", filepath.Join(root, "testdata/photonlab/livepatch", p.Patch), "-n", p.Name, "--rpm", "-o", out,
 			"--mirror", srv.URL, "--cache", cache, "--work", work,
 			"--make-arg", "CC=gcc-12", "--make-arg", "HOSTCC=gcc-12"}
+		if signed {
+			args = append(args, "--sign-key", pl.SigningKey, "--sign-cert", pl.SigningCert)
+		}
 		cmd := exec.CommandContext(t.Context(), autoLivepatch, args...)
 		var log bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &log, &log
@@ -123,12 +136,28 @@ func e2eSetup(t *testing.T, pl *photonlab.Lab) []vmtest.File {
 		requireKpatchRequired(t, rpms[0])
 		files = append(files, vmtest.File{Guest: "/rpms/" + p.Name + ".rpm", Host: rpms[0]})
 		modules[i] = filepath.Join(out, p.Name+".ko")
+		if signed {
+			requireLabSigned(t, pl, modules[i])
+		}
 	}
 	if k.Flavor == photon.Generic {
 		files = append(files, toolchainSetup(t, pl, root, autoLivepatch, work, cache, modules[0])...)
 		files = append(files, fullBuildSetup(t, pl, root, autoLivepatch)...)
 	}
 	return append(files, upgradePackages(t, upgradeName, pl.KernelRelease, modules)...)
+}
+
+// requireLabSigned checks a module is signed with the lab key (sha512).
+func requireLabSigned(t *testing.T, pl *photonlab.Lab, module string) {
+	t.Helper()
+	data, err := os.ReadFile(module)
+	require.NoError(t, err)
+	certs, err := modsign.LoadCertificates(pl.SigningCert)
+	require.NoError(t, err)
+	sig, by, err := modsign.Verify(data, certs)
+	require.NoError(t, err, "%s is signed with the lab key", module)
+	require.Equal(t, "sha512", sig.HashName())
+	require.Equal(t, photonlab.SigningCommonName, by.Subject.CommonName)
 }
 
 // requireKpatchRequired checks a livepatch RPM requires kpatch, which the
@@ -177,6 +206,14 @@ func e2eGuest(t *testing.T) {
 	rpmInstall(t, "-i", "/rpms/"+v1.Name+".rpm")
 	requireLive(t, v1)
 	requireList(t, []string{v1.Name}, nil)
+	if _, err := os.Stat("/want-signed"); err == nil {
+		// The kernel verified the packaged module's signature: no
+		// TAINT_UNSIGNED_MODULE (E), which an unsigned module sets.
+		requireInFile(t, "/sys/module/"+v1.Name+"/taint", "K")
+		requireNotInFile(t, "/sys/module/"+v1.Name+"/taint", "E")
+		taint, _ := os.ReadFile("/sys/module/" + v1.Name + "/taint")
+		t.Logf("the signed v1 loaded with module taint %q (no E)", strings.TrimSpace(string(taint)))
+	}
 
 	t.Logf("rpm -e v1: %%preun unloads and uninstalls")
 	rpmOK(t, "-e", v1.Name)
