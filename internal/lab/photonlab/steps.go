@@ -151,6 +151,9 @@ func (p *preparer) build(ctx context.Context, fb flavorBuild) error {
 			return err
 		}
 	}
+	if err := p.ensureBuildKey(fb, objDir); err != nil {
+		return err
+	}
 	args := []string{"O=" + objDir}
 	if err := p.kb.make(ctx, p.l.Tree, io.MultiWriter(logFile, progress), append(args, fmt.Sprintf("-j%d", p.cfg.Jobs), "all")...); err != nil {
 		return err
