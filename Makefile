@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 0
 KLPKIT_LAB_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/klpkit/lab
 export KLPKIT_LAB_DIR
 
-.PHONY: all build test test-unit lint bench deps lab lab-all lab-debian lab-5.10 lab-6.1-rt lab-photon demo fuzz rpms clean
+.PHONY: all build test test-unit lint bench deps lab lab-all lab-debian lab-5.10 lab-6.1-rt lab-photon lab-photon-ph4 demo fuzz rpms clean
 
 all: build lint test-unit
 
@@ -77,6 +77,12 @@ lab-photon: lab-debian
 	rm -rf $(LAB_RPMDIR)
 	$(GO) run ./internal/lab/selfrpm/cmd/selfrpm -o $(LAB_RPMDIR) -dists ph5
 	$(GO) run ./internal/lab/photonlab/cmd/photonlab prepare --packages $(LAB_RPMDIR)
+
+# The Photon 4.0 lab: a 5.10.<n>-1.ph4 generic kernel from the 5.10 lab's
+# Debian source, built with its gcc-10 in its toolchain root, and a Photon
+# 4.0 repository (in $(KLPKIT_LAB_DIR)/photon/5.10.<n>-1.ph4).
+lab-photon-ph4: lab-5.10
+	$(GO) run ./internal/lab/photonlab/cmd/photonlab prepare --generation ph4
 
 demo: lab-debian
 	$(GO) run ./internal/lab/cmd/klplab demo
