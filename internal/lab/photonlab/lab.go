@@ -50,6 +50,12 @@ type Lab struct {
 	// signing (and, for aws, before aws signed too).
 	SigningKey  string `json:"signing_key,omitempty"`
 	SigningCert string `json:"signing_cert,omitempty"`
+
+	// ToolchainRoot is the toolchain root kbuild ran in (the Debian lab's:
+	// ph4's gcc-10), "" for a build on the host (ph5, gcc-12); Compiler is
+	// the gcc it ran as CC ("" for the host's gcc-12).
+	ToolchainRoot string `json:"toolchain_root,omitempty"`
+	Compiler      string `json:"compiler,omitempty"`
 }
 
 // FlavorKernel is one flavor's kernel of the lab: the fields of Lab that

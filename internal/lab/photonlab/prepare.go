@@ -141,6 +141,7 @@ func (p *preparer) prepare(ctx context.Context) (*Lab, error) {
 	if debLab.ToolchainRoot != "" {
 		// The tree and the build directories are in the lab's directory.
 		p.kb = rootKbuild{deb: debLab, binds: []string{p.l.Dir}}
+		p.l.ToolchainRoot, p.l.Compiler = debLab.ToolchainRoot, debLab.Compiler
 	}
 	p.log.Info("photon lab kernels", "uname", p.unames(), "debian", p.deb.Version, "dir", p.l.Dir)
 	if err := restoreGenericBuild(p.l.BuildDir); err != nil {

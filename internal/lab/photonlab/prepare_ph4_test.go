@@ -88,6 +88,7 @@ func TestPrepareGenerationPH4(t *testing.T) {
 	require.NotContains(t, string(config), "CONFIG_MODULE_COMPRESS_NONE", "not the 5.0 fragment")
 	require.Contains(t, string(config), "CONFIG_MODULE_SIG_SHA512=y", "generic signs its modules")
 	require.FileExists(t, l.SigningCert)
+	require.Empty(t, l.ToolchainRoot, "the fake 5.10 lab has no root: make ran on the host")
 	spec, err := os.ReadFile(filepath.Join(l.Dir, "SOURCES", "linux.spec"))
 	require.NoError(t, err)
 	require.Contains(t, string(spec), "Release:        1%{?acvp_build:.acvp}%{?kat_build:.kat}%{?dist}")
