@@ -55,8 +55,8 @@ lab: lab-debian
 # lab built from it (a Photon-versioned kernel per flavor and a
 # Photon-layout repository: most of the time), the second Debian
 # generation, bullseye's 5.10, bookworm's rt kernel, and the Photon 4.0 lab
-# built from the 5.10 one (9m19s from a clean directory here at load 2-3: its
-# kernel build 7m0s, the tarball 1m24s).
+# built from the 5.10 one (about 10 minutes from a clean directory here at
+# load 2-3: its kernel build 7m31s, the tarball 1m24s).
 lab-all: lab-debian lab-photon lab-5.10 lab-6.1-rt lab-photon-ph4
 
 lab-debian:

@@ -92,8 +92,14 @@ func TestPH4AssetsFit5_10(t *testing.T) {
 	for _, o := range opts {
 		have[o.Name] = o.Value
 	}
-	for _, must := range []string{"CONFIG_LIVEPATCH", "CONFIG_DYNAMIC_FTRACE", "CONFIG_KALLSYMS_ALL", "CONFIG_MODVERSIONS", "CONFIG_DEVPORT", "CONFIG_DEBUG_INFO"} {
+	for _, must := range []string{"CONFIG_LIVEPATCH", "CONFIG_DYNAMIC_FTRACE", "CONFIG_KALLSYMS_ALL", "CONFIG_MODVERSIONS", "CONFIG_DEVPORT", "CONFIG_DEBUG_INFO",
+		// the vmtest guest's Go /init
+		"CONFIG_FUTEX", "CONFIG_EPOLL", "CONFIG_POSIX_TIMERS", "CONFIG_EVENTFD"} {
 		require.Equal(t, "y", have[must], must)
+	}
+	for _, off := range []string{"CONFIG_EMBEDDED", "CONFIG_EXPERT"} {
+		v, ok := have[off]
+		require.True(t, ok && v == "", "%s must be turned off: 5.10's allnoconfig sets EMBEDDED, which selects EXPERT", off)
 	}
 	for _, only61 := range []string{"CONFIG_MODULE_COMPRESS_NONE", "CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT", "CONFIG_X86_KERNEL_IBT"} {
 		require.NotContains(t, have, only61, "not in 5.10's Kconfig")
