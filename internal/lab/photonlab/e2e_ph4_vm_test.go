@@ -8,8 +8,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,15 +17,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/build/photontoolchain"
-	"github.com/klpkit/klpkit/build/toolchain"
 	"github.com/klpkit/klpkit/internal/ccwrap"
 	"github.com/klpkit/klpkit/internal/lab"
 	"github.com/klpkit/klpkit/internal/lab/labtest"
 	"github.com/klpkit/klpkit/internal/lab/photonlab"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/internal/needtest"
-	"github.com/klpkit/klpkit/internal/pgptest"
 	"github.com/klpkit/klpkit/photon"
 	"github.com/klpkit/klpkit/photon/kernelsrc"
 	"github.com/klpkit/klpkit/rpmpkg"
@@ -99,30 +94,14 @@ func ph4Setup(t *testing.T, _ *lab.Lab) []vmtest.File {
 
 	// The 4.0 release repository: the toolchain RPMs, beside the lab's.
 	start := time.Now()
-	tcBase := t.TempDir()
-	release := photontoolchain.DefaultRepos(photon.Release(4))[0]
-	buildTime := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	signer, _ := pgptest.Signer(t, pgptest.Options{Name: "Photon lab toolchain"}, rpmpkg.NewOpenPGPSigner)
-	rpms, err := photonlab.ToolchainRPMs(ctx, pl.ToolchainRoot, filepath.Join(tcBase, release, "x86_64"),
-		photonlab.ToolchainOptions{GCCVersion: gccVersion, Dist: ".ph4", BuildTime: buildTime, Signer: signer})
-	require.NoError(t, err)
-	require.NoError(t, photonlab.WriteRepodata(filepath.Join(tcBase, release), buildTime))
-	t.Logf("%d Photon 4.0 toolchain RPMs in %s", len(rpms), time.Since(start).Round(time.Millisecond))
-	labRepo, tcRepo := http.FileServer(http.Dir(pl.RepoDir)), http.FileServer(http.Dir(tcBase))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/"+release+"/") {
-			tcRepo.ServeHTTP(w, r)
-			return
-		}
-		labRepo.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
+	repo := serveToolchainRepo(t, ctx, pl.RepoDir, pl.ToolchainRoot, photon.Release(4),
+		photonlab.ToolchainOptions{GCCVersion: gccVersion, Dist: ".ph4"})
 
 	xdg, out, cache, work := t.TempDir(), t.TempDir(), t.TempDir(), openWorkDir(t)
 	runStart := time.Now()
 	cmd := exec.CommandContext(ctx, autoLivepatch, "-k", pl.KernelRelease,
 		"-p", filepath.Join(root, "testdata/photonlab", ph4Patch), "-n", ph4PatchName, "--rpm", "-o", out,
-		"--mirror", srv.URL, "--cache", cache, "--work", work)
+		"--mirror", repo.srv.URL, "--cache", cache, "--work", work)
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+xdg)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -139,21 +118,8 @@ func ph4Setup(t *testing.T, _ *lab.Lab) []vmtest.File {
 	require.NotContains(t, log.String(), "vmlinux modules", "the devel RPM's Module.symvers spares the full build")
 
 	// One root, from the 4.0 release repository's RPMs, holding gcc 10.
-	lists, _ := filepath.Glob(filepath.Join(xdg, "klpkit/toolchain/photon/roots/unsigned/*", toolchain.ListFile))
-	require.Len(t, lists, 1, "one Photon toolchain root:\n%s", log.String())
-	text, err := os.ReadFile(lists[0])
-	require.NoError(t, err)
-	list, err := toolchain.ParseList(string(text))
-	require.NoError(t, err)
-	require.Len(t, list, len(rpms), "the root holds every toolchain RPM:\n%s", text)
-	for _, e := range list {
-		require.True(t, strings.HasPrefix(e.URL, srv.URL+"/"+release+"/"), "%s comes from the 4.0 release repository: %s", e.Name, e.URL)
-	}
-	gcc, ok := list.Find("gcc")
-	require.True(t, ok, "the root has gcc:\n%s", text)
-	require.Equal(t, gccVersion+"-2.ph4", gcc.Version, "the root's gcc is the kernel's")
-	require.Contains(t, log.String(), "provisioning the kernel's toolchain", "the host's compiler differs: auto provisions")
-	require.Contains(t, log.String(), "building in toolchain root "+filepath.Dir(lists[0]))
+	gcc := repo.requireOneRoot(t, xdg, log.String(), gccVersion)
+	require.Equal(t, gccVersion+"-2.ph4", gcc.Version, "the root's gcc is Photon 4.0's build of the kernel's")
 
 	// The package: Photon's livepatch RPM for this kernel, carrying the
 	// module the guest loads.

@@ -7,18 +7,14 @@ package photonlab_test
 import (
 	"bytes"
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/klpkit/klpkit/build/photontoolchain"
 	"github.com/klpkit/klpkit/build/toolchain"
 	"github.com/klpkit/klpkit/internal/ccwrap"
 	"github.com/klpkit/klpkit/internal/lab"
@@ -26,9 +22,7 @@ import (
 	"github.com/klpkit/klpkit/internal/lab/photonlab"
 	"github.com/klpkit/klpkit/internal/lab/vmtest"
 	"github.com/klpkit/klpkit/internal/needtest"
-	"github.com/klpkit/klpkit/internal/pgptest"
 	"github.com/klpkit/klpkit/photon"
-	"github.com/klpkit/klpkit/rpmpkg"
 )
 
 // toolchainGuestDir holds, in the guest, v1's module as auto_livepatch
@@ -66,24 +60,8 @@ func toolchainSetup(t *testing.T, pl *photonlab.Lab, root, autoLivepatch, work, 
 	debRoot, _ := labtest.BookwormRoot(t, ctx, toolchain.DebianKernelBuild(debGCC))
 
 	// The lab repository, with a 5.0 release repository of toolchain RPMs.
-	tcBase := t.TempDir()
-	buildTime := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	signer, _ := pgptest.Signer(t, pgptest.Options{Name: "Photon lab toolchain"}, rpmpkg.NewOpenPGPSigner)
-	rpms, err := photonlab.ToolchainRPMs(ctx, debRoot.Dir, filepath.Join(tcBase, "5.0/photon_release_5.0_x86_64/x86_64"),
-		photonlab.ToolchainOptions{GCCVersion: ccwrap.Version(ccText), Dist: ".ph5", BuildTime: buildTime, Signer: signer})
-	require.NoError(t, err)
-	require.NoError(t, photonlab.WriteRepodata(filepath.Join(tcBase, "5.0/photon_release_5.0_x86_64"), buildTime))
-	t.Logf("%d toolchain RPMs in %s", len(rpms), time.Since(start).Round(time.Millisecond))
-	release := "/" + photontoolchain.DefaultRepos(photon.Release(5))[0] + "/"
-	labRepo, tcRepo := http.FileServer(http.Dir(pl.RepoDir)), http.FileServer(http.Dir(tcBase))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, release) {
-			tcRepo.ServeHTTP(w, r)
-			return
-		}
-		labRepo.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
+	repo := serveToolchainRepo(t, ctx, pl.RepoDir, debRoot.Dir, photon.Release(5),
+		photonlab.ToolchainOptions{GCCVersion: ccwrap.Version(ccText), Dist: ".ph5"})
 
 	// The host builds cached their original objects: compile them again.
 	require.NoError(t, os.RemoveAll(filepath.Join(cache, "objects")))
@@ -94,7 +72,7 @@ func toolchainSetup(t *testing.T, pl *photonlab.Lab, root, autoLivepatch, work, 
 	runStart := time.Now()
 	cmd := exec.CommandContext(ctx, autoLivepatch, "-k", pl.KernelRelease,
 		"-p", filepath.Join(root, "testdata/photonlab/livepatch", p.Patch), "-n", p.Name, "-o", out,
-		"--mirror", srv.URL, "--cache", cache, "--work", work,
+		"--mirror", repo.srv.URL, "--cache", cache, "--work", work,
 		"--make-arg", "CC=gcc-12", "--make-arg", "HOSTCC=gcc-12")
 	cmd.Env = append(os.Environ(), "PATH="+fake+":"+os.Getenv("PATH"), "XDG_CACHE_HOME="+xdg)
 	var log bytes.Buffer
@@ -104,21 +82,7 @@ func toolchainSetup(t *testing.T, pl *photonlab.Lab, root, autoLivepatch, work, 
 
 	// One root, provisioned for the tree and reused by the build, from
 	// the repository's toolchain RPMs, holding the kernel's gcc.
-	lists, _ := filepath.Glob(filepath.Join(xdg, "klpkit/toolchain/photon/roots/unsigned/*", toolchain.ListFile))
-	require.Len(t, lists, 1, "one Photon toolchain root:\n%s", log.String())
-	text, err := os.ReadFile(lists[0])
-	require.NoError(t, err)
-	list, err := toolchain.ParseList(string(text))
-	require.NoError(t, err)
-	require.Len(t, list, len(rpms), "the root holds every toolchain RPM:\n%s", text)
-	for _, e := range list {
-		require.True(t, strings.HasPrefix(e.URL, srv.URL+release), "%s comes from the lab's 5.0 release repository: %s", e.Name, e.URL)
-	}
-	gcc, ok := list.Find("gcc")
-	require.True(t, ok, "the root has gcc:\n%s", text)
-	require.True(t, strings.HasPrefix(gcc.Version, ccwrap.Version(ccText)+"-"), "the root's gcc is the kernel's %s: %s", ccwrap.Version(ccText), gcc.Version)
-	require.Contains(t, log.String(), "provisioning the kernel's toolchain", "the host's compiler differs: auto provisions")
-	require.Contains(t, log.String(), "building in toolchain root "+filepath.Dir(lists[0]))
+	repo.requireOneRoot(t, xdg, log.String(), ccwrap.Version(ccText))
 
 	ko := filepath.Join(out, p.Name+".ko")
 	got, err := os.ReadFile(ko)
